@@ -1,0 +1,35 @@
+"""``python -m bot.emulator``: run the emulator standalone for benchmarks and the web chat."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+
+from .server import Emulator, serve_forever
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Parse options, start the server and run until interrupted."""
+    parser = argparse.ArgumentParser(prog="python -m bot.emulator", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8081)
+    parser.add_argument("--token", default="123456:TEST-TOKEN")
+    parser.add_argument("--rate", type=float, default=None, help="overall sends per second")
+    parser.add_argument("--per-chat-rate", type=float, default=None)
+    parser.add_argument("--per-chat-burst", type=int, default=3)
+    args = parser.parse_args(argv)
+    emu = Emulator(
+        args.token,
+        host=args.host,
+        port=args.port,
+        rate_limit=args.rate,
+        per_chat_rate=args.per_chat_rate,
+        per_chat_burst=args.per_chat_burst,
+    )
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve_forever(emu))
+
+
+if __name__ == "__main__":
+    main()

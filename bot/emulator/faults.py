@@ -1,0 +1,185 @@
+"""Faults Telegram produces in production: flood limits, blocked users, errors, slowness.
+
+Everything here is O(1) per request so the emulator stays fast with many users.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["ApiError", "Faults", "InjectedError", "RateLimiter", "TokenBucket"]
+
+
+class ApiError(Exception):
+    """A Bot API error response: raised by method handlers, rendered by the server."""
+
+    def __init__(self, error_code: int, description: str, retry_after: int | None = None) -> None:
+        super().__init__(description)
+        self.error_code = error_code
+        self.description = description
+        self.retry_after = retry_after
+
+    def payload(self) -> dict[str, Any]:
+        """The JSON body Telegram sends for this error."""
+        body: dict[str, Any] = {
+            "ok": False,
+            "error_code": self.error_code,
+            "description": self.description,
+        }
+        if self.retry_after is not None:
+            body["parameters"] = {"retry_after": self.retry_after}
+        return body
+
+
+def too_many_requests(wait: float) -> ApiError:
+    """Telegram's 429, with the whole seconds to wait (at least 1)."""
+    retry_after = max(1, math.ceil(wait))
+    return ApiError(429, f"Too Many Requests: retry after {retry_after}", retry_after)
+
+
+class TokenBucket:
+    """Classic token bucket: ``capacity`` tokens, refilled at ``rate`` per second."""
+
+    __slots__ = ("capacity", "rate", "stamp", "tokens")
+
+    def __init__(self, rate: float, capacity: float | None = None) -> None:
+        if rate <= 0:
+            raise ValueError("rate must be positive")
+        self.rate = float(rate)
+        self.capacity = float(capacity if capacity is not None else rate)
+        self.tokens = self.capacity
+        self.stamp = time.monotonic()
+
+    def _refill(self, now: float) -> None:
+        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+
+    def wait_time(self, now: float) -> float:
+        """Seconds until one token is available (0 if one is available now)."""
+        self._refill(now)
+        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate
+
+    def take(self) -> None:
+        """Consume one token; call only after wait_time() returned 0."""
+        self.tokens -= 1
+
+
+class RateLimiter:
+    """An overall bucket plus optional per-chat buckets, like Telegram's flood control."""
+
+    def __init__(
+        self,
+        rate: float | None = None,
+        per_chat_rate: float | None = None,
+        per_chat_burst: int = 3,
+    ) -> None:
+        self.overall: TokenBucket | None = None
+        self.per_chat_rate: float | None = None
+        self.per_chat_burst = per_chat_burst
+        self._chats: dict[int, TokenBucket] = {}
+        self.set_rate(rate)
+        self.set_per_chat(per_chat_rate, per_chat_burst)
+
+    @property
+    def rate(self) -> float | None:
+        """Overall messages per second, or None for unlimited."""
+        return self.overall.rate if self.overall else None
+
+    def set_rate(self, rate: float | None) -> None:
+        """Replace the overall bucket (starts full); None or 0 disables it."""
+        self.overall = TokenBucket(rate) if rate else None
+
+    def set_per_chat(self, rate: float | None, burst: int | None = None) -> None:
+        """Change the per-chat limit; existing chat buckets restart full."""
+        self.per_chat_rate = rate or None
+        if burst is not None:
+            self.per_chat_burst = burst
+        self._chats.clear()
+
+    def acquire(self, chat_id: int) -> None:
+        """Take a token from every applicable bucket or raise the 429 Telegram would."""
+        if self.overall is None and self.per_chat_rate is None:
+            return
+        now = time.monotonic()
+        wait = self.overall.wait_time(now) if self.overall else 0.0
+        chat_bucket: TokenBucket | None = None
+        if self.per_chat_rate is not None:
+            chat_bucket = self._chats.get(chat_id)
+            if chat_bucket is None:
+                chat_bucket = TokenBucket(self.per_chat_rate, max(1, self.per_chat_burst))
+                self._chats[chat_id] = chat_bucket
+            wait = max(wait, chat_bucket.wait_time(now))
+        if wait > 0:
+            raise too_many_requests(wait)
+        if self.overall:
+            self.overall.take()
+        if chat_bucket:
+            chat_bucket.take()
+
+
+@dataclass
+class InjectedError:
+    """One queued fault for a method, returned ``times`` more times."""
+
+    error_code: int
+    description: str
+    retry_after: int | None
+    times: int
+
+
+class Faults:
+    """Blocked/deactivated users, injected errors and artificial delays."""
+
+    def __init__(self) -> None:
+        self.blocked: set[int] = set()
+        self.deactivated: set[int] = set()
+        self.injected: dict[str, deque[InjectedError]] = {}
+        self.delays: dict[str | None, float] = {}
+
+    def check_chat(self, chat_id: int) -> None:
+        """Raise the 403 Telegram sends for chats the bot can no longer write to."""
+        if chat_id in self.deactivated:
+            raise ApiError(403, "Forbidden: user is deactivated")
+        if chat_id in self.blocked:
+            raise ApiError(403, "Forbidden: bot was blocked by the user")
+
+    def inject(
+        self,
+        method: str,
+        error_code: int,
+        description: str,
+        retry_after: int | None = None,
+        times: int = 1,
+    ) -> None:
+        """Queue ``times`` failures for ``method`` (case-insensitive)."""
+        queue = self.injected.setdefault(method.lower(), deque())
+        queue.append(InjectedError(error_code, description, retry_after, times))
+
+    def take_injected(self, method_key: str) -> ApiError | None:
+        """Pop the next injected error for this method, if any."""
+        queue = self.injected.get(method_key)
+        if not queue:
+            return None
+        fault = queue[0]
+        fault.times -= 1
+        if fault.times <= 0:
+            queue.popleft()
+        return ApiError(fault.error_code, fault.description, fault.retry_after)
+
+    def set_delay(self, method: str | None, seconds: float) -> None:
+        """Delay answers of ``method`` (None: every method); 0 removes the delay."""
+        key = method.lower() if method else None
+        if seconds > 0:
+            self.delays[key] = seconds
+        else:
+            self.delays.pop(key, None)
+
+    def delay_for(self, method_key: str) -> float:
+        """The delay to apply before answering this method."""
+        if not self.delays:
+            return 0.0
+        return self.delays.get(method_key, self.delays.get(None, 0.0))

@@ -1,0 +1,268 @@
+"""The Emulator: an aiohttp server speaking the Bot API, plus the test-facing controls."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any
+
+from aiohttp import web
+
+from .control import add_control_routes
+from .faults import ApiError, Faults, RateLimiter
+from .methods import BotApi
+from .params import read_params
+from .state import Chat, State, Stats
+from .users import SimUser
+
+__all__ = ["Emulator"]
+
+_DUMPS = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+class Emulator:
+    """Plays Telegram for the bot: ``async with Emulator() as emu: user = emu.user(1)``."""
+
+    def __init__(
+        self,
+        token: str = "123456:TEST-TOKEN",
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        rate_limit: float | None = None,
+        per_chat_rate: float | None = None,
+        per_chat_burst: int = 3,
+    ) -> None:
+        self.token = token
+        self.host = host
+        self.port = port
+        self.state = State()
+        self.faults = Faults()
+        self.limiter = RateLimiter(rate_limit, per_chat_rate, per_chat_burst)
+        self.api = BotApi(self.state, self.faults, self.limiter)
+        self._users: dict[int, SimUser] = {}
+        self._runner: web.AppRunner | None = None
+        self.app = self._make_app()
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def _make_app(self) -> web.Application:
+        app = web.Application(client_max_size=60 * 1024 * 1024)
+        app.router.add_route("*", "/bot{token}/{method}", self._handle_api)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
+        add_control_routes(app, self)
+        return app
+
+    async def start(self, port: int | None = None) -> Emulator:
+        """Listen on host:port (port 0 picks a free one)."""
+        if port is not None:
+            self.port = port
+        self.api.closing = False
+        runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=1.0)
+        await runner.setup()
+        site = web.TCPSite(runner, self.host, self.port)
+        await site.start()
+        if self.port == 0:
+            self.port = int(runner.addresses[0][1])
+        self._runner = runner
+        return self
+
+    async def stop(self) -> None:
+        """Release waiting long polls, then close the server."""
+        self.api.closing = True
+        self.state.updates_changed.notify()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> Emulator:
+        return await self.start()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    @property
+    def base_url(self) -> str:
+        """For ``telegram.Bot(base_url=...)``."""
+        return f"http://{self.host}:{self.port}/bot"
+
+    @property
+    def base_file_url(self) -> str:
+        """For ``telegram.Bot(base_file_url=...)``."""
+        return f"http://{self.host}:{self.port}/file/bot"
+
+    # -- HTTP ------------------------------------------------------------------------------
+
+    def _respond(self, body: dict[str, Any], status: int = 200) -> web.Response:
+        return web.Response(text=_DUMPS(body), status=status, content_type="application/json")
+
+    def _error(self, error: ApiError) -> web.Response:
+        stats = self.state.stats
+        stats.errors += 1
+        stats.errors_by_code[error.error_code] += 1
+        if error.error_code == 429:
+            stats.too_many_requests += 1
+        return self._respond(error.payload(), error.error_code)
+
+    async def _handle_api(self, request: web.Request) -> web.Response:
+        try:
+            if request.match_info["token"] != self.token:
+                raise ApiError(401, "Unauthorized")
+            method = request.match_info["method"]
+            if method.lower() not in self.api.handlers:
+                raise ApiError(404, "Not Found")
+            params = await read_params(request)
+            result = await self.api.call(method, params)
+        except ApiError as error:
+            return self._error(error)
+        return self._respond({"ok": True, "result": result})
+
+    async def _handle_file(self, request: web.Request) -> web.StreamResponse:
+        stored = self.state.files_by_path.get(request.match_info["path"])
+        if request.match_info["token"] != self.token or stored is None:
+            return self._error(ApiError(404, "Not Found"))
+        return web.Response(
+            body=stored.data, content_type=stored.mime_type or "application/octet-stream"
+        )
+
+    # -- users -----------------------------------------------------------------------------
+
+    def user(
+        self,
+        user_id: int,
+        first_name: str | None = None,
+        *,
+        last_name: str | None = None,
+        username: str | None = None,
+        language_code: str | None = None,
+    ) -> SimUser:
+        """The simulated user with this id, created on first use (then returned as is)."""
+        existing = self._users.get(user_id)
+        if existing is not None:
+            return existing
+        data: dict[str, Any] = {
+            "id": user_id,
+            "is_bot": False,
+            "first_name": first_name or f"User{user_id}",
+        }
+        for key, value in (
+            ("last_name", last_name),
+            ("username", username),
+            ("language_code", language_code),
+        ):
+            if value:
+                data[key] = value
+        chat = Chat(data)
+        self.state.chats[user_id] = chat
+        sim = SimUser(self.state, chat)
+        self._users[user_id] = sim
+        return sim
+
+    @property
+    def users(self) -> list[SimUser]:
+        """All simulated users."""
+        return list(self._users.values())
+
+    # -- observation -----------------------------------------------------------------------
+
+    @property
+    def stats(self) -> Stats:
+        """Request, message and error counters."""
+        return self.state.stats
+
+    def commands(
+        self, language_code: str = "", scope: dict[str, Any] | None = None
+    ) -> list[tuple[str, str]]:
+        """Commands stored by setMyCommands for exactly this scope and language."""
+        key = (self.state.scope_key(scope), language_code or "")
+        return [(c["command"], c["description"]) for c in self.state.commands.get(key, [])]
+
+    async def wait_until(
+        self,
+        predicate: Callable[[], Any],
+        timeout: float = 5.0,  # noqa: ASYNC109
+        message: str = "",
+    ) -> None:
+        """Wait until ``predicate()`` is truthy, re-checking after every recorded change."""
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(
+                    f"condition not met within {timeout}s{': ' + message if message else ''}"
+                    f"\nstats: {self.stats.as_dict()}"
+                )
+            await self.state.changed.wait(remaining)
+
+    def config(self) -> dict[str, Any]:
+        """Current fault settings, as served by GET /_emu/config."""
+        return {
+            "rate_limit": self.limiter.rate,
+            "per_chat_rate": self.limiter.per_chat_rate,
+            "per_chat_burst": self.limiter.per_chat_burst,
+            "blocked": sorted(self.faults.blocked),
+            "deactivated": sorted(self.faults.deactivated),
+        }
+
+    # -- faults ----------------------------------------------------------------------------
+
+    @property
+    def rate_limit(self) -> float | None:
+        """Overall sends per second (bucket capacity = rate); None means unlimited."""
+        return self.limiter.rate
+
+    @rate_limit.setter
+    def rate_limit(self, rate: float | None) -> None:
+        self.limiter.set_rate(rate)
+
+    def set_per_chat_rate(self, rate: float | None, burst: int | None = None) -> None:
+        """Limit sends per chat (``burst`` = bucket capacity); None disables."""
+        self.limiter.set_per_chat(rate, burst)
+
+    def block(self, user_id: int) -> None:
+        """The user blocked the bot: sends to them fail with 403."""
+        self.faults.blocked.add(user_id)
+        self.state.touch()
+
+    def deactivate(self, user_id: int) -> None:
+        """The user deleted their account: sends fail with 403 'user is deactivated'."""
+        self.faults.deactivated.add(user_id)
+        self.state.touch()
+
+    def unblock(self, user_id: int) -> None:
+        """Undo block() and deactivate()."""
+        self.faults.blocked.discard(user_id)
+        self.faults.deactivated.discard(user_id)
+        self.state.touch()
+
+    def fail_next(
+        self,
+        method: str,
+        error_code: int,
+        description: str,
+        retry_after: int | None = None,
+        times: int = 1,
+    ) -> None:
+        """Make the next ``times`` calls of ``method`` fail with this error."""
+        self.faults.inject(method, error_code, description, retry_after, times)
+
+    def delay(self, method: str | None = None, seconds: float = 1.0) -> None:
+        """Delay answers to ``method`` (None: all methods); ``seconds=0`` removes it."""
+        self.faults.set_delay(method, seconds)
+
+
+async def serve_forever(emu: Emulator) -> None:
+    """Run until cancelled (used by ``python -m bot.emulator``)."""
+    async with emu:
+        print(f"base_url={emu.base_url}", flush=True)
+        print(f"base_file_url={emu.base_file_url}", flush=True)
+        print(f"control=http://{emu.host}:{emu.port}/_emu/", flush=True)
+        await asyncio.Event().wait()

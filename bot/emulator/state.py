@@ -1,0 +1,402 @@
+"""What the emulated Telegram remembers: chats, messages, files, commands, the update queue."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = [
+    "BOT_USER",
+    "Button",
+    "CallbackAnswer",
+    "Chat",
+    "Notifier",
+    "SentDocument",
+    "SentMessage",
+    "State",
+    "Stats",
+    "StoredFile",
+    "UserMessage",
+]
+
+BOT_USER: dict[str, Any] = {
+    "id": 4242,
+    "is_bot": True,
+    "first_name": "UA Bot",
+    "username": "uabot_test_bot",
+}
+BOT_ME: dict[str, Any] = {
+    **BOT_USER,
+    "can_join_groups": True,
+    "can_read_all_group_messages": False,
+    "supports_inline_queries": False,
+    "can_connect_to_business": False,
+    "has_main_web_app": False,
+}
+
+
+class Notifier:
+    """Wakes every waiter on the next change; O(1) when nobody waits."""
+
+    __slots__ = ("_future",)
+
+    def __init__(self) -> None:
+        self._future: asyncio.Future[None] | None = None
+
+    def notify(self) -> None:
+        """Wake everyone currently waiting."""
+        future, self._future = self._future, None
+        if future is not None and not future.done():
+            future.set_result(None)
+
+    async def wait(self, timeout: float) -> bool:  # noqa: ASYNC109
+        """Wait for the next notify(); False if ``timeout`` passed first."""
+        if timeout <= 0:
+            return False
+        if self._future is None:
+            self._future = asyncio.get_running_loop().create_future()
+        try:
+            await asyncio.wait_for(asyncio.shield(self._future), timeout)
+        except TimeoutError:
+            return False
+        return True
+
+
+@dataclass(frozen=True)
+class Button:
+    """One inline keyboard button as the user sees it."""
+
+    text: str
+    callback_data: str | None = None
+    url: str | None = None
+
+    def __str__(self) -> str:
+        target = f"data={self.callback_data!r}" if self.callback_data is not None else self.url
+        return f"[{self.text}]({target})"
+
+
+@dataclass(frozen=True)
+class SentDocument:
+    """A document the bot sent, with its bytes."""
+
+    file_name: str | None
+    mime_type: str | None
+    data: bytes
+    file_id: str = ""
+
+
+@dataclass(frozen=True)
+class CallbackAnswer:
+    """What answerCallbackQuery showed the user."""
+
+    text: str | None
+    show_alert: bool = False
+    url: str | None = None
+
+
+@dataclass
+class StoredFile:
+    """A file known to the server, downloadable through getFile."""
+
+    file_id: str
+    file_unique_id: str
+    file_name: str | None
+    mime_type: str | None
+    data: bytes
+    file_path: str
+
+    def document(self) -> dict[str, Any]:
+        """The Bot API Document object."""
+        doc: dict[str, Any] = {
+            "file_id": self.file_id,
+            "file_unique_id": self.file_unique_id,
+            "file_size": len(self.data),
+        }
+        if self.file_name:
+            doc["file_name"] = self.file_name
+        if self.mime_type:
+            doc["mime_type"] = self.mime_type
+        return doc
+
+
+@dataclass
+class SentMessage:
+    """A message the bot sent, in its current state (edits applied, deletion flagged)."""
+
+    message_id: int
+    chat_id: int
+    text: str
+    html: str
+    parse_mode: str | None
+    entities: list[dict[str, Any]] = field(default_factory=list)
+    reply_markup: dict[str, Any] | None = None
+    file: StoredFile | None = None
+    edits: int = 0
+    history: list[str] = field(default_factory=list)
+    deleted: bool = False
+    sent_at: float = field(default_factory=time.time)
+    edited_at: float | None = None
+
+    @property
+    def buttons(self) -> list[list[Button]]:
+        """Inline keyboard rows."""
+        rows = (self.reply_markup or {}).get("inline_keyboard") or []
+        return [
+            [Button(b.get("text", ""), b.get("callback_data"), b.get("url")) for b in row]
+            for row in rows
+        ]
+
+    @property
+    def document(self) -> SentDocument | None:
+        """The sent document with its bytes, or None for text messages."""
+        if self.file is None:
+            return None
+        f = self.file
+        return SentDocument(f.file_name, f.mime_type, f.data, f.file_id)
+
+    @property
+    def caption(self) -> str | None:
+        """The caption of a document message (same as ``text``)."""
+        return self.text if self.document else None
+
+    def find_button(self, label: str) -> Button | None:
+        """A button by exact visible text, else by callback_data."""
+        flat = [b for row in self.buttons for b in row]
+        return next((b for b in flat if b.text == label), None) or next(
+            (b for b in flat if b.callback_data == label), None
+        )
+
+    def to_api(self, chat: dict[str, Any]) -> dict[str, Any]:
+        """The Bot API Message object, valid for PTB's Message.de_json."""
+        msg: dict[str, Any] = {
+            "message_id": self.message_id,
+            "from": BOT_USER,
+            "chat": chat,
+            "date": int(self.sent_at),
+        }
+        if self.edited_at is not None:
+            msg["edit_date"] = int(self.edited_at)
+        if self.file is not None:
+            msg["document"] = self.file.document()
+            if self.text:
+                msg["caption"] = self.text
+                if self.entities:
+                    msg["caption_entities"] = self.entities
+        else:
+            msg["text"] = self.text
+            if self.entities:
+                msg["entities"] = self.entities
+        if self.reply_markup and "inline_keyboard" in self.reply_markup:
+            msg["reply_markup"] = self.reply_markup
+        return msg
+
+    def to_json(self) -> dict[str, Any]:
+        """The control API's view, for benchmarks and the web chat."""
+        data: dict[str, Any] = {
+            "sender": "bot",
+            "message_id": self.message_id,
+            "chat_id": self.chat_id,
+            "text": self.text,
+            "html": self.html,
+            "parse_mode": self.parse_mode,
+            "buttons": [
+                [{"text": b.text, "callback_data": b.callback_data, "url": b.url} for b in row]
+                for row in self.buttons
+            ],
+            "document": None,
+            "edits": self.edits,
+            "history": self.history,
+            "deleted": self.deleted,
+            "sent_at": self.sent_at,
+        }
+        if self.file is not None:
+            data["document"] = {
+                "file_id": self.file.file_id,
+                "file_name": self.file.file_name,
+                "mime_type": self.file.mime_type,
+                "file_size": len(self.file.data),
+                "url": f"/_emu/files/{self.file.file_id}",
+            }
+        return data
+
+    def __str__(self) -> str:
+        flags = "".join(
+            [
+                f" (edited {self.edits}x)" if self.edits else "",
+                " (deleted)" if self.deleted else "",
+            ]
+        )
+        lines = [f"bot #{self.message_id}{flags}: {self.text!r}"]
+        if self.document:
+            size = len(self.document.data)
+            lines.append(
+                f"    document: {self.document.file_name} ({self.document.mime_type}, {size} B)"
+            )
+        for row in self.buttons:
+            lines.append("    " + " ".join(str(b) for b in row))
+        return "\n".join(lines)
+
+
+@dataclass
+class UserMessage:
+    """A message a simulated user sent (kept for transcripts and deleteMessage)."""
+
+    message_id: int
+    text: str | None
+    file_name: str | None = None
+    deleted: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        """The control API's view."""
+        return {
+            "sender": "user",
+            "message_id": self.message_id,
+            "text": self.text,
+            "file_name": self.file_name,
+            "deleted": self.deleted,
+        }
+
+    def __str__(self) -> str:
+        what = f"<file {self.file_name}> " if self.file_name else ""
+        return f"user #{self.message_id}: {what}{self.text!r}"
+
+
+@dataclass
+class Chat:
+    """A private chat between the bot and one simulated user."""
+
+    user: dict[str, Any]
+    next_message_id: int = 1
+    bot_messages: list[SentMessage] = field(default_factory=list)
+    by_id: dict[int, SentMessage | UserMessage] = field(default_factory=dict)
+    transcript: list[SentMessage | UserMessage] = field(default_factory=list)
+    chat_actions: list[str] = field(default_factory=list)
+    changed: Notifier = field(default_factory=Notifier)
+
+    @property
+    def id(self) -> int:
+        """Private chats share the user's id."""
+        return int(self.user["id"])
+
+    def api_chat(self) -> dict[str, Any]:
+        """The Bot API Chat object."""
+        chat = {"id": self.id, "type": "private", "first_name": self.user["first_name"]}
+        for key in ("last_name", "username"):
+            if self.user.get(key):
+                chat[key] = self.user[key]
+        return chat
+
+    def new_message_id(self) -> int:
+        """Message ids are per chat and shared by both sides."""
+        message_id = self.next_message_id
+        self.next_message_id += 1
+        return message_id
+
+    def dump(self, limit: int = 30) -> str:
+        """A readable transcript for assertion messages."""
+        name = self.user.get("first_name")
+        shown = self.transcript[-limit:]
+        head = f"chat {self.id} ({name}), {len(self.transcript)} messages"
+        if len(self.transcript) > limit:
+            head += f", last {limit} shown"
+        body = "\n".join(f"  {m}".replace("\n", "\n  ") for m in shown) or "  (empty)"
+        return f"{head}:\n{body}"
+
+
+@dataclass
+class Stats:
+    """Cheap counters; ``as_dict()`` is what the control API serves."""
+
+    requests: Counter[str] = field(default_factory=Counter)
+    sent_messages: int = 0
+    edited_messages: int = 0
+    deleted_messages: int = 0
+    too_many_requests: int = 0
+    errors: int = 0
+    errors_by_code: Counter[int] = field(default_factory=Counter)
+    updates_enqueued: int = 0
+    updates_delivered: int = 0
+    callback_answers: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-friendly snapshot."""
+        return {
+            "requests": dict(self.requests),
+            "total_requests": sum(self.requests.values()),
+            "sent_messages": self.sent_messages,
+            "edited_messages": self.edited_messages,
+            "deleted_messages": self.deleted_messages,
+            "too_many_requests": self.too_many_requests,
+            "errors": self.errors,
+            "errors_by_code": {str(k): v for k, v in self.errors_by_code.items()},
+            "updates_enqueued": self.updates_enqueued,
+            "updates_delivered": self.updates_delivered,
+            "callback_answers": self.callback_answers,
+        }
+
+
+class State:
+    """All server-side data, shared by the Bot API, the control API and SimUsers."""
+
+    def __init__(self) -> None:
+        self.chats: dict[int, Chat] = {}
+        self.files: dict[str, StoredFile] = {}
+        self.files_by_path: dict[str, StoredFile] = {}
+        self.commands: dict[tuple[str, str], list[dict[str, str]]] = {}
+        self.updates: deque[dict[str, Any]] = deque()
+        self.allowed_updates: frozenset[str] | None = None
+        self.pending_callbacks: dict[str, asyncio.Future[CallbackAnswer]] = {}
+        self.stats = Stats()
+        self.changed = Notifier()
+        self.updates_changed = Notifier()
+        self._update_ids = itertools.count(1)
+        self._file_ids = itertools.count(1)
+        self._callback_ids = itertools.count(1)
+
+    def touch(self, chat: Chat | None = None) -> None:
+        """Record that something observable changed (wakes wait_until/receive)."""
+        self.changed.notify()
+        if chat is not None:
+            chat.changed.notify()
+
+    def enqueue_update(self, kind: str, payload: dict[str, Any]) -> int:
+        """Append an update for getUpdates and wake long polls."""
+        update_id = next(self._update_ids)
+        self.updates.append({"update_id": update_id, kind: payload})
+        self.stats.updates_enqueued += 1
+        self.updates_changed.notify()
+        return update_id
+
+    def store_file(self, data: bytes, file_name: str | None, mime_type: str | None) -> StoredFile:
+        """Keep an uploaded file and give it Telegram-like ids and a path."""
+        n = next(self._file_ids)
+        suffix = ""
+        if file_name and "." in file_name:
+            suffix = file_name[file_name.rfind(".") :]
+        stored = StoredFile(
+            file_id=f"BQACAgIAAxkBAAI{n:08d}",
+            file_unique_id=f"AgAD{n:06d}",
+            file_name=file_name,
+            mime_type=mime_type,
+            data=data,
+            file_path=f"documents/file_{n}{suffix}",
+        )
+        self.files[stored.file_id] = stored
+        self.files_by_path[stored.file_path] = stored
+        return stored
+
+    def new_callback_id(self) -> str:
+        """Callback query ids are opaque strings at Telegram."""
+        return f"{next(self._callback_ids)}{id(self) % 100000:05d}"
+
+    @staticmethod
+    def scope_key(scope: Any) -> str:
+        """Canonical JSON for a BotCommandScope (default scope when absent)."""
+        if not scope:
+            scope = {"type": "default"}
+        return json.dumps(scope, sort_keys=True, separators=(",", ":"))

@@ -1,0 +1,177 @@
+"""Simulated Telegram users: what a test does with its thumbs, and what it sees."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from typing import Any
+
+from .html import utf16_len
+from .state import BOT_USER, CallbackAnswer, Chat, SentMessage, State, UserMessage
+
+__all__ = ["SimUser"]
+
+_COMMAND_RE = re.compile(r"/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?")
+
+
+class SimUser:
+    """One user in a private chat with the bot; create it with ``Emulator.user()``."""
+
+    def __init__(self, state: State, chat: Chat) -> None:
+        self._state = state
+        self.chat = chat
+        self._cursor = 0  # index into chat.bot_messages of the next message to receive
+
+    @property
+    def id(self) -> int:
+        """The user id (also the private chat id)."""
+        return self.chat.id
+
+    @property
+    def user(self) -> dict[str, Any]:
+        """The Bot API User object."""
+        return self.chat.user
+
+    @property
+    def messages(self) -> list[SentMessage]:
+        """Everything the bot sent to this chat, in its current state."""
+        return list(self.chat.bot_messages)
+
+    @property
+    def chat_actions(self) -> list[str]:
+        """Chat actions (``typing``...) the bot sent to this chat."""
+        return list(self.chat.chat_actions)
+
+    def __repr__(self) -> str:
+        return f"SimUser({self.id}, {self.user.get('first_name')!r})"
+
+    # -- acting ----------------------------------------------------------------------------
+
+    def _new_message(self, text: str | None, file_name: str | None = None) -> dict[str, Any]:
+        chat = self.chat
+        record = UserMessage(chat.new_message_id(), text, file_name)
+        chat.by_id[record.message_id] = record
+        chat.transcript.append(record)
+        return {
+            "message_id": record.message_id,
+            "from": self.user,
+            "chat": chat.api_chat(),
+            "date": int(time.time()),
+        }
+
+    async def send(self, text: str) -> dict[str, Any]:
+        """Send a text message; a leading /command gets its bot_command entity."""
+        message = self._new_message(text)
+        message["text"] = text
+        match = _COMMAND_RE.match(text)
+        if match and (
+            "@" not in match.group() or match.group().endswith("@" + BOT_USER["username"])
+        ):
+            message["entities"] = [
+                {"type": "bot_command", "offset": 0, "length": utf16_len(match.group())}
+            ]
+        self._state.enqueue_update("message", message)
+        self._state.touch(self.chat)
+        return message
+
+    async def upload(
+        self,
+        file_name: str,
+        data: bytes,
+        mime_type: str | None = None,
+        caption: str | None = None,
+    ) -> dict[str, Any]:
+        """Send a document; it is stored so the bot can getFile and download it."""
+        stored = self._state.store_file(data, file_name, mime_type)
+        message = self._new_message(caption, file_name)
+        message["document"] = stored.document()
+        if caption:
+            message["caption"] = caption
+        self._state.enqueue_update("message", message)
+        self._state.touch(self.chat)
+        return message
+
+    async def tap(
+        self,
+        message: SentMessage | int,
+        button: str,
+        timeout: float = 5.0,  # noqa: ASYNC109
+    ) -> CallbackAnswer:
+        """Press an inline button (by text, else callback_data); return the bot's answer."""
+        message_id = message if isinstance(message, int) else message.message_id
+        current = self.chat.by_id.get(message_id)
+        if not isinstance(current, SentMessage):
+            raise AssertionError(f"no bot message #{message_id} to tap\n{self.chat.dump()}")
+        if current.deleted:
+            raise AssertionError(f"message #{message_id} was deleted\n{current}")
+        found = current.find_button(button)
+        if found is None:
+            labels = [b.text for row in current.buttons for b in row]
+            raise AssertionError(
+                f"no button {button!r} in message #{message_id}; buttons: {labels}\n{current}"
+            )
+        if found.callback_data is None:
+            raise AssertionError(f"button {button!r} has no callback_data ({found})")
+        query_id = self._state.new_callback_id()
+        future: asyncio.Future[CallbackAnswer] = asyncio.get_running_loop().create_future()
+        self._state.pending_callbacks[query_id] = future
+        self._state.enqueue_update(
+            "callback_query",
+            {
+                "id": query_id,
+                "from": self.user,
+                "message": current.to_api(self.chat.api_chat()),
+                "chat_instance": f"-{self.id}",
+                "data": found.callback_data,
+            },
+        )
+        try:
+            return await asyncio.wait_for(asyncio.shield(future), timeout)
+        except TimeoutError:
+            raise AssertionError(
+                f"no answerCallbackQuery within {timeout}s after tapping {button!r} "
+                f"on #{message_id}\n{self.chat.dump()}"
+            ) from None
+
+    # -- observing -------------------------------------------------------------------------
+
+    async def receive(self, timeout: float = 5.0) -> SentMessage:  # noqa: ASYNC109
+        """The next bot message this user has not received yet (waits for it)."""
+        deadline = time.monotonic() + timeout
+        while self._cursor >= len(self.chat.bot_messages):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not await self.chat.changed.wait(remaining):
+                if self._cursor < len(self.chat.bot_messages):
+                    break
+                raise AssertionError(
+                    f"{self!r} received no new message within {timeout}s\n{self.chat.dump()}"
+                )
+        message = self.chat.bot_messages[self._cursor]
+        self._cursor += 1
+        return message
+
+    async def receive_many(self, count: int, timeout: float = 5.0) -> list[SentMessage]:  # noqa: ASYNC109
+        """The next ``count`` new bot messages, all within ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        received: list[SentMessage] = []
+        for _ in range(count):
+            try:
+                received.append(await self.receive(max(deadline - time.monotonic(), 0.0)))
+            except AssertionError as exc:
+                raise AssertionError(
+                    f"expected {count} messages within {timeout}s, got {len(received)}\n{exc}"
+                ) from None
+        return received
+
+    async def expect_silence(self, seconds: float = 0.3) -> None:
+        """Assert that the bot sends nothing new for ``seconds``."""
+        deadline = time.monotonic() + seconds
+        while True:
+            if self._cursor < len(self.chat.bot_messages):
+                unexpected = "\n".join(str(m) for m in self.chat.bot_messages[self._cursor :])
+                raise AssertionError(f"{self!r} expected silence but got:\n{unexpected}")
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            await self.chat.changed.wait(remaining)
