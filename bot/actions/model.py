@@ -1,0 +1,169 @@
+"""The Urgent Action domain model: one revision of one case, as imported from an action file.
+
+Plain frozen values with no I/O, so the parser, the storage layer, the broadcast and the letter
+composer can share them without caring where they came from. ``to_json`` is the canonical form
+the storage keeps: two files that differ only in comments, whitespace or key order give the same
+JSON, hence the same ``fingerprint``, which is how an identical re-import is recognised.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from types import MappingProxyType
+from typing import Any
+
+# Length limits in characters, checked by the parser. The summary must fit a push message
+# together with the title, the update and the buttons; bodies bound the letter and the card.
+TITLE_MAX = 200
+SUMMARY_MAX = 600
+UPDATE_MAX = 1000
+OUTCOME_MAX = 1000
+BODY_MAX = 20000
+LETTER_BODY_MAX = 8000
+SALUTATION_MAX = 300
+CLOSING_MAX = 300
+ROLE_MAX = 300
+ADDRESS_MAX = 1000
+EMAIL_MAX = 254  # RFC 5321 path limit
+AI_INDEX_MAX = 100
+
+STATUS_OPEN = "open"
+STATUS_CLOSED = "closed"
+STATUSES = (STATUS_OPEN, STATUS_CLOSED)
+
+
+@dataclass(frozen=True)
+class Addressee:
+    """Someone the letters go to: by post (``address``), by e-mail, or both."""
+
+    role: str
+    address: str | None
+    email: str | None
+
+
+@dataclass(frozen=True)
+class CaseText:
+    """What a reader sees of a case in one language."""
+
+    title: str
+    summary: str
+    body: str
+    update: str | None = None
+    outcome: str | None = None
+
+
+@dataclass(frozen=True)
+class LetterTemplate:
+    """The suggested letter in one letter language; the bot adds sender, date and signature."""
+
+    salutation: str
+    body: str
+    closing: str
+
+
+def _frozen_mapping(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A read-only copy sorted by key, so parsed and reloaded revisions iterate alike."""
+    return MappingProxyType({key: mapping[key] for key in sorted(mapping)})
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value is not None else None
+
+
+@dataclass(frozen=True)
+class ActionRevision:
+    """One revision of one case: revision 1 is the action, 2.. are follow-ups."""
+
+    case: str
+    revision: int
+    ai_index: str | None
+    country: str
+    issued: date
+    deadline: date | None
+    status: str  # "open" | "closed"
+    closed_on: date | None
+    addressees: tuple[Addressee, ...]
+    texts: Mapping[str, CaseText] = field(hash=False)
+    letters: Mapping[str, LetterTemplate] = field(hash=False)
+
+    def __post_init__(self) -> None:
+        # Read-only mappings keep the "frozen" promise for the nested values too.
+        object.__setattr__(self, "addressees", tuple(self.addressees))
+        object.__setattr__(self, "texts", _frozen_mapping(self.texts))
+        object.__setattr__(self, "letters", _frozen_mapping(self.letters))
+
+    @property
+    def label(self) -> str:
+        """How people name this revision: ``UA 046/19`` first, then ``FI 046/19-2``, ..."""
+        if self.revision == 1:
+            return self.case
+        number = self.case.removeprefix("UA ")
+        return f"FI {number}-{self.revision}"
+
+    @property
+    def is_closed(self) -> bool:
+        """A closed case takes no new letters."""
+        return self.status == STATUS_CLOSED
+
+    def text_for(self, language: str, default: str) -> tuple[CaseText, bool]:
+        """The text in ``language``, else the default language's; True means "fell back"."""
+        text = self.texts.get(language)
+        if text is not None:
+            return text, False
+        return self.texts[default], True
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data: dates as ISO strings, addressees in file order."""
+        return {
+            "case": self.case,
+            "revision": self.revision,
+            "ai_index": self.ai_index,
+            "country": self.country,
+            "issued": _iso(self.issued),
+            "deadline": _iso(self.deadline),
+            "status": self.status,
+            "closed_on": _iso(self.closed_on),
+            "addressees": [asdict(addressee) for addressee in self.addressees],
+            "texts": {language: asdict(text) for language, text in self.texts.items()},
+            "letters": {language: asdict(letter) for language, letter in self.letters.items()},
+        }
+
+    def to_json(self) -> str:
+        """Canonical JSON (sorted keys, no spaces), stable across comments and key order."""
+        return json.dumps(
+            self.to_dict(), sort_keys=True, ensure_ascii=False, separators=(",", ":")
+        )
+
+    @classmethod
+    def from_json(cls, data: str) -> ActionRevision:
+        """Rebuild a revision stored with ``to_json`` (trusted input: no validation)."""
+        raw = json.loads(data)
+        issued = date.fromisoformat(raw["issued"])
+        return cls(
+            case=raw["case"],
+            revision=raw["revision"],
+            ai_index=raw["ai_index"],
+            country=raw["country"],
+            issued=issued,
+            deadline=_date(raw["deadline"]),
+            status=raw["status"],
+            closed_on=_date(raw["closed_on"]),
+            addressees=tuple(Addressee(**item) for item in raw["addressees"]),
+            texts={language: CaseText(**text) for language, text in raw["texts"].items()},
+            letters={
+                language: LetterTemplate(**letter) for language, letter in raw["letters"].items()
+            },
+        )
+
+    @property
+    def fingerprint(self) -> str:
+        """SHA-256 (hex) of the canonical JSON: equal fingerprints mean an identical revision."""
+        return hashlib.sha256(self.to_json().encode("utf-8")).hexdigest()

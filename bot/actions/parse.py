@@ -1,0 +1,592 @@
+"""Action files (TOML) -> ``ActionRevision``, reporting every problem of a file at once.
+
+Admins write these files by hand. One check must show all their mistakes, each naming the key,
+what is wrong and what is expected, so a file is fixed in one round instead of one per mistake.
+Typos must never pass silently: unknown keys and unconfigured languages are problems too.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Any
+
+from bot.actions.model import (
+    ADDRESS_MAX,
+    AI_INDEX_MAX,
+    BODY_MAX,
+    CLOSING_MAX,
+    EMAIL_MAX,
+    LETTER_BODY_MAX,
+    OUTCOME_MAX,
+    ROLE_MAX,
+    SALUTATION_MAX,
+    STATUS_CLOSED,
+    STATUS_OPEN,
+    STATUSES,
+    SUMMARY_MAX,
+    TITLE_MAX,
+    UPDATE_MAX,
+    ActionRevision,
+    Addressee,
+    CaseText,
+    LetterTemplate,
+)
+from bot.i18n import N_
+from bot.i18n import gettext as _
+
+Table = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in a file: ``key`` is a dotted path, ``""`` for the file as a whole."""
+
+    key: str
+    message: str
+
+    def describe(self, source: str) -> str:
+        """The one-line form shown to admins: ``<source>: <key>: <message>``."""
+        if not self.key:
+            return f"{source}: {self.message}"
+        return f"{source}: {self.key}: {self.message}"
+
+
+class ActionFileError(ValueError):
+    """A file that cannot be imported, with all of its problems (never only the first)."""
+
+    def __init__(self, source: str, problems: Sequence[Problem]) -> None:
+        self.source = source
+        self.problems = list(problems)
+        super().__init__(source, self.problems)
+
+    def __str__(self) -> str:
+        return "\n".join(problem.describe(self.source) for problem in self.problems)
+
+
+@dataclass(frozen=True)
+class _StringSpec:
+    """How one string value is checked; ``expected`` is marked with N_ and translated late."""
+
+    expected: str
+    limit: int | None = None
+    required: bool = True
+    multiline: bool = False
+
+
+_TOP_KEYS = (
+    "case", "revision", "ai_index", "country", "issued", "deadline", "status", "closed_on",
+    "addressees", "text", "letter",
+)  # fmt: skip
+
+_CASE = _StringSpec(N_('the case number like "UA 046/19"'))
+_AI_INDEX = _StringSpec(
+    N_('the publisher\'s document index like "EUR 57/0894/2019"'), AI_INDEX_MAX, required=False
+)
+_COUNTRY = _StringSpec(N_('the country code: two capital letters like "KZ"'))
+_STATUS = _StringSpec(N_('"open" or "closed"'))
+
+_ADDRESSEE_FIELDS = {
+    "role": _StringSpec(N_('who the addressee is, like "Prosecutor General"'), ROLE_MAX),
+    "address": _StringSpec(
+        N_("the postal address, one line per address line"),
+        ADDRESS_MAX,
+        required=False,
+        multiline=True,
+    ),
+    "email": _StringSpec(N_('an e-mail address like "office@example.org"'), EMAIL_MAX, False),
+}
+_TEXT_FIELDS = {
+    "title": _StringSpec(N_("a short title"), TITLE_MAX),
+    "summary": _StringSpec(
+        N_("a short summary that fits a push message"), SUMMARY_MAX, multiline=True
+    ),
+    "body": _StringSpec(N_("the full text of the case"), BODY_MAX, multiline=True),
+    "update": _StringSpec(
+        N_("what changed since the previous revision"), UPDATE_MAX, False, multiline=True
+    ),
+    "outcome": _StringSpec(N_("how the case ended"), OUTCOME_MAX, False, multiline=True),
+}
+_LETTER_FIELDS = {
+    "salutation": _StringSpec(
+        N_('the salutation like "Dear Prosecutor General,"'), SALUTATION_MAX
+    ),
+    "body": _StringSpec(N_("the text of the letter"), LETTER_BODY_MAX, multiline=True),
+    "closing": _StringSpec(N_('the closing like "Yours sincerely,"'), CLOSING_MAX),
+}
+
+_DATE_EXPECTED = N_("a date like 2019-09-27 (without quotes)")
+_REVISION_EXPECTED = N_("a whole number: 1 for the first action, 2 and up for follow-ups")
+
+_CASE_RE = re.compile(r"UA [0-9]{1,4}/[0-9]{2}")
+_COUNTRY_RE = re.compile(r"[A-Z]{2}")
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+_EMAIL_RE = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@(?:{_LABEL}\.)+(?:[A-Za-z]{{2,63}}|xn--{_LABEL})")
+_TOML_POSITION_RE = re.compile(
+    r"^(?P<reason>.*) \(at line (?P<line>\d+), column (?P<column>\d+)\)$"
+)
+# C0 controls except tab and line feed, and DEL; "\r\n" is normalised to "\n" before parsing.
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def parse_action(
+    data: bytes | str, *, source: str, languages: Sequence[str], default_language: str
+) -> ActionRevision:
+    """Parse and validate one action file; raise ``ActionFileError`` listing every problem."""
+    if default_language not in languages:
+        raise ValueError(f"default language {default_language!r} is not in {list(languages)!r}")
+    reader = _Reader(tuple(languages), default_language)
+    document = _load(data, reader)
+    revision = _read_document(document, reader) if document is not None else None
+    if revision is None or reader.problems:
+        raise ActionFileError(source, reader.problems)
+    return revision
+
+
+def _load(data: bytes | str, reader: _Reader) -> Table | None:
+    """Decode and parse; a file that is not UTF-8 TOML has one problem, with its position."""
+    if isinstance(data, bytes):
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            line = data[: error.start].count(b"\n") + 1
+            reader.report(
+                "",
+                _(
+                    "not UTF-8 text: invalid byte 0x{byte:02X} on line {line}; "
+                    "expected a file saved as UTF-8"
+                ).format(byte=data[error.start], line=line),
+            )
+            return None
+    else:
+        text = data.removeprefix("\ufeff")
+    try:
+        return tomllib.loads(text.replace("\r\n", "\n"))
+    except tomllib.TOMLDecodeError as error:
+        reader.report("", _toml_problem(str(error)))
+        return None
+
+
+def _toml_problem(error: str) -> str:
+    """Reword tomllib's message so the line and column come first (3.11 has no attributes)."""
+    match = _TOML_POSITION_RE.match(error)
+    if match is None:
+        return _(
+            "not valid TOML: {reason}; expected key = value lines as in docs/action-files.md"
+        ).format(reason=error)
+    return _(
+        "not valid TOML at line {line}, column {column}: {reason}; "
+        "expected key = value lines as in docs/action-files.md"
+    ).format(**match.groupdict())
+
+
+def _join(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
+
+
+def _type_name(value: object) -> str:
+    """How a TOML value's type is named to admins (bool before int, datetime before date)."""
+    match value:
+        case bool():
+            return _("a boolean")
+        case int():
+            return _("an integer")
+        case float():
+            return _("a decimal number")
+        case str():
+            return _("a string")
+        case datetime():
+            return _("a date and time")
+        case date():
+            return _("a date")
+        case time():
+            return _("a time")
+        case dict():
+            return _("a table")
+        case list():
+            return _("a list")
+    return type(value).__name__
+
+
+def _clean(value: str, multiline: bool) -> str:
+    """Strip surrounding whitespace; in multi-line values also each line's trailing spaces."""
+    if not multiline:
+        return value.strip()
+    return "\n".join(line.rstrip() for line in value.split("\n")).strip()
+
+
+class _Reader:
+    """Reads typed values out of TOML tables, collecting problems instead of stopping."""
+
+    def __init__(self, languages: tuple[str, ...], default_language: str) -> None:
+        self.languages = languages
+        self.default_language = default_language
+        self.problems: list[Problem] = []
+
+    def report(self, key: str, message: str) -> None:
+        self.problems.append(Problem(key, message))
+
+    def missing(self, key: str, expected: str) -> None:
+        self.report(key, _("missing required key; expected {expected}").format(expected=expected))
+
+    def wrong_type(self, key: str, value: object, expected: str) -> None:
+        self.report(
+            key,
+            _("wrong type: got {got}, expected {expected}").format(
+                got=_type_name(value), expected=expected
+            ),
+        )
+
+    def unknown_keys(self, table: Table, allowed: Iterable[str], path: str) -> None:
+        """Every key not in ``allowed`` is a problem, with the closest known key if any."""
+        allowed = list(allowed)
+        for name in table:
+            if name in allowed:
+                continue
+            close = difflib.get_close_matches(name, allowed, n=1)
+            if close:
+                message = _('unknown key "{key}"; did you mean "{suggestion}"?').format(
+                    key=name, suggestion=close[0]
+                )
+            else:
+                message = _('unknown key "{key}"; expected one of {keys}').format(
+                    key=name, keys=", ".join(allowed)
+                )
+            self.report(_join(path, name), message)
+
+    def string(self, table: Table, name: str, path: str, spec: _StringSpec) -> str | None:
+        """A cleaned string, or None (after reporting) when missing or not acceptable."""
+        key = _join(path, name)
+        expected = _(spec.expected)
+        if name not in table:
+            if spec.required:
+                self.missing(key, expected)
+            return None
+        value = table[name]
+        if not isinstance(value, str):
+            self.wrong_type(key, value, _("text in quotes: {expected}").format(expected=expected))
+            return None
+        return self._checked_text(key, _clean(value, spec.multiline), spec, expected)
+
+    def _checked_text(self, key: str, text: str, spec: _StringSpec, expected: str) -> str | None:
+        control = _CONTROL_RE.search(text)
+        if control is not None:
+            self.report(
+                key,
+                _(
+                    "control character U+{code} at position {position}; expected plain text "
+                    "(only tabs and line breaks are allowed)"
+                ).format(code=f"{ord(control.group()):04X}", position=control.start() + 1),
+            )
+            return None
+        if not spec.multiline and "\n" in text:
+            self.report(
+                key,
+                _("line break in a one-line value; expected {expected} on one line").format(
+                    expected=expected
+                ),
+            )
+            return None
+        if not text:
+            self.report(key, _("empty; expected {expected}").format(expected=expected))
+            return None
+        if spec.limit is not None and len(text) > spec.limit:
+            self.report(
+                key,
+                _("too long: {length} characters; expected at most {limit}").format(
+                    length=len(text), limit=spec.limit
+                ),
+            )
+            return None
+        return text
+
+    def integer(self, table: Table, name: str, expected: str) -> int | None:
+        """An integer (a TOML boolean is not one), or None after reporting."""
+        if name not in table:
+            self.missing(name, expected)
+            return None
+        value = table[name]
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.wrong_type(name, value, expected)
+            return None
+        return value
+
+    def date(self, table: Table, name: str, *, required: bool) -> date | None:
+        """A TOML date (not a string, not a date and time), or None after reporting."""
+        if name not in table:
+            if required:
+                self.missing(name, _(_DATE_EXPECTED))
+            return None
+        value = table[name]
+        if isinstance(value, datetime) or not isinstance(value, date):
+            self.wrong_type(name, value, _(_DATE_EXPECTED))
+            return None
+        return value
+
+    def language_tables(self, table: Table, path: str) -> Iterable[tuple[str, str, Table]]:
+        """(language, path, table) for each configured language; reports the others."""
+        for language, value in table.items():
+            key = f"{path}.{language}"
+            if language not in self.languages:
+                self.report(
+                    key,
+                    _(
+                        'language "{language}" is not configured; expected one of {languages}'
+                    ).format(language=language, languages=", ".join(self.languages)),
+                )
+            elif not isinstance(value, dict):
+                self.wrong_type(key, value, _("a table written [{key}]").format(key=key))
+            else:
+                yield language, key, value
+
+
+def _read_document(document: Table, reader: _Reader) -> ActionRevision | None:
+    """Check every part of the file; build the revision only when nothing is wrong."""
+    reader.unknown_keys(document, _TOP_KEYS, "")
+    case = _read_case(document, reader)
+    revision = _read_revision(document, reader)
+    ai_index = reader.string(document, "ai_index", "", _AI_INDEX)
+    country = _read_country(document, reader)
+    issued = reader.date(document, "issued", required=True)
+    deadline = reader.date(document, "deadline", required=False)
+    status = _read_status(document, reader)
+    closed_on = reader.date(document, "closed_on", required=False)
+    _check_after_issued(reader, "deadline", deadline, issued)
+    _check_after_issued(reader, "closed_on", closed_on, issued)
+    _check_closure(document, reader, status)
+    addressees = _read_addressees(document, reader)
+    texts = _read_texts(document, reader, revision, status)
+    letters = _read_letters(document, reader)
+    if reader.problems or case is None or revision is None or country is None:
+        return None
+    if issued is None or status is None:
+        return None
+    return ActionRevision(
+        case=case,
+        revision=revision,
+        ai_index=ai_index,
+        country=country,
+        issued=issued,
+        deadline=deadline,
+        status=status,
+        closed_on=closed_on,
+        addressees=addressees,
+        texts=texts,
+        letters=letters,
+    )
+
+
+def _read_case(document: Table, reader: _Reader) -> str | None:
+    value = reader.string(document, "case", "", _CASE)
+    if value is None or _CASE_RE.fullmatch(value):
+        return value
+    reader.report(
+        "case",
+        _('not a case number: "{value}"; expected {expected}').format(
+            value=value, expected=_(_CASE.expected)
+        ),
+    )
+    return None
+
+
+def _read_revision(document: Table, reader: _Reader) -> int | None:
+    value = reader.integer(document, "revision", _(_REVISION_EXPECTED))
+    if value is None or value >= 1:
+        return value
+    reader.report(
+        "revision",
+        _("{value} is less than 1; expected {expected}").format(
+            value=value, expected=_(_REVISION_EXPECTED)
+        ),
+    )
+    return None
+
+
+def _read_country(document: Table, reader: _Reader) -> str | None:
+    value = reader.string(document, "country", "", _COUNTRY)
+    if value is None or _COUNTRY_RE.fullmatch(value):
+        return value
+    reader.report(
+        "country",
+        _(
+            'not a country code: "{value}"; expected two capital letters (ISO 3166-1) like "KZ"'
+        ).format(value=value),
+    )
+    return None
+
+
+def _read_status(document: Table, reader: _Reader) -> str | None:
+    value = reader.string(document, "status", "", _STATUS)
+    if value is None or value in STATUSES:
+        return value
+    reader.report(
+        "status", _('unknown status "{value}"; expected "open" or "closed"').format(value=value)
+    )
+    return None
+
+
+def _check_after_issued(
+    reader: _Reader, name: str, value: date | None, issued: date | None
+) -> None:
+    """A deadline or closing date before the issue date is a typo in the year or month."""
+    if value is None or issued is None or value >= issued:
+        return
+    reader.report(
+        name,
+        _("{value} is before issued ({issued}); expected a date on or after {issued}").format(
+            value=value.isoformat(), issued=issued.isoformat()
+        ),
+    )
+
+
+def _check_closure(document: Table, reader: _Reader, status: str | None) -> None:
+    """``closed_on`` goes with ``status = "closed"`` and only with it."""
+    if status == STATUS_CLOSED and "closed_on" not in document:
+        reader.missing(
+            "closed_on", _('the closing date like 2019-08-26, because status is "closed"')
+        )
+    elif status == STATUS_OPEN and "closed_on" in document:
+        reader.report(
+            "closed_on",
+            _(
+                'closed_on given but status is "open"; expected status = "closed" with closed_on, '
+                "or no closed_on"
+            ),
+        )
+
+
+def _read_addressees(document: Table, reader: _Reader) -> tuple[Addressee, ...]:
+    expected = _("at least one [[addressees]] table with a role and an address or an email")
+    if "addressees" not in document:
+        reader.missing("addressees", expected)
+        return ()
+    value = document["addressees"]
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        reader.wrong_type("addressees", value, expected)
+        return ()
+    if not value:
+        reader.report("addressees", _("empty; expected {expected}").format(expected=expected))
+    found = (
+        _read_addressee(item, f"addressees[{index}]", reader)
+        for index, item in enumerate(value, start=1)
+    )
+    return tuple(addressee for addressee in found if addressee is not None)
+
+
+def _read_addressee(table: Table, path: str, reader: _Reader) -> Addressee | None:
+    """Addressees are numbered from 1 in problem keys: ``addressees[1]`` is the first table."""
+    reader.unknown_keys(table, _ADDRESSEE_FIELDS, path)
+    role, address, email = (
+        reader.string(table, name, path, spec) for name, spec in _ADDRESSEE_FIELDS.items()
+    )
+    if "address" not in table and "email" not in table:
+        reader.report(path, _("no address and no email; expected an address, an email or both"))
+    if email is not None and not _EMAIL_RE.fullmatch(email):
+        reader.report(
+            f"{path}.email",
+            _('not a plausible e-mail address: "{value}"; expected {expected}').format(
+                value=email, expected=_(_ADDRESSEE_FIELDS["email"].expected)
+            ),
+        )
+        return None
+    if role is None or (address is None and email is None):
+        return None
+    return Addressee(role=role, address=address, email=email)
+
+
+def _read_texts(
+    document: Table, reader: _Reader, revision: int | None, status: str | None
+) -> dict[str, CaseText]:
+    """Texts per configured language; the default language's is required."""
+    value = document.get("text", {})
+    if not isinstance(value, dict):
+        reader.wrong_type("text", value, _("tables written [text.<language>]"))
+        return {}
+    default = reader.default_language
+    if default not in value:
+        reader.report(
+            f"text.{default}",
+            _(
+                "missing required table; expected [text.{language}] with title, summary and "
+                "body in the default language"
+            ).format(language=default),
+        )
+    texts: dict[str, CaseText] = {}
+    for language, path, table in reader.language_tables(value, "text"):
+        text = _read_case_text(table, path, reader, language == default, revision, status)
+        if text is not None:
+            texts[language] = text
+    return texts
+
+
+def _read_case_text(
+    table: Table,
+    path: str,
+    reader: _Reader,
+    is_default: bool,
+    revision: int | None,
+    status: str | None,
+) -> CaseText | None:
+    reader.unknown_keys(table, _TEXT_FIELDS, path)
+    fields = {name: reader.string(table, name, path, spec) for name, spec in _TEXT_FIELDS.items()}
+    _check_update(table, path, reader, is_default, revision)
+    _check_outcome(table, path, reader, is_default, status)
+    title, summary, body = fields["title"], fields["summary"], fields["body"]
+    if title is None or summary is None or body is None:
+        return None
+    return CaseText(title, summary, body, fields["update"], fields["outcome"])
+
+
+def _check_update(
+    table: Table, path: str, reader: _Reader, is_default: bool, revision: int | None
+) -> None:
+    """Follow-ups say what changed (at least in the default language); a first action cannot."""
+    if revision is None:
+        return
+    if revision > 1 and is_default and "update" not in table:
+        reader.missing(
+            f"{path}.update",
+            _("what changed since the previous revision (required from revision 2 on)"),
+        )
+    elif revision == 1 and "update" in table:
+        reader.report(
+            f"{path}.update",
+            _("update given in revision 1; expected it only in follow-ups (revision 2 and up)"),
+        )
+
+
+def _check_outcome(
+    table: Table, path: str, reader: _Reader, is_default: bool, status: str | None
+) -> None:
+    """A closure says how the case ended (at least in the default language); open cases cannot."""
+    if status == STATUS_CLOSED and is_default and "outcome" not in table:
+        reader.missing(
+            f"{path}.outcome", _('how the case ended (required when status is "closed")')
+        )
+    elif status == STATUS_OPEN and "outcome" in table:
+        reader.report(
+            f"{path}.outcome",
+            _('outcome given but status is "open"; expected outcome only with status = "closed"'),
+        )
+
+
+def _read_letters(document: Table, reader: _Reader) -> dict[str, LetterTemplate]:
+    """Suggested letters are optional, but each one needs salutation, body and closing."""
+    value = document.get("letter", {})
+    if not isinstance(value, dict):
+        reader.wrong_type("letter", value, _("tables written [letter.<language>]"))
+        return {}
+    letters: dict[str, LetterTemplate] = {}
+    for language, path, table in reader.language_tables(value, "letter"):
+        reader.unknown_keys(table, _LETTER_FIELDS, path)
+        salutation, body, closing = (
+            reader.string(table, name, path, spec) for name, spec in _LETTER_FIELDS.items()
+        )
+        if salutation is not None and body is not None and closing is not None:
+            letters[language] = LetterTemplate(salutation, body, closing)
+    return letters
