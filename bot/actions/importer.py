@@ -1,0 +1,105 @@
+"""Importing a revision: classify it against what is stored, keep it as a draft, publish it.
+
+The same path serves the admin's upload, ``uabot import`` and (later) the feed, so the rules
+about revisions live in one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from bot.actions.model import ActionRevision
+from bot.i18n import gettext as _
+from bot.storage import Storage
+
+
+class ImportKind(Enum):
+    NEW = "new"
+    FOLLOW_UP = "follow-up"
+    CLOSURE = "closure"
+    UNCHANGED = "unchanged"
+
+
+class ImportRefused(Exception):
+    """The revision contradicts what is stored; the message says why, in the current locale."""
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    kind: ImportKind
+    revision: ActionRevision
+    published: bool  # for UNCHANGED: whether the stored twin was already published
+
+
+async def import_revision(storage: Storage, revision: ActionRevision) -> ImportResult:
+    """Store ``revision`` as a draft, or say why it is refused or changes nothing."""
+    async with storage.db.transaction():
+        latest = await storage.revisions.latest(revision.case)
+        if latest is not None:
+            if revision.revision < latest.revision:
+                raise ImportRefused(
+                    _("{case} is already at revision {stored}; revision {new} is older.").format(
+                        case=revision.case, stored=latest.revision, new=revision.revision
+                    )
+                )
+            if revision.revision == latest.revision:
+                if revision.fingerprint == latest.fingerprint:
+                    return ImportResult(ImportKind.UNCHANGED, revision, latest.published)
+                raise ImportRefused(
+                    _(
+                        "Revision {new} of {case} is already stored with different content. "
+                        "Give the changes the next revision number, {next}."
+                    ).format(new=revision.revision, case=revision.case, next=latest.revision + 1)
+                )
+            if not latest.published:
+                raise ImportRefused(
+                    _(
+                        "Revision {stored} of {case} is still a draft: publish or discard it "
+                        "first."
+                    ).format(stored=latest.revision, case=revision.case)
+                )
+            stored = ActionRevision.from_json(latest.content)
+            if stored.is_closed:
+                raise ImportRefused(
+                    _("{case} is closed; it takes no further revisions.").format(
+                        case=revision.case
+                    )
+                )
+        await storage.revisions.add_draft(
+            revision.case,
+            revision.revision,
+            revision.to_json(),
+            revision.fingerprint,
+            revision.status,
+            revision.issued.isoformat(),
+        )
+    if revision.is_closed:
+        kind = ImportKind.CLOSURE
+    elif latest is None:
+        kind = ImportKind.NEW
+    else:
+        kind = ImportKind.FOLLOW_UP
+    return ImportResult(kind, revision, published=False)
+
+
+async def publish(
+    storage: Storage, case: str, revision: int, requested_by: int | None
+) -> int | None:
+    """Publish a draft and queue its broadcast, atomically; None if it was already published."""
+    async with storage.db.transaction():
+        if not await storage.revisions.mark_published(case, revision):
+            return None
+        return await storage.broadcasts.create(
+            kind="action", case_number=case, revision=revision, requested_by=requested_by
+        )
+
+
+async def load(storage: Storage, case: str, revision: int | None = None) -> ActionRevision | None:
+    """A stored revision (the latest published one when ``revision`` is None)."""
+    stored = (
+        await storage.revisions.latest(case, published_only=True)
+        if revision is None
+        else await storage.revisions.get(case, revision)
+    )
+    return None if stored is None else ActionRevision.from_json(stored.content)

@@ -1,0 +1,31 @@
+"""What a published revision sends: the broadcast renderer for kind "action"."""
+
+from __future__ import annotations
+
+from bot.actions.importer import load
+from bot.actions.render import Rendered, card
+from bot.broadcast.engine import MessagesFor, Renderer
+from bot.config import Config
+from bot.i18n import use_locale
+from bot.storage import Broadcast, Storage
+
+
+def action_renderer(storage: Storage, config: Config) -> Renderer:
+    """Render the revision's card once per language, with the count at the broadcast's start."""
+    default = config.i18n.default_language
+
+    async def render(broadcast: Broadcast) -> MessagesFor:
+        assert broadcast.case_number is not None and broadcast.revision is not None
+        revision = await load(storage, broadcast.case_number, broadcast.revision)
+        if revision is None:
+            raise LookupError(f"broadcast {broadcast.id}: its revision is gone")
+        count = await storage.tally.count(revision.case)
+
+        def for_language(language: str) -> Rendered:
+            language = language if language in config.i18n.languages else default
+            with use_locale(language):
+                return card(revision, default, count)
+
+        return for_language
+
+    return render

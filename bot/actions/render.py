@@ -1,0 +1,128 @@
+"""How a case looks to a reader: the push message (also the card), "read more", the preview.
+
+Everything renders in the current locale (``bot.i18n.current_locale``); action texts come from
+the revision in the reader's language, else the default language with a note saying so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot import callbacks
+from bot.actions.model import ActionRevision
+from bot.i18n import current_locale, format_date, format_number, language_name, ngettext
+from bot.i18n import gettext as _
+from bot.telegram_text import escape, pack, paragraphs
+
+WRITE = "write"
+MORE = "more"
+SENT = "sent"
+CARD = "card"
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """One or more HTML messages; the buttons go on the last one."""
+
+    texts: list[str]
+    keyboard: InlineKeyboardMarkup | None
+
+
+def kind_heading(revision: ActionRevision) -> str:
+    if revision.is_closed:
+        return "✅ " + _("Case closed")
+    if revision.revision > 1:
+        return "🔄 " + _("Update")
+    return "🆕 " + _("New Urgent Action")
+
+
+def letters_sent(count: int) -> str:
+    """ "1 letter sent" / "9 Briefe verschickt" / "9 lettres envoyées"."""
+    return ngettext("{count} letter sent", "{count} letters sent", count).format(
+        count=format_number(count)
+    )
+
+
+def _fallback_note(default_language: str) -> str:
+    return (
+        "<i>"
+        + escape(
+            _("This action is not available in your language; here it is in {language}.").format(
+                language=language_name(default_language, current_locale.get())
+            )
+        )
+        + "</i>"
+    )
+
+
+def card_keyboard(revision: ActionRevision, *, with_more: bool = True) -> InlineKeyboardMarkup:
+    ref = (callbacks.case_ref(revision.case), revision.revision)
+    more = [InlineKeyboardButton("📖 " + _("Read more"), callback_data=callbacks.data(MORE, *ref))]
+    if revision.is_closed:
+        return InlineKeyboardMarkup([more])
+    write = InlineKeyboardButton(
+        "✍️ " + _("Write a letter"), callback_data=callbacks.data(WRITE, *ref)
+    )
+    sent = InlineKeyboardButton("✅ " + _("I sent it"), callback_data=callbacks.data(SENT, *ref))
+    return InlineKeyboardMarkup([[write, *(more if with_more else [])], [sent]])
+
+
+def card_text(revision: ActionRevision, default_language: str, count: int) -> str:
+    """The push message body: kind, title, summary, news, deadline, count."""
+    text, fell_back = revision.text_for(current_locale.get(), default_language)
+    blocks = [
+        f"<b>{escape(kind_heading(revision))} · {escape(revision.label)}</b>\n"
+        f"<b>{escape(text.title)}</b>",
+        escape(text.summary),
+    ]
+    if revision.is_closed:
+        closed_on = revision.closed_on or revision.issued
+        blocks.append(
+            "<b>"
+            + escape(_("Closed on {date}.").format(date=format_date(closed_on)))
+            + "</b>"
+            + (f" {escape(text.outcome)}" if text.outcome else "")
+        )
+    elif revision.revision > 1 and text.update:
+        blocks.append("<b>" + escape(_("What's new:")) + "</b> " + escape(text.update))
+    facts = []
+    if revision.deadline and not revision.is_closed:
+        facts.append(
+            "⏰ "
+            + escape(_("Please write before {date}.").format(date=format_date(revision.deadline)))
+        )
+    facts.append("✉️ " + escape(letters_sent(count)))
+    blocks.append("\n".join(facts))
+    if fell_back:
+        blocks.append(_fallback_note(default_language))
+    return "\n\n".join(blocks)
+
+
+def card(revision: ActionRevision, default_language: str, count: int) -> Rendered:
+    """The push message with its buttons (the same message is the card in /actions)."""
+    return Rendered([card_text(revision, default_language, count)], card_keyboard(revision))
+
+
+def details(revision: ActionRevision, default_language: str) -> Rendered:
+    """ "Read more": the whole body and the addressees, split at paragraphs if long."""
+    text, fell_back = revision.text_for(current_locale.get(), default_language)
+    blocks = [f"<b>{escape(revision.label)} · {escape(text.title)}</b>"]
+    if fell_back:
+        blocks.append(_fallback_note(default_language))
+    blocks.extend(paragraphs(text.body))
+    blocks.append("<b>" + escape(_("Write to")) + "</b>")
+    for addressee in revision.addressees:
+        lines = [f"<b>{escape(addressee.role)}</b>"]
+        if addressee.address:
+            lines.append(escape(addressee.address))
+        if addressee.email:
+            lines.append(escape(addressee.email))
+        blocks.append("\n".join(lines))
+    if revision.ai_index:
+        blocks.append(
+            "<i>" + escape(_("Reference: {index}").format(index=revision.ai_index)) + "</i>"
+        )
+    keyboard = None if revision.is_closed else card_keyboard(revision, with_more=False)
+    return Rendered(pack(blocks), keyboard)

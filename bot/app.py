@@ -1,0 +1,155 @@
+"""The one composition root: ``build_application(config)``.
+
+``uabot run``, the tests, the benchmarks and the sandbox all build the bot here, so what is
+tested is what runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from telegram import LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
+
+import handlers
+from bot import commands
+from bot.actions.outgoing import action_renderer
+from bot.broadcast.engine import BroadcastEngine
+from bot.broadcast.ratelimit import PriorityRateLimiter
+from bot.broadcast.report import final_report
+from bot.config import Config
+from bot.context import BotData, Context
+from bot.i18n import check_catalogs, use_locale
+from bot.storage import Broadcast, Storage
+
+log = logging.getLogger(__name__)
+
+# Opt in to PTB 23's behaviour now: durations such as RetryAfter.retry_after are timedeltas.
+# Without it PTB 22 warns on every 429, and the warning would hide in production logs.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
+
+UabotApp = Application  # type: ignore[type-arg]
+
+# How often the bot looks for broadcasts queued by another process (``uabot import --publish``).
+BROADCAST_POLL_SECONDS = 10
+
+
+async def _post_init(app: UabotApp) -> None:
+    """Open services before the first update, resume broadcasts, publish the command menus."""
+    data: BotData = app.bot_data
+    config = data.config
+    check_catalogs(config.i18n.languages)
+    data.storage = storage = await Storage.open(config.storage.path)
+
+    async def report(broadcast: Broadcast) -> None:
+        await report_to_admins(app, broadcast)
+
+    data.broadcasts = BroadcastEngine(
+        app.bot,
+        storage,
+        {"action": action_renderer(storage, config)},
+        rate=config.broadcast.messages_per_second,
+        on_finished=report,
+    )
+    await commands.publish(app.bot, config)
+    # Runs once the JobQueue starts with the app: first=0 resumes interrupted broadcasts at once.
+    app.job_queue.run_repeating(  # type: ignore[union-attr]
+        _resume_broadcasts, interval=BROADCAST_POLL_SECONDS, first=0, name="resume-broadcasts"
+    )
+
+
+async def _resume_broadcasts(context: Context) -> None:
+    await context.bot_data.broadcasts.resume_all()
+
+
+async def _post_stop(app: UabotApp) -> None:
+    engine = getattr(app.bot_data, "broadcasts", None)
+    if engine is not None:
+        await engine.stop()
+
+
+async def _post_shutdown(app: UabotApp) -> None:
+    storage = getattr(app.bot_data, "storage", None)
+    if storage is not None:
+        await storage.close()
+
+
+async def report_to_admins(app: UabotApp, broadcast: Broadcast) -> None:
+    """Send the final report to the admin who started the broadcast (or to every admin)."""
+    data: BotData = app.bot_data
+    config = data.config
+    recipients = (
+        [broadcast.requested_by] if broadcast.requested_by else sorted(config.telegram.admins)
+    )
+    for admin_id in recipients:
+        user = await data.storage.users.get(admin_id)
+        language = (
+            user.language
+            if user and user.language in config.i18n.languages
+            else (config.i18n.default_language)
+        )
+        with use_locale(language):
+            text = final_report(broadcast)
+        try:
+            await app.bot.send_message(admin_id, text)
+        except TelegramError as exc:
+            log.warning("could not send the broadcast report to an admin: %s", exc)
+
+
+def build_application(config: Config) -> UabotApp:
+    """Build the bot for ``config``: services, defaults and every handler, nothing started."""
+    builder = (
+        ApplicationBuilder()
+        .token(config.telegram.token)
+        .context_types(ContextTypes(context=Context, bot_data=BotData))  # type: ignore[arg-type]
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
+        .rate_limiter(PriorityRateLimiter(config.broadcast.messages_per_second))
+        .concurrent_updates(True)
+        .post_init(_post_init)
+        .post_stop(_post_stop)
+        .post_shutdown(_post_shutdown)
+    )
+    if config.telegram.base_url:
+        builder = builder.base_url(config.telegram.base_url)
+    if config.telegram.base_file_url:
+        builder = builder.base_file_url(config.telegram.base_file_url)
+    app = builder.build()
+    app.bot_data.config = config
+    handlers.register_all(app)
+    return app
+
+
+@asynccontextmanager
+async def running(app: UabotApp, *, poll_timeout: int = 10) -> AsyncIterator[UabotApp]:
+    """Run ``app`` with long polling inside an existing event loop (tests, sandbox, benches).
+
+    ``uabot run`` uses ``run_polling``, which also owns the loop and the signals; both run the
+    same hooks in the same order.
+    """
+    await app.initialize()
+    try:
+        if app.post_init:
+            await app.post_init(app)
+        await app.updater.start_polling(timeout=poll_timeout, poll_interval=0)  # type: ignore[union-attr]
+        await app.start()
+        yield app
+    finally:
+        if app.updater and app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
+            if app.post_stop:
+                await app.post_stop(app)
+        await app.shutdown()
+        if app.post_shutdown:
+            await app.post_shutdown(app)

@@ -1,0 +1,158 @@
+"""One budget for everything the bot sends, with the user's answer ahead of any broadcast.
+
+Telegram limits a bot's messages overall (about 30/s). Broadcasts and replies draw from the same
+token bucket. A pacer hands each freed token to a waiting reply first, so someone who taps a
+button during a 10,000-message broadcast waits for one token (1/rate seconds), not for the queue.
+A 429 pauses every request for ``retry_after`` and the request is tried again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Callable, Coroutine
+from typing import Any, TypedDict
+
+from telegram.error import RetryAfter
+from telegram.ext import BaseRateLimiter
+
+log = logging.getLogger(__name__)
+
+# The methods Telegram counts against the per-bot message limit.
+COUNTED_METHODS = frozenset(
+    {
+        "sendMessage",
+        "sendDocument",
+        "sendPhoto",
+        "sendMediaGroup",
+        "copyMessage",
+        "forwardMessage",
+        "editMessageText",
+        "editMessageReplyMarkup",
+        "editMessageCaption",
+    }
+)
+
+
+class RateLimitArgs(TypedDict, total=False):
+    """Passed as ``rate_limit_args`` by senders that may wait (broadcasts)."""
+
+    background: bool
+
+
+class PriorityRateLimiter(BaseRateLimiter[RateLimitArgs]):
+    """A token bucket of ``rate`` per second whose tokens go to interactive requests first."""
+
+    def __init__(self, rate: float, *, burst: float | None = None, max_retries: int = 3) -> None:
+        self.rate = rate
+        # A small burst keeps replies instant without ever exceeding Telegram's window.
+        self.capacity = burst if burst is not None else max(1.0, rate / 20)
+        self.max_retries = max_retries
+        self._tokens = self.capacity
+        self._stamp = 0.0
+        self._paused_until = 0.0
+        self._interactive: deque[asyncio.Future[None]] = deque()
+        self._background: deque[asyncio.Future[None]] = deque()
+        self._wakeup: asyncio.Event | None = None
+        self._pacer: asyncio.Task[None] | None = None
+        self.retries_after_429 = 0
+
+    async def initialize(self) -> None:
+        self._wakeup = asyncio.Event()
+        self._stamp = asyncio.get_running_loop().time()
+        self._pacer = asyncio.create_task(self._run(), name="uabot-rate-pacer")
+
+    async def shutdown(self) -> None:
+        if self._pacer is not None:
+            self._pacer.cancel()
+            await asyncio.gather(self._pacer, return_exceptions=True)
+            self._pacer = None
+        for waiter in (*self._interactive, *self._background):
+            waiter.cancel()
+
+    @property
+    def waiting(self) -> int:
+        return len(self._interactive) + len(self._background)
+
+    def _refill(self, now: float) -> None:
+        self._tokens = min(self.capacity, self._tokens + (now - self._stamp) * self.rate)
+        self._stamp = now
+
+    async def acquire(self, background: bool = False) -> None:
+        """Wait for a token; interactive callers are served before background ones."""
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        self._refill(now)
+        if (
+            self._tokens >= 1
+            and now >= self._paused_until
+            and not self._interactive
+            and (not background or not self._background)
+        ):
+            self._tokens -= 1
+            return
+        waiter: asyncio.Future[None] = loop.create_future()
+        (self._background if background else self._interactive).append(waiter)
+        assert self._wakeup is not None, "rate limiter used before initialize()"
+        self._wakeup.set()
+        await waiter
+
+    async def _run(self) -> None:
+        assert self._wakeup is not None
+        loop = asyncio.get_running_loop()
+        while True:
+            if not self._interactive and not self._background:
+                self._wakeup.clear()
+                await self._wakeup.wait()
+                continue
+            now = loop.time()
+            if now < self._paused_until:
+                await asyncio.sleep(self._paused_until - now)
+                continue
+            self._refill(now)
+            if self._tokens < 1:
+                await asyncio.sleep((1 - self._tokens) / self.rate)
+                continue
+            queue = self._interactive or self._background
+            waiter = queue.popleft()
+            if not waiter.done():
+                self._tokens -= 1
+                waiter.set_result(None)
+
+    def pause(self, seconds: float) -> None:
+        """Stop every counted request for ``seconds`` (Telegram's flood control is per bot)."""
+        until = asyncio.get_running_loop().time() + seconds
+        if until > self._paused_until:
+            self._paused_until = until
+            self._tokens = 0
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: RateLimitArgs | None,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        if endpoint not in COUNTED_METHODS:
+            return await callback(*args, **kwargs)
+        background = bool(rate_limit_args and rate_limit_args.get("background"))
+        for attempt in range(self.max_retries + 1):
+            await self.acquire(background)
+            try:
+                return await callback(*args, **kwargs)
+            except RetryAfter as exc:
+                retry_after = exc.retry_after
+                seconds = (
+                    retry_after.total_seconds()
+                    if hasattr(retry_after, "total_seconds")
+                    else float(retry_after)
+                )
+                log.warning("429 from Telegram on %s: pausing %.1f s", endpoint, seconds)
+                self.retries_after_429 += 1
+                self.pause(seconds)
+                if attempt == self.max_retries:
+                    raise
+        raise AssertionError("unreachable")

@@ -1,0 +1,157 @@
+"""TOML configuration -> frozen, typed objects, validated once at start.
+
+Every problem becomes one ``ConfigError`` line naming the key and the fix; the CLI prints it and
+exits with status 2, so an operator never has to read a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+TOKEN_ENV = "UABOT_TOKEN"
+
+
+class ConfigError(Exception):
+    """A configuration problem, worded as one line for the operator."""
+
+
+class Secret(str):
+    """A string that never shows itself in logs, reprs or tracebacks."""
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+
+@dataclass(frozen=True)
+class TelegramConfig:
+    token: Secret = field(repr=False)
+    base_url: str | None = None
+    base_file_url: str | None = None
+    admins: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True)
+class StorageConfig:
+    path: Path = Path("uabot.sqlite3")
+
+
+@dataclass(frozen=True)
+class I18nConfig:
+    default_language: str = "en"
+    languages: tuple[str, ...] = ("en", "de", "fr")
+
+
+@dataclass(frozen=True)
+class BroadcastConfig:
+    messages_per_second: float = 25.0
+
+
+@dataclass(frozen=True)
+class Config:
+    telegram: TelegramConfig
+    storage: StorageConfig = StorageConfig()
+    i18n: I18nConfig = I18nConfig()
+    broadcast: BroadcastConfig = BroadcastConfig()
+
+    def is_admin(self, user_id: int) -> bool:
+        return user_id in self.telegram.admins
+
+
+# key -> (expected python type(s), human description); the single description of the schema.
+_SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], str]]] = {
+    "telegram": {
+        "token": (str, "a string like '123456:ABC...' from @BotFather"),
+        "base_url": (str, "a URL such as 'http://127.0.0.1:8081/bot'"),
+        "base_file_url": (str, "a URL such as 'http://127.0.0.1:8081/file/bot'"),
+        "admins": (list, "a list of Telegram user ids, e.g. [12345678]"),
+    },
+    "storage": {"path": (str, "a file path such as 'uabot.sqlite3'")},
+    "i18n": {
+        "default_language": (str, "a language code such as 'en'"),
+        "languages": (list, "a list of language codes, e.g. ['en', 'de', 'fr']"),
+    },
+    "broadcast": {"messages_per_second": ((int, float), "a number such as 25")},
+}
+
+
+def _check_shape(raw: dict[str, Any]) -> None:
+    for section, values in raw.items():
+        if section not in _SCHEMA:
+            known = ", ".join(f"[{name}]" for name in _SCHEMA)
+            raise ConfigError(f"unknown section [{section}]: remove it (known: {known})")
+        if not isinstance(values, dict):
+            raise ConfigError(f"'{section}' must be a [{section}] table")
+        for key, value in values.items():
+            if key not in _SCHEMA[section]:
+                known = ", ".join(_SCHEMA[section])
+                raise ConfigError(f"unknown key {section}.{key}: remove it (known: {known})")
+            expected, description = _SCHEMA[section][key]
+            if isinstance(value, bool) or not isinstance(value, expected):
+                raise ConfigError(
+                    f"{section}.{key} has the wrong type ({type(value).__name__}): "
+                    f"expected {description}"
+                )
+
+
+def parse_config(raw: dict[str, Any], environ: dict[str, str] | None = None) -> Config:
+    """Validate a parsed TOML document (``environ`` defaults to the process environment)."""
+    environ = dict(os.environ) if environ is None else environ
+    _check_shape(raw)
+    telegram = raw.get("telegram", {})
+    token = environ.get(TOKEN_ENV) or telegram.get("token", "")
+    if not token.strip():
+        raise ConfigError(
+            f"telegram.token is missing: set it in the config or in ${TOKEN_ENV} "
+            "(get one from @BotFather)"
+        )
+    admins = telegram.get("admins", [])
+    if not all(isinstance(a, int) and not isinstance(a, bool) for a in admins):
+        raise ConfigError("telegram.admins must hold Telegram user ids (integers), e.g. [12345]")
+
+    i18n = raw.get("i18n", {})
+    languages = tuple(i18n.get("languages", I18nConfig.languages))
+    if not languages or not all(isinstance(lang, str) and lang for lang in languages):
+        raise ConfigError("i18n.languages must be a non-empty list of codes, e.g. ['en', 'de']")
+    default_language = i18n.get("default_language", I18nConfig.default_language)
+    if default_language not in languages:
+        raise ConfigError(
+            f"i18n.default_language {default_language!r} is not in i18n.languages: add it there"
+        )
+
+    rate = raw.get("broadcast", {}).get("messages_per_second", 25)
+    if not 0 < rate <= 1000:
+        raise ConfigError("broadcast.messages_per_second must be between 0 and 1000, e.g. 25")
+
+    return Config(
+        telegram=TelegramConfig(
+            token=Secret(token.strip()),
+            base_url=telegram.get("base_url"),
+            base_file_url=telegram.get("base_file_url"),
+            admins=frozenset(admins),
+        ),
+        storage=StorageConfig(path=Path(raw.get("storage", {}).get("path", "uabot.sqlite3"))),
+        i18n=I18nConfig(default_language=default_language, languages=languages),
+        broadcast=BroadcastConfig(messages_per_second=float(rate)),
+    )
+
+
+def load_config(path: Path | str) -> Config:
+    """Read and validate the TOML file at ``path``."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"config file {path} not found: copy config.example.toml to {path} and edit it"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    return parse_config(raw)

@@ -1,0 +1,42 @@
+"""The typed callback context every handler receives.
+
+Services are attributes of ``bot_data`` rather than dict entries, so a typo is an
+AttributeError at the first test, not a KeyError in production. PTB shares one context between
+the handler groups of an update, so the locale handler (group -1) leaves the language here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram.ext import CallbackContext, ExtBot
+
+from bot.broadcast.engine import BroadcastEngine
+from bot.config import Config
+from bot.storage import Storage
+
+
+class BotData:
+    """Application-wide services: set by ``build_application`` and ``post_init``."""
+
+    config: Config
+    storage: Storage
+    broadcasts: BroadcastEngine
+
+
+class Context(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):
+    """CallbackContext with typed access to the services and the update's language."""
+
+    language: str
+
+    @property
+    def config(self) -> Config:
+        return self.bot_data.config
+
+    @property
+    def storage(self) -> Storage:
+        return self.bot_data.storage
+
+    @property
+    def broadcasts(self) -> BroadcastEngine:
+        return self.bot_data.broadcasts

@@ -1,0 +1,113 @@
+"""Translations and locale-aware formatting.
+
+One gettext domain (``uabot``), catalogs in ``locales/<lang>/LC_MESSAGES/uabot.po``. The ``.po``
+files are compiled in memory when first used, so a fresh clone needs no build step. The locale of
+the update being handled lives in a ContextVar, set once per update by a handler in a negative
+group, so domain code can call ``_()`` without passing the user around.
+"""
+
+from __future__ import annotations
+
+import gettext as _gettext
+import io
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date as _babel_format_date
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+from babel.support import Translations
+
+DOMAIN = "uabot"
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+SOURCE_LANGUAGE = "en"
+
+current_locale: ContextVar[str] = ContextVar("current_locale", default=SOURCE_LANGUAGE)
+
+
+class CatalogError(RuntimeError):
+    """A configured language has no usable catalog: fail at start, never show English silently."""
+
+
+@cache
+def catalog(language: str) -> _gettext.NullTranslations:
+    """Compile ``locales/<language>/LC_MESSAGES/uabot.po`` in memory (cached per process)."""
+    if language == SOURCE_LANGUAGE:
+        return _gettext.NullTranslations()
+    po_path = LOCALES_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+    if not po_path.is_file():
+        raise CatalogError(f"no catalog for language {language!r}: expected {po_path}")
+    with po_path.open("rb") as po_file:
+        messages = read_po(po_file, locale=language, domain=DOMAIN)
+    buffer = io.BytesIO()
+    write_mo(buffer, messages, use_fuzzy=False)
+    buffer.seek(0)
+    return Translations(fp=buffer, domain=DOMAIN)
+
+
+def check_catalogs(languages: Iterable[str]) -> None:
+    """Load every configured catalog once, so a missing one stops the bot at start."""
+    for language in languages:
+        catalog(language)
+
+
+def gettext(message: str) -> str:
+    """Translate ``message`` into the current locale."""
+    return catalog(current_locale.get()).gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    """Translate with the current locale's plural rules (French has three forms in babel)."""
+    return catalog(current_locale.get()).ngettext(singular, plural, n)
+
+
+_ = gettext
+
+
+def N_(message: str) -> str:
+    """Mark a module-level string for extraction; translate it with ``_()`` where it is shown."""
+    return message
+
+
+@contextmanager
+def use_locale(language: str) -> Iterator[None]:
+    """Run a block in another locale (a broadcast renders one message per subscriber language)."""
+    token = current_locale.set(language)
+    try:
+        yield
+    finally:
+        current_locale.reset(token)
+
+
+def negotiate(language_code: str | None, available: Iterable[str], default: str) -> str:
+    """Map Telegram's ``language_code`` (``de-CH``, ``fr-BE``, ``pt-br``) onto a configured one."""
+    available = list(available)
+    if not language_code:
+        return default
+    try:
+        parsed = Locale.parse(language_code.replace("-", "_"))
+    except (ValueError, UnknownLocaleError):
+        return default
+    return parsed.language if parsed.language in available else default
+
+
+def language_name(language: str, in_language: str | None = None) -> str:
+    """A language's name: in its own ("Deutsch", for the picker) or in ``in_language``."""
+    name = Locale.parse(language).get_display_name(in_language or language) or language
+    return name[:1].upper() + name[1:]
+
+
+def format_date(value: date | datetime, language: str | None = None, fmt: str = "long") -> str:
+    """A date in the given (or current) locale's own format."""
+    return _babel_format_date(value, format=fmt, locale=language or current_locale.get())
+
+
+def format_number(value: int | float, language: str | None = None) -> str:
+    """A number with the locale's grouping ("10,000", "10.000", "10 000")."""
+    return format_decimal(value, locale=language or current_locale.get())

@@ -1,0 +1,158 @@
+"""Broadcasts and their outbox: the durable queue behind every push to subscribers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+from bot.storage.db import Database
+
+
+class Outcome(IntEnum):
+    PENDING = 0
+    DELIVERED = 1
+    UNREACHABLE = 2
+    FAILED = 3
+    SKIPPED = 4
+
+
+@dataclass(frozen=True)
+class Broadcast:
+    id: int
+    kind: str
+    case_number: str | None
+    revision: int | None
+    payload: str | None
+    requested_by: int | None
+    total: int
+    delivered: int
+    unreachable: int
+    failed: int
+    skipped: int
+    started_at: float | None
+    finished_at: float | None
+
+    @property
+    def finished(self) -> bool:
+        return self.finished_at is not None
+
+
+@dataclass(frozen=True)
+class Recipient:
+    user_id: int
+    language: str
+    attempts: int
+
+
+_BROADCAST_COLUMNS = (
+    "id, kind, case_number, revision, payload, requested_by, total, delivered, unreachable,"
+    " failed, skipped, started_at, finished_at"
+)
+
+
+def _broadcast(row: object) -> Broadcast:
+    return Broadcast(*tuple(row))  # type: ignore[call-overload]
+
+
+class Broadcasts:
+    """Narrow async access to ``broadcasts`` and ``outbox``."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def create(
+        self,
+        *,
+        kind: str,
+        case_number: str | None = None,
+        revision: int | None = None,
+        payload: str | None = None,
+        requested_by: int | None = None,
+    ) -> int:
+        """A broadcast with one outbox row per reachable subscriber (call in a transaction)."""
+        broadcast_id = await self._db.insert(
+            "INSERT INTO broadcasts (kind, case_number, revision, payload, requested_by)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (kind, case_number, revision, payload, requested_by),
+        )
+        total = await self._db.execute(
+            "INSERT INTO outbox (broadcast_id, user_id)"
+            " SELECT ?, id FROM users WHERE subscribed = 1 AND blocked_at IS NULL",
+            (broadcast_id,),
+        )
+        await self._db.execute(
+            "UPDATE broadcasts SET total = ? WHERE id = ?", (total, broadcast_id)
+        )
+        return broadcast_id
+
+    async def get(self, broadcast_id: int) -> Broadcast | None:
+        row = await self._db.fetch_one(
+            f"SELECT {_BROADCAST_COLUMNS} FROM broadcasts WHERE id = ?", (broadcast_id,)
+        )
+        return None if row is None else _broadcast(row)
+
+    async def unfinished(self) -> list[Broadcast]:
+        rows = await self._db.fetch_all(
+            f"SELECT {_BROADCAST_COLUMNS} FROM broadcasts WHERE finished_at IS NULL ORDER BY id"
+        )
+        return [_broadcast(row) for row in rows]
+
+    async def mark_started(self, broadcast_id: int, at: float) -> None:
+        await self._db.execute(
+            "UPDATE broadcasts SET started_at = ? WHERE id = ? AND started_at IS NULL",
+            (at, broadcast_id),
+        )
+
+    async def pending(self, broadcast_id: int, after_user: int, limit: int) -> list[Recipient]:
+        """The next pending recipients in user-id order.
+
+        Users who paused alerts or became unreachable since the broadcast began are passed over;
+        ``finish`` counts them as skipped.
+        """
+        rows = await self._db.fetch_all(
+            "SELECT o.user_id, u.language, o.attempts"
+            " FROM outbox o JOIN users u ON u.id = o.user_id"
+            " WHERE o.broadcast_id = ? AND o.state = 0 AND o.user_id > ?"
+            " AND u.subscribed = 1 AND u.blocked_at IS NULL"
+            " ORDER BY o.user_id LIMIT ?",
+            (broadcast_id, after_user, limit),
+        )
+        return [Recipient(row[0], row[1], row[2]) for row in rows]
+
+    async def record(
+        self, broadcast_id: int, user_id: int, outcome: Outcome, attempts: int
+    ) -> None:
+        await self._db.execute(
+            "UPDATE outbox SET state = ?, attempts = ? WHERE broadcast_id = ? AND user_id = ?",
+            (int(outcome), attempts, broadcast_id, user_id),
+        )
+
+    async def progress(self, broadcast_id: int) -> dict[Outcome, int]:
+        rows = await self._db.fetch_all(
+            "SELECT state, COUNT(*) FROM outbox WHERE broadcast_id = ? GROUP BY state",
+            (broadcast_id,),
+        )
+        counts = dict.fromkeys(Outcome, 0)
+        for state, count in rows:
+            counts[Outcome(state)] = count
+        return counts
+
+    async def finish(self, broadcast_id: int, at: float) -> Broadcast:
+        """Fold the outbox into counters and drop it (call in a transaction)."""
+        counts = await self.progress(broadcast_id)
+        await self._db.execute(
+            "UPDATE broadcasts SET delivered = ?, unreachable = ?, failed = ?,"
+            " skipped = skipped + ?, finished_at = ? WHERE id = ?",
+            (
+                counts[Outcome.DELIVERED],
+                counts[Outcome.UNREACHABLE],
+                counts[Outcome.FAILED],
+                counts[Outcome.SKIPPED] + counts[Outcome.PENDING],
+                at,
+                broadcast_id,
+            ),
+        )
+        await self._db.execute("DELETE FROM outbox WHERE broadcast_id = ?", (broadcast_id,))
+        finished = await self.get(broadcast_id)
+        assert finished is not None
+        return finished

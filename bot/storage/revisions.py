@@ -1,0 +1,97 @@
+"""Imported revisions of cases, drafts and published ones, kept as canonical JSON."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.storage.db import Database
+
+
+@dataclass(frozen=True)
+class StoredRevision:
+    case_number: str
+    revision: int
+    content: str
+    fingerprint: str
+    published: bool
+
+
+def _stored(row: object) -> StoredRevision:
+    return StoredRevision(
+        case_number=row["case_number"],  # type: ignore[index]
+        revision=row["revision"],  # type: ignore[index]
+        content=row["content"],  # type: ignore[index]
+        fingerprint=row["fingerprint"],  # type: ignore[index]
+        published=row["published_at"] is not None,  # type: ignore[index]
+    )
+
+
+class Revisions:
+    """Narrow async access to ``revisions``."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def latest(
+        self, case_number: str, *, published_only: bool = False
+    ) -> StoredRevision | None:
+        """The highest revision of a case (drafts included unless ``published_only``)."""
+        row = await self._db.fetch_one(
+            "SELECT * FROM revisions WHERE case_number = ?"
+            + (" AND published_at IS NOT NULL" if published_only else "")
+            + " ORDER BY revision DESC LIMIT 1",
+            (case_number,),
+        )
+        return None if row is None else _stored(row)
+
+    async def get(self, case_number: str, revision: int) -> StoredRevision | None:
+        row = await self._db.fetch_one(
+            "SELECT * FROM revisions WHERE case_number = ? AND revision = ?",
+            (case_number, revision),
+        )
+        return None if row is None else _stored(row)
+
+    async def add_draft(
+        self,
+        case_number: str,
+        revision: int,
+        content: str,
+        fingerprint: str,
+        status: str,
+        issued: str,
+    ) -> None:
+        await self._db.execute(
+            "INSERT INTO revisions (case_number, revision, content, fingerprint, status, issued)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (case_number, revision, content, fingerprint, status, issued),
+        )
+
+    async def discard_draft(self, case_number: str, revision: int) -> bool:
+        changed = await self._db.execute(
+            "DELETE FROM revisions WHERE case_number = ? AND revision = ?"
+            " AND published_at IS NULL",
+            (case_number, revision),
+        )
+        return changed > 0
+
+    async def mark_published(self, case_number: str, revision: int) -> bool:
+        """Publish a draft; False when it was already published (a double tap) or is gone."""
+        changed = await self._db.execute(
+            "UPDATE revisions SET published_at = datetime('now')"
+            " WHERE case_number = ? AND revision = ? AND published_at IS NULL",
+            (case_number, revision),
+        )
+        return changed > 0
+
+    async def published_cases(self, *, status: str | None = None) -> list[StoredRevision]:
+        """The latest published revision of every case, newest case activity first."""
+        rows = await self._db.fetch_all(
+            "SELECT r.* FROM revisions r"
+            " JOIN (SELECT case_number, MAX(revision) AS revision FROM revisions"
+            "       WHERE published_at IS NOT NULL GROUP BY case_number) latest"
+            " USING (case_number, revision)"
+            + (" WHERE r.status = ?" if status else "")
+            + " ORDER BY r.issued DESC, r.published_at DESC, r.case_number DESC",
+            (status,) if status else (),
+        )
+        return [_stored(row) for row in rows]

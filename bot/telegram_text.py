@@ -1,0 +1,61 @@
+"""Telegram's HTML parse mode: escaping, and splitting long texts at paragraph boundaries."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable
+
+MESSAGE_LIMIT = 4096
+CAPTION_LIMIT = 1024
+_TAG = re.compile(r"<[^>]+>")
+
+
+def escape(text: str) -> str:
+    """Escape user or file text for parse_mode=HTML (quotes need no escaping outside tags)."""
+    return html.escape(text, quote=False)
+
+
+def visible_length(html_text: str) -> int:
+    """Length as Telegram counts it after parsing entities, in UTF-16 code units."""
+    plain = html.unescape(_TAG.sub("", html_text))
+    return len(plain.encode("utf-16-le")) // 2
+
+
+def chunk_plain(text: str, size: int) -> list[str]:
+    """Cut plain text into pieces of at most ``size`` characters, at whitespace where possible."""
+    pieces = []
+    rest = text
+    while visible_length(escape(rest)) > size:
+        cut = rest.rfind(" ", 0, size)
+        if cut <= size // 2:
+            cut = size
+        pieces.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest:
+        pieces.append(rest)
+    return pieces
+
+
+def paragraphs(text: str, size: int = MESSAGE_LIMIT - 96) -> list[str]:
+    """Plain text -> escaped HTML paragraphs, each short enough to travel on its own."""
+    blocks = []
+    for paragraph in re.split(r"\n\s*\n", text.strip()):
+        blocks.extend(escape(piece) for piece in chunk_plain(paragraph.strip(), size))
+    return blocks
+
+
+def pack(blocks: Iterable[str], limit: int = MESSAGE_LIMIT, separator: str = "\n\n") -> list[str]:
+    """Join HTML blocks into as few messages as fit ``limit``, never splitting a block."""
+    messages: list[str] = []
+    current = ""
+    for block in blocks:
+        candidate = f"{current}{separator}{block}" if current else block
+        if current and visible_length(candidate) > limit:
+            messages.append(current)
+            current = block
+        else:
+            current = candidate
+    if current:
+        messages.append(current)
+    return messages

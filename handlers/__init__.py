@@ -1,0 +1,17 @@
+"""Telegram handlers. ``register_all`` wires them into the application, in order."""
+
+from __future__ import annotations
+
+from telegram.ext import Application
+
+from handlers import errors, fallback, locale, onboarding
+
+
+def register_all(app: Application) -> None:  # type: ignore[type-arg]
+    """Register every handler; groups and order matter, so they are all listed here."""
+    # Group -1 runs first for every update: it picks the user's language for the others.
+    locale.register(app, group=-1)
+    # Group 0: the first matching handler wins, so the catch-all fallback comes last.
+    onboarding.register(app)
+    fallback.register(app)
+    app.add_error_handler(errors.on_error)

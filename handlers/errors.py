@@ -1,0 +1,42 @@
+"""The one error handler: log the failure, tell the user kindly."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.error import TelegramError
+
+from bot.context import Context
+from bot.i18n import gettext as _
+
+log = logging.getLogger(__name__)
+
+
+async def on_error(update: object, context: Context) -> None:
+    """Log the exception with its traceback but without message texts or personal data."""
+    kind = "no update"
+    if isinstance(update, Update):
+        kind = f"update {update.update_id} ({_update_kind(update)})"
+    log.error("error while handling %s", kind, exc_info=context.error)
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer(
+                _("Sorry, something went wrong. Please try again later."), show_alert=True
+            )
+        else:
+            await context.bot.send_message(
+                update.effective_chat.id,
+                _("Sorry, something went wrong. Please try again later."),
+            )
+    except TelegramError:
+        log.warning("could not tell the user about the error", exc_info=True)
+
+
+def _update_kind(update: Update) -> str:
+    for kind in ("message", "edited_message", "callback_query", "my_chat_member"):
+        if getattr(update, kind, None) is not None:
+            return kind
+    return "other"

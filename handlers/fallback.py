@@ -1,0 +1,37 @@
+"""Whatever no other handler took: unknown commands and free text get a short hint."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
+
+from bot.context import Context
+from bot.i18n import gettext as _
+
+
+async def unknown_command(update: Update, context: Context) -> None:
+    """An unknown command (or an admin command called by a non-admin) looks the same."""
+    await update.effective_message.reply_text(  # type: ignore[union-attr]
+        _("I don't know that command. /help lists what I can do.")
+    )
+
+
+async def free_text(update: Update, context: Context) -> None:
+    """Text outside a conversation: point to the commands instead of ignoring the user."""
+    await update.effective_message.reply_text(  # type: ignore[union-attr]
+        _("I only understand commands and buttons. /help lists what I can do.")
+    )
+
+
+async def stale_button(update: Update, context: Context) -> None:
+    """A button from an older version of the bot, or for something that no longer exists."""
+    await update.callback_query.answer(  # type: ignore[union-attr]
+        _("This button no longer works. /help lists what I can do."), show_alert=True
+    )
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    private = filters.ChatType.PRIVATE
+    app.add_handler(MessageHandler(private & filters.COMMAND, unknown_command))
+    app.add_handler(MessageHandler(private & ~filters.COMMAND, free_text))
+    app.add_handler(CallbackQueryHandler(stale_button))

@@ -1,0 +1,210 @@
+"""Onboarding and the user's own data: start, help, language, alerts, privacy, forget."""
+
+from __future__ import annotations
+
+import html
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+
+from bot import callbacks
+from bot.commands import command_lines
+from bot.context import Context
+from bot.i18n import current_locale, language_name
+from bot.i18n import gettext as _
+
+LANGUAGE = callbacks.data("lang")
+ALERTS_OFF = callbacks.data("alerts", "off")
+ALERTS_ON = callbacks.data("alerts", "on")
+FORGET_YES = callbacks.data("forget", "yes")
+FORGET_NO = callbacks.data("forget", "no")
+
+
+def _start_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton("🌐 " + _("Change language"), callback_data=LANGUAGE),
+                InlineKeyboardButton("🔕 " + _("No alerts"), callback_data=ALERTS_OFF),
+            ]
+        ]
+    )
+
+
+def _language_keyboard(languages: tuple[str, ...], current: str) -> InlineKeyboardMarkup:
+    rows = [
+        [
+            InlineKeyboardButton(
+                ("✓ " if code == current else "") + language_name(code),
+                callback_data=callbacks.data("lang", code),
+            )
+        ]
+        for code in languages
+    ]
+    return InlineKeyboardMarkup(rows)
+
+
+async def start(update: Update, context: Context) -> None:
+    """Greet, say what the bot does and stores, subscribe, list the commands."""
+    await context.storage.users.subscribe(update.effective_user.id, context.language)  # type: ignore[union-attr]
+    text = "\n\n".join(
+        [
+            "<b>"
+            + _("Welcome!")
+            + "</b> "
+            + _(
+                "This bot brings you Urgent Actions: people at risk of human-rights abuses, "
+                "and the letters that can help them. It helps you write a letter and counts "
+                "every letter sent."
+            ),
+            _(
+                "It stores only your Telegram id, your language and your alert settings: "
+                "/privacy has the details, /forget erases them."
+            ),
+            _("You are subscribed: new and updated actions will reach you here."),
+            "<b>" + _("Commands") + "</b>\n" + command_lines(),
+        ]
+    )
+    await update.effective_message.reply_text(text, reply_markup=_start_keyboard())  # type: ignore[union-attr]
+
+
+async def help_command(update: Update, context: Context) -> None:
+    """List the commands in the user's language."""
+    text = "<b>" + _("What I can do") + "</b>\n" + command_lines()
+    await update.effective_message.reply_text(text)  # type: ignore[union-attr]
+
+
+async def language_command(update: Update, context: Context) -> None:
+    """Offer every configured language, each in its own name."""
+    await update.effective_message.reply_text(  # type: ignore[union-attr]
+        _("Choose your language:"),
+        reply_markup=_language_keyboard(context.config.i18n.languages, context.language),
+    )
+
+
+async def language_menu(update: Update, context: Context) -> None:
+    """The start message's language button opens the picker."""
+    await update.callback_query.answer()  # type: ignore[union-attr]
+    await language_command(update, context)
+
+
+async def language_chosen(update: Update, context: Context) -> None:
+    """Store the chosen language and confirm in it."""
+    query = update.callback_query
+    (code,) = callbacks.args(query.data)  # type: ignore[arg-type,union-attr]
+    if code not in context.config.i18n.languages:
+        await query.answer(_("This language is no longer available."), show_alert=True)  # type: ignore[union-attr]
+        return
+    await context.storage.users.set_language(query.from_user.id, code)  # type: ignore[union-attr]
+    context.language = code
+    current_locale.set(code)
+    confirmation = _("Language set: {language}.").format(language=language_name(code))
+    await query.answer(confirmation)  # type: ignore[union-attr]
+    await query.edit_message_text(confirmation)  # type: ignore[union-attr]
+
+
+async def _set_alerts(update: Update, context: Context, on: bool) -> str:
+    users = context.storage.users
+    user_id = update.effective_user.id  # type: ignore[union-attr]
+    if on:
+        newly = await users.subscribe(user_id, context.language)
+        if newly:
+            return _("You are subscribed: new and updated actions will reach you here.")
+        return _("You are already subscribed.")
+    stored = await users.get(user_id)
+    if stored is None or not stored.subscribed:
+        return _("Alerts are already off. /subscribe turns them on.")
+    await users.set_subscribed(user_id, False)
+    return _("Alerts paused. Everything else keeps working; /subscribe turns them on again.")
+
+
+async def subscribe(update: Update, context: Context) -> None:
+    """Resume (or start) alerts."""
+    await update.effective_message.reply_text(await _set_alerts(update, context, True))  # type: ignore[union-attr]
+
+
+async def unsubscribe(update: Update, context: Context) -> None:
+    """Pause alerts without blocking the bot."""
+    await update.effective_message.reply_text(await _set_alerts(update, context, False))  # type: ignore[union-attr]
+
+
+async def alerts_button(update: Update, context: Context) -> None:
+    """The start message's "No alerts" button."""
+    query = update.callback_query
+    text = await _set_alerts(update, context, query.data == ALERTS_ON)  # type: ignore[union-attr]
+    await query.answer(text)  # type: ignore[union-attr]
+    await update.effective_message.reply_text(text)  # type: ignore[union-attr]
+
+
+async def privacy(update: Update, context: Context) -> None:
+    """Say exactly what is stored and why."""
+    items = [
+        _("your Telegram user id, to send you messages;"),
+        _("your language, to write to you in it;"),
+        _("whether you want alerts, and whether Telegram lets the bot reach you;"),
+        _("the day you started and the day you last used the bot, to remove stale accounts."),
+    ]
+    text = "\n".join(
+        [
+            "<b>" + _("What this bot stores about you") + "</b>",
+            *(f"• {html.escape(item)}" for item in items),
+            "",
+            _(
+                "It does not store your name, your username, your phone number or the texts "
+                "you send. Nothing is shared with anyone."
+            ),
+            _("/forget deletes all of it at once."),
+        ]
+    )
+    await update.effective_message.reply_text(text)  # type: ignore[union-attr]
+
+
+async def forget(update: Update, context: Context) -> None:
+    """Ask before erasing: it cannot be undone."""
+    keyboard = InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(_("Yes, delete everything"), callback_data=FORGET_YES)],
+            [InlineKeyboardButton(_("No, keep my data"), callback_data=FORGET_NO)],
+        ]
+    )
+    await update.effective_message.reply_text(  # type: ignore[union-attr]
+        _(
+            "This deletes everything the bot holds about you and stops all alerts. "
+            "It cannot be undone. Are you sure?"
+        ),
+        reply_markup=keyboard,
+    )
+
+
+async def forget_answer(update: Update, context: Context) -> None:
+    """Erase the user (database rows and any conversation state) or keep everything."""
+    query = update.callback_query
+    if query.data == FORGET_NO:  # type: ignore[union-attr]
+        text = _("Nothing was deleted.")
+    else:
+        user_id = query.from_user.id  # type: ignore[union-attr]
+        await context.storage.users.delete(user_id)
+        context.application.drop_user_data(user_id)
+        context.application.drop_chat_data(user_id)
+        text = _("Done: everything the bot held about you is deleted. /start begins anew.")
+    await query.answer()  # type: ignore[union-attr]
+    await query.edit_message_text(text)  # type: ignore[union-attr]
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    private = filters.ChatType.PRIVATE
+    app.add_handlers(
+        [
+            CommandHandler("start", start, filters=private),
+            CommandHandler("help", help_command, filters=private),
+            CommandHandler("language", language_command, filters=private),
+            CommandHandler("subscribe", subscribe, filters=private),
+            CommandHandler("unsubscribe", unsubscribe, filters=private),
+            CommandHandler("privacy", privacy, filters=private),
+            CommandHandler("forget", forget, filters=private),
+            CallbackQueryHandler(language_menu, pattern=f"^{LANGUAGE}$"),
+            CallbackQueryHandler(language_chosen, pattern=rf"^{LANGUAGE}:[\w-]+$"),
+            CallbackQueryHandler(alerts_button, pattern=callbacks.pattern("alerts")),
+            CallbackQueryHandler(forget_answer, pattern=callbacks.pattern("forget")),
+        ]
+    )

@@ -1,0 +1,98 @@
+"""Config errors are one clear line naming the key, with exit status 2 from the CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.config import ConfigError, load_config, parse_config
+
+GOOD = """
+[telegram]
+token = "123:abc"
+admins = [1, 2]
+[storage]
+path = "x.sqlite3"
+[i18n]
+default_language = "de"
+languages = ["en", "de"]
+[broadcast]
+messages_per_second = 20
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_good_config_is_typed_and_hides_the_token(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, GOOD))
+    assert config.telegram.admins == frozenset({1, 2})
+    assert config.i18n.languages == ("en", "de")
+    assert config.broadcast.messages_per_second == 20.0
+    assert config.storage.path == Path("x.sqlite3")
+    assert "123:abc" not in repr(config)
+
+
+def test_the_environment_overrides_the_token() -> None:
+    config = parse_config({"telegram": {"token": "1:file"}}, environ={"UABOT_TOKEN": "2:env"})
+    assert config.telegram.token == "2:env"
+
+
+@pytest.mark.parametrize(
+    ("raw", "fragment"),
+    [
+        ({}, "telegram.token is missing"),
+        ({"telegram": {"token": "1:a", "tokn": "x"}}, "unknown key telegram.tokn"),
+        ({"telegram": {"token": "1:a"}, "storge": {}}, "unknown section [storge]"),
+        ({"telegram": {"token": 5}}, "telegram.token has the wrong type (int)"),
+        ({"telegram": {"token": "1:a", "admins": "me"}}, "telegram.admins has the wrong type"),
+        ({"telegram": {"token": "1:a", "admins": ["me"]}}, "telegram.admins must hold"),
+        (
+            {"telegram": {"token": "1:a"}, "broadcast": {"messages_per_second": True}},
+            "broadcast.messages_per_second has the wrong type",
+        ),
+        (
+            {"telegram": {"token": "1:a"}, "broadcast": {"messages_per_second": 0}},
+            "between 0 and 1000",
+        ),
+        (
+            {"telegram": {"token": "1:a"}, "i18n": {"default_language": "it"}},
+            "i18n.default_language 'it' is not in i18n.languages",
+        ),
+    ],
+)
+def test_each_mistake_names_its_key(raw: dict, fragment: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        parse_config(raw, environ={})
+    assert fragment in str(error.value)
+    assert "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        (None, "not found: copy config.example.toml"),
+        ("[telegram\n", "is not valid TOML"),
+        ('[telegram]\ntoken = "1:a"\nadmin = [1]\n', "unknown key telegram.admin"),
+    ],
+)
+def test_the_cli_prints_one_line_and_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str | None, fragment: str
+) -> None:
+    path = tmp_path / "config.toml" if text is None else write(tmp_path, text)
+    assert main(["migrate", "--config", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert fragment in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_the_example_config_is_valid() -> None:
+    example = Path(__file__).parent.parent / "config.example.toml"
+    config = load_config(example)
+    assert config.i18n.languages == ("en", "de", "fr")
+    assert config.broadcast.messages_per_second == 25

@@ -1,0 +1,74 @@
+"""Migrations and the users repository."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.storage import Database, Storage
+from bot.storage.db import migrations
+
+
+def test_migrations_are_numbered_without_gaps() -> None:
+    versions = [version for version, _, _ in migrations()]
+    assert versions == list(range(1, len(versions) + 1))
+    assert versions, "at least the users migration"
+
+
+async def test_open_applies_every_migration_once_with_wal_and_foreign_keys(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite3"
+    db = await Database.open(path)
+    try:
+        assert await db.schema_version() == len(migrations())
+        assert await db.fetch_value("PRAGMA journal_mode") == "wal"
+        assert await db.fetch_value("PRAGMA foreign_keys") == 1
+        assert await db.migrate() == []  # nothing left to apply
+    finally:
+        await db.close()
+
+
+def test_uabot_migrate_reports_the_schema_version(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "config.toml"
+    db = tmp_path / "cli.sqlite3"
+    config.write_text(f'[telegram]\ntoken = "1:a"\n[storage]\npath = "{db}"\n', encoding="utf-8")
+    assert main(["migrate", "--config", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert "applied 001_users.sql" in out
+    assert f"schema version {len(migrations())}" in out
+    assert main(["migrate", "--config", str(config)]) == 0
+    assert "applied" not in capsys.readouterr().out
+
+
+async def test_a_failing_transaction_leaves_nothing_behind(tmp_path: Path) -> None:
+    storage = await Storage.open(tmp_path / "db.sqlite3")
+    try:
+        with pytest.raises(RuntimeError):
+            async with storage.db.transaction():
+                await storage.users.subscribe(1, "en")
+                raise RuntimeError("boom")
+        assert await storage.users.get(1) is None
+    finally:
+        await storage.close()
+
+
+async def test_users_subscribe_pause_block_and_forget(tmp_path: Path) -> None:
+    storage = await Storage.open(tmp_path / "db.sqlite3")
+    users = storage.users
+    try:
+        assert await users.subscribe(1, "de") is True
+        assert await users.subscribe(1, "de") is False
+        await users.subscribe(2, "fr")
+        assert await users.count_reachable_subscribers() == 2
+        await users.set_subscribed(2, False)
+        await users.mark_unreachable(1)
+        assert await users.count_reachable_subscribers() == 0
+        await users.seen(1)  # a user who writes to us has unblocked the bot
+        assert (await users.get(1)).blocked is False  # type: ignore[union-attr]
+        assert await users.delete(1) is True
+        assert await users.get(1) is None
+    finally:
+        await storage.close()
