@@ -57,9 +57,12 @@ async def _post_init(app: UabotApp) -> None:
         on_finished=report,
     )
     await commands.publish(app.bot, config)
-    # Runs once the JobQueue starts with the app: first=0 resumes interrupted broadcasts at once.
+    # Interrupted broadcasts go on at once; the job picks up those that `uabot import
+    # --publish` queues while the bot runs. (A job with first=0 would not do for the start:
+    # APScheduler moves a start time that passed before the scheduler ran to the next interval.)
+    await data.broadcasts.resume_all()
     app.job_queue.run_repeating(  # type: ignore[union-attr]
-        _resume_broadcasts, interval=BROADCAST_POLL_SECONDS, first=0, name="resume-broadcasts"
+        _resume_broadcasts, interval=BROADCAST_POLL_SECONDS, name="resume-broadcasts"
     )
 
 

@@ -12,9 +12,13 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot import __version__
-from bot.config import Config, ConfigError, load_config
+from bot.config import Config, ConfigError, load_config, parse_config
+
+if TYPE_CHECKING:
+    from bot.actions.model import ActionRevision
 
 EXIT_USAGE = 2
 
@@ -57,13 +61,86 @@ def cmd_migrate(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def _parse_files(paths: list[Path], config: Config) -> tuple[list[ActionRevision], int]:
+    """Parse every file, printing each problem; returns the good revisions and the bad count."""
+    from bot.actions.parse import ActionFileError, parse_action
+
+    revisions, bad = [], 0
+    for path in paths:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            print(f"{path}: cannot read: {exc.strerror}", file=sys.stderr)
+            bad += 1
+            continue
+        try:
+            revisions.append(
+                parse_action(
+                    data,
+                    source=str(path),
+                    languages=config.i18n.languages,
+                    default_language=config.i18n.default_language,
+                )
+            )
+        except ActionFileError as error:
+            print(error, file=sys.stderr)
+            bad += 1
+    return revisions, bad
+
+
+def cmd_check(config: Config, args: argparse.Namespace) -> int:
+    """Validate action files without storing anything: exit 1 on any problem."""
+    revisions, bad = _parse_files(args.files, config)
+    for revision in revisions:
+        print(f"ok: {revision.label} ({', '.join(revision.texts)})")
+    return 1 if bad else 0
+
+
+def cmd_import(config: Config, args: argparse.Namespace) -> int:
+    """Store action files as drafts; with --publish, queue their broadcasts for the bot."""
+    from bot.actions.importer import ImportKind, ImportRefused, import_revision, publish
+    from bot.storage import Storage
+
+    revisions, bad = _parse_files(args.files, config)
+
+    async def run() -> int:
+        refused = 0
+        storage = await Storage.open(config.storage.path)
+        try:
+            for revision in revisions:
+                try:
+                    result = await import_revision(storage, revision)
+                except ImportRefused as refusal:
+                    print(f"{revision.label}: refused: {refusal}", file=sys.stderr)
+                    refused += 1
+                    continue
+                print(f"{revision.label}: {result.kind.value}")
+                if args.publish and not (result.kind is ImportKind.UNCHANGED and result.published):
+                    broadcast_id = await publish(storage, revision.case, revision.revision, None)
+                    if broadcast_id is not None:
+                        broadcast = await storage.broadcasts.get(broadcast_id)
+                        total = broadcast.total if broadcast else 0
+                        print(
+                            f"{revision.label}: published; broadcast {broadcast_id} to {total} "
+                            "subscribers is queued for the running bot"
+                        )
+        finally:
+            await storage.close()
+        return refused
+
+    refused = asyncio.run(run())
+    return 1 if bad or refused else 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="uabot", description="The Urgent Action Telegram bot.")
     parser.add_argument("--version", action="version", version=f"uabot {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def with_config(name: str, handler: Callable[..., int], help_text: str) -> None:
+    def with_config(
+        name: str, handler: Callable[..., int], help_text: str
+    ) -> argparse.ArgumentParser:
         cmd = sub.add_parser(name, help=help_text, description=help_text)
         cmd.add_argument(
             "--config",
@@ -72,9 +149,20 @@ def _parser() -> argparse.ArgumentParser:
             help="TOML config file (default: config.toml)",
         )
         cmd.set_defaults(handler=handler)
+        return cmd
 
     with_config("run", cmd_run, "Run the bot (long polling).")
     with_config("migrate", cmd_migrate, "Apply database migrations and exit.")
+    check = with_config(
+        "check", cmd_check, "Validate action files (exit status 1 on any problem)."
+    )
+    check.add_argument("files", type=Path, nargs="+", metavar="FILE")
+    check.set_defaults(config_optional=True)
+    imp = with_config("import", cmd_import, "Store action files; --publish also broadcasts them.")
+    imp.add_argument("files", type=Path, nargs="+", metavar="FILE")
+    imp.add_argument(
+        "--publish", action="store_true", help="publish at once (the running bot sends them)"
+    )
     return parser
 
 
@@ -82,7 +170,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     _setup_logging(args.verbose)
     try:
-        config = load_config(args.config)
+        if getattr(args, "config_optional", False) and not args.config.exists():
+            # `uabot check` works without a config: the default languages apply.
+            config = parse_config({"telegram": {"token": "unused"}}, environ={})
+        else:
+            config = load_config(args.config)
         return int(args.handler(config, args))
     except ConfigError as exc:
         print(f"uabot: config error: {exc}", file=sys.stderr)

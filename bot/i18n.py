@@ -98,8 +98,11 @@ def negotiate(language_code: str | None, available: Iterable[str], default: str)
 
 
 def language_name(language: str, in_language: str | None = None) -> str:
-    """A language's name: in its own ("Deutsch", for the picker) or in ``in_language``."""
-    name = Locale.parse(language).get_display_name(in_language or language) or language
+    """A language's name: in its own, capitalised for the picker ("Deutsch", "Français"), or
+    in ``in_language`` as it reads inside a sentence ("anglais", "Englisch")."""
+    if in_language is not None:
+        return Locale.parse(language).get_language_name(in_language) or language
+    name = Locale.parse(language).get_display_name(language) or language
     return name[:1].upper() + name[1:]
 
 

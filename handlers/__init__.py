@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from handlers import errors, fallback, locale, onboarding
+from handlers import actions, errors, fallback, locale, onboarding, publishing
 
 
 def register_all(app: Application) -> None:  # type: ignore[type-arg]
@@ -13,5 +13,7 @@ def register_all(app: Application) -> None:  # type: ignore[type-arg]
     locale.register(app, group=-1)
     # Group 0: the first matching handler wins, so the catch-all fallback comes last.
     onboarding.register(app)
+    actions.register(app)
+    publishing.register(app)
     fallback.register(app)
     app.add_error_handler(errors.on_error)

@@ -6,12 +6,15 @@ the revision in the reader's language, else the default language with a note say
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import callbacks
+from bot.actions.importer import ImportKind, ImportResult
 from bot.actions.model import ActionRevision
+from bot.actions.parse import ActionFileError
 from bot.i18n import current_locale, format_date, format_number, language_name, ngettext
 from bot.i18n import gettext as _
 from bot.telegram_text import escape, pack, paragraphs
@@ -20,6 +23,8 @@ WRITE = "write"
 MORE = "more"
 SENT = "sent"
 CARD = "card"
+PUBLISH = "pub"
+DISCARD = "discard"
 
 
 @dataclass(frozen=True)
@@ -34,7 +39,7 @@ def kind_heading(revision: ActionRevision) -> str:
     if revision.is_closed:
         return "✅ " + _("Case closed")
     if revision.revision > 1:
-        return "🔄 " + _("Update")
+        return "🔄 " + _("Follow-up")
     return "🆕 " + _("New Urgent Action")
 
 
@@ -126,3 +131,90 @@ def details(revision: ActionRevision, default_language: str) -> Rendered:
         )
     keyboard = None if revision.is_closed else card_keyboard(revision, with_more=False)
     return Rendered(pack(blocks), keyboard)
+
+
+def _kind_line(result: ImportResult) -> str:
+    revision = result.revision
+    if result.kind is ImportKind.NEW:
+        return _("New case {case}").format(case=revision.case)
+    if result.kind is ImportKind.FOLLOW_UP:
+        return _("Follow-up {revision} of case {case}").format(
+            revision=revision.revision, case=revision.case
+        )
+    if result.kind is ImportKind.CLOSURE:
+        return _("Closure of case {case}").format(case=revision.case)
+    if result.published:
+        return _("Nothing changed: revision {revision} of {case} is already published.").format(
+            revision=revision.revision, case=revision.case
+        )
+    return _(
+        "Nothing changed: revision {revision} of {case} is already stored as a draft."
+    ).format(revision=revision.revision, case=revision.case)
+
+
+def preview(
+    result: ImportResult, subscribers: int, languages: tuple[str, ...], default_language: str
+) -> str:
+    """What an admin sees before publishing: what it is, its reach, how it will look."""
+    revision = result.revision
+    shown_in = current_locale.get()
+
+    def names(codes: Iterable[str]) -> str:
+        ordered = sorted(codes, key=lambda code: languages.index(code))
+        return ", ".join(language_name(code, shown_in) for code in ordered) or "–"
+
+    lines = [
+        "<b>📄 " + escape(_kind_line(result)) + "</b>",
+        escape(_("Texts: {languages}").format(languages=names(revision.texts))),
+        escape(_("Letters: {languages}").format(languages=names(revision.letters))),
+    ]
+    if result.kind is ImportKind.UNCHANGED and result.published:
+        return "\n".join(lines)
+    lines.append(
+        escape(
+            ngettext(
+                "It will reach {count} subscriber.",
+                "It will reach {count} subscribers.",
+                subscribers,
+            ).format(count=format_number(subscribers))
+        )
+    )
+    lines += ["", "<i>" + escape(_("This is how it will look:")) + "</i>", "", ""]
+    return "\n".join(lines) + card_text(revision, default_language, 0)
+
+
+def preview_keyboard(revision: ActionRevision) -> InlineKeyboardMarkup:
+    ref = (callbacks.case_ref(revision.case), revision.revision)
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    "📣 " + _("Publish"), callback_data=callbacks.data(PUBLISH, *ref)
+                ),
+                InlineKeyboardButton(
+                    "🗑 " + _("Discard"), callback_data=callbacks.data(DISCARD, *ref)
+                ),
+            ]
+        ]
+    )
+
+
+def problems(error: ActionFileError, limit: int = 30) -> str:
+    """A file's problems as a list an admin can work through."""
+    lines = [
+        "<b>❌ "
+        + escape(
+            ngettext(
+                "{file} has {count} problem:",
+                "{file} has {count} problems:",
+                len(error.problems),
+            ).format(file=error.source, count=format_number(len(error.problems)))
+        )
+        + "</b>"
+    ]
+    for problem in error.problems[:limit]:
+        key = f"<code>{escape(problem.key)}</code>: " if problem.key else ""
+        lines.append(f"• {key}{escape(problem.message)}")
+    if len(error.problems) > limit:
+        lines.append(escape(_("… and {count} more.").format(count=len(error.problems) - limit)))
+    return pack(lines, separator="\n")[0]

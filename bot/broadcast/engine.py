@@ -14,7 +14,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from telegram import Bot
+from telegram import Bot, LinkPreviewOptions
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot.actions.render import Rendered
@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 # Descriptions of 400s that mean "this person cannot be reached", as Telegram words them.
 _GONE = ("chat not found", "user is deactivated", "bot was blocked", "peer_id_invalid")
 BATCH = 500
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 MAX_429_WAITS = 10
 
 MessagesFor = Callable[[str], Rendered]
@@ -191,20 +192,13 @@ class BroadcastEngine:
             try:
                 for index, text in enumerate(message.texts):
                     last = index == len(message.texts) - 1
-                    await self._bot.do_api_request(  # type: ignore[call-arg]
-                        "sendMessage",
-                        api_kwargs={
-                            "chat_id": recipient.user_id,
-                            "text": text,
-                            "parse_mode": "HTML",
-                            "link_preview_options": {"is_disabled": True},
-                            **(
-                                {"reply_markup": message.keyboard.to_dict()}
-                                if last and message.keyboard is not None
-                                else {}
-                            ),
-                        },
-                        rate_limit_args={"background": True},
+                    await self._bot.send_message(
+                        recipient.user_id,
+                        text,
+                        parse_mode="HTML",
+                        link_preview_options=NO_PREVIEW,
+                        reply_markup=message.keyboard if last else None,
+                        rate_limit_args={"background": True},  # type: ignore[call-arg]
                     )
                 return Outcome.DELIVERED, attempts
             except Forbidden:

@@ -59,6 +59,8 @@ class PriorityRateLimiter(BaseRateLimiter[RateLimitArgs]):
         self.retries_after_429 = 0
 
     async def initialize(self) -> None:
+        if self._pacer is not None:  # PTB initialises the bot once per owner
+            return
         self._wakeup = asyncio.Event()
         self._stamp = asyncio.get_running_loop().time()
         self._pacer = asyncio.create_task(self._run(), name="uabot-rate-pacer")

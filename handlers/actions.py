@@ -1,0 +1,149 @@
+"""What supporters do with actions: /actions, a case's card, "read more"."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+
+from bot import callbacks
+from bot.actions import render
+from bot.actions.importer import load
+from bot.actions.model import ActionRevision
+from bot.context import Context
+from bot.i18n import gettext as _
+from bot.telegram_text import escape
+
+PAGE_SIZE = 5
+LIST = "actions"
+BUTTON_TITLE_MAX = 40
+
+
+async def _open_cases(context: Context) -> list[ActionRevision]:
+    stored = await context.storage.revisions.published_cases(status="open")
+    return [ActionRevision.from_json(item.content) for item in stored]
+
+
+def _list_markup(
+    cases: list[ActionRevision], page: int, default: str, language: str
+) -> InlineKeyboardMarkup:
+    rows = []
+    for revision in cases[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]:
+        title = revision.text_for(language, default)[0].title
+        if len(title) > BUTTON_TITLE_MAX:
+            title = title[: BUTTON_TITLE_MAX - 1] + "…"
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    f"{revision.case} · {title}",
+                    callback_data=callbacks.data(render.CARD, callbacks.case_ref(revision.case)),
+                )
+            ]
+        )
+    pages = (len(cases) + PAGE_SIZE - 1) // PAGE_SIZE
+    nav = []
+    if page > 0:
+        nav.append(InlineKeyboardButton("◀️", callback_data=callbacks.data(LIST, page - 1)))
+    if page < pages - 1:
+        nav.append(InlineKeyboardButton("▶️", callback_data=callbacks.data(LIST, page + 1)))
+    if nav:
+        rows.append(nav)
+    return InlineKeyboardMarkup(rows)
+
+
+def _list_text(count: int, page: int) -> str:
+    pages = (count + PAGE_SIZE - 1) // PAGE_SIZE
+    heading = _("Open actions")
+    if pages > 1:
+        heading += " " + _("(page {page} of {pages})").format(page=page + 1, pages=pages)
+    return f"<b>{escape(heading)}</b>\n" + escape(_("Tap a case to see it."))
+
+
+async def list_actions(update: Update, context: Context) -> None:
+    """Open cases, newest first, as buttons; paginated."""
+    cases = await _open_cases(context)
+    if not cases:
+        await update.effective_message.reply_text(  # type: ignore[union-attr]
+            _("There are no open actions right now. New ones will reach you here.")
+        )
+        return
+    await update.effective_message.reply_text(  # type: ignore[union-attr]
+        _list_text(len(cases), 0),
+        reply_markup=_list_markup(
+            cases, 0, context.config.i18n.default_language, context.language
+        ),
+    )
+
+
+async def list_page(update: Update, context: Context) -> None:
+    """◀️ / ▶️ in the list: edit the same message to another page."""
+    query = update.callback_query
+    await query.answer()  # type: ignore[union-attr]
+    cases = await _open_cases(context)
+    pages = max(1, (len(cases) + PAGE_SIZE - 1) // PAGE_SIZE)
+    page = min(max(int(callbacks.args(query.data)[0]), 0), pages - 1)  # type: ignore[arg-type,union-attr]
+    await query.edit_message_text(  # type: ignore[union-attr]
+        _list_text(len(cases), page),
+        reply_markup=_list_markup(
+            cases, page, context.config.i18n.default_language, context.language
+        ),
+    )
+
+
+async def _latest(update: Update, context: Context) -> ActionRevision | None:
+    """The latest published revision of the case a button names, or a polite answer."""
+    query = update.callback_query
+    case = callbacks.case_from_ref(callbacks.args(query.data)[0])  # type: ignore[arg-type,union-attr]
+    revision = await load(context.storage, case)
+    if revision is None:
+        await query.answer(_("This case is no longer available."), show_alert=True)  # type: ignore[union-attr]
+    return revision
+
+
+async def show_card(update: Update, context: Context) -> None:
+    """A case's card: the same message a subscriber was pushed, with today's count."""
+    revision = await _latest(update, context)
+    if revision is None:
+        return
+    await update.callback_query.answer()  # type: ignore[union-attr]
+    count = await context.storage.tally.count(revision.case)
+    message = render.card(revision, context.config.i18n.default_language, count)
+    await _send(update, context, message)
+
+
+async def read_more(update: Update, context: Context) -> None:
+    """The full text and the addressees."""
+    revision = await _latest(update, context)
+    if revision is None:
+        return
+    await update.callback_query.answer()  # type: ignore[union-attr]
+    await _send(update, context, render.details(revision, context.config.i18n.default_language))
+
+
+async def _send(update: Update, context: Context, message: render.Rendered) -> None:
+    chat_id = update.effective_chat.id  # type: ignore[union-attr]
+    for index, text in enumerate(message.texts):
+        last = index == len(message.texts) - 1
+        await context.bot.send_message(
+            chat_id, text, reply_markup=message.keyboard if last else None
+        )
+
+
+async def not_yet(update: Update, context: Context) -> None:
+    """Write-a-letter and I-sent-it arrive with the letters feature; say so meanwhile."""
+    await update.callback_query.answer(  # type: ignore[union-attr]
+        _("Letters are coming soon: this button will work after the next update."),
+        show_alert=True,
+    )
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    app.add_handlers(
+        [
+            CommandHandler("actions", list_actions, filters=filters.ChatType.PRIVATE),
+            CallbackQueryHandler(list_page, pattern=callbacks.pattern(LIST)),
+            CallbackQueryHandler(show_card, pattern=callbacks.pattern(render.CARD)),
+            CallbackQueryHandler(read_more, pattern=callbacks.pattern(render.MORE)),
+            CallbackQueryHandler(not_yet, pattern=callbacks.pattern(render.WRITE)),
+            CallbackQueryHandler(not_yet, pattern=callbacks.pattern(render.SENT)),
+        ]
+    )

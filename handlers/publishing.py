@@ -1,0 +1,128 @@
+"""Admins publish actions: upload a .toml, see the preview, Publish or Discard; /broadcasts."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from bot import callbacks
+from bot.actions import render
+from bot.actions.importer import ImportKind, ImportRefused, import_revision, load, publish
+from bot.actions.parse import ActionFileError, parse_action
+from bot.broadcast.report import progress_lines
+from bot.context import Context
+from bot.i18n import format_number, ngettext
+from bot.i18n import gettext as _
+from bot.telegram_text import escape
+from handlers.access import admin_filter, is_admin
+
+log = logging.getLogger(__name__)
+
+MAX_FILE_BYTES = 512 * 1024
+
+
+async def upload(update: Update, context: Context) -> None:
+    """An admin's action file: validate, store as a draft, show the preview."""
+    message = update.effective_message
+    document = message.document  # type: ignore[union-attr]
+    name = document.file_name or "action.toml"  # type: ignore[union-attr]
+    if not name.lower().endswith(".toml"):
+        await message.reply_text(_("Send an action file: a .toml document."))  # type: ignore[union-attr]
+        return
+    if (document.file_size or 0) > MAX_FILE_BYTES:  # type: ignore[union-attr]
+        await message.reply_text(  # type: ignore[union-attr]
+            _("This file is too large for an action file (at most 512 KB).")
+        )
+        return
+    file = await document.get_file()  # type: ignore[union-attr]
+    data = bytes(await file.download_as_bytearray())
+    config = context.config
+    try:
+        revision = parse_action(
+            data,
+            source=name,
+            languages=config.i18n.languages,
+            default_language=config.i18n.default_language,
+        )
+        result = await import_revision(context.storage, revision)
+    except ActionFileError as error:
+        await message.reply_text(render.problems(error))  # type: ignore[union-attr]
+        return
+    except ImportRefused as refusal:
+        await message.reply_text("❌ " + escape(str(refusal)))  # type: ignore[union-attr]
+        return
+    log.info(
+        "admin %s imported %s (%s)", update.effective_user.id, revision.label, result.kind.value
+    )  # type: ignore[union-attr]
+    subscribers = await context.storage.users.count_reachable_subscribers()
+    offer = not (result.kind is ImportKind.UNCHANGED and result.published)
+    await message.reply_text(  # type: ignore[union-attr]
+        render.preview(result, subscribers, config.i18n.languages, config.i18n.default_language),
+        reply_markup=render.preview_keyboard(revision) if offer else None,
+    )
+
+
+async def decide(update: Update, context: Context) -> None:
+    """Publish or Discard under a preview."""
+    query = update.callback_query
+    if not is_admin(update, context):
+        await query.answer(
+            _("This button no longer works. /help lists what I can do."), show_alert=True
+        )  # type: ignore[union-attr]
+        return
+    verb = query.data.split(":")[1]  # type: ignore[union-attr]
+    ref, number = callbacks.args(query.data)  # type: ignore[arg-type,union-attr]
+    case, revision_number = callbacks.case_from_ref(ref), int(number)
+    storage = context.storage
+    if verb == render.DISCARD:
+        discarded = await storage.revisions.discard_draft(case, revision_number)
+        text = (
+            _("Discarded: nothing was published.")
+            if discarded
+            else _("This revision was already published or discarded.")
+        )
+        await query.answer()  # type: ignore[union-attr]
+        await query.edit_message_text(escape(text))  # type: ignore[union-attr]
+        return
+    broadcast_id = await publish(storage, case, revision_number, requested_by=query.from_user.id)  # type: ignore[union-attr]
+    if broadcast_id is None:
+        await query.answer(_("This revision was already published or discarded."), show_alert=True)  # type: ignore[union-attr]
+        return
+    broadcast = await storage.broadcasts.get(broadcast_id)
+    assert broadcast is not None
+    log.info("admin %s published %s revision %s", query.from_user.id, case, revision_number)  # type: ignore[union-attr]
+    context.broadcasts.start(broadcast)
+    revision = await load(storage, case, revision_number)
+    label = revision.label if revision else case
+    await query.answer()  # type: ignore[union-attr]
+    await query.edit_message_text(  # type: ignore[union-attr]
+        escape(
+            ngettext(
+                "📣 Publishing {label} to {count} subscriber. /broadcasts shows the progress; "
+                "a report follows at the end.",
+                "📣 Publishing {label} to {count} subscribers. /broadcasts shows the progress; "
+                "a report follows at the end.",
+                broadcast.total,
+            ).format(label=label, count=format_number(broadcast.total))
+        )
+    )
+
+
+async def broadcasts(update: Update, context: Context) -> None:
+    """Progress of the running broadcasts: sent of total, time left."""
+    await update.effective_message.reply_text(progress_lines(context.broadcasts.progress()))  # type: ignore[union-attr]
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    admins = admin_filter(app.bot_data.config)
+    app.add_handlers(
+        [
+            MessageHandler(admins & filters.Document.ALL, upload),
+            CommandHandler("broadcasts", broadcasts, filters=admins),
+            CallbackQueryHandler(
+                decide, pattern=rf"^{callbacks.VERSION}:({render.PUBLISH}|{render.DISCARD}):"
+            ),
+        ]
+    )
