@@ -25,6 +25,7 @@ from bot.broadcast.report import final_report
 from bot.config import Config
 from bot.context import BotData, Context
 from bot.i18n import check_catalogs, use_locale
+from bot.persistence import SQLitePersistence
 from bot.storage import Broadcast, Storage
 
 log = logging.getLogger(__name__)
@@ -117,6 +118,7 @@ def build_application(config: Config) -> UabotApp:
             )
         )
         .rate_limiter(PriorityRateLimiter(config.broadcast.messages_per_second))
+        .persistence(SQLitePersistence(config.storage.path))
         .concurrent_updates(True)
         .post_init(_post_init)
         .post_stop(_post_stop)

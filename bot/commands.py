@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from telegram import Bot, BotCommand
+from telegram import Bot, BotCommand, BotCommandScopeChat
 
 from bot.config import Config
 from bot.i18n import N_, gettext, use_locale
@@ -10,6 +10,10 @@ from bot.i18n import N_, gettext, use_locale
 # (command, description); descriptions are translated where they are shown.
 PUBLIC_COMMANDS: tuple[tuple[str, str], ...] = (
     ("start", N_("Subscribe and see what this bot does")),
+    ("actions", N_("The open cases")),
+    ("write", N_("Write a letter for a case")),
+    ("mine", N_("The cases you wrote for")),
+    ("cancel", N_("Stop the letter you are writing")),
     ("help", N_("List the commands")),
     ("language", N_("Change your language")),
     ("subscribe", N_("Receive new and updated actions")),
@@ -19,19 +23,29 @@ PUBLIC_COMMANDS: tuple[tuple[str, str], ...] = (
 )
 
 
+# Shown only in admins' menus (a per-chat scope); others get the unknown-command answer.
+ADMIN_COMMANDS: tuple[tuple[str, str], ...] = (
+    ("broadcasts", N_("Progress of running broadcasts")),
+)
+
+
 def command_lines() -> str:
     """The commands as lines of "/cmd - description" in the current locale."""
     return "\n".join(f"/{name} – {gettext(text)}" for name, text in PUBLIC_COMMANDS)
 
 
-def _menu() -> list[BotCommand]:
-    return [BotCommand(name, gettext(text)) for name, text in PUBLIC_COMMANDS]
+def _menu(commands: tuple[tuple[str, str], ...]) -> list[BotCommand]:
+    return [BotCommand(name, gettext(text)) for name, text in commands]
 
 
 async def publish(bot: Bot, config: Config) -> None:
-    """Set the command menu for every configured language, and the default one."""
-    for language in config.i18n.languages:
-        with use_locale(language):
-            await bot.set_my_commands(_menu(), language_code=language)
-    with use_locale(config.i18n.default_language):
-        await bot.set_my_commands(_menu())
+    """Set the command menus: for every language, and with admin commands for each admin."""
+    for language in (*config.i18n.languages, None):
+        with use_locale(language or config.i18n.default_language):
+            await bot.set_my_commands(_menu(PUBLIC_COMMANDS), language_code=language)
+            for admin_id in sorted(config.telegram.admins):
+                await bot.set_my_commands(
+                    _menu(PUBLIC_COMMANDS + ADMIN_COMMANDS),
+                    scope=BotCommandScopeChat(admin_id),
+                    language_code=language,
+                )

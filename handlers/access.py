@@ -12,8 +12,6 @@ from telegram.ext import filters
 from bot.config import Config
 from bot.context import Context
 
-ADMIN_COMMANDS = frozenset({"broadcasts"})
-
 
 def admin_filter(config: Config) -> filters.BaseFilter:
     return filters.ChatType.PRIVATE & filters.User(user_id=sorted(config.telegram.admins))

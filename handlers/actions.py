@@ -128,14 +128,6 @@ async def _send(update: Update, context: Context, message: render.Rendered) -> N
         )
 
 
-async def not_yet(update: Update, context: Context) -> None:
-    """Write-a-letter and I-sent-it arrive with the letters feature; say so meanwhile."""
-    await update.callback_query.answer(  # type: ignore[union-attr]
-        _("Letters are coming soon: this button will work after the next update."),
-        show_alert=True,
-    )
-
-
 def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handlers(
         [
@@ -143,7 +135,5 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
             CallbackQueryHandler(list_page, pattern=callbacks.pattern(LIST)),
             CallbackQueryHandler(show_card, pattern=callbacks.pattern(render.CARD)),
             CallbackQueryHandler(read_more, pattern=callbacks.pattern(render.MORE)),
-            CallbackQueryHandler(not_yet, pattern=callbacks.pattern(render.WRITE)),
-            CallbackQueryHandler(not_yet, pattern=callbacks.pattern(render.SENT)),
         ]
     )

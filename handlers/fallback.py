@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+import logging
+
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
 
+from bot.commands import ADMIN_COMMANDS
 from bot.context import Context
 from bot.i18n import gettext as _
+
+log = logging.getLogger(__name__)
+ADMIN_COMMAND_NAMES = frozenset(name for name, _description in ADMIN_COMMANDS)
 
 
 async def unknown_command(update: Update, context: Context) -> None:
     """An unknown command (or an admin command called by a non-admin) looks the same."""
+    text = update.effective_message.text or ""  # type: ignore[union-attr]
+    command = text.split()[0].lstrip("/").split("@")[0] if text.startswith("/") else ""
+    if command in ADMIN_COMMAND_NAMES:
+        log.warning(
+            "refused admin command /%s from user %s",
+            command,
+            update.effective_user.id,  # type: ignore[union-attr]
+        )
     await update.effective_message.reply_text(  # type: ignore[union-attr]
         _("I don't know that command. /help lists what I can do.")
     )

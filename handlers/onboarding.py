@@ -142,7 +142,16 @@ async def privacy(update: Update, context: Context) -> None:
         _("your Telegram user id, to send you messages;"),
         _("your language, to write to you in it;"),
         _("whether you want alerts, and whether Telegram lets the bot reach you;"),
-        _("the day you started and the day you last used the bot, to remove stale accounts."),
+        _("the day you started and the day you last used the bot, to remove stale accounts;"),
+        _(
+            "the cases for which you tapped “I sent it”, so that each letter counts once "
+            "(/forget removes the link to you and keeps only the number);"
+        ),
+        _(
+            "while you write a letter, its draft (name, place, personal sentence), deleted as "
+            "soon as the letter is made or cancelled; your name and place for later letters "
+            "only if you tick “Remember my name and place”."
+        ),
     ]
     text = "\n".join(
         [
@@ -150,8 +159,8 @@ async def privacy(update: Update, context: Context) -> None:
             *(f"• {html.escape(item)}" for item in items),
             "",
             _(
-                "It does not store your name, your username, your phone number or the texts "
-                "you send. Nothing is shared with anyone."
+                "It does not store your Telegram name, your username, your phone number, the "
+                "texts you send or the letters it makes. Nothing is shared with anyone."
             ),
             _("/forget deletes all of it at once."),
         ]
@@ -183,7 +192,10 @@ async def forget_answer(update: Update, context: Context) -> None:
         text = _("Nothing was deleted.")
     else:
         user_id = query.from_user.id  # type: ignore[union-attr]
-        await context.storage.users.delete(user_id)
+        async with context.storage.db.transaction():
+            await context.storage.users.delete(user_id)
+            await context.storage.conversations.drop_user_data(user_id)
+            await context.storage.conversations.forget_conversations(user_id)
         context.application.drop_user_data(user_id)
         context.application.drop_chat_data(user_id)
         text = _("Done: everything the bot held about you is deleted. /start begins anew.")

@@ -168,3 +168,19 @@ async def _in_thread(func: Any, *args: Any) -> Any:
     import asyncio
 
     return await asyncio.to_thread(func, *args)
+
+
+async def test_admin_commands_show_only_in_admin_menus_and_refusals_are_logged(
+    emulator: Emulator, bot: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    public = dict(emulator.commands(language_code="de"))
+    admin = dict(
+        emulator.commands(language_code="de", scope={"type": "chat", "chat_id": ADMIN_ID})
+    )
+    assert "broadcasts" not in public
+    assert "broadcasts" in admin and set(public) < set(admin)
+
+    user = await subscriber(emulator, 12, "en")
+    await user.send("/broadcasts")
+    assert "I don't know that command" in (await user.receive()).text
+    assert "refused admin command /broadcasts from user 12" in caplog.text

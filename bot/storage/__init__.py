@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.storage.broadcasts import Broadcast, Broadcasts, Outcome, Recipient
+from bot.storage.conversations import PersistenceRows
 from bot.storage.db import Database
 from bot.storage.revisions import Revisions, StoredRevision
 from bot.storage.tally import Tally
@@ -35,6 +36,7 @@ class Storage:
     revisions: Revisions
     broadcasts: Broadcasts
     tally: Tally
+    conversations: PersistenceRows
 
     @classmethod
     async def open(cls, path: Path | str) -> Storage:
@@ -45,6 +47,7 @@ class Storage:
             revisions=Revisions(db),
             broadcasts=Broadcasts(db),
             tally=Tally(db),
+            conversations=PersistenceRows(db),
         )
 
     async def close(self) -> None:

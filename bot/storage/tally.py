@@ -28,3 +28,23 @@ class Tally:
             case_numbers,
         )
         return dict.fromkeys(case_numbers, 0) | {row[0]: row[1] for row in rows}
+
+    async def confirm(
+        self, case_number: str, revision: int, user_id: int, letter_language: str
+    ) -> bool:
+        """Record one "I sent it"; False when this user already confirmed this revision."""
+        changed = await self._db.execute(
+            "INSERT OR IGNORE INTO confirmations"
+            " (case_number, revision, user_id, letter_language) VALUES (?, ?, ?, ?)",
+            (case_number, revision, user_id, letter_language),
+        )
+        return changed == 1
+
+    async def cases_of(self, user_id: int) -> list[str]:
+        """The cases a user confirmed a letter for, most recent first."""
+        rows = await self._db.fetch_all(
+            "SELECT case_number FROM confirmations WHERE user_id = ?"
+            " GROUP BY case_number ORDER BY MAX(rowid) DESC",
+            (user_id,),
+        )
+        return [row[0] for row in rows]

@@ -1,0 +1,154 @@
+"""The letter being written: its draft, the checks on what the supporter types, its preview.
+
+The draft lives in PTB's user_data (persisted, so a restart resumes it) only while the letter
+is written; ``finish`` removes it. Sender details outlive a letter only when the supporter
+ticks "remember my details".
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import asdict, dataclass
+from datetime import date
+from typing import Any
+
+from bot.actions.model import ActionRevision
+from bot.i18n import format_date, language_name
+from bot.i18n import gettext as _
+from bot.letters.compose import Letter
+from bot.telegram_text import escape, pack, paragraphs
+
+DRAFT_KEY = "letter"
+SENDER_KEY = "sender"
+NAME_MAX = 80
+PLACE_MAX = 100
+PERSONAL_MAX = 500
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+class InvalidInput(ValueError):
+    """What the supporter typed cannot go into a letter; the message says why, localised."""
+
+
+@dataclass
+class Draft:
+    case: str
+    revision: int
+    language: str | None = None
+    addressee: int | None = None
+    name: str | None = None
+    place: str | None = None
+    personal: str | None = None
+    remember: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Draft:
+        return cls(**data)
+
+
+def _check_text(text: str | None, limit: int) -> str:
+    if text is None or not text.strip():
+        raise InvalidInput(_("Please send some text."))
+    text = text.strip()
+    if _CONTROL.search(text.replace("\n", "")):
+        raise InvalidInput(_("This text contains invisible control characters; please retype it."))
+    if len(text) > limit:
+        raise InvalidInput(
+            _("This is {length} characters long; the limit is {limit}.").format(
+                length=len(text), limit=limit
+            )
+        )
+    return text
+
+
+def _has_letters(text: str) -> bool:
+    return any(unicodedata.category(char).startswith("L") for char in text)
+
+
+def check_name(text: str | None) -> str:
+    """A signature: some letters, one line, not only emoji or digits."""
+    name = _check_text(text, NAME_MAX)
+    if "\n" in name:
+        raise InvalidInput(_("Please send the name on one line."))
+    if not _has_letters(name):
+        raise InvalidInput(_("A name needs letters, not only digits or emoji."))
+    return name
+
+
+def check_place(text: str | None) -> str:
+    place = _check_text(text, PLACE_MAX)
+    if "\n" in place:
+        raise InvalidInput(_("Please send the city and country on one line."))
+    if not _has_letters(place):
+        raise InvalidInput(_("A city and country need letters, not only digits or emoji."))
+    return place
+
+
+def check_personal(text: str | None) -> str:
+    return _check_text(text, PERSONAL_MAX)
+
+
+def initials(first_name: str | None, last_name: str | None) -> str | None:
+    """ "Ada Lovelace" -> "A. L.": a signature that does not name the supporter in full."""
+    parts = [
+        part for part in f"{first_name or ''} {last_name or ''}".split() if _has_letters(part)
+    ]
+    letters = [
+        next(char for char in part if unicodedata.category(char).startswith("L")) for part in parts
+    ]
+    return " ".join(f"{letter.upper()}." for letter in letters[:3]) or None
+
+
+def letter_for(draft: Draft, revision: ActionRevision, on: date) -> Letter:
+    assert draft.language and draft.name and draft.addressee is not None
+    return Letter(
+        template=revision.letters[draft.language],
+        language=draft.language,
+        addressee=revision.addressees[draft.addressee],
+        sender_name=draft.name,
+        sender_place=draft.place,
+        personal=draft.personal,
+        on=on,
+    )
+
+
+def preview(letter: Letter) -> list[str]:
+    """The letter as text, for checking before the document is made (split if long)."""
+    addressee = letter.addressee
+    sender = "\n".join(
+        [letter.sender_name, *([letter.sender_place] if letter.sender_place else [])]
+    )
+    blocks = [
+        "<b>"
+        + escape(
+            _("Your letter ({language})").format(language=language_name(letter.language, None))
+        )
+        + "</b>",
+        escape(sender),
+        escape(format_date(letter.on, letter.language)),
+        escape("\n".join([addressee.role, *(addressee.address or "").splitlines()])),
+        escape(letter.template.salutation),
+        *paragraphs(letter.template.body),
+    ]
+    if letter.personal:
+        blocks.append("<i>" + escape(letter.personal) + "</i>")
+    blocks += [escape(letter.template.closing), escape(letter.sender_name)]
+    return pack(blocks)
+
+
+def where_to_send(letter: Letter) -> str:
+    """The caption of the document: how this letter reaches its addressee."""
+    addressee = letter.addressee
+    lines = ["✉️ " + escape(_("Your letter – addressee: {role}.").format(role=addressee.role))]
+    if addressee.address:
+        lines.append(escape(_("Print it, sign it and post it to the address in the letter.")))
+    if addressee.email and addressee.address:
+        lines.append(escape(_("Or send it by e-mail to {email}.").format(email=addressee.email)))
+    elif addressee.email:
+        lines.append(escape(_("Send it by e-mail to {email}.").format(email=addressee.email)))
+    lines.append(escape(_("Then tap “I sent it”: every letter is counted.")))
+    return "\n".join(lines)

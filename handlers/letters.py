@@ -1,0 +1,523 @@
+"""The letter wizard: language, addressee, name, place, personal sentence, preview, document.
+
+A persistent ConversationHandler (states in letters.mmd beside this file): a restart in the
+middle of a letter resumes at the same step. The draft is deleted when the letter is made,
+cancelled or abandoned.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Awaitable, Callable
+from datetime import date
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+from telegram.warnings import PTBUserWarning
+
+from bot import callbacks
+from bot.actions import render
+from bot.actions.importer import load
+from bot.actions.model import ActionRevision
+from bot.context import Context
+from bot.i18n import gettext as _
+from bot.i18n import language_name
+from bot.letters import draft as drafts
+from bot.letters.compose import compose, file_name
+from bot.letters.draft import DRAFT_KEY, SENDER_KEY, Draft, InvalidInput
+from bot.telegram_text import escape
+
+log = logging.getLogger(__name__)
+
+LANGUAGE, ADDRESSEE, NAME, PLACE, PERSONAL, REVIEW = range(6)
+TIMEOUT_SECONDS = 30 * 60
+
+PICK_LANGUAGE = "wl"
+PICK_ADDRESSEE = "wa"
+INITIALS = "wi"
+SKIP = "wskip"
+REVIEW_ACTION = "wr"
+EDIT = "we"
+
+
+def _draft(context: Context) -> Draft | None:
+    data = context.user_data.get(DRAFT_KEY) if context.user_data is not None else None
+    return Draft.from_dict(data) if data else None
+
+
+def _save(context: Context, draft: Draft) -> None:
+    context.user_data[DRAFT_KEY] = draft.to_dict()  # type: ignore[index]
+
+
+def _clear(context: Context) -> None:
+    if context.user_data is not None:
+        context.user_data.pop(DRAFT_KEY, None)
+
+
+def _keyboard(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(text, callback_data=data) for text, data in row] for row in rows]
+    )
+
+
+async def _say(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    await update.effective_chat.send_message(text, reply_markup=markup)  # type: ignore[union-attr]
+
+
+async def _revision(context: Context, draft: Draft) -> ActionRevision | None:
+    revision = await load(context.storage, draft.case, draft.revision)
+    return revision if revision is not None and not revision.is_closed else None
+
+
+# --- entry ------------------------------------------------------------------------------------
+
+
+async def _begin(update: Update, context: Context, case: str) -> int:
+    revision = await load(context.storage, case)
+    if revision is None:
+        await _say(
+            update,
+            escape(_("There is no case {case}. /actions lists the open ones.").format(case=case)),
+        )
+        return ConversationHandler.END
+    if revision.is_closed:
+        await _say(
+            update,
+            escape(
+                _("{case} is closed: it takes no more letters. Thank you for caring.").format(
+                    case=case
+                )
+            ),
+        )
+        return ConversationHandler.END
+    if not revision.letters:
+        await _say(update, escape(_("{case} has no suggested letter.").format(case=case)))
+        return ConversationHandler.END
+    _save(context, Draft(case=revision.case, revision=revision.revision))
+    return await _ask_language(update, context, revision)
+
+
+async def start_from_button(update: Update, context: Context) -> int:
+    """ "Write a letter" under a card."""
+    query = update.callback_query
+    await query.answer()  # type: ignore[union-attr]
+    ref = callbacks.args(query.data)[0]  # type: ignore[arg-type,union-attr]
+    return await _begin(update, context, callbacks.case_from_ref(ref))
+
+
+async def start_from_command(update: Update, context: Context) -> int:
+    """/write <case>, e.g. /write UA 012/26 or /write 012/26."""
+    args = " ".join(context.args or []).upper().removeprefix("UA").strip()
+    if not args:
+        await _say(
+            update,
+            escape(_("Which case? For example: /write UA 012/26. /actions lists the open ones.")),
+        )
+        return ConversationHandler.END
+    return await _begin(update, context, callbacks.case_from_ref(args))
+
+
+# --- steps ------------------------------------------------------------------------------------
+
+
+async def _ask_language(update: Update, context: Context, revision: ActionRevision) -> int:
+    draft = _draft(context)
+    assert draft is not None
+    offered = list(revision.letters)
+    if len(offered) == 1:
+        draft.language = offered[0]
+        _save(context, draft)
+        return await _ask_addressee(update, context, revision)
+    own = context.language
+    offered.sort(key=lambda code: (code != own, code))  # the user's own language first
+    rows = [
+        [
+            (
+                ("✓ " if code == own else "") + language_name(code),
+                callbacks.data(PICK_LANGUAGE, code),
+            )
+        ]
+        for code in offered
+    ]
+    await _say(
+        update, escape(_("In which language do you want to write the letter?")), _keyboard(rows)
+    )
+    return LANGUAGE
+
+
+async def pick_language(update: Update, context: Context) -> int:
+    query = update.callback_query
+    await query.answer()  # type: ignore[union-attr]
+    draft = _draft(context)
+    revision = await _revision(context, draft) if draft else None
+    if draft is None or revision is None:
+        return await _lost(update, context)
+    code = callbacks.args(query.data)[0]  # type: ignore[arg-type,union-attr]
+    if code not in revision.letters:
+        return await _ask_language(update, context, revision)
+    draft.language = code
+    _save(context, draft)
+    if draft.addressee is not None:  # changing the language from the preview
+        return await _next_step(update, context, draft)
+    return await _ask_addressee(update, context, revision)
+
+
+async def _ask_addressee(update: Update, context: Context, revision: ActionRevision) -> int:
+    draft = _draft(context)
+    assert draft is not None
+    if len(revision.addressees) == 1:
+        draft.addressee = 0
+        _save(context, draft)
+        return await _after_addressee(update, context)
+    rows = [
+        [(addressee.role[:60], callbacks.data(PICK_ADDRESSEE, index))]
+        for index, addressee in enumerate(revision.addressees)
+    ]
+    await _say(update, escape(_("To whom do you want to write?")), _keyboard(rows))
+    return ADDRESSEE
+
+
+async def pick_addressee(update: Update, context: Context) -> int:
+    query = update.callback_query
+    await query.answer()  # type: ignore[union-attr]
+    draft = _draft(context)
+    revision = await _revision(context, draft) if draft else None
+    if draft is None or revision is None:
+        return await _lost(update, context)
+    index = int(callbacks.args(query.data)[0])  # type: ignore[arg-type,union-attr]
+    if not 0 <= index < len(revision.addressees):
+        return await _ask_addressee(update, context, revision)
+    draft.addressee = index
+    _save(context, draft)
+    return await _after_addressee(update, context)
+
+
+async def _after_addressee(update: Update, context: Context) -> int:
+    """Remembered sender details skip the name and place steps."""
+    draft = _draft(context)
+    assert draft is not None
+    remembered = (context.user_data or {}).get(SENDER_KEY)
+    if remembered and not draft.name:
+        draft.name, draft.place, draft.remember = remembered["name"], remembered["place"], True
+        _save(context, draft)
+    return await _next_step(update, context, draft)
+
+
+async def _next_step(update: Update, context: Context, draft: Draft) -> int:
+    """The first unanswered text step, or the preview (also after an edit from it)."""
+    if not draft.name:
+        return await _ask_name(update, context)
+    if draft.place is None:
+        return await _ask(update, PLACE)
+    if draft.personal is None:
+        return await _ask(update, PERSONAL)
+    return await _review(update, context)
+
+
+async def _ask_name(update: Update, context: Context) -> int:
+    user = update.effective_user
+    suggestion = drafts.initials(user.first_name, user.last_name) if user else None
+    markup = None
+    if suggestion:
+        label = _("Use my initials: {initials}").format(initials=suggestion)
+        markup = _keyboard([[(label, callbacks.data(INITIALS))]])
+    await _say(update, escape(_ask_text(NAME)), markup)
+    return NAME
+
+
+async def _ask(update: Update, state: int) -> int:
+    """Ask for the place or the personal sentence, both skippable."""
+    field = _FIELDS[state][0]
+    skip = _keyboard([[("⏭ " + _("Skip"), callbacks.data(SKIP, field))]])
+    await _say(update, escape(_ask_text(state)), skip)
+    return state
+
+
+def _ask_text(state: int) -> str:
+    if state == NAME:
+        return _(
+            "How should the letter be signed? Send a name. Initials are the safer choice: "
+            "officials and others may read the letter."
+        )
+    if state == PLACE:
+        return _(
+            "Your city and country, for the sender's address (optional). For example: "
+            "Bern, Switzerland."
+        )
+    return _(
+        "Add a sentence of your own (optional, at most {limit} characters). A personal "
+        "word makes a letter stand out."
+    ).format(limit=drafts.PERSONAL_MAX)
+
+
+# state -> (draft field, check of what the supporter typed)
+_FIELDS: dict[int, tuple[str, Callable[[str | None], str]]] = {
+    NAME: ("name", drafts.check_name),
+    PLACE: ("place", drafts.check_place),
+    PERSONAL: ("personal", drafts.check_personal),
+}
+
+
+def _typed(state: int) -> Callable[[Update, Context], Awaitable[int]]:
+    """The handler for text typed at ``state``: check it, keep the step if it is bad."""
+    field, check = _FIELDS[state]
+
+    async def typed(update: Update, context: Context) -> int:
+        try:
+            value = check(update.effective_message.text)  # type: ignore[union-attr]
+        except InvalidInput as problem:
+            await _say(update, escape(str(problem)))
+            return state
+        return await _store(update, context, field, value)
+
+    return typed
+
+
+async def use_initials(update: Update, context: Context) -> int:
+    await update.callback_query.answer()  # type: ignore[union-attr]
+    user = update.effective_user
+    name = drafts.initials(user.first_name, user.last_name) if user else None
+    if not name:
+        return await _ask_name(update, context)
+    return await _store(update, context, "name", name)
+
+
+async def skipped(update: Update, context: Context) -> int:
+    """Skip the place or the personal sentence ("" means skipped, None means not asked)."""
+    await update.callback_query.answer()  # type: ignore[union-attr]
+    field = callbacks.args(update.callback_query.data)[0]  # type: ignore[arg-type,union-attr]
+    if field not in ("place", "personal"):
+        return await _lost(update, context)
+    return await _store(update, context, field, "")
+
+
+async def _store(update: Update, context: Context, field: str, value: str) -> int:
+    draft = _draft(context)
+    if draft is None:
+        return await _lost(update, context)
+    setattr(draft, field, value)
+    _save(context, draft)
+    return await _next_step(update, context, draft)
+
+
+def _review_keyboard(draft: Draft) -> InlineKeyboardMarkup:
+    remember = ("☑ " if draft.remember else "☐ ") + _("Remember my name and place")
+    return _keyboard(
+        [
+            [
+                ("✏️ " + _("Edit"), callbacks.data(REVIEW_ACTION, "edit")),
+                ("📄 " + _("Create the letter"), callbacks.data(REVIEW_ACTION, "create")),
+            ],
+            [(remember, callbacks.data(REVIEW_ACTION, "remember"))],
+        ]
+    )
+
+
+async def _review(update: Update, context: Context) -> int:
+    draft = _draft(context)
+    revision = await _revision(context, draft) if draft else None
+    if draft is None or revision is None:
+        return await _lost(update, context)
+    letter = drafts.letter_for(_normalised(draft), revision, date.today())
+    texts = drafts.preview(letter)
+    for index, text in enumerate(texts):
+        last = index == len(texts) - 1
+        await _say(update, text, _review_keyboard(draft) if last else None)
+    return REVIEW
+
+
+def _normalised(draft: Draft) -> Draft:
+    """Empty strings in the draft mean "skipped"."""
+    return Draft(
+        **{**draft.to_dict(), "place": draft.place or None, "personal": draft.personal or None}
+    )
+
+
+async def review_action(update: Update, context: Context) -> int:
+    query = update.callback_query
+    draft = _draft(context)
+    if draft is None:
+        await query.answer()  # type: ignore[union-attr]
+        return await _lost(update, context)
+    action = callbacks.args(query.data)[0]  # type: ignore[arg-type,union-attr]
+    if action == "remember":
+        draft.remember = not draft.remember
+        _save(context, draft)
+        await query.answer(  # type: ignore[union-attr]
+            _("Your name and place will be remembered for the next letter.")
+            if draft.remember
+            else _("Your name and place will not be kept.")
+        )
+        await query.edit_message_reply_markup(_review_keyboard(draft))  # type: ignore[union-attr]
+        return REVIEW
+    await query.answer()  # type: ignore[union-attr]
+    if action == "edit":
+        rows = [
+            [
+                (_("Name"), callbacks.data(EDIT, "name")),
+                (_("City and country"), callbacks.data(EDIT, "place")),
+            ],
+            [
+                (_("Personal sentence"), callbacks.data(EDIT, "personal")),
+                (_("Letter language"), callbacks.data(EDIT, "language")),
+            ],
+        ]
+        await _say(update, escape(_("What do you want to change?")), _keyboard(rows))
+        return REVIEW
+    return await _create(update, context, draft)
+
+
+async def edit_choice(update: Update, context: Context) -> int:
+    await update.callback_query.answer()  # type: ignore[union-attr]
+    draft = _draft(context)
+    revision = await _revision(context, draft) if draft else None
+    if draft is None or revision is None:
+        return await _lost(update, context)
+    field = callbacks.args(update.callback_query.data)[0]  # type: ignore[arg-type,union-attr]
+    if field == "name":
+        return await _ask_name(update, context)
+    if field == "place":
+        return await _ask(update, PLACE)
+    if field == "personal":
+        return await _ask(update, PERSONAL)
+    return await _ask_language(update, context, revision)
+
+
+async def _create(update: Update, context: Context, draft: Draft) -> int:
+    revision = await _revision(context, draft)
+    if revision is None:
+        return await _lost(update, context)
+    letter = drafts.letter_for(_normalised(draft), revision, date.today())
+    await update.effective_chat.send_action("upload_document")  # type: ignore[union-attr]
+    document = InputFile(compose(letter), filename=file_name(revision.case, letter.language))
+    sent_button = InlineKeyboardButton(
+        "✅ " + _("I sent it"),
+        callback_data=callbacks.data(
+            render.SENT, callbacks.case_ref(revision.case), revision.revision, letter.language
+        ),
+    )
+    await update.effective_chat.send_document(  # type: ignore[union-attr]
+        document,
+        caption=drafts.where_to_send(letter),
+        reply_markup=InlineKeyboardMarkup([[sent_button]]),
+    )
+    if draft.remember:
+        context.user_data[SENDER_KEY] = {"name": draft.name, "place": draft.place or None}  # type: ignore[index]
+    else:
+        context.user_data.pop(SENDER_KEY, None)  # type: ignore[union-attr]
+    _clear(context)
+    log.info("letter created for %s revision %s", revision.case, revision.revision)
+    return ConversationHandler.END
+
+
+# --- leaving ----------------------------------------------------------------------------------
+
+
+async def not_text(update: Update, context: Context) -> int | None:
+    """A photo, sticker or file where text is expected: ask again, keep the step."""
+    await _say(update, escape(_("Please send text, or /cancel to stop this letter.")))
+    return None
+
+
+async def use_buttons(update: Update, context: Context) -> int | None:
+    await _say(update, escape(_("Please use the buttons above, or /cancel to stop this letter.")))
+    return None
+
+
+async def cancel(update: Update, context: Context) -> int:
+    _clear(context)
+    await _say(
+        update, escape(_("Letter cancelled; nothing was kept. /actions shows the open cases."))
+    )
+    return ConversationHandler.END
+
+
+async def timed_out(update: Update, context: Context) -> None:
+    _clear(context)
+    await _say(
+        update,
+        escape(
+            _(
+                "Your letter was left for 30 minutes, so I closed it; nothing "
+                "was kept. Tap “Write a letter” to start again."
+            )
+        ),
+    )
+
+
+async def _lost(update: Update, context: Context) -> int:
+    """The draft or its case is gone (closed meanwhile, /forget, an old button)."""
+    _clear(context)
+    await _say(
+        update,
+        escape(
+            _(
+                "This letter can no longer be written: the case was closed or "
+                "the draft is gone. /actions shows the open cases."
+            )
+        ),
+    )
+    return ConversationHandler.END
+
+
+def build() -> ConversationHandler:  # type: ignore[type-arg]
+    text = filters.TEXT & ~filters.COMMAND
+    other = ~filters.TEXT & ~filters.COMMAND
+    with warnings.catch_warnings():
+        # Buttons are matched per chat, not per message, on purpose (see PTB's FAQ):
+        # the warning about per_message=False is expected.
+        warnings.filterwarnings("ignore", category=PTBUserWarning, message=".*per_message.*")
+        return ConversationHandler(
+            name="letter",
+            persistent=True,
+            allow_reentry=True,
+            conversation_timeout=TIMEOUT_SECONDS,
+            entry_points=[
+                CallbackQueryHandler(start_from_button, pattern=callbacks.pattern(render.WRITE)),
+                CommandHandler("write", start_from_command, filters=filters.ChatType.PRIVATE),
+            ],
+            states={
+                LANGUAGE: [
+                    CallbackQueryHandler(pick_language, pattern=callbacks.pattern(PICK_LANGUAGE))
+                ],
+                ADDRESSEE: [
+                    CallbackQueryHandler(pick_addressee, pattern=callbacks.pattern(PICK_ADDRESSEE))
+                ],
+                NAME: [
+                    MessageHandler(text, _typed(NAME)),
+                    CallbackQueryHandler(use_initials, pattern=callbacks.pattern(INITIALS)),
+                ],
+                PLACE: [
+                    MessageHandler(text, _typed(PLACE)),
+                    CallbackQueryHandler(skipped, pattern=callbacks.pattern(SKIP)),
+                ],
+                PERSONAL: [
+                    MessageHandler(text, _typed(PERSONAL)),
+                    CallbackQueryHandler(skipped, pattern=callbacks.pattern(SKIP)),
+                ],
+                REVIEW: [
+                    CallbackQueryHandler(review_action, pattern=callbacks.pattern(REVIEW_ACTION)),
+                    CallbackQueryHandler(edit_choice, pattern=callbacks.pattern(EDIT)),
+                    CallbackQueryHandler(pick_language, pattern=callbacks.pattern(PICK_LANGUAGE)),
+                    MessageHandler(text, use_buttons),
+                ],
+                ConversationHandler.TIMEOUT: [TypeHandler(Update, timed_out)],
+            },
+            fallbacks=[
+                CommandHandler("cancel", cancel),
+                MessageHandler(other, not_text),
+            ],
+        )
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    app.add_handler(build())

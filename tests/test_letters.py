@@ -1,0 +1,266 @@
+"""Journeys: a supporter is walked through a letter, gets a .docx, and is counted once."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from datetime import date
+from typing import Any
+
+import docx
+import pytest
+from journeys import ADMIN_ID, publish, subscriber
+
+from bot.emulator import Emulator, SentMessage, SimUser
+from bot.i18n import format_date
+
+WIZARD = {
+    # language: (own language button, addressee, place, personal, salutation, closing)
+    "en": ("✓ English", "Dear Minister,", "Yours sincerely,"),
+    "de": (
+        "✓ Deutsch",
+        "Sehr geehrte Frau Ministerin, sehr geehrter Herr Minister",
+        "Mit freundlichen Grüssen",
+    ),
+    "fr": (
+        "✓ Français",
+        "Madame, Monsieur le Ministre,",
+        "Veuillez agréer, Madame, Monsieur le Ministre, l'expression de ma haute considération.",
+    ),
+}
+
+
+async def published_card(
+    emulator: Emulator, user: SimUser, name: str = "ua-012-26-1.toml"
+) -> SentMessage:
+    admin = emulator.user(ADMIN_ID)
+    if not admin.messages:
+        await subscriber(emulator, ADMIN_ID, "en")
+    await publish(admin, name)
+    await admin.receive_many(2)  # own card, report
+    return await user.receive()
+
+
+async def next_prompt(user: SimUser) -> SentMessage:
+    return await user.receive()
+
+
+@pytest.mark.parametrize("language", ["en", "de", "fr"])
+async def test_the_whole_wizard_gives_a_complete_docx(
+    emulator: Emulator, bot: Any, language: str
+) -> None:
+    user = emulator.user(21, first_name="Ada", last_name="Lovelace", language_code=language)
+    await user.send("/start")
+    await user.receive()
+    card = await published_card(emulator, user)
+
+    await user.tap(card, card.buttons[0][0].text)  # write a letter
+    prompt = await user.receive()
+    own, salutation, closing = WIZARD[language]
+    assert prompt.buttons[0][0].text == own  # the user's language first, preselected
+    await user.tap(prompt, own)
+
+    prompt = await user.receive()  # three addressees: choose one
+    assert [row[0].text for row in prompt.buttons][0] == "Minister of Justice"
+    await user.tap(prompt, "Minister of Justice")
+
+    prompt = await user.receive()
+    initials_button = prompt.buttons[0][0].text
+    assert "A. L." in initials_button
+    await user.send("Ada Lovelace")
+    await user.receive()  # place
+    await user.send("Bern, Switzerland")
+    await user.receive()  # personal sentence
+    await user.send("I think of Nadia & her family <every day>.")
+
+    review = await user.receive()
+    assert salutation in review.text
+    assert "I think of Nadia & her family <every day>." in review.text
+    assert "Ada Lovelace" in review.text
+    await user.tap(review, review.buttons[0][1].text)  # create
+
+    document = await user.receive()
+    assert document.document is not None
+    assert document.document.file_name == f"UA-012-26-letter-{language}.docx"
+    assert "minister.justice@example.org" in document.text
+    assert document.buttons[0][0].text.startswith("✅")
+    letter = docx.Document(io.BytesIO(document.document.data))
+    texts = [p.text for p in letter.paragraphs]
+    assert texts[0] == "Ada Lovelace\nBern, Switzerland"
+    assert texts[1] == format_date(date.today(), language)
+    assert texts[2].startswith("Minister of Justice\nMinistry of Justice\n")
+    assert texts[3] == salutation
+    assert "Nadia Berger" in texts[4]
+    assert "I think of Nadia & her family <every day>." in texts
+    assert texts[-2] == closing and texts[-1] == "Ada Lovelace"
+    assert letter.core_properties.author == "" and letter.core_properties.last_modified_by == ""
+    assert round(letter.sections[0].page_width.mm) == 210
+    assert round(letter.sections[0].page_height.mm) == 297
+    # Nothing of the letter is kept once it is made.
+    await emulator.wait_until(lambda: "letter" not in bot.user_data.get(21, {}))
+
+
+def test_german_dates_are_german() -> None:
+    assert format_date(date(2026, 11, 27), "de") == "27. November 2026"
+    assert format_date(date(2026, 11, 27), "fr") == "27 novembre 2026"
+
+
+async def reach_name_step(emulator: Emulator, user: SimUser) -> None:
+    card = await published_card(emulator, user)
+    await user.tap(card, card.buttons[0][0].text)
+    await user.tap(await user.receive(), "✓ English")
+    await user.tap(await user.receive(), "Minister of Justice")
+    await user.receive()  # the name prompt
+
+
+async def test_bad_input_is_asked_again_and_the_step_kept(emulator: Emulator, bot: Any) -> None:
+    user = await subscriber(emulator, 22, "en")
+    await reach_name_step(emulator, user)
+    for bad, hint in [
+        ("   ", "Please send some text."),
+        ("😀😀😀", "A name needs letters"),
+        ("1234", "A name needs letters"),
+        ("Ada\x07", "control characters"),
+        ("A" * 81, "the limit is 80"),
+    ]:
+        await user.send(bad)
+        assert hint in (await user.receive()).text, bad
+    await user.upload("me.jpg", b"\xff\xd8", mime_type="image/jpeg")
+    assert "Please send text" in (await user.receive()).text
+    await user.send("Ada")
+    assert "city and country" in (await user.receive()).text  # the next step at last
+    await user.send("Bern")
+    await user.receive()
+    await user.send("x" * 501)
+    assert "501 characters long; the limit is 500" in (await user.receive()).text
+    await user.tap(user.messages[-2], "⏭ Skip")  # under the personal-sentence prompt
+    review = await user.receive()
+    assert "Dear Minister," in review.text
+
+
+async def test_a_restart_in_the_middle_of_a_letter_resumes_it(
+    emulator: Emulator, restart: Any
+) -> None:
+    async with restart():
+        user = await subscriber(emulator, 23, "en")
+        await reach_name_step(emulator, user)
+    async with restart():
+        await user.send("Ada")
+        assert "city and country" in (await user.receive()).text
+
+
+async def test_cancel_ends_the_letter_and_keeps_nothing(emulator: Emulator, bot: Any) -> None:
+    user = await subscriber(emulator, 24, "en")
+    await reach_name_step(emulator, user)
+    await user.send("/cancel")
+    assert "Letter cancelled" in (await user.receive()).text
+    await user.send("Ada")
+    assert "I only understand commands" in (await user.receive()).text
+    assert "letter" not in bot.user_data.get(24, {})
+
+
+async def test_remembered_details_skip_name_and_place_until_forget(
+    emulator: Emulator, bot: Any
+) -> None:
+    user = emulator.user(25, first_name="Ada", language_code="en")
+    await user.send("/start")
+    await user.receive()
+    card = await published_card(emulator, user)
+    await user.tap(card, "✍️ Write a letter")
+    await user.tap(await user.receive(), "✓ English")
+    await user.tap(await user.receive(), "Minister of Justice")
+    await user.receive()
+    await user.send("A. L.")
+    await user.receive()
+    await user.send("Bern")
+    await user.receive()
+    await user.tap(user.messages[-1], "⏭ Skip")
+    review = await user.receive()
+    answer = await user.tap(review, "☐ Remember my name and place")
+    assert "will be remembered" in answer.text
+    await user.tap(review, "📄 Create the letter")
+    await user.receive()  # the document
+
+    await user.tap(card, "✍️ Write a letter")
+    await user.tap(await user.receive(), "✓ English")
+    await user.tap(await user.receive(), "Federal Prosecutor (copy)")
+    assert "sentence of your own" in (await user.receive()).text  # name and place skipped
+
+    await user.send("/forget")
+    await user.tap(await user.receive(), "Yes, delete everything")
+    await emulator.wait_until(lambda: "is deleted" in user.messages[-1].text)
+    assert 25 not in bot.user_data or "sender" not in bot.user_data[25]
+
+
+async def test_a_closed_case_refuses_new_letters(emulator: Emulator, bot: Any) -> None:
+    user = await subscriber(emulator, 26, "en")
+    card = await published_card(emulator, user)
+    await published_card(emulator, user, "ua-012-26-2.toml")
+    await published_card(emulator, user, "ua-012-26-3.toml")
+    await user.tap(card, "✍️ Write a letter")
+    assert "is closed: it takes no more letters" in (await user.receive()).text
+    await user.send("/write UA 012/26")
+    assert "is closed" in (await user.receive()).text
+
+
+async def test_i_sent_it_counts_once_and_updates_the_card(emulator: Emulator, bot: Any) -> None:
+    user = await subscriber(emulator, 27, "de")
+    card = await published_card(emulator, user)
+    assert "0 Briefe verschickt" in card.text
+    first = await user.tap(card, card.buttons[1][0].text)
+    assert first.text
+    await emulator.wait_until(lambda: "1 Brief verschickt" in user.messages[-1].text)
+    second = await user.tap(card, card.buttons[1][0].text)
+    assert second.text != first.text
+    assert await bot.bot_data.storage.tally.count("UA 012/26") == 1
+
+    await user.send("/mine")
+    mine = await user.receive()
+    assert "UA 012/26" in mine.text and "1 Brief verschickt" in mine.text
+
+
+async def test_fifty_supporters_tapping_twice_at_once_count_fifty(
+    emulator: Emulator, bot: Any
+) -> None:
+    users = [await subscriber(emulator, 100 + n, "en") for n in range(50)]
+    admin = await subscriber(emulator, ADMIN_ID, "en")
+    await publish(admin, "ua-012-26-1.toml")
+    cards = [await user.receive() for user in users]
+    answers = await asyncio.gather(
+        *(user.tap(card, "✅ I sent it") for user, card in zip(users, cards) for _ in range(2))
+    )
+    assert await bot.bot_data.storage.tally.count("UA 012/26") == 50
+    assert sum("Already counted" in a.text for a in answers) == 50
+    await user_sees(emulator, users[-1], "letters sent")
+
+
+async def user_sees(emulator: Emulator, user: SimUser, text: str) -> None:
+    await emulator.wait_until(lambda: any(text in m.text for m in user.messages))
+
+
+async def test_forget_keeps_the_count_but_not_the_link(emulator: Emulator, bot: Any) -> None:
+    user = await subscriber(emulator, 28, "en")
+    card = await published_card(emulator, user)
+    await user.tap(card, "✅ I sent it")
+    await user.send("/forget")
+    await user.tap(await user.receive(), "Yes, delete everything")
+    await emulator.wait_until(lambda: "is deleted" in user.messages[-1].text)
+    storage = bot.bot_data.storage
+    assert await storage.tally.count("UA 012/26") == 1
+    assert await storage.tally.cases_of(28) == []
+
+
+async def test_a_letter_left_alone_ends_with_a_note(
+    emulator: Emulator, restart: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import handlers.letters
+
+    monkeypatch.setattr(handlers.letters, "TIMEOUT_SECONDS", 0.5)
+    async with restart() as app:
+        user = await subscriber(emulator, 29, "en")
+        await reach_name_step(emulator, user)
+        note = await user.receive(timeout=10)
+        assert "left for 30 minutes" in note.text
+        await emulator.wait_until(lambda: "letter" not in app.user_data.get(29, {}))
+        await user.send("Ada")
+        assert "I only understand commands" in (await user.receive()).text
