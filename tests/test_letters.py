@@ -61,7 +61,7 @@ async def test_the_whole_wizard_gives_a_complete_docx(
     await user.tap(prompt, own)
 
     prompt = await user.receive()  # three addressees: choose one
-    assert [row[0].text for row in prompt.buttons][0] == "Minister of Justice"
+    assert prompt.buttons[0][0].text == "Minister of Justice"
     await user.tap(prompt, "Minister of Justice")
 
     prompt = await user.receive()
@@ -227,7 +227,11 @@ async def test_fifty_supporters_tapping_twice_at_once_count_fifty(
     await publish(admin, "ua-012-26-1.toml")
     cards = [await user.receive() for user in users]
     answers = await asyncio.gather(
-        *(user.tap(card, "✅ I sent it") for user, card in zip(users, cards) for _ in range(2))
+        *(
+            user.tap(card, "✅ I sent it")
+            for user, card in zip(users, cards, strict=True)
+            for _ in range(2)
+        )
     )
     assert await bot.bot_data.storage.tally.count("UA 012/26") == 50
     assert sum("Already counted" in a.text for a in answers) == 50
