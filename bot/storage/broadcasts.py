@@ -42,6 +42,7 @@ class Recipient:
     user_id: int
     language: str
     attempts: int
+    wrote: bool = False  # confirmed a letter for the broadcast's case (a closure thanks them)
 
 
 _BROADCAST_COLUMNS = (
@@ -103,21 +104,26 @@ class Broadcasts:
             (at, broadcast_id),
         )
 
-    async def pending(self, broadcast_id: int, after_user: int, limit: int) -> list[Recipient]:
+    async def pending(
+        self, broadcast_id: int, after_user: int, limit: int, case_number: str | None = None
+    ) -> list[Recipient]:
         """The next pending recipients in user-id order.
 
         Users who paused alerts or became unreachable since the broadcast began are passed over;
-        ``finish`` counts them as skipped.
+        ``finish`` counts them as skipped. With ``case_number``, each recipient says whether
+        they confirmed a letter for that case.
         """
         rows = await self._db.fetch_all(
-            "SELECT o.user_id, u.language, o.attempts"
+            "SELECT o.user_id, u.language, o.attempts,"
+            " EXISTS (SELECT 1 FROM confirmations c"
+            "         WHERE c.case_number = ? AND c.user_id = o.user_id)"
             " FROM outbox o JOIN users u ON u.id = o.user_id"
             " WHERE o.broadcast_id = ? AND o.state = 0 AND o.user_id > ?"
             " AND u.subscribed = 1 AND u.blocked_at IS NULL"
             " ORDER BY o.user_id LIMIT ?",
-            (broadcast_id, after_user, limit),
+            (case_number, broadcast_id, after_user, limit),
         )
-        return [Recipient(row[0], row[1], row[2]) for row in rows]
+        return [Recipient(row[0], row[1], row[2], bool(row[3])) for row in rows]
 
     async def record(
         self, broadcast_id: int, user_id: int, outcome: Outcome, attempts: int
@@ -125,6 +131,18 @@ class Broadcasts:
         await self._db.execute(
             "UPDATE outbox SET state = ?, attempts = ? WHERE broadcast_id = ? AND user_id = ?",
             (int(outcome), attempts, broadcast_id, user_id),
+        )
+
+    async def record_many(
+        self, broadcast_id: int, outcomes: list[tuple[int, Outcome, int]]
+    ) -> None:
+        """Record several (user_id, outcome, attempts) at once (call in a transaction)."""
+        await self._db.execute_many(
+            "UPDATE outbox SET state = ?, attempts = ? WHERE broadcast_id = ? AND user_id = ?",
+            [
+                (int(outcome), attempts, broadcast_id, user_id)
+                for user_id, outcome, attempts in outcomes
+            ],
         )
 
     async def progress(self, broadcast_id: int) -> dict[Outcome, int]:
