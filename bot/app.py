@@ -17,7 +17,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 
 import handlers
-from bot import commands
+from bot import announcements, commands
 from bot.actions.outgoing import action_renderer
 from bot.broadcast.engine import BroadcastEngine
 from bot.broadcast.ratelimit import PriorityRateLimiter
@@ -53,7 +53,10 @@ async def _post_init(app: UabotApp) -> None:
     data.broadcasts = BroadcastEngine(
         app.bot,
         storage,
-        {"action": action_renderer(storage, config)},
+        {
+            "action": action_renderer(storage, config),
+            announcements.KIND: announcements.announcement_renderer(config),
+        },
         rate=config.broadcast.messages_per_second,
         on_finished=report,
     )

@@ -10,15 +10,17 @@ import argparse
 import asyncio
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot import __version__
 from bot.config import Config, ConfigError, load_config, parse_config
+from bot.i18n import use_locale
 
 if TYPE_CHECKING:
     from bot.actions.model import ActionRevision
+    from bot.storage import Storage
 
 EXIT_USAGE = 2
 
@@ -109,7 +111,7 @@ def cmd_import(config: Config, args: argparse.Namespace) -> int:
         try:
             for revision in revisions:
                 try:
-                    result = await import_revision(storage, revision)
+                    result = await import_revision(storage, revision, by=None)
                 except ImportRefused as refusal:
                     print(f"{revision.label}: refused: {refusal}", file=sys.stderr)
                     refused += 1
@@ -130,6 +132,43 @@ def cmd_import(config: Config, args: argparse.Namespace) -> int:
 
     refused = asyncio.run(run())
     return 1 if bad or refused else 0
+
+
+def _with_storage(config: Config, read: Callable[[Storage], Awaitable[list[str]]]) -> int:
+    """Open the database, print what ``read`` returns, close it."""
+    from bot.storage import Storage
+
+    async def run() -> list[str]:
+        storage = await Storage.open(config.storage.path)
+        try:
+            with use_locale(config.i18n.default_language):
+                return await read(storage)
+        finally:
+            await storage.close()
+
+    for line in asyncio.run(run()):
+        print(line)
+    return 0
+
+
+def cmd_stats(config: Config, args: argparse.Namespace) -> int:
+    """Subscribers and letters, as /stats shows them."""
+    from bot.reports import stats_lines
+
+    async def read(storage: Storage) -> list[str]:
+        return stats_lines(await storage.stats.subscribers(), await storage.stats.letters())
+
+    return _with_storage(config, read)
+
+
+def cmd_audit(config: Config, args: argparse.Namespace) -> int:
+    """The latest admin actions, as /audit shows them."""
+    from bot.reports import audit_lines
+
+    async def read(storage: Storage) -> list[str]:
+        return audit_lines(await storage.audit.latest(args.limit))
+
+    return _with_storage(config, read)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -163,6 +202,9 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument(
         "--publish", action="store_true", help="publish at once (the running bot sends them)"
     )
+    with_config("stats", cmd_stats, "Print subscriber and letter statistics.")
+    audit = with_config("audit", cmd_audit, "Print the latest admin actions.")
+    audit.add_argument("--limit", type=int, default=20, help="how many (default: 20)")
     return parser
 
 

@@ -25,7 +25,12 @@ PUBLIC_COMMANDS: tuple[tuple[str, str], ...] = (
 
 # Shown only in admins' menus (a per-chat scope); others get the unknown-command answer.
 ADMIN_COMMANDS: tuple[tuple[str, str], ...] = (
+    ("close", N_("Close a case and announce its outcome")),
+    ("announce", N_("Send a message to every subscriber")),
     ("broadcasts", N_("Progress of running broadcasts")),
+    ("stats", N_("Subscribers and letters")),
+    ("export", N_("Letter counts as a CSV file")),
+    ("audit", N_("The latest admin actions")),
 )
 
 

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from handlers import actions, errors, fallback, letters, locale, onboarding, publishing, tally
+from handlers import (
+    actions,
+    admin,
+    announce,
+    closing,
+    errors,
+    fallback,
+    letters,
+    locale,
+    onboarding,
+    publishing,
+    tally,
+)
 
 
 def register_all(app: Application) -> None:  # type: ignore[type-arg]
@@ -13,11 +25,15 @@ def register_all(app: Application) -> None:  # type: ignore[type-arg]
     locale.register(app, group=-1)
     # Group 0: the first matching handler wins, so the catch-all fallback comes last.
     onboarding.register(app)
+    # Admins' conversations (their entry points are admin-only commands).
+    closing.register(app)
+    announce.register(app)
     # The letter wizard before the other handlers: while a letter is written, its steps
     # take the user's text and buttons.
     letters.register(app)
     tally.register(app)
     actions.register(app)
     publishing.register(app)
+    admin.register(app)
     fallback.register(app)
     app.add_error_handler(errors.on_error)

@@ -8,7 +8,6 @@ cancelled or abandoned.
 from __future__ import annotations
 
 import logging
-import warnings
 from collections.abc import Awaitable, Callable
 from datetime import date
 
@@ -22,7 +21,6 @@ from telegram.ext import (
     TypeHandler,
     filters,
 )
-from telegram.warnings import PTBUserWarning
 
 from bot import callbacks
 from bot.actions import render
@@ -35,6 +33,7 @@ from bot.letters import draft as drafts
 from bot.letters.compose import compose, file_name
 from bot.letters.draft import DRAFT_KEY, SENDER_KEY, Draft, InvalidInput
 from bot.telegram_text import escape
+from handlers.conversations import conversation
 
 log = logging.getLogger(__name__)
 
@@ -472,51 +471,45 @@ async def _lost(update: Update, context: Context) -> int:
 def build() -> ConversationHandler:  # type: ignore[type-arg]
     text = filters.TEXT & ~filters.COMMAND
     other = ~filters.TEXT & ~filters.COMMAND
-    with warnings.catch_warnings():
-        # Buttons are matched per chat, not per message, on purpose (see PTB's FAQ):
-        # the warning about per_message=False is expected.
-        warnings.filterwarnings("ignore", category=PTBUserWarning, message=".*per_message.*")
-        return ConversationHandler(
-            name="letter",
-            persistent=True,
-            allow_reentry=True,
-            conversation_timeout=TIMEOUT_SECONDS,
-            entry_points=[
-                CallbackQueryHandler(start_from_button, pattern=callbacks.pattern(render.WRITE)),
-                CommandHandler("write", start_from_command, filters=filters.ChatType.PRIVATE),
+    return conversation(
+        "letter",
+        conversation_timeout=TIMEOUT_SECONDS,
+        entry_points=[
+            CallbackQueryHandler(start_from_button, pattern=callbacks.pattern(render.WRITE)),
+            CommandHandler("write", start_from_command, filters=filters.ChatType.PRIVATE),
+        ],
+        states={
+            LANGUAGE: [
+                CallbackQueryHandler(pick_language, pattern=callbacks.pattern(PICK_LANGUAGE))
             ],
-            states={
-                LANGUAGE: [
-                    CallbackQueryHandler(pick_language, pattern=callbacks.pattern(PICK_LANGUAGE))
-                ],
-                ADDRESSEE: [
-                    CallbackQueryHandler(pick_addressee, pattern=callbacks.pattern(PICK_ADDRESSEE))
-                ],
-                NAME: [
-                    MessageHandler(text, _typed(NAME)),
-                    CallbackQueryHandler(use_initials, pattern=callbacks.pattern(INITIALS)),
-                ],
-                PLACE: [
-                    MessageHandler(text, _typed(PLACE)),
-                    CallbackQueryHandler(skipped, pattern=callbacks.pattern(SKIP)),
-                ],
-                PERSONAL: [
-                    MessageHandler(text, _typed(PERSONAL)),
-                    CallbackQueryHandler(skipped, pattern=callbacks.pattern(SKIP)),
-                ],
-                REVIEW: [
-                    CallbackQueryHandler(review_action, pattern=callbacks.pattern(REVIEW_ACTION)),
-                    CallbackQueryHandler(edit_choice, pattern=callbacks.pattern(EDIT)),
-                    CallbackQueryHandler(pick_language, pattern=callbacks.pattern(PICK_LANGUAGE)),
-                    MessageHandler(text, use_buttons),
-                ],
-                ConversationHandler.TIMEOUT: [TypeHandler(Update, timed_out)],
-            },
-            fallbacks=[
-                CommandHandler("cancel", cancel),
-                MessageHandler(other, not_text),
+            ADDRESSEE: [
+                CallbackQueryHandler(pick_addressee, pattern=callbacks.pattern(PICK_ADDRESSEE))
             ],
-        )
+            NAME: [
+                MessageHandler(text, _typed(NAME)),
+                CallbackQueryHandler(use_initials, pattern=callbacks.pattern(INITIALS)),
+            ],
+            PLACE: [
+                MessageHandler(text, _typed(PLACE)),
+                CallbackQueryHandler(skipped, pattern=callbacks.pattern(SKIP)),
+            ],
+            PERSONAL: [
+                MessageHandler(text, _typed(PERSONAL)),
+                CallbackQueryHandler(skipped, pattern=callbacks.pattern(SKIP)),
+            ],
+            REVIEW: [
+                CallbackQueryHandler(review_action, pattern=callbacks.pattern(REVIEW_ACTION)),
+                CallbackQueryHandler(edit_choice, pattern=callbacks.pattern(EDIT)),
+                CallbackQueryHandler(pick_language, pattern=callbacks.pattern(PICK_LANGUAGE)),
+                MessageHandler(text, use_buttons),
+            ],
+            ConversationHandler.TIMEOUT: [TypeHandler(Update, timed_out)],
+        },
+        fallbacks=[
+            CommandHandler("cancel", cancel),
+            MessageHandler(other, not_text),
+        ],
+    )
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]

@@ -9,7 +9,14 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Mess
 
 from bot import callbacks
 from bot.actions import render
-from bot.actions.importer import ImportKind, ImportRefused, import_revision, load, publish
+from bot.actions.importer import (
+    ImportKind,
+    ImportRefused,
+    discard,
+    import_revision,
+    load,
+    publish,
+)
 from bot.actions.parse import ActionFileError, parse_action
 from bot.broadcast.report import progress_lines
 from bot.context import Context
@@ -46,16 +53,18 @@ async def upload(update: Update, context: Context) -> None:
             languages=config.i18n.languages,
             default_language=config.i18n.default_language,
         )
-        result = await import_revision(context.storage, revision)
+        result = await import_revision(
+            context.storage,
+            revision,
+            by=update.effective_user.id,  # type: ignore[union-attr]
+        )
     except ActionFileError as error:
         await message.reply_text(render.problems(error))  # type: ignore[union-attr]
         return
     except ImportRefused as refusal:
         await message.reply_text("❌ " + escape(str(refusal)))  # type: ignore[union-attr]
         return
-    log.info(
-        "admin %s imported %s (%s)", update.effective_user.id, revision.label, result.kind.value
-    )  # type: ignore[union-attr]
+
     subscribers = await context.storage.users.count_reachable_subscribers()
     offer = not (result.kind is ImportKind.UNCHANGED and result.published)
     await message.reply_text(  # type: ignore[union-attr]
@@ -77,7 +86,7 @@ async def decide(update: Update, context: Context) -> None:
     case, revision_number = callbacks.case_from_ref(ref), int(number)
     storage = context.storage
     if verb == render.DISCARD:
-        discarded = await storage.revisions.discard_draft(case, revision_number)
+        discarded = await discard(storage, case, revision_number, by=query.from_user.id)  # type: ignore[union-attr]
         text = (
             _("Discarded: nothing was published.")
             if discarded
@@ -92,7 +101,6 @@ async def decide(update: Update, context: Context) -> None:
         return
     broadcast = await storage.broadcasts.get(broadcast_id)
     assert broadcast is not None
-    log.info("admin %s published %s revision %s", query.from_user.id, case, revision_number)  # type: ignore[union-attr]
     context.broadcasts.start(broadcast)
     revision = await load(storage, case, revision_number)
     label = revision.label if revision else case

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from bot.actions.model import ActionRevision
+from bot.actions.model import ActionRevision, revision_label
 from bot.i18n import gettext as _
 from bot.storage import Storage
 
@@ -32,8 +32,13 @@ class ImportResult:
     published: bool  # for UNCHANGED: whether the stored twin was already published
 
 
-async def import_revision(storage: Storage, revision: ActionRevision) -> ImportResult:
-    """Store ``revision`` as a draft, or say why it is refused or changes nothing."""
+async def import_revision(
+    storage: Storage, revision: ActionRevision, *, by: int | None
+) -> ImportResult:
+    """Store ``revision`` as a draft, or say why it is refused or changes nothing.
+
+    ``by`` is the admin's Telegram id for the audit trail (None: the command line).
+    """
     async with storage.db.transaction():
         latest = await storage.revisions.latest(revision.case)
         if latest is not None:
@@ -74,6 +79,7 @@ async def import_revision(storage: Storage, revision: ActionRevision) -> ImportR
             revision.status,
             revision.issued.isoformat(),
         )
+        await storage.audit.record(by, "import", revision.label)
     if revision.is_closed:
         kind = ImportKind.CLOSURE
     elif latest is None:
@@ -90,9 +96,19 @@ async def publish(
     async with storage.db.transaction():
         if not await storage.revisions.mark_published(case, revision):
             return None
+        await storage.audit.record(requested_by, "publish", revision_label(case, revision))
         return await storage.broadcasts.create(
             kind="action", case_number=case, revision=revision, requested_by=requested_by
         )
+
+
+async def discard(storage: Storage, case: str, revision: int, by: int | None) -> bool:
+    """Drop a draft; False when it was already published or discarded."""
+    async with storage.db.transaction():
+        if not await storage.revisions.discard_draft(case, revision):
+            return False
+        await storage.audit.record(by, "discard", revision_label(case, revision))
+        return True
 
 
 async def load(storage: Storage, case: str, revision: int | None = None) -> ActionRevision | None:

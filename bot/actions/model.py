@@ -65,6 +65,13 @@ class LetterTemplate:
     closing: str
 
 
+def revision_label(case: str, revision: int) -> str:
+    """``UA 046/19`` for the first action, ``FI 046/19-2`` for its follow-ups."""
+    if revision == 1:
+        return case
+    return f"FI {case.removeprefix('UA ')}-{revision}"
+
+
 def _frozen_mapping(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
     """A read-only copy sorted by key, so parsed and reloaded revisions iterate alike."""
     return MappingProxyType({key: mapping[key] for key in sorted(mapping)})
@@ -103,10 +110,7 @@ class ActionRevision:
     @property
     def label(self) -> str:
         """How people name this revision: ``UA 046/19`` first, then ``FI 046/19-2``, ..."""
-        if self.revision == 1:
-            return self.case
-        number = self.case.removeprefix("UA ")
-        return f"FI {number}-{self.revision}"
+        return revision_label(self.case, self.revision)
 
     @property
     def is_closed(self) -> bool:

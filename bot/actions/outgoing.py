@@ -11,7 +11,8 @@ from bot.storage import Broadcast, Storage
 
 
 def action_renderer(storage: Storage, config: Config) -> Renderer:
-    """Render the revision's card once per language, with the count at the broadcast's start."""
+    """Render the revision's card once per language (and, for a closure, for its writers),
+    with the count at the broadcast's start."""
     default = config.i18n.default_language
 
     async def render(broadcast: Broadcast) -> MessagesFor:
@@ -21,10 +22,10 @@ def action_renderer(storage: Storage, config: Config) -> Renderer:
             raise LookupError(f"broadcast {broadcast.id}: its revision is gone")
         count = await storage.tally.count(revision.case)
 
-        def for_language(language: str) -> Rendered:
+        def for_language(language: str, wrote: bool) -> Rendered:
             language = language if language in config.i18n.languages else default
             with use_locale(language):
-                return card(revision, default, count)
+                return card(revision, default, count, wrote=wrote)
 
         return for_language
 

@@ -74,9 +74,18 @@ def card_keyboard(revision: ActionRevision, *, with_more: bool = True) -> Inline
     return InlineKeyboardMarkup([[write, *(more if with_more else [])], [sent]])
 
 
-def card_text(revision: ActionRevision, default_language: str, count: int) -> str:
-    """The push message body: kind, title, summary, news, deadline, count."""
+def card_text(
+    revision: ActionRevision, default_language: str, count: int, *, wrote: bool = False
+) -> str:
+    """The push message body: kind, title, summary, news, deadline, count.
+
+    ``wrote``: the reader confirmed a letter for this case; a closure thanks them.
+    """
     text, fell_back = revision.text_for(current_locale.get(), default_language)
+    # A translation may lack the news or the outcome: the default language's beats nothing.
+    default_text = revision.texts[default_language]
+    update = text.update or default_text.update
+    outcome = text.outcome or default_text.outcome
     blocks = [
         f"<b>{escape(kind_heading(revision))} · {escape(revision.label)}</b>\n"
         f"<b>{escape(text.title)}</b>",
@@ -88,26 +97,42 @@ def card_text(revision: ActionRevision, default_language: str, count: int) -> st
             "<b>"
             + escape(_("Closed on {date}.").format(date=format_date(closed_on)))
             + "</b>"
-            + (f" {escape(text.outcome)}" if text.outcome else "")
+            + (f" {escape(outcome)}" if outcome else "")
         )
-    elif revision.revision > 1 and text.update:
-        blocks.append("<b>" + escape(_("What's new:")) + "</b> " + escape(text.update))
+    elif revision.revision > 1 and update:
+        blocks.append("<b>" + escape(_("What's new:")) + "</b> " + escape(update))
     facts = []
     if revision.deadline and not revision.is_closed:
         facts.append(
             "⏰ "
             + escape(_("Please write before {date}.").format(date=format_date(revision.deadline)))
         )
-    facts.append("✉️ " + escape(letters_sent(count)))
+    if revision.is_closed and wrote:
+        thanks = (
+            _("Yours was the only letter. Thank you!")
+            if count == 1
+            else ngettext(
+                "Your letter was one of {count}. Thank you!",
+                "Your letter was one of {count}. Thank you!",
+                count,
+            ).format(count=format_number(count))
+        )
+        facts.append("🙏 " + escape(thanks))
+    else:
+        facts.append("✉️ " + escape(letters_sent(count)))
     blocks.append("\n".join(facts))
     if fell_back:
         blocks.append(_fallback_note(default_language))
     return "\n\n".join(blocks)
 
 
-def card(revision: ActionRevision, default_language: str, count: int) -> Rendered:
+def card(
+    revision: ActionRevision, default_language: str, count: int, *, wrote: bool = False
+) -> Rendered:
     """The push message with its buttons (the same message is the card in /actions)."""
-    return Rendered([card_text(revision, default_language, count)], card_keyboard(revision))
+    return Rendered(
+        [card_text(revision, default_language, count, wrote=wrote)], card_keyboard(revision)
+    )
 
 
 def details(revision: ActionRevision, default_language: str) -> Rendered:

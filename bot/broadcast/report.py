@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.actions.model import revision_label
 from bot.broadcast.engine import Progress
 from bot.i18n import format_number
 from bot.i18n import gettext as _
@@ -10,12 +11,9 @@ from bot.telegram_text import escape
 
 
 def _name(broadcast: Broadcast) -> str:
-    if broadcast.case_number is None:
+    if broadcast.case_number is None or broadcast.revision is None:
         return _("Broadcast {id}").format(id=broadcast.id)
-    if broadcast.revision and broadcast.revision > 1:
-        number = broadcast.case_number.removeprefix("UA ")
-        return f"FI {number}-{broadcast.revision}"
-    return broadcast.case_number
+    return revision_label(broadcast.case_number, broadcast.revision)
 
 
 def final_report(broadcast: Broadcast) -> str:

@@ -7,7 +7,6 @@ ticks "remember my details".
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from dataclasses import asdict, dataclass
 from datetime import date
@@ -18,17 +17,15 @@ from bot.i18n import format_date, language_name
 from bot.i18n import gettext as _
 from bot.letters.compose import Letter
 from bot.telegram_text import escape, pack, paragraphs
+from bot.text_input import InvalidInput, check_text, has_letters
 
 DRAFT_KEY = "letter"
 SENDER_KEY = "sender"
 NAME_MAX = 80
 PLACE_MAX = 100
 PERSONAL_MAX = 500
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
-
-class InvalidInput(ValueError):
-    """What the supporter typed cannot go into a letter; the message says why, localised."""
+__all__ = ["Draft", "InvalidInput", "check_name", "check_personal", "check_place"]
 
 
 @dataclass
@@ -50,53 +47,32 @@ class Draft:
         return cls(**data)
 
 
-def _check_text(text: str | None, limit: int) -> str:
-    if text is None or not text.strip():
-        raise InvalidInput(_("Please send some text."))
-    text = text.strip()
-    if _CONTROL.search(text.replace("\n", "")):
-        raise InvalidInput(_("This text contains invisible control characters; please retype it."))
-    if len(text) > limit:
-        raise InvalidInput(
-            _("This is {length} characters long; the limit is {limit}.").format(
-                length=len(text), limit=limit
-            )
-        )
-    return text
-
-
-def _has_letters(text: str) -> bool:
-    return any(unicodedata.category(char).startswith("L") for char in text)
-
-
 def check_name(text: str | None) -> str:
     """A signature: some letters, one line, not only emoji or digits."""
-    name = _check_text(text, NAME_MAX)
+    name = check_text(text, NAME_MAX)
     if "\n" in name:
         raise InvalidInput(_("Please send the name on one line."))
-    if not _has_letters(name):
+    if not has_letters(name):
         raise InvalidInput(_("A name needs letters, not only digits or emoji."))
     return name
 
 
 def check_place(text: str | None) -> str:
-    place = _check_text(text, PLACE_MAX)
+    place = check_text(text, PLACE_MAX)
     if "\n" in place:
         raise InvalidInput(_("Please send the city and country on one line."))
-    if not _has_letters(place):
+    if not has_letters(place):
         raise InvalidInput(_("A city and country need letters, not only digits or emoji."))
     return place
 
 
 def check_personal(text: str | None) -> str:
-    return _check_text(text, PERSONAL_MAX)
+    return check_text(text, PERSONAL_MAX)
 
 
 def initials(first_name: str | None, last_name: str | None) -> str | None:
     """ "Ada Lovelace" -> "A. L.": a signature that does not name the supporter in full."""
-    parts = [
-        part for part in f"{first_name or ''} {last_name or ''}".split() if _has_letters(part)
-    ]
+    parts = [part for part in f"{first_name or ''} {last_name or ''}".split() if has_letters(part)]
     letters = [
         next(char for char in part if unicodedata.category(char).startswith("L")) for part in parts
     ]

@@ -5,22 +5,30 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.storage.audit import Audit, AuditEntry
 from bot.storage.broadcasts import Broadcast, Broadcasts, Outcome, Recipient
 from bot.storage.conversations import PersistenceRows
 from bot.storage.db import Database
 from bot.storage.revisions import Revisions, StoredRevision
+from bot.storage.stats import LetterCount, Stats, SubscriberCounts
 from bot.storage.tally import Tally
 from bot.storage.users import User, Users
 
 __all__ = [
+    "Audit",
+    "AuditEntry",
     "Broadcast",
     "Broadcasts",
     "Database",
+    "LetterCount",
     "Outcome",
+    "PersistenceRows",
     "Recipient",
     "Revisions",
+    "Stats",
     "Storage",
     "StoredRevision",
+    "SubscriberCounts",
     "Tally",
     "User",
     "Users",
@@ -37,6 +45,8 @@ class Storage:
     broadcasts: Broadcasts
     tally: Tally
     conversations: PersistenceRows
+    audit: Audit
+    stats: Stats
 
     @classmethod
     async def open(cls, path: Path | str) -> Storage:
@@ -48,6 +58,8 @@ class Storage:
             broadcasts=Broadcasts(db),
             tally=Tally(db),
             conversations=PersistenceRows(db),
+            audit=Audit(db),
+            stats=Stats(db),
         )
 
     async def close(self) -> None:

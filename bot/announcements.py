@@ -1,0 +1,46 @@
+"""Announcements: an admin's message to every subscriber, through the broadcast engine.
+
+The texts per language travel in the broadcast's payload (JSON), so an interrupted
+announcement resumes like any other broadcast. Subscribers whose language the admin skipped
+get the default language.
+"""
+
+from __future__ import annotations
+
+import json
+
+from bot.actions.render import Rendered
+from bot.broadcast.engine import MessagesFor, Renderer
+from bot.config import Config
+from bot.i18n import gettext as _
+from bot.i18n import use_locale
+from bot.storage import Broadcast
+from bot.telegram_text import escape, pack, paragraphs
+
+KIND = "announcement"
+TEXT_MAX = 3500
+
+
+def payload(texts: dict[str, str]) -> str:
+    return json.dumps(texts, ensure_ascii=False, sort_keys=True)
+
+
+def message(text: str) -> Rendered:
+    """The announcement as a subscriber sees it, in the current locale."""
+    return Rendered(pack(["📢 <b>" + escape(_("Announcement")) + "</b>", *paragraphs(text)]), None)
+
+
+def announcement_renderer(config: Config) -> Renderer:
+    default = config.i18n.default_language
+
+    async def render(broadcast: Broadcast) -> MessagesFor:
+        texts: dict[str, str] = json.loads(broadcast.payload or "{}")
+
+        def for_language(language: str, wrote: bool) -> Rendered:
+            language = language if language in config.i18n.languages else default
+            with use_locale(language):
+                return message(texts.get(language) or texts[default])
+
+        return for_language
+
+    return render

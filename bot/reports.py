@@ -1,0 +1,64 @@
+"""What admins read: statistics, the letters CSV and the audit trail, for chat and CLI alike.
+
+Plain text lines, localised; the chat escapes them, the command line prints them. Counts only:
+no user ids or names ever leave the database through here.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from bot.i18n import format_number, language_name
+from bot.i18n import gettext as _
+from bot.storage import AuditEntry, LetterCount, SubscriberCounts
+
+
+def stats_lines(subscribers: SubscriberCounts, letters: list[LetterCount]) -> list[str]:
+    lines = [
+        _("Subscribers"),
+        "  " + _("active: {n}").format(n=format_number(subscribers.active)),
+        "  " + _("paused: {n}").format(n=format_number(subscribers.paused)),
+        "  " + _("unreachable: {n}").format(n=format_number(subscribers.unreachable)),
+    ]
+    for language, count in subscribers.by_language.items():
+        lines.append(f"  {language_name(language)}: {format_number(count)}")
+    lines.append(_("Letters confirmed"))
+    if not letters:
+        lines.append("  " + _("none yet"))
+    totals: dict[str, int] = {}
+    for row in letters:
+        totals[row.case_number] = totals.get(row.case_number, 0) + row.letters
+    for case, total in totals.items():
+        lines.append(f"  {case}: {format_number(total)}")
+        for row in letters:
+            if row.case_number == case:
+                lines.append(
+                    "    "
+                    + _("revision {revision}, {language}: {n}").format(
+                        revision=row.revision,
+                        language=row.language,
+                        n=format_number(row.letters),
+                    )
+                )
+    return lines
+
+
+def letters_csv(letters: list[LetterCount]) -> bytes:
+    """case,revision,language,letters — one row per count; UTF-8 with BOM for spreadsheets."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["case", "revision", "language", "letters"])
+    for row in letters:
+        writer.writerow([row.case_number, row.revision, row.language, row.letters])
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def audit_lines(entries: list[AuditEntry]) -> list[str]:
+    if not entries:
+        return [_("Nothing recorded yet.")]
+    lines = []
+    for entry in entries:
+        who = str(entry.admin_id) if entry.admin_id is not None else _("command line")
+        lines.append(f"{entry.at} UTC · {who} · {entry.action} {entry.subject}".rstrip())
+    return lines

@@ -1,0 +1,54 @@
+"""Counts for admins: subscribers and letters. Never user ids or names."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.storage.db import Database
+
+
+@dataclass(frozen=True)
+class SubscriberCounts:
+    active: int
+    paused: int
+    unreachable: int
+    by_language: dict[str, int]  # active subscribers per language
+
+
+@dataclass(frozen=True)
+class LetterCount:
+    case_number: str
+    revision: int
+    language: str
+    letters: int
+
+
+class Stats:
+    """Aggregate queries; each returns counts only."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def subscribers(self) -> SubscriberCounts:
+        row = await self._db.fetch_one(
+            "SELECT"
+            " COALESCE(SUM(subscribed = 1 AND blocked_at IS NULL), 0),"
+            " COALESCE(SUM(subscribed = 0 AND blocked_at IS NULL), 0),"
+            " COALESCE(SUM(blocked_at IS NOT NULL), 0)"
+            " FROM users"
+        )
+        rows = await self._db.fetch_all(
+            "SELECT language, COUNT(*) FROM users WHERE subscribed = 1 AND blocked_at IS NULL"
+            " GROUP BY language ORDER BY COUNT(*) DESC, language"
+        )
+        assert row is not None
+        return SubscriberCounts(row[0], row[1], row[2], {r[0]: r[1] for r in rows})
+
+    async def letters(self) -> list[LetterCount]:
+        """Confirmed letters per case, revision and letter language."""
+        rows = await self._db.fetch_all(
+            "SELECT case_number, revision, letter_language, COUNT(*) FROM confirmations"
+            " GROUP BY case_number, revision, letter_language"
+            " ORDER BY case_number, revision, letter_language"
+        )
+        return [LetterCount(*tuple(row)) for row in rows]

@@ -1,0 +1,38 @@
+"""Checks on text people type into the bot, with localised reasons.
+
+One place for what every step that takes free text needs: not empty, no control characters
+(python-docx and Telegram both choke on them), within a limit.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from bot.i18n import gettext as _
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+class InvalidInput(ValueError):
+    """The text cannot be used; the message says why, in the user's language."""
+
+
+def check_text(text: str | None, limit: int) -> str:
+    """Stripped text, or InvalidInput: empty, control characters, longer than ``limit``."""
+    if text is None or not text.strip():
+        raise InvalidInput(_("Please send some text."))
+    text = text.strip()
+    if _CONTROL.search(text.replace("\n", "")):
+        raise InvalidInput(_("This text contains invisible control characters; please retype it."))
+    if len(text) > limit:
+        raise InvalidInput(
+            _("This is {length} characters long; the limit is {limit}.").format(
+                length=len(text), limit=limit
+            )
+        )
+    return text
+
+
+def has_letters(text: str) -> bool:
+    return any(unicodedata.category(char).startswith("L") for char in text)

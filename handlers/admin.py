@@ -1,0 +1,56 @@
+"""Admins' read-outs: /stats, /export (CSV, counts only) and /audit."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from telegram import InputFile, Update
+from telegram.ext import Application, CommandHandler
+
+from bot.context import Context
+from bot.i18n import gettext as _
+from bot.reports import audit_lines, letters_csv, stats_lines
+from bot.telegram_text import escape, pack
+from handlers.access import admin_filter
+
+
+async def _reply_lines(update: Update, title: str, lines: list[str]) -> None:
+    texts = pack([f"<b>{escape(title)}</b>", *(escape(line) for line in lines)], separator="\n")
+    for text in texts:
+        await update.effective_message.reply_text(text)  # type: ignore[union-attr]
+
+
+async def stats(update: Update, context: Context) -> None:
+    """Subscribers (active, paused, unreachable, by language) and letters per case."""
+    storage = context.storage
+    lines = stats_lines(await storage.stats.subscribers(), await storage.stats.letters())
+    await _reply_lines(update, _("Statistics"), lines)
+
+
+async def export(update: Update, context: Context) -> None:
+    """The per-case, per-revision, per-language counts as a CSV document."""
+    storage = context.storage
+    data = letters_csv(await storage.stats.letters())
+    name = f"uabot-letters-{date.today().isoformat()}.csv"
+    await update.effective_message.reply_document(  # type: ignore[union-attr]
+        InputFile(data, filename=name),
+        caption=escape(_("Letters confirmed per case, revision and language. Counts only.")),
+    )
+    await storage.audit.record(update.effective_user.id, "export", name)  # type: ignore[union-attr]
+
+
+async def audit(update: Update, context: Context) -> None:
+    """The latest 20 admin actions."""
+    entries = await context.storage.audit.latest(20)
+    await _reply_lines(update, _("Latest admin actions"), audit_lines(entries))
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    admins = admin_filter(app.bot_data.config)
+    app.add_handlers(
+        [
+            CommandHandler("stats", stats, filters=admins),
+            CommandHandler("export", export, filters=admins),
+            CommandHandler("audit", audit, filters=admins),
+        ]
+    )

@@ -1,0 +1,144 @@
+"""/announce: a message per language, a preview with its reach, then a broadcast to all."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot import announcements, callbacks
+from bot.context import Context
+from bot.i18n import format_number, language_name, ngettext
+from bot.i18n import gettext as _
+from bot.telegram_text import escape
+from handlers import collect
+from handlers.access import admin_filter
+from handlers.conversations import conversation
+
+TEXT, CONFIRM = range(2)
+KEY = "announcement"
+SEND = "annok"
+CANCEL = "annno"
+
+
+async def start(update: Update, context: Context) -> int:
+    config = context.config
+    languages = [config.i18n.default_language] + [
+        code for code in config.i18n.languages if code != config.i18n.default_language
+    ]
+    return await collect.begin(update, context, SPEC, languages)
+
+
+async def _preview(update: Update, context: Context, work: dict[str, Any]) -> int:
+    config = context.config
+    texts: dict[str, str] = work["texts"]
+    subscribers = await context.storage.users.count_reachable_subscribers()
+    shown_in = context.language if context.language in texts else config.i18n.default_language
+    missing = [code for code in config.i18n.languages if code not in texts]
+    lines = [
+        escape(
+            ngettext(
+                "This goes to {count} subscriber.",
+                "This goes to {count} subscribers.",
+                subscribers,
+            ).format(count=format_number(subscribers))
+        )
+    ]
+    if missing:
+        names = ", ".join(language_name(code, context.language) for code in missing)
+        lines.append(
+            escape(
+                _("Readers of {languages} get the {default} text.").format(
+                    languages=names,
+                    default=language_name(config.i18n.default_language, context.language),
+                )
+            )
+        )
+    lines += ["", "<i>" + escape(_("This is how it will look:")) + "</i>"]
+    await update.effective_chat.send_message("\n".join(lines))  # type: ignore[union-attr]
+    preview = announcements.message(texts[shown_in])
+    markup = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton("📣 " + _("Send"), callback_data=callbacks.data(SEND)),
+                InlineKeyboardButton(_("Cancel"), callback_data=callbacks.data(CANCEL)),
+            ]
+        ]
+    )
+    for index, text in enumerate(preview.texts):
+        last = index == len(preview.texts) - 1
+        await update.effective_chat.send_message(text, reply_markup=markup if last else None)  # type: ignore[union-attr]
+    return CONFIRM
+
+
+async def confirm(update: Update, context: Context) -> int:
+    query = update.callback_query
+    await query.answer()  # type: ignore[union-attr]
+    work = (context.user_data or {}).pop(KEY, None)
+    await query.edit_message_reply_markup(None)  # type: ignore[union-attr]
+    if query.data == callbacks.data(CANCEL) or not work:  # type: ignore[union-attr]
+        await update.effective_chat.send_message(escape(_("Cancelled: nothing was sent.")))  # type: ignore[union-attr]
+        return ConversationHandler.END
+    storage = context.storage
+    admin_id = query.from_user.id  # type: ignore[union-attr]
+    async with storage.db.transaction():
+        broadcast_id = await storage.broadcasts.create(
+            kind=announcements.KIND,
+            payload=announcements.payload(work["texts"]),
+            requested_by=admin_id,
+        )
+        await storage.audit.record(admin_id, "announce", f"broadcast {broadcast_id}")
+    broadcast = await storage.broadcasts.get(broadcast_id)
+    assert broadcast is not None
+    context.broadcasts.start(broadcast)
+    await update.effective_chat.send_message(  # type: ignore[union-attr]
+        escape(_("The announcement is on its way; a report follows at the end."))
+    )
+    return ConversationHandler.END
+
+
+async def cancel(update: Update, context: Context) -> int:
+    (context.user_data or {}).pop(KEY, None)
+    await update.effective_chat.send_message(escape(_("Cancelled: nothing was sent.")))  # type: ignore[union-attr]
+    return ConversationHandler.END
+
+
+SPEC = collect.Collect(
+    key=KEY,
+    state=TEXT,
+    limit=announcements.TEXT_MAX,
+    prompt=lambda language: _("Send the announcement in {language}.").format(language=language),
+    done=_preview,
+)
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    admins = admin_filter(app.bot_data.config)
+    app.add_handler(
+        conversation(
+            "announce",
+            entry_points=[CommandHandler("announce", start, filters=admins)],
+            states={
+                TEXT: [
+                    MessageHandler(filters.TEXT & ~filters.COMMAND, collect.typed(SPEC)),
+                    CallbackQueryHandler(
+                        collect.skipped(SPEC), pattern=callbacks.pattern(collect.SKIP_LANGUAGE)
+                    ),
+                ],
+                CONFIRM: [
+                    CallbackQueryHandler(
+                        confirm, pattern=rf"^{callbacks.VERSION}:({SEND}|{CANCEL})$"
+                    )
+                ],
+            },
+            fallbacks=[CommandHandler("cancel", cancel)],
+        )
+    )

@@ -1,0 +1,185 @@
+"""/close <case>: the outcome per language, a preview, then the closure is broadcast."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot import callbacks
+from bot.actions import render
+from bot.actions.closure import OUTCOME_MAX, closing_revision
+from bot.actions.importer import ImportRefused, import_revision, load, publish
+from bot.actions.model import ActionRevision
+from bot.context import Context
+from bot.i18n import format_date, format_number, ngettext
+from bot.i18n import gettext as _
+from bot.telegram_text import escape
+from handlers import collect
+from handlers.access import admin_filter
+from handlers.conversations import conversation
+
+OUTCOME, CONFIRM = range(2)
+KEY = "closing"
+CONFIRM_CLOSE = "closeok"
+CANCEL = "closeno"
+
+
+async def start(update: Update, context: Context) -> int:
+    """/close UA 012/26: check the case, then ask for the outcome."""
+    ref = " ".join(context.args or []).upper().removeprefix("UA").strip()
+    if not ref:
+        await _say(update, _("Which case? For example: /close UA 012/26"))
+        return ConversationHandler.END
+    case = callbacks.case_from_ref(ref)
+    latest = await load(context.storage, case)
+    if latest is None:
+        await _say(update, _("There is no published case {case}.").format(case=case))
+        return ConversationHandler.END
+    if latest.is_closed:
+        await _say(
+            update,
+            _("{case} is already closed (on {date}); nothing changed.").format(
+                case=case, date=format_date(latest.closed_on or latest.issued)
+            ),
+        )
+        return ConversationHandler.END
+    config = context.config
+    languages = [config.i18n.default_language] + [
+        code
+        for code in config.i18n.languages
+        if code != config.i18n.default_language and code in latest.texts
+    ]
+    return await collect.begin(update, context, SPEC, languages, case=case)
+
+
+async def _preview(update: Update, context: Context, work: dict[str, Any]) -> int:
+    closing = await _closing(context, work)
+    if closing is None:
+        return await collect.lost(update, context)
+    subscribers = await context.storage.users.count_reachable_subscribers()
+    count = await context.storage.tally.count(closing.case)
+    text = "\n\n".join(
+        [
+            "<b>"
+            + escape(_("Close {case}?").format(case=closing.case))
+            + "</b> "
+            + escape(
+                ngettext(
+                    "The closure goes to {count} subscriber.",
+                    "The closure goes to {count} subscribers.",
+                    subscribers,
+                ).format(count=format_number(subscribers))
+            ),
+            "<i>" + escape(_("This is how it will look:")) + "</i>",
+            render.card_text(closing, context.config.i18n.default_language, count),
+        ]
+    )
+    markup = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    "✅ " + _("Close the case"), callback_data=callbacks.data(CONFIRM_CLOSE)
+                ),
+                InlineKeyboardButton(_("Cancel"), callback_data=callbacks.data(CANCEL)),
+            ]
+        ]
+    )
+    await update.effective_chat.send_message(text, reply_markup=markup)  # type: ignore[union-attr]
+    return CONFIRM
+
+
+async def _closing(context: Context, work: dict[str, Any]) -> ActionRevision | None:
+    latest = await load(context.storage, work["case"])
+    if latest is None or latest.is_closed:
+        return None
+    return closing_revision(latest, work["texts"], date.today())
+
+
+async def confirm(update: Update, context: Context) -> int:
+    """Close: the closing revision goes through the same import and publish path as files."""
+    query = update.callback_query
+    await query.answer()  # type: ignore[union-attr]
+    work = (context.user_data or {}).pop(KEY, None)
+    if query.data == callbacks.data(CANCEL):  # type: ignore[union-attr]
+        await query.edit_message_reply_markup(None)  # type: ignore[union-attr]
+        await _say(update, _("Cancelled: the case stays open."))
+        return ConversationHandler.END
+    closing = await _closing(context, work) if work else None
+    if closing is None:
+        return await collect.lost(update, context)
+    admin_id = query.from_user.id  # type: ignore[union-attr]
+    storage = context.storage
+    try:
+        await import_revision(storage, closing, by=admin_id)
+    except ImportRefused as refusal:
+        await _say(update, str(refusal))
+        return ConversationHandler.END
+    broadcast_id = await publish(storage, closing.case, closing.revision, requested_by=admin_id)
+    broadcast = await storage.broadcasts.get(broadcast_id) if broadcast_id else None
+    await query.edit_message_reply_markup(None)  # type: ignore[union-attr]
+    if broadcast is None:
+        return await collect.lost(update, context)
+    context.broadcasts.start(broadcast)
+    await _say(
+        update,
+        _("{case} is closed. The closure is on its way; a report follows at the end.").format(
+            case=closing.case
+        ),
+    )
+    return ConversationHandler.END
+
+
+async def cancel(update: Update, context: Context) -> int:
+    (context.user_data or {}).pop(KEY, None)
+    await _say(update, _("Cancelled: the case stays open."))
+    return ConversationHandler.END
+
+
+async def _say(update: Update, text: str) -> None:
+    await update.effective_chat.send_message(escape(text))  # type: ignore[union-attr]
+
+
+SPEC = collect.Collect(
+    key=KEY,
+    state=OUTCOME,
+    limit=OUTCOME_MAX,
+    prompt=lambda language: _(
+        "What was the outcome? Send it in {language} (at most {limit} characters), for "
+        "example: “She was released on 3 March.”"
+    ).format(language=language, limit=OUTCOME_MAX),
+    done=_preview,
+)
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    admins = admin_filter(app.bot_data.config)
+    app.add_handler(
+        conversation(
+            "close",
+            entry_points=[CommandHandler("close", start, filters=admins)],
+            states={
+                OUTCOME: [
+                    MessageHandler(filters.TEXT & ~filters.COMMAND, collect.typed(SPEC)),
+                    CallbackQueryHandler(
+                        collect.skipped(SPEC), pattern=callbacks.pattern(collect.SKIP_LANGUAGE)
+                    ),
+                ],
+                CONFIRM: [
+                    CallbackQueryHandler(
+                        confirm, pattern=rf"^{callbacks.VERSION}:({CONFIRM_CLOSE}|{CANCEL})$"
+                    )
+                ],
+            },
+            fallbacks=[CommandHandler("cancel", cancel)],
+        )
+    )

@@ -1,0 +1,95 @@
+"""Admins type a text per language: the default one first, the others skippable.
+
+Shared by /close (the outcome) and /announce (the message): one state that asks for the
+pending languages in turn, then hands the texts to the command's own preview.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+
+from bot import callbacks
+from bot.context import Context
+from bot.i18n import current_locale, language_name
+from bot.i18n import gettext as _
+from bot.telegram_text import escape
+from bot.text_input import InvalidInput, check_text
+
+SKIP_LANGUAGE = "skiplang"
+Done = Callable[[Update, Context, dict[str, Any]], Awaitable[int]]
+
+
+@dataclass(frozen=True)
+class Collect:
+    """How one command collects its texts."""
+
+    key: str  # where the work in progress lives in user_data
+    state: int  # the conversation state that collects
+    limit: int
+    prompt: Callable[[str], str]  # language name -> the question, in the admin's language
+    done: Done  # called with the work in progress once every language was asked
+
+
+async def begin(
+    update: Update, context: Context, spec: Collect, languages: list[str], **extra: Any
+) -> int:
+    """Start collecting for ``languages`` (the default language first)."""
+    context.user_data[spec.key] = {"texts": {}, "pending": languages, **extra}  # type: ignore[index]
+    return await _ask(update, context, spec)
+
+
+async def _ask(update: Update, context: Context, spec: Collect) -> int:
+    work = context.user_data[spec.key]  # type: ignore[index]
+    if not work["pending"]:
+        return await spec.done(update, context, work)
+    language = work["pending"][0]
+    name = language_name(language, current_locale.get())
+    markup = None
+    if work["texts"]:  # only the default language is required
+        markup = InlineKeyboardMarkup(
+            [[InlineKeyboardButton("⏭ " + _("Skip"), callback_data=callbacks.data(SKIP_LANGUAGE))]]
+        )
+    await update.effective_chat.send_message(escape(spec.prompt(name)), reply_markup=markup)  # type: ignore[union-attr]
+    return spec.state
+
+
+def typed(spec: Collect) -> Callable[[Update, Context], Awaitable[int]]:
+    async def handler(update: Update, context: Context) -> int:
+        work = (context.user_data or {}).get(spec.key)
+        if not work:
+            return await lost(update, context)
+        try:
+            text = check_text(update.effective_message.text, spec.limit)  # type: ignore[union-attr]
+        except InvalidInput as problem:
+            await update.effective_chat.send_message(escape(str(problem)))  # type: ignore[union-attr]
+            return spec.state
+        work["texts"][work["pending"].pop(0)] = text
+        return await _ask(update, context, spec)
+
+    return handler
+
+
+def skipped(spec: Collect) -> Callable[[Update, Context], Awaitable[int]]:
+    async def handler(update: Update, context: Context) -> int:
+        await update.callback_query.answer()  # type: ignore[union-attr]
+        work = (context.user_data or {}).get(spec.key)
+        if not work:
+            return await lost(update, context)
+        if work["texts"] and work["pending"]:
+            work["pending"].pop(0)
+        return await _ask(update, context, spec)
+
+    return handler
+
+
+async def lost(update: Update, context: Context) -> int:
+    from telegram.ext import ConversationHandler
+
+    await update.effective_chat.send_message(  # type: ignore[union-attr]
+        escape(_("This was cancelled or has expired; please start again."))
+    )
+    return ConversationHandler.END
