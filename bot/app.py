@@ -27,6 +27,7 @@ from bot.context import BotData, Context
 from bot.i18n import check_catalogs, use_locale
 from bot.persistence import SQLitePersistence
 from bot.storage import Broadcast, Storage
+from bot.telegram_http import AiohttpRequest
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +122,8 @@ def build_application(config: Config) -> UabotApp:
             )
         )
         .rate_limiter(PriorityRateLimiter(config.broadcast.messages_per_second))
+        .request(AiohttpRequest())
+        .get_updates_request(AiohttpRequest(connection_pool_size=1))
         .persistence(SQLitePersistence(config.storage.path))
         .concurrent_updates(True)
         .post_init(_post_init)

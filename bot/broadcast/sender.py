@@ -1,9 +1,9 @@
-"""The broadcast's own lean sendMessage: aiohttp, pre-encoded JSON, PTB's limiter and errors.
+"""The broadcast's own lean sendMessage: pre-encoded JSON, PTB's limiter and errors.
 
-``Bot.send_message`` costs about 2-5 ms of CPU per message here (httpx/httpcore, whose
-connection pool scans every connection per request, and ``Message.de_json`` of an answer the
-broadcast never reads); at 200 messages per second that is a whole core. This sender keeps
-what matters from PTB and drops the rest:
+``Bot.send_message`` encodes every body anew and builds a ``Message`` (``Message.de_json``)
+from an answer the broadcast never reads; at 200 messages per second that adds up. This
+sender posts through the bot's own HTTP stack (``bot.telegram_http.AiohttpRequest``, an
+instance of its own with one connection per worker) and keeps what matters from PTB:
 
 * the same rate limiter, called exactly as ``ExtBot`` calls it (as background traffic), so
   replies still go first and a 429 still pauses every sender;
@@ -19,14 +19,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import aiohttp
 from telegram import Bot, InlineKeyboardMarkup
-from telegram.error import NetworkError, TimedOut
 from telegram.ext import BaseRateLimiter
-from telegram.request import BaseRequest, RequestData
+from telegram.request import RequestData
+
+from bot.telegram_http import AiohttpRequest
 
 _DUMPS = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-_HEADERS = {"Content-Type": "application/json"}
 
 
 class Prepared:
@@ -58,52 +57,6 @@ class _Body(RequestData):
         return self._payload
 
 
-class _AiohttpRequest(BaseRequest):
-    """A PTB request backend on aiohttp; ``post`` maps statuses to PTB's errors."""
-
-    def __init__(self, connections: int, timeout: float) -> None:
-        self._connections = connections
-        self._timeout = aiohttp.ClientTimeout(total=None, connect=timeout, sock_read=timeout)
-        self._session: aiohttp.ClientSession | None = None
-
-    @property
-    def read_timeout(self) -> float:
-        return float(self._timeout.sock_read or 0)
-
-    async def initialize(self) -> None:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self._connections),
-                timeout=self._timeout,
-                json_serialize=_DUMPS,
-            )
-
-    async def shutdown(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
-
-    async def do_request(
-        self,
-        url: str,
-        method: str,
-        request_data: RequestData | None = None,
-        *args: Any,
-        **kwargs: Any,
-    ) -> tuple[int, bytes]:
-        if self._session is None:
-            await self.initialize()
-        assert self._session is not None
-        body = request_data.json_payload if request_data is not None else None
-        try:
-            async with self._session.request(method, url, data=body, headers=_HEADERS) as resp:
-                return resp.status, await resp.read()
-        except TimeoutError as exc:
-            raise TimedOut(f"broadcast request timed out: {exc!r}") from exc
-        except aiohttp.ClientError as exc:
-            raise NetworkError(f"aiohttp: {exc!r}") from exc
-
-
 class BroadcastSender:
     """``send(chat_id, prepared)``: one sendMessage, paced as background traffic."""
 
@@ -113,13 +66,25 @@ class BroadcastSender:
         self._limiter: BaseRateLimiter[Any] | None = (
             limiter if isinstance(limiter, BaseRateLimiter) else None
         )
-        self._request = _AiohttpRequest(connections, timeout)
+        # One connection per worker, so a worker never waits for one (no pool timeout).
+        self._request = AiohttpRequest(
+            connection_pool_size=connections,
+            read_timeout=timeout,
+            write_timeout=timeout,
+            connect_timeout=timeout,
+            pool_timeout=None,
+        )
+        self._open = False
 
     async def close(self) -> None:
+        self._open = False
         await self._request.shutdown()
 
     async def send(self, chat_id: int, prepared: Prepared) -> None:
         """Send, or raise the TelegramError PTB would raise for Telegram's answer."""
+        if not self._open:
+            await self._request.initialize()
+            self._open = True
         data = _Body(prepared.body(chat_id))
         if self._limiter is None:
             await self._request.post(self._url, data)
