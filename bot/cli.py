@@ -171,6 +171,16 @@ def cmd_audit(config: Config, args: argparse.Namespace) -> int:
     return _with_storage(config, read)
 
 
+def cmd_sandbox(config: Config | None, args: argparse.Namespace) -> int:
+    """The real bot against the emulator, behind a web chat on 127.0.0.1; Ctrl-C stops it."""
+    from bot.sandbox.server import serve
+
+    # Under asyncio.run, Ctrl-C cancels serve(), whose context managers stop the page, the
+    # bot (running()'s shutdown) and the emulator; asyncio.run then re-raises it.
+    asyncio.run(serve(args.port, config))
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="uabot", description="The Urgent Action Telegram bot.")
     parser.add_argument("--version", action="version", version=f"uabot {__version__}")
@@ -205,6 +215,16 @@ def _parser() -> argparse.ArgumentParser:
     with_config("stats", cmd_stats, "Print subscriber and letter statistics.")
     audit = with_config("audit", cmd_audit, "Print the latest admin actions.")
     audit.add_argument("--limit", type=int, default=20, help="how many (default: 20)")
+    sandbox_help = "The real bot against a local emulator, in a web chat on 127.0.0.1."
+    sandbox = sub.add_parser("sandbox", help=sandbox_help, description=sandbox_help)
+    sandbox.add_argument("--port", type=int, default=8080, help="web chat port (default: 8080)")
+    sandbox.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help="use this config's languages, admins and a copy of its database (default: seeded)",
+    )
+    sandbox.set_defaults(handler=cmd_sandbox, sandbox=True)
     return parser
 
 
@@ -212,7 +232,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     _setup_logging(args.verbose)
     try:
-        if getattr(args, "config_optional", False) and not args.config.exists():
+        if getattr(args, "sandbox", False):
+            # Seeded throwaway data unless --config names a real config (its database copied).
+            config = load_config(args.config) if args.config else None
+        elif getattr(args, "config_optional", False) and not args.config.exists():
             # `uabot check` works without a config: the default languages apply.
             config = parse_config({"telegram": {"token": "unused"}}, environ={})
         else:

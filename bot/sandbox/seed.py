@@ -1,0 +1,92 @@
+"""The sandbox's config and database: a seeded throwaway one, or a copy of a real one.
+
+A real database is copied, never used in place: against the emulator, every real subscriber's
+chat is unknown, so a resumed broadcast would mark them all unreachable.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import sqlite3
+from pathlib import Path
+
+from bot.actions.importer import ImportKind, import_revision, publish
+from bot.actions.parse import parse_action
+from bot.config import Config, Secret, parse_config
+from bot.storage import Storage
+
+log = logging.getLogger(__name__)
+
+EXAMPLE_ACTION = Path(__file__).resolve().parents[2] / "docs" / "examples" / "ua-012-26-1.toml"
+SEED_ADMIN_ID = 9000
+
+
+def seeded_config(workdir: Path, base_url: str, base_file_url: str, token: str) -> Config:
+    """A fresh config: one admin, English/German/French, a database in ``workdir``."""
+    return parse_config(
+        {
+            "telegram": {
+                "token": token,
+                "base_url": base_url,
+                "base_file_url": base_file_url,
+                "admins": [SEED_ADMIN_ID],
+            },
+            "storage": {"path": str(workdir / "sandbox.sqlite3")},
+            "i18n": {"default_language": "en", "languages": ["en", "de", "fr"]},
+            "broadcast": {"messages_per_second": 30},
+        },
+        environ={},
+    )
+
+
+def copied_config(
+    config: Config, workdir: Path, base_url: str, base_file_url: str, token: str
+) -> Config:
+    """``config`` pointed at the emulator and at a copy of its database; no feed."""
+    source = Path(config.storage.path)
+    target = workdir / "sandbox.sqlite3"
+    if source.exists():
+        # The backup API gives a consistent copy even while the real bot writes to it.
+        with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+            src.backup(dst)
+        log.info("sandbox: working on a copy of %s", source)
+    telegram = dataclasses.replace(
+        config.telegram, token=Secret(token), base_url=base_url, base_file_url=base_file_url
+    )
+    changes: dict[str, object] = {
+        "telegram": telegram,
+        "storage": dataclasses.replace(config.storage, path=target),
+    }
+    if hasattr(config, "feed"):  # a sandbox must not fetch or publish the real feed
+        changes["feed"] = type(config.feed)()
+    return dataclasses.replace(config, **changes)  # type: ignore[arg-type]
+
+
+def _read(action_file: Path) -> bytes | None:
+    """The example's bytes; None when the repository's docs are not installed alongside."""
+    if not action_file.exists():
+        log.warning("sandbox: %s not found, starting without a case", action_file)
+        return None
+    return action_file.read_bytes()
+
+
+async def seed(config: Config, action_file: Path = EXAMPLE_ACTION) -> str | None:
+    """Import and publish the example action, so /actions has a case; returns its label."""
+    data = _read(action_file)
+    if data is None:
+        return None
+    revision = parse_action(
+        data,
+        source=str(action_file),
+        languages=config.i18n.languages,
+        default_language=config.i18n.default_language,
+    )
+    storage = await Storage.open(config.storage.path)
+    try:
+        result = await import_revision(storage, revision, by=None)
+        if result.kind is not ImportKind.UNCHANGED or not result.published:
+            await publish(storage, revision.case, revision.revision, None)
+    finally:
+        await storage.close()
+    return revision.label

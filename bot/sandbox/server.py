@@ -1,0 +1,296 @@
+"""The sandbox server: emulator + real bot + a web chat on 127.0.0.1, in one event loop.
+
+The page talks to a thin JSON API here, which acts through the emulator's in-process objects
+(``SimUser``), exactly as the journey tests do; nothing here knows the bot's handlers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import tempfile
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from bot.app import build_application, running
+from bot.config import Config
+from bot.emulator import Emulator, SentMessage, SimUser
+from bot.sandbox.seed import copied_config, seed, seeded_config
+
+log = logging.getLogger(__name__)
+
+# Loopback only, and not configurable: the page can act as any user, including the admin.
+HOST = "127.0.0.1"
+STATIC = Path(__file__).parent / "static"
+TOKEN = "123456:SANDBOX-TOKEN"
+# Emulator state changes are awaited by taps; the bot answers well within this.
+TAP_TIMEOUT = 5.0
+
+_Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass(frozen=True)
+class SandboxUser:
+    """A simulated person the page can switch to."""
+
+    id: int
+    name: str
+    language_code: str
+    admin: bool = False
+
+
+SUPPORTERS = (
+    SandboxUser(1001, "Emma (English)", "en-GB"),
+    SandboxUser(1002, "Lukas (Deutsch)", "de-CH"),
+    SandboxUser(1003, "Camille (Français)", "fr-FR"),
+)
+
+
+def _users_for(config: Config) -> tuple[SandboxUser, ...]:
+    admins = sorted(config.telegram.admins)
+    if not admins:
+        return SUPPORTERS
+    return (*SUPPORTERS, SandboxUser(admins[0], "Admin", "en-GB", admin=True))
+
+
+def _message_json(message: Any) -> dict[str, Any]:
+    """What the page renders: text plus entities (never HTML), buttons, a download link."""
+    if not isinstance(message, SentMessage):
+        return {
+            "sender": "user",
+            "id": message.message_id,
+            "text": message.text or "",
+            "file_name": message.file_name,
+            "deleted": message.deleted,
+        }
+    document = None
+    if message.file is not None:
+        document = {
+            "name": message.file.file_name or "file",
+            "size": len(message.file.data),
+            "url": f"/api/files/{message.file.file_id}",
+        }
+    return {
+        "sender": "bot",
+        "id": message.message_id,
+        "text": message.text,
+        "entities": message.entities,
+        "buttons": [
+            [{"text": b.text, "url": b.url, "tap": b.callback_data is not None} for b in row]
+            for row in message.buttons
+        ],
+        "document": document,
+        "edited": message.edits > 0,
+        "deleted": message.deleted,
+    }
+
+
+class Sandbox:
+    """The web chat over a running emulator; ``start()`` binds 127.0.0.1 only."""
+
+    def __init__(self, emulator: Emulator, config: Config, users: tuple[SandboxUser, ...]) -> None:
+        self.emulator = emulator
+        self.config = config
+        self.users = {u.id: u for u in users}
+        self.port = 0
+        self._runner: web.AppRunner | None = None
+        self.app = self._make_app()
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}/"
+
+    def _make_app(self) -> web.Application:
+        app = web.Application(middlewares=[self._same_origin], client_max_size=20 * 1024 * 1024)
+        app.router.add_get("/", self._index)
+        app.router.add_static("/static/", STATIC, append_version=False)
+        app.router.add_get("/api/users", self._users)
+        app.router.add_get("/api/chats/{user_id}/messages", self._messages)
+        app.router.add_get("/api/chats/{user_id}/commands", self._commands)
+        app.router.add_post("/api/chats/{user_id}/send", self._send)
+        app.router.add_post("/api/chats/{user_id}/tap", self._tap)
+        app.router.add_post("/api/chats/{user_id}/upload", self._upload)
+        app.router.add_get("/api/files/{file_id}", self._file)
+        return app
+
+    async def start(self, port: int = 0) -> Sandbox:
+        runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=1.0)
+        await runner.setup()
+        await web.TCPSite(runner, HOST, port).start()
+        self.port = int(runner.addresses[0][1])
+        self._runner = runner
+        return self
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    @property
+    def addresses(self) -> list[Any]:
+        """The bound socket addresses (for the loopback-only check)."""
+        return list(self._runner.addresses) if self._runner else []
+
+    # -- guards ----------------------------------------------------------------------------
+
+    @web.middleware
+    async def _same_origin(self, request: web.Request, handler: _Handler) -> web.StreamResponse:
+        """Refuse other Host names (DNS rebinding) and cross-site POSTs (CSRF by forms)."""
+        allowed = {f"{HOST}:{self.port}", f"localhost:{self.port}"}
+        if request.host not in allowed:
+            raise web.HTTPForbidden(text="sandbox: unexpected Host header")
+        origin = request.headers.get("Origin")
+        if request.method == "POST" and origin and origin.split("://", 1)[-1] not in allowed:
+            raise web.HTTPForbidden(text="sandbox: cross-origin request refused")
+        return await handler(request)
+
+    def _sim(self, request: web.Request) -> SimUser:
+        try:
+            user_id = int(request.match_info["user_id"])
+        except ValueError:
+            raise web.HTTPNotFound() from None
+        if user_id not in self.users:
+            raise web.HTTPNotFound(text="not a sandbox user")
+        return self.emulator.user(user_id)
+
+    # -- pages and API ---------------------------------------------------------------------
+
+    async def _index(self, request: web.Request) -> web.StreamResponse:
+        return web.FileResponse(STATIC / "index.html")
+
+    async def _users(self, request: web.Request) -> web.StreamResponse:
+        return web.json_response(
+            [
+                {"id": u.id, "name": u.name, "language_code": u.language_code, "admin": u.admin}
+                for u in self.users.values()
+            ]
+        )
+
+    async def _messages(self, request: web.Request) -> web.StreamResponse:
+        """The whole chat in its current state (edits applied); cheap "unchanged" when known."""
+        chat = self._sim(request).chat
+        messages = [_message_json(m) for m in chat.transcript]
+        body = json.dumps(messages, ensure_ascii=False, separators=(",", ":"))
+        version = hashlib.blake2b(body.encode(), digest_size=8).hexdigest()
+        if request.query.get("known") == version:
+            return web.json_response({"version": version, "unchanged": True})
+        return web.json_response(
+            text=f'{{"version":"{version}","messages":{body}}}', content_type="application/json"
+        )
+
+    async def _commands(self, request: web.Request) -> web.StreamResponse:
+        """The menu Telegram would show this user: the most specific scope, then language."""
+        sim = self._sim(request)
+        language = (sim.user.get("language_code") or "").split("-")[0].lower()
+        scopes: list[dict[str, Any] | None] = [{"type": "chat", "chat_id": sim.id}, None]
+        for scope in scopes:
+            for code in (language, ""):
+                commands = self.emulator.commands(language_code=code, scope=scope)
+                if commands:
+                    return web.json_response(
+                        [{"command": c, "description": d} for c, d in commands]
+                    )
+        return web.json_response([])
+
+    async def _send(self, request: web.Request) -> web.StreamResponse:
+        sim = self._sim(request)
+        body = await request.json()
+        text = str(body.get("text", ""))
+        if not text.strip():
+            raise web.HTTPBadRequest(text="empty message")
+        message = await sim.send(text)
+        return web.json_response({"id": message["message_id"]})
+
+    async def _tap(self, request: web.Request) -> web.StreamResponse:
+        """Press button [row][col]; the answer (a toast, or an alert) is the response."""
+        sim = self._sim(request)
+        body = await request.json()
+        message = sim.chat.by_id.get(int(body["message_id"]))
+        if not isinstance(message, SentMessage) or message.deleted:
+            raise web.HTTPNotFound(text="no such message")
+        try:
+            button = message.buttons[int(body["row"])][int(body["col"])]
+        except (IndexError, KeyError, ValueError):
+            raise web.HTTPBadRequest(text="no such button") from None
+        if button.callback_data is None:
+            raise web.HTTPBadRequest(text="not a callback button")
+        try:
+            answer = await sim.tap(message.message_id, button.callback_data, TAP_TIMEOUT)
+        except AssertionError:
+            return web.json_response({"answered": False})
+        return web.json_response(
+            {"answered": True, "text": answer.text, "show_alert": answer.show_alert}
+        )
+
+    async def _upload(self, request: web.Request) -> web.StreamResponse:
+        sim = self._sim(request)
+        form = await request.post()
+        file = form.get("file")
+        if not isinstance(file, web.FileField):
+            raise web.HTTPBadRequest(text="multipart field 'file' is required")
+        caption = form.get("caption")
+        message = await sim.upload(
+            file.filename,
+            file.file.read(),
+            mime_type=file.content_type,
+            caption=caption if isinstance(caption, str) and caption else None,
+        )
+        return web.json_response({"id": message["message_id"]})
+
+    async def _file(self, request: web.Request) -> web.StreamResponse:
+        stored = self.emulator.state.files.get(request.match_info["file_id"])
+        if stored is None:
+            raise web.HTTPNotFound()
+        name = (stored.file_name or "file").replace('"', "")
+        return web.Response(
+            body=stored.data,
+            content_type=stored.mime_type or "application/octet-stream",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+
+
+@asynccontextmanager
+async def sandbox(
+    port: int = 0, config: Config | None = None, *, poll_timeout: int = 2
+) -> AsyncIterator[Sandbox]:
+    """Emulator, seeded (or copied) database, the real bot and the web chat; all stopped after.
+
+    Leaving the block stops them in reverse order: the page, the bot (``running``'s shutdown,
+    which still needs the emulator), then the emulator; the temporary directory goes last.
+    """
+    with tempfile.TemporaryDirectory(prefix="uabot-sandbox-") as tmp:
+        async with Emulator(token=TOKEN, host=HOST) as emulator:
+            urls = (emulator.base_url, emulator.base_file_url, TOKEN)
+            if config is None:
+                config = seeded_config(Path(tmp), *urls)
+                await seed(config)
+            else:
+                config = copied_config(config, Path(tmp), *urls)
+            users = _users_for(config)
+            for user in users:
+                first_name = user.name.split(" ")[0]
+                emulator.user(user.id, first_name, language_code=user.language_code)
+            async with running(build_application(config), poll_timeout=poll_timeout):
+                web_chat = await Sandbox(emulator, config, users).start(port)
+                try:
+                    yield web_chat
+                finally:
+                    await web_chat.stop()
+
+
+async def serve(port: int, config: Config | None) -> None:
+    """Run until cancelled (Ctrl-C cancels it under ``asyncio.run``)."""
+    async with sandbox(port, config) as web_chat:
+        print("uabot sandbox: the bot is running against the emulator, not Telegram.")
+        print(f"Open {web_chat.url} (bound to {HOST} only). Ctrl-C stops it.", flush=True)
+        try:
+            await asyncio.Event().wait()
+        finally:
+            print("uabot sandbox: stopping…", flush=True)
