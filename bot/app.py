@@ -13,18 +13,18 @@ from contextlib import asynccontextmanager
 
 from telegram import LinkPreviewOptions
 from telegram.constants import ParseMode
-from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 
 import handlers
-from bot import announcements, commands
+from bot import announcements, commands, scheduling
 from bot.actions.outgoing import action_renderer
 from bot.broadcast.engine import BroadcastEngine
 from bot.broadcast.ratelimit import PriorityRateLimiter
 from bot.broadcast.report import final_report
 from bot.config import Config
 from bot.context import BotData, Context
-from bot.i18n import check_catalogs, use_locale
+from bot.i18n import check_catalogs
+from bot.notify import notify_admins
 from bot.persistence import SQLitePersistence
 from bot.storage import Broadcast, Storage
 from bot.telegram_http import AiohttpRequest
@@ -69,6 +69,7 @@ async def _post_init(app: UabotApp) -> None:
     app.job_queue.run_repeating(  # type: ignore[union-attr]
         _resume_broadcasts, interval=BROADCAST_POLL_SECONDS, name="resume-broadcasts"
     )
+    await scheduling.schedule(app)
 
 
 async def _resume_broadcasts(context: Context) -> None:
@@ -90,23 +91,13 @@ async def _post_shutdown(app: UabotApp) -> None:
 async def report_to_admins(app: UabotApp, broadcast: Broadcast) -> None:
     """Send the final report to the admin who started the broadcast (or to every admin)."""
     data: BotData = app.bot_data
-    config = data.config
-    recipients = (
-        [broadcast.requested_by] if broadcast.requested_by else sorted(config.telegram.admins)
+    await notify_admins(
+        app.bot,
+        data.storage,
+        data.config,
+        lambda: (final_report(broadcast), None),
+        only=broadcast.requested_by,
     )
-    for admin_id in recipients:
-        user = await data.storage.users.get(admin_id)
-        language = (
-            user.language
-            if user and user.language in config.i18n.languages
-            else (config.i18n.default_language)
-        )
-        with use_locale(language):
-            text = final_report(broadcast)
-        try:
-            await app.bot.send_message(admin_id, text)
-        except TelegramError as exc:
-            log.warning("could not send the broadcast report to an admin: %s", exc)
 
 
 def build_application(config: Config) -> UabotApp:

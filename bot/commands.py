@@ -14,6 +14,7 @@ PUBLIC_COMMANDS: tuple[tuple[str, str], ...] = (
     ("write", N_("Write a letter for a case")),
     ("mine", N_("The cases you wrote for")),
     ("cancel", N_("Stop the letter you are writing")),
+    ("reminders", N_("Deadline reminders on or off")),
     ("help", N_("List the commands")),
     ("language", N_("Change your language")),
     ("subscribe", N_("Receive new and updated actions")),

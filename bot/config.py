@@ -51,11 +51,25 @@ class BroadcastConfig:
 
 
 @dataclass(frozen=True)
+class RemindersConfig:
+    days_before_deadline: int = 3
+
+
+@dataclass(frozen=True)
+class FeedConfig:
+    source: str | None = None  # a directory of action files, or an http(s) URL of an index
+    interval_minutes: float = 30.0
+    auto_publish: bool = False
+
+
+@dataclass(frozen=True)
 class Config:
     telegram: TelegramConfig
     storage: StorageConfig = StorageConfig()
     i18n: I18nConfig = I18nConfig()
     broadcast: BroadcastConfig = BroadcastConfig()
+    reminders: RemindersConfig = RemindersConfig()
+    feed: FeedConfig = FeedConfig()
 
     def is_admin(self, user_id: int) -> bool:
         return user_id in self.telegram.admins
@@ -75,6 +89,12 @@ _SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], str]]] = {
         "languages": (list, "a list of language codes, e.g. ['en', 'de', 'fr']"),
     },
     "broadcast": {"messages_per_second": ((int, float), "a number such as 25")},
+    "reminders": {"days_before_deadline": (int, "a whole number of days such as 3")},
+    "feed": {
+        "source": (str, "a directory such as 'actions/' or an URL such as 'https://…/index.json'"),
+        "interval_minutes": ((int, float), "a number of minutes such as 30"),
+        "auto_publish": (bool, "true or false"),
+    },
 }
 
 
@@ -90,7 +110,9 @@ def _check_shape(raw: dict[str, Any]) -> None:
                 known = ", ".join(_SCHEMA[section])
                 raise ConfigError(f"unknown key {section}.{key}: remove it (known: {known})")
             expected, description = _SCHEMA[section][key]
-            if isinstance(value, bool) or not isinstance(value, expected):
+            if (isinstance(value, bool) and expected is not bool) or not isinstance(
+                value, expected
+            ):
                 raise ConfigError(
                     f"{section}.{key} has the wrong type ({type(value).__name__}): "
                     f"expected {description}"
@@ -126,6 +148,14 @@ def parse_config(raw: dict[str, Any], environ: dict[str, str] | None = None) -> 
     if not 0 < rate <= 1000:
         raise ConfigError("broadcast.messages_per_second must be between 0 and 1000, e.g. 25")
 
+    days = raw.get("reminders", {}).get("days_before_deadline", 3)
+    if not 0 <= days <= 60:
+        raise ConfigError("reminders.days_before_deadline must be between 0 and 60, e.g. 3")
+    feed = raw.get("feed", {})
+    interval = feed.get("interval_minutes", 30)
+    if not 0 < interval <= 7 * 24 * 60:
+        raise ConfigError("feed.interval_minutes must be more than 0 and at most a week, e.g. 30")
+
     return Config(
         telegram=TelegramConfig(
             token=Secret(token.strip()),
@@ -136,6 +166,12 @@ def parse_config(raw: dict[str, Any], environ: dict[str, str] | None = None) -> 
         storage=StorageConfig(path=Path(raw.get("storage", {}).get("path", "uabot.sqlite3"))),
         i18n=I18nConfig(default_language=default_language, languages=languages),
         broadcast=BroadcastConfig(messages_per_second=float(rate)),
+        reminders=RemindersConfig(days_before_deadline=days),
+        feed=FeedConfig(
+            source=feed.get("source") or None,
+            interval_minutes=float(interval),
+            auto_publish=feed.get("auto_publish", False),
+        ),
     )
 
 

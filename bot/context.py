@@ -7,6 +7,8 @@ the handler groups of an update, so the locale handler (group -1) leaves the lan
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from telegram.ext import CallbackContext, ExtBot
@@ -22,6 +24,8 @@ class BotData:
     config: Config
     storage: Storage
     broadcasts: BroadcastEngine
+    # The scheduled jobs' idea of today; tests set a fixed clock.
+    today: Callable[[], date] = date.today
 
 
 class Context(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):

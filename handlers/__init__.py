@@ -15,6 +15,7 @@ from handlers import (
     locale,
     onboarding,
     publishing,
+    reminders,
     tally,
 )
 
@@ -32,6 +33,7 @@ def register_all(app: Application) -> None:  # type: ignore[type-arg]
     # take the user's text and buttons.
     letters.register(app)
     tally.register(app)
+    reminders.register(app)
     actions.register(app)
     publishing.register(app)
     admin.register(app)

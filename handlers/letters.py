@@ -102,6 +102,7 @@ async def _begin(update: Update, context: Context, case: str) -> int:
         await _say(update, escape(_("{case} has no suggested letter.").format(case=case)))
         return ConversationHandler.END
     _save(context, Draft(case=revision.case, revision=revision.revision))
+    await context.storage.reminders.interested(update.effective_user.id, revision.case)  # type: ignore[union-attr]
     return await _ask_language(update, context, revision)
 
 

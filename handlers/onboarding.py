@@ -148,6 +148,10 @@ async def privacy(update: Update, context: Context) -> None:
             "(/forget removes the link to you and keeps only the number);"
         ),
         _(
+            "which cases you opened, to remind you once before their deadline "
+            "(/reminders off stops that);"
+        ),
+        _(
             "while you write a letter, its draft (name, place, personal sentence), deleted as "
             "soon as the letter is made or cancelled; your name and place for later letters "
             "only if you tick “Remember my name and place”."

@@ -24,6 +24,11 @@ class ImportKind(Enum):
 class ImportRefused(Exception):
     """The revision contradicts what is stored; the message says why, in the current locale."""
 
+    def __init__(self, message: str, *, retry_later: bool = False) -> None:
+        super().__init__(message)
+        # True when the refusal can lift by itself (an earlier draft awaits Publish/Discard).
+        self.retry_later = retry_later
+
 
 @dataclass(frozen=True)
 class ImportResult:
@@ -62,7 +67,8 @@ async def import_revision(
                     _(
                         "Revision {stored} of {case} is still a draft: publish or discard it "
                         "first."
-                    ).format(stored=latest.revision, case=revision.case)
+                    ).format(stored=latest.revision, case=revision.case),
+                    retry_later=True,
                 )
             stored = ActionRevision.from_json(latest.content)
             if stored.is_closed:

@@ -10,6 +10,7 @@ from bot.storage.broadcasts import Broadcast, Broadcasts, Outcome, Recipient
 from bot.storage.conversations import PersistenceRows
 from bot.storage.db import Database
 from bot.storage.revisions import Revisions, StoredRevision
+from bot.storage.scheduling import DueReminder, FeedItems, JobState, Reminders
 from bot.storage.stats import LetterCount, Stats, SubscriberCounts
 from bot.storage.tally import Tally
 from bot.storage.users import User, Users
@@ -20,10 +21,14 @@ __all__ = [
     "Broadcast",
     "Broadcasts",
     "Database",
+    "DueReminder",
+    "FeedItems",
+    "JobState",
     "LetterCount",
     "Outcome",
     "PersistenceRows",
     "Recipient",
+    "Reminders",
     "Revisions",
     "Stats",
     "Storage",
@@ -47,6 +52,9 @@ class Storage:
     conversations: PersistenceRows
     audit: Audit
     stats: Stats
+    reminders: Reminders
+    feed_items: FeedItems
+    job_state: JobState
 
     @classmethod
     async def open(cls, path: Path | str) -> Storage:
@@ -60,6 +68,9 @@ class Storage:
             conversations=PersistenceRows(db),
             audit=Audit(db),
             stats=Stats(db),
+            reminders=Reminders(db),
+            feed_items=FeedItems(db),
+            job_state=JobState(db),
         )
 
     async def close(self) -> None:

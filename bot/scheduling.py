@@ -1,0 +1,181 @@
+"""Scheduled work on PTB's JobQueue: deadline reminders and the action feed.
+
+APScheduler keeps no jobs across restarts, so what the jobs must remember lives in the
+database (who was reminded for which revision, which feed files were handled, the last
+poll), and ``schedule`` re-creates the jobs from it at every start. A restart therefore
+neither skips nor repeats a reminder, and the feed goes on where its interval left off.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import date, timedelta
+
+from telegram import InlineKeyboardMarkup
+from telegram.error import Forbidden, TelegramError
+from telegram.ext import Application
+
+from bot import feed
+from bot.actions import render
+from bot.actions.importer import ImportResult, publish
+from bot.actions.model import ActionRevision
+from bot.config import Config
+from bot.context import BotData, Context
+from bot.i18n import format_date, use_locale
+from bot.i18n import gettext as _
+from bot.notify import Build, notify_admins
+from bot.telegram_text import escape
+
+log = logging.getLogger(__name__)
+
+REMINDERS_JOB = "reminders"
+FEED_JOB = "feed"
+REMINDER_INTERVAL = timedelta(hours=1)
+FIRST_RUN_SECONDS = 30  # after the start: the scheduler must be running by then
+LAST_POLL = "feed.last_poll"
+PROBLEM_CHARS = 3500  # of a file's problem list, so the message stays under Telegram's 4096
+
+
+async def schedule(app: Application) -> None:  # type: ignore[type-arg]
+    """Create the jobs (called from post_init, every start)."""
+    data: BotData = app.bot_data
+    queue = app.job_queue
+    assert queue is not None, "install python-telegram-bot[job-queue]"
+    queue.run_repeating(
+        send_reminders, interval=REMINDER_INTERVAL, first=FIRST_RUN_SECONDS, name=REMINDERS_JOB
+    )
+    if data.config.feed.source:
+        interval = data.config.feed.interval_minutes * 60
+        last = await data.storage.job_state.get(LAST_POLL)
+        # After a restart the next poll comes when the interval since the last one ends.
+        next_in = float(last) + interval - time.time() if last else 0.0
+        queue.run_repeating(
+            poll_feed,
+            interval=interval,
+            first=max(float(FIRST_RUN_SECONDS), next_in),
+            name=FEED_JOB,
+        )
+
+
+def _feed_preview(result: ImportResult, subscribers: int, config: Config) -> Build:
+    def build() -> tuple[str, InlineKeyboardMarkup | None]:
+        heading = "<i>" + escape(_("From the action feed:")) + "</i>\n"
+        preview = render.preview(
+            result, subscribers, config.i18n.languages, config.i18n.default_language
+        )
+        return heading + preview, render.preview_keyboard(result.revision)
+
+    return build
+
+
+def _feed_problem(name: str, problem: str) -> Build:
+    def build() -> tuple[str, InlineKeyboardMarkup | None]:
+        heading = _("The action feed has a file the bot cannot import: {file}").format(file=name)
+        text = f"<b>{escape(heading)}</b>\n{escape(problem[:PROBLEM_CHARS])}"
+        return text, None
+
+    return build
+
+
+def reminder_due(revision: ActionRevision, today: date, days_before: int) -> bool:
+    """Inside the window: from ``days_before`` days before the deadline to the deadline."""
+    if revision.is_closed or revision.deadline is None:
+        return False
+    return revision.deadline - timedelta(days=days_before) <= today <= revision.deadline
+
+
+async def send_reminders(context: Context) -> int:
+    """Remind interested supporters who have not confirmed yet; returns how many were sent."""
+    storage, config = context.storage, context.config
+    today = context.bot_data.today()
+    sent = 0
+    for stored in await storage.revisions.published_cases(status="open"):
+        revision = ActionRevision.from_json(stored.content)
+        if not reminder_due(revision, today, config.reminders.days_before_deadline):
+            continue
+        for due in await storage.reminders.due(revision.case, revision.revision):
+            # Claim first: a reminder is never sent twice, even by two overlapping runs.
+            if not await storage.reminders.mark_reminded(
+                due.user_id, revision.case, revision.revision
+            ):
+                continue
+            language = (
+                due.language
+                if due.language in config.i18n.languages
+                else config.i18n.default_language
+            )
+            with use_locale(language):
+                text = reminder_text(revision, config.i18n.default_language)
+                keyboard = render.card_keyboard(revision)
+            try:
+                await context.bot.send_message(
+                    due.user_id,
+                    text,
+                    reply_markup=keyboard,
+                    rate_limit_args={"background": True},  # type: ignore[call-arg]
+                )
+                sent += 1
+            except Forbidden:
+                await storage.users.mark_unreachable(due.user_id)
+            except TelegramError as exc:
+                log.warning("reminder not sent, retried at the next run: %s", exc)
+                await storage.reminders.unmark(due.user_id, revision.case, None)
+    if sent:
+        log.info("sent %s deadline reminders", sent)
+    return sent
+
+
+def reminder_text(revision: ActionRevision, default_language: str) -> str:
+    from bot.i18n import current_locale
+
+    text, _fell_back = revision.text_for(current_locale.get(), default_language)
+    assert revision.deadline is not None
+    return "\n\n".join(
+        [
+            "<b>⏰ "
+            + escape(
+                _("Reminder: letters for {case} are needed by {date}.").format(
+                    case=revision.case, date=format_date(revision.deadline)
+                )
+            )
+            + "</b>",
+            f"<b>{escape(text.title)}</b>\n{escape(text.summary)}",
+            escape(
+                _(
+                    "Already sent yours? Tap “I sent it” so it counts. /reminders off stops "
+                    "these reminders."
+                )
+            ),
+        ]
+    )
+
+
+async def poll_feed(context: Context) -> feed.FeedReport | None:
+    """Fetch the feed, import what is new, publish it or offer it to the admins."""
+    storage, config = context.storage, context.config
+    source = config.feed.source
+    assert source is not None
+    try:
+        files = await feed.fetch(source)
+    except feed.FeedUnavailable as exc:
+        log.warning("feed unavailable, retried at the next interval: %s", exc)
+        return None
+    with use_locale(config.i18n.default_language):
+        report = await feed.import_files(storage, config, files)
+    await storage.job_state.set(LAST_POLL, str(time.time()))
+    for result in report.imported:
+        revision = result.revision
+        if config.feed.auto_publish:
+            broadcast_id = await publish(storage, revision.case, revision.revision, None)
+            broadcast = await storage.broadcasts.get(broadcast_id) if broadcast_id else None
+            if broadcast is not None:
+                context.bot_data.broadcasts.start(broadcast)
+            continue
+        subscribers = await storage.users.count_reachable_subscribers()
+        await notify_admins(
+            context.bot, storage, config, _feed_preview(result, subscribers, config)
+        )
+    for name, problem in report.problems:
+        await notify_admins(context.bot, storage, config, _feed_problem(name, problem))
+    return report

@@ -1,0 +1,108 @@
+"""What scheduled work remembers: interest for reminders, the feed's items, job state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.storage.db import Database
+
+
+@dataclass(frozen=True)
+class DueReminder:
+    user_id: int
+    language: str
+
+
+class Reminders:
+    """Narrow async access to ``interest`` and the users' reminder setting."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def interested(self, user_id: int, case_number: str) -> None:
+        """Remember that a stored user opened a case (unknown users are not recorded)."""
+        await self._db.execute(
+            "INSERT OR IGNORE INTO interest (user_id, case_number)"
+            " SELECT id, ? FROM users WHERE id = ?",
+            (case_number, user_id),
+        )
+
+    async def set_enabled(self, user_id: int, enabled: bool) -> bool:
+        changed = await self._db.execute(
+            "UPDATE users SET reminders = ? WHERE id = ?", (int(enabled), user_id)
+        )
+        return changed > 0
+
+    async def enabled(self, user_id: int) -> bool:
+        value = await self._db.fetch_value("SELECT reminders FROM users WHERE id = ?", (user_id,))
+        return bool(value) if value is not None else True
+
+    async def due(self, case_number: str, revision: int) -> list[DueReminder]:
+        """Interested, reachable users with reminders on, not yet reminded for this revision
+        and without a confirmed letter for it."""
+        rows = await self._db.fetch_all(
+            "SELECT i.user_id, u.language FROM interest i JOIN users u ON u.id = i.user_id"
+            " WHERE i.case_number = ? AND (i.reminded_revision IS NULL"
+            "   OR i.reminded_revision < ?)"
+            " AND u.reminders = 1 AND u.blocked_at IS NULL"
+            " AND NOT EXISTS (SELECT 1 FROM confirmations c WHERE c.case_number = i.case_number"
+            "   AND c.revision = ? AND c.user_id = i.user_id)"
+            " ORDER BY i.user_id",
+            (case_number, revision, revision),
+        )
+        return [DueReminder(row[0], row[1]) for row in rows]
+
+    async def mark_reminded(self, user_id: int, case_number: str, revision: int) -> bool:
+        """Claim the reminder; False when it was already sent (by another run)."""
+        changed = await self._db.execute(
+            "UPDATE interest SET reminded_revision = ? WHERE user_id = ? AND case_number = ?"
+            " AND (reminded_revision IS NULL OR reminded_revision < ?)",
+            (revision, user_id, case_number, revision),
+        )
+        return changed > 0
+
+    async def unmark(self, user_id: int, case_number: str, previous: int | None) -> None:
+        await self._db.execute(
+            "UPDATE interest SET reminded_revision = ? WHERE user_id = ? AND case_number = ?",
+            (previous, user_id, case_number),
+        )
+
+
+class FeedItems:
+    """Narrow async access to ``feed_items``."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def handled(self, source_key: str, fingerprint: str) -> bool:
+        value = await self._db.fetch_value(
+            "SELECT 1 FROM feed_items WHERE source_key = ? AND fingerprint = ?",
+            (source_key, fingerprint),
+        )
+        return value is not None
+
+    async def mark_handled(self, source_key: str, fingerprint: str) -> None:
+        await self._db.execute(
+            "INSERT INTO feed_items (source_key, fingerprint) VALUES (?, ?)"
+            " ON CONFLICT (source_key) DO UPDATE SET fingerprint = excluded.fingerprint,"
+            " handled_at = datetime('now')",
+            (source_key, fingerprint),
+        )
+
+
+class JobState:
+    """Small named values that jobs keep across restarts."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def get(self, name: str) -> str | None:
+        value = await self._db.fetch_value("SELECT value FROM job_state WHERE name = ?", (name,))
+        return None if value is None else str(value)
+
+    async def set(self, name: str, value: str) -> None:
+        await self._db.execute(
+            "INSERT INTO job_state (name, value) VALUES (?, ?)"
+            " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            (name, value),
+        )
