@@ -77,6 +77,13 @@ async def _revision(context: Context, draft: Draft) -> ActionRevision | None:
     return revision if revision is not None and not revision.is_closed else None
 
 
+async def _current(context: Context) -> tuple[Draft, ActionRevision] | None:
+    """The draft and its case, or None when either is gone (closed meanwhile, /forget)."""
+    draft = _draft(context)
+    revision = await _revision(context, draft) if draft else None
+    return (draft, revision) if draft is not None and revision is not None else None
+
+
 # --- entry ------------------------------------------------------------------------------------
 
 
@@ -157,10 +164,10 @@ async def _ask_language(update: Update, context: Context, revision: ActionRevisi
 async def pick_language(update: Update, context: Context) -> int:
     query = update.callback_query
     await query.answer()  # type: ignore[union-attr]
-    draft = _draft(context)
-    revision = await _revision(context, draft) if draft else None
-    if draft is None or revision is None:
+    current = await _current(context)
+    if current is None:
         return await _lost(update, context)
+    draft, revision = current
     code = callbacks.args(query.data)[0]  # type: ignore[arg-type,union-attr]
     if code not in revision.letters:
         return await _ask_language(update, context, revision)
@@ -189,10 +196,10 @@ async def _ask_addressee(update: Update, context: Context, revision: ActionRevis
 async def pick_addressee(update: Update, context: Context) -> int:
     query = update.callback_query
     await query.answer()  # type: ignore[union-attr]
-    draft = _draft(context)
-    revision = await _revision(context, draft) if draft else None
-    if draft is None or revision is None:
+    current = await _current(context)
+    if current is None:
         return await _lost(update, context)
+    draft, revision = current
     index = int(callbacks.args(query.data)[0])  # type: ignore[arg-type,union-attr]
     if not 0 <= index < len(revision.addressees):
         return await _ask_addressee(update, context, revision)
@@ -323,10 +330,10 @@ def _review_keyboard(draft: Draft) -> InlineKeyboardMarkup:
 
 
 async def _review(update: Update, context: Context) -> int:
-    draft = _draft(context)
-    revision = await _revision(context, draft) if draft else None
-    if draft is None or revision is None:
+    current = await _current(context)
+    if current is None:
         return await _lost(update, context)
+    draft, revision = current
     letter = drafts.letter_for(_normalised(draft), revision, date.today())
     texts = drafts.preview(letter)
     for index, text in enumerate(texts):
@@ -378,10 +385,10 @@ async def review_action(update: Update, context: Context) -> int:
 
 async def edit_choice(update: Update, context: Context) -> int:
     await update.callback_query.answer()  # type: ignore[union-attr]
-    draft = _draft(context)
-    revision = await _revision(context, draft) if draft else None
-    if draft is None or revision is None:
+    current = await _current(context)
+    if current is None:
         return await _lost(update, context)
+    revision = current[1]
     field = callbacks.args(update.callback_query.data)[0]  # type: ignore[arg-type,union-attr]
     if field == "name":
         return await _ask_name(update, context)
