@@ -204,3 +204,36 @@ async def test_paused_users_are_skipped_and_new_ones_do_not_stall_it(
     assert not users[2].messages[2:]
     await asyncio.sleep(0)
     assert not [m for m in late.messages if "UA 012/26" in m.text]
+
+
+async def test_deactivated_and_vanished_accounts_are_unreachable(
+    emulator: Emulator, bot: Any
+) -> None:
+    await subscribers(emulator, {1: "en", 2: "en"})
+    admin = await admin_of(emulator)
+    emulator.deactivate(1)
+    storage = bot.bot_data.storage
+    await storage.users.subscribe(424242, "en")  # a chat Telegram does not know
+    await publish(admin, "ua-012-26-1.toml")
+    await admin.receive()  # own card
+    report = await admin.receive()
+    assert "Delivered: 2" in report.text and "Unreachable: 2" in report.text
+    assert (await storage.users.get(1)).blocked and (await storage.users.get(424242)).blocked
+
+
+async def test_broadcasts_shows_the_progress_of_a_running_broadcast(
+    emulator: Emulator, config: Any, restart: Any
+) -> None:
+    from dataclasses import replace
+
+    async with restart(broadcast=replace(config.broadcast, messages_per_second=5)):
+        await subscribers(emulator, dict.fromkeys(range(1, 31), "en"))
+        admin = await admin_of(emulator)
+        await publish(admin, "ua-012-26-1.toml")
+        await emulator.wait_until(lambda: emulator.user(3).messages[1:])
+        await admin.send("/broadcasts")
+        progress = await admin.receive()
+        while "Running broadcasts" not in progress.text:
+            progress = await admin.receive()
+        assert "UA 012/26:" in progress.text and "of 31 sent" in progress.text
+        assert "min left" in progress.text

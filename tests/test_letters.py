@@ -268,3 +268,15 @@ async def test_a_letter_left_alone_ends_with_a_note(
         await emulator.wait_until(lambda: "letter" not in app.user_data.get(29, {}))
         await user.send("Ada")
         assert "I only understand commands" in (await user.receive()).text
+
+
+async def test_a_late_i_sent_it_on_a_closed_case_still_counts(
+    emulator: Emulator, bot: Any
+) -> None:
+    user = await subscriber(emulator, 30, "en")
+    card = await published_card(emulator, user)
+    await published_card(emulator, user, "ua-012-26-2.toml")
+    await published_card(emulator, user, "ua-012-26-3.toml")
+    answer = await user.tap(card, "✅ I sent it")
+    assert "Thank you" in answer.text
+    assert await bot.bot_data.storage.tally.count("UA 012/26") == 1
