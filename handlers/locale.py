@@ -18,7 +18,7 @@ async def use_user_language(update: Update, context: Context) -> None:
     if user is not None:
         stored = await context.storage.users.get(user.id)
         if stored is not None:
-            await context.storage.users.seen(user.id)
+            await context.storage.users.seen(stored)
         if stored is not None and stored.language in languages:
             language = stored.language
         else:

@@ -66,7 +66,7 @@ async def test_users_subscribe_pause_block_and_forget(tmp_path: Path) -> None:
         await users.set_subscribed(2, False)
         await users.mark_unreachable(1)
         assert await users.count_reachable_subscribers() == 0
-        await users.seen(1)  # a user who writes to us has unblocked the bot
+        await users.seen(await users.get(1))  # a user who writes has unblocked the bot
         assert (await users.get(1)).blocked is False  # type: ignore[union-attr]
         assert await users.delete(1) is True
         assert await users.get(1) is None

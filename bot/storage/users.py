@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from bot.storage.db import Database
 
@@ -38,12 +39,16 @@ class Users:
         row = await self._db.fetch_one("SELECT * FROM users WHERE id = ?", (user_id,))
         return None if row is None else _user(row)
 
-    async def seen(self, user_id: int) -> None:
-        """A user who talks to the bot is reachable again, whatever we thought before."""
+    async def seen(self, user: User) -> None:
+        """A user who talks to the bot is reachable again, whatever we thought before.
+
+        Written at most once a day per user (last_seen is a day), so most updates cost no write.
+        """
+        if not user.blocked and user.last_seen == datetime.now(UTC).date().isoformat():
+            return
         await self._db.execute(
-            "UPDATE users SET last_seen = date('now'), blocked_at = NULL"
-            " WHERE id = ? AND (last_seen <> date('now') OR blocked_at IS NOT NULL)",
-            (user_id,),
+            "UPDATE users SET last_seen = date('now'), blocked_at = NULL WHERE id = ?",
+            (user.id,),
         )
 
     async def subscribe(self, user_id: int, language: str) -> bool:
