@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 # Without it PTB 22 warns on every 429, and the warning would hide in production logs.
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
-UabotApp = Application  # type: ignore[type-arg]
+UabotApp = Application
 
 # How often the bot looks for broadcasts queued by another process (``uabot import --publish``).
 BROADCAST_POLL_SECONDS = 10
@@ -105,7 +105,7 @@ def build_application(config: Config) -> UabotApp:
     builder = (
         ApplicationBuilder()
         .token(config.telegram.token)
-        .context_types(ContextTypes(context=Context, bot_data=BotData))  # type: ignore[arg-type]
+        .context_types(ContextTypes(context=Context, bot_data=BotData))
         .defaults(
             Defaults(
                 parse_mode=ParseMode.HTML,

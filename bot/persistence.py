@@ -55,7 +55,7 @@ class SQLitePersistence(BasePersistence[UserData, dict[str, Any], Any]):
         return None
 
     async def get_conversations(self, name: str) -> ConversationDict:
-        return await (await self._open()).conversations(name)  # type: ignore[return-value]
+        return await (await self._open()).conversations(name)
 
     async def update_conversation(
         self, name: str, key: ConversationKey, new_state: object | None

@@ -37,7 +37,7 @@ LAST_POLL = "feed.last_poll"
 PROBLEM_CHARS = 3500  # of a file's problem list, so the message stays under Telegram's 4096
 
 
-async def schedule(app: Application) -> None:  # type: ignore[type-arg]
+async def schedule(app: Application) -> None:
     """Create the jobs (called from post_init, every start)."""
     data: BotData = app.bot_data
     queue = app.job_queue
@@ -113,7 +113,7 @@ async def send_reminders(context: Context) -> int:
                     due.user_id,
                     text,
                     reply_markup=keyboard,
-                    rate_limit_args={"background": True},  # type: ignore[call-arg]
+                    rate_limit_args={"background": True},  # type: ignore[arg-type]
                 )
                 sent += 1
             except Forbidden:

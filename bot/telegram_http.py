@@ -219,12 +219,12 @@ class AiohttpRequest(BaseRequest):
 async def _multipart(request_data: RequestData, write_timeout: float | None) -> _TimedBody:
     """``multipart/form-data`` as ``HTTPXRequest`` sends it: fields as JSON values, files."""
     form = aiohttp.FormData(quote_fields=False, default_to_multipart=True)
-    for name, value in request_data.json_parameters.items():
-        form.add_field(name, value)
+    for name, field in request_data.json_parameters.items():
+        form.add_field(name, field)
     for name, (file_name, content, mime_type) in request_data.multipart_data.items():
         # Bytes over 1 MiB would make aiohttp warn (ResourceWarning); a BytesIO does not.
-        value = io.BytesIO(content) if isinstance(content, bytes | bytearray) else content
-        form.add_field(name, value, filename=file_name, content_type=mime_type)
+        upload = io.BytesIO(content) if isinstance(content, bytes | bytearray) else content
+        form.add_field(name, upload, filename=file_name, content_type=mime_type)
     writer = form()
     body = await writer.as_bytes()
     return _TimedBody(body, writer.content_type, write_timeout)

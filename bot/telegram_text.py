@@ -39,7 +39,7 @@ def chunk_plain(text: str, size: int) -> list[str]:
 
 def paragraphs(text: str, size: int = MESSAGE_LIMIT - 96) -> list[str]:
     """Plain text -> escaped HTML paragraphs, each short enough to travel on its own."""
-    blocks = []
+    blocks: list[str] = []
     for paragraph in re.split(r"\n\s*\n", text.strip()):
         blocks.extend(escape(piece) for piece in chunk_plain(paragraph.strip(), size))
     return blocks

@@ -20,7 +20,7 @@ from handlers import (
 )
 
 
-def register_all(app: Application) -> None:  # type: ignore[type-arg]
+def register_all(app: Application) -> None:
     """Register every handler; groups and order matter, so they are all listed here."""
     # Group -1 runs first for every update: it picks the user's language for the others.
     locale.register(app, group=-1)

@@ -130,7 +130,7 @@ async def _send(update: Update, context: Context, message: render.Rendered) -> N
         )
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: Application) -> None:
     app.add_handlers(
         [
             CommandHandler("actions", list_actions, filters=filters.ChatType.PRIVATE),

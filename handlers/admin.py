@@ -45,7 +45,7 @@ async def audit(update: Update, context: Context) -> None:
     await _reply_lines(update, _("Latest admin actions"), audit_lines(entries))
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: Application) -> None:
     admins = admin_filter(app.bot_data.config)
     app.add_handlers(
         [

@@ -161,7 +161,7 @@ SPEC = collect.Collect(
 )
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: Application) -> None:
     admins = admin_filter(app.bot_data.config)
     app.add_handler(
         conversation(

@@ -6,7 +6,7 @@ pending languages in turn, then hands the texts to the command's own preview.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,7 +57,7 @@ async def _ask(update: Update, context: Context, spec: Collect) -> int:
     return spec.state
 
 
-def typed(spec: Collect) -> Callable[[Update, Context], Awaitable[int]]:
+def typed(spec: Collect) -> Callable[[Update, Context], Coroutine[Any, Any, int]]:
     async def handler(update: Update, context: Context) -> int:
         work = (context.user_data or {}).get(spec.key)
         if not work:
@@ -73,7 +73,7 @@ def typed(spec: Collect) -> Callable[[Update, Context], Awaitable[int]]:
     return handler
 
 
-def skipped(spec: Collect) -> Callable[[Update, Context], Awaitable[int]]:
+def skipped(spec: Collect) -> Callable[[Update, Context], Coroutine[Any, Any, int]]:
     async def handler(update: Update, context: Context) -> int:
         await update.callback_query.answer()  # type: ignore[union-attr]
         work = (context.user_data or {}).get(spec.key)

@@ -9,7 +9,7 @@ from telegram.ext import ConversationHandler
 from telegram.warnings import PTBUserWarning
 
 
-def conversation(name: str, **kwargs: Any) -> ConversationHandler:  # type: ignore[type-arg]
+def conversation(name: str, **kwargs: Any) -> ConversationHandler:
     """A persistent, re-enterable ConversationHandler.
 
     Buttons are matched per chat, not per message, on purpose: PTB's warning about

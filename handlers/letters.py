@@ -8,8 +8,9 @@ cancelled or abandoned.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from datetime import date
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.ext import (
@@ -274,7 +275,7 @@ _FIELDS: dict[int, tuple[str, Callable[[str | None], str]]] = {
 }
 
 
-def _typed(state: int) -> Callable[[Update, Context], Awaitable[int]]:
+def _typed(state: int) -> Callable[[Update, Context], Coroutine[Any, Any, int]]:
     """The handler for text typed at ``state``: check it, keep the step if it is bad."""
     field, check = _FIELDS[state]
 
@@ -476,7 +477,7 @@ async def _lost(update: Update, context: Context) -> int:
     return ConversationHandler.END
 
 
-def build() -> ConversationHandler:  # type: ignore[type-arg]
+def build() -> ConversationHandler:
     text = filters.TEXT & ~filters.COMMAND
     other = ~filters.TEXT & ~filters.COMMAND
     return conversation(
@@ -520,5 +521,5 @@ def build() -> ConversationHandler:  # type: ignore[type-arg]
     )
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: Application) -> None:
     app.add_handler(build())

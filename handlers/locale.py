@@ -27,5 +27,5 @@ async def use_user_language(update: Update, context: Context) -> None:
     current_locale.set(language)
 
 
-def register(app: Application, group: int) -> None:  # type: ignore[type-arg]
+def register(app: Application, group: int) -> None:
     app.add_handler(TypeHandler(Update, use_user_language), group=group)

@@ -207,7 +207,7 @@ async def forget_answer(update: Update, context: Context) -> None:
     await query.edit_message_text(text)  # type: ignore[union-attr]
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: Application) -> None:
     private = filters.ChatType.PRIVATE
     app.add_handlers(
         [

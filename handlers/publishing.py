@@ -76,36 +76,37 @@ async def upload(update: Update, context: Context) -> None:
 async def decide(update: Update, context: Context) -> None:
     """Publish or Discard under a preview."""
     query = update.callback_query
+    assert query is not None
     if not is_admin(update, context):
         await query.answer(
             _("This button no longer works. /help lists what I can do."), show_alert=True
-        )  # type: ignore[union-attr]
+        )
         return
     verb = query.data.split(":")[1]  # type: ignore[union-attr]
-    ref, number = callbacks.args(query.data)  # type: ignore[arg-type,union-attr]
+    ref, number = callbacks.args(query.data)  # type: ignore[arg-type]
     case, revision_number = callbacks.case_from_ref(ref), int(number)
     storage = context.storage
     if verb == render.DISCARD:
-        discarded = await discard(storage, case, revision_number, by=query.from_user.id)  # type: ignore[union-attr]
+        discarded = await discard(storage, case, revision_number, by=query.from_user.id)
         text = (
             _("Discarded: nothing was published.")
             if discarded
             else _("This revision was already published or discarded.")
         )
-        await query.answer()  # type: ignore[union-attr]
-        await query.edit_message_text(escape(text))  # type: ignore[union-attr]
+        await query.answer()
+        await query.edit_message_text(escape(text))
         return
-    broadcast_id = await publish(storage, case, revision_number, requested_by=query.from_user.id)  # type: ignore[union-attr]
+    broadcast_id = await publish(storage, case, revision_number, requested_by=query.from_user.id)
     if broadcast_id is None:
-        await query.answer(_("This revision was already published or discarded."), show_alert=True)  # type: ignore[union-attr]
+        await query.answer(_("This revision was already published or discarded."), show_alert=True)
         return
     broadcast = await storage.broadcasts.get(broadcast_id)
     assert broadcast is not None
     context.broadcasts.start(broadcast)
     revision = await load(storage, case, revision_number)
     label = revision.label if revision else case
-    await query.answer()  # type: ignore[union-attr]
-    await query.edit_message_text(  # type: ignore[union-attr]
+    await query.answer()
+    await query.edit_message_text(
         escape(
             ngettext(
                 "📣 Publishing {label} to {count} subscriber. /broadcasts shows the progress; "
@@ -123,7 +124,7 @@ async def broadcasts(update: Update, context: Context) -> None:
     await update.effective_message.reply_text(progress_lines(context.broadcasts.progress()))  # type: ignore[union-attr]
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: Application) -> None:
     admins = admin_filter(app.bot_data.config)
     app.add_handlers(
         [

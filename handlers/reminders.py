@@ -32,5 +32,5 @@ async def reminders(update: Update, context: Context) -> None:
     await update.effective_message.reply_text(escape(text))  # type: ignore[union-attr]
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: Application) -> None:
     app.add_handler(CommandHandler("reminders", reminders, filters=filters.ChatType.PRIVATE))

@@ -17,13 +17,14 @@ from bot.telegram_text import escape
 async def sent(update: Update, context: Context) -> None:
     """Count the letter once per supporter and revision; thank them; update the card."""
     query = update.callback_query
-    ref, number, *rest = callbacks.args(query.data)  # type: ignore[arg-type,union-attr]
+    assert query is not None
+    ref, number, *rest = callbacks.args(query.data)  # type: ignore[arg-type]
     case, revision_number = callbacks.case_from_ref(ref), int(number)
     revision = await load(context.storage, case, revision_number)
     if revision is None:
-        await query.answer(_("This case is no longer available."), show_alert=True)  # type: ignore[union-attr]
+        await query.answer(_("This case is no longer available."), show_alert=True)
         return
-    user_id = query.from_user.id  # type: ignore[union-attr]
+    user_id = query.from_user.id
     storage = context.storage
     if await storage.users.get(user_id) is None:
         # Counting once per person needs the person's id (e.g. after /forget).
@@ -43,11 +44,11 @@ async def sent(update: Update, context: Context) -> None:
         thanks = _("Already counted, thank you! {letters} so far.").format(
             letters=render.letters_sent(count)
         )
-    await query.answer(thanks)  # type: ignore[union-attr]
+    await query.answer(thanks)
     message = query.message
     if new and message is not None and getattr(message, "text", None):
         latest = await load(storage, case) or revision
-        await query.edit_message_text(  # type: ignore[union-attr]
+        await query.edit_message_text(
             render.card_text(revision, context.config.i18n.default_language, count),
             reply_markup=render.card_keyboard(latest),
         )
@@ -57,7 +58,7 @@ async def mine(update: Update, context: Context) -> None:
     """The cases this supporter wrote for, with their status and count."""
     storage = context.storage
     user = update.effective_user
-    cases = await storage.tally.cases_of(user.id) if user else []  # type: ignore[union-attr]
+    cases = await storage.tally.cases_of(user.id) if user else []
     if not cases:
         await update.effective_message.reply_text(  # type: ignore[union-attr]
             escape(_("You have not confirmed a letter yet. /actions shows the open cases."))
@@ -83,7 +84,7 @@ async def mine(update: Update, context: Context) -> None:
     await update.effective_message.reply_text("\n".join(lines))  # type: ignore[union-attr]
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: Application) -> None:
     app.add_handlers(
         [
             CallbackQueryHandler(sent, pattern=callbacks.pattern(render.SENT)),

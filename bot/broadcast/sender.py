@@ -45,7 +45,7 @@ class Prepared:
         return b'{"chat_id":%d%s' % (chat_id, self.tail)
 
 
-class _Body(RequestData):
+class _Body(RequestData):  # type: ignore[misc]  # final in PTB: only json_payload changes
     """A RequestData whose JSON payload is already encoded."""
 
     def __init__(self, payload: bytes) -> None:

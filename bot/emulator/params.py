@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
 from .faults import ApiError
 
@@ -99,9 +99,9 @@ async def read_params(request: web.Request) -> Params:
         elif ctype == "multipart/form-data":
             reader = await request.multipart()
             async for part in reader:
-                if part.name is None or not hasattr(part, "read"):
+                if not isinstance(part, BodyPartReader) or part.name is None:
                     continue
-                data = await part.read()  # type: ignore[union-attr]
+                data = await part.read()
                 if part.filename is not None:
                     mime = part.headers.get("Content-Type")
                     raw[part.name] = Upload(part.filename, mime, bytes(data))

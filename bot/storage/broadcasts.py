@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum
 
+import aiosqlite
+
 from bot.storage.db import Database
 
 
@@ -51,8 +53,8 @@ _BROADCAST_COLUMNS = (
 )
 
 
-def _broadcast(row: object) -> Broadcast:
-    return Broadcast(*tuple(row))  # type: ignore[call-overload]
+def _broadcast(row: aiosqlite.Row) -> Broadcast:
+    return Broadcast(*row)
 
 
 class Broadcasts:
