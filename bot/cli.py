@@ -33,6 +33,8 @@ def _setup_logging(verbose: bool) -> None:
     # httpx logs every request URL, and URLs carry the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
+    # APScheduler logs two INFO lines per job run: thousands a day for the 10 s broadcast job.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 def cmd_run(config: Config, args: argparse.Namespace) -> int:

@@ -90,7 +90,7 @@ class SQLitePersistence(BasePersistence[UserData, dict[str, Any], Any]):
         return None
 
     async def flush(self) -> None:
-        """Called at shutdown: every update was written as it came, so only close."""
+        """Called at shutdown, after PTB's last update_persistence(): only close."""
         if self._db is not None:
             await self._db.close()
             self._db = None

@@ -20,6 +20,10 @@ def stats_lines(subscribers: SubscriberCounts, letters: list[LetterCount]) -> li
         "  " + _("active: {n}").format(n=format_number(subscribers.active)),
         "  " + _("paused: {n}").format(n=format_number(subscribers.paused)),
         "  " + _("unreachable: {n}").format(n=format_number(subscribers.unreachable)),
+        "  "
+        + _("used the bot in the last 30 days: {n}").format(
+            n=format_number(subscribers.seen_30_days)
+        ),
     ]
     for language, count in subscribers.by_language.items():
         lines.append(f"  {language_name(language)}: {format_number(count)}")

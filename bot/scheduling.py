@@ -13,7 +13,7 @@ import time
 from datetime import date, timedelta
 
 from telegram import InlineKeyboardMarkup
-from telegram.error import Forbidden, TelegramError
+from telegram.error import TelegramError
 from telegram.ext import Application
 
 from bot import feed
@@ -24,12 +24,16 @@ from bot.config import Config
 from bot.context import BotData, Context
 from bot.i18n import format_date, use_locale
 from bot.i18n import gettext as _
+from bot.letters import draft as drafts
 from bot.notify import Build, notify_admins
+from bot.telegram_errors import unreachable
 from bot.telegram_text import escape
 
 log = logging.getLogger(__name__)
 
 REMINDERS_JOB = "reminders"
+SWEEP_JOB = "letter-drafts"
+SWEEP_INTERVAL = timedelta(minutes=10)
 FEED_JOB = "feed"
 REMINDER_INTERVAL = timedelta(hours=1)
 FIRST_RUN_SECONDS = 30  # after the start: the scheduler must be running by then
@@ -45,6 +49,9 @@ async def schedule(app: Application) -> None:
     queue.run_repeating(
         send_reminders, interval=REMINDER_INTERVAL, first=FIRST_RUN_SECONDS, name=REMINDERS_JOB
     )
+    # Drafts abandoned before a restart have no timeout job any more: sweep now and then.
+    await sweep_drafts(app)
+    queue.run_repeating(_sweep_job, interval=SWEEP_INTERVAL, name=SWEEP_JOB)
     if data.config.feed.source:
         interval = data.config.feed.interval_minutes * 60
         last = await data.storage.job_state.get(LAST_POLL)
@@ -56,6 +63,28 @@ async def schedule(app: Application) -> None:
             first=max(float(FIRST_RUN_SECONDS), next_in),
             name=FEED_JOB,
         )
+
+
+async def sweep_drafts(app: Application) -> int:
+    """Delete letter drafts left alone past the timeout; returns how many."""
+    data: BotData = app.bot_data
+    now = time.time()
+    swept = [
+        user_id
+        for user_id, user_data in app.user_data.items()
+        if drafts.abandoned(user_data, now, drafts.TIMEOUT_SECONDS)
+    ]
+    for user_id in swept:
+        app.user_data[user_id].pop(drafts.DRAFT_KEY, None)
+        app.mark_data_for_update_persistence(user_ids=user_id)
+        await data.storage.conversations.forget_conversations(user_id)
+    if swept:
+        log.info("deleted %s abandoned letter drafts", len(swept))
+    return len(swept)
+
+
+async def _sweep_job(context: Context) -> None:
+    await sweep_drafts(context.application)
 
 
 def _feed_preview(result: ImportResult, subscribers: int, config: Config) -> Build:
@@ -116,9 +145,10 @@ async def send_reminders(context: Context) -> int:
                     rate_limit_args={"background": True},  # type: ignore[arg-type]
                 )
                 sent += 1
-            except Forbidden:
-                await storage.users.mark_unreachable(due.user_id)
             except TelegramError as exc:
+                if unreachable(exc):
+                    await storage.users.mark_unreachable(due.user_id)
+                    continue
                 log.warning("reminder not sent, retried at the next run: %s", exc)
                 await storage.reminders.unmark(due.user_id, revision.case, None)
     if sent:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from bot.i18n import format_number
 from bot.i18n import gettext as _
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -28,7 +29,7 @@ def check_text(text: str | None, limit: int) -> str:
     if len(text) > limit:
         raise InvalidInput(
             _("This is {length} characters long; the limit is {limit}.").format(
-                length=len(text), limit=limit
+                length=format_number(len(text)), limit=format_number(limit)
             )
         )
     return text

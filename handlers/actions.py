@@ -63,7 +63,7 @@ async def list_actions(update: Update, context: Context) -> None:
     cases = await _open_cases(context)
     if not cases:
         await update.effective_message.reply_text(  # type: ignore[union-attr]
-            _("There are no open actions right now. New ones will reach you here.")
+            escape(_("There are no open actions right now. New ones will reach you here."))
         )
         return
     await update.effective_message.reply_text(  # type: ignore[union-attr]

@@ -10,21 +10,16 @@ from telegram.ext import Application, CommandHandler
 from bot.context import Context
 from bot.i18n import gettext as _
 from bot.reports import audit_lines, letters_csv, stats_lines
-from bot.telegram_text import escape, pack
+from bot.telegram_text import escape
 from handlers.access import admin_filter
-
-
-async def _reply_lines(update: Update, title: str, lines: list[str]) -> None:
-    texts = pack([f"<b>{escape(title)}</b>", *(escape(line) for line in lines)], separator="\n")
-    for text in texts:
-        await update.effective_message.reply_text(text)  # type: ignore[union-attr]
+from handlers.replies import say_all
 
 
 async def stats(update: Update, context: Context) -> None:
     """Subscribers (active, paused, unreachable, by language) and letters per case."""
     storage = context.storage
     lines = stats_lines(await storage.stats.subscribers(), await storage.stats.letters())
-    await _reply_lines(update, _("Statistics"), lines)
+    await say_all(update, [f"<b>{escape(_('Statistics'))}</b>", *map(escape, lines)])
 
 
 async def export(update: Update, context: Context) -> None:
@@ -42,7 +37,8 @@ async def export(update: Update, context: Context) -> None:
 async def audit(update: Update, context: Context) -> None:
     """The latest 20 admin actions."""
     entries = await context.storage.audit.latest(20)
-    await _reply_lines(update, _("Latest admin actions"), audit_lines(entries))
+    title = f"<b>{escape(_('Latest admin actions'))}</b>"
+    await say_all(update, [title, *map(escape, audit_lines(entries))])
 
 
 def register(app: Application) -> None:

@@ -19,7 +19,7 @@ from bot import callbacks
 from bot.actions import render
 from bot.actions.closure import OUTCOME_MAX, closing_revision
 from bot.actions.importer import ImportRefused, import_revision, load, publish
-from bot.actions.model import ActionRevision
+from bot.actions.model import ActionRevision, case_from_text
 from bot.context import Context
 from bot.i18n import format_date, format_number, ngettext
 from bot.i18n import gettext as _
@@ -27,6 +27,7 @@ from bot.telegram_text import escape
 from handlers import collect
 from handlers.access import admin_filter
 from handlers.conversations import conversation
+from handlers.replies import say
 
 OUTCOME, CONFIRM = range(2)
 KEY = "closing"
@@ -36,17 +37,16 @@ CANCEL = "closeno"
 
 async def start(update: Update, context: Context) -> int:
     """/close UA 012/26: check the case, then ask for the outcome."""
-    ref = " ".join(context.args or []).upper().removeprefix("UA").strip()
-    if not ref:
-        await _say(update, _("Which case? For example: /close UA 012/26"))
+    case = case_from_text(" ".join(context.args or []))
+    if case is None:
+        await say_text(update, _("Which case? For example: /close UA 012/26"))
         return ConversationHandler.END
-    case = callbacks.case_from_ref(ref)
     latest = await load(context.storage, case)
     if latest is None:
-        await _say(update, _("There is no published case {case}.").format(case=case))
+        await say_text(update, _("There is no published case {case}.").format(case=case))
         return ConversationHandler.END
     if latest.is_closed:
-        await _say(
+        await say_text(
             update,
             _("{case} is already closed (on {date}); nothing changed.").format(
                 case=case, date=format_date(latest.closed_on or latest.issued)
@@ -112,7 +112,7 @@ async def confirm(update: Update, context: Context) -> int:
     work = (context.user_data or {}).pop(KEY, None)
     if query.data == callbacks.data(CANCEL):  # type: ignore[union-attr]
         await query.edit_message_reply_markup(None)  # type: ignore[union-attr]
-        await _say(update, _("Cancelled: the case stays open."))
+        await say_text(update, _("Cancelled: the case stays open."))
         return ConversationHandler.END
     closing = await _closing(context, work) if work else None
     if closing is None:
@@ -122,7 +122,7 @@ async def confirm(update: Update, context: Context) -> int:
     try:
         await import_revision(storage, closing, by=admin_id)
     except ImportRefused as refusal:
-        await _say(update, str(refusal))
+        await say_text(update, str(refusal))
         return ConversationHandler.END
     broadcast_id = await publish(storage, closing.case, closing.revision, requested_by=admin_id)
     broadcast = await storage.broadcasts.get(broadcast_id) if broadcast_id else None
@@ -130,7 +130,7 @@ async def confirm(update: Update, context: Context) -> int:
     if broadcast is None:
         return await collect.lost(update, context)
     context.broadcasts.start(broadcast)
-    await _say(
+    await say_text(
         update,
         _("{case} is closed. The closure is on its way; a report follows at the end.").format(
             case=closing.case
@@ -141,12 +141,12 @@ async def confirm(update: Update, context: Context) -> int:
 
 async def cancel(update: Update, context: Context) -> int:
     (context.user_data or {}).pop(KEY, None)
-    await _say(update, _("Cancelled: the case stays open."))
+    await say_text(update, _("Cancelled: the case stays open."))
     return ConversationHandler.END
 
 
-async def _say(update: Update, text: str) -> None:
-    await update.effective_chat.send_message(escape(text))  # type: ignore[union-attr]
+async def say_text(update: Update, text: str) -> None:
+    await say(update, escape(text))
 
 
 SPEC = collect.Collect(
@@ -156,7 +156,7 @@ SPEC = collect.Collect(
     prompt=lambda language: _(
         "What was the outcome? Send it in {language} (at most {limit} characters), for "
         "example: “She was released on 3 March.”"
-    ).format(language=language, limit=OUTCOME_MAX),
+    ).format(language=language, limit=format_number(OUTCOME_MAX)),
     done=_preview,
 )
 

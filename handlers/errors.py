@@ -9,6 +9,7 @@ from telegram.error import TelegramError
 
 from bot.context import Context
 from bot.i18n import gettext as _
+from bot.telegram_text import escape
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,7 @@ async def on_error(update: object, context: Context) -> None:
         else:
             await context.bot.send_message(
                 update.effective_chat.id,
-                _("Sorry, something went wrong. Please try again later."),
+                escape(_("Sorry, something went wrong. Please try again later.")),
             )
     except TelegramError:
         log.warning("could not tell the user about the error", exc_info=True)

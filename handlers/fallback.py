@@ -5,11 +5,18 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
 
 from bot.commands import ADMIN_COMMANDS
 from bot.context import Context
 from bot.i18n import gettext as _
+from bot.telegram_text import escape
 
 log = logging.getLogger(__name__)
 ADMIN_COMMAND_NAMES = frozenset(name for name, _description in ADMIN_COMMANDS)
@@ -26,14 +33,21 @@ async def unknown_command(update: Update, context: Context) -> None:
             update.effective_user.id,  # type: ignore[union-attr]
         )
     await update.effective_message.reply_text(  # type: ignore[union-attr]
-        _("I don't know that command. /help lists what I can do.")
+        escape(_("I don't know that command. /help lists what I can do."))
+    )
+
+
+async def nothing_to_cancel(update: Update, context: Context) -> None:
+    """/cancel outside a letter or an admin dialogue."""
+    await update.effective_message.reply_text(  # type: ignore[union-attr]
+        escape(_("There is nothing to cancel. /help lists what I can do."))
     )
 
 
 async def free_text(update: Update, context: Context) -> None:
     """Text outside a conversation: point to the commands instead of ignoring the user."""
     await update.effective_message.reply_text(  # type: ignore[union-attr]
-        _("I only understand commands and buttons. /help lists what I can do.")
+        escape(_("I only understand commands and buttons. /help lists what I can do."))
     )
 
 
@@ -46,6 +60,7 @@ async def stale_button(update: Update, context: Context) -> None:
 
 def register(app: Application) -> None:
     private = filters.ChatType.PRIVATE
+    app.add_handler(CommandHandler("cancel", nothing_to_cancel, filters=private))
     app.add_handler(MessageHandler(private & filters.COMMAND, unknown_command))
     app.add_handler(MessageHandler(private & ~filters.COMMAND, free_text))
     app.add_handler(CallbackQueryHandler(stale_button))

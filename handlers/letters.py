@@ -8,6 +8,7 @@ cancelled or abandoned.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Coroutine
 from datetime import date
 from typing import Any
@@ -26,20 +27,21 @@ from telegram.ext import (
 from bot import callbacks
 from bot.actions import render
 from bot.actions.importer import load
-from bot.actions.model import ActionRevision
+from bot.actions.model import ActionRevision, case_from_text
 from bot.context import Context
+from bot.i18n import format_number, language_name
 from bot.i18n import gettext as _
-from bot.i18n import language_name
 from bot.letters import draft as drafts
 from bot.letters.compose import compose, file_name
 from bot.letters.draft import DRAFT_KEY, SENDER_KEY, Draft, InvalidInput
 from bot.telegram_text import escape
 from handlers.conversations import conversation
+from handlers.replies import say
 
 log = logging.getLogger(__name__)
 
 LANGUAGE, ADDRESSEE, NAME, PLACE, PERSONAL, REVIEW = range(6)
-TIMEOUT_SECONDS = 30 * 60
+TIMEOUT_SECONDS = drafts.TIMEOUT_SECONDS
 
 PICK_LANGUAGE = "wl"
 PICK_ADDRESSEE = "wa"
@@ -55,12 +57,17 @@ def _draft(context: Context) -> Draft | None:
 
 
 def _save(context: Context, draft: Draft) -> None:
+    draft.touched = time.time()
     context.user_data[DRAFT_KEY] = draft.to_dict()  # type: ignore[index]
 
 
-def _clear(context: Context) -> None:
+def _clear(update: Update, context: Context) -> None:
     if context.user_data is not None:
         context.user_data.pop(DRAFT_KEY, None)
+    # A timeout runs as a job, outside any update of the user: PTB would not write the
+    # change to the database unless told.
+    if update.effective_user is not None:
+        context.application.mark_data_for_update_persistence(user_ids=update.effective_user.id)
 
 
 def _keyboard(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
@@ -69,13 +76,12 @@ def _keyboard(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
     )
 
 
-async def _say(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
-    await update.effective_chat.send_message(text, reply_markup=markup)  # type: ignore[union-attr]
-
-
 async def _revision(context: Context, draft: Draft) -> ActionRevision | None:
-    revision = await load(context.storage, draft.case, draft.revision)
-    return revision if revision is not None and not revision.is_closed else None
+    """The draft's revision, unless the case was closed since (a later revision closes it)."""
+    latest = await load(context.storage, draft.case)
+    if latest is None or latest.is_closed:
+        return None
+    return await load(context.storage, draft.case, draft.revision)
 
 
 async def _current(context: Context) -> tuple[Draft, ActionRevision] | None:
@@ -91,13 +97,13 @@ async def _current(context: Context) -> tuple[Draft, ActionRevision] | None:
 async def _begin(update: Update, context: Context, case: str) -> int:
     revision = await load(context.storage, case)
     if revision is None:
-        await _say(
+        await say(
             update,
             escape(_("There is no case {case}. /actions lists the open ones.").format(case=case)),
         )
         return ConversationHandler.END
     if revision.is_closed:
-        await _say(
+        await say(
             update,
             escape(
                 _("{case} is closed: it takes no more letters. Thank you for caring.").format(
@@ -107,7 +113,7 @@ async def _begin(update: Update, context: Context, case: str) -> int:
         )
         return ConversationHandler.END
     if not revision.letters:
-        await _say(update, escape(_("{case} has no suggested letter.").format(case=case)))
+        await say(update, escape(_("{case} has no suggested letter.").format(case=case)))
         return ConversationHandler.END
     _save(context, Draft(case=revision.case, revision=revision.revision))
     await context.storage.reminders.interested(update.effective_user.id, revision.case)  # type: ignore[union-attr]
@@ -124,14 +130,14 @@ async def start_from_button(update: Update, context: Context) -> int:
 
 async def start_from_command(update: Update, context: Context) -> int:
     """/write <case>, e.g. /write UA 012/26 or /write 012/26."""
-    args = " ".join(context.args or []).upper().removeprefix("UA").strip()
-    if not args:
-        await _say(
+    case = case_from_text(" ".join(context.args or []))
+    if case is None:
+        await say(
             update,
             escape(_("Which case? For example: /write UA 012/26. /actions lists the open ones.")),
         )
         return ConversationHandler.END
-    return await _begin(update, context, callbacks.case_from_ref(args))
+    return await _begin(update, context, case)
 
 
 # --- steps ------------------------------------------------------------------------------------
@@ -156,7 +162,7 @@ async def _ask_language(update: Update, context: Context, revision: ActionRevisi
         ]
         for code in offered
     ]
-    await _say(
+    await say(
         update, escape(_("In which language do you want to write the letter?")), _keyboard(rows)
     )
     return LANGUAGE
@@ -190,7 +196,7 @@ async def _ask_addressee(update: Update, context: Context, revision: ActionRevis
         [(addressee.role[:60], callbacks.data(PICK_ADDRESSEE, index))]
         for index, addressee in enumerate(revision.addressees)
     ]
-    await _say(update, escape(_("To whom do you want to write?")), _keyboard(rows))
+    await say(update, escape(_("To whom do you want to write?")), _keyboard(rows))
     return ADDRESSEE
 
 
@@ -238,7 +244,7 @@ async def _ask_name(update: Update, context: Context) -> int:
     if suggestion:
         label = _("Use my initials: {initials}").format(initials=suggestion)
         markup = _keyboard([[(label, callbacks.data(INITIALS))]])
-    await _say(update, escape(_ask_text(NAME)), markup)
+    await say(update, escape(_ask_text(NAME)), markup)
     return NAME
 
 
@@ -246,7 +252,7 @@ async def _ask(update: Update, state: int) -> int:
     """Ask for the place or the personal sentence, both skippable."""
     field = _FIELDS[state][0]
     skip = _keyboard([[("⏭ " + _("Skip"), callbacks.data(SKIP, field))]])
-    await _say(update, escape(_ask_text(state)), skip)
+    await say(update, escape(_ask_text(state)), skip)
     return state
 
 
@@ -264,7 +270,7 @@ def _ask_text(state: int) -> str:
     return _(
         "Add a sentence of your own (optional, at most {limit} characters). A personal "
         "word makes a letter stand out."
-    ).format(limit=drafts.PERSONAL_MAX)
+    ).format(limit=format_number(drafts.PERSONAL_MAX))
 
 
 # state -> (draft field, check of what the supporter typed)
@@ -283,7 +289,7 @@ def _typed(state: int) -> Callable[[Update, Context], Coroutine[Any, Any, int]]:
         try:
             value = check(update.effective_message.text)  # type: ignore[union-attr]
         except InvalidInput as problem:
-            await _say(update, escape(str(problem)))
+            await say(update, escape(str(problem)))
             return state
         return await _store(update, context, field, value)
 
@@ -309,9 +315,10 @@ async def skipped(update: Update, context: Context) -> int:
 
 
 async def _store(update: Update, context: Context, field: str, value: str) -> int:
-    draft = _draft(context)
-    if draft is None:
+    current = await _current(context)  # the case may have been closed since the last step
+    if current is None:
         return await _lost(update, context)
+    draft = current[0]
     setattr(draft, field, value)
     _save(context, draft)
     return await _next_step(update, context, draft)
@@ -339,7 +346,7 @@ async def _review(update: Update, context: Context) -> int:
     texts = drafts.preview(letter)
     for index, text in enumerate(texts):
         last = index == len(texts) - 1
-        await _say(update, text, _review_keyboard(draft) if last else None)
+        await say(update, text, _review_keyboard(draft) if last else None)
     return REVIEW
 
 
@@ -379,7 +386,7 @@ async def review_action(update: Update, context: Context) -> int:
                 (_("Letter language"), callbacks.data(EDIT, "language")),
             ],
         ]
-        await _say(update, escape(_("What do you want to change?")), _keyboard(rows))
+        await say(update, escape(_("What do you want to change?")), _keyboard(rows))
         return REVIEW
     return await _create(update, context, draft)
 
@@ -422,7 +429,7 @@ async def _create(update: Update, context: Context, draft: Draft) -> int:
         context.user_data[SENDER_KEY] = {"name": draft.name, "place": draft.place or None}  # type: ignore[index]
     else:
         context.user_data.pop(SENDER_KEY, None)  # type: ignore[union-attr]
-    _clear(context)
+    _clear(update, context)
     log.info("letter created for %s revision %s", revision.case, revision.revision)
     return ConversationHandler.END
 
@@ -432,40 +439,40 @@ async def _create(update: Update, context: Context, draft: Draft) -> int:
 
 async def not_text(update: Update, context: Context) -> int | None:
     """A photo, sticker or file where text is expected: ask again, keep the step."""
-    await _say(update, escape(_("Please send text, or /cancel to stop this letter.")))
+    await say(update, escape(_("Please send text, or /cancel to stop this letter.")))
     return None
 
 
 async def use_buttons(update: Update, context: Context) -> int | None:
-    await _say(update, escape(_("Please use the buttons above, or /cancel to stop this letter.")))
+    await say(update, escape(_("Please use the buttons above, or /cancel to stop this letter.")))
     return None
 
 
 async def cancel(update: Update, context: Context) -> int:
-    _clear(context)
-    await _say(
+    _clear(update, context)
+    await say(
         update, escape(_("Letter cancelled; nothing was kept. /actions shows the open cases."))
     )
     return ConversationHandler.END
 
 
 async def timed_out(update: Update, context: Context) -> None:
-    _clear(context)
-    await _say(
+    _clear(update, context)
+    await say(
         update,
         escape(
             _(
-                "Your letter was left for 30 minutes, so I closed it; nothing "
+                "Your letter was left for {minutes} minutes, so I closed it; nothing "
                 "was kept. Tap “Write a letter” to start again."
-            )
+            ).format(minutes=format_number(round(drafts.TIMEOUT_SECONDS / 60)))
         ),
     )
 
 
 async def _lost(update: Update, context: Context) -> int:
     """The draft or its case is gone (closed meanwhile, /forget, an old button)."""
-    _clear(context)
-    await _say(
+    _clear(update, context)
+    await say(
         update,
         escape(
             _(
@@ -489,10 +496,12 @@ def build() -> ConversationHandler:
         ],
         states={
             LANGUAGE: [
-                CallbackQueryHandler(pick_language, pattern=callbacks.pattern(PICK_LANGUAGE))
+                CallbackQueryHandler(pick_language, pattern=callbacks.pattern(PICK_LANGUAGE)),
+                MessageHandler(text, use_buttons),
             ],
             ADDRESSEE: [
-                CallbackQueryHandler(pick_addressee, pattern=callbacks.pattern(PICK_ADDRESSEE))
+                CallbackQueryHandler(pick_addressee, pattern=callbacks.pattern(PICK_ADDRESSEE)),
+                MessageHandler(text, use_buttons),
             ],
             NAME: [
                 MessageHandler(text, _typed(NAME)),

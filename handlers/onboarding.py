@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import html
-
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
@@ -12,6 +10,8 @@ from bot.commands import command_lines
 from bot.context import Context
 from bot.i18n import current_locale, language_name
 from bot.i18n import gettext as _
+from bot.privacy import forget as erase_user
+from bot.telegram_text import escape
 
 LANGUAGE = callbacks.data("lang")
 ALERTS_OFF = callbacks.data("alerts", "off")
@@ -50,19 +50,23 @@ async def start(update: Update, context: Context) -> None:
     text = "\n\n".join(
         [
             "<b>"
-            + _("Welcome!")
+            + escape(_("Welcome!"))
             + "</b> "
-            + _(
-                "This bot brings you Urgent Actions: people at risk of human-rights abuses, "
-                "and the letters that can help them. It helps you write a letter and counts "
-                "every letter sent."
+            + escape(
+                _(
+                    "This bot brings you Urgent Actions: people at risk of human-rights abuses, "
+                    "and the letters that can help them. It helps you write a letter and counts "
+                    "every letter sent."
+                )
             ),
-            _(
-                "It stores only your Telegram id, your language and your alert settings: "
-                "/privacy has the details, /forget erases them."
+            escape(
+                _(
+                    "It stores as little as it can, and no names or messages: /privacy says "
+                    "exactly what, /forget erases it."
+                )
             ),
-            _("You are subscribed: new and updated actions will reach you here."),
-            "<b>" + _("Commands") + "</b>\n" + command_lines(),
+            escape(_("You are subscribed: new and updated actions will reach you here.")),
+            "<b>" + escape(_("Commands")) + "</b>\n" + escape(command_lines()),
         ]
     )
     await update.effective_message.reply_text(text, reply_markup=_start_keyboard())  # type: ignore[union-attr]
@@ -70,14 +74,14 @@ async def start(update: Update, context: Context) -> None:
 
 async def help_command(update: Update, context: Context) -> None:
     """List the commands in the user's language."""
-    text = "<b>" + _("What I can do") + "</b>\n" + command_lines()
+    text = "<b>" + escape(_("What I can do")) + "</b>\n" + escape(command_lines())
     await update.effective_message.reply_text(text)  # type: ignore[union-attr]
 
 
 async def language_command(update: Update, context: Context) -> None:
     """Offer every configured language, each in its own name."""
     await update.effective_message.reply_text(  # type: ignore[union-attr]
-        _("Choose your language:"),
+        escape(_("Choose your language:")),
         reply_markup=_language_keyboard(context.config.i18n.languages, context.language),
     )
 
@@ -100,7 +104,7 @@ async def language_chosen(update: Update, context: Context) -> None:
     current_locale.set(code)
     confirmation = _("Language set: {language}.").format(language=language_name(code))
     await query.answer(confirmation)  # type: ignore[union-attr]
-    await query.edit_message_text(confirmation)  # type: ignore[union-attr]
+    await query.edit_message_text(escape(confirmation))  # type: ignore[union-attr]
 
 
 async def _set_alerts(update: Update, context: Context, on: bool) -> str:
@@ -120,12 +124,12 @@ async def _set_alerts(update: Update, context: Context, on: bool) -> str:
 
 async def subscribe(update: Update, context: Context) -> None:
     """Resume (or start) alerts."""
-    await update.effective_message.reply_text(await _set_alerts(update, context, True))  # type: ignore[union-attr]
+    await update.effective_message.reply_text(escape(await _set_alerts(update, context, True)))  # type: ignore[union-attr]
 
 
 async def unsubscribe(update: Update, context: Context) -> None:
     """Pause alerts without blocking the bot."""
-    await update.effective_message.reply_text(await _set_alerts(update, context, False))  # type: ignore[union-attr]
+    await update.effective_message.reply_text(escape(await _set_alerts(update, context, False)))  # type: ignore[union-attr]
 
 
 async def alerts_button(update: Update, context: Context) -> None:
@@ -133,7 +137,7 @@ async def alerts_button(update: Update, context: Context) -> None:
     query = update.callback_query
     text = await _set_alerts(update, context, query.data == ALERTS_ON)  # type: ignore[union-attr]
     await query.answer(text)  # type: ignore[union-attr]
-    await update.effective_message.reply_text(text)  # type: ignore[union-attr]
+    await update.effective_message.reply_text(escape(text))  # type: ignore[union-attr]
 
 
 async def privacy(update: Update, context: Context) -> None:
@@ -142,7 +146,10 @@ async def privacy(update: Update, context: Context) -> None:
         _("your Telegram user id, to send you messages;"),
         _("your language, to write to you in it;"),
         _("whether you want alerts, and whether Telegram lets the bot reach you;"),
-        _("the day you started and the day you last used the bot, to remove stale accounts;"),
+        _(
+            "the day you started and the day you last used the bot (not the time), for the "
+            "admins' count of active supporters;"
+        ),
         _(
             "the cases for which you tapped “I sent it”, so that each letter counts once "
             "(/forget removes the link to you and keeps only the number);"
@@ -159,14 +166,16 @@ async def privacy(update: Update, context: Context) -> None:
     ]
     text = "\n".join(
         [
-            "<b>" + _("What this bot stores about you") + "</b>",
-            *(f"• {html.escape(item)}" for item in items),
+            "<b>" + escape(_("What this bot stores about you")) + "</b>",
+            *(f"• {escape(item)}" for item in items),
             "",
-            _(
-                "It does not store your Telegram name, your username, your phone number, the "
-                "texts you send or the letters it makes. Nothing is shared with anyone."
+            escape(
+                _(
+                    "It does not store your Telegram name, your username, your phone number, "
+                    "the texts you send or the letters it makes. Nothing is shared with anyone."
+                )
             ),
-            _("/forget deletes all of it at once."),
+            escape(_("/forget deletes all of it at once.")),
         ]
     )
     await update.effective_message.reply_text(text)  # type: ignore[union-attr]
@@ -181,9 +190,11 @@ async def forget(update: Update, context: Context) -> None:
         ]
     )
     await update.effective_message.reply_text(  # type: ignore[union-attr]
-        _(
-            "This deletes everything the bot holds about you and stops all alerts. "
-            "It cannot be undone. Are you sure?"
+        escape(
+            _(
+                "This deletes everything the bot holds about you and stops all alerts. "
+                "It cannot be undone. Are you sure?"
+            )
         ),
         reply_markup=keyboard,
     )
@@ -196,15 +207,14 @@ async def forget_answer(update: Update, context: Context) -> None:
         text = _("Nothing was deleted.")
     else:
         user_id = query.from_user.id  # type: ignore[union-attr]
-        async with context.storage.db.transaction():
-            await context.storage.users.delete(user_id)
-            await context.storage.conversations.drop_user_data(user_id)
-            await context.storage.conversations.forget_conversations(user_id)
+        # PTB writes persistence every few seconds: flush first, so nothing is written back.
+        await context.application.update_persistence()
+        await erase_user(context.storage, user_id)
         context.application.drop_user_data(user_id)
         context.application.drop_chat_data(user_id)
         text = _("Done: everything the bot held about you is deleted. /start begins anew.")
     await query.answer()  # type: ignore[union-attr]
-    await query.edit_message_text(text)  # type: ignore[union-attr]
+    await query.edit_message_text(escape(text))  # type: ignore[union-attr]
 
 
 def register(app: Application) -> None:

@@ -36,11 +36,11 @@ async def upload(update: Update, context: Context) -> None:
     document = message.document  # type: ignore[union-attr]
     name = document.file_name or "action.toml"  # type: ignore[union-attr]
     if not name.lower().endswith(".toml"):
-        await message.reply_text(_("Send an action file: a .toml document."))  # type: ignore[union-attr]
+        await message.reply_text(escape(_("Send an action file: a .toml document.")))  # type: ignore[union-attr]
         return
     if (document.file_size or 0) > MAX_FILE_BYTES:  # type: ignore[union-attr]
         await message.reply_text(  # type: ignore[union-attr]
-            _("This file is too large for an action file (at most 512 KB).")
+            escape(_("This file is too large for an action file (at most 512 KB)."))
         )
         return
     file = await document.get_file()  # type: ignore[union-attr]
@@ -59,7 +59,8 @@ async def upload(update: Update, context: Context) -> None:
             by=update.effective_user.id,  # type: ignore[union-attr]
         )
     except ActionFileError as error:
-        await message.reply_text(render.problems(error))  # type: ignore[union-attr]
+        for text in render.problems(error):
+            await message.reply_text(text)  # type: ignore[union-attr]
         return
     except ImportRefused as refusal:
         await message.reply_text("❌ " + escape(str(refusal)))  # type: ignore[union-attr]

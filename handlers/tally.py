@@ -12,6 +12,7 @@ from bot.context import Context
 from bot.i18n import format_date, format_number, ngettext
 from bot.i18n import gettext as _
 from bot.telegram_text import escape
+from handlers.replies import say_all
 
 
 async def sent(update: Update, context: Context) -> None:
@@ -81,7 +82,7 @@ async def mine(update: Update, context: Context) -> None:
             f"• <b>{escape(case)}</b> · {escape(text.title)}\n  "
             + escape(f"{status} · {render.letters_sent(counts[case])}")
         )
-    await update.effective_message.reply_text("\n".join(lines))  # type: ignore[union-attr]
+    await say_all(update, lines)
 
 
 def register(app: Application) -> None:

@@ -420,3 +420,13 @@ def test_model_is_frozen() -> None:
         revision.case = "UA 999/99"  # type: ignore[misc]
     with pytest.raises(TypeError):
         revision.texts["fr"] = revision.texts["en"]  # type: ignore[index]
+
+
+def test_case_numbers_as_people_type_them() -> None:
+    from bot.actions.model import case_from_text
+
+    assert case_from_text("UA 012/26") == "UA 012/26"
+    assert case_from_text(" ua 12/26 ") == "UA 12/26"
+    assert case_from_text("012/26") == "UA 012/26"
+    assert case_from_text("12/2026") is None
+    assert case_from_text("x" * 4000) is None

@@ -175,6 +175,7 @@ async def test_stats_export_and_audit(
     await admin.send("/stats")
     stats = (await admin.receive()).text
     assert "active: 3" in stats and "paused: 1" in stats and "unreachable: 0" in stats
+    assert "used the bot in the last 30 days: 4" in stats
     assert "Deutsch: 2" in stats
     assert "UA 012/26: 3" in stats
     assert "revision 1, de: 2" in stats and "revision 1, en: 1" in stats

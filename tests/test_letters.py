@@ -9,7 +9,7 @@ from typing import Any
 
 import docx
 import pytest
-from journeys import ADMIN_ID, publish, subscriber
+from journeys import ADMIN_ID, FIXTURES, publish, subscriber
 
 from bot.emulator import Emulator, SentMessage, SimUser
 from bot.i18n import format_date
@@ -259,13 +259,18 @@ async def test_a_letter_left_alone_ends_with_a_note(
 ) -> None:
     import handlers.letters
 
-    monkeypatch.setattr(handlers.letters, "TIMEOUT_SECONDS", 0.5)
+    monkeypatch.setattr(handlers.letters, "TIMEOUT_SECONDS", 1.5)
     async with restart() as app:
         user = await subscriber(emulator, 29, "en")
         await reach_name_step(emulator, user)
+        await app.update_persistence()  # the draft is in the database now
+        assert "letter" in (await app.bot_data.storage.conversations.user_data())[29]
         note = await user.receive(timeout=10)
         assert "left for 30 minutes" in note.text
         await emulator.wait_until(lambda: "letter" not in app.user_data.get(29, {}))
+        await app.update_persistence()  # what PTB does every few seconds
+        stored = await app.bot_data.storage.conversations.user_data()
+        assert "letter" not in stored.get(29, {})  # the draft is gone from the database too
         await user.send("Ada")
         assert "I only understand commands" in (await user.receive()).text
 
@@ -280,3 +285,75 @@ async def test_a_late_i_sent_it_on_a_closed_case_still_counts(
     answer = await user.tap(card, "✅ I sent it")
     assert "Thank you" in answer.text
     assert await bot.bot_data.storage.tally.count("UA 012/26") == 1
+
+
+async def test_a_case_closed_while_writing_gives_no_document(emulator: Emulator, bot: Any) -> None:
+    user = await subscriber(emulator, 32, "en")
+    await reach_name_step(emulator, user)
+    admin = emulator.user(ADMIN_ID)
+    for name in ("ua-012-26-2.toml", "ua-012-26-3.toml"):
+        await publish(admin, name)
+        await admin.receive_many(2)
+    await user.receive_many(2)  # the follow-up and the closure
+    await user.send("Ada")
+    assert "can no longer be written" in (await user.receive()).text
+    assert not [m for m in user.messages if m.document]
+
+
+async def test_an_abandoned_draft_is_deleted_even_across_a_restart(
+    emulator: Emulator, restart: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    from bot import scheduling
+    from bot.letters import draft as drafts
+
+    async with restart():
+        user = await subscriber(emulator, 33, "en")
+        await reach_name_step(emulator, user)
+        await user.send("Ada Lovelace")
+        await user.receive()  # the place prompt: the draft now holds a name
+    real_time = time.time
+    monkeypatch.setattr(time, "time", lambda: real_time() + drafts.TIMEOUT_SECONDS + 60)
+    async with restart() as app:  # no timeout job survives a restart; the sweep runs at start
+        assert "letter" not in app.user_data.get(33, {})
+        assert await scheduling.sweep_drafts(app) == 0
+    async with restart() as app:
+        rows = await app.bot_data.storage.conversations.user_data()
+        assert "Ada Lovelace" not in str(rows)
+        await user.send("Bern")  # the conversation ended with the draft
+        assert "I only understand commands" in (await user.receive()).text
+
+
+async def test_mine_splits_a_long_list(emulator: Emulator, bot: Any) -> None:
+    storage = bot.bot_data.storage
+    user = await subscriber(emulator, 34, "en")
+    await user.send("/unsubscribe")  # no 40 cards in the way
+    await user.receive()
+    template = (FIXTURES / "ua-013-26-1.toml").read_text()
+    admin = emulator.user(ADMIN_ID)
+    long_title = "A very long title about a case " * 6
+    for number in range(40):
+        text = template.replace("UA 013/26", f"UA {100 + number}/26").replace(
+            "Climate activists fined for a peaceful sit-in", long_title.strip()[:199]
+        )
+        await admin.upload(f"ua-{number}.toml", text.encode())
+        await admin.tap(await admin.receive(), "📣 Publish")
+        await admin.receive()  # the report
+        await storage.tally.confirm(f"UA {100 + number}/26", 1, 34, "en")
+    await user.send("/mine")
+    parts = await user.receive_many(3, timeout=10)  # about 10,000 characters
+    assert "Your letters" in parts[0].text
+    assert sum(part.text.count("UA 1") for part in parts) == 40
+
+
+async def test_cancel_outside_a_letter_and_bad_write_arguments(
+    emulator: Emulator, bot: Any
+) -> None:
+    user = await subscriber(emulator, 35, "fr")
+    await user.send("/cancel")
+    assert "rien à annuler" in (await user.receive()).text.lower()
+    await user.send("/write " + "x" * 4000)
+    assert "/write UA 012/26" in (await user.receive()).text
+    await user.send("/write ua 999/26")
+    assert "UA 999/26" in (await user.receive()).text

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -63,6 +64,16 @@ class LetterTemplate:
     salutation: str
     body: str
     closing: str
+
+
+_TYPED_CASE = re.compile(r"(?:UA\s*)?([0-9]{1,4}/[0-9]{2})", re.IGNORECASE)
+
+
+def case_from_text(text: str) -> str | None:
+    """What a person types after /write or /close ("UA 012/26", "ua 012/26", "012/26") as a
+    case number, or None when it is not one."""
+    match = _TYPED_CASE.fullmatch(text.strip())
+    return f"UA {match.group(1)}" if match else None
 
 
 def revision_label(case: str, revision: int) -> str:

@@ -224,7 +224,7 @@ def preview_keyboard(revision: ActionRevision) -> InlineKeyboardMarkup:
     )
 
 
-def problems(error: ActionFileError, limit: int = 30) -> str:
+def problems(error: ActionFileError, limit: int = 30) -> list[str]:
     """A file's problems as a list an admin can work through."""
     lines = [
         "<b>❌ "
@@ -241,5 +241,9 @@ def problems(error: ActionFileError, limit: int = 30) -> str:
         key = f"<code>{escape(problem.key)}</code>: " if problem.key else ""
         lines.append(f"• {key}{escape(problem.message)}")
     if len(error.problems) > limit:
-        lines.append(escape(_("… and {count} more.").format(count=len(error.problems) - limit)))
-    return pack(lines, separator="\n")[0]
+        lines.append(
+            escape(
+                _("… and {count} more.").format(count=format_number(len(error.problems) - limit))
+            )
+        )
+    return pack(lines, separator="\n")

@@ -26,15 +26,15 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 from bot.actions.render import Rendered
 from bot.broadcast.sender import BroadcastSender, Prepared
 from bot.storage import Broadcast, Outcome, Recipient, Storage
+from bot.telegram_errors import unreachable
 
 log = logging.getLogger(__name__)
 
-# Descriptions of 400s that mean "this person cannot be reached", as Telegram words them.
-_GONE = ("chat not found", "user is deactivated", "bot was blocked", "peer_id_invalid")
 BATCH = 500
 # What every broadcast message is sent with (the application's Defaults do not apply).
 SEND_OPTIONS = {"parse_mode": "HTML", "link_preview_options": {"is_disabled": True}}
 MAX_429_WAITS = 10
+MAX_FAILED_RUNS = 3
 # How long a finished send may wait for others to share its outcome's transaction.
 FLUSH_WINDOW = 0.05
 
@@ -90,20 +90,21 @@ class BroadcastEngine:
         self._backoff = backoff
         self._on_finished = on_finished
         self._runs: dict[int, _Run] = {}
+        # Runs that failed, per broadcast: a permanent error must not restart it every 10 s.
+        self._failures: dict[int, int] = {}
         self._sender: BroadcastSender | None = None
 
     def start(self, broadcast: Broadcast) -> None:
         """Start sending ``broadcast`` unless it is already being sent."""
-        if broadcast.id in self._runs or broadcast.finished:
+        if (
+            broadcast.id in self._runs
+            or broadcast.finished
+            or self._failures.get(broadcast.id, 0) >= MAX_FAILED_RUNS
+        ):
             return
         run = _Run(broadcast)
         self._runs[broadcast.id] = run
         run.task = asyncio.create_task(self._run(run), name=f"uabot-broadcast-{broadcast.id}")
-
-    async def start_id(self, broadcast_id: int) -> None:
-        broadcast = await self._storage.broadcasts.get(broadcast_id)
-        if broadcast is not None:
-            self.start(broadcast)
 
     async def resume_all(self) -> int:
         """Start every unfinished broadcast (after a restart, or queued by ``uabot import``)."""
@@ -182,7 +183,12 @@ class BroadcastEngine:
                     await outcomes.record(recipient.user_id, outcome, attempts)
                     run.done += 1
 
-            await asyncio.gather(produce(), *(work() for _ in range(self._workers)))
+            # A TaskGroup cancels the other workers when one fails: no sender keeps going
+            # for a run that is being abandoned (and resumed later from the outbox).
+            async with asyncio.TaskGroup() as group:
+                group.create_task(produce())
+                for _ in range(self._workers):
+                    group.create_task(work())
             async with storage.db.transaction():
                 finished = await storage.broadcasts.finish(broadcast.id, time.time())
             log.info(
@@ -195,8 +201,16 @@ class BroadcastEngine:
         except asyncio.CancelledError:
             raise
         except Exception:
+            failures = self._failures.get(broadcast.id, 0) + 1
+            self._failures[broadcast.id] = failures
             log.exception(
-                "broadcast %s stopped by an error; it resumes at the next start", broadcast.id
+                "broadcast %s stopped by an error (%s of %s tries); %s",
+                broadcast.id,
+                failures,
+                MAX_FAILED_RUNS,
+                "it is tried again shortly"
+                if failures < MAX_FAILED_RUNS
+                else "it waits for the next start of the bot",
             )
             await self._forget(broadcast.id)
             return
@@ -224,10 +238,8 @@ class BroadcastEngine:
                 for part in parts:
                     await sender.send(recipient.user_id, part)
                 return Outcome.DELIVERED, attempts
-            except Forbidden:
-                return Outcome.UNREACHABLE, attempts
-            except BadRequest as exc:
-                if any(gone in exc.message.lower() for gone in _GONE):
+            except (Forbidden, BadRequest) as exc:
+                if unreachable(exc):
                     return Outcome.UNREACHABLE, attempts
                 log.error("broadcast message refused by Telegram: %s", exc.message)
                 return Outcome.FAILED, attempts

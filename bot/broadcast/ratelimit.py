@@ -77,10 +77,6 @@ class PriorityRateLimiter(BaseRateLimiter[RateLimitArgs]):
         for waiter in (*self._interactive, *self._background):
             waiter.cancel()
 
-    @property
-    def waiting(self) -> int:
-        return len(self._interactive) + len(self._background)
-
     def _refill(self, now: float) -> None:
         self._tokens = min(self.capacity, self._tokens + (now - self._stamp) * self.rate)
         self._stamp = now

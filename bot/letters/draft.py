@@ -1,8 +1,9 @@
 """The letter being written: its draft, the checks on what the supporter types, its preview.
 
 The draft lives in PTB's user_data (persisted, so a restart resumes it) only while the letter
-is written; ``finish`` removes it. Sender details outlive a letter only when the supporter
-ticks "remember my details".
+is written: making the letter, /cancel, the conversation's timeout or, after a restart, the
+sweep of abandoned drafts (``abandoned``) removes it. Sender details outlive a letter only
+when the supporter ticks "remember my name and place".
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ SENDER_KEY = "sender"
 NAME_MAX = 80
 PLACE_MAX = 100
 PERSONAL_MAX = 500
+TIMEOUT_SECONDS = 30 * 60  # a letter left alone this long is closed and its draft deleted
 
 __all__ = ["Draft", "InvalidInput", "check_name", "check_personal", "check_place"]
 
@@ -38,6 +40,7 @@ class Draft:
     place: str | None = None
     personal: str | None = None
     remember: bool = False
+    touched: float = 0.0  # time.time() of the last step: abandoned drafts are swept by it
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -128,3 +131,15 @@ def where_to_send(letter: Letter) -> str:
         lines.append(escape(_("Send it by e-mail to {email}.").format(email=addressee.email)))
     lines.append(escape(_("Then tap “I sent it”: every letter is counted.")))
     return "\n".join(lines)
+
+
+def abandoned(user_data: dict[str, Any], now: float, after_seconds: float) -> bool:
+    """Whether a supporter's data holds a draft untouched for longer than ``after_seconds``.
+
+    PTB does not persist a conversation's timeout job, so after a restart this is what ends
+    a letter that was left alone.
+    """
+    draft = user_data.get(DRAFT_KEY)
+    if not draft:
+        return False
+    return now - float(draft.get("touched", 0.0)) > after_seconds

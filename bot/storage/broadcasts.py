@@ -127,14 +127,6 @@ class Broadcasts:
         )
         return [Recipient(row[0], row[1], row[2], bool(row[3])) for row in rows]
 
-    async def record(
-        self, broadcast_id: int, user_id: int, outcome: Outcome, attempts: int
-    ) -> None:
-        await self._db.execute(
-            "UPDATE outbox SET state = ?, attempts = ? WHERE broadcast_id = ? AND user_id = ?",
-            (int(outcome), attempts, broadcast_id, user_id),
-        )
-
     async def record_many(
         self, broadcast_id: int, outcomes: list[tuple[int, Outcome, int]]
     ) -> None:

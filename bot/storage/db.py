@@ -138,6 +138,8 @@ class Database:
         async with self._statement():
             await self._conn.executemany(sql, rows)
 
+    # Reads take no lock: on the shared connection they may see what a transaction another
+    # task has open wrote so far. A caller that must not, reads inside its own transaction.
     async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> aiosqlite.Row | None:
         async with self._conn.execute(sql, params) as cursor:
             return await cursor.fetchone()

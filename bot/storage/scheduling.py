@@ -20,17 +20,20 @@ class Reminders:
         self._db = db
 
     async def interested(self, user_id: int, case_number: str) -> None:
-        """Remember that a stored user opened a case (unknown users are not recorded)."""
+        """Remember that a user opened a case, only if reminders could ever reach them."""
         await self._db.execute(
             "INSERT OR IGNORE INTO interest (user_id, case_number)"
-            " SELECT id, ? FROM users WHERE id = ?",
+            " SELECT id, ? FROM users WHERE id = ? AND reminders = 1 AND subscribed = 1",
             (case_number, user_id),
         )
 
     async def set_enabled(self, user_id: int, enabled: bool) -> bool:
+        """Switch reminders; switching off also forgets which cases the user opened."""
         changed = await self._db.execute(
             "UPDATE users SET reminders = ? WHERE id = ?", (int(enabled), user_id)
         )
+        if not enabled:
+            await self._db.execute("DELETE FROM interest WHERE user_id = ?", (user_id,))
         return changed > 0
 
     async def enabled(self, user_id: int) -> bool:
@@ -38,13 +41,13 @@ class Reminders:
         return bool(value) if value is not None else True
 
     async def due(self, case_number: str, revision: int) -> list[DueReminder]:
-        """Interested, reachable users with reminders on, not yet reminded for this revision
-        and without a confirmed letter for it."""
+        """Interested, reachable subscribers (not paused) with reminders on, not yet reminded
+        for this revision and without a confirmed letter for it."""
         rows = await self._db.fetch_all(
             "SELECT i.user_id, u.language FROM interest i JOIN users u ON u.id = i.user_id"
             " WHERE i.case_number = ? AND (i.reminded_revision IS NULL"
             "   OR i.reminded_revision < ?)"
-            " AND u.reminders = 1 AND u.blocked_at IS NULL"
+            " AND u.reminders = 1 AND u.subscribed = 1 AND u.blocked_at IS NULL"
             " AND NOT EXISTS (SELECT 1 FROM confirmations c WHERE c.case_number = i.case_number"
             "   AND c.revision = ? AND c.user_id = i.user_id)"
             " ORDER BY i.user_id",

@@ -13,6 +13,7 @@ class SubscriberCounts:
     paused: int
     unreachable: int
     by_language: dict[str, int]  # active subscribers per language
+    seen_30_days: int = 0  # users who used the bot in the last 30 days (users.last_seen)
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,8 @@ class Stats:
             "SELECT"
             " COALESCE(SUM(subscribed = 1 AND blocked_at IS NULL), 0),"
             " COALESCE(SUM(subscribed = 0 AND blocked_at IS NULL), 0),"
-            " COALESCE(SUM(blocked_at IS NOT NULL), 0)"
+            " COALESCE(SUM(blocked_at IS NOT NULL), 0),"
+            " COALESCE(SUM(last_seen >= date('now', '-30 days')), 0)"
             " FROM users"
         )
         rows = await self._db.fetch_all(
@@ -42,7 +44,7 @@ class Stats:
             " GROUP BY language ORDER BY COUNT(*) DESC, language"
         )
         assert row is not None
-        return SubscriberCounts(row[0], row[1], row[2], {r[0]: r[1] for r in rows})
+        return SubscriberCounts(row[0], row[1], row[2], {r[0]: r[1] for r in rows}, row[3])
 
     async def letters(self) -> list[LetterCount]:
         """Confirmed letters per case, revision and letter language."""
