@@ -56,6 +56,13 @@ def _draft(context: Context) -> Draft | None:
     return Draft.from_dict(data) if data else None
 
 
+def _draft_now(context: Context) -> Draft:
+    """The draft of a letter being written (a step only runs while there is one)."""
+    draft = _draft(context)
+    assert draft is not None
+    return draft
+
+
 def _save(context: Context, draft: Draft) -> None:
     draft.touched = time.time()
     context.user_data[DRAFT_KEY] = draft.to_dict()  # type: ignore[index]
@@ -89,6 +96,45 @@ async def _current(context: Context) -> tuple[Draft, ActionRevision] | None:
     draft = _draft(context)
     revision = await _revision(context, draft) if draft else None
     return (draft, revision) if draft is not None and revision is not None else None
+
+
+def _data(draft: Draft, verb: str, *args: object) -> str:
+    """A wizard button's callback data, naming the letter it belongs to."""
+    return callbacks.data(verb, callbacks.case_ref(draft.case), draft.revision, *args)
+
+
+Button = Callable[
+    [Update, Context, Draft, ActionRevision, list[str]], Coroutine[Any, Any, int | None]
+]
+
+
+def _button(
+    handler: Button,
+) -> Callable[[Update, Context], Coroutine[Any, Any, int | None]]:
+    """Check a tapped wizard button before ``handler`` sees it.
+
+    Buttons are matched per chat: one left from an earlier letter must not act on this one.
+    The handler answers the callback query itself.
+    """
+
+    async def checked(update: Update, context: Context) -> int | None:
+        query = update.callback_query
+        assert query is not None and query.data is not None
+        current = await _current(context)
+        if current is None:
+            await query.answer()
+            return await _lost(update, context)
+        draft, revision = current
+        ref, number, *args = callbacks.args(query.data)
+        if (ref, number) != (callbacks.case_ref(draft.case), str(draft.revision)):
+            await query.answer(
+                _("This button belongs to an earlier letter; please use the latest one."),
+                show_alert=True,
+            )
+            return None
+        return await handler(update, context, draft, revision, args)
+
+    return checked
 
 
 # --- entry ------------------------------------------------------------------------------------
@@ -157,7 +203,7 @@ async def _ask_language(update: Update, context: Context, revision: ActionRevisi
         [
             (
                 ("✓ " if code == own else "") + language_name(code),
-                callbacks.data(PICK_LANGUAGE, code),
+                _data(draft, PICK_LANGUAGE, code),
             )
         ]
         for code in offered
@@ -168,14 +214,12 @@ async def _ask_language(update: Update, context: Context, revision: ActionRevisi
     return LANGUAGE
 
 
-async def pick_language(update: Update, context: Context) -> int:
-    query = update.callback_query
-    await query.answer()  # type: ignore[union-attr]
-    current = await _current(context)
-    if current is None:
-        return await _lost(update, context)
-    draft, revision = current
-    code = callbacks.args(query.data)[0]  # type: ignore[arg-type,union-attr]
+@_button
+async def pick_language(
+    update: Update, context: Context, draft: Draft, revision: ActionRevision, args: list[str]
+) -> int:
+    await update.callback_query.answer()  # type: ignore[union-attr]
+    code = args[0]
     if code not in revision.letters:
         return await _ask_language(update, context, revision)
     draft.language = code
@@ -193,21 +237,19 @@ async def _ask_addressee(update: Update, context: Context, revision: ActionRevis
         _save(context, draft)
         return await _after_addressee(update, context)
     rows = [
-        [(addressee.role[:60], callbacks.data(PICK_ADDRESSEE, index))]
+        [(addressee.role[:60], _data(draft, PICK_ADDRESSEE, index))]
         for index, addressee in enumerate(revision.addressees)
     ]
     await say(update, escape(_("To whom do you want to write?")), _keyboard(rows))
     return ADDRESSEE
 
 
-async def pick_addressee(update: Update, context: Context) -> int:
-    query = update.callback_query
-    await query.answer()  # type: ignore[union-attr]
-    current = await _current(context)
-    if current is None:
-        return await _lost(update, context)
-    draft, revision = current
-    index = int(callbacks.args(query.data)[0])  # type: ignore[arg-type,union-attr]
+@_button
+async def pick_addressee(
+    update: Update, context: Context, draft: Draft, revision: ActionRevision, args: list[str]
+) -> int:
+    await update.callback_query.answer()  # type: ignore[union-attr]
+    index = int(args[0])
     if not 0 <= index < len(revision.addressees):
         return await _ask_addressee(update, context, revision)
     draft.addressee = index
@@ -231,9 +273,9 @@ async def _next_step(update: Update, context: Context, draft: Draft) -> int:
     if not draft.name:
         return await _ask_name(update, context)
     if draft.place is None:
-        return await _ask(update, PLACE)
+        return await _ask(update, context, PLACE)
     if draft.personal is None:
-        return await _ask(update, PERSONAL)
+        return await _ask(update, context, PERSONAL)
     return await _review(update, context)
 
 
@@ -243,15 +285,15 @@ async def _ask_name(update: Update, context: Context) -> int:
     markup = None
     if suggestion:
         label = _("Use my initials: {initials}").format(initials=suggestion)
-        markup = _keyboard([[(label, callbacks.data(INITIALS))]])
+        markup = _keyboard([[(label, _data(_draft_now(context), INITIALS))]])
     await say(update, escape(_ask_text(NAME)), markup)
     return NAME
 
 
-async def _ask(update: Update, state: int) -> int:
+async def _ask(update: Update, context: Context, state: int) -> int:
     """Ask for the place or the personal sentence, both skippable."""
     field = _FIELDS[state][0]
-    skip = _keyboard([[("⏭ " + _("Skip"), callbacks.data(SKIP, field))]])
+    skip = _keyboard([[("⏭ " + _("Skip"), _data(_draft_now(context), SKIP, field))]])
     await say(update, escape(_ask_text(state)), skip)
     return state
 
@@ -296,7 +338,10 @@ def _typed(state: int) -> Callable[[Update, Context], Coroutine[Any, Any, int]]:
     return typed
 
 
-async def use_initials(update: Update, context: Context) -> int:
+@_button
+async def use_initials(
+    update: Update, context: Context, draft: Draft, revision: ActionRevision, args: list[str]
+) -> int:
     await update.callback_query.answer()  # type: ignore[union-attr]
     user = update.effective_user
     name = drafts.initials(user.first_name, user.last_name) if user else None
@@ -305,10 +350,13 @@ async def use_initials(update: Update, context: Context) -> int:
     return await _store(update, context, "name", name)
 
 
-async def skipped(update: Update, context: Context) -> int:
+@_button
+async def skipped(
+    update: Update, context: Context, draft: Draft, revision: ActionRevision, args: list[str]
+) -> int:
     """Skip the place or the personal sentence ("" means skipped, None means not asked)."""
     await update.callback_query.answer()  # type: ignore[union-attr]
-    field = callbacks.args(update.callback_query.data)[0]  # type: ignore[arg-type,union-attr]
+    field = args[0]
     if field not in ("place", "personal"):
         return await _lost(update, context)
     return await _store(update, context, field, "")
@@ -329,10 +377,10 @@ def _review_keyboard(draft: Draft) -> InlineKeyboardMarkup:
     return _keyboard(
         [
             [
-                ("✏️ " + _("Edit"), callbacks.data(REVIEW_ACTION, "edit")),
-                ("📄 " + _("Create the letter"), callbacks.data(REVIEW_ACTION, "create")),
+                ("✏️ " + _("Edit"), _data(draft, REVIEW_ACTION, "edit")),
+                ("📄 " + _("Create the letter"), _data(draft, REVIEW_ACTION, "create")),
             ],
-            [(remember, callbacks.data(REVIEW_ACTION, "remember"))],
+            [(remember, _data(draft, REVIEW_ACTION, "remember"))],
         ]
     )
 
@@ -357,13 +405,12 @@ def _normalised(draft: Draft) -> Draft:
     )
 
 
-async def review_action(update: Update, context: Context) -> int:
+@_button
+async def review_action(
+    update: Update, context: Context, draft: Draft, revision: ActionRevision, args: list[str]
+) -> int:
     query = update.callback_query
-    draft = _draft(context)
-    if draft is None:
-        await query.answer()  # type: ignore[union-attr]
-        return await _lost(update, context)
-    action = callbacks.args(query.data)[0]  # type: ignore[arg-type,union-attr]
+    action = args[0]
     if action == "remember":
         draft.remember = not draft.remember
         _save(context, draft)
@@ -378,12 +425,12 @@ async def review_action(update: Update, context: Context) -> int:
     if action == "edit":
         rows = [
             [
-                (_("Name"), callbacks.data(EDIT, "name")),
-                (_("City and country"), callbacks.data(EDIT, "place")),
+                (_("Name"), _data(draft, EDIT, "name")),
+                (_("City and country"), _data(draft, EDIT, "place")),
             ],
             [
-                (_("Personal sentence"), callbacks.data(EDIT, "personal")),
-                (_("Letter language"), callbacks.data(EDIT, "language")),
+                (_("Personal sentence"), _data(draft, EDIT, "personal")),
+                (_("Letter language"), _data(draft, EDIT, "language")),
             ],
         ]
         await say(update, escape(_("What do you want to change?")), _keyboard(rows))
@@ -391,19 +438,18 @@ async def review_action(update: Update, context: Context) -> int:
     return await _create(update, context, draft)
 
 
-async def edit_choice(update: Update, context: Context) -> int:
+@_button
+async def edit_choice(
+    update: Update, context: Context, draft: Draft, revision: ActionRevision, args: list[str]
+) -> int:
     await update.callback_query.answer()  # type: ignore[union-attr]
-    current = await _current(context)
-    if current is None:
-        return await _lost(update, context)
-    revision = current[1]
-    field = callbacks.args(update.callback_query.data)[0]  # type: ignore[arg-type,union-attr]
+    field = args[0]
     if field == "name":
         return await _ask_name(update, context)
     if field == "place":
-        return await _ask(update, PLACE)
+        return await _ask(update, context, PLACE)
     if field == "personal":
-        return await _ask(update, PERSONAL)
+        return await _ask(update, context, PERSONAL)
     return await _ask_language(update, context, revision)
 
 

@@ -357,3 +357,20 @@ async def test_cancel_outside_a_letter_and_bad_write_arguments(
     assert "/write UA 012/26" in (await user.receive()).text
     await user.send("/write ua 999/26")
     assert "UA 999/26" in (await user.receive()).text
+
+
+async def test_a_button_of_an_earlier_letter_does_not_act_on_this_one(
+    emulator: Emulator, bot: Any
+) -> None:
+    user = await subscriber(emulator, 36, "en")
+    card = await published_card(emulator, user)
+    await published_card(emulator, user, "ua-013-26-1.toml")
+    await user.tap(card, "✍️ Write a letter")
+    first = await user.receive()  # UA 012/26: which letter language?
+    await user.send("/write UA 013/26")
+    second = await user.receive()  # UA 013/26 asks the same question: the current letter
+    answer = await user.tap(first, "✓ English")
+    assert answer.show_alert and "earlier letter" in answer.text
+    await user.expect_silence(0.2)
+    await user.tap(second, "✓ English")
+    assert "signed" in (await user.receive()).text  # UA 013/26 has one addressee: the name
