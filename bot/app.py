@@ -60,6 +60,7 @@ async def _post_init(app: UabotApp) -> None:
         },
         rate=config.broadcast.messages_per_second,
         on_finished=report,
+        proxy=config.telegram.proxy,
     )
     await commands.publish(app.bot, config)
     # Interrupted broadcasts go on at once; the job picks up those that `uabot import
@@ -113,8 +114,8 @@ def build_application(config: Config) -> UabotApp:
             )
         )
         .rate_limiter(PriorityRateLimiter(config.broadcast.messages_per_second))
-        .request(AiohttpRequest())
-        .get_updates_request(AiohttpRequest(connection_pool_size=1))
+        .request(AiohttpRequest(proxy=config.telegram.proxy))
+        .get_updates_request(AiohttpRequest(connection_pool_size=1, proxy=config.telegram.proxy))
         .persistence(SQLitePersistence(config.storage.path))
         .concurrent_updates(True)
         .post_init(_post_init)

@@ -31,6 +31,7 @@ class TelegramConfig:
     token: Secret = field(repr=False)
     base_url: str | None = None
     base_file_url: str | None = None
+    proxy: str | None = None  # an http(s) proxy for every request to the Bot API
     admins: frozenset[int] = frozenset()
 
 
@@ -81,6 +82,7 @@ _SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], str]]] = {
         "token": (str, "a string like '123456:ABC...' from @BotFather"),
         "base_url": (str, "a URL such as 'http://127.0.0.1:8081/bot'"),
         "base_file_url": (str, "a URL such as 'http://127.0.0.1:8081/file/bot'"),
+        "proxy": (str, "a proxy URL such as 'http://proxy.example.org:3128'"),
         "admins": (list, "a list of Telegram user ids, e.g. [12345678]"),
     },
     "storage": {"path": (str, "a file path such as 'uabot.sqlite3'")},
@@ -130,6 +132,11 @@ def parse_config(raw: dict[str, Any], environ: dict[str, str] | None = None) -> 
             f"telegram.token is missing: set it in the config or in ${TOKEN_ENV} "
             "(get one from @BotFather)"
         )
+    proxy = telegram.get("proxy") or None
+    if proxy is not None and not proxy.startswith(("http://", "https://")):
+        raise ConfigError(
+            "telegram.proxy must be an http:// or https:// URL, e.g. 'http://proxy:3128'"
+        )
     admins = telegram.get("admins", [])
     if not all(isinstance(a, int) and not isinstance(a, bool) for a in admins):
         raise ConfigError("telegram.admins must hold Telegram user ids (integers), e.g. [12345]")
@@ -161,6 +168,7 @@ def parse_config(raw: dict[str, Any], environ: dict[str, str] | None = None) -> 
             token=Secret(token.strip()),
             base_url=telegram.get("base_url"),
             base_file_url=telegram.get("base_file_url"),
+            proxy=proxy,
             admins=frozenset(admins),
         ),
         storage=StorageConfig(path=Path(raw.get("storage", {}).get("path", "uabot.sqlite3"))),

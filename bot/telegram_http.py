@@ -93,6 +93,7 @@ class AiohttpRequest(BaseRequest):
         "_pool",
         "_pool_size",
         "_pool_timeout",
+        "_proxy",
         "_read_timeout",
         "_session",
         "_timeouts",
@@ -107,6 +108,7 @@ class AiohttpRequest(BaseRequest):
         connect_timeout: float | None = 5.0,
         pool_timeout: float | None = 1.0,
         media_write_timeout: float | None = 20.0,
+        proxy: str | None = None,
     ) -> None:
         if connection_pool_size < 1:
             raise ValueError("connection_pool_size must be at least 1")
@@ -116,6 +118,7 @@ class AiohttpRequest(BaseRequest):
         self._connect_timeout = connect_timeout
         self._pool_timeout = pool_timeout
         self._media_write_timeout = media_write_timeout
+        self._proxy = proxy
         self._session: aiohttp.ClientSession | None = None
         self._pool: asyncio.Semaphore | None = None
         self._timeouts: dict[tuple[float | None, float | None], aiohttp.ClientTimeout] = {}
@@ -204,6 +207,7 @@ class AiohttpRequest(BaseRequest):
                 method,
                 url,
                 data=body,
+                proxy=self._proxy,
                 timeout=self._client_timeout(connect_timeout, read_timeout),
             ) as response:
                 return response.status, await response.read()

@@ -8,6 +8,7 @@ import json
 import socket
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from aiohttp import web
@@ -229,3 +230,55 @@ async def test_initialize_and_shutdown_are_idempotent(emu: Emulator) -> None:
     await request.initialize()  # usable again, as HTTPXRequest is
     assert (await request.post(f"{emu.base_url}{TOKEN}/getMe"))["id"] == 4242  # type: ignore[index]
     await request.shutdown()
+
+
+async def test_the_bot_works_through_an_http_proxy(emulator: Emulator, tmp_path: Path) -> None:
+    """With telegram.proxy set, every call (long polling, replies, broadcasts) goes through it."""
+    from aiohttp import ClientSession, web
+
+    from bot.app import build_application, running
+    from bot.config import parse_config
+
+    seen: list[str] = []
+
+    async def forward(request: web.Request) -> web.Response:
+        seen.append(request.path.rsplit("/", 1)[-1])
+        async with (
+            ClientSession() as session,
+            session.request(
+                request.method,
+                str(request.url),  # absolute-form: the proxy is asked for the full URL
+                data=await request.read(),
+                headers={"Content-Type": request.headers.get("Content-Type", "")},
+            ) as answer,
+        ):
+            return web.Response(
+                status=answer.status, body=await answer.read(), content_type="application/json"
+            )
+
+    proxy = web.Application()
+    proxy.router.add_route("*", "/{tail:.*}", forward)
+    runner = web.AppRunner(proxy)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    port = runner.addresses[0][1]
+    config = parse_config(
+        {
+            "telegram": {
+                "token": emulator.token,
+                "base_url": emulator.base_url,
+                "base_file_url": emulator.base_file_url,
+                "proxy": f"http://127.0.0.1:{port}",
+            },
+            "storage": {"path": str(tmp_path / "proxied.sqlite3")},
+        },
+        environ={},
+    )
+    try:
+        async with running(build_application(config), poll_timeout=1):
+            user = emulator.user(77, first_name="P", language_code="en")
+            await user.send("/start")
+            assert "Welcome!" in (await user.receive()).text
+    finally:
+        await runner.cleanup()
+    assert {"getUpdates", "sendMessage", "setMyCommands"} <= set(seen)

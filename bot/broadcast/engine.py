@@ -80,8 +80,10 @@ class BroadcastEngine:
         max_attempts: int = 4,
         backoff: float = 1.0,
         on_finished: Reporter | None = None,
+        proxy: str | None = None,
     ) -> None:
         self._bot = bot
+        self._proxy = proxy
         self._storage = storage
         self._renderers = renderers
         # Enough requests in flight to use the whole budget at Telegram's ~100 ms latency.
@@ -124,7 +126,7 @@ class BroadcastEngine:
 
     def _sender_for_run(self) -> BroadcastSender:
         if self._sender is None:
-            self._sender = BroadcastSender(self._bot, connections=self._workers)
+            self._sender = BroadcastSender(self._bot, connections=self._workers, proxy=self._proxy)
         return self._sender
 
     async def _close_sender(self) -> None:

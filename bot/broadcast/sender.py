@@ -60,7 +60,9 @@ class _Body(RequestData):  # type: ignore[misc]  # final in PTB: only json_paylo
 class BroadcastSender:
     """``send(chat_id, prepared)``: one sendMessage, paced as background traffic."""
 
-    def __init__(self, bot: Bot, *, connections: int, timeout: float = 10.0) -> None:
+    def __init__(
+        self, bot: Bot, *, connections: int, timeout: float = 10.0, proxy: str | None = None
+    ) -> None:
         self._url = f"{bot.base_url}/sendMessage"
         limiter = getattr(bot, "rate_limiter", None)
         self._limiter: BaseRateLimiter[Any] | None = (
@@ -73,6 +75,7 @@ class BroadcastSender:
             write_timeout=timeout,
             connect_timeout=timeout,
             pool_timeout=None,
+            proxy=proxy,
         )
         self._open = False
 
