@@ -96,7 +96,7 @@ async def _latest(update: Update, context: Context) -> ActionRevision | None:
     revision = await load(context.storage, case)
     if revision is None:
         await query.answer(_("This case is no longer available."), show_alert=True)  # type: ignore[union-attr]
-    else:  # opening a case is what makes a deadline reminder welcome
+    elif not revision.is_closed:  # opening a case is what makes a deadline reminder welcome
         await context.storage.reminders.interested(query.from_user.id, case)  # type: ignore[union-attr]
     return revision
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot import callbacks
@@ -47,12 +47,17 @@ async def sent(update: Update, context: Context) -> None:
         )
     await query.answer(thanks)
     message = query.message
-    if new and message is not None and getattr(message, "text", None):
+    if not new or message is None:
+        return
+    if getattr(message, "text", None):  # a card: it shows the new count
         latest = await load(storage, case) or revision
         await query.edit_message_text(
             render.card_text(revision, context.config.i18n.default_language, count),
             reply_markup=render.card_keyboard(latest),
         )
+    else:  # the letter's document: its button shows that it was counted
+        button = InlineKeyboardButton("✅ " + render.letters_sent(count), callback_data=query.data)
+        await query.edit_message_reply_markup(InlineKeyboardMarkup([[button]]))
 
 
 async def mine(update: Update, context: Context) -> None:

@@ -96,6 +96,8 @@ async def test_the_whole_wizard_gives_a_complete_docx(
     assert letter.core_properties.author == "" and letter.core_properties.last_modified_by == ""
     assert round(letter.sections[0].page_width.mm) == 210
     assert round(letter.sections[0].page_height.mm) == 297
+    await user.tap(document, document.buttons[0][0].text)  # "I sent it" under the letter
+    await emulator.wait_until(lambda: user.messages[-1].buttons[0][0].text.startswith("✅ 1 "))
     # Nothing of the letter is kept once it is made.
     await emulator.wait_until(lambda: "letter" not in bot.user_data.get(21, {}))
 

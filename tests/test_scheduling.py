@@ -68,6 +68,13 @@ async def test_reminders_go_once_to_those_who_opened_and_did_not_confirm(
     assert len([m for m in opened.messages if "Erinnerung:" in m.text]) == 1
     for user in (confirmed, opted_out, never):
         assert not [m for m in user.messages if "Reminder:" in m.text], user.id
+    async with restart() as app:  # closing the case drops who opened it
+        db = app.bot_data.storage.db
+        assert await db.fetch_value("SELECT COUNT(*) FROM interest") == 2
+        for name in ("ua-012-26-2.toml", "ua-012-26-3.toml"):
+            await publish(admin, name)
+            await admin.receive()
+        assert await db.fetch_value("SELECT COUNT(*) FROM interest") == 0
 
 
 def write_fixture(directory: Path, name: str) -> None:

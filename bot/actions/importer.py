@@ -103,6 +103,10 @@ async def publish(
         if not await storage.revisions.mark_published(case, revision):
             return None
         await storage.audit.record(requested_by, "publish", revision_label(case, revision))
+        stored = await storage.revisions.get(case, revision)
+        if stored is not None and ActionRevision.from_json(stored.content).is_closed:
+            # No more reminders for a closed case: who opened it need not be kept.
+            await storage.reminders.forget_case(case)
         return await storage.broadcasts.create(
             kind="action", case_number=case, revision=revision, requested_by=requested_by
         )

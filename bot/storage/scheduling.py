@@ -27,6 +27,9 @@ class Reminders:
             (case_number, user_id),
         )
 
+    async def forget_case(self, case_number: str) -> None:
+        await self._db.execute("DELETE FROM interest WHERE case_number = ?", (case_number,))
+
     async def set_enabled(self, user_id: int, enabled: bool) -> bool:
         """Switch reminders; switching off also forgets which cases the user opened."""
         changed = await self._db.execute(
