@@ -12,7 +12,9 @@ import asyncio
 import hashlib
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from urllib.parse import urljoin
 
@@ -44,7 +46,8 @@ class FeedFile:
 @dataclass
 class FeedReport:
     imported: list[ImportResult] = field(default_factory=list)
-    problems: list[tuple[str, str]] = field(default_factory=list)  # (file name, what is wrong)
+    # (file name, what is wrong): a function, so that each admin reads it in their language
+    problems: list[tuple[str, Callable[[], str]]] = field(default_factory=list)
 
 
 def _is_url(source: str) -> bool:
@@ -103,6 +106,20 @@ async def _get(session: aiohttp.ClientSession, url: str) -> bytes:
         return data
 
 
+def _problems_of(file: FeedFile, config: Config) -> str:
+    """The file's problems in the current locale (parsed again: files are small)."""
+    try:
+        parse_action(
+            file.data,
+            source=file.name,
+            languages=config.i18n.languages,
+            default_language=config.i18n.default_language,
+        )
+    except ActionFileError as error:
+        return str(error)
+    return ""
+
+
 async def import_files(storage: Storage, config: Config, files: list[FeedFile]) -> FeedReport:
     """Import what is new; report problems once per file content."""
     report = FeedReport()
@@ -118,12 +135,12 @@ async def import_files(storage: Storage, config: Config, files: list[FeedFile]) 
                 default_language=config.i18n.default_language,
             )
             result = await import_revision(storage, revision, by=None)
-        except ActionFileError as error:
-            report.problems.append((file.name, str(error)))
+        except ActionFileError:
+            report.problems.append((file.name, partial(_problems_of, file, config)))
         except ImportRefused as refusal:
             if refusal.retry_later:
                 continue  # not handled: tried again at the next poll
-            report.problems.append((file.name, str(refusal)))
+            report.problems.append((file.name, partial(str, refusal)))
         else:
             if result.kind is not ImportKind.UNCHANGED:
                 report.imported.append(result)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from datetime import date, timedelta
 
 from telegram import InlineKeyboardMarkup
@@ -98,10 +99,10 @@ def _feed_preview(result: ImportResult, subscribers: int, config: Config) -> Bui
     return build
 
 
-def _feed_problem(name: str, problem: str) -> Build:
+def _feed_problem(name: str, problem: Callable[[], str]) -> Build:
     def build() -> tuple[str, InlineKeyboardMarkup | None]:
         heading = _("The action feed has a file the bot cannot import: {file}").format(file=name)
-        text = f"<b>{escape(heading)}</b>\n{escape(problem[:PROBLEM_CHARS])}"
+        text = f"<b>{escape(heading)}</b>\n{escape(problem()[:PROBLEM_CHARS])}"
         return text, None
 
     return build

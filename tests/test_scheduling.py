@@ -92,24 +92,26 @@ async def test_the_feed_offers_new_revisions_to_admins_once(
     reader_config = replace(config.feed, source=str(source))
     async with restart(feed=reader_config) as app:
         reader = await subscriber(emulator, 5, "fr")
+        await admin.send("/language")  # the admin reads German (and is not a subscriber)
+        await admin.tap(await admin.receive(), "Deutsch")
         await run_job(app, FEED_JOB)
         first, second = await admin.receive_many(2)
-        preview = first if "From the action feed" in first.text else second
+        preview = first if "Aus dem Aktions-Feed" in first.text else second
         problem = second if preview is first else first
-        assert "New case UA 012/26" in preview.text
-        assert "cannot import: broken.toml" in problem.text
-        assert 'deadlne: unknown key "deadlne"' in problem.text
+        assert "Neuer Fall UA 012/26" in preview.text
+        assert "nicht importieren kann: broken.toml" in problem.text
+        assert 'deadlne: unbekannter Schlüssel "deadlne"' in problem.text
         await run_job(app, FEED_JOB)  # nothing new: no second preview, no second complaint
         await admin.expect_silence(0.3)
 
         write_fixture(source, "ua-012-26-2.toml")  # the follow-up waits for revision 1
         await run_job(app, FEED_JOB)
         await admin.expect_silence(0.3)
-        await admin.tap(preview, "📣 Publish")
+        await admin.tap(preview, preview.buttons[0][0].text)  # Publish
         assert "Une journaliste détenue" in (await reader.receive()).text
         await run_job(app, FEED_JOB)
-        follow_up = next(m for m in await admin.receive_many(2) if "Follow-up" in m.text)
-        assert "Follow-up 2 of case UA 012/26" in follow_up.text
+        follow_up = next(m for m in await admin.receive_many(2) if "Folgeaktion" in m.text)
+        assert "Folgeaktion 2 zu Fall UA 012/26" in follow_up.text
 
 
 async def test_the_feed_publishes_at_once_with_auto_publish(
