@@ -10,8 +10,6 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
-    MessageHandler,
-    filters,
 )
 
 from bot import announcements, callbacks
@@ -30,11 +28,7 @@ CANCEL = "annno"
 
 
 async def start(update: Update, context: Context) -> int:
-    config = context.config
-    languages = [config.i18n.default_language] + [
-        code for code in config.i18n.languages if code != config.i18n.default_language
-    ]
-    return await collect.begin(update, context, SPEC, languages)
+    return await collect.begin(update, context, SPEC)
 
 
 async def _preview(update: Update, context: Context, work: dict[str, Any]) -> int:
@@ -127,12 +121,7 @@ def register(app: Application) -> None:
             "announce",
             entry_points=[CommandHandler("announce", start, filters=admins)],
             states={
-                TEXT: [
-                    MessageHandler(filters.TEXT & ~filters.COMMAND, collect.typed(SPEC)),
-                    CallbackQueryHandler(
-                        collect.skipped(SPEC), pattern=callbacks.pattern(collect.SKIP_LANGUAGE)
-                    ),
-                ],
+                TEXT: collect.handlers(SPEC),
                 CONFIRM: [
                     CallbackQueryHandler(
                         confirm, pattern=rf"^{callbacks.VERSION}:({SEND}|{CANCEL})$"

@@ -11,8 +11,6 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
-    MessageHandler,
-    filters,
 )
 
 from bot import callbacks
@@ -53,13 +51,7 @@ async def start(update: Update, context: Context) -> int:
             ),
         )
         return ConversationHandler.END
-    config = context.config
-    languages = [config.i18n.default_language] + [
-        code
-        for code in config.i18n.languages
-        if code != config.i18n.default_language and code in latest.texts
-    ]
-    return await collect.begin(update, context, SPEC, languages, case=case)
+    return await collect.begin(update, context, SPEC, latest.texts, case=case)
 
 
 async def _preview(update: Update, context: Context, work: dict[str, Any]) -> int:
@@ -168,12 +160,7 @@ def register(app: Application) -> None:
             "close",
             entry_points=[CommandHandler("close", start, filters=admins)],
             states={
-                OUTCOME: [
-                    MessageHandler(filters.TEXT & ~filters.COMMAND, collect.typed(SPEC)),
-                    CallbackQueryHandler(
-                        collect.skipped(SPEC), pattern=callbacks.pattern(collect.SKIP_LANGUAGE)
-                    ),
-                ],
+                OUTCOME: collect.handlers(SPEC),
                 CONFIRM: [
                     CallbackQueryHandler(
                         confirm, pattern=rf"^{callbacks.VERSION}:({CONFIRM_CLOSE}|{CANCEL})$"

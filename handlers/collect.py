@@ -6,11 +6,12 @@ pending languages in turn, then hands the texts to the command's own preview.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Collection, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filters
 
 from bot import callbacks
 from bot.context import Context
@@ -35,11 +36,30 @@ class Collect:
 
 
 async def begin(
-    update: Update, context: Context, spec: Collect, languages: list[str], **extra: Any
+    update: Update,
+    context: Context,
+    spec: Collect,
+    offered: Collection[str] | None = None,
+    **extra: Any,
 ) -> int:
-    """Start collecting for ``languages`` (the default language first)."""
+    """Ask for the default language's text, then for the other configured languages (those
+    in ``offered``, when given), each skippable."""
+    i18n = context.config.i18n
+    languages = [i18n.default_language] + [
+        code
+        for code in i18n.languages
+        if code != i18n.default_language and (offered is None or code in offered)
+    ]
     context.user_data[spec.key] = {"texts": {}, "pending": languages, **extra}  # type: ignore[index]
     return await _ask(update, context, spec)
+
+
+def handlers(spec: Collect) -> list[BaseHandler[Update, Any, Any]]:
+    """The collecting state's handlers: typed text, and the Skip button."""
+    return [
+        MessageHandler(filters.TEXT & ~filters.COMMAND, typed(spec)),
+        CallbackQueryHandler(skipped(spec), pattern=callbacks.pattern(SKIP_LANGUAGE)),
+    ]
 
 
 async def _ask(update: Update, context: Context, spec: Collect) -> int:
