@@ -25,7 +25,18 @@ from babel.numbers import format_decimal
 from babel.support import Translations
 
 DOMAIN = "uabot"
-LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+
+
+def _locales_dir() -> Path:
+    """The catalogs: installed as ``uabot_locales``, or ``locales/`` of a source tree."""
+    try:
+        import uabot_locales
+    except ImportError:
+        return Path(__file__).resolve().parent.parent / "locales"
+    return Path(uabot_locales.__file__).resolve().parent
+
+
+LOCALES_DIR = _locales_dir()
 SOURCE_LANGUAGE = "en"
 
 current_locale: ContextVar[str] = ContextVar("current_locale", default=SOURCE_LANGUAGE)

@@ -1,0 +1,1 @@
+"""Broadcasts: the durable outbox, its paced sender and the shared rate limiter."""
