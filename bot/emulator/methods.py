@@ -64,6 +64,25 @@ def _format(raw: str, parse_mode: str | None, entities: Any) -> tuple[str, list[
     raise bad_request(f"unsupported parse_mode {parse_mode!r}")
 
 
+def _raw_text(params: Params) -> str:
+    """The ``text`` parameter as sent; Telegram refuses a missing or empty one first."""
+    raw = params.get("text")
+    if raw is None or raw == "":
+        raise bad_request("message text is empty")
+    return str(raw)
+
+
+def _message_text(raw: str, params: Params) -> tuple[str | None, str, list[dict[str, Any]]]:
+    """(parse_mode, visible text, entities) of a message text, with Telegram's checks."""
+    parse_mode = params.get("parse_mode") or None
+    text, entities = _format(raw, parse_mode, params.get("entities"))
+    if not text.strip():
+        raise bad_request("message text is empty")
+    if utf16_len(text) > MAX_TEXT:
+        raise bad_request("message is too long")
+    return parse_mode, text, entities
+
+
 def _check_markup(markup: Any) -> dict[str, Any] | None:
     """Validate an inline keyboard the way Telegram does (callback_data 1-64 bytes)."""
     if markup is None or markup == "":
@@ -284,16 +303,8 @@ class BotApi:
 
     async def send_message(self, params: Params) -> Any:
         chat = self._writable_chat(params)
-        raw = params.get("text")
-        if raw is None or raw == "":
-            raise bad_request("message text is empty")
-        raw = str(raw)
-        parse_mode = params.get("parse_mode") or None
-        text, entities = _format(raw, parse_mode, params.get("entities"))
-        if not text.strip():
-            raise bad_request("message text is empty")
-        if utf16_len(text) > MAX_TEXT:
-            raise bad_request("message is too long")
+        raw = _raw_text(params)
+        parse_mode, text, entities = _message_text(raw, params)
         markup = _check_markup(params.get("reply_markup"))
         self.limiter.acquire(chat.id)
         msg = SentMessage(chat.new_message_id(), chat.id, text, raw, parse_mode, entities, markup)
@@ -334,18 +345,10 @@ class BotApi:
             raise bad_request("inline messages are not emulated")
         chat = self._writable_chat(params)
         msg = self._bot_message(chat, params, "edit")
-        raw = params.get("text")
-        if raw is None or raw == "":
-            raise bad_request("message text is empty")
-        raw = str(raw)
+        raw = _raw_text(params)
         if msg.file is not None:
             raise bad_request("there is no text in the message to edit")
-        parse_mode = params.get("parse_mode") or None
-        text, entities = _format(raw, parse_mode, params.get("entities"))
-        if not text.strip():
-            raise bad_request("message text is empty")
-        if utf16_len(text) > MAX_TEXT:
-            raise bad_request("message is too long")
+        parse_mode, text, entities = _message_text(raw, params)
         markup = _check_markup(params.get("reply_markup"))
         if text == msg.text and entities == msg.entities and markup == msg.reply_markup:
             raise ApiError(400, NOT_MODIFIED)
