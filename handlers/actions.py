@@ -12,6 +12,7 @@ from bot.actions.model import ActionRevision
 from bot.context import Context
 from bot.i18n import gettext as _
 from bot.telegram_text import escape
+from handlers.replies import say_parts
 
 PAGE_SIZE = 5
 LIST = "actions"
@@ -109,7 +110,7 @@ async def show_card(update: Update, context: Context) -> None:
     await update.callback_query.answer()  # type: ignore[union-attr]
     count = await context.storage.tally.count(revision.case)
     message = render.card(revision, context.config.i18n.default_language, count)
-    await _send(update, context, message)
+    await say_parts(update, message.texts, message.keyboard)
 
 
 async def read_more(update: Update, context: Context) -> None:
@@ -118,16 +119,8 @@ async def read_more(update: Update, context: Context) -> None:
     if revision is None:
         return
     await update.callback_query.answer()  # type: ignore[union-attr]
-    await _send(update, context, render.details(revision, context.config.i18n.default_language))
-
-
-async def _send(update: Update, context: Context, message: render.Rendered) -> None:
-    chat_id = update.effective_chat.id  # type: ignore[union-attr]
-    for index, text in enumerate(message.texts):
-        last = index == len(message.texts) - 1
-        await context.bot.send_message(
-            chat_id, text, reply_markup=message.keyboard if last else None
-        )
+    details = render.details(revision, context.config.i18n.default_language)
+    await say_parts(update, details.texts, details.keyboard)
 
 
 def register(app: Application) -> None:

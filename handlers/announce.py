@@ -20,6 +20,7 @@ from bot.telegram_text import escape
 from handlers import collect
 from handlers.access import admin_filter
 from handlers.conversations import conversation
+from handlers.replies import say, say_parts
 
 TEXT, CONFIRM = range(2)
 KEY = "announcement"
@@ -57,7 +58,7 @@ async def _preview(update: Update, context: Context, work: dict[str, Any]) -> in
             )
         )
     lines += ["", "<i>" + escape(_("This is how it will look:")) + "</i>"]
-    await update.effective_chat.send_message("\n".join(lines))  # type: ignore[union-attr]
+    await say(update, "\n".join(lines))
     preview = announcements.message(texts[shown_in])
     markup = InlineKeyboardMarkup(
         [
@@ -67,9 +68,7 @@ async def _preview(update: Update, context: Context, work: dict[str, Any]) -> in
             ]
         ]
     )
-    for index, text in enumerate(preview.texts):
-        last = index == len(preview.texts) - 1
-        await update.effective_chat.send_message(text, reply_markup=markup if last else None)  # type: ignore[union-attr]
+    await say_parts(update, preview.texts, markup)
     return CONFIRM
 
 
@@ -79,7 +78,7 @@ async def confirm(update: Update, context: Context) -> int:
     work = (context.user_data or {}).pop(KEY, None)
     await query.edit_message_reply_markup(None)  # type: ignore[union-attr]
     if query.data == callbacks.data(CANCEL) or not work:  # type: ignore[union-attr]
-        await update.effective_chat.send_message(escape(_("Cancelled: nothing was sent.")))  # type: ignore[union-attr]
+        await say(update, escape(_("Cancelled: nothing was sent.")))
         return ConversationHandler.END
     storage = context.storage
     admin_id = query.from_user.id  # type: ignore[union-attr]
@@ -93,15 +92,13 @@ async def confirm(update: Update, context: Context) -> int:
     broadcast = await storage.broadcasts.get(broadcast_id)
     assert broadcast is not None
     context.broadcasts.start(broadcast)
-    await update.effective_chat.send_message(  # type: ignore[union-attr]
-        escape(_("The announcement is on its way; a report follows at the end."))
-    )
+    await say(update, escape(_("The announcement is on its way; a report follows at the end.")))
     return ConversationHandler.END
 
 
 async def cancel(update: Update, context: Context) -> int:
     (context.user_data or {}).pop(KEY, None)
-    await update.effective_chat.send_message(escape(_("Cancelled: nothing was sent.")))  # type: ignore[union-attr]
+    await say(update, escape(_("Cancelled: nothing was sent.")))
     return ConversationHandler.END
 
 

@@ -86,7 +86,7 @@ async def _preview(update: Update, context: Context, work: dict[str, Any]) -> in
             ]
         ]
     )
-    await update.effective_chat.send_message(text, reply_markup=markup)  # type: ignore[union-attr]
+    await say(update, text, markup)
     return CONFIRM
 
 

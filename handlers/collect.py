@@ -19,6 +19,7 @@ from bot.i18n import current_locale, language_name
 from bot.i18n import gettext as _
 from bot.telegram_text import escape
 from bot.text_input import InvalidInput, check_text
+from handlers.replies import say
 
 SKIP_LANGUAGE = "skiplang"
 Done = Callable[[Update, Context, dict[str, Any]], Awaitable[int]]
@@ -73,7 +74,7 @@ async def _ask(update: Update, context: Context, spec: Collect) -> int:
         markup = InlineKeyboardMarkup(
             [[InlineKeyboardButton("⏭ " + _("Skip"), callback_data=callbacks.data(SKIP_LANGUAGE))]]
         )
-    await update.effective_chat.send_message(escape(spec.prompt(name)), reply_markup=markup)  # type: ignore[union-attr]
+    await say(update, escape(spec.prompt(name)), markup)
     return spec.state
 
 
@@ -85,7 +86,7 @@ def typed(spec: Collect) -> Callable[[Update, Context], Coroutine[Any, Any, int]
         try:
             text = check_text(update.effective_message.text, spec.limit)  # type: ignore[union-attr]
         except InvalidInput as problem:
-            await update.effective_chat.send_message(escape(str(problem)))  # type: ignore[union-attr]
+            await say(update, escape(str(problem)))
             return spec.state
         work["texts"][work["pending"].pop(0)] = text
         return await _ask(update, context, spec)
@@ -109,7 +110,5 @@ def skipped(spec: Collect) -> Callable[[Update, Context], Coroutine[Any, Any, in
 async def lost(update: Update, context: Context) -> int:
     from telegram.ext import ConversationHandler
 
-    await update.effective_chat.send_message(  # type: ignore[union-attr]
-        escape(_("This was cancelled or has expired; please start again."))
-    )
+    await say(update, escape(_("This was cancelled or has expired; please start again.")))
     return ConversationHandler.END

@@ -36,7 +36,7 @@ from bot.letters.compose import compose, file_name
 from bot.letters.draft import DRAFT_KEY, SENDER_KEY, Draft, InvalidInput
 from bot.telegram_text import escape
 from handlers.conversations import conversation
-from handlers.replies import say
+from handlers.replies import say, say_parts
 
 log = logging.getLogger(__name__)
 
@@ -391,10 +391,7 @@ async def _review(update: Update, context: Context) -> int:
         return await _lost(update, context)
     draft, revision = current
     letter = drafts.letter_for(_normalised(draft), revision, date.today())
-    texts = drafts.preview(letter)
-    for index, text in enumerate(texts):
-        last = index == len(texts) - 1
-        await say(update, text, _review_keyboard(draft) if last else None)
+    await say_parts(update, drafts.preview(letter), _review_keyboard(draft))
     return REVIEW
 
 
