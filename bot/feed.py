@@ -4,6 +4,10 @@ A source is a directory of ``.toml`` files or the http(s) URL of an index: a JSO
 action-file URLs (relative ones resolve against the index). Every file takes the same
 validation and import path as an upload. A file is handled once per content: an unchanged
 file, valid or not, is skipped at later polls, so admins hear of a problem once.
+
+One file never stops the others: whatever is wrong with it (its content, its size, an error
+while importing it) becomes a problem reported about that file, and a file that cannot be
+read now is left for the next poll.
 """
 
 from __future__ import annotations
@@ -21,15 +25,16 @@ from urllib.parse import urljoin
 import aiohttp
 
 from bot.actions.importer import ImportKind, ImportRefused, ImportResult, import_revision
-from bot.actions.parse import ActionFileError, parse_action
+from bot.actions.parse import MAX_FILE_BYTES, ActionFileError, parse_action
 from bot.config import Config
+from bot.i18n import gettext as _
 from bot.storage import Storage
 
 log = logging.getLogger(__name__)
 
-MAX_FILE_BYTES = 512 * 1024
 MAX_INDEX_ENTRIES = 1000
 TIMEOUT_SECONDS = 20
+NAME_MAX = 200  # of a file's name as admins read it (an URL's last part can be any length)
 
 
 class FeedUnavailable(Exception):
@@ -67,10 +72,14 @@ def _read_directory(source: str) -> list[FeedFile]:
         raise FeedUnavailable(f"{source} is not a directory")
     files = []
     for path in sorted(directory.glob("*.toml")):
-        if path.stat().st_size > MAX_FILE_BYTES:
-            log.warning("feed: %s is larger than %s bytes; skipped", path.name, MAX_FILE_BYTES)
+        try:
+            with path.open("rb") as stream:
+                # One byte more than allowed: the parser reports a file that is too large.
+                data = stream.read(MAX_FILE_BYTES + 1)
+        except OSError as exc:
+            log.warning("feed: cannot read %s now, retried at the next poll: %s", path, exc)
             continue
-        files.append(FeedFile(str(path.resolve()), path.name, path.read_bytes()))
+        files.append(FeedFile(str(path.resolve()), path.name[:NAME_MAX], data))
     return files
 
 
@@ -80,6 +89,8 @@ async def _fetch_index(url: str) -> list[FeedFile]:
             timeout=aiohttp.ClientTimeout(total=TIMEOUT_SECONDS)
         ) as session:
             index = await _get(session, url)
+            if len(index) > MAX_FILE_BYTES:
+                raise FeedUnavailable(f"the index at {url} is larger than {MAX_FILE_BYTES} bytes")
             try:
                 entries = json.loads(index)
             except ValueError as exc:
@@ -89,21 +100,33 @@ async def _fetch_index(url: str) -> list[FeedFile]:
             files = []
             for entry in entries[:MAX_INDEX_ENTRIES]:
                 file_url = urljoin(url, entry)
-                name = file_url.rsplit("/", 1)[-1] or file_url
-                files.append(FeedFile(file_url, name, await _get(session, file_url)))
+                name = (file_url.rsplit("/", 1)[-1] or file_url)[:NAME_MAX]
+                try:
+                    data = await _get(session, file_url)
+                except (FeedUnavailable, aiohttp.ClientError, ValueError, TimeoutError) as exc:
+                    log.warning(
+                        "feed: cannot fetch %s now, retried at the next poll: %r", file_url, exc
+                    )
+                    continue
+                files.append(FeedFile(file_url, name, data))
             return files
     except (aiohttp.ClientError, TimeoutError) as exc:
         raise FeedUnavailable(f"{url}: {exc!r}") from None
 
 
 async def _get(session: aiohttp.ClientSession, url: str) -> bytes:
+    """At most one byte more than ``MAX_FILE_BYTES``: enough to tell that a file is too large
+    (the parser reports it as the file's problem), never more."""
     async with session.get(url) as response:
         if response.status != 200:
             raise FeedUnavailable(f"{url} answered HTTP {response.status}")
-        data = await response.content.read(MAX_FILE_BYTES + 1)
-        if len(data) > MAX_FILE_BYTES:
-            raise FeedUnavailable(f"{url} is larger than {MAX_FILE_BYTES} bytes")
-        return data
+        # read(n) returns what has arrived, which for a larger file is only its first part.
+        data = bytearray()
+        async for chunk in response.content.iter_chunked(64 * 1024):
+            data += chunk
+            if len(data) > MAX_FILE_BYTES:
+                break
+        return bytes(data[: MAX_FILE_BYTES + 1])
 
 
 def _problems_of(file: FeedFile, config: Config) -> str:
@@ -120,15 +143,24 @@ def _problems_of(file: FeedFile, config: Config) -> str:
     return ""
 
 
+def _unexpected() -> str:
+    return _(
+        "The bot failed on this file (the error is in its log for the operator). It is tried "
+        "again when the file changes."
+    )
+
+
 async def import_files(storage: Storage, config: Config, files: list[FeedFile]) -> FeedReport:
-    """Import what is new; report problems once per file content."""
+    """Import what is new; report problems once per file content, whatever fails."""
     report = FeedReport()
     for file in files:
         fingerprint = hashlib.sha256(file.data).hexdigest()
         if await storage.feed_items.handled(file.key, fingerprint):
             continue
         try:
-            revision = parse_action(
+            # In a thread: a large broken file takes up to half a second to check.
+            revision = await asyncio.to_thread(
+                parse_action,
                 file.data,
                 source=file.name,
                 languages=config.i18n.languages,
@@ -141,6 +173,9 @@ async def import_files(storage: Storage, config: Config, files: list[FeedFile]) 
             if refusal.retry_later:
                 continue  # not handled: tried again at the next poll
             report.problems.append((file.name, partial(str, refusal)))
+        except Exception:  # a bug must cost this file, not the poll and every later one
+            log.exception("feed: importing %s failed", file.name)
+            report.problems.append((file.name, _unexpected))
         else:
             if result.kind is not ImportKind.UNCHANGED:
                 report.imported.append(result)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from telegram import Update
@@ -17,7 +18,7 @@ from bot.actions.importer import (
     load,
     publish,
 )
-from bot.actions.parse import ActionFileError, parse_action
+from bot.actions.parse import MAX_FILE_BYTES, ActionFileError, parse_action, too_large
 from bot.broadcast.report import progress_lines
 from bot.context import Context
 from bot.i18n import format_number, ngettext
@@ -26,8 +27,6 @@ from bot.telegram_text import escape
 from handlers.access import admin_filter, is_admin
 
 log = logging.getLogger(__name__)
-
-MAX_FILE_BYTES = 512 * 1024
 
 
 async def upload(update: Update, context: Context) -> None:
@@ -38,16 +37,16 @@ async def upload(update: Update, context: Context) -> None:
     if not name.lower().endswith(".toml"):
         await message.reply_text(escape(_("Send an action file: a .toml document.")))  # type: ignore[union-attr]
         return
-    if (document.file_size or 0) > MAX_FILE_BYTES:  # type: ignore[union-attr]
-        await message.reply_text(  # type: ignore[union-attr]
-            escape(_("This file is too large for an action file (at most 512 KB)."))
-        )
-        return
-    file = await document.get_file()  # type: ignore[union-attr]
-    data = bytes(await file.download_as_bytearray())
+    size = document.file_size or 0  # type: ignore[union-attr]
     config = context.config
     try:
-        revision = parse_action(
+        if size > MAX_FILE_BYTES:  # refused before downloading it
+            raise too_large(name, size)
+        file = await document.get_file()  # type: ignore[union-attr]
+        data = bytes(await file.download_as_bytearray())
+        # In a thread: a large broken file takes up to half a second to check.
+        revision = await asyncio.to_thread(
+            parse_action,
             data,
             source=name,
             languages=config.i18n.languages,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from bot.actions.model import ActionRevision, revision_label
+from bot.actions.model import REVISION_MAX, ActionRevision, revision_label
 from bot.i18n import gettext as _
 from bot.storage import Storage
 
@@ -44,6 +44,14 @@ async def import_revision(
 
     ``by`` is the admin's Telegram id for the audit trail (None: the command line).
     """
+    if not 1 <= revision.revision <= REVISION_MAX:
+        # The parser bounds files; this guards the other makers of revisions (a closure of a
+        # case at the last number, a script), as SQLite would raise OverflowError past 2**63.
+        raise ImportRefused(
+            _("{case} cannot take revision {new}: revisions go from 1 to {limit}.").format(
+                case=revision.case, new=revision.revision, limit=REVISION_MAX
+            )
+        )
     async with storage.db.transaction():
         latest = await storage.revisions.latest(revision.case)
         if latest is not None:

@@ -36,6 +36,14 @@ STATUS_OPEN = "open"
 STATUS_CLOSED = "closed"
 STATUSES = (STATUS_OPEN, STATUS_CLOSED)
 
+# Bounds of the numbers and counts a file may hold, checked by the parser. Beyond them lie
+# SQLite's 64-bit integers, date arithmetic past year 9999 and keyboards too long to use;
+# case numbers carry a two-digit year, so a case lives in 2000-2099.
+REVISION_MAX = 9999
+DATE_MIN = date(2000, 1, 1)
+DATE_MAX = date(2099, 12, 31)
+ADDRESSEES_MAX = 20
+
 
 @dataclass(frozen=True)
 class Addressee:

@@ -3,6 +3,9 @@
 Admins write these files by hand. One check must show all their mistakes, each naming the key,
 what is wrong and what is expected, so a file is fixed in one round instead of one per mistake.
 Typos must never pass silently: unknown keys and unconfigured languages are problems too.
+Files also come from outside (an upload, the feed), so every size, depth and number the format
+accepts is bounded here, and anything wrong with a file is an ``ActionFileError``, never another
+exception: one bad file must not stop the files after it.
 """
 
 from __future__ import annotations
@@ -17,12 +20,16 @@ from typing import Any
 
 from bot.actions.model import (
     ADDRESS_MAX,
+    ADDRESSEES_MAX,
     AI_INDEX_MAX,
     BODY_MAX,
     CLOSING_MAX,
+    DATE_MAX,
+    DATE_MIN,
     EMAIL_MAX,
     LETTER_BODY_MAX,
     OUTCOME_MAX,
+    REVISION_MAX,
     ROLE_MAX,
     SALUTATION_MAX,
     STATUS_CLOSED,
@@ -36,10 +43,24 @@ from bot.actions.model import (
     CaseText,
     LetterTemplate,
 )
-from bot.i18n import N_
+from bot.i18n import N_, format_number
 from bot.i18n import gettext as _
 
 Table = dict[str, Any]
+
+# The largest action file accepted, by upload, by the feed and by `uabot check`: real files
+# are 10-40 KB, and a bound keeps a mistaken or hostile file from costing memory and time.
+MAX_FILE_BYTES = 512 * 1024
+# How deeply lists and inline tables may nest, and how many names one dotted key may join.
+# Valid files use 2 and 3; tomllib recurses per level (1,000 levels raise RecursionError) and
+# spends quadratic time and memory on the parts of a dotted key (8,000 parts: 0.6 s, 260 MB).
+MAX_NESTING = 8
+MAX_KEY_PARTS = 8
+# Keys and values quoted in problems are cut to this many characters: a problem is one line.
+_SHOWN_MAX = 60
+# Past this many problems a file is not a draft with typos, and difflib's suggestions (~80 µs
+# a key) would cost seconds on a file of 50,000 unknown keys: they are left out.
+_SUGGESTIONS_UNTIL = 100
 
 
 @dataclass(frozen=True)
@@ -130,8 +151,23 @@ _EMAIL_RE = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@(?:{_LABEL}\.)+(?:[A-Za-z]{{2,63
 _TOML_POSITION_RE = re.compile(
     r"^(?P<reason>.*) \(at line (?P<line>\d+), column (?P<column>\d+)\)$"
 )
-# C0 controls except tab and line feed, and DEL; "\r\n" is normalised to "\n" before parsing.
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# C0 controls except tab and line feed, DEL, and the noncharacters XML cannot carry (a letter
+# is XML: python-docx refuses them); "\r\n" is normalised to "\n" before parsing.
+_CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f\ufffe\uffff]")
+# What a quoted key or value must not bring into a one-line problem (a terminal's escapes too).
+_UNSHOWABLE_RE = re.compile("[\x00-\x1f\x7f-\x9f\ufffe\uffff]")
+# What the nesting scan steps over whole, since strings and comments may hold brackets, dots
+# and quotes (an unterminated string runs to the end, where tomllib reports it), and the
+# characters it follows. Possessive quantifiers keep a long string linear.
+_SCAN_RE = re.compile(
+    r'''"""(?:[^"\\]++|\\.|"(?!""))*+(?:""""{0,2}|\Z)'''
+    r"""|'''(?:[^']++|'(?!''))*+(?:''''{0,2}|\Z)"""
+    r"""|"(?:[^"\\\n]++|\\[^\n])*+"?"""
+    r"""|'[^'\n]*+'?"""
+    r"|#[^\n]*+"
+    r"|[\[\]{},=.\n]",
+    re.DOTALL,
+)
 
 
 def parse_action(
@@ -148,28 +184,109 @@ def parse_action(
     return revision
 
 
+def too_large(source: str, size: int) -> ActionFileError:
+    """The problem of a file over ``MAX_FILE_BYTES`` (an upload is refused before download)."""
+    message = _("too large: {size} bytes; expected an action file of at most {limit} bytes")
+    sizes = {"size": format_number(size), "limit": format_number(MAX_FILE_BYTES)}
+    return ActionFileError(source, [Problem("", message.format(**sizes))])
+
+
 def _load(data: bytes | str, reader: _Reader) -> Table | None:
     """Decode and parse; a file that is not UTF-8 TOML has one problem, with its position."""
-    if isinstance(data, bytes):
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError as error:
-            line = data[: error.start].count(b"\n") + 1
-            reader.report(
-                "",
-                _(
-                    "not UTF-8 text: invalid byte 0x{byte:02X} on line {line}; "
-                    "expected a file saved as UTF-8"
-                ).format(byte=data[error.start], line=line),
-            )
-            return None
-    else:
-        text = data.removeprefix("\ufeff")
+    if isinstance(data, str):
+        # One path for both: a lone surrogate becomes bytes that UTF-8 decoding reports.
+        data = data.encode("utf-8", "surrogatepass")
+    if len(data) > MAX_FILE_BYTES:
+        reader.problems.extend(too_large("", len(data)).problems)
+        return None
     try:
-        return tomllib.loads(text.replace("\r\n", "\n"))
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        reader.report(
+            "",
+            _(
+                "not UTF-8 text: invalid byte 0x{byte:02X} on line {line}; "
+                "expected a file saved as UTF-8"
+            ).format(byte=data[error.start], line=line),
+        )
+        return None
+    text = text.replace("\r\n", "\n")
+    nesting = _nesting_problem(text)
+    if nesting is not None:
+        reader.report("", nesting)
+        return None
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         reader.report("", _toml_problem(str(error)))
-        return None
+    except RecursionError:  # the scan above should have caught it: a second line of defence
+        reader.report("", _nested_too_deeply(None))
+    except ValueError as error:  # an integer of more than 4,300 digits
+        reader.report("", _toml_problem(str(error)))
+    return None
+
+
+def _nested_too_deeply(line: int | None) -> str:
+    if line is None:
+        return _(
+            "nested too deeply: more than {limit} levels of lists and inline tables; "
+            "expected the layout of docs/action-files.md"
+        ).format(limit=MAX_NESTING)
+    return _(
+        "nested too deeply at line {line}: more than {limit} levels of lists and inline "
+        "tables; expected the layout of docs/action-files.md"
+    ).format(line=line, limit=MAX_NESTING)
+
+
+def _nesting_problem(text: str) -> str | None:
+    """Check nesting and dotted keys before tomllib meets them (it recurses, and is quadratic).
+
+    A light scan of TOML's structure: it steps over strings and comments, follows lists and
+    inline tables, and counts the parts of each key and ``[table]`` header. A file it misreads
+    is invalid TOML, which tomllib then reports; RecursionError stays caught as a backstop.
+    """
+    line = 1
+    containers: list[str] = []  # "[" or "{" for each open list and inline table
+    in_key = True  # reading a key or a [table] header, where dots separate parts
+    header = False
+    parts = 1
+    for match in _SCAN_RE.finditer(text):
+        token = match.group()
+        if token == "\n":
+            line += 1
+            if not containers:
+                in_key, header, parts = True, False, 1
+        elif token[0] in "\"'#":
+            line += token.count("\n")
+        elif token == ".":
+            if in_key:
+                parts += 1
+                if parts > MAX_KEY_PARTS:
+                    return _(
+                        "key with too many parts at line {line}: more than {limit} names "
+                        "joined by dots; expected keys like text.en.title"
+                    ).format(line=line, limit=MAX_KEY_PARTS)
+        elif token == "=":
+            if in_key and not header:
+                in_key, parts = False, 1
+        elif token in "[{":
+            if in_key and not containers and token == "[":
+                header = True  # [table] or [[array of tables]]
+            elif not in_key:
+                containers.append(token)
+                if len(containers) > MAX_NESTING:
+                    return _nested_too_deeply(line)
+                in_key, parts = token == "{", 1
+        elif token in "]}":
+            if containers and containers[-1] == ("[" if token == "]" else "{"):
+                containers.pop()
+                in_key = False
+            elif header:
+                in_key = header = False
+        elif token == "," and containers:
+            in_key, parts = containers[-1] == "{", 1
+    return None
 
 
 def _toml_problem(error: str) -> str:
@@ -185,7 +302,14 @@ def _toml_problem(error: str) -> str:
     ).format(**match.groupdict())
 
 
+def _shown(text: str) -> str:
+    """A key or value as quoted in a problem: control characters escaped, long ones cut."""
+    text = _UNSHOWABLE_RE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+    return text if len(text) <= _SHOWN_MAX else text[: _SHOWN_MAX - 1] + "…"
+
+
 def _join(path: str, name: str) -> str:
+    name = _shown(name)
     return f"{path}.{name}" if path else name
 
 
@@ -248,14 +372,18 @@ class _Reader:
         for name in table:
             if name in allowed:
                 continue
-            close = difflib.get_close_matches(name, allowed, n=1)
+            close = (
+                difflib.get_close_matches(name, allowed, n=1)
+                if len(self.problems) < _SUGGESTIONS_UNTIL
+                else []
+            )
             if close:
                 message = _('unknown key "{key}"; did you mean "{suggestion}"?').format(
-                    key=name, suggestion=close[0]
+                    key=_shown(name), suggestion=close[0]
                 )
             else:
                 message = _('unknown key "{key}"; expected one of {keys}').format(
-                    key=name, keys=", ".join(allowed)
+                    key=_shown(name), keys=", ".join(allowed)
                 )
             self.report(_join(path, name), message)
 
@@ -326,18 +454,26 @@ class _Reader:
         if isinstance(value, datetime) or not isinstance(value, date):
             self.wrong_type(name, value, _(_DATE_EXPECTED))
             return None
+        if not DATE_MIN <= value <= DATE_MAX:
+            self.report(
+                name,
+                _("{value} is out of range; expected a date from {first} to {last}").format(
+                    value=value.isoformat(), first=DATE_MIN.isoformat(), last=DATE_MAX.isoformat()
+                ),
+            )
+            return None
         return value
 
     def language_tables(self, table: Table, path: str) -> Iterable[tuple[str, str, Table]]:
         """(language, path, table) for each configured language; reports the others."""
         for language, value in table.items():
-            key = f"{path}.{language}"
+            key = _join(path, language)
             if language not in self.languages:
                 self.report(
                     key,
                     _(
                         'language "{language}" is not configured; expected one of {languages}'
-                    ).format(language=language, languages=", ".join(self.languages)),
+                    ).format(language=_shown(language), languages=", ".join(self.languages)),
                 )
             elif not isinstance(value, dict):
                 self.wrong_type(key, value, _("a table written [{key}]").format(key=key))
@@ -348,6 +484,7 @@ class _Reader:
 def _read_document(document: Table, reader: _Reader) -> ActionRevision | None:
     """Check every part of the file; build the revision only when nothing is wrong."""
     reader.unknown_keys(document, _TOP_KEYS, "")
+    _check_counts(document, reader)
     case = _read_case(document, reader)
     revision = _read_revision(document, reader)
     ai_index = reader.string(document, "ai_index", "", _AI_INDEX)
@@ -388,7 +525,7 @@ def _read_case(document: Table, reader: _Reader) -> str | None:
     reader.report(
         "case",
         _('not a case number: "{value}"; expected {expected}').format(
-            value=value, expected=_(_CASE.expected)
+            value=_shown(value), expected=_(_CASE.expected)
         ),
     )
     return None
@@ -396,12 +533,16 @@ def _read_case(document: Table, reader: _Reader) -> str | None:
 
 def _read_revision(document: Table, reader: _Reader) -> int | None:
     value = reader.integer(document, "revision", _(_REVISION_EXPECTED))
-    if value is None or value >= 1:
+    if value is None or 1 <= value <= REVISION_MAX:
         return value
+    if value < 1:
+        message = _("{value} is less than 1; expected {expected}")
+    else:
+        message = _("{value} is more than {limit}; expected {expected}")
     reader.report(
         "revision",
-        _("{value} is less than 1; expected {expected}").format(
-            value=value, expected=_(_REVISION_EXPECTED)
+        message.format(
+            value=_shown(str(value)), limit=REVISION_MAX, expected=_(_REVISION_EXPECTED)
         ),
     )
     return None
@@ -415,7 +556,7 @@ def _read_country(document: Table, reader: _Reader) -> str | None:
         "country",
         _(
             'not a country code: "{value}"; expected two capital letters (ISO 3166-1) like "KZ"'
-        ).format(value=value),
+        ).format(value=_shown(value)),
     )
     return None
 
@@ -425,9 +566,22 @@ def _read_status(document: Table, reader: _Reader) -> str | None:
     if value is None or value in STATUSES:
         return value
     reader.report(
-        "status", _('unknown status "{value}"; expected "open" or "closed"').format(value=value)
+        "status",
+        _('unknown status "{value}"; expected "open" or "closed"').format(value=_shown(value)),
     )
     return None
+
+
+def _check_counts(document: Table, reader: _Reader) -> None:
+    """Lists the format repeats are bounded, like every other size (languages are by config)."""
+    addressees = document.get("addressees")
+    if isinstance(addressees, list) and len(addressees) > ADDRESSEES_MAX:
+        reader.report(
+            "addressees",
+            _("too many: {count} addressees; expected at most {limit}").format(
+                count=format_number(len(addressees)), limit=ADDRESSEES_MAX
+            ),
+        )
 
 
 def _check_after_issued(
