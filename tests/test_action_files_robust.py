@@ -89,7 +89,7 @@ BOUNDS = [
      "nested too deeply at line 1"),
     ("multi-line nesting", "x = [\n" + "[\n" * MAX_NESTING + "]\n" * (MAX_NESTING + 1),
      f"nested too deeply at line {MAX_NESTING + 1}"),
-    ("100,000 dotted key parts", "x." * 100_000 + "y = 1", "key with too many parts at line 1"),
+    ("2,000 dotted key parts", "x." * 2000 + "y = 1", "key with too many parts at line 1"),
     ("long table header", "\n[" + "a." * 50 + "b]\n", "key with too many parts at line 2"),
     ("huge revision", huge_revision(),
      "revision: 100000000000000000000 is more than 9999; expected a whole number"),
@@ -213,8 +213,12 @@ class Pipeline:
             revision = parse(data)
         except ActionFileError as error:
             assert error.problems
+            for problem in error.problems:  # one short line each, whatever the file held
+                assert "\n" not in problem.key + problem.message
+                assert len(problem.describe("test.toml")) < 500, problem
             with use_locale("de"):
                 for text in render.problems(error):
+                    assert len(text) <= 4096
                     parse_html(text)
             return
         self.check(revision)
@@ -275,29 +279,41 @@ FUZZ = settings(
     deadline=None,
     derandomize=True,  # the same cases on every run and every machine
     database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    suppress_health_check=[HealthCheck.too_slow],
 )
 
+# Values that broke a stage before they were bounded, or could: deep nesting (tomllib recurses),
+# integers past SQLite's 64 bits, dates at the ends of the calendar (date arithmetic overflows),
+# and strings the letter's XML or Telegram's HTML cannot carry.
+DEEP = "[" * 1000 + "]" * 1000
+POISON_VALUES = [
+    DEEP, "{a = " * 600 + "1" + "}" * 600, "100000000000000000000", "9223372036854775808",
+    "-1", "0", "10000", "0001-01-01", "0001-01-02", "9999-12-31", "1999-12-31", "2100-01-01",
+    "1e999", "nan", "true", "2026-01-20T10:00:00Z", '"\\u0000"', '"\\uFFFE"', '"\\u000b"',
+    '"<b>&amp;"', '"' + "x" * 30_000 + '"', '"\\U0001F600\\u202E\\u2028§BODY§"', "[]", "{}",
+]  # fmt: skip
 # Pieces of TOML syntax, the format's keys and values, and what has broken parsers before.
 TOKENS = [
     "[", "]", "[[", "]]", "{", "}", "=", " = ", ".", ",", "\n", "#", '"', "'", '"""', "'''",
     "\\", "\\u0000", "\\uD800", "\\U0010FFFF", "\r\n", "\t", "\x00", "\x7f", "\ufeff",
     "case", "revision", "status", "issued", "deadline", "closed_on", "addressees", "text",
     "letter", "en", "de", "fr", "title", "summary", "body", "role", "email", "address",
-    '"UA 012/26"', '"open"', '"closed"', "1", "-1", "0", "9999", "10000", "1e400", "nan", "inf",
-    "99999999999999999999999", "0x7fffffffffffffff", "2026-01-20", "0001-01-01", "9999-12-31",
-    "2026-01-20T10:00:00Z", "10:00:00", "true", "[" * 50, "x." * 30, "\U0001f600", "\u202e",
+    '"UA 012/26"', '"open"', '"closed"', "x = ", "x." * 30, "\U0001f600", "\u202e",
+    *POISON_VALUES,
 ]  # fmt: skip
-toml_ish = st.lists(st.one_of(st.sampled_from(TOKENS), st.text(max_size=4)), max_size=60).map(
+toml_ish = st.lists(st.one_of(st.sampled_from(TOKENS), st.text(max_size=4)), max_size=40).map(
     "".join
 )
 
 
-@settings(FUZZ, max_examples=3000)
-@given(toml_ish)
-def test_fuzz_toml_ish_documents(pipeline: Pipeline, text: str) -> None:
-    pipeline.parse(text)
-    pipeline.parse(text.encode("utf-8", "surrogatepass"))
+def test_fuzz_toml_ish_documents(pipeline: Pipeline) -> None:
+    @settings(FUZZ, max_examples=2500)
+    @given(toml_ish)
+    def fuzz(text: str) -> None:
+        pipeline.parse(text)
+        pipeline.parse(text.encode("utf-8", "surrogatepass"))
+
+    fuzz()
 
 
 def _toml_string(value: str) -> str:
@@ -314,23 +330,41 @@ def _toml_string(value: str) -> str:
 
 
 # Text that passes validation yet has broken later stages elsewhere: markup, entities, emoji,
-# right-to-left marks, noncharacters, combining marks, tabs, paragraph breaks, markers.
-POISON = ["<", ">", "&", "&amp;", "<b>", "</i>", "\t", "\n\n", "\U0001f600", "\u202e", "\u200b",
-          "\u0301", "§BODY§", "\ufffe", '"', "\\"]  # fmt: skip
-poison = st.lists(
-    st.one_of(st.characters(codec="utf-8"), st.sampled_from(POISON)), min_size=1, max_size=30
+# right-to-left marks, line and paragraph separators, combining marks, tabs, the letter's
+# markers. Control characters and noncharacters are refused, so they are left out here.
+POISON = ["<", ">", "&", "&amp;", "<b>", "</i>", "\t", "\U0001f600", "\u202e", "\u200b", "\u2028",
+          "\u2029", "\u0301", "§BODY§", '"', "\\", "\u00a0"]  # fmt: skip
+_CHARS = st.characters(
+    codec="utf-8", exclude_categories=("Cc", "Cs"), exclude_characters="\ufffe\uffff"
+)
+
+
+def _not_blank(text: str) -> str:
+    return text if text.strip() else text + "x"  # blank is refused: not what is tested here
+
+
+one_line = st.lists(st.one_of(_CHARS, st.sampled_from(POISON)), min_size=1, max_size=20).map(
+    "".join
+)
+multi_line = st.lists(
+    st.one_of(_CHARS, st.sampled_from([*POISON, "\n", "\n\n"])), min_size=1, max_size=60
 ).map("".join)
+one_line, multi_line = one_line.map(_not_blank), multi_line.map(_not_blank)
+FIELDS = {
+    "title": one_line, "summary": multi_line, "body": multi_line, "role": one_line,
+    "address": multi_line, "salutation": one_line, "letter_body": multi_line,
+    "closing": one_line,
+}  # fmt: skip
 
 
-def poisoned_file(
-    texts: dict[str, str], revision: int, issued: date, letters_in: tuple[str, ...] = ("en", "fr")
-) -> str:
+def poisoned_file(texts: dict[str, str], revision: int, issued: date, deadline: date) -> str:
     """A file valid in its structure, with the given texts in every text and letter field."""
     value = {name: _toml_string(text) for name, text in texts.items()}
     update = f"update = {value['summary']}\n" if revision > 1 else ""
     parts = [
         f'case = "UA 099/26"\nrevision = {revision}\ncountry = "CH"\n'
-        f'issued = {issued.isoformat()}\nstatus = "open"\n',
+        f"issued = {issued.isoformat()}\ndeadline = {max(deadline, issued).isoformat()}\n"
+        'status = "open"\n',
         f"[[addressees]]\nrole = {value['role']}\naddress = {value['address']}\n",
         '[[addressees]]\nrole = "Copy"\nemail = "copy@example.org"\n',
         *(
@@ -341,44 +375,43 @@ def poisoned_file(
         *(
             f"[letter.{language}]\nsalutation = {value['salutation']}\n"
             f"body = {value['letter_body']}\nclosing = {value['closing']}\n"
-            for language in letters_in
+            for language in ("en", "fr")
         ),
     ]
     return "\n".join(parts)
 
 
-FIELDS = ("title", "summary", "body", "role", "address", "salutation", "letter_body", "closing")
+def test_fuzz_poisoned_values_in_a_valid_file(pipeline: Pipeline) -> None:
+    """Valid files with poisoned texts, numbers and dates: many go through every stage."""
+    # Hypothesis favours small numbers: the edges are named, or they would seldom come up.
+    edges = [REVISION_MAX, REVISION_MAX + 1, 2**63 - 1, 2**63, 10**20, 0, -(2**63) - 1]
+    # Valid values twice as often, so that most files reach the later stages.
+    valid_revisions = st.integers(1, 3)
+    revisions = st.one_of(valid_revisions, valid_revisions, st.sampled_from(edges), st.integers())
+    edge_dates = [date.min, date(1, 1, 2), date(1999, 12, 31), date(2100, 1, 1), date.max]
+    valid_dates = st.dates(date(2000, 1, 1), date(2099, 12, 31))
+    dates = st.one_of(valid_dates, valid_dates, st.sampled_from(edge_dates), st.dates())
 
+    @settings(FUZZ, max_examples=500)
+    @given(texts=st.fixed_dictionaries(FIELDS), revision=revisions, issued=dates, deadline=dates)
+    def fuzz(texts: dict[str, str], revision: int, issued: date, deadline: date) -> None:
+        pipeline.parse(poisoned_file(texts, revision, issued, deadline))
 
-@settings(FUZZ, max_examples=500)
-@given(
-    texts=st.fixed_dictionaries(dict.fromkeys(FIELDS, poison)),
-    revision=st.one_of(st.integers(1, 3), st.integers(-(2**70), 2**70)),
-    issued=st.one_of(st.just(date(2026, 1, 20)), st.dates()),
-)
-def test_fuzz_poisoned_values_in_a_valid_file(
-    pipeline: Pipeline, texts: dict[str, str], revision: int, issued: date
-) -> None:
-    pipeline.parse(poisoned_file(texts, revision, issued))
-
-
-def test_poisoned_values_reach_the_later_stages(pipeline: Pipeline) -> None:
-    """The poison that passes validation is in the fuzzed files, and is checked all the way."""
-    texts = dict.fromkeys(FIELDS, '<b>&amp; \U0001f600\u202e\u0301 §BODY§ \\ "')
-    pipeline.parse(poisoned_file(texts, 2, date(2026, 1, 20)))
-    assert pipeline.checked == 1
-    texts["body"] = "tab\tand\n\nparagraphs"
-    pipeline.parse(poisoned_file(texts, 1, date(2099, 12, 31)))
-    assert pipeline.checked == 2
+    fuzz()
+    assert pipeline.checked > 50  # not all refused: the poison reached the later stages
 
 
 # Each edit with its weight: most keep the file's structure, so that many mutants still parse
 # and carry their damage into the later stages.
-MUTATIONS = {"insert": 4, "flip": 2, "delete": 1, "duplicate": 1, "swap": 1, "truncate": 1}
+MUTATIONS = {
+    "insert": 4, "value": 2, "flip": 2, "delete": 1, "duplicate": 1, "swap": 1, "truncate": 1,
+}  # fmt: skip
+_VALUE_RE = re.compile(rb"^(\s*[A-Za-z_]+\s*=\s*)(.*)$")
 
 
 def mutate(data: bytes, seed: int) -> bytes:
-    """Up to three random edits: tokens inserted, bytes flipped, lines dropped or repeated."""
+    """Up to three random edits: tokens inserted, values poisoned, bytes flipped, lines
+    dropped, repeated or swapped."""
     rng = random.Random(seed)
     lines = data.split(b"\n")
     for kind in rng.choices(list(MUTATIONS), list(MUTATIONS.values()), k=rng.randint(1, 3)):
@@ -391,6 +424,14 @@ def mutate(data: bytes, seed: int) -> bytes:
             token = rng.choice(TOKENS).encode("utf-8", "surrogatepass")
             cut = rng.randint(0, len(lines[at]))
             lines[at] = lines[at][:cut] + token * rng.choice((1, 1, 2, 100)) + lines[at][cut:]
+        elif kind == "value":
+            keys = [index for index, line in enumerate(lines) if _VALUE_RE.match(line)]
+            if keys:
+                index = rng.choice(keys)
+                value = rng.choice(POISON_VALUES).encode()
+                match = _VALUE_RE.match(lines[index])
+                assert match is not None
+                lines[index] = match.group(1) + value
         elif kind == "delete" and lines:
             del lines[at]
         elif kind == "duplicate" and lines:
@@ -403,18 +444,16 @@ def mutate(data: bytes, seed: int) -> bytes:
     return b"\n".join(lines)
 
 
-@settings(FUZZ, max_examples=2500)
-@given(st.sampled_from(EXAMPLES), st.integers(min_value=0, max_value=2**32))
-def test_fuzz_mutated_example_files(pipeline: Pipeline, path: Path, seed: int) -> None:
-    pipeline.parse(mutate(path.read_bytes(), seed))
+def test_fuzz_mutated_example_files(pipeline: Pipeline) -> None:
+    """Seeded mutations of every example file: many still parse and go through every stage."""
 
+    @settings(FUZZ, max_examples=2500)
+    @given(st.sampled_from(EXAMPLES), st.integers(min_value=0, max_value=2**32))
+    def fuzz(path: Path, seed: int) -> None:
+        pipeline.parse(mutate(path.read_bytes(), seed))
 
-def test_the_fuzzing_reaches_the_later_stages(pipeline: Pipeline) -> None:
-    """The mutations must not all be refused: many parse and go through every stage."""
-    for seed in range(200):
-        for path in EXAMPLES:
-            pipeline.parse(mutate(path.read_bytes(), seed))
-    assert pipeline.checked > 200
+    fuzz()
+    assert pipeline.checked > 250
 
 
 def test_every_example_goes_through_the_pipeline(pipeline: Pipeline) -> None:
