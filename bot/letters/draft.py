@@ -14,9 +14,10 @@ from datetime import date
 from typing import Any
 
 from bot.actions.model import ActionRevision
-from bot.i18n import format_date, language_name
+from bot.i18n import SOURCE_LANGUAGE, current_locale, format_date, language_name
 from bot.i18n import gettext as _
 from bot.letters.compose import Letter
+from bot.letters.compose import letter_for as compose_letter_for
 from bot.telegram_text import escape, pack, paragraphs
 from bot.text_input import InvalidInput, check_text, has_letters
 
@@ -82,16 +83,28 @@ def initials(first_name: str | None, last_name: str | None) -> str | None:
     return " ".join(f"{letter.upper()}." for letter in letters[:3]) or None
 
 
-def letter_for(draft: Draft, revision: ActionRevision, on: date) -> Letter:
+def letter_for(
+    draft: Draft,
+    revision: ActionRevision,
+    on: date,
+    *,
+    default_language: str = SOURCE_LANGUAGE,
+    region: str | None = None,
+) -> Letter:
+    """The draft's letter; in a language other than the reader's (the current locale), with
+    a translation page in the reader's language."""
     assert draft.language and draft.name and draft.addressee is not None
-    return Letter(
-        template=revision.letters[draft.language],
-        language=draft.language,
-        addressee=revision.addressees[draft.addressee],
+    return compose_letter_for(
+        revision,
+        draft.addressee,
+        draft.language,
         sender_name=draft.name,
         sender_place=draft.place,
         personal=draft.personal,
         on=on,
+        default_language=default_language,
+        reader_language=current_locale.get(),
+        region=region,
     )
 
 
