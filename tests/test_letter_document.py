@@ -432,3 +432,8 @@ def test_each_example_letter_prints_on_one_a4_page(tmp_path: Path, case: str) ->
     )  # fmt: skip
     for language in ("en", "de", "fr"):
         assert _pages(tmp_path / f"{language}.pdf") == 1, language
+
+
+def test_the_docs_example_is_the_fixture() -> None:
+    docs = Path(__file__).parent.parent / "docs" / "examples" / CASE
+    assert docs.read_bytes() == (FIXTURES / CASE).read_bytes()
