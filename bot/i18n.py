@@ -73,6 +73,7 @@ def has_catalog(language: str) -> bool:
     )
 
 
+@cache
 def strings_language(language: str) -> str:
     """The language the bot's strings of a letter in ``language`` are written in ("Copy to:",
     "Re:"): that language where there is a catalog, else English (a [letter.ru] letter)."""
@@ -152,6 +153,7 @@ _LETTER_REGIONS = {"en": "GB"}
 _FIRST_OF_MONTH = {"fr": "'er'"}
 
 
+@cache
 def letter_locale(language: str, region: str | None = None) -> Locale:
     """The locale a letter in ``language`` is dated and spell-checked in.
 

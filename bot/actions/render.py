@@ -201,6 +201,11 @@ def preview(
         escape(_("Texts: {languages}").format(languages=names(revision.texts))),
         escape(_("Letters: {languages}").format(languages=names(revision.letters))),
     ]
+    if revision.recommended_languages:
+        recommended = ", ".join(
+            language_name(code, shown_in) for code in revision.recommended_languages
+        )
+        lines.append(escape(_("Recommended: {languages}").format(languages=recommended)))
     if result.kind is ImportKind.UNCHANGED and result.published:
         return "\n".join(lines)
     found = warnings(revision)
