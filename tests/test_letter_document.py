@@ -271,6 +271,8 @@ async def test_the_upload_preview_warns_about_salutation_fallbacks(
     assert "📣 Publish" in [item.text for row in preview.buttons for item in row]
     clean = await upload(admin, CASE)
     assert "warning" not in clean.text
+    assert "Letters: English, German, French, Russian" in clean.text
+    assert "Recommended: Russian, English" in clean.text
 
 
 def test_uabot_check_warns_without_failing(capsys: pytest.CaptureFixture[str]) -> None:
