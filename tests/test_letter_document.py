@@ -29,6 +29,7 @@ from bot.cli import main
 from bot.emulator import Emulator, SentMessage, SimUser
 from bot.i18n import format_letter_date, letter_locale
 from bot.letters.compose import compose, letter_for, letter_text
+from bot.letters.draft import PERSONAL_MAX
 
 CASE = "ua-014-26-1.toml"
 FILE = tomllib.loads((FIXTURES / CASE).read_text("utf-8"))
@@ -389,6 +390,12 @@ def test_letter_text_is_the_letter_for_an_email() -> None:
     )
 
 
+# The longest personal sentence the wizard takes: the letter must still fit one page.
+LONGEST_PERSONAL = ("I think of him and his family every day, and I will keep writing. " * 8)[
+    :PERSONAL_MAX
+]
+
+
 def _pages(pdf: Path) -> int:
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True)
     return int(re.search(r"^Pages:\s+(\d+)", info.stdout, re.M).group(1))  # type: ignore[union-attr]
@@ -418,7 +425,7 @@ def test_each_example_letter_prints_on_one_a4_page(tmp_path: Path, case: str) ->
             language,
             sender_name="Ada Lovelace",
             sender_place="Zürich, Schweiz",
-            personal="I think of him and his family every day, and I will keep writing. " * 6,
+            personal=LONGEST_PERSONAL,
             on=date(2026, 11, 29),
             default_language="en",
             region="CH",
