@@ -13,11 +13,11 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
-from bot.actions.model import ActionRevision
+from bot.actions.model import ActionRevision, Addressee
 from bot.i18n import format_date, language_name
 from bot.i18n import gettext as _
 from bot.letters.compose import Letter
-from bot.telegram_text import escape, pack, paragraphs
+from bot.telegram_text import MESSAGE_LIMIT, escape, pack, paragraphs
 from bot.text_input import InvalidInput, check_text, has_letters
 
 DRAFT_KEY = "letter"
@@ -25,7 +25,7 @@ SENDER_KEY = "sender"
 NAME_MAX = 80
 PLACE_MAX = 100
 PERSONAL_MAX = 500
-TIMEOUT_SECONDS = 30 * 60  # a letter left alone this long is closed and its draft deleted
+RECORD_MAX = 60  # characters of an answer repeated in a step's one-line record
 
 __all__ = ["Draft", "InvalidInput", "check_name", "check_personal", "check_place"]
 
@@ -41,6 +41,11 @@ class Draft:
     personal: str | None = None
     remember: bool = False
     touched: float = 0.0  # time.time() of the last step: abandoned drafts are swept by it
+    # The open step: its buttons carry ``step``, so a button of an answered step (or of an
+    # earlier letter) is refused; ``prompt`` is its message, edited into a record once answered.
+    step: int = 0
+    prompt: int | None = None
+    creating: bool = False  # claimed by a "Create" tap: a second tap makes no second document
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -82,6 +87,45 @@ def initials(first_name: str | None, last_name: str | None) -> str | None:
     return " ".join(f"{letter.upper()}." for letter in letters[:3]) or None
 
 
+def record(label: str, answer: str | None) -> str:
+    """A step's one-line record once answered ("Language: Deutsch ✓"), as escaped HTML."""
+    shown = _("skipped") if not answer else answer.replace("\n", " ")
+    if len(shown) > RECORD_MAX:
+        shown = shown[: RECORD_MAX - 1].rstrip() + "…"
+    return escape(f"{label}: {shown}") + " ✓"
+
+
+def preferred_languages(revision: ActionRevision) -> tuple[str, ...]:
+    """The case's advised letter languages that have a letter ("(recommended)" in the picker)."""
+    preferred = getattr(revision, "preferred_languages", ())
+    return tuple(code for code in preferred if code in revision.letters)
+
+
+def offered_languages(revision: ActionRevision, own: str) -> list[str]:
+    """The letter languages in the picker's order: the supporter's own, the recommended ones
+    (the target's language first, as the organisation advises), then the rest."""
+    recommended = preferred_languages(revision)
+    return sorted(
+        revision.letters,
+        key=lambda code: (
+            code != own,
+            recommended.index(code) if code in recommended else len(recommended),
+            code,
+        ),
+    )
+
+
+def role(addressee: Addressee, language: str) -> str:
+    """The addressee's role as a reader of ``language`` sees it."""
+    return addressee.role
+
+
+def offered_addressees(revision: ActionRevision) -> list[tuple[int, Addressee]]:
+    """(index, addressee) in the picker's order: those the letter is for, then the copies."""
+    indexed = list(enumerate(revision.addressees))
+    return sorted(indexed, key=lambda item: bool(getattr(item[1], "copy", False)))
+
+
 def letter_for(draft: Draft, revision: ActionRevision, on: date) -> Letter:
     assert draft.language and draft.name and draft.addressee is not None
     return Letter(
@@ -119,6 +163,15 @@ def preview(letter: Letter) -> list[str]:
     return pack(blocks)
 
 
+def plain(letter: Letter) -> str:
+    """The letter as plain text, for an e-mail."""
+    parts = [letter.template.salutation, letter.template.body]
+    if letter.personal:
+        parts.append(letter.personal)
+    parts += [letter.template.closing, letter.sender_name]
+    return "\n\n".join(parts)
+
+
 def where_to_send(letter: Letter) -> str:
     """The caption of the document: how this letter reaches its addressee."""
     addressee = letter.addressee
@@ -131,6 +184,36 @@ def where_to_send(letter: Letter) -> str:
         lines.append(escape(_("Send it by e-mail to {email}.").format(email=addressee.email)))
     lines.append(escape(_("Then tap “I sent it”: every letter is counted.")))
     return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class EmailRoute:
+    """What a ``mailto:`` link would carry, as the supporter receives it to copy."""
+
+    address: str
+    subject: str
+    messages: list[str]  # HTML: the instructions, then the letter text in copyable blocks
+
+
+def email_route(letter: Letter, subject: str, text: str) -> EmailRoute:
+    """The address, the subject and the letter ``text`` of an e-mail to the addressee."""
+    assert letter.addressee.email
+    address = letter.addressee.email
+    head = "\n".join(
+        [
+            "✉️ <b>" + escape(_("To send it by e-mail")) + "</b>",
+            escape(_("To:")) + f" <code>{escape(address)}</code>",
+            escape(_("Subject:")) + f" <code>{escape(subject)}</code>",
+            escape(
+                _(
+                    "Tap the text below to copy it into a new e-mail, send it, then tap "
+                    "“I sent it” under the document."
+                )
+            ),
+        ]
+    )
+    blocks = pack(paragraphs(text), limit=MESSAGE_LIMIT - len("<pre></pre>"))
+    return EmailRoute(address, subject, [head, *(f"<pre>{block}</pre>" for block in blocks)])
 
 
 def abandoned(user_data: dict[str, Any], now: float, after_seconds: float) -> bool:
