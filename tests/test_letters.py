@@ -263,9 +263,7 @@ async def test_forget_keeps_the_count_but_not_the_link(emulator: Emulator, bot: 
     assert await storage.tally.cases_of(28) == []
 
 
-async def test_a_letter_left_alone_ends_with_a_note(
-    emulator: Emulator, restart: Any
-) -> None:
+async def test_a_letter_left_alone_ends_with_a_note(emulator: Emulator, restart: Any) -> None:
     async with restart(letters=LettersConfig(timeout_minutes=0.025)) as app:
         user = await subscriber(emulator, 29, "en")
         await reach_name_step(emulator, user)
