@@ -18,6 +18,7 @@ from typing import Any
 from bot.actions.model import (
     ADDRESS_MAX,
     AI_INDEX_MAX,
+    ANY_LANGUAGE,
     BODY_MAX,
     CLOSING_MAX,
     EMAIL_MAX,
@@ -496,7 +497,7 @@ def _read_addressee(table: Table, path: str, reader: _Reader) -> Addressee | Non
         return None
     if role is None or (address is None and email is None):
         return None
-    return Addressee(role=role, address=address, email=email)
+    return Addressee(roles={ANY_LANGUAGE: role}, address=address, email=email)
 
 
 def _read_texts(

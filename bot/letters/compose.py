@@ -23,7 +23,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
-from bot.actions.model import Addressee, LetterTemplate
+from bot.actions.model import ActionRevision, Addressee, LetterTemplate
 from bot.i18n import format_date
 
 # The parts of a letter, in order; each is one marker paragraph of the template.
@@ -49,7 +49,14 @@ _FIXED_TIME = datetime(2000, 1, 1)
 
 @dataclass(frozen=True)
 class Letter:
-    """Everything one letter needs; ``sender_place`` and ``personal`` are optional."""
+    """Everything one letter needs; ``sender_place`` and ``personal`` are optional.
+
+    ``copies`` are listed at the foot ("Copy to: ..."); ``subject`` is the subject line (none
+    without one); roles missing in ``language`` come from ``fallback_language``; ``region``
+    (ISO 3166, e.g. "CH") tags the document ``de-CH``; ``translation`` is the same letter in
+    the supporter's language, added as a page headed "for you, not to be sent".
+    Build one with ``letter_for``.
+    """
 
     template: LetterTemplate
     language: str
@@ -58,6 +65,82 @@ class Letter:
     sender_place: str | None
     personal: str | None
     on: date
+    copies: tuple[Addressee, ...] = ()
+    subject: str | None = None
+    fallback_language: str = "en"
+    region: str | None = None
+    translation: Letter | None = None
+
+    @property
+    def salutation(self) -> str:
+        """This addressee's salutation in the letter's language (see ``salutation_in``)."""
+        return self.addressee.salutation_in(self.language, self.template)[0]
+
+    def role(self, addressee: Addressee) -> str:
+        """An addressee's role as this letter names it."""
+        return addressee.role_in(self.language, self.fallback_language)
+
+
+def letter_for(
+    revision: ActionRevision,
+    addressee: int,
+    language: str,
+    *,
+    sender_name: str,
+    sender_place: str | None,
+    personal: str | None,
+    on: date,
+    default_language: str,
+    reader_language: str | None = None,
+    region: str | None = None,
+) -> Letter:
+    """The letter to ``revision.addressees[addressee]`` in ``language``, with its copies and
+    subject; when ``reader_language`` differs and has a letter, with a translation page."""
+    chosen = revision.addressees[addressee]
+    translation = None
+    if (
+        reader_language is not None
+        and reader_language != language
+        and reader_language in revision.letters
+    ):
+        translation = letter_for(
+            revision,
+            addressee,
+            reader_language,
+            sender_name=sender_name,
+            sender_place=sender_place,
+            personal=personal,
+            on=on,
+            default_language=default_language,
+            region=region,
+        )
+    return Letter(
+        template=revision.letters[language],
+        language=language,
+        addressee=chosen,
+        sender_name=sender_name,
+        sender_place=sender_place,
+        personal=personal,
+        on=on,
+        copies=revision.copies_for(chosen),
+        subject=revision.subject_in(language),
+        fallback_language=default_language,
+        region=region,
+        translation=translation,
+    )
+
+
+def letter_text(letter: Letter) -> str:
+    """The letter as plain text, for an e-mail (no postal blocks, no date line)."""
+    blocks = [letter.salutation, *_blocks(letter.template.body)]
+    if letter.personal:
+        blocks += _blocks(letter.personal)
+    blocks.append(letter.template.closing + "\n" + letter.sender_name)
+    return "\n\n".join(blocks)
+
+
+def _blocks(text: str) -> list[str]:
+    return ["\n".join(lines) for lines in _paragraphs(text)]
 
 
 @dataclass(frozen=True)
@@ -207,8 +290,8 @@ def compose(letter: Letter) -> bytes:
     content: dict[str, list[list[str]]] = {
         SENDER: [[letter.sender_name, *([letter.sender_place] if letter.sender_place else [])]],
         DATE: [[format_date(letter.on, letter.language)]],
-        ADDRESSEE: [[addressee.role, *(addressee.address or "").splitlines()]],
-        SALUTATION: [[letter.template.salutation]],
+        ADDRESSEE: [[letter.role(addressee), *(addressee.address or "").splitlines()]],
+        SALUTATION: [[letter.salutation]],
         BODY: _paragraphs(letter.template.body),
         PERSONAL: _paragraphs(letter.personal) if letter.personal else [],
         CLOSING: [[letter.template.closing]],
