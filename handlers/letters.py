@@ -34,12 +34,12 @@ from telegram.ext import (
 from bot import callbacks
 from bot.actions import render
 from bot.actions.importer import load
-from bot.actions.model import ActionRevision, case_from_text
+from bot.actions.model import ActionRevision, Addressee, case_from_text
 from bot.context import Context
 from bot.i18n import format_number, language_name
 from bot.i18n import gettext as _
 from bot.letters import draft as drafts
-from bot.letters.compose import compose, file_name
+from bot.letters.compose import Letter, compose, file_name
 from bot.letters.draft import DRAFT_KEY, SENDER_KEY, Draft, InvalidInput
 from bot.telegram_text import escape
 from handlers.conversations import conversation
@@ -244,7 +244,7 @@ async def _ask_language(
         _save(context, draft)
         return await _ask_addressee(update, context, draft, revision)
     ticked = draft.language or offered[0]
-    recommended = drafts.preferred_languages(revision)
+    recommended = revision.recommended_languages
 
     def rows(draft: Draft) -> list[list[tuple[str, str]]]:
         return [
@@ -297,8 +297,7 @@ async def _ask_addressee(
         return [
             [
                 (
-                    ("✓ " if index == draft.addressee else "")
-                    + drafts.role(addressee, context.language)[:60],
+                    ("✓ " if index == draft.addressee else "") + _role(context, addressee)[:60],
                     _data(draft, PICK_ADDRESSEE, index),
                 )
             ]
@@ -318,7 +317,7 @@ async def pick_addressee(
     if not 0 <= index < len(revision.addressees):
         return await _ask_addressee(update, context, draft, revision)
     draft.addressee = index
-    role = drafts.role(revision.addressees[index], context.language)
+    role = _role(context, revision.addressees[index])
     await _answered(update, draft, drafts.record(_("Addressee"), role))
     _save(context, draft)
     return await _after_addressee(update, context, draft)
@@ -472,12 +471,27 @@ async def _review(update: Update, context: Context) -> int:
     if current is None:
         return await _lost(update, context)
     draft, revision = current
-    letter = drafts.letter_for(_normalised(draft), revision, date.today())
+    letter = _letter(context, draft, revision)
     draft.step += 1
     last = await say_parts(update, drafts.preview(letter), _keyboard(_review_keyboard(draft)))
     draft.prompt = last.message_id
     _save(context, draft)
     return REVIEW
+
+
+def _role(context: Context, addressee: Addressee) -> str:
+    """An addressee's role as the reader sees it on a button or in a record."""
+    return addressee.role_in(context.language, context.config.i18n.default_language)
+
+
+def _letter(context: Context, draft: Draft, revision: ActionRevision) -> Letter:
+    return drafts.letter_for(
+        _normalised(draft),
+        revision,
+        date.today(),
+        context.config.i18n.default_language,
+        context.language,
+    )
 
 
 def _normalised(draft: Draft) -> Draft:
@@ -576,7 +590,7 @@ async def _send_letter(
         await drop_buttons(update, draft.prompt)
     if await _revision(context, draft) is None:
         return await _lost(update, context)
-    letter = drafts.letter_for(_normalised(draft), revision, date.today())
+    letter = _letter(context, draft, revision)
     chat = update.effective_chat
     assert chat is not None
     await chat.send_action("upload_document")
@@ -593,9 +607,7 @@ async def _send_letter(
         reply_markup=InlineKeyboardMarkup([[sent_button]]),
     )
     if letter.addressee.email:
-        default = context.config.i18n.default_language
-        title = revision.text_for(letter.language, default)[0].title
-        await _send_email_route(update, drafts.email_route(letter, title, drafts.plain(letter)))
+        await _send_email_route(update, drafts.email_route(letter, revision.case))
     if draft.remember:
         context.user_data[SENDER_KEY] = {"name": draft.name, "place": draft.place or None}  # type: ignore[index]
     else:

@@ -14,8 +14,9 @@ from datetime import date
 from typing import Any
 
 from bot.actions.model import ActionRevision, Addressee
-from bot.i18n import format_date, language_name
+from bot.i18n import current_locale, format_date, language_name
 from bot.i18n import gettext as _
+from bot.letters import compose
 from bot.letters.compose import Letter
 from bot.telegram_text import MESSAGE_LIMIT, escape, pack, paragraphs
 from bot.text_input import InvalidInput, check_text, has_letters
@@ -95,16 +96,10 @@ def record(label: str, answer: str | None) -> str:
     return escape(f"{label}: {shown}") + " ✓"
 
 
-def preferred_languages(revision: ActionRevision) -> tuple[str, ...]:
-    """The case's advised letter languages that have a letter ("(recommended)" in the picker)."""
-    preferred = getattr(revision, "preferred_languages", ())
-    return tuple(code for code in preferred if code in revision.letters)
-
-
 def offered_languages(revision: ActionRevision, own: str) -> list[str]:
     """The letter languages in the picker's order: the supporter's own, the recommended ones
     (the target's language first, as the organisation advises), then the rest."""
-    recommended = preferred_languages(revision)
+    recommended = revision.recommended_languages
     return sorted(
         revision.letters,
         key=lambda code: (
@@ -115,27 +110,27 @@ def offered_languages(revision: ActionRevision, own: str) -> list[str]:
     )
 
 
-def role(addressee: Addressee, language: str) -> str:
-    """The addressee's role as a reader of ``language`` sees it."""
-    return addressee.role
-
-
 def offered_addressees(revision: ActionRevision) -> list[tuple[int, Addressee]]:
     """(index, addressee) in the picker's order: those the letter is for, then the copies."""
-    indexed = list(enumerate(revision.addressees))
-    return sorted(indexed, key=lambda item: bool(getattr(item[1], "copy", False)))
+    return sorted(enumerate(revision.addressees), key=lambda item: item[1].copy)
 
 
-def letter_for(draft: Draft, revision: ActionRevision, on: date) -> Letter:
+def letter_for(
+    draft: Draft, revision: ActionRevision, on: date, default_language: str, reader_language: str
+) -> Letter:
+    """The draft's letter; in a language other than the reader's (when theirs has a letter)
+    it carries a translation page for them."""
     assert draft.language and draft.name and draft.addressee is not None
-    return Letter(
-        template=revision.letters[draft.language],
-        language=draft.language,
-        addressee=revision.addressees[draft.addressee],
+    return compose.letter_for(
+        revision,
+        draft.addressee,
+        draft.language,
         sender_name=draft.name,
         sender_place=draft.place,
         personal=draft.personal,
         on=on,
+        default_language=default_language,
+        reader_language=reader_language,
     )
 
 
@@ -153,8 +148,8 @@ def preview(letter: Letter) -> list[str]:
         + "</b>",
         escape(sender),
         escape(format_date(letter.on, letter.language)),
-        escape("\n".join([addressee.role, *(addressee.address or "").splitlines()])),
-        escape(letter.template.salutation),
+        escape("\n".join([letter.role(addressee), *(addressee.address or "").splitlines()])),
+        escape(letter.salutation),
         *paragraphs(letter.template.body),
     ]
     if letter.personal:
@@ -163,19 +158,11 @@ def preview(letter: Letter) -> list[str]:
     return pack(blocks)
 
 
-def plain(letter: Letter) -> str:
-    """The letter as plain text, for an e-mail."""
-    parts = [letter.template.salutation, letter.template.body]
-    if letter.personal:
-        parts.append(letter.personal)
-    parts += [letter.template.closing, letter.sender_name]
-    return "\n\n".join(parts)
-
-
 def where_to_send(letter: Letter) -> str:
     """The caption of the document: how this letter reaches its addressee."""
     addressee = letter.addressee
-    lines = ["✉️ " + escape(_("Your letter – addressee: {role}.").format(role=addressee.role))]
+    role = addressee.role_in(current_locale.get(), letter.fallback_language)
+    lines = ["✉️ " + escape(_("Your letter – addressee: {role}.").format(role=role))]
     if addressee.address:
         lines.append(escape(_("Print it, sign it and post it to the address in the letter.")))
     if addressee.email and addressee.address:
@@ -195,10 +182,12 @@ class EmailRoute:
     messages: list[str]  # HTML: the instructions, then the letter text in copyable blocks
 
 
-def email_route(letter: Letter, subject: str, text: str) -> EmailRoute:
-    """The address, the subject and the letter ``text`` of an e-mail to the addressee."""
+def email_route(letter: Letter, case: str) -> EmailRoute:
+    """The address, the subject (else the case number) and the text of the letter's e-mail."""
     assert letter.addressee.email
     address = letter.addressee.email
+    subject = letter.subject or case
+    text = compose.letter_text(letter)
     head = "\n".join(
         [
             "✉️ <b>" + escape(_("To send it by e-mail")) + "</b>",
