@@ -66,8 +66,9 @@ def cmd_migrate(config: Config, args: argparse.Namespace) -> int:
 
 
 def _parse_files(paths: list[Path], config: Config) -> tuple[list[ActionRevision], int]:
-    """Parse every file, printing each problem; returns the good revisions and the bad count."""
-    from bot.actions.parse import ActionFileError, parse_action
+    """Parse every file, printing each problem and warning; returns the good revisions and the
+    bad count (warnings do not make a file bad)."""
+    from bot.actions.parse import ActionFileError, check_action
 
     revisions, bad = [], 0
     for path in paths:
@@ -78,17 +79,19 @@ def _parse_files(paths: list[Path], config: Config) -> tuple[list[ActionRevision
             bad += 1
             continue
         try:
-            revisions.append(
-                parse_action(
-                    data,
-                    source=str(path),
-                    languages=config.i18n.languages,
-                    default_language=config.i18n.default_language,
-                )
+            checked = check_action(
+                data,
+                source=str(path),
+                languages=config.i18n.languages,
+                default_language=config.i18n.default_language,
             )
         except ActionFileError as error:
             print(error, file=sys.stderr)
             bad += 1
+            continue
+        revisions.append(checked.revision)
+        for warning in checked.warnings:
+            print(f"warning: {warning.describe(str(path))}", file=sys.stderr)
     return revisions, bad
 
 

@@ -18,7 +18,10 @@ from functools import cache
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
+from babel.core import get_global
 from babel.dates import format_date as _babel_format_date
+from babel.dates import get_date_format
+from babel.languages import get_territory_language_info
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
@@ -62,6 +65,20 @@ def catalog(language: str) -> _gettext.NullTranslations:
     write_mo(buffer, messages, use_fuzzy=False)
     buffer.seek(0)
     return Translations(fp=buffer, domain=DOMAIN)
+
+
+def has_catalog(language: str) -> bool:
+    """Whether the bot's own strings exist in ``language`` (letters may go beyond them)."""
+    return (
+        language == SOURCE_LANGUAGE
+        or (LOCALES_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po").is_file()
+    )
+
+
+def strings_language(language: str) -> str:
+    """The language the bot's strings of a letter in ``language`` are written in ("Copy to:",
+    "Re:"): that language where there is a catalog, else English (a [letter.ru] letter)."""
+    return language if has_catalog(language) else SOURCE_LANGUAGE
 
 
 def check_catalogs(languages: Iterable[str]) -> None:
@@ -129,6 +146,62 @@ def language_name(language: str, in_language: str | None = None) -> str:
         return Locale.parse(language).get_language_name(in_language) or language
     name = Locale.parse(language).get_display_name(language) or language
     return name[:1].upper() + name[1:]
+
+
+def is_language_code(code: str) -> bool:
+    """A bare ISO 639 code ("ru", "kk") that babel (CLDR) has data for."""
+    if not (code.isascii() and code.isalpha() and code.islower() and 2 <= len(code) <= 3):
+        return False
+    try:
+        Locale.parse(code)
+    except (ValueError, UnknownLocaleError):
+        return False
+    return True
+
+
+# Where CLDR's likely region of a language writes dates as international correspondence does
+# not: English letters follow British usage ("29 November 2026", not "November 29, 2026").
+_LETTER_REGIONS = {"en": "GB"}
+# CLDR's date patterns have no ordinal day; French writes the first of the month "1er".
+_FIRST_OF_MONTH = {"fr": "'er'"}
+
+
+def letter_locale(language: str, region: str | None = None) -> Locale:
+    """The locale a letter in ``language`` is dated and spell-checked in.
+
+    ``region`` is the organisation's country (config ``i18n.region``, e.g. "CH"): it applies
+    to the languages official there (de-CH, fr-CH, not en-CH); otherwise the language's own
+    region (en-GB, de-DE, ru-RU) from CLDR's likely subtags.
+    """
+    if region is not None:
+        status = get_territory_language_info(region).get(language, {}).get("official_status")
+        if status is not None:
+            try:
+                return Locale(language, region)
+            except UnknownLocaleError:
+                pass
+    default = _LETTER_REGIONS.get(language)
+    if default is None:
+        likely = Locale.parse(get_global("likely_subtags").get(language, language))
+        default = likely.territory
+    try:
+        return Locale(language, default) if default else Locale(language)
+    except UnknownLocaleError:
+        return Locale(language)
+
+
+def language_tag(locale: Locale) -> str:
+    """BCP 47 as Word's ``w:lang`` wants it: ``de-CH``."""
+    return f"{locale.language}-{locale.territory}" if locale.territory else locale.language
+
+
+def format_letter_date(value: date, locale: Locale) -> str:
+    """A letter's date in CLDR's long pattern of ``locale`` ("29. November 2026")."""
+    pattern = get_date_format("long", locale=locale).pattern
+    suffix = _FIRST_OF_MONTH.get(locale.language)
+    if value.day == 1 and suffix is not None:
+        pattern = pattern.replace("d", "d" + suffix, 1)
+    return _babel_format_date(value, format=pattern, locale=locale)
 
 
 def format_date(value: date | datetime, language: str | None = None, fmt: str = "long") -> str:

@@ -489,8 +489,8 @@ def _letter(context: Context, draft: Draft, revision: ActionRevision) -> Letter:
         _normalised(draft),
         revision,
         date.today(),
-        context.config.i18n.default_language,
-        context.language,
+        default_language=context.config.i18n.default_language,
+        reader_language=context.language,
     )
 
 

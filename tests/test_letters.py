@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import tomllib
 from datetime import date
 from typing import Any
 
@@ -13,7 +14,7 @@ from journeys import ADMIN_ID, FIXTURES, publish, subscriber
 
 from bot.config import LettersConfig
 from bot.emulator import Emulator, SentMessage, SimUser
-from bot.i18n import format_date
+from bot.i18n import format_date, format_letter_date, letter_locale
 
 WIZARD = {
     # language: (own language button, addressee, place, personal, salutation, closing)
@@ -88,10 +89,13 @@ async def test_the_whole_wizard_gives_a_complete_docx(
     letter = docx.Document(io.BytesIO(document.document.data))
     texts = [p.text for p in letter.paragraphs]
     assert texts[0] == "Ada Lovelace\nBern, Switzerland"
-    assert texts[1] == format_date(date.today(), language)
+    assert texts[1].startswith("Bern, ")  # the town, not the country
+    assert texts[1].endswith(format_letter_date(date.today(), letter_locale(language)))
     assert texts[2].startswith("Minister of Justice\nMinistry of Justice\n")
-    assert texts[3] == salutation
-    assert "Nadia Berger" in texts[4]
+    title = tomllib.loads((FIXTURES / "ua-012-26-1.toml").read_text())["text"][language]["title"]
+    assert texts[3].endswith(": " + title)  # the subject line: the case title
+    assert texts[4] == salutation
+    assert "Nadia Berger" in texts[5]
     assert "I think of Nadia & her family <every day>." in texts
     assert texts[-2] == closing and texts[-1] == "Ada Lovelace"
     assert letter.core_properties.author == "" and letter.core_properties.last_modified_by == ""

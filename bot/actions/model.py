@@ -20,6 +20,7 @@ from typing import Any
 # Length limits in characters, checked by the parser. The summary must fit a push message
 # together with the title, the update and the buttons; bodies bound the letter and the card.
 TITLE_MAX = 200
+SUBJECT_MAX = 200
 SUMMARY_MAX = 600
 UPDATE_MAX = 1000
 OUTCOME_MAX = 1000

@@ -116,7 +116,13 @@ def offered_addressees(revision: ActionRevision) -> list[tuple[int, Addressee]]:
 
 
 def letter_for(
-    draft: Draft, revision: ActionRevision, on: date, default_language: str, reader_language: str
+    draft: Draft,
+    revision: ActionRevision,
+    on: date,
+    *,
+    default_language: str,
+    reader_language: str,
+    region: str | None = None,
 ) -> Letter:
     """The draft's letter; in a language other than the reader's (when theirs has a letter)
     it carries a translation page for them."""
@@ -131,6 +137,7 @@ def letter_for(
         on=on,
         default_language=default_language,
         reader_language=reader_language,
+        region=region,
     )
 
 
