@@ -4,9 +4,11 @@ the user's language, /forget mid-letter) and the e-mail route beside the printed
 from __future__ import annotations
 
 import asyncio
+import io
 from typing import Any
 
-from journeys import ADMIN_ID, publish, subscriber
+import docx
+from journeys import ADMIN_ID, FIXTURES, publish, subscriber
 
 from bot.config import LettersConfig
 from bot.emulator import Emulator, SentMessage, SimUser
@@ -213,3 +215,57 @@ async def test_an_e_mail_only_addressee_is_told_to_send_by_e_mail(
     assert "Send it by e-mail to embassy@example.org" in document.text
     assert "Print it" not in document.text
     assert "To: embassy@example.org" in route.text
+
+
+def reordered(name: str) -> bytes:
+    """The action file with its first addressee moved last: a copy addressee comes first."""
+    text = (FIXTURES / name).read_text()
+    head, *blocks = text.split("[[addressees]]")
+    last, rest = blocks[-1].split("\n[text.", 1)
+    blocks[-1] = last + "\n"
+    blocks = [*blocks[1:], blocks[0]]
+    return ("[[addressees]]".join([head, *blocks]) + "[text." + rest).encode()
+
+
+async def test_the_targets_language_is_recommended_beside_the_readers_own(
+    emulator: Emulator, bot: Any
+) -> None:
+    user = await subscriber(emulator, 49, "de")
+    admin = await subscriber(emulator, ADMIN_ID, "en")
+    await admin.upload("ua-014-26-1.toml", reordered("ua-014-26-1.toml"))
+    await admin.tap(await admin.receive(), "📣 Publish")
+    card = await user.receive()
+    await user.tap(card, "✍️ Brief schreiben")
+    picker = await user.receive()
+    labels = [row[0].text for row in picker.buttons]
+    assert labels == ["✓ Deutsch", "Русский (empfohlen)", "English (empfohlen)", "Français"]
+    await user.tap(picker, "Русский (empfohlen)")
+    addressees = await user.receive()
+    # Roles in the reader's language; the one the letter is for first, though the file
+    # lists it last; the copies after it.
+    assert [row[0].text for row in addressees.buttons] == [
+        "Generalstaatsanwalt",
+        "Botschafter Kasachstans",
+        "Menschenrechtsbeauftragte",
+    ]
+    await settled(emulator, user, picker, "Sprache: Русский ✓")
+    await user.tap(addressees, "Generalstaatsanwalt")
+    await user.receive()
+    await user.send("Ada")
+    await user.tap(await user.receive(), "⏭ Überspringen")
+    await user.tap(await user.receive(), "⏭ Überspringen")
+    review = await user.receive()
+    assert "Генеральный прокурор" in review.text
+    assert "Уважаемый господин Генеральный прокурор!" in review.text  # its own salutation
+    await user.tap(review, "📄 Brief erstellen")
+    document, route, text = await user.receive_many(3)
+    assert document.document is not None
+    assert document.document.file_name == "UA-014-26-letter-ru.docx"
+    letter = docx.Document(io.BytesIO(document.document.data))
+    paragraphs = [paragraph.text for paragraph in letter.paragraphs]
+    assert "Уважаемый господин Генеральный прокурор!" in paragraphs
+    # A second page in the reader's language, for them: not to be sent.
+    assert "Sehr geehrter Herr Generalstaatsanwalt" in paragraphs
+    assert "<code>prosecutor.general@example.org</code>" in route.html
+    assert "Айдос Серикбаев, Казахстан" in route.text  # the Russian letter's subject
+    assert text.text.startswith("Уважаемый господин Генеральный прокурор!")
