@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any
 
 from bot.actions.model import ActionRevision, Addressee
-from bot.i18n import current_locale, format_date, language_name
+from bot.i18n import current_locale, language_name
 from bot.i18n import gettext as _
 from bot.letters import compose
 from bot.letters.compose import Letter
@@ -154,14 +154,17 @@ def preview(letter: Letter) -> list[str]:
         )
         + "</b>",
         escape(sender),
-        escape(format_date(letter.on, letter.language)),
+        escape(compose.date_line(letter)),
         escape("\n".join([letter.role(addressee), *(addressee.address or "").splitlines()])),
-        escape(letter.salutation),
-        *paragraphs(letter.template.body),
     ]
+    if subject := compose.subject_line(letter):
+        blocks.append("<b>" + escape(subject) + "</b>")
+    blocks += [escape(letter.salutation), *paragraphs(letter.template.body)]
     if letter.personal:
         blocks.append("<i>" + escape(letter.personal) + "</i>")
     blocks += [escape(letter.template.closing), escape(letter.sender_name)]
+    if copies := compose.copies_line(letter):
+        blocks.append(escape(copies))
     return pack(blocks)
 
 
