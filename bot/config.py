@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from babel import Locale
+
 TOKEN_ENV = "UABOT_TOKEN"
 
 
@@ -44,6 +46,9 @@ class StorageConfig:
 class I18nConfig:
     default_language: str = "en"
     languages: tuple[str, ...] = ("en", "de", "fr")
+    # The organisation's country (ISO 3166, "CH"): letters in a language official there are
+    # tagged and dated for it (de-CH, fr-CH); None: each language's own region (de-DE, en-GB).
+    region: str | None = None
 
 
 @dataclass(frozen=True)
@@ -96,6 +101,7 @@ _SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], str]]] = {
     "i18n": {
         "default_language": (str, "a language code such as 'en'"),
         "languages": (list, "a list of language codes, e.g. ['en', 'de', 'fr']"),
+        "region": (str, "a country code of two capital letters such as 'CH'"),
     },
     "broadcast": {"messages_per_second": ((int, float), "a number such as 25")},
     "reminders": {"days_before_deadline": (int, "a whole number of days such as 3")},
@@ -161,6 +167,16 @@ def parse_config(raw: dict[str, Any], environ: dict[str, str] | None = None) -> 
             f"i18n.default_language {default_language!r} is not in i18n.languages: add it there"
         )
 
+    region = i18n.get("region") or None
+    if region is not None and not (
+        region.isascii()
+        and region.isalpha()
+        and region.isupper()
+        and len(region) == 2
+        and region in Locale("en").territories
+    ):
+        raise ConfigError(f"i18n.region {region!r} is not a country code: use e.g. 'CH'")
+
     rate = raw.get("broadcast", {}).get("messages_per_second", 25)
     if not 0 < rate <= 1000:
         raise ConfigError("broadcast.messages_per_second must be between 0 and 1000, e.g. 25")
@@ -185,7 +201,7 @@ def parse_config(raw: dict[str, Any], environ: dict[str, str] | None = None) -> 
             admins=frozenset(admins),
         ),
         storage=StorageConfig(path=Path(raw.get("storage", {}).get("path", "uabot.sqlite3"))),
-        i18n=I18nConfig(default_language=default_language, languages=languages),
+        i18n=I18nConfig(default_language=default_language, languages=languages, region=region),
         broadcast=BroadcastConfig(messages_per_second=float(rate)),
         reminders=RemindersConfig(days_before_deadline=days),
         feed=FeedConfig(

@@ -104,8 +104,8 @@ _ADDRESSEE_FIELDS = {
 }
 _ADDRESSEE_KEYS = (*_ADDRESSEE_FIELDS, "copy", "salutation")
 _ROLE_EXPECTED = N_(
-    "the role as text in quotes, or a table of roles per language like "
-    '{ en = "Prosecutor General", de = "Generalstaatsanwalt" }'
+    "the role as text in quotes, or a table with the role per language code "
+    '(role.en = "Prosecutor General", role.de = "Generalstaatsanwalt")'
 )
 _SALUTATION = _StringSpec(
     N_('the salutation for this addressee like "Dear Prosecutor General,"'), SALUTATION_MAX
@@ -591,7 +591,7 @@ def _read_language_strings(
     key = _join(path, name)
     value = table.get(name, {})
     if not isinstance(value, dict):
-        reader.wrong_type(key, value, _('a table of texts per language like {{ en = "..." }}'))
+        reader.wrong_type(key, value, _("a table with one text per language code"))
         return None
     found: dict[str, str] = {}
     ok = True
