@@ -491,6 +491,7 @@ def _letter(context: Context, draft: Draft, revision: ActionRevision) -> Letter:
         date.today(),
         default_language=context.config.i18n.default_language,
         reader_language=context.language,
+        region=context.config.i18n.region,
     )
 
 
