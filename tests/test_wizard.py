@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import io
+import zipfile
+from dataclasses import replace
 from typing import Any
 
 import docx
@@ -269,3 +271,17 @@ async def test_the_targets_language_is_recommended_beside_the_readers_own(
     assert "<code>prosecutor.general@example.org</code>" in route.html
     assert "Айдос Серикбаев, Казахстан" in route.text  # the Russian letter's subject
     assert text.text.startswith("Уважаемый господин Генеральный прокурор!")
+
+
+async def test_the_organisations_region_reaches_the_document(
+    emulator: Emulator, restart: Any, config: Any
+) -> None:
+    async with restart(i18n=replace(config.i18n, region="CH")):
+        user = await subscriber(emulator, 50, "en")
+        review = (await to_review(emulator, user, "Deutsch"))[-1]
+        await user.tap(review, "📄 Create the letter")
+        document = await user.receive()
+    assert document.document is not None
+    with zipfile.ZipFile(io.BytesIO(document.document.data)) as docx_zip:
+        xml = docx_zip.read("word/document.xml").decode()
+    assert 'w:val="de-CH"' in xml
