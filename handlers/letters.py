@@ -668,7 +668,15 @@ async def use_buttons(update: Update, context: Context) -> int | None:
     return None
 
 
+async def _close_prompt(update: Update, context: Context) -> None:
+    """Take the buttons off the open step's message: the letter is over."""
+    draft = _draft(context)
+    if draft is not None and draft.prompt is not None:
+        await drop_buttons(update, draft.prompt)
+
+
 async def cancel(update: Update, context: Context) -> int:
+    await _close_prompt(update, context)
     _clear(update, context)
     await say(
         update, escape(_("Letter cancelled; nothing was kept. /actions shows the open cases."))
@@ -677,6 +685,7 @@ async def cancel(update: Update, context: Context) -> int:
 
 
 async def timed_out(update: Update, context: Context) -> None:
+    await _close_prompt(update, context)
     _clear(update, context)
     await say(
         update,

@@ -9,12 +9,15 @@ from bot.context import Context
 from bot.i18n import current_locale, reader_language
 
 
-async def language_of(update: Update, context: Context) -> str:
-    """The language of the update's user (``bot.i18n.reader_language`` decides)."""
+async def language_of(update: Update, context: Context, *, seen: bool = False) -> str:
+    """The language of the update's user (``bot.i18n.reader_language`` decides); with
+    ``seen``, also note that the user was seen."""
     user = update.effective_user
     if user is None:
         return context.config.i18n.default_language
     stored = await context.storage.users.get(user.id)
+    if seen and stored is not None:
+        await context.storage.users.seen(stored)
     return reader_language(
         context.config.i18n, stored.language if stored else None, user.language_code
     )
@@ -22,10 +25,7 @@ async def language_of(update: Update, context: Context) -> str:
 
 async def use_user_language(update: Update, context: Context) -> None:
     """Set the locale for this update, and note that the user was seen."""
-    user = update.effective_user
-    if user is not None and (stored := await context.storage.users.get(user.id)) is not None:
-        await context.storage.users.seen(stored)
-    current_locale.set(await language_of(update, context))
+    current_locale.set(await language_of(update, context, seen=True))
 
 
 async def use_job_user_language(update: object, context: Context) -> None:

@@ -149,12 +149,14 @@ async def test_timeout_notes_arrive_each_in_its_readers_language(
         # The German letter's timeout is scheduled first; the English user's update comes
         # last, and its locale must not leak into the German user's job.
         await german.tap(card, "✍️ Brief schreiben")
-        await german.receive()
+        german_prompt = await german.receive()
         await english.send("/write UA 012/26")
         await english.receive()
         german_note, english_note = await asyncio.gather(
             german.receive(timeout=10), english.receive(timeout=10)
         )
+        # The letter is over: the open step's buttons go with it.
+        await emulator.wait_until(lambda: not german.chat.by_id[german_prompt.message_id].buttons)
     assert "Dein Brief" in german_note.text and "0,025 Minuten" in german_note.text
     assert "Your letter was left for 0.025 minutes" in english_note.text
 
