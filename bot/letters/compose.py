@@ -174,6 +174,9 @@ def letter_text(letter: Letter) -> str:
     if letter.personal:
         blocks += _blocks(letter.personal)
     blocks.append(letter.template.closing + "\n" + letter.sender_name)
+    copies = copies_line(letter)
+    if copies:
+        blocks.append(copies)
     return "\n\n".join(blocks)
 
 
@@ -257,6 +260,7 @@ def _build_template() -> bytes:
 def _strip_revision_ids(xml: str) -> str:
     """Drop rsids: Word's revision-session identifiers are a trace of editing history."""
     xml = re.sub(r"<w:rsids>.*?</w:rsids>", "", xml, flags=re.S)
+    xml = re.sub(r"<w:rsid [^>]*/>", "", xml)  # a style's own
     return re.sub(r' w:rsid\w*="[^"]*"', "", xml)
 
 
