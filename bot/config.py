@@ -69,6 +69,12 @@ class FeedConfig:
 
 
 @dataclass(frozen=True)
+class LettersConfig:
+    # A letter left alone this long is closed with a note and its draft deleted.
+    timeout_minutes: float = 30.0
+
+
+@dataclass(frozen=True)
 class Config:
     telegram: TelegramConfig
     storage: StorageConfig = StorageConfig()
@@ -76,6 +82,7 @@ class Config:
     broadcast: BroadcastConfig = BroadcastConfig()
     reminders: RemindersConfig = RemindersConfig()
     feed: FeedConfig = FeedConfig()
+    letters: LettersConfig = LettersConfig()
 
     def is_admin(self, user_id: int) -> bool:
         return user_id in self.telegram.admins
@@ -102,6 +109,9 @@ _SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], str]]] = {
         "source": (str, "a directory such as 'actions/' or an URL such as 'https://…/index.json'"),
         "interval_minutes": ((int, float), "a number of minutes such as 30"),
         "auto_publish": (bool, "true or false"),
+    },
+    "letters": {
+        "timeout_minutes": ((int, float), "a number of minutes such as 30"),
     },
 }
 
@@ -178,6 +188,9 @@ def parse_config(raw: dict[str, Any], environ: dict[str, str] | None = None) -> 
     interval = feed.get("interval_minutes", 30)
     if not 0 < interval <= 7 * 24 * 60:
         raise ConfigError("feed.interval_minutes must be more than 0 and at most a week, e.g. 30")
+    timeout = raw.get("letters", {}).get("timeout_minutes", 30)
+    if not 0 < timeout <= 24 * 60:
+        raise ConfigError("letters.timeout_minutes must be more than 0 and at most a day, e.g. 30")
 
     return Config(
         telegram=TelegramConfig(
@@ -196,6 +209,7 @@ def parse_config(raw: dict[str, Any], environ: dict[str, str] | None = None) -> 
             interval_minutes=float(interval),
             auto_publish=feed.get("auto_publish", False),
         ),
+        letters=LettersConfig(timeout_minutes=float(timeout)),
     )
 
 

@@ -27,6 +27,8 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 from babel.support import Translations
 
+from bot.config import I18nConfig
+
 DOMAIN = "uabot"
 
 
@@ -124,6 +126,18 @@ def negotiate(language_code: str | None, available: Iterable[str], default: str)
     except (ValueError, UnknownLocaleError):
         return default
     return parsed.language if parsed.language in available else default
+
+
+def reader_language(i18n: I18nConfig, stored: str | None, language_code: str | None = None) -> str:
+    """The language to speak to someone in: their stored choice, else Telegram's
+    ``language_code``, else the default.
+
+    The one place this is decided: the per-update handler and every job that writes to a
+    user (a job has no update, so it sets the locale itself from this).
+    """
+    if stored in i18n.languages:
+        return stored
+    return negotiate(language_code, i18n.languages, i18n.default_language)
 
 
 def language_name(language: str, in_language: str | None = None) -> str:

@@ -9,7 +9,7 @@ from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import TelegramError
 
 from bot.config import Config
-from bot.i18n import use_locale
+from bot.i18n import reader_language, use_locale
 from bot.storage import Storage
 
 log = logging.getLogger(__name__)
@@ -24,12 +24,7 @@ async def notify_admins(
     recipients = [only] if only is not None else sorted(config.telegram.admins)
     for admin_id in recipients:
         user = await storage.users.get(admin_id)
-        language = (
-            user.language
-            if user and user.language in config.i18n.languages
-            else config.i18n.default_language
-        )
-        with use_locale(language):
+        with use_locale(reader_language(config.i18n, user.language if user else None)):
             text, markup = build()
         try:
             await bot.send_message(admin_id, text, reply_markup=markup)

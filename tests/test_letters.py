@@ -12,6 +12,7 @@ import docx
 import pytest
 from journeys import ADMIN_ID, FIXTURES, publish, subscriber
 
+from bot.config import LettersConfig
 from bot.emulator import Emulator, SentMessage, SimUser
 from bot.i18n import format_date, format_letter_date, letter_locale
 
@@ -100,8 +101,14 @@ async def test_the_whole_wizard_gives_a_complete_docx(
     assert letter.core_properties.author == "" and letter.core_properties.last_modified_by == ""
     assert round(letter.sections[0].page_width.mm) == 210
     assert round(letter.sections[0].page_height.mm) == 297
+    email = await user.receive()  # the minister has an e-mail address: the e-mail route
+    assert "minister.justice@example.org" in email.text
+    copied = await user.receive()
+    assert "I think of Nadia & her family <every day>." in copied.text
     await user.tap(document, document.buttons[0][0].text)  # "I sent it" under the letter
-    await emulator.wait_until(lambda: user.messages[-1].buttons[0][0].text.startswith("✅ 1 "))
+    await emulator.wait_until(
+        lambda: user.chat.by_id[document.message_id].buttons[0][0].text.startswith("✅ 1 ")
+    )
     # Nothing of the letter is kept once it is made.
     await emulator.wait_until(lambda: "letter" not in bot.user_data.get(21, {}))
 
@@ -185,7 +192,7 @@ async def test_remembered_details_skip_name_and_place_until_forget(
     answer = await user.tap(review, "☐ Remember my name and place")
     assert "will be remembered" in answer.text
     await user.tap(review, "📄 Create the letter")
-    await user.receive()  # the document
+    await user.receive_many(3)  # the document, the e-mail route and the text to copy
 
     await user.tap(card, "✍️ Write a letter")
     await user.tap(await user.receive(), "✓ English")
@@ -260,19 +267,14 @@ async def test_forget_keeps_the_count_but_not_the_link(emulator: Emulator, bot: 
     assert await storage.tally.cases_of(28) == []
 
 
-async def test_a_letter_left_alone_ends_with_a_note(
-    emulator: Emulator, restart: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import handlers.letters
-
-    monkeypatch.setattr(handlers.letters, "TIMEOUT_SECONDS", 1.5)
-    async with restart() as app:
+async def test_a_letter_left_alone_ends_with_a_note(emulator: Emulator, restart: Any) -> None:
+    async with restart(letters=LettersConfig(timeout_minutes=0.025)) as app:
         user = await subscriber(emulator, 29, "en")
         await reach_name_step(emulator, user)
         await app.update_persistence()  # the draft is in the database now
         assert "letter" in (await app.bot_data.storage.conversations.user_data())[29]
         note = await user.receive(timeout=10)
-        assert "left for 30 minutes" in note.text
+        assert "left for 0.025 minutes" in note.text
         await emulator.wait_until(lambda: "letter" not in app.user_data.get(29, {}))
         await app.update_persistence()  # what PTB does every few seconds
         stored = await app.bot_data.storage.conversations.user_data()
@@ -312,7 +314,6 @@ async def test_an_abandoned_draft_is_deleted_even_across_a_restart(
     import time
 
     from bot import scheduling
-    from bot.letters import draft as drafts
 
     async with restart():
         user = await subscriber(emulator, 33, "en")
@@ -320,7 +321,7 @@ async def test_an_abandoned_draft_is_deleted_even_across_a_restart(
         await user.send("Ada Lovelace")
         await user.receive()  # the place prompt: the draft now holds a name
     real_time = time.time
-    monkeypatch.setattr(time, "time", lambda: real_time() + drafts.TIMEOUT_SECONDS + 60)
+    monkeypatch.setattr(time, "time", lambda: real_time() + 30 * 60 + 60)
     async with restart() as app:  # no timeout job survives a restart; the sweep runs at start
         assert "letter" not in app.user_data.get(33, {})
         assert await scheduling.sweep_drafts(app) == 0
