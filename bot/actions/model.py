@@ -71,11 +71,6 @@ class Addressee:
                 return self.roles[key]
         return next(iter(self.roles.values()))
 
-    @property
-    def role(self) -> str:
-        """The role for code that knows no language (prefer ``role_in``)."""
-        return self.roles.get(ANY_LANGUAGE) or next(iter(self.roles.values()))
-
     def salutation_in(self, language: str, letter: LetterTemplate) -> tuple[str, bool]:
         """The one place that decides how a letter to this addressee opens.
 
