@@ -405,17 +405,13 @@ async def proxy() -> AsyncIterator[FaultProxy]:
 
 
 @contextlib.asynccontextmanager
-async def silent_server(
-    *, ssl_context: ssl.SSLContext | None = None
-) -> AsyncIterator[tuple[int, list[asyncio.StreamWriter]]]:
+async def silent_server() -> AsyncIterator[tuple[int, list[asyncio.StreamWriter]]]:
     """A server on 127.0.0.1 that accepts connections and never says a word."""
     accepted: list[asyncio.StreamWriter] = []
 
     async def hold(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         accepted.append(writer)
 
-    # A TLS server's handshake would answer: the raw socket accepts and stays silent.
-    del ssl_context
     server = await asyncio.start_server(hold, "127.0.0.1", 0)
     try:
         yield server.sockets[0].getsockname()[1], accepted
@@ -504,11 +500,15 @@ async def test_a_connect_timeout_shows_no_token() -> None:
     assert_shows_no_secret(error)
 
 
-async def test_a_server_that_never_answers_a_tls_handshake_times_out() -> None:
+@pytest.mark.parametrize("scheme", ["http", "https"])
+async def test_a_server_that_accepts_and_never_answers_times_out(scheme: str) -> None:
+    """http: the read timeout; https: the TLS handshake, within the connect timeout."""
+    read_timeout = 60.0 if scheme == "https" else 0.5
     async with silent_server() as (port, accepted):
-        async with AiohttpRequest(connect_timeout=0.5, read_timeout=60) as request:
-            error, _ = await timed_failure(request.post(f"https://127.0.0.1:{port}/bot{TOKEN}/x"))
-        assert accepted  # the TCP connection was made: the handshake is what hung
+        async with AiohttpRequest(connect_timeout=0.5, read_timeout=read_timeout) as request:
+            url = f"{scheme}://127.0.0.1:{port}/bot{TOKEN}/getMe"
+            error, _ = await timed_failure(request.post(url))
+        assert accepted  # the TCP connection was made: the answer is what never came
     assert isinstance(error, TimedOut)
     assert_shows_no_secret(error)
 
