@@ -24,6 +24,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 
 from bot.config import ConfigError, parse_config
 from bot.emulator import Button, Emulator
+from bot.redact import proxy_secrets, redact, token_secrets
 from bot.telegram_http import CERTIFI, SYSTEM, AiohttpRequest, tls_context
 
 TOKEN = "123456:TEST-TOKEN"
@@ -317,6 +318,22 @@ def assert_shows_no_secret(exc: BaseException, *secrets: str) -> None:
         seen = seen.__cause__ or seen.__context__
     for secret in (SECRET_HALF, PROXY_PASSWORD, *secrets):
         assert not any(secret in text for text in texts), (secret, texts)
+
+
+def test_redact_masks_tokens_and_passwords_known_or_not() -> None:
+    text = (
+        "ConnectionTimeoutError('Connection timeout to host "
+        "https://api.telegram.org/bot987654:AAH-x_y/getMe'), GET /file/bot987654%3AAAH-x_y/a.pdf, "
+        "url='http://alice:s3cr%40t@proxy:3128', Basic YWxpY2U6czNjckB0"
+    )
+    shown = redact(text)  # the patterns alone, no secret known
+    assert "AAH-x_y" not in shown and "s3cr" not in shown
+    assert "/bot987654:***/getMe" in shown and "http://alice:***@proxy:3128" in shown
+    known = redact(
+        text, (*token_secrets("987654:AAH-x_y"), *proxy_secrets("http://alice:s3cr%40t@proxy"))
+    )
+    assert "YWxpY2U6czNjckB0" not in known  # aiohttp's Proxy-Authorization, too
+    assert redact("nothing to hide", ("",)) == "nothing to hide"
 
 
 class FaultProxy:
