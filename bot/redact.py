@@ -28,11 +28,12 @@ _URL_PASSWORD = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^/\s:@'\"]*):[^@\s/'\"]
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
     """``text`` with every token, URL password and each of ``secrets`` masked."""
+    text = _TOKEN_IN_PATH.sub(rf"\1:{MASK}", text)
+    text = _URL_PASSWORD.sub(rf"\1:{MASK}@", text)
     for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
         for form in {secret, quote(secret, safe="")}:
             text = text.replace(form, MASK)
-    text = _TOKEN_IN_PATH.sub(rf"\1:{MASK}", text)
-    return _URL_PASSWORD.sub(rf"\1:{MASK}@", text)
+    return text
 
 
 def token_secrets(token: str) -> tuple[str, ...]:

@@ -101,7 +101,7 @@ class _TimedBody(aiohttp.Payload):
 
 
 @functools.cache
-def tls_context(ca_bundle: str = CERTIFI) -> ssl.SSLContext:
+def tls_context(ca_bundle: str) -> ssl.SSLContext:
     """The certificates the bot trusts: ``"certifi"``, ``"system"`` or a PEM bundle's path.
 
     certifi by default, as ``HTTPXRequest``: the same trust on every machine, also a slim
