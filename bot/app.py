@@ -61,6 +61,7 @@ async def _post_init(app: UabotApp) -> None:
         rate=config.broadcast.messages_per_second,
         on_finished=report,
         proxy=config.telegram.proxy,
+        ca_bundle=config.telegram.ca_bundle,
     )
     await commands.publish(app.bot, config)
     # Interrupted broadcasts go on at once; the job picks up those that `uabot import
@@ -114,8 +115,14 @@ def build_application(config: Config) -> UabotApp:
             )
         )
         .rate_limiter(PriorityRateLimiter(config.broadcast.messages_per_second))
-        .request(AiohttpRequest(proxy=config.telegram.proxy))
-        .get_updates_request(AiohttpRequest(connection_pool_size=1, proxy=config.telegram.proxy))
+        .request(AiohttpRequest(proxy=config.telegram.proxy, ca_bundle=config.telegram.ca_bundle))
+        .get_updates_request(
+            AiohttpRequest(
+                connection_pool_size=1,
+                proxy=config.telegram.proxy,
+                ca_bundle=config.telegram.ca_bundle,
+            )
+        )
         .persistence(SQLitePersistence(config.storage.path))
         .concurrent_updates(True)
         .post_init(_post_init)

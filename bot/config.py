@@ -7,6 +7,7 @@ exits with status 2, so an operator never has to read a traceback.
 from __future__ import annotations
 
 import os
+import ssl
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +36,8 @@ class TelegramConfig:
     base_file_url: str | None = None
     proxy: str | None = None  # an http(s) proxy for every request to the Bot API
     admins: frozenset[int] = frozenset()
+    # The CAs trusted for https: "certifi" (default), "system" or a PEM bundle's path.
+    ca_bundle: str = "certifi"
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,7 @@ _SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], str]]] = {
         "base_file_url": (str, "a URL such as 'http://127.0.0.1:8081/file/bot'"),
         "proxy": (str, "a proxy URL such as 'http://proxy.example.org:3128'"),
         "admins": (list, "a list of Telegram user ids, e.g. [12345678]"),
+        "ca_bundle": (str, "'certifi', 'system' or the path of a PEM file of CA certificates"),
     },
     "storage": {"path": (str, "a file path such as 'uabot.sqlite3'")},
     "i18n": {
@@ -153,6 +157,7 @@ def parse_config(raw: dict[str, Any], environ: dict[str, str] | None = None) -> 
         raise ConfigError(
             "telegram.proxy must be an http:// or https:// URL, e.g. 'http://proxy:3128'"
         )
+    ca_bundle = _ca_bundle(telegram.get("ca_bundle") or "certifi")
     admins = telegram.get("admins", [])
     if not all(isinstance(a, int) and not isinstance(a, bool) for a in admins):
         raise ConfigError("telegram.admins must hold Telegram user ids (integers), e.g. [12345]")
@@ -199,6 +204,7 @@ def parse_config(raw: dict[str, Any], environ: dict[str, str] | None = None) -> 
             base_file_url=telegram.get("base_file_url"),
             proxy=proxy,
             admins=frozenset(admins),
+            ca_bundle=ca_bundle,
         ),
         storage=StorageConfig(path=Path(raw.get("storage", {}).get("path", "uabot.sqlite3"))),
         i18n=I18nConfig(default_language=default_language, languages=languages, region=region),
@@ -211,6 +217,25 @@ def parse_config(raw: dict[str, Any], environ: dict[str, str] | None = None) -> 
         ),
         letters=LettersConfig(timeout_minutes=float(timeout)),
     )
+
+
+def _ca_bundle(value: str) -> str:
+    """``telegram.ca_bundle`` checked now: a bundle that cannot load is a config error."""
+    if value in ("certifi", "system"):
+        return value
+    if not Path(value).is_file():
+        raise ConfigError(
+            f"telegram.ca_bundle {value} is not a file: give the path of a PEM file of CA "
+            "certificates, or 'certifi' (the default) or 'system'"
+        )
+    try:
+        ssl.create_default_context(cafile=value)
+    except OSError:  # ssl.SSLError too
+        raise ConfigError(
+            f"telegram.ca_bundle {value} holds no readable PEM certificates: fix the file, "
+            "or use 'certifi' (the default) or 'system'"
+        ) from None
+    return value
 
 
 def load_config(path: Path | str) -> Config:

@@ -27,6 +27,7 @@ from bot.actions.render import Rendered
 from bot.broadcast.sender import BroadcastSender, Prepared
 from bot.storage import Broadcast, Outcome, Recipient, Storage
 from bot.telegram_errors import unreachable
+from bot.telegram_http import CERTIFI
 
 log = logging.getLogger(__name__)
 
@@ -81,9 +82,11 @@ class BroadcastEngine:
         backoff: float = 1.0,
         on_finished: Reporter | None = None,
         proxy: str | None = None,
+        ca_bundle: str = CERTIFI,
     ) -> None:
         self._bot = bot
         self._proxy = proxy
+        self._ca_bundle = ca_bundle
         self._storage = storage
         self._renderers = renderers
         # Enough requests in flight to use the whole budget at Telegram's ~100 ms latency.
@@ -126,7 +129,9 @@ class BroadcastEngine:
 
     def _sender_for_run(self) -> BroadcastSender:
         if self._sender is None:
-            self._sender = BroadcastSender(self._bot, connections=self._workers, proxy=self._proxy)
+            self._sender = BroadcastSender(
+                self._bot, connections=self._workers, proxy=self._proxy, ca_bundle=self._ca_bundle
+            )
         return self._sender
 
     async def _close_sender(self) -> None:
