@@ -13,12 +13,13 @@ import io
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date as _babel_format_date
+from babel.dates import format_datetime as _babel_format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
@@ -120,6 +121,13 @@ def language_name(language: str, in_language: str | None = None) -> str:
 def format_date(value: date | datetime, language: str | None = None, fmt: str = "long") -> str:
     """A date in the given (or current) locale's own format."""
     return _babel_format_date(value, format=fmt, locale=language or current_locale.get())
+
+
+def format_time(value: datetime, language: str | None = None) -> str:
+    """A date and time in UTC, in the locale's short format ("11/29/26, 9:05 PM")."""
+    return _babel_format_datetime(
+        value, format="short", tzinfo=UTC, locale=language or current_locale.get()
+    )
 
 
 def format_number(value: int | float, language: str | None = None) -> str:
