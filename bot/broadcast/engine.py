@@ -142,6 +142,11 @@ class BroadcastEngine:
         self._failures: dict[int, int] = {}
         self._sender: BroadcastSender | None = None
 
+    @property
+    def workers(self) -> int:
+        """Messages a broadcast has in flight at most (one per worker)."""
+        return self._workers
+
     def start(self, broadcast: Broadcast) -> None:
         """Start sending ``broadcast`` unless it is already being sent."""
         if (
@@ -458,7 +463,7 @@ class BroadcastEngine:
                 await self._storage.broadcasts.mark_reported(broadcast.id, time.time())
                 return
             log.warning(
-                "the report of broadcast %s is tried again in %.0f s", broadcast.id, interval
+                "the report of broadcast %s is tried again in %.1f s", broadcast.id, interval
             )
             await asyncio.sleep(interval)
             interval = min(interval * 2, self._max_probe_interval)
@@ -475,10 +480,11 @@ def _reason(error: TelegramError) -> str:
     Telegram's own words are kept; of an answer that is no Bot API JSON (a proxy's HTML page)
     only PTB's status line, as the page itself says nothing about Telegram.
     """
-    text = error.message
     if not from_telegram(error):
-        text = text.split(". Parsing the server response", 1)[0] + " (not Telegram's answer)"
-    return f"{type(error).__name__}: {text}"[:200]
+        return (
+            error.message.split(". Parsing the server response", 1)[0] + " (not Telegram's answer)"
+        )
+    return f"{type(error).__name__}: {error.message}"[:200]
 
 
 class _Breaker:
