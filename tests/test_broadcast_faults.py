@@ -14,11 +14,14 @@ import time
 from dataclasses import replace
 from typing import Any
 
+import pytest
 from journeys import ADMIN_ID, subscriber, upload
+from telegram.error import TelegramError
 
 from bot.config import Config
 from bot.emulator import Emulator, SimUser
 from bot.storage import Broadcast, Storage
+from bot.telegram_errors import Verdict, classify
 
 CASE = "UA 012/26"
 
@@ -233,3 +236,72 @@ async def _unfinished(config: Config) -> list[Broadcast]:
         return await storage.broadcasts.unfinished()
     finally:
         await storage.close()
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "content_type", "verdict"),
+    [
+        (403, None, "text/html", Verdict.TRANSIENT),  # a proxy's or firewall's page
+        (403, '{"error": "denied"}', "application/json", Verdict.TRANSIENT),  # no description
+        (400, None, "text/html", Verdict.TRANSIENT),
+        (404, None, "text/html", Verdict.TRANSIENT),
+        (502, None, "text/html", Verdict.TRANSIENT),
+        (
+            500,
+            '{"ok":false,"error_code":500,"description":"Internal Server Error"}',
+            "application/json",
+            Verdict.TRANSIENT,
+        ),
+        (
+            403,
+            '{"ok":false,"error_code":403,"description":"Forbidden: bot was blocked by the user"}',
+            "application/json",
+            Verdict.UNREACHABLE,
+        ),
+        (
+            403,
+            '{"ok":false,"error_code":403,"description":"Forbidden: user is deactivated"}',
+            "application/json",
+            Verdict.UNREACHABLE,
+        ),
+        (
+            403,
+            '{"ok":false,"error_code":403,'
+            '"description":"Forbidden: bot can\'t initiate conversation with a user"}',
+            "application/json",
+            Verdict.UNREACHABLE,
+        ),
+        (
+            400,
+            '{"ok":false,"error_code":400,"description":"Bad Request: chat not found"}',
+            "application/json",
+            Verdict.UNREACHABLE,
+        ),
+        (
+            400,
+            '{"ok":false,"error_code":400,"description":"Bad Request: PEER_ID_INVALID"}',
+            "application/json",
+            Verdict.UNREACHABLE,
+        ),
+        (
+            400,
+            '{"ok":false,"error_code":400,"description":"Bad Request: message is too long"}',
+            "application/json",
+            Verdict.REFUSED,
+        ),
+    ],
+)
+async def test_only_telegrams_own_words_make_someone_unreachable(
+    emulator: Emulator,
+    bot: Any,
+    status: int,
+    body: str | None,
+    content_type: str,
+    verdict: Verdict,
+) -> None:
+    """The answers as PTB's real request path turns them into errors, read by the classifier."""
+    emulator.user(1)
+    emulator.http_error(status, methods=("sendMessage",), body=body, content_type=content_type)
+    with pytest.raises(TelegramError) as raised:
+        await bot.bot.send_message(1, "hello")
+    assert classify(raised.value) is verdict
