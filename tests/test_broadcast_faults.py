@@ -10,14 +10,21 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
+import sys
 import time
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
-from journeys import ADMIN_ID, subscriber, upload
+from journeys import ADMIN_ID, FIXTURES, subscriber, upload
 from telegram.error import TelegramError
 
+from bot.actions.importer import import_revision, publish
+from bot.actions.parse import parse_action
+from bot.broadcast.engine import workers_for
 from bot.config import Config
 from bot.emulator import Emulator, SimUser
 from bot.storage import Broadcast, Storage
@@ -305,3 +312,71 @@ async def test_only_telegrams_own_words_make_someone_unreachable(
     with pytest.raises(TelegramError) as raised:
         await bot.bot.send_message(1, "hello")
     assert classify(raised.value) is verdict
+
+
+async def test_a_sigkill_mid_broadcast_repeats_at_most_the_messages_in_flight(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """The real ``uabot run`` process, killed with SIGKILL mid-broadcast, then started again."""
+    database = tmp_path / "bot.sqlite3"
+    config_file = tmp_path / "config.toml"
+    config_file.write_text(
+        "[telegram]\n"
+        f'base_url = "{emulator.base_url}"\n'
+        f'base_file_url = "{emulator.base_file_url}"\n'
+        f"admins = [{ADMIN_ID}]\n"
+        f'[storage]\npath = "{database}"\n'
+        "[broadcast]\nmessages_per_second = 20\n",
+        encoding="utf-8",
+    )
+    ids = range(1, 61)
+    users = {uid: emulator.user(uid) for uid in ids}
+    admin = emulator.user(ADMIN_ID)
+    storage = await Storage.open(database)
+    try:
+        for uid in ids:
+            await storage.users.subscribe(uid, "en")
+        revision = parse_action(
+            (FIXTURES / "ua-012-26-1.toml").read_bytes(),
+            source="ua-012-26-1.toml",
+            languages=("en", "de", "fr"),
+            default_language="en",
+        )
+        await import_revision(storage, revision, by=None)
+        assert await publish(storage, revision.case, revision.revision, ADMIN_ID)
+    finally:
+        await storage.close()
+    emulator.delay("sendMessage", 0.05)  # Telegram's latency: messages are really in flight
+
+    first = await _uabot_run(emulator, config_file)
+    try:
+        await emulator.wait_until(lambda: sum(map(cards, users.values())) >= 15, timeout=30)
+    finally:
+        first.kill()
+        await first.wait()
+    assert sum(map(cards, users.values())) < len(ids), "killed mid-broadcast"
+
+    second = await _uabot_run(emulator, config_file)
+    try:
+        await emulator.wait_until(lambda: reports(admin), timeout=30)
+    finally:
+        second.send_signal(signal.SIGINT)
+        await asyncio.wait_for(second.communicate(), timeout=30)
+    counts = {uid: cards(user) for uid, user in users.items()}
+    assert all(n >= 1 for n in counts.values()), "nobody is lost"
+    assert sum(counts.values()) - len(ids) <= workers_for(20), counts
+    assert "Delivered: 60" in reports(admin)[0]
+
+
+async def _uabot_run(emulator: Emulator, config_file: Path) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        "--config",
+        str(config_file),
+        env={**os.environ, "UABOT_TOKEN": emulator.token},
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )

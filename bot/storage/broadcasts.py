@@ -160,7 +160,8 @@ class Broadcasts:
     async def record_many(
         self, broadcast_id: int, outcomes: list[tuple[int, Outcome, int]]
     ) -> None:
-        """Record several (user_id, outcome, attempts) at once (call in a transaction)."""
+        """Record (user_id, outcome, attempts) rows: call in a transaction for several; one
+        row alone is one statement, atomic by itself."""
         await self._db.execute_many(
             "UPDATE outbox SET state = ?, attempts = ? WHERE broadcast_id = ? AND user_id = ?",
             [
