@@ -18,9 +18,9 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 import handlers
 from bot import announcements, commands, scheduling
 from bot.actions.outgoing import action_renderer
-from bot.broadcast.engine import BroadcastEngine
+from bot.broadcast.engine import BroadcastEngine, Burst
 from bot.broadcast.ratelimit import PriorityRateLimiter
-from bot.broadcast.report import final_report
+from bot.broadcast.report import burst_notice, final_report
 from bot.config import Config
 from bot.context import BotData, Context
 from bot.i18n import check_catalogs
@@ -48,8 +48,13 @@ async def _post_init(app: UabotApp) -> None:
     check_catalogs(config.i18n.languages)
     data.storage = storage = await Storage.open(config.storage.path)
 
-    async def report(broadcast: Broadcast) -> None:
-        await report_to_admins(app, broadcast)
+    async def report(broadcast: Broadcast) -> bool:
+        return await report_to_admins(app, broadcast)
+
+    async def burst(broadcast: Broadcast, seen: Burst) -> None:
+        await notify_admins(
+            app.bot, storage, config, lambda: (burst_notice(broadcast, seen), None)
+        )
 
     data.broadcasts = BroadcastEngine(
         app.bot,
@@ -60,8 +65,11 @@ async def _post_init(app: UabotApp) -> None:
         },
         rate=config.broadcast.messages_per_second,
         on_finished=report,
+        on_burst=burst,
         proxy=config.telegram.proxy,
         ca_bundle=config.telegram.ca_bundle,
+        give_up_after=config.broadcast.give_up_after_hours * 3600,
+        max_probe_interval=config.broadcast.max_probe_interval_seconds,
     )
     await commands.publish(app.bot, config)
     # Interrupted broadcasts go on at once; the job picks up those that `uabot import
@@ -90,16 +98,18 @@ async def _post_shutdown(app: UabotApp) -> None:
         await storage.close()
 
 
-async def report_to_admins(app: UabotApp, broadcast: Broadcast) -> None:
-    """Send the final report to the admin who started the broadcast (or to every admin)."""
+async def report_to_admins(app: UabotApp, broadcast: Broadcast) -> bool:
+    """Send the final report to the admin who started the broadcast (or to every admin);
+    False while an outage keeps it from someone (the engine tries again)."""
     data: BotData = app.bot_data
-    await notify_admins(
+    missed = await notify_admins(
         app.bot,
         data.storage,
         data.config,
         lambda: (final_report(broadcast), None),
         only=broadcast.requested_by,
     )
+    return not missed
 
 
 def build_application(config: Config) -> UabotApp:

@@ -57,6 +57,10 @@ class I18nConfig:
 @dataclass(frozen=True)
 class BroadcastConfig:
     messages_per_second: float = 25.0
+    # A recipient whom only outages kept from their message fails after this long.
+    give_up_after_hours: float = 24.0
+    # A paused broadcast probes Telegram with back-off doubling from 1 s up to this.
+    max_probe_interval_seconds: float = 300.0
 
 
 @dataclass(frozen=True)
@@ -107,7 +111,11 @@ _SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], str]]] = {
         "languages": (list, "a list of language codes, e.g. ['en', 'de', 'fr']"),
         "region": (str, "a country code of two capital letters such as 'CH'"),
     },
-    "broadcast": {"messages_per_second": ((int, float), "a number such as 25")},
+    "broadcast": {
+        "messages_per_second": ((int, float), "a number such as 25"),
+        "give_up_after_hours": ((int, float), "a number of hours such as 24"),
+        "max_probe_interval_seconds": ((int, float), "a number of seconds such as 300"),
+    },
     "reminders": {"days_before_deadline": (int, "a whole number of days such as 3")},
     "feed": {
         "source": (str, "a directory such as 'actions/' or an URL such as 'https://…/index.json'"),
@@ -182,9 +190,20 @@ def parse_config(raw: dict[str, Any], environ: dict[str, str] | None = None) -> 
     ):
         raise ConfigError(f"i18n.region {region!r} is not a country code: use e.g. 'CH'")
 
-    rate = raw.get("broadcast", {}).get("messages_per_second", 25)
+    broadcast = raw.get("broadcast", {})
+    rate = broadcast.get("messages_per_second", 25)
     if not 0 < rate <= 1000:
         raise ConfigError("broadcast.messages_per_second must be between 0 and 1000, e.g. 25")
+    give_up = broadcast.get("give_up_after_hours", BroadcastConfig.give_up_after_hours)
+    if not 0 < give_up <= 24 * 30:
+        raise ConfigError(
+            "broadcast.give_up_after_hours must be more than 0 and at most 720, e.g. 24"
+        )
+    probe = broadcast.get("max_probe_interval_seconds", BroadcastConfig.max_probe_interval_seconds)
+    if not 0 < probe <= 3600:
+        raise ConfigError(
+            "broadcast.max_probe_interval_seconds must be more than 0 and at most 3600, e.g. 300"
+        )
 
     days = raw.get("reminders", {}).get("days_before_deadline", 3)
     if not 0 <= days <= 60:
@@ -208,7 +227,11 @@ def parse_config(raw: dict[str, Any], environ: dict[str, str] | None = None) -> 
         ),
         storage=StorageConfig(path=Path(raw.get("storage", {}).get("path", "uabot.sqlite3"))),
         i18n=I18nConfig(default_language=default_language, languages=languages, region=region),
-        broadcast=BroadcastConfig(messages_per_second=float(rate)),
+        broadcast=BroadcastConfig(
+            messages_per_second=float(rate),
+            give_up_after_hours=float(give_up),
+            max_probe_interval_seconds=float(probe),
+        ),
         reminders=RemindersConfig(days_before_deadline=days),
         feed=FeedConfig(
             source=feed.get("source") or None,

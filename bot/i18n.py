@@ -13,13 +13,14 @@ import io
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
 from babel.core import get_global
 from babel.dates import format_date as _babel_format_date
+from babel.dates import format_datetime as _babel_format_datetime
 from babel.dates import get_date_format
 from babel.languages import get_territory_language_info
 from babel.messages.mofile import write_mo
@@ -209,6 +210,13 @@ def format_letter_date(value: date, locale: Locale) -> str:
 def format_date(value: date | datetime, language: str | None = None, fmt: str = "long") -> str:
     """A date in the given (or current) locale's own format."""
     return _babel_format_date(value, format=fmt, locale=language or current_locale.get())
+
+
+def format_time(value: datetime, language: str | None = None) -> str:
+    """A date and time in UTC, in the locale's short format ("11/29/26, 9:05 PM")."""
+    return _babel_format_datetime(
+        value, format="short", tzinfo=UTC, locale=language or current_locale.get()
+    )
 
 
 def format_number(value: int | float, language: str | None = None) -> str:
