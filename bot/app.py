@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from telegram import LinkPreviewOptions
 from telegram.constants import ParseMode
-from telegram.error import InvalidToken, RetryAfter, TelegramError
+from telegram.error import InvalidToken, RetryAfter, TelegramError, TimedOut
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 
 import handlers
@@ -238,6 +238,8 @@ async def connect(app: UabotApp) -> None:
             after = error.retry_after
             reason = "Telegram asks to wait (429)"
             wait = after.total_seconds() if isinstance(after, timedelta) else float(after)
+        except TimedOut as error:
+            reason, wait = f"timed out ({error.message})", delay
         except TelegramError as error:
             reason = _NOT_API_ANSWER.sub(" (not a Bot API answer)", error.message)
             wait = delay

@@ -28,7 +28,7 @@ from bot.config import (
 from bot.i18n import use_locale
 from bot.logs import setup_logging
 from bot.redact import token_secrets
-from bot.storage.db import DatabasePathError, check_path
+from bot.storage.db import DatabasePathError
 
 if TYPE_CHECKING:
     from bot.actions.model import ActionRevision
@@ -42,9 +42,14 @@ log = logging.getLogger(__name__)
 def cmd_run(config: Config, args: argparse.Namespace) -> int:
     """Long polling until Ctrl-C or SIGTERM, once the token and database pass their checks."""
     from bot.app import TokenRejected, run
+    from bot.storage import Database
+
+    async def open_database() -> None:
+        # Opened (created, migrated) and closed: any problem with it is told before Telegram.
+        await (await Database.open(config.storage.path)).close()
 
     check_token(config, args.config)
-    check_path(config.storage.path)
+    asyncio.run(open_database())
     try:
         run(config)
     except TokenRejected as rejected:

@@ -19,8 +19,16 @@ from bot.redact import redact
 
 # The bot's own top-level packages: ``-v`` shows their DEBUG records.
 OWN_LOGGERS = ("bot", "handlers", "__main__")
-# Libraries that log every request or job run at INFO: thousands of lines a day.
-_CHATTY = {"httpx": logging.WARNING, "httpcore": logging.WARNING, "apscheduler": logging.WARNING}
+_CHATTY = {
+    # every request or job run at INFO: thousands of lines a day
+    "httpx": logging.WARNING,
+    "httpcore": logging.WARNING,
+    "apscheduler": logging.WARNING,
+    # PTB's request layer logs one thing above DEBUG: a non-JSON answer (a proxy's HTML page,
+    # which may quote the URL and so the token) with a traceback, before raising the error
+    # that its caller reports anyway.
+    "telegram.request": logging.CRITICAL,
+}
 
 
 class RedactingFilter(logging.Filter):
