@@ -12,7 +12,7 @@ import os
 import re
 import signal
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from datetime import timedelta
 from functools import partial
 from urllib.parse import urlsplit
@@ -197,9 +197,10 @@ async def running(app: UabotApp, *, poll_timeout: int = 10) -> AsyncIterator[Uab
 
 def _where(config: Config) -> str:
     """Which Bot API host, through which proxy: for the operator, without any secret."""
-    host = urlsplit(config.telegram.base_url or "https://api.telegram.org/bot").hostname or "?"
-    port = urlsplit(config.telegram.base_url or "").port
-    where = f"{host}:{port}" if port else host
+    parts = urlsplit(config.telegram.base_url or "https://api.telegram.org/bot")
+    where = parts.hostname or "?"
+    with suppress(ValueError):  # a port that is not a number: the host says enough
+        where += f":{parts.port}" if parts.port else ""
     if config.telegram.proxy:
         where += f" through the proxy {without_userinfo(config.telegram.proxy)}"
     return where

@@ -134,9 +134,34 @@ async def test_a_server_that_never_answers_times_out_by_config(tmp_path: Path) -
     assert_clean(uabot)
 
 
-async def test_an_html_500_is_retried_without_the_page_or_the_token(tmp_path: Path) -> None:
-    page = "<html><body><h1>500</h1><p>Error while serving {path}</p></body></html>"
-    async with answering(500, page, content_type="text/html") as url:
+async def test_a_404_for_the_token_names_the_base_url_too(tmp_path: Path) -> None:
+    not_found = '{"ok": false, "error_code": 404, "description": "Not Found"}'
+    async with answering(404, not_found) as url:
+        config = write_config(tmp_path, url)
+        uabot = await Uabot.start(config)
+        try:
+            assert await uabot.finish() == 2
+        finally:
+            await uabot.kill()
+    assert uabot.err[-1] == (
+        "uabot: Telegram rejected the token (404): "
+        f"check telegram.token in {config} and telegram.base_url"
+    )
+    assert_no_secret(uabot)
+    assert_clean(uabot)
+
+
+@pytest.mark.parametrize(
+    ("status", "reason"),
+    [(500, "Internal Server Error (500)"), (401, "Unauthorized (401)")],
+    ids=["500", "401-from-a-proxy"],
+)
+async def test_an_html_error_page_is_retried_without_the_page_or_the_token(
+    tmp_path: Path, status: int, reason: str
+) -> None:
+    # Only Telegram's JSON answer is its word on the token: a proxy's page is an outage.
+    page = f"<html><body><h1>{status}</h1><p>Error while serving {{path}}</p></body></html>"
+    async with answering(status, page, content_type="text/html") as url:
         uabot = await Uabot.start(write_config(tmp_path, url))
         try:
             await uabot.wait_for("not reachable", count=2)
@@ -144,7 +169,7 @@ async def test_an_html_500_is_retried_without_the_page_or_the_token(tmp_path: Pa
         finally:
             await uabot.kill()
     retries = [line for line in uabot.err if "not reachable" in line]
-    assert all("Internal Server Error (500) (not a Bot API answer)" in x for x in retries), retries
+    assert all(f"{reason} (not a Bot API answer)" in line for line in retries), retries
     assert "<html>" not in uabot.output
     assert_no_secret(uabot)
     assert_clean(uabot)
