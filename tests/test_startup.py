@@ -413,3 +413,26 @@ async def test_an_admin_removed_from_the_config_loses_the_admin_menu_at_the_next
         assert "stats" in menu(ADMIN_ID, "de")
         assert menu(ADMIN_ID, "fr") == []  # a language no longer offered: its menu is gone too
         assert "stats" not in [name for name, _ in emulator.commands(language_code="de")]
+
+
+async def test_an_outage_while_running_is_one_line_per_retry_and_the_bot_resumes(
+    tmp_path: Path,
+) -> None:
+    emulator = await Emulator(token=TOKEN, port=refused_port()).start()
+    uabot = await Uabot.start(write_config(tmp_path, emulator.base_url))
+    try:
+        await uabot.wait_for("started as @")
+        user = emulator.user(43, first_name="Mykola", language_code="en")
+        await user.send("/start")
+        assert "Welcome!" in (await user.receive(timeout=30)).text
+        await emulator.stop()
+        await uabot.wait_for("Telegram not reachable while polling", count=2)
+        await emulator.start()
+        await user.send("/help")
+        assert "/actions" in (await user.receive(timeout=60)).text
+        assert await uabot.interrupt() == 0
+    finally:
+        await uabot.kill()
+        await emulator.stop()
+    assert_no_secret(uabot)
+    assert_clean(uabot)
