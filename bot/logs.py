@@ -66,6 +66,7 @@ def setup_logging(verbose: bool, secrets: Iterable[str] = ()) -> RedactingFilter
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    logging.captureWarnings(True)  # warnings too pass the filter
     for name, level in _CHATTY.items():
         logging.getLogger(name).setLevel(level)
     for name in OWN_LOGGERS:

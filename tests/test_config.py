@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import TOKEN
 
 from bot.cli import main
-from bot.config import ConfigError, load_config, parse_config
+from bot.config import ConfigError, check_token, load_config, parse_config
 
 GOOD = """
 [telegram]
@@ -125,3 +126,8 @@ def test_the_secrets_are_the_token_its_secret_half_and_the_proxy_password() -> N
         {"telegram": {"token": "12:abc-def", "proxy": "http://me:p%40ss@proxy:3128"}}, environ={}
     )
     assert set(config.secrets()) == {"12:abc-def", "abc-def", "p%40ss", "p@ss"}
+
+
+def test_a_token_of_botfathers_shape_passes_the_run_check() -> None:
+    for token in ("110201543:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw", TOKEN):
+        check_token(parse_config({"telegram": {"token": token}}, environ={}), "config.toml")
