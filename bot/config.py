@@ -7,6 +7,7 @@ exits with status 2, so an operator never has to read a traceback.
 from __future__ import annotations
 
 import os
+import re
 import ssl
 import tomllib
 from dataclasses import dataclass, field
@@ -15,7 +16,14 @@ from typing import Any
 
 from babel import Locale
 
+from bot.redact import proxy_secrets, token_secrets
+from bot.suggest import closest
+
 TOKEN_ENV = "UABOT_TOKEN"
+# A token from @BotFather: the bot's id, a colon, a secret of about 35 characters.
+_TOKEN_SHAPE = re.compile(r"\d{1,20}:[A-Za-z0-9_-]{30,60}")
+# The token in config.example.toml: a config copied but not filled in.
+_PLACEHOLDER = "replace-me"
 
 
 class ConfigError(Exception):
@@ -38,6 +46,9 @@ class TelegramConfig:
     admins: frozenset[int] = frozenset()
     # The CAs trusted for https: "certifi" (default), "system" or a PEM bundle's path.
     ca_bundle: str = "certifi"
+    token_from_env: bool = False  # whether UABOT_TOKEN gave the token (for error messages)
+    connect_timeout: float = 5.0  # seconds to open a connection to the Bot API (or proxy)
+    read_timeout: float = 5.0  # seconds to wait for each read of an answer
 
 
 @dataclass(frozen=True)
@@ -94,6 +105,10 @@ class Config:
     def is_admin(self, user_id: int) -> bool:
         return user_id in self.telegram.admins
 
+    def secrets(self) -> tuple[str, ...]:
+        """What no output may show: the token, its secret half, the proxy's password."""
+        return token_secrets(self.telegram.token) + proxy_secrets(self.telegram.proxy)
+
 
 # key -> (expected python type(s), human description); the single description of the schema.
 _SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], str]]] = {
@@ -104,6 +119,8 @@ _SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], str]]] = {
         "proxy": (str, "a proxy URL such as 'http://proxy.example.org:3128'"),
         "admins": (list, "a list of Telegram user ids, e.g. [12345678]"),
         "ca_bundle": (str, "'certifi', 'system' or the path of a PEM file of CA certificates"),
+        "connect_timeout": ((int, float), "a number of seconds such as 5"),
+        "read_timeout": ((int, float), "a number of seconds such as 5"),
     },
     "storage": {"path": (str, "a file path such as 'uabot.sqlite3'")},
     "i18n": {
@@ -131,12 +148,18 @@ _SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], str]]] = {
 def _check_shape(raw: dict[str, Any]) -> None:
     for section, values in raw.items():
         if section not in _SCHEMA:
+            if suggestion := closest(section, _SCHEMA):
+                raise ConfigError(f"unknown section [{section}]: did you mean [{suggestion}]?")
             known = ", ".join(f"[{name}]" for name in _SCHEMA)
             raise ConfigError(f"unknown section [{section}]: remove it (known: {known})")
         if not isinstance(values, dict):
             raise ConfigError(f"'{section}' must be a [{section}] table")
         for key, value in values.items():
             if key not in _SCHEMA[section]:
+                if suggestion := closest(key, _SCHEMA[section]):
+                    raise ConfigError(
+                        f"unknown key {section}.{key}: did you mean {section}.{suggestion}?"
+                    )
                 known = ", ".join(_SCHEMA[section])
                 raise ConfigError(f"unknown key {section}.{key}: remove it (known: {known})")
             expected, description = _SCHEMA[section][key]
@@ -154,6 +177,7 @@ def parse_config(raw: dict[str, Any], environ: dict[str, str] | None = None) -> 
     environ = dict(os.environ) if environ is None else environ
     _check_shape(raw)
     telegram = raw.get("telegram", {})
+    from_env = bool(environ.get(TOKEN_ENV))
     token = environ.get(TOKEN_ENV) or telegram.get("token", "")
     if not token.strip():
         raise ConfigError(
@@ -166,6 +190,10 @@ def parse_config(raw: dict[str, Any], environ: dict[str, str] | None = None) -> 
             "telegram.proxy must be an http:// or https:// URL, e.g. 'http://proxy:3128'"
         )
     ca_bundle = _ca_bundle(telegram.get("ca_bundle") or "certifi")
+    timeouts = {key: telegram.get(key, 5.0) for key in ("connect_timeout", "read_timeout")}
+    for key, seconds in timeouts.items():
+        if not 0 < seconds <= 600:
+            raise ConfigError(f"telegram.{key} must be more than 0 and at most 600 (seconds)")
     admins = telegram.get("admins", [])
     if not all(isinstance(a, int) and not isinstance(a, bool) for a in admins):
         raise ConfigError("telegram.admins must hold Telegram user ids (integers), e.g. [12345]")
@@ -224,6 +252,9 @@ def parse_config(raw: dict[str, Any], environ: dict[str, str] | None = None) -> 
             proxy=proxy,
             admins=frozenset(admins),
             ca_bundle=ca_bundle,
+            token_from_env=from_env,
+            connect_timeout=float(timeouts["connect_timeout"]),
+            read_timeout=float(timeouts["read_timeout"]),
         ),
         storage=StorageConfig(path=Path(raw.get("storage", {}).get("path", "uabot.sqlite3"))),
         i18n=I18nConfig(default_language=default_language, languages=languages, region=region),
@@ -259,6 +290,30 @@ def _ca_bundle(value: str) -> str:
             "or use 'certifi' (the default) or 'system'"
         ) from None
     return value
+def token_source(config: Config, source: Path | str) -> str:
+    """Where the token came from, as an operator would look for it."""
+    if config.telegram.token_from_env:
+        return f"${TOKEN_ENV} (it overrides telegram.token)"
+    return f"telegram.token in {source}"
+
+
+def check_token(config: Config, source: Path | str) -> None:
+    """Refuse a token that cannot be right before Telegram is asked (``uabot run`` only).
+
+    ``source`` is the config file, named in the message when the token came from it.
+    """
+    token = config.telegram.token
+    where = token_source(config, source)
+    if _PLACEHOLDER in token:
+        raise ConfigError(
+            f"{where} is still the placeholder of config.example.toml: put your bot's token "
+            f"from @BotFather there (or in ${TOKEN_ENV})"
+        )
+    if not _TOKEN_SHAPE.fullmatch(token):
+        raise ConfigError(
+            f"{where} does not look like a bot token (digits, a colon, then about 35 letters, "
+            "digits, - or _): copy it again from @BotFather"
+        )
 
 
 def load_config(path: Path | str) -> Config:

@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable
 from urllib.parse import quote, unquote, urlsplit
 
-__all__ = ["MASK", "proxy_secrets", "redact", "token_secrets"]
+__all__ = ["MASK", "proxy_secrets", "redact", "token_secrets", "without_userinfo"]
 
 MASK = "***"
 
@@ -24,13 +24,17 @@ MASK = "***"
 _TOKEN_IN_PATH = re.compile(r"(/bot\d+)(?::|%3[Aa])[^/\s'\"?#]+")
 # A password in a URL's userinfo (scheme://user:password@host).
 _URL_PASSWORD = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^/\s:@'\"]*):[^@\s/'\"]*@")
+# The whole userinfo of a URL (scheme://user:password@), for naming a proxy in a log line.
+_USERINFO = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)[^/\s@]+@")
+# Shorter exact secrets would mask ordinary letters; the patterns above still catch them in URLs.
+_MIN_SECRET = 4
 
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
     """``text`` with every token, URL password and each of ``secrets`` masked."""
     text = _TOKEN_IN_PATH.sub(rf"\1:{MASK}", text)
     text = _URL_PASSWORD.sub(rf"\1:{MASK}@", text)
-    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+    for secret in sorted({s for s in secrets if len(s) >= _MIN_SECRET}, key=len, reverse=True):
         for form in {secret, quote(secret, safe="")}:
             text = text.replace(form, MASK)
     return text
@@ -52,3 +56,8 @@ def proxy_secrets(proxy: str | None) -> tuple[str, ...]:
     user, password = unquote(parts.username or ""), unquote(parts.password)
     basic = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
     return (password, parts.password, basic)
+
+
+def without_userinfo(url: str) -> str:
+    """``url`` without its user name and password, for saying which proxy is used."""
+    return _USERINFO.sub(r"\g<scheme>", url)

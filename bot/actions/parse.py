@@ -7,7 +7,6 @@ Typos must never pass silently: unknown keys and unconfigured languages are prob
 
 from __future__ import annotations
 
-import difflib
 import re
 import tomllib
 from collections.abc import Iterable, Sequence
@@ -40,6 +39,7 @@ from bot.actions.model import (
 )
 from bot.i18n import N_, current_locale, is_language_code, language_name
 from bot.i18n import gettext as _
+from bot.suggest import closest
 
 Table = dict[str, Any]
 
@@ -279,10 +279,10 @@ class _Reader:
         for name in table:
             if name in allowed:
                 continue
-            close = difflib.get_close_matches(name, allowed, n=1)
-            if close:
+            suggestion = closest(name, allowed)
+            if suggestion:
                 message = _('unknown key "{key}"; did you mean "{suggestion}"?').format(
-                    key=name, suggestion=close[0]
+                    key=name, suggestion=suggestion
                 )
             else:
                 message = _('unknown key "{key}"; expected one of {keys}').format(
