@@ -13,7 +13,7 @@ from bot.actions.render import Rendered
 from bot.broadcast.engine import MessagesFor, Renderer
 from bot.config import Config
 from bot.i18n import gettext as _
-from bot.i18n import use_locale
+from bot.i18n import reader_language, use_locale
 from bot.storage import Broadcast
 from bot.telegram_text import escape, pack, paragraphs
 
@@ -37,7 +37,7 @@ def announcement_renderer(config: Config) -> Renderer:
         texts: dict[str, str] = json.loads(broadcast.payload or "{}")
 
         def for_language(language: str, wrote: bool) -> Rendered:
-            language = language if language in config.i18n.languages else default
+            language = reader_language(config.i18n, language)
             with use_locale(language):
                 return message(texts.get(language) or texts[default])
 

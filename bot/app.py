@@ -6,26 +6,34 @@ tested is what runs.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
+import re
+import signal
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
+from datetime import timedelta
+from functools import partial
+from urllib.parse import urlsplit
 
 from telegram import LinkPreviewOptions
 from telegram.constants import ParseMode
+from telegram.error import InvalidToken, RetryAfter, TelegramError, TimedOut
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 
 import handlers
 from bot import announcements, commands, scheduling
 from bot.actions.outgoing import action_renderer
-from bot.broadcast.engine import BroadcastEngine
+from bot.broadcast.engine import BroadcastEngine, Burst
 from bot.broadcast.ratelimit import PriorityRateLimiter
-from bot.broadcast.report import final_report
+from bot.broadcast.report import burst_notice, final_report
 from bot.config import Config
 from bot.context import BotData, Context
 from bot.i18n import check_catalogs
 from bot.notify import notify_admins
 from bot.persistence import SQLitePersistence
+from bot.redact import redact, without_userinfo
 from bot.storage import Broadcast, Storage
 from bot.telegram_http import AiohttpRequest
 
@@ -39,6 +47,19 @@ UabotApp = Application
 
 # How often the bot looks for broadcasts queued by another process (``uabot import --publish``).
 BROADCAST_POLL_SECONDS = 10
+# While Telegram is unreachable at start: the first wait, doubled after each try up to the last.
+START_RETRY_FIRST_SECONDS = 1.0
+START_RETRY_MAX_SECONDS = 60.0
+# PTB appends a page that is not a Bot API answer (a proxy's HTML) to its error message.
+_NOT_API_ANSWER = re.compile(r"\. Parsing the server response .*", re.DOTALL)
+
+
+class TokenRejected(Exception):
+    """Telegram's own answer to getMe says the token is wrong (401, or 404 for a bad token)."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
 
 
 async def _post_init(app: UabotApp) -> None:
@@ -48,8 +69,13 @@ async def _post_init(app: UabotApp) -> None:
     check_catalogs(config.i18n.languages)
     data.storage = storage = await Storage.open(config.storage.path)
 
-    async def report(broadcast: Broadcast) -> None:
-        await report_to_admins(app, broadcast)
+    async def report(broadcast: Broadcast) -> bool:
+        return await report_to_admins(app, broadcast)
+
+    async def burst(broadcast: Broadcast, seen: Burst) -> None:
+        await notify_admins(
+            app.bot, storage, config, lambda: (burst_notice(broadcast, seen), None)
+        )
 
     data.broadcasts = BroadcastEngine(
         app.bot,
@@ -60,9 +86,13 @@ async def _post_init(app: UabotApp) -> None:
         },
         rate=config.broadcast.messages_per_second,
         on_finished=report,
+        on_burst=burst,
         proxy=config.telegram.proxy,
+        ca_bundle=config.telegram.ca_bundle,
+        give_up_after=config.broadcast.give_up_after_hours * 3600,
+        max_probe_interval=config.broadcast.max_probe_interval_seconds,
     )
-    await commands.publish(app.bot, config)
+    await commands.publish(app.bot, config, storage.admin_menus)
     # Interrupted broadcasts go on at once; the job picks up those that `uabot import
     # --publish` queues while the bot runs. (A job with first=0 would not do for the start:
     # APScheduler moves a start time that passed before the scheduler ran to the next interval.)
@@ -71,6 +101,16 @@ async def _post_init(app: UabotApp) -> None:
         _resume_broadcasts, interval=BROADCAST_POLL_SECONDS, name="resume-broadcasts"
     )
     await scheduling.schedule(app)
+    admins = len(config.telegram.admins)
+    log.info(
+        "started as @%s: %d admin%s, database %s, languages %s (default %s)",
+        app.bot.username,
+        admins,
+        "" if admins == 1 else "s",
+        config.storage.path,
+        ", ".join(config.i18n.languages),
+        config.i18n.default_language,
+    )
 
 
 async def _resume_broadcasts(context: Context) -> None:
@@ -89,20 +129,29 @@ async def _post_shutdown(app: UabotApp) -> None:
         await storage.close()
 
 
-async def report_to_admins(app: UabotApp, broadcast: Broadcast) -> None:
-    """Send the final report to the admin who started the broadcast (or to every admin)."""
+async def report_to_admins(app: UabotApp, broadcast: Broadcast) -> bool:
+    """Send the final report to the admin who started the broadcast (or to every admin);
+    False while an outage keeps it from someone (the engine tries again)."""
     data: BotData = app.bot_data
-    await notify_admins(
+    missed = await notify_admins(
         app.bot,
         data.storage,
         data.config,
         lambda: (final_report(broadcast), None),
         only=broadcast.requested_by,
     )
+    return not missed
 
 
 def build_application(config: Config) -> UabotApp:
     """Build the bot for ``config``: services, defaults and every handler, nothing started."""
+    request = partial(
+        AiohttpRequest,
+        proxy=config.telegram.proxy,
+        ca_bundle=config.telegram.ca_bundle,
+        connect_timeout=config.telegram.connect_timeout,
+        read_timeout=config.telegram.read_timeout,
+    )
     builder = (
         ApplicationBuilder()
         .token(config.telegram.token)
@@ -114,8 +163,8 @@ def build_application(config: Config) -> UabotApp:
             )
         )
         .rate_limiter(PriorityRateLimiter(config.broadcast.messages_per_second))
-        .request(AiohttpRequest(proxy=config.telegram.proxy))
-        .get_updates_request(AiohttpRequest(connection_pool_size=1, proxy=config.telegram.proxy))
+        .request(request())
+        .get_updates_request(request(connection_pool_size=1))
         .persistence(SQLitePersistence(config.storage.path))
         .concurrent_updates(True)
         .post_init(_post_init)
@@ -156,3 +205,113 @@ async def running(app: UabotApp, *, poll_timeout: int = 10) -> AsyncIterator[Uab
         await app.shutdown()
         if app.post_shutdown:
             await app.post_shutdown(app)
+
+
+def _where(config: Config) -> str:
+    """Which Bot API host, through which proxy: for the operator, without any secret."""
+    parts = urlsplit(config.telegram.base_url or "https://api.telegram.org/bot")
+    where = parts.hostname or "?"
+    with suppress(ValueError):  # a port that is not a number: the host says enough
+        where += f":{parts.port}" if parts.port else ""
+    if config.telegram.proxy:
+        where += f" through the proxy {without_userinfo(config.telegram.proxy)}"
+    return where
+
+
+def _refusal(error: InvalidToken) -> tuple[int | None, str]:
+    """(status, reason) of a refused getMe; the status only if Telegram's JSON said it.
+
+    ``Bot.initialize`` rewords the refusal with the token in it; the reason is its cause's.
+    """
+    cause = error.__cause__ if isinstance(error.__cause__, TelegramError) else error
+    if _NOT_API_ANSWER.search(cause.message):  # a proxy's or portal's page, not Telegram's
+        return None, _NOT_API_ANSWER.sub(" (not a Bot API answer)", cause.message)
+    return (404 if cause.message.startswith("Not Found") else 401), cause.message
+
+
+async def connect(app: UabotApp) -> None:
+    """``app.initialize()`` (getMe), retried with back-off while Telegram is unreachable.
+
+    Each failure is one line: where, why, when the next try is. Only Telegram's own refusal of
+    the token ends the wait (``TokenRejected``); the caller cancels the task to give up.
+    """
+    config: Config = app.bot_data.config
+    secrets = config.secrets()
+    delay = START_RETRY_FIRST_SECONDS
+    while True:
+        try:
+            await app.initialize()
+            return
+        except InvalidToken as error:
+            status, reason = _refusal(error)
+            if status is not None:
+                raise TokenRejected(status) from None
+            wait = delay
+        except RetryAfter as error:
+            after = error.retry_after
+            reason = "Telegram asks to wait (429)"
+            wait = after.total_seconds() if isinstance(after, timedelta) else float(after)
+        except TimedOut as error:
+            reason, wait = f"timed out ({error.message})", delay
+        except TelegramError as error:
+            reason = _NOT_API_ANSWER.sub(" (not a Bot API answer)", error.message)
+            wait = delay
+        log.warning(
+            "Telegram (%s) not reachable: %s; next try in %g s",
+            _where(config),
+            redact(reason, secrets)[:300],
+            wait,
+        )
+        await asyncio.sleep(wait)
+        delay = min(delay * 2, START_RETRY_MAX_SECONDS)
+
+
+async def _close_unstarted(app: UabotApp) -> None:
+    """Close what a failed ``initialize()`` opened: ``Application.shutdown`` skips it then."""
+    await app.bot.shutdown()  # the HTTP sessions and the rate limiter's task
+    if app.persistence:
+        await app.persistence.flush()  # its database connection (and its thread)
+
+
+async def _start(app: UabotApp) -> bool:
+    """Connect, or stop at once on SIGINT/SIGTERM (False); the bot's sessions are closed then."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    assert task is not None
+    stop_signals = (signal.SIGINT, signal.SIGTERM)
+    for sig in stop_signals:
+        loop.add_signal_handler(sig, task.cancel)
+    try:
+        await connect(app)
+        return True
+    except asyncio.CancelledError:
+        log.info("stopped before Telegram answered")
+        await _close_unstarted(app)
+        return False
+    except BaseException:
+        await _close_unstarted(app)
+        raise
+    finally:
+        for sig in stop_signals:
+            loop.remove_signal_handler(sig)
+
+
+def run(config: Config) -> None:
+    """``uabot run``: wait for Telegram, then long polling until Ctrl-C or SIGTERM.
+
+    PTB's ``run_polling`` would raise (and log a traceback) at the first failed getMe, so the
+    start is ``connect`` on the same event loop; ``run_polling`` then finds the application
+    initialized and owns the rest: signals, post_init, polling, shutdown, closing the loop.
+    """
+    app = build_application(config)
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        started = loop.run_until_complete(_start(app))
+    except BaseException:
+        loop.close()
+        raise
+    if not started:
+        loop.close()
+        return
+    app.run_polling(allowed_updates=["message", "callback_query"])

@@ -9,14 +9,26 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot import __version__
-from bot.config import Config, ConfigError, load_config, parse_config
+from bot.config import (
+    TOKEN_ENV,
+    Config,
+    ConfigError,
+    check_token,
+    load_config,
+    parse_config,
+    token_source,
+)
 from bot.i18n import use_locale
+from bot.logs import setup_logging
+from bot.redact import token_secrets
+from bot.storage.db import DatabasePathError
 
 if TYPE_CHECKING:
     from bot.actions.model import ActionRevision
@@ -24,25 +36,28 @@ if TYPE_CHECKING:
 
 EXIT_USAGE = 2
 
-
-def _setup_logging(verbose: bool) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # httpx logs every request URL, and URLs carry the token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("httpcore").setLevel(logging.WARNING)
-    # APScheduler logs two INFO lines per job run: thousands a day for the 10 s broadcast job.
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+log = logging.getLogger(__name__)
 
 
 def cmd_run(config: Config, args: argparse.Namespace) -> int:
-    """Long polling until Ctrl-C or SIGTERM."""
-    from bot.app import build_application
+    """Long polling until Ctrl-C or SIGTERM, once the token and database pass their checks."""
+    from bot.app import TokenRejected, run
+    from bot.storage import Database
 
-    app = build_application(config)
-    app.run_polling(allowed_updates=["message", "callback_query"])
+    async def open_database() -> None:
+        # Opened (created, migrated) and closed: any problem with it is told before Telegram.
+        await (await Database.open(config.storage.path)).close()
+
+    check_token(config, args.config)
+    asyncio.run(open_database())
+    try:
+        run(config)
+    except TokenRejected as rejected:
+        fix = f"check {token_source(config, args.config)}"
+        if rejected.status == 404:
+            fix += " and telegram.base_url"
+        print(f"uabot: Telegram rejected the token ({rejected.status}): {fix}", file=sys.stderr)
+        return EXIT_USAGE
     return 0
 
 
@@ -66,8 +81,9 @@ def cmd_migrate(config: Config, args: argparse.Namespace) -> int:
 
 
 def _parse_files(paths: list[Path], config: Config) -> tuple[list[ActionRevision], int]:
-    """Parse every file, printing each problem; returns the good revisions and the bad count."""
-    from bot.actions.parse import ActionFileError, parse_action
+    """Parse every file, printing each problem and warning; returns the good revisions and the
+    bad count (warnings do not make a file bad)."""
+    from bot.actions.parse import ActionFileError, check_action
 
     revisions, bad = [], 0
     for path in paths:
@@ -78,17 +94,19 @@ def _parse_files(paths: list[Path], config: Config) -> tuple[list[ActionRevision
             bad += 1
             continue
         try:
-            revisions.append(
-                parse_action(
-                    data,
-                    source=str(path),
-                    languages=config.i18n.languages,
-                    default_language=config.i18n.default_language,
-                )
+            checked = check_action(
+                data,
+                source=str(path),
+                languages=config.i18n.languages,
+                default_language=config.i18n.default_language,
             )
         except ActionFileError as error:
             print(error, file=sys.stderr)
             bad += 1
+            continue
+        revisions.append(checked.revision)
+        for warning in checked.warnings:
+            print(f"warning: {warning.describe(str(path))}", file=sys.stderr)
     return revisions, bad
 
 
@@ -232,7 +250,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    _setup_logging(args.verbose)
+    # The environment's token is masked from the first record on; the config's once read.
+    redacting = setup_logging(args.verbose, token_secrets(os.environ.get(TOKEN_ENV, "")))
     try:
         if getattr(args, "sandbox", False):
             # Seeded throwaway data unless --config names a real config (its database copied).
@@ -242,9 +261,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             config = parse_config({"telegram": {"token": "unused"}}, environ={})
         else:
             config = load_config(args.config)
+        if config is not None:
+            redacting.add(config.secrets())
         return int(args.handler(config, args))
     except ConfigError as exc:
         print(f"uabot: config error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except DatabasePathError as exc:
+        print(f"uabot: storage.path: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+    except Exception:
+        # A bug: its traceback goes through the log, where the filter masks any secret.
+        log.exception("uabot %s stopped by an unexpected error", args.command)
+        return 1

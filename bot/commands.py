@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+
 from telegram import Bot, BotCommand, BotCommandScopeChat
+from telegram.error import BadRequest
 
 from bot.config import Config
 from bot.i18n import N_, gettext, use_locale
+from bot.storage import AdminMenus
+
+log = logging.getLogger(__name__)
 
 # (command, description); descriptions are translated where they are shown.
 PUBLIC_COMMANDS: tuple[tuple[str, str], ...] = (
@@ -44,9 +50,17 @@ def _menu(commands: tuple[tuple[str, str], ...]) -> list[BotCommand]:
     return [BotCommand(name, gettext(text)) for name, text in commands]
 
 
-async def publish(bot: Bot, config: Config) -> None:
-    """Set the command menus: for every language, and with admin commands for each admin."""
-    for language in (*config.i18n.languages, None):
+async def publish(bot: Bot, config: Config, menus: AdminMenus) -> None:
+    """Set the command menus: for every language, and with admin commands for each admin.
+
+    Telegram keeps a chat's menu until it is deleted, so the admin menus set are recorded
+    (before they are set: a crash in between leaves a record, not a stray menu) and those of
+    chats no longer admins, or of languages no longer offered, are deleted.
+    """
+    languages = (*config.i18n.languages, None)
+    wanted = {(admin, lang or "") for admin in config.telegram.admins for lang in languages}
+    await menus.add(sorted(wanted))
+    for language in languages:
         with use_locale(language or config.i18n.default_language):
             await bot.set_my_commands(_menu(PUBLIC_COMMANDS), language_code=language)
             for admin_id in sorted(config.telegram.admins):
@@ -55,3 +69,12 @@ async def publish(bot: Bot, config: Config) -> None:
                     scope=BotCommandScopeChat(admin_id),
                     language_code=language,
                 )
+    for chat_id, language_code in sorted(await menus.all() - wanted):
+        try:
+            await bot.delete_my_commands(
+                scope=BotCommandScopeChat(chat_id), language_code=language_code or None
+            )
+        except BadRequest as exc:  # e.g. the chat is gone: nothing is left to delete
+            log.info("admin menu of chat %s not deleted: %s", chat_id, exc.message)
+        await menus.remove((chat_id, language_code))
+        log.info("deleted the admin menu of chat %s (%s)", chat_id, language_code or "default")

@@ -7,12 +7,23 @@ exits with status 2, so an operator never has to read a traceback.
 from __future__ import annotations
 
 import os
+import re
+import ssl
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from babel import Locale
+
+from bot.redact import proxy_secrets, token_secrets
+from bot.suggest import closest
+
 TOKEN_ENV = "UABOT_TOKEN"
+# A token from @BotFather: the bot's id, a colon, a secret of about 35 characters.
+_TOKEN_SHAPE = re.compile(r"\d{1,20}:[A-Za-z0-9_-]{30,60}")
+# The token in config.example.toml: a config copied but not filled in.
+_PLACEHOLDER = "replace-me"
 
 
 class ConfigError(Exception):
@@ -33,6 +44,11 @@ class TelegramConfig:
     base_file_url: str | None = None
     proxy: str | None = None  # an http(s) proxy for every request to the Bot API
     admins: frozenset[int] = frozenset()
+    # The CAs trusted for https: "certifi" (default), "system" or a PEM bundle's path.
+    ca_bundle: str = "certifi"
+    token_from_env: bool = False  # whether UABOT_TOKEN gave the token (for error messages)
+    connect_timeout: float = 5.0  # seconds to open a connection to the Bot API (or proxy)
+    read_timeout: float = 5.0  # seconds to wait for each read of an answer
 
 
 @dataclass(frozen=True)
@@ -44,11 +60,18 @@ class StorageConfig:
 class I18nConfig:
     default_language: str = "en"
     languages: tuple[str, ...] = ("en", "de", "fr")
+    # The organisation's country (ISO 3166, "CH"): letters in a language official there are
+    # tagged and dated for it (de-CH, fr-CH); None: each language's own region (de-DE, en-GB).
+    region: str | None = None
 
 
 @dataclass(frozen=True)
 class BroadcastConfig:
     messages_per_second: float = 25.0
+    # A recipient whom only outages kept from their message fails after this long.
+    give_up_after_hours: float = 24.0
+    # A paused broadcast probes Telegram with back-off doubling from 1 s up to this.
+    max_probe_interval_seconds: float = 300.0
 
 
 @dataclass(frozen=True)
@@ -64,6 +87,12 @@ class FeedConfig:
 
 
 @dataclass(frozen=True)
+class LettersConfig:
+    # A letter left alone this long is closed with a note and its draft deleted.
+    timeout_minutes: float = 30.0
+
+
+@dataclass(frozen=True)
 class Config:
     telegram: TelegramConfig
     storage: StorageConfig = StorageConfig()
@@ -71,9 +100,14 @@ class Config:
     broadcast: BroadcastConfig = BroadcastConfig()
     reminders: RemindersConfig = RemindersConfig()
     feed: FeedConfig = FeedConfig()
+    letters: LettersConfig = LettersConfig()
 
     def is_admin(self, user_id: int) -> bool:
         return user_id in self.telegram.admins
+
+    def secrets(self) -> tuple[str, ...]:
+        """What no output may show: the token, its secret half, the proxy's password."""
+        return token_secrets(self.telegram.token) + proxy_secrets(self.telegram.proxy)
 
 
 # key -> (expected python type(s), human description); the single description of the schema.
@@ -84,18 +118,29 @@ _SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], str]]] = {
         "base_file_url": (str, "a URL such as 'http://127.0.0.1:8081/file/bot'"),
         "proxy": (str, "a proxy URL such as 'http://proxy.example.org:3128'"),
         "admins": (list, "a list of Telegram user ids, e.g. [12345678]"),
+        "ca_bundle": (str, "'certifi', 'system' or the path of a PEM file of CA certificates"),
+        "connect_timeout": ((int, float), "a number of seconds such as 5"),
+        "read_timeout": ((int, float), "a number of seconds such as 5"),
     },
     "storage": {"path": (str, "a file path such as 'uabot.sqlite3'")},
     "i18n": {
         "default_language": (str, "a language code such as 'en'"),
         "languages": (list, "a list of language codes, e.g. ['en', 'de', 'fr']"),
+        "region": (str, "a country code of two capital letters such as 'CH'"),
     },
-    "broadcast": {"messages_per_second": ((int, float), "a number such as 25")},
+    "broadcast": {
+        "messages_per_second": ((int, float), "a number such as 25"),
+        "give_up_after_hours": ((int, float), "a number of hours such as 24"),
+        "max_probe_interval_seconds": ((int, float), "a number of seconds such as 300"),
+    },
     "reminders": {"days_before_deadline": (int, "a whole number of days such as 3")},
     "feed": {
         "source": (str, "a directory such as 'actions/' or an URL such as 'https://…/index.json'"),
         "interval_minutes": ((int, float), "a number of minutes such as 30"),
         "auto_publish": (bool, "true or false"),
+    },
+    "letters": {
+        "timeout_minutes": ((int, float), "a number of minutes such as 30"),
     },
 }
 
@@ -103,12 +148,18 @@ _SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], str]]] = {
 def _check_shape(raw: dict[str, Any]) -> None:
     for section, values in raw.items():
         if section not in _SCHEMA:
+            if suggestion := closest(section, _SCHEMA):
+                raise ConfigError(f"unknown section [{section}]: did you mean [{suggestion}]?")
             known = ", ".join(f"[{name}]" for name in _SCHEMA)
             raise ConfigError(f"unknown section [{section}]: remove it (known: {known})")
         if not isinstance(values, dict):
             raise ConfigError(f"'{section}' must be a [{section}] table")
         for key, value in values.items():
             if key not in _SCHEMA[section]:
+                if suggestion := closest(key, _SCHEMA[section]):
+                    raise ConfigError(
+                        f"unknown key {section}.{key}: did you mean {section}.{suggestion}?"
+                    )
                 known = ", ".join(_SCHEMA[section])
                 raise ConfigError(f"unknown key {section}.{key}: remove it (known: {known})")
             expected, description = _SCHEMA[section][key]
@@ -126,6 +177,7 @@ def parse_config(raw: dict[str, Any], environ: dict[str, str] | None = None) -> 
     environ = dict(os.environ) if environ is None else environ
     _check_shape(raw)
     telegram = raw.get("telegram", {})
+    from_env = bool(environ.get(TOKEN_ENV))
     token = environ.get(TOKEN_ENV) or telegram.get("token", "")
     if not token.strip():
         raise ConfigError(
@@ -137,6 +189,11 @@ def parse_config(raw: dict[str, Any], environ: dict[str, str] | None = None) -> 
         raise ConfigError(
             "telegram.proxy must be an http:// or https:// URL, e.g. 'http://proxy:3128'"
         )
+    ca_bundle = _ca_bundle(telegram.get("ca_bundle") or "certifi")
+    timeouts = {key: telegram.get(key, 5.0) for key in ("connect_timeout", "read_timeout")}
+    for key, seconds in timeouts.items():
+        if not 0 < seconds <= 600:
+            raise ConfigError(f"telegram.{key} must be more than 0 and at most 600 (seconds)")
     admins = telegram.get("admins", [])
     if not all(isinstance(a, int) and not isinstance(a, bool) for a in admins):
         raise ConfigError("telegram.admins must hold Telegram user ids (integers), e.g. [12345]")
@@ -151,9 +208,30 @@ def parse_config(raw: dict[str, Any], environ: dict[str, str] | None = None) -> 
             f"i18n.default_language {default_language!r} is not in i18n.languages: add it there"
         )
 
-    rate = raw.get("broadcast", {}).get("messages_per_second", 25)
+    region = i18n.get("region") or None
+    if region is not None and not (
+        region.isascii()
+        and region.isalpha()
+        and region.isupper()
+        and len(region) == 2
+        and region in Locale("en").territories
+    ):
+        raise ConfigError(f"i18n.region {region!r} is not a country code: use e.g. 'CH'")
+
+    broadcast = raw.get("broadcast", {})
+    rate = broadcast.get("messages_per_second", 25)
     if not 0 < rate <= 1000:
         raise ConfigError("broadcast.messages_per_second must be between 0 and 1000, e.g. 25")
+    give_up = broadcast.get("give_up_after_hours", BroadcastConfig.give_up_after_hours)
+    if not 0 < give_up <= 24 * 30:
+        raise ConfigError(
+            "broadcast.give_up_after_hours must be more than 0 and at most 720, e.g. 24"
+        )
+    probe = broadcast.get("max_probe_interval_seconds", BroadcastConfig.max_probe_interval_seconds)
+    if not 0 < probe <= 3600:
+        raise ConfigError(
+            "broadcast.max_probe_interval_seconds must be more than 0 and at most 3600, e.g. 300"
+        )
 
     days = raw.get("reminders", {}).get("days_before_deadline", 3)
     if not 0 <= days <= 60:
@@ -162,6 +240,9 @@ def parse_config(raw: dict[str, Any], environ: dict[str, str] | None = None) -> 
     interval = feed.get("interval_minutes", 30)
     if not 0 < interval <= 7 * 24 * 60:
         raise ConfigError("feed.interval_minutes must be more than 0 and at most a week, e.g. 30")
+    timeout = raw.get("letters", {}).get("timeout_minutes", 30)
+    if not 0 < timeout <= 24 * 60:
+        raise ConfigError("letters.timeout_minutes must be more than 0 and at most a day, e.g. 30")
 
     return Config(
         telegram=TelegramConfig(
@@ -170,17 +251,69 @@ def parse_config(raw: dict[str, Any], environ: dict[str, str] | None = None) -> 
             base_file_url=telegram.get("base_file_url"),
             proxy=proxy,
             admins=frozenset(admins),
+            ca_bundle=ca_bundle,
+            token_from_env=from_env,
+            connect_timeout=float(timeouts["connect_timeout"]),
+            read_timeout=float(timeouts["read_timeout"]),
         ),
         storage=StorageConfig(path=Path(raw.get("storage", {}).get("path", "uabot.sqlite3"))),
-        i18n=I18nConfig(default_language=default_language, languages=languages),
-        broadcast=BroadcastConfig(messages_per_second=float(rate)),
+        i18n=I18nConfig(default_language=default_language, languages=languages, region=region),
+        broadcast=BroadcastConfig(
+            messages_per_second=float(rate),
+            give_up_after_hours=float(give_up),
+            max_probe_interval_seconds=float(probe),
+        ),
         reminders=RemindersConfig(days_before_deadline=days),
         feed=FeedConfig(
             source=feed.get("source") or None,
             interval_minutes=float(interval),
             auto_publish=feed.get("auto_publish", False),
         ),
+        letters=LettersConfig(timeout_minutes=float(timeout)),
     )
+
+
+def _ca_bundle(value: str) -> str:
+    """``telegram.ca_bundle`` checked now: a bundle that cannot load is a config error."""
+    if value in ("certifi", "system"):
+        return value
+    if not Path(value).is_file():
+        raise ConfigError(
+            f"telegram.ca_bundle {value} is not a file: give the path of a PEM file of CA "
+            "certificates, or 'certifi' (the default) or 'system'"
+        )
+    try:
+        ssl.create_default_context(cafile=value)
+    except OSError:  # ssl.SSLError too
+        raise ConfigError(
+            f"telegram.ca_bundle {value} holds no readable PEM certificates: fix the file, "
+            "or use 'certifi' (the default) or 'system'"
+        ) from None
+    return value
+def token_source(config: Config, source: Path | str) -> str:
+    """Where the token came from, as an operator would look for it."""
+    if config.telegram.token_from_env:
+        return f"${TOKEN_ENV} (it overrides telegram.token)"
+    return f"telegram.token in {source}"
+
+
+def check_token(config: Config, source: Path | str) -> None:
+    """Refuse a token that cannot be right before Telegram is asked (``uabot run`` only).
+
+    ``source`` is the config file, named in the message when the token came from it.
+    """
+    token = config.telegram.token
+    where = token_source(config, source)
+    if _PLACEHOLDER in token:
+        raise ConfigError(
+            f"{where} is still the placeholder of config.example.toml: put your bot's token "
+            f"from @BotFather there (or in ${TOKEN_ENV})"
+        )
+    if not _TOKEN_SHAPE.fullmatch(token):
+        raise ConfigError(
+            f"{where} does not look like a bot token (digits, a colon, then about 35 letters, "
+            "digits, - or _): copy it again from @BotFather"
+        )
 
 
 def load_config(path: Path | str) -> Config:

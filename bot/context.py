@@ -1,8 +1,8 @@
 """The typed callback context every handler receives.
 
 Services are attributes of ``bot_data`` rather than dict entries, so a typo is an
-AttributeError at the first test, not a KeyError in production. PTB shares one context between
-the handler groups of an update, so the locale handler (group -1) leaves the language here.
+AttributeError at the first test, not a KeyError in production. The reader's language is the
+locale the update's first handler (group -1) set, read back through ``language``.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from telegram.ext import CallbackContext, ExtBot
 
 from bot.broadcast.engine import BroadcastEngine
 from bot.config import Config
+from bot.i18n import current_locale
 from bot.storage import Storage
 
 
@@ -31,7 +32,10 @@ class BotData:
 class Context(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):
     """CallbackContext with typed access to the services and the update's language."""
 
-    language: str
+    @property
+    def language(self) -> str:
+        """The reader's language: the locale set for this update (or job run), not a copy."""
+        return current_locale.get()
 
     @property
     def config(self) -> Config:

@@ -13,16 +13,22 @@ import io
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
+from babel.core import get_global
 from babel.dates import format_date as _babel_format_date
+from babel.dates import format_datetime as _babel_format_datetime
+from babel.dates import get_date_format
+from babel.languages import get_territory_language_info
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 from babel.support import Translations
+
+from bot.config import I18nConfig
 
 DOMAIN = "uabot"
 
@@ -60,6 +66,21 @@ def catalog(language: str) -> _gettext.NullTranslations:
     write_mo(buffer, messages, use_fuzzy=False)
     buffer.seek(0)
     return Translations(fp=buffer, domain=DOMAIN)
+
+
+def has_catalog(language: str) -> bool:
+    """Whether the bot's own strings exist in ``language`` (letters may go beyond them)."""
+    return (
+        language == SOURCE_LANGUAGE
+        or (LOCALES_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po").is_file()
+    )
+
+
+@cache
+def strings_language(language: str) -> str:
+    """The language the bot's strings of a letter in ``language`` are written in ("Copy to:",
+    "Re:"): that language where there is a catalog, else English (a [letter.ru] letter)."""
+    return language if has_catalog(language) else SOURCE_LANGUAGE
 
 
 def check_catalogs(languages: Iterable[str]) -> None:
@@ -108,6 +129,18 @@ def negotiate(language_code: str | None, available: Iterable[str], default: str)
     return parsed.language if parsed.language in available else default
 
 
+def reader_language(i18n: I18nConfig, stored: str | None, language_code: str | None = None) -> str:
+    """The language to speak to someone in: their stored choice, else Telegram's
+    ``language_code``, else the default.
+
+    The one place this is decided: the per-update handler and every job that writes to a
+    user (a job has no update, so it sets the locale itself from this).
+    """
+    if stored in i18n.languages:
+        return stored
+    return negotiate(language_code, i18n.languages, i18n.default_language)
+
+
 def language_name(language: str, in_language: str | None = None) -> str:
     """A language's name: in its own, capitalised for the picker ("Deutsch", "Français"), or
     in ``in_language`` as it reads inside a sentence ("anglais", "Englisch")."""
@@ -117,9 +150,73 @@ def language_name(language: str, in_language: str | None = None) -> str:
     return name[:1].upper() + name[1:]
 
 
+def is_language_code(code: str) -> bool:
+    """A bare ISO 639 code ("ru", "kk") that babel (CLDR) has data for."""
+    if not (code.isascii() and code.isalpha() and code.islower() and 2 <= len(code) <= 3):
+        return False
+    try:
+        Locale.parse(code)
+    except (ValueError, UnknownLocaleError):
+        return False
+    return True
+
+
+# Where CLDR's likely region of a language writes dates as international correspondence does
+# not: English letters follow British usage ("29 November 2026", not "November 29, 2026").
+_LETTER_REGIONS = {"en": "GB"}
+# CLDR's date patterns have no ordinal day; French writes the first of the month "1er".
+_FIRST_OF_MONTH = {"fr": "'er'"}
+
+
+@cache
+def letter_locale(language: str, region: str | None = None) -> Locale:
+    """The locale a letter in ``language`` is dated and spell-checked in.
+
+    ``region`` is the organisation's country (config ``i18n.region``, e.g. "CH"): it applies
+    to the languages official there (de-CH, fr-CH, not en-CH); otherwise the language's own
+    region (en-GB, de-DE, ru-RU) from CLDR's likely subtags.
+    """
+    if region is not None:
+        status = get_territory_language_info(region).get(language, {}).get("official_status")
+        if status is not None:
+            try:
+                return Locale(language, region)
+            except UnknownLocaleError:
+                pass
+    default = _LETTER_REGIONS.get(language)
+    if default is None:
+        likely = Locale.parse(get_global("likely_subtags").get(language, language))
+        default = likely.territory
+    try:
+        return Locale(language, default) if default else Locale(language)
+    except UnknownLocaleError:
+        return Locale(language)
+
+
+def language_tag(locale: Locale) -> str:
+    """BCP 47 as Word's ``w:lang`` wants it: ``de-CH``."""
+    return f"{locale.language}-{locale.territory}" if locale.territory else locale.language
+
+
+def format_letter_date(value: date, locale: Locale) -> str:
+    """A letter's date in CLDR's long pattern of ``locale`` ("29. November 2026")."""
+    pattern = get_date_format("long", locale=locale).pattern
+    suffix = _FIRST_OF_MONTH.get(locale.language)
+    if value.day == 1 and suffix is not None:
+        pattern = pattern.replace("d", "d" + suffix, 1)
+    return _babel_format_date(value, format=pattern, locale=locale)
+
+
 def format_date(value: date | datetime, language: str | None = None, fmt: str = "long") -> str:
     """A date in the given (or current) locale's own format."""
     return _babel_format_date(value, format=fmt, locale=language or current_locale.get())
+
+
+def format_time(value: datetime, language: str | None = None) -> str:
+    """A date and time in UTC, in the locale's short format ("11/29/26, 9:05 PM")."""
+    return _babel_format_datetime(
+        value, format="short", tzinfo=UTC, locale=language or current_locale.get()
+    )
 
 
 def format_number(value: int | float, language: str | None = None) -> str:

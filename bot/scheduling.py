@@ -23,7 +23,7 @@ from bot.actions.importer import ImportResult, publish
 from bot.actions.model import ActionRevision
 from bot.config import Config
 from bot.context import BotData, Context
-from bot.i18n import format_date, use_locale
+from bot.i18n import format_date, reader_language, use_locale
 from bot.i18n import gettext as _
 from bot.letters import draft as drafts
 from bot.notify import Build, notify_admins
@@ -70,10 +70,11 @@ async def sweep_drafts(app: Application) -> int:
     """Delete letter drafts left alone past the timeout; returns how many."""
     data: BotData = app.bot_data
     now = time.time()
+    timeout = data.config.letters.timeout_minutes * 60
     swept = [
         user_id
         for user_id, user_data in app.user_data.items()
-        if drafts.abandoned(user_data, now, drafts.TIMEOUT_SECONDS)
+        if drafts.abandoned(user_data, now, timeout)
     ]
     for user_id in swept:
         app.user_data[user_id].pop(drafts.DRAFT_KEY, None)
@@ -130,12 +131,7 @@ async def send_reminders(context: Context) -> int:
                 due.user_id, revision.case, revision.revision
             ):
                 continue
-            language = (
-                due.language
-                if due.language in config.i18n.languages
-                else config.i18n.default_language
-            )
-            with use_locale(language):
+            with use_locale(reader_language(config.i18n, due.language)):
                 text = reminder_text(revision, config.i18n.default_language)
                 keyboard = render.card_keyboard(revision)
             try:

@@ -1,15 +1,85 @@
-"""What Telegram's errors mean for the bot: one reading, shared by every sender."""
+"""What Telegram's errors mean for the bot: one reading, shared by every sender.
+
+Only Telegram's own words make a person unreachable. PTB turns *any* 403 into ``Forbidden``
+and any 400 into ``BadRequest``, also when the body is a proxy's or a firewall's HTML page:
+then the message is PTB's own ("Forbidden (403). Parsing the server response b'<html>…'
+failed"), raised from the ``TelegramError("Invalid server response")`` of the JSON parser. Such
+an answer, or a JSON one without Telegram's description ("Forbidden (403)"), says nothing about
+the recipient: it is transient, like a 5xx, a timeout or a refused connection. E-mail works the
+same way: only hard bounces are permanent, soft ones are retried for days.
+"""
 
 from __future__ import annotations
 
-from telegram.error import BadRequest, Forbidden, TelegramError
+import re
+from datetime import timedelta
+from enum import Enum
 
-# Descriptions of 400s that mean "this person cannot be reached", as Telegram words them.
-_GONE = ("chat not found", "user is deactivated", "bot was blocked", "peer_id_invalid")
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    RetryAfter,
+    TelegramError,
+)
+
+
+class Verdict(Enum):
+    """What an answer means for one recipient."""
+
+    UNREACHABLE = "unreachable"  # Telegram says this person cannot be written to
+    REFUSED = "refused"  # Telegram refused this message (permanent, but not the person's fault)
+    RETRY_AFTER = "retry_after"  # flood control: wait, then the same again
+    TRANSIENT = "transient"  # the way to Telegram failed: try again later
+
+
+# Telegram's descriptions (lower case, PTB strips "Bad Request: ") that mean "this person
+# cannot be reached": blocked the bot, deleted the account, never started it, unknown chat.
+_GONE = (
+    "bot was blocked by the user",
+    "user is deactivated",
+    "bot can't initiate conversation",
+    "bot can't send messages to bots",
+    "bot was kicked",
+    "chat not found",
+    "peer_id_invalid",
+    "user not found",
+)
+# PTB's own message when the answer carried no description: "Forbidden (403)".
+_NOT_JSON = "Parsing the server response"
+_NO_DESCRIPTION = re.compile(r"^[A-Za-z' -]+ \(\d{3}\)")
+
+
+def from_telegram(error: TelegramError) -> bool:
+    """Whether the error carries Telegram's words (a Bot API JSON answer with a description)."""
+    if isinstance(error.__cause__, TelegramError) or _NOT_JSON in error.message:
+        return False  # raised from the JSON parser: the body was not a Bot API answer
+    return not _NO_DESCRIPTION.match(error.message)
+
+
+def classify(error: TelegramError) -> Verdict:
+    """The one reading of an error from a send to one chat."""
+    if isinstance(error, RetryAfter):
+        return Verdict.RETRY_AFTER
+    if isinstance(error, Forbidden | BadRequest) and from_telegram(error):
+        text = error.message.lower()
+        if any(gone in text for gone in _GONE):
+            return Verdict.UNREACHABLE
+        return Verdict.REFUSED
+    if isinstance(error, ChatMigrated):
+        return Verdict.REFUSED
+    # Everything else is about the way to Telegram, not the recipient: 5xx (NetworkError),
+    # timeouts, refused connections, HTML pages, and a 401/404 (InvalidToken), which no
+    # recipient causes.
+    return Verdict.TRANSIENT
 
 
 def unreachable(error: TelegramError) -> bool:
     """Blocked the bot, deleted the account, or a chat Telegram does not know."""
-    if isinstance(error, Forbidden):
-        return True
-    return isinstance(error, BadRequest) and any(gone in error.message.lower() for gone in _GONE)
+    return classify(error) is Verdict.UNREACHABLE
+
+
+def retry_after_seconds(error: RetryAfter) -> float:
+    """Telegram's ``retry_after`` in seconds (a timedelta with PTB_TIMEDELTA, else a number)."""
+    value = error.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)

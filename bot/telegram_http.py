@@ -14,22 +14,38 @@ the bot makes, replies, long polling, file downloads and the broadcast, goes thr
   body (``media_write_timeout`` by default for uploads), ``read_timeout`` for each read of the
   answer (aiohttp starts it once the body is written, so a long poll's
   ``timeout + read_timeout`` holds);
+* every phase is bounded, also where aiohttp bounds nothing by itself: getting a connection
+  (DNS, TCP, TLS and a proxy's answer to ``CONNECT``) within ``connect_timeout``, plus
+  ``read_timeout`` behind a proxy, as ``HTTPXRequest`` reads the ``CONNECT`` answer;
+* redirects are not followed (Telegram never redirects; captive portals and misconfigured
+  proxies do): a 3xx answer reaches ``BaseRequest`` and becomes an error, as with ``HTTPXRequest``;
+* TLS trust is chosen deliberately (:func:`tls_context`): certifi's bundle by default, as
+  ``HTTPXRequest``, so a slim container without the system's CA certificates still works;
 * timeouts raise ``TimedOut``, other transport failures ``NetworkError``; statuses map to
-  PTB's errors in ``BaseRequest.post`` as for any backend.
+  PTB's errors in ``BaseRequest.post`` as for any backend. aiohttp writes the request URL
+  (with the token) and the proxy URL (with its password) into its exceptions: the errors
+  raised here carry their text through :func:`bot.redact.redact` and no chained cause, so no
+  message, log line or traceback shows a secret.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
 import logging
+import re
+import ssl
 from typing import Any
 
 import aiohttp
-from telegram.error import NetworkError, TimedOut
+import certifi
+from telegram.error import NetworkError, TelegramError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
-__all__ = ["AiohttpRequest"]
+from bot.redact import proxy_secrets, redact, token_secrets
+
+__all__ = ["CERTIFI", "SYSTEM", "AiohttpRequest", "tls_context"]
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +57,10 @@ _CHUNK = 64 * 1024  # one timed write, as httpx writes a body in 64 KiB chunks
 # aiohttp waits for the socket (drain) only once a request's headers and body exceed 64 KiB;
 # smaller bodies are handed to the transport at once, and a timer around them is only cost.
 _UNBLOCKING = 32 * 1024
+# The token in a Bot API URL (``/bot<token>/method``, ``/file/bot<token>/path``).
+_TOKEN_IN_URL = re.compile(r"/bot([^/]+)")
+CERTIFI = "certifi"
+SYSTEM = "system"
 _POOL_TIMEOUT_MESSAGE = (
     "Pool timeout: All connections in the connection pool are occupied. Request was *not* "
     "sent to Telegram. Consider adjusting the connection pool size or the pool timeout."
@@ -80,6 +100,21 @@ class _TimedBody(aiohttp.Payload):
                 await writer.write(view[start : start + _CHUNK])
 
 
+@functools.cache
+def tls_context(ca_bundle: str) -> ssl.SSLContext:
+    """The certificates the bot trusts: ``"certifi"``, ``"system"`` or a PEM bundle's path.
+
+    certifi by default, as ``HTTPXRequest``: the same trust on every machine, also a slim
+    container without ca-certificates; ``"system"`` for the operating system's store (a
+    company's TLS-inspecting proxy installed there); a path for a self-hosted Bot API server's
+    own CA. One context per choice, shared by every connection.
+    """
+    if ca_bundle == SYSTEM:
+        return ssl.create_default_context()
+    cafile = certifi.where() if ca_bundle == CERTIFI else ca_bundle
+    return ssl.create_default_context(cafile=cafile)
+
+
 class AiohttpRequest(BaseRequest):
     """A ``BaseRequest`` on aiohttp with ``HTTPXRequest``'s parameters and defaults.
 
@@ -88,6 +123,7 @@ class AiohttpRequest(BaseRequest):
     """
 
     __slots__ = (
+        "_ca_bundle",
         "_connect_timeout",
         "_media_write_timeout",
         "_pool",
@@ -95,6 +131,7 @@ class AiohttpRequest(BaseRequest):
         "_pool_timeout",
         "_proxy",
         "_read_timeout",
+        "_secrets",
         "_session",
         "_timeouts",
         "_write_timeout",
@@ -109,6 +146,7 @@ class AiohttpRequest(BaseRequest):
         pool_timeout: float | None = 1.0,
         media_write_timeout: float | None = 20.0,
         proxy: str | None = None,
+        ca_bundle: str = CERTIFI,
     ) -> None:
         if connection_pool_size < 1:
             raise ValueError("connection_pool_size must be at least 1")
@@ -119,6 +157,8 @@ class AiohttpRequest(BaseRequest):
         self._pool_timeout = pool_timeout
         self._media_write_timeout = media_write_timeout
         self._proxy = proxy
+        self._secrets = proxy_secrets(proxy)
+        self._ca_bundle = ca_bundle
         self._session: aiohttp.ClientSession | None = None
         self._pool: asyncio.Semaphore | None = None
         self._timeouts: dict[tuple[float | None, float | None], aiohttp.ClientTimeout] = {}
@@ -140,7 +180,7 @@ class AiohttpRequest(BaseRequest):
         # pool timeout its meaning; the connector itself never makes a request wait.
         self._pool = asyncio.Semaphore(self._pool_size)
         self._session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=0),
+            connector=aiohttp.TCPConnector(limit=0, ssl=tls_context(self._ca_bundle)),
             timeout=aiohttp.ClientTimeout(total=None),
             headers={"User-Agent": self.USER_AGENT},
         )
@@ -157,7 +197,15 @@ class AiohttpRequest(BaseRequest):
         key = (connect, read)
         timeout = self._timeouts.get(key)
         if timeout is None:
-            timeout = aiohttp.ClientTimeout(total=None, sock_connect=connect, sock_read=read)
+            # sock_connect bounds only the TCP connect; ``connect`` bounds getting the
+            # connection: DNS, TCP, TLS and, behind a proxy, its answer to CONNECT, which
+            # HTTPXRequest reads within the read timeout.
+            whole = connect
+            if whole is not None and self._proxy is not None and read is not None:
+                whole += read
+            timeout = aiohttp.ClientTimeout(
+                total=None, connect=whole, sock_connect=connect, sock_read=read
+            )
             if len(self._timeouts) < 64:  # a handful in practice: per-call values are rare
                 self._timeouts[key] = timeout
         return timeout
@@ -202,6 +250,7 @@ class AiohttpRequest(BaseRequest):
                 raise TimedOut(_POOL_TIMEOUT_MESSAGE) from exc
         else:
             await pool.acquire()
+        error: TelegramError
         try:
             async with session.request(
                 method,
@@ -209,15 +258,35 @@ class AiohttpRequest(BaseRequest):
                 data=body,
                 proxy=self._proxy,
                 timeout=self._client_timeout(connect_timeout, read_timeout),
+                allow_redirects=False,
             ) as response:
-                return response.status, await response.read()
+                status, payload = response.status, await response.read()
+                if not 200 <= status <= 299 and payload:
+                    payload = _redact_payload(payload, self._secrets_of(url))
+                return status, payload
         except TimeoutError as exc:
-            raise TimedOut(f"aiohttp: {exc!r}") from exc
-        except aiohttp.ClientError as exc:
+            error = TimedOut(f"aiohttp: {redact(repr(exc), self._secrets_of(url))}")
+        except Exception as exc:  # aiohttp.ClientError, or an OSError it let through
             # The class name helps when the message is empty, as PTB does for httpx.
-            raise NetworkError(f"aiohttp.{exc.__class__.__name__}: {exc}") from exc
+            text = redact(str(exc), self._secrets_of(url))
+            error = NetworkError(f"aiohttp.{type(exc).__name__}: {text}")
         finally:
             pool.release()
+        # Raised outside the handler and without a cause: aiohttp's exception (its text, its
+        # request info with the proxy's credentials) stays out of every chain and traceback.
+        raise error from None
+
+    def _secrets_of(self, url: str) -> tuple[str, ...]:
+        """What an error about ``url`` must not show: its token, the proxy's password."""
+        match = _TOKEN_IN_URL.search(url)
+        return (*(token_secrets(match.group(1)) if match else ()), *self._secrets)
+
+
+def _redact_payload(payload: bytes, secrets: tuple[str, ...]) -> bytes:
+    """An error answer (PTB quotes it) without a secret, say a portal echoing the URL."""
+    if not any(secret.encode() in payload for secret in secrets if secret):
+        return payload
+    return redact(payload.decode("utf-8", "replace"), secrets).encode()
 
 
 async def _multipart(request_data: RequestData, write_timeout: float | None) -> _TimedBody:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.error import TelegramError
+from telegram.error import BadRequest, NetworkError, TelegramError
 
 from bot.context import Context
 from bot.i18n import gettext as _
@@ -16,10 +16,15 @@ log = logging.getLogger(__name__)
 
 async def on_error(update: object, context: Context) -> None:
     """Log the exception with its traceback but without message texts or personal data."""
+    error = context.error
+    if update is None and context.job is None and _outage(error):
+        # Long polling failed (PTB retries with back-off): an outage, not a bug.
+        log.warning("Telegram not reachable while polling (retrying): %s", error)
+        return
     kind = "no update"
     if isinstance(update, Update):
         kind = f"update {update.update_id} ({_update_kind(update)})"
-    log.error("error while handling %s", kind, exc_info=context.error)
+    log.error("error while handling %s", kind, exc_info=error)
     if not isinstance(update, Update) or update.effective_chat is None:
         return
     try:
@@ -34,6 +39,11 @@ async def on_error(update: object, context: Context) -> None:
             )
     except TelegramError:
         log.warning("could not tell the user about the error", exc_info=True)
+
+
+def _outage(error: BaseException | None) -> bool:
+    """A transport failure (refused, timed out, a 5xx), not a request Telegram refused."""
+    return isinstance(error, NetworkError) and not isinstance(error, BadRequest)
 
 
 def _update_kind(update: Update) -> str:

@@ -11,9 +11,16 @@ import logging
 import time
 from collections.abc import Callable, Coroutine
 from datetime import date
+from secrets import randbelow
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram import (
+    CopyTextButton,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    Update,
+)
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -27,21 +34,21 @@ from telegram.ext import (
 from bot import callbacks
 from bot.actions import render
 from bot.actions.importer import load
-from bot.actions.model import ActionRevision, case_from_text
+from bot.actions.model import ActionRevision, Addressee, case_from_text
 from bot.context import Context
 from bot.i18n import format_number, language_name
 from bot.i18n import gettext as _
 from bot.letters import draft as drafts
-from bot.letters.compose import compose, file_name
+from bot.letters.compose import Letter, compose, file_name
 from bot.letters.draft import DRAFT_KEY, SENDER_KEY, Draft, InvalidInput
 from bot.telegram_text import escape
 from handlers.conversations import conversation
-from handlers.replies import say, say_parts
+from handlers.replies import drop_buttons, replace, say, say_parts
 
 log = logging.getLogger(__name__)
 
 LANGUAGE, ADDRESSEE, NAME, PLACE, PERSONAL, REVIEW = range(6)
-TIMEOUT_SECONDS = drafts.TIMEOUT_SECONDS
+COPY_TEXT_MAX = 256  # characters a copy_text button may carry (Bot API)
 
 PICK_LANGUAGE = "wl"
 PICK_ADDRESSEE = "wa"
@@ -49,6 +56,7 @@ INITIALS = "wi"
 SKIP = "wskip"
 REVIEW_ACTION = "wr"
 EDIT = "we"
+_VERBS = "|".join((PICK_LANGUAGE, PICK_ADDRESSEE, INITIALS, SKIP, REVIEW_ACTION, EDIT))
 
 
 def _draft(context: Context) -> Draft | None:
@@ -99,8 +107,30 @@ async def _current(context: Context) -> tuple[Draft, ActionRevision] | None:
 
 
 def _data(draft: Draft, verb: str, *args: object) -> str:
-    """A wizard button's callback data, naming the letter it belongs to."""
-    return callbacks.data(verb, callbacks.case_ref(draft.case), draft.revision, *args)
+    """A wizard button's callback data, naming the letter and the step it belongs to."""
+    return callbacks.data(verb, callbacks.case_ref(draft.case), draft.revision, draft.step, *args)
+
+
+async def _prompt(
+    update: Update,
+    context: Context,
+    draft: Draft,
+    text: str,
+    rows: Callable[[Draft], list[list[tuple[str, str]]]] | None = None,
+) -> None:
+    """Open a step: a new step number (so older buttons are refused), then its message."""
+    draft.step += 1
+    markup = _keyboard(rows(draft)) if rows else None
+    draft.prompt = (await say(update, text, markup)).message_id
+    _save(context, draft)
+
+
+async def _answered(update: Update, draft: Draft, record: str) -> None:
+    """Edit the open step's message into the one-line record of the answer: no button of an
+    answered step stays live."""
+    if draft.prompt is not None:
+        await replace(update, draft.prompt, record)
+        draft.prompt = None
 
 
 Button = Callable[
@@ -113,22 +143,36 @@ def _button(
 ) -> Callable[[Update, Context], Coroutine[Any, Any, int | None]]:
     """Check a tapped wizard button before ``handler`` sees it.
 
-    Buttons are matched per chat: one left from an earlier letter must not act on this one.
-    The handler answers the callback query itself.
+    Buttons are matched per chat: one left from an earlier letter, or from a step already
+    answered, must not act on this one. The handler answers the callback query itself.
     """
 
     async def checked(update: Update, context: Context) -> int | None:
         query = update.callback_query
         assert query is not None and query.data is not None
+        if _draft(context) is None:  # made, cancelled or timed out meanwhile (a double tap)
+            await query.answer(_("This letter is finished."))
+            return ConversationHandler.END
         current = await _current(context)
         if current is None:
             await query.answer()
             return await _lost(update, context)
         draft, revision = current
-        ref, number, *args = callbacks.args(query.data)
+        parts = callbacks.args(query.data)
+        ref, number, step = [*parts, "", "", ""][:3]
+        args = parts[3:]
         if (ref, number) != (callbacks.case_ref(draft.case), str(draft.revision)):
             await query.answer(
                 _("This button belongs to an earlier letter; please use the latest one."),
+                show_alert=True,
+            )
+            return None
+        if draft.creating:
+            await query.answer(_("Your letter is on its way."))
+            return None
+        if step != str(draft.step):
+            await query.answer(
+                _("This step is already answered; please use the latest message."),
                 show_alert=True,
             )
             return None
@@ -161,9 +205,11 @@ async def _begin(update: Update, context: Context, case: str) -> int:
     if not revision.letters:
         await say(update, escape(_("{case} has no suggested letter.").format(case=case)))
         return ConversationHandler.END
-    _save(context, Draft(case=revision.case, revision=revision.revision))
+    # A random first step number: buttons of a letter begun before on the same case differ.
+    draft = Draft(case=revision.case, revision=revision.revision, step=randbelow(10**6))
+    _save(context, draft)
     await context.storage.reminders.interested(update.effective_user.id, revision.case)  # type: ignore[union-attr]
-    return await _ask_language(update, context, revision)
+    return await _ask_language(update, context, draft, revision)
 
 
 async def start_from_button(update: Update, context: Context) -> int:
@@ -189,27 +235,36 @@ async def start_from_command(update: Update, context: Context) -> int:
 # --- steps ------------------------------------------------------------------------------------
 
 
-async def _ask_language(update: Update, context: Context, revision: ActionRevision) -> int:
-    draft = _draft(context)
-    assert draft is not None
-    offered = list(revision.letters)
+async def _ask_language(
+    update: Update, context: Context, draft: Draft, revision: ActionRevision
+) -> int:
+    offered = drafts.offered_languages(revision, context.language)
     if len(offered) == 1:
         draft.language = offered[0]
         _save(context, draft)
-        return await _ask_addressee(update, context, revision)
-    own = context.language
-    offered.sort(key=lambda code: (code != own, code))  # the user's own language first
-    rows = [
-        [
-            (
-                ("✓ " if code == own else "") + language_name(code),
-                _data(draft, PICK_LANGUAGE, code),
-            )
+        return await _ask_addressee(update, context, draft, revision)
+    ticked = draft.language or offered[0]
+    recommended = revision.recommended_languages
+
+    def rows(draft: Draft) -> list[list[tuple[str, str]]]:
+        return [
+            [
+                (
+                    ("✓ " if code == ticked else "")
+                    + language_name(code)
+                    + (" " + _("(recommended)") if code in recommended else ""),
+                    _data(draft, PICK_LANGUAGE, code),
+                )
+            ]
+            for code in offered
         ]
-        for code in offered
-    ]
-    await say(
-        update, escape(_("In which language do you want to write the letter?")), _keyboard(rows)
+
+    await _prompt(
+        update,
+        context,
+        draft,
+        escape(_("In which language do you want to write the letter?")),
+        rows,
     )
     return LANGUAGE
 
@@ -219,28 +274,37 @@ async def pick_language(
     update: Update, context: Context, draft: Draft, revision: ActionRevision, args: list[str]
 ) -> int:
     await update.callback_query.answer()  # type: ignore[union-attr]
-    code = args[0]
+    code = args[0] if args else ""
     if code not in revision.letters:
-        return await _ask_language(update, context, revision)
+        return await _ask_language(update, context, draft, revision)
     draft.language = code
+    await _answered(update, draft, drafts.record(_("Language"), language_name(code)))
     _save(context, draft)
     if draft.addressee is not None:  # changing the language from the preview
         return await _next_step(update, context, draft)
-    return await _ask_addressee(update, context, revision)
+    return await _ask_addressee(update, context, draft, revision)
 
 
-async def _ask_addressee(update: Update, context: Context, revision: ActionRevision) -> int:
-    draft = _draft(context)
-    assert draft is not None
+async def _ask_addressee(
+    update: Update, context: Context, draft: Draft, revision: ActionRevision
+) -> int:
     if len(revision.addressees) == 1:
         draft.addressee = 0
         _save(context, draft)
-        return await _after_addressee(update, context)
-    rows = [
-        [(addressee.role[:60], _data(draft, PICK_ADDRESSEE, index))]
-        for index, addressee in enumerate(revision.addressees)
-    ]
-    await say(update, escape(_("To whom do you want to write?")), _keyboard(rows))
+        return await _after_addressee(update, context, draft)
+
+    def rows(draft: Draft) -> list[list[tuple[str, str]]]:
+        return [
+            [
+                (
+                    ("✓ " if index == draft.addressee else "") + _role(context, addressee)[:60],
+                    _data(draft, PICK_ADDRESSEE, index),
+                )
+            ]
+            for index, addressee in drafts.offered_addressees(revision)
+        ]
+
+    await _prompt(update, context, draft, escape(_("To whom do you want to write?")), rows)
     return ADDRESSEE
 
 
@@ -249,18 +313,18 @@ async def pick_addressee(
     update: Update, context: Context, draft: Draft, revision: ActionRevision, args: list[str]
 ) -> int:
     await update.callback_query.answer()  # type: ignore[union-attr]
-    index = int(args[0])
+    index = int(args[0]) if args and args[0].isdigit() else -1
     if not 0 <= index < len(revision.addressees):
-        return await _ask_addressee(update, context, revision)
+        return await _ask_addressee(update, context, draft, revision)
     draft.addressee = index
+    role = _role(context, revision.addressees[index])
+    await _answered(update, draft, drafts.record(_("Addressee"), role))
     _save(context, draft)
-    return await _after_addressee(update, context)
+    return await _after_addressee(update, context, draft)
 
 
-async def _after_addressee(update: Update, context: Context) -> int:
+async def _after_addressee(update: Update, context: Context, draft: Draft) -> int:
     """Remembered sender details skip the name and place steps."""
-    draft = _draft(context)
-    assert draft is not None
     remembered = (context.user_data or {}).get(SENDER_KEY)
     if remembered and not draft.name:
         draft.name, draft.place, draft.remember = remembered["name"], remembered["place"], True
@@ -271,30 +335,36 @@ async def _after_addressee(update: Update, context: Context) -> int:
 async def _next_step(update: Update, context: Context, draft: Draft) -> int:
     """The first unanswered text step, or the preview (also after an edit from it)."""
     if not draft.name:
-        return await _ask_name(update, context)
+        return await _ask_name(update, context, draft)
     if draft.place is None:
-        return await _ask(update, context, PLACE)
+        return await _ask(update, context, draft, PLACE)
     if draft.personal is None:
-        return await _ask(update, context, PERSONAL)
+        return await _ask(update, context, draft, PERSONAL)
     return await _review(update, context)
 
 
-async def _ask_name(update: Update, context: Context) -> int:
+async def _ask_name(update: Update, context: Context, draft: Draft) -> int:
     user = update.effective_user
     suggestion = drafts.initials(user.first_name, user.last_name) if user else None
-    markup = None
+    rows = None
     if suggestion:
         label = _("Use my initials: {initials}").format(initials=suggestion)
-        markup = _keyboard([[(label, _data(_draft_now(context), INITIALS))]])
-    await say(update, escape(_ask_text(NAME)), markup)
+
+        def rows(draft: Draft) -> list[list[tuple[str, str]]]:
+            return [[(label, _data(draft, INITIALS))]]
+
+    await _prompt(update, context, draft, escape(_ask_text(NAME)), rows)
     return NAME
 
 
-async def _ask(update: Update, context: Context, state: int) -> int:
+async def _ask(update: Update, context: Context, draft: Draft, state: int) -> int:
     """Ask for the place or the personal sentence, both skippable."""
     field = _FIELDS[state][0]
-    skip = _keyboard([[("⏭ " + _("Skip"), _data(_draft_now(context), SKIP, field))]])
-    await say(update, escape(_ask_text(state)), skip)
+
+    def rows(draft: Draft) -> list[list[tuple[str, str]]]:
+        return [[("⏭ " + _("Skip"), _data(draft, SKIP, field))]]
+
+    await _prompt(update, context, draft, escape(_ask_text(state)), rows)
     return state
 
 
@@ -323,6 +393,18 @@ _FIELDS: dict[int, tuple[str, Callable[[str | None], str]]] = {
 }
 
 
+def _field_label(field: str) -> str:
+    """What a field is called in the Edit menu and in its step's record."""
+    labels = {
+        "name": _("Name"),
+        "place": _("City and country"),
+        "personal": _("Personal sentence"),
+        "language": _("Letter language"),
+        "addressee": _("Addressee"),
+    }
+    return labels[field]
+
+
 def _typed(state: int) -> Callable[[Update, Context], Coroutine[Any, Any, int]]:
     """The handler for text typed at ``state``: check it, keep the step if it is bad."""
     field, check = _FIELDS[state]
@@ -346,7 +428,7 @@ async def use_initials(
     user = update.effective_user
     name = drafts.initials(user.first_name, user.last_name) if user else None
     if not name:
-        return await _ask_name(update, context)
+        return await _ask_name(update, context, draft)
     return await _store(update, context, "name", name)
 
 
@@ -356,7 +438,7 @@ async def skipped(
 ) -> int:
     """Skip the place or the personal sentence ("" means skipped, None means not asked)."""
     await update.callback_query.answer()  # type: ignore[union-attr]
-    field = args[0]
+    field = args[0] if args else ""
     if field not in ("place", "personal"):
         return await _lost(update, context)
     return await _store(update, context, field, "")
@@ -368,21 +450,20 @@ async def _store(update: Update, context: Context, field: str, value: str) -> in
         return await _lost(update, context)
     draft = current[0]
     setattr(draft, field, value)
+    await _answered(update, draft, drafts.record(_field_label(field), value))
     _save(context, draft)
     return await _next_step(update, context, draft)
 
 
-def _review_keyboard(draft: Draft) -> InlineKeyboardMarkup:
+def _review_keyboard(draft: Draft) -> list[list[tuple[str, str]]]:
     remember = ("☑ " if draft.remember else "☐ ") + _("Remember my name and place")
-    return _keyboard(
+    return [
         [
-            [
-                ("✏️ " + _("Edit"), _data(draft, REVIEW_ACTION, "edit")),
-                ("📄 " + _("Create the letter"), _data(draft, REVIEW_ACTION, "create")),
-            ],
-            [(remember, _data(draft, REVIEW_ACTION, "remember"))],
-        ]
-    )
+            ("✏️ " + _("Edit"), _data(draft, REVIEW_ACTION, "edit")),
+            ("📄 " + _("Create the letter"), _data(draft, REVIEW_ACTION, "create")),
+        ],
+        [(remember, _data(draft, REVIEW_ACTION, "remember"))],
+    ]
 
 
 async def _review(update: Update, context: Context) -> int:
@@ -390,9 +471,28 @@ async def _review(update: Update, context: Context) -> int:
     if current is None:
         return await _lost(update, context)
     draft, revision = current
-    letter = drafts.letter_for(_normalised(draft), revision, date.today())
-    await say_parts(update, drafts.preview(letter), _review_keyboard(draft))
+    letter = _letter(context, draft, revision)
+    draft.step += 1
+    last = await say_parts(update, drafts.preview(letter), _keyboard(_review_keyboard(draft)))
+    draft.prompt = last.message_id
+    _save(context, draft)
     return REVIEW
+
+
+def _role(context: Context, addressee: Addressee) -> str:
+    """An addressee's role as the reader sees it on a button or in a record."""
+    return addressee.role_in(context.language, context.config.i18n.default_language)
+
+
+def _letter(context: Context, draft: Draft, revision: ActionRevision) -> Letter:
+    return drafts.letter_for(
+        _normalised(draft),
+        revision,
+        date.today(),
+        default_language=context.config.i18n.default_language,
+        reader_language=context.language,
+        region=context.config.i18n.region,
+    )
 
 
 def _normalised(draft: Draft) -> Draft:
@@ -405,34 +505,39 @@ def _normalised(draft: Draft) -> Draft:
 @_button
 async def review_action(
     update: Update, context: Context, draft: Draft, revision: ActionRevision, args: list[str]
-) -> int:
+) -> int | None:
     query = update.callback_query
-    action = args[0]
+    assert query is not None
+    action = args[0] if args else ""
     if action == "remember":
         draft.remember = not draft.remember
         _save(context, draft)
-        await query.answer(  # type: ignore[union-attr]
+        await query.answer(
             _("Your name and place will be remembered for the next letter.")
             if draft.remember
             else _("Your name and place will not be kept.")
         )
-        await query.edit_message_reply_markup(_review_keyboard(draft))  # type: ignore[union-attr]
+        await query.edit_message_reply_markup(_keyboard(_review_keyboard(draft)))
         return REVIEW
-    await query.answer()  # type: ignore[union-attr]
-    if action == "edit":
-        rows = [
-            [
-                (_("Name"), _data(draft, EDIT, "name")),
-                (_("City and country"), _data(draft, EDIT, "place")),
-            ],
-            [
-                (_("Personal sentence"), _data(draft, EDIT, "personal")),
-                (_("Letter language"), _data(draft, EDIT, "language")),
-            ],
-        ]
-        await say(update, escape(_("What do you want to change?")), _keyboard(rows))
-        return REVIEW
-    return await _create(update, context, draft)
+    if action == "create":
+        return await _create(update, context, draft, revision)
+    await query.answer()
+    if draft.prompt is not None:  # the preview stays as it is; its buttons go
+        await drop_buttons(update, draft.prompt)
+        draft.prompt = None
+    fields = [
+        field
+        for field in ("addressee", "language", "name", "place", "personal")
+        if not (field == "addressee" and len(revision.addressees) == 1)
+        and not (field == "language" and len(revision.letters) == 1)
+    ]
+
+    def rows(draft: Draft) -> list[list[tuple[str, str]]]:
+        buttons = [(_field_label(field), _data(draft, EDIT, field)) for field in fields]
+        return [buttons[index : index + 2] for index in range(0, len(buttons), 2)]
+
+    await _prompt(update, context, draft, escape(_("What do you want to change?")), rows)
+    return REVIEW
 
 
 @_button
@@ -440,22 +545,56 @@ async def edit_choice(
     update: Update, context: Context, draft: Draft, revision: ActionRevision, args: list[str]
 ) -> int:
     await update.callback_query.answer()  # type: ignore[union-attr]
-    field = args[0]
+    field = args[0] if args else ""
+    if field not in ("addressee", "language", "name", "place", "personal"):
+        return await _review(update, context)
+    await _answered(update, draft, drafts.record(_("Change"), _field_label(field)))
+    _save(context, draft)
     if field == "name":
-        return await _ask_name(update, context)
+        return await _ask_name(update, context, draft)
     if field == "place":
-        return await _ask(update, context, PLACE)
+        return await _ask(update, context, draft, PLACE)
     if field == "personal":
-        return await _ask(update, context, PERSONAL)
-    return await _ask_language(update, context, revision)
+        return await _ask(update, context, draft, PERSONAL)
+    if field == "addressee":
+        return await _ask_addressee(update, context, draft, revision)
+    return await _ask_language(update, context, draft, revision)
 
 
-async def _create(update: Update, context: Context, draft: Draft) -> int:
-    revision = await _revision(context, draft)
-    if revision is None:
+async def _create(
+    update: Update, context: Context, draft: Draft, revision: ActionRevision
+) -> int | None:
+    """Send the document, once: a second tap (updates run concurrently) finds it claimed."""
+    query = update.callback_query
+    assert query is not None and context.user_data is not None
+    stored: dict[str, Any] | None = context.user_data.get(DRAFT_KEY)
+    # Check and claim with no await in between: a concurrent update of the same user cannot
+    # run between the two, so only one of two taps gets past here.
+    if not stored or stored.get("creating"):
+        await query.answer(_("Your letter is on its way."))
+        return None
+    claimed: dict[str, Any] = stored
+    claimed["creating"] = True
+    await query.answer()
+    try:
+        return await _send_letter(update, context, draft, revision)
+    except BaseException:
+        if context.user_data.get(DRAFT_KEY) is claimed:
+            claimed["creating"] = False  # let the supporter try again
+        raise
+
+
+async def _send_letter(
+    update: Update, context: Context, draft: Draft, revision: ActionRevision
+) -> int:
+    if draft.prompt is not None:
+        await drop_buttons(update, draft.prompt)
+    if await _revision(context, draft) is None:
         return await _lost(update, context)
-    letter = drafts.letter_for(_normalised(draft), revision, date.today())
-    await update.effective_chat.send_action("upload_document")  # type: ignore[union-attr]
+    letter = _letter(context, draft, revision)
+    chat = update.effective_chat
+    assert chat is not None
+    await chat.send_action("upload_document")
     document = InputFile(compose(letter), filename=file_name(revision.case, letter.language))
     sent_button = InlineKeyboardButton(
         "✅ " + _("I sent it"),
@@ -463,11 +602,13 @@ async def _create(update: Update, context: Context, draft: Draft) -> int:
             render.SENT, callbacks.case_ref(revision.case), revision.revision, letter.language
         ),
     )
-    await update.effective_chat.send_document(  # type: ignore[union-attr]
+    await chat.send_document(
         document,
         caption=drafts.where_to_send(letter),
         reply_markup=InlineKeyboardMarkup([[sent_button]]),
     )
+    if letter.addressee.email:
+        await _send_email_route(update, drafts.email_route(letter, revision.case))
     if draft.remember:
         context.user_data[SENDER_KEY] = {"name": draft.name, "place": draft.place or None}  # type: ignore[index]
     else:
@@ -477,7 +618,43 @@ async def _create(update: Update, context: Context, draft: Draft) -> int:
     return ConversationHandler.END
 
 
+async def _send_email_route(update: Update, email: drafts.EmailRoute) -> None:
+    """The e-mail route: the address, the subject and the letter text, ready to copy.
+
+    Not a ``mailto:`` button: the Bot API checks a button's URL with TDLib's
+    ``LinkManager::check_link``, which knows only http(s), tg:, ton: and tonsite:. A
+    ``scheme://`` it does not know is refused ("Unsupported URL protocol"), and
+    ``mailto:a@b.org?body=...`` (no ``//``) is read as an http URL with the user info
+    "mailto:a" at the host b.org, so the button would open that web site, not a mail
+    program. So the message carries what a mailto: link would: the address and the subject
+    as one-tap copy buttons (Bot API 7.11 ``copy_text``, at most 256 characters) and the
+    text in a block the apps copy with one tap.
+    """
+    buttons = [
+        InlineKeyboardButton(
+            "📋 " + _("Copy the address"), copy_text=CopyTextButton(email.address)
+        )
+    ]
+    if len(email.subject) <= COPY_TEXT_MAX:
+        buttons.append(
+            InlineKeyboardButton(
+                "📋 " + _("Copy the subject"), copy_text=CopyTextButton(email.subject)
+            )
+        )
+    for index, text in enumerate(email.messages):
+        await say(update, text, InlineKeyboardMarkup([buttons]) if index == 0 else None)
+
+
 # --- leaving ----------------------------------------------------------------------------------
+
+
+@_button
+async def stale_step(
+    update: Update, context: Context, draft: Draft, revision: ActionRevision, args: list[str]
+) -> int | None:
+    """Reached only if a button's step is the open one but not of this state: ask again."""
+    await update.callback_query.answer()  # type: ignore[union-attr]
+    return await _next_step(update, context, draft)
 
 
 async def not_text(update: Update, context: Context) -> int | None:
@@ -491,7 +668,15 @@ async def use_buttons(update: Update, context: Context) -> int | None:
     return None
 
 
+async def _close_prompt(update: Update, context: Context) -> None:
+    """Take the buttons off the open step's message: the letter is over."""
+    draft = _draft(context)
+    if draft is not None and draft.prompt is not None:
+        await drop_buttons(update, draft.prompt)
+
+
 async def cancel(update: Update, context: Context) -> int:
+    await _close_prompt(update, context)
     _clear(update, context)
     await say(
         update, escape(_("Letter cancelled; nothing was kept. /actions shows the open cases."))
@@ -500,6 +685,7 @@ async def cancel(update: Update, context: Context) -> int:
 
 
 async def timed_out(update: Update, context: Context) -> None:
+    await _close_prompt(update, context)
     _clear(update, context)
     await say(
         update,
@@ -507,7 +693,7 @@ async def timed_out(update: Update, context: Context) -> None:
             _(
                 "Your letter was left for {minutes} minutes, so I closed it; nothing "
                 "was kept. Tap “Write a letter” to start again."
-            ).format(minutes=format_number(round(drafts.TIMEOUT_SECONDS / 60)))
+            ).format(minutes=format_number(context.config.letters.timeout_minutes))
         ),
     )
 
@@ -527,12 +713,12 @@ async def _lost(update: Update, context: Context) -> int:
     return ConversationHandler.END
 
 
-def build() -> ConversationHandler:
+def build(timeout_minutes: float) -> ConversationHandler:
     text = filters.TEXT & ~filters.COMMAND
     other = ~filters.TEXT & ~filters.COMMAND
     return conversation(
         "letter",
-        conversation_timeout=TIMEOUT_SECONDS,
+        conversation_timeout=timeout_minutes * 60,
         entry_points=[
             CallbackQueryHandler(start_from_button, pattern=callbacks.pattern(render.WRITE)),
             CommandHandler("write", start_from_command, filters=filters.ChatType.PRIVATE),
@@ -568,10 +754,12 @@ def build() -> ConversationHandler:
         },
         fallbacks=[
             CommandHandler("cancel", cancel),
+            # A button of a step not open now: refused with the same answer in every state.
+            CallbackQueryHandler(stale_step, pattern=rf"^{callbacks.VERSION}:({_VERBS}):"),
             MessageHandler(other, not_text),
         ],
     )
 
 
 def register(app: Application) -> None:
-    app.add_handler(build())
+    app.add_handler(build(app.bot_data.config.letters.timeout_minutes))

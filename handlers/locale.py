@@ -6,25 +6,36 @@ from telegram import Update
 from telegram.ext import Application, TypeHandler
 
 from bot.context import Context
-from bot.i18n import current_locale, negotiate
+from bot.i18n import current_locale, reader_language
+
+
+async def language_of(update: Update, context: Context, *, seen: bool = False) -> str:
+    """The language of the update's user (``bot.i18n.reader_language`` decides); with
+    ``seen``, also note that the user was seen."""
+    user = update.effective_user
+    if user is None:
+        return context.config.i18n.default_language
+    stored = await context.storage.users.get(user.id)
+    if seen and stored is not None:
+        await context.storage.users.seen(stored)
+    return reader_language(
+        context.config.i18n, stored.language if stored else None, user.language_code
+    )
 
 
 async def use_user_language(update: Update, context: Context) -> None:
-    """The stored choice, else Telegram's language_code, else the default."""
-    config = context.config
-    languages = config.i18n.languages
-    user = update.effective_user
-    language = config.i18n.default_language
-    if user is not None:
-        stored = await context.storage.users.get(user.id)
-        if stored is not None:
-            await context.storage.users.seen(stored)
-        if stored is not None and stored.language in languages:
-            language = stored.language
-        else:
-            language = negotiate(user.language_code, languages, config.i18n.default_language)
-    context.language = language
-    current_locale.set(language)
+    """Set the locale for this update, and note that the user was seen."""
+    current_locale.set(await language_of(update, context, seen=True))
+
+
+async def use_job_user_language(update: object, context: Context) -> None:
+    """Set the locale in a job that acts on an earlier update (a conversation's timeout).
+
+    A job has no update of its own: without this it would speak in whatever locale the
+    task that scheduled it had.
+    """
+    if isinstance(update, Update):
+        current_locale.set(await language_of(update, context))
 
 
 def register(app: Application, group: int) -> None:

@@ -12,6 +12,7 @@ from bot.i18n import current_locale, language_name
 from bot.i18n import gettext as _
 from bot.privacy import forget as erase_user
 from bot.telegram_text import escape
+from handlers.conversations import end_conversations
 
 LANGUAGE = callbacks.data("lang")
 ALERTS_OFF = callbacks.data("alerts", "off")
@@ -100,7 +101,6 @@ async def language_chosen(update: Update, context: Context) -> None:
         await query.answer(_("This language is no longer available."), show_alert=True)  # type: ignore[union-attr]
         return
     await context.storage.users.set_language(query.from_user.id, code)  # type: ignore[union-attr]
-    context.language = code
     current_locale.set(code)
     confirmation = _("Language set: {language}.").format(language=language_name(code))
     await query.answer(confirmation)  # type: ignore[union-attr]
@@ -207,6 +207,8 @@ async def forget_answer(update: Update, context: Context) -> None:
         text = _("Nothing was deleted.")
     else:
         user_id = query.from_user.id  # type: ignore[union-attr]
+        # A letter being written ends here: no step or timeout note reaches an erased user.
+        await end_conversations(update, context)
         # PTB writes persistence every few seconds: flush first, so nothing is written back.
         await context.application.update_persistence()
         await erase_user(context.storage, user_id)

@@ -13,7 +13,7 @@ from bot.app import build_application, running
 from bot.config import Config, parse_config
 from bot.emulator import Emulator
 
-TOKEN = "123456:TEST-TOKEN"
+TOKEN = "123456:TEST-TOKEN-abcdefghijklmnopqrstuvwx"  # the shape of a real token
 ADMIN_ID = 9000
 FIXTURES = Path(__file__).parent / "fixtures"
 

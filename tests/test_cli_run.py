@@ -8,6 +8,8 @@ import signal
 import sys
 from pathlib import Path
 
+from fault_servers import Uabot, write_config
+
 from bot.emulator import Emulator
 
 
@@ -46,3 +48,25 @@ async def test_uabot_run_answers_start_in_german_for_de_ch(
     assert process.returncode == 0, log
     assert emulator.token not in log  # the token is never logged
     assert "/start" not in log and "Heidi" not in log  # nor what users write
+
+
+async def test_uabot_v_run_logs_neither_names_nor_texts_nor_the_token(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    config = write_config(tmp_path, emulator.base_url, token=None)
+    uabot = await Uabot.start(config, env_token=emulator.token, verbose=True)
+    try:
+        await uabot.wait_for("started as @")
+        user = emulator.user(32, first_name="Oksana", last_name="Zhyvotenko", language_code="en")
+        await user.send("/start")
+        assert "Welcome!" in (await user.receive(timeout=30)).text
+        await user.send("my brother Taras is held in Kherson")
+        await user.receive(timeout=30)
+        assert await uabot.interrupt() == 0
+    finally:
+        await uabot.kill()
+    assert " DEBUG " in uabot.output  # -v is on
+    for private in ("Oksana", "Zhyvotenko", "Taras", "Kherson"):
+        assert private not in uabot.output
+    assert emulator.token not in uabot.output
+    assert emulator.token.partition(":")[2] not in uabot.output

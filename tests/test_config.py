@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import TOKEN
 
 from bot.cli import main
-from bot.config import ConfigError, load_config, parse_config
+from bot.config import ConfigError, check_token, load_config, parse_config
 
 GOOD = """
 [telegram]
@@ -47,8 +48,19 @@ def test_the_environment_overrides_the_token() -> None:
     ("raw", "fragment"),
     [
         ({}, "telegram.token is missing"),
-        ({"telegram": {"token": "1:a", "tokn": "x"}}, "unknown key telegram.tokn"),
-        ({"telegram": {"token": "1:a"}, "storge": {}}, "unknown section [storge]"),
+        (
+            {"telegram": {"token": "1:a", "tokn": "x"}},
+            "unknown key telegram.tokn: did you mean telegram.token?",
+        ),
+        (
+            {"telegram": {"token": "1:a", "colour": "x"}},
+            "unknown key telegram.colour: remove it (known: token, base_url,",
+        ),
+        ({"telegram": {"token": "1:a"}, "storge": {}}, "unknown section [storge]: did you mean"),
+        (
+            {"telegram": {"token": "1:a", "read_timeout": 0}},
+            "telegram.read_timeout must be more than 0 and at most 600 (seconds)",
+        ),
         ({"telegram": {"token": 5}}, "telegram.token has the wrong type (int)"),
         ({"telegram": {"token": "1:a", "admins": "me"}}, "telegram.admins has the wrong type"),
         ({"telegram": {"token": "1:a", "admins": ["me"]}}, "telegram.admins must hold"),
@@ -78,7 +90,10 @@ def test_each_mistake_names_its_key(raw: dict, fragment: str) -> None:
     [
         (None, "not found: copy config.example.toml"),
         ("[telegram\n", "is not valid TOML"),
-        ('[telegram]\ntoken = "1:a"\nadmin = [1]\n', "unknown key telegram.admin"),
+        (
+            '[telegram]\ntoken = "1:a"\nadmin = [1]\n',
+            "unknown key telegram.admin: did you mean telegram.admins?",
+        ),
     ],
 )
 def test_the_cli_prints_one_line_and_exits_2(
@@ -96,3 +111,23 @@ def test_the_example_config_is_valid() -> None:
     config = load_config(example)
     assert config.i18n.languages == ("en", "de", "fr")
     assert config.broadcast.messages_per_second == 25
+
+
+def test_timeouts_are_read_in_seconds() -> None:
+    config = parse_config(
+        {"telegram": {"token": "1:a", "connect_timeout": 2, "read_timeout": 0.5}}, environ={}
+    )
+    assert (config.telegram.connect_timeout, config.telegram.read_timeout) == (2.0, 0.5)
+    assert parse_config({"telegram": {"token": "1:a"}}, environ={}).telegram.read_timeout == 5.0
+
+
+def test_the_secrets_are_the_token_its_secret_half_and_the_proxy_password() -> None:
+    config = parse_config(
+        {"telegram": {"token": "12:abc-def", "proxy": "http://me:p%40ss@proxy:3128"}}, environ={}
+    )
+    assert set(config.secrets()) == {"12:abc-def", "abc-def", "p%40ss", "p@ss"}
+
+
+def test_a_token_of_botfathers_shape_passes_the_run_check() -> None:
+    for token in ("110201543:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw", TOKEN):
+        check_token(parse_config({"telegram": {"token": token}}, environ={}), "config.toml")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import tomllib
 from datetime import date
 from typing import Any
 
@@ -11,8 +12,9 @@ import docx
 import pytest
 from journeys import ADMIN_ID, FIXTURES, publish, subscriber
 
+from bot.config import LettersConfig
 from bot.emulator import Emulator, SentMessage, SimUser
-from bot.i18n import format_date
+from bot.i18n import format_date, format_letter_date, letter_locale
 
 WIZARD = {
     # language: (own language button, addressee, place, personal, salutation, closing)
@@ -87,17 +89,26 @@ async def test_the_whole_wizard_gives_a_complete_docx(
     letter = docx.Document(io.BytesIO(document.document.data))
     texts = [p.text for p in letter.paragraphs]
     assert texts[0] == "Ada Lovelace\nBern, Switzerland"
-    assert texts[1] == format_date(date.today(), language)
+    assert texts[1].startswith("Bern, ")  # the town, not the country
+    assert texts[1].endswith(format_letter_date(date.today(), letter_locale(language)))
     assert texts[2].startswith("Minister of Justice\nMinistry of Justice\n")
-    assert texts[3] == salutation
-    assert "Nadia Berger" in texts[4]
+    title = tomllib.loads((FIXTURES / "ua-012-26-1.toml").read_text())["text"][language]["title"]
+    assert texts[3].endswith(": " + title)  # the subject line: the case title
+    assert texts[4] == salutation
+    assert "Nadia Berger" in texts[5]
     assert "I think of Nadia & her family <every day>." in texts
     assert texts[-2] == closing and texts[-1] == "Ada Lovelace"
     assert letter.core_properties.author == "" and letter.core_properties.last_modified_by == ""
     assert round(letter.sections[0].page_width.mm) == 210
     assert round(letter.sections[0].page_height.mm) == 297
+    email = await user.receive()  # the minister has an e-mail address: the e-mail route
+    assert "minister.justice@example.org" in email.text
+    copied = await user.receive()
+    assert "I think of Nadia & her family <every day>." in copied.text
     await user.tap(document, document.buttons[0][0].text)  # "I sent it" under the letter
-    await emulator.wait_until(lambda: user.messages[-1].buttons[0][0].text.startswith("✅ 1 "))
+    await emulator.wait_until(
+        lambda: user.chat.by_id[document.message_id].buttons[0][0].text.startswith("✅ 1 ")
+    )
     # Nothing of the letter is kept once it is made.
     await emulator.wait_until(lambda: "letter" not in bot.user_data.get(21, {}))
 
@@ -181,7 +192,7 @@ async def test_remembered_details_skip_name_and_place_until_forget(
     answer = await user.tap(review, "☐ Remember my name and place")
     assert "will be remembered" in answer.text
     await user.tap(review, "📄 Create the letter")
-    await user.receive()  # the document
+    await user.receive_many(3)  # the document, the e-mail route and the text to copy
 
     await user.tap(card, "✍️ Write a letter")
     await user.tap(await user.receive(), "✓ English")
@@ -256,19 +267,14 @@ async def test_forget_keeps_the_count_but_not_the_link(emulator: Emulator, bot: 
     assert await storage.tally.cases_of(28) == []
 
 
-async def test_a_letter_left_alone_ends_with_a_note(
-    emulator: Emulator, restart: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import handlers.letters
-
-    monkeypatch.setattr(handlers.letters, "TIMEOUT_SECONDS", 1.5)
-    async with restart() as app:
+async def test_a_letter_left_alone_ends_with_a_note(emulator: Emulator, restart: Any) -> None:
+    async with restart(letters=LettersConfig(timeout_minutes=0.025)) as app:
         user = await subscriber(emulator, 29, "en")
         await reach_name_step(emulator, user)
         await app.update_persistence()  # the draft is in the database now
         assert "letter" in (await app.bot_data.storage.conversations.user_data())[29]
         note = await user.receive(timeout=10)
-        assert "left for 30 minutes" in note.text
+        assert "left for 0.025 minutes" in note.text
         await emulator.wait_until(lambda: "letter" not in app.user_data.get(29, {}))
         await app.update_persistence()  # what PTB does every few seconds
         stored = await app.bot_data.storage.conversations.user_data()
@@ -308,7 +314,6 @@ async def test_an_abandoned_draft_is_deleted_even_across_a_restart(
     import time
 
     from bot import scheduling
-    from bot.letters import draft as drafts
 
     async with restart():
         user = await subscriber(emulator, 33, "en")
@@ -316,7 +321,7 @@ async def test_an_abandoned_draft_is_deleted_even_across_a_restart(
         await user.send("Ada Lovelace")
         await user.receive()  # the place prompt: the draft now holds a name
     real_time = time.time
-    monkeypatch.setattr(time, "time", lambda: real_time() + drafts.TIMEOUT_SECONDS + 60)
+    monkeypatch.setattr(time, "time", lambda: real_time() + 30 * 60 + 60)
     async with restart() as app:  # no timeout job survives a restart; the sweep runs at start
         assert "letter" not in app.user_data.get(33, {})
         assert await scheduling.sweep_drafts(app) == 0

@@ -20,6 +20,7 @@ from typing import Any
 # Length limits in characters, checked by the parser. The summary must fit a push message
 # together with the title, the update and the buttons; bodies bound the letter and the card.
 TITLE_MAX = 200
+SUBJECT_MAX = 200
 SUMMARY_MAX = 600
 UPDATE_MAX = 1000
 OUTCOME_MAX = 1000
@@ -43,15 +44,83 @@ REVISION_MAX = 9999
 DATE_MIN = date(2000, 1, 1)
 DATE_MAX = date(2099, 12, 31)
 ADDRESSEES_MAX = 20
+LETTER_LANGUAGES_MAX = 20  # one button each in the letter wizard
+
+
+# The key of a role given as one plain string: the same words in every letter language.
+ANY_LANGUAGE = ""
 
 
 @dataclass(frozen=True)
 class Addressee:
-    """Someone the letters go to: by post (``address``), by e-mail, or both."""
+    """Someone the letters go to: by post (``address``), by e-mail, or both.
 
-    role: str
+    ``roles`` maps a language code to the role in that language (``ANY_LANGUAGE`` for a plain
+    string role); ``salutations`` maps a letter language to this addressee's own salutation.
+    A ``copy`` addressee is listed under "Copy to" in the letters to the others.
+    """
+
+    roles: Mapping[str, str]
     address: str | None
     email: str | None
+    copy: bool = False
+    salutations: Mapping[str, str] = field(default_factory=dict, hash=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "roles", _frozen_mapping(self.roles))
+        object.__setattr__(self, "salutations", _frozen_mapping(self.salutations))
+
+    def __hash__(self) -> int:
+        return hash((tuple(self.roles.items()), self.address, self.email, self.copy))
+
+    def role_in(self, language: str, fallback: str) -> str:
+        """The role in ``language``, else in ``fallback`` (the default language), else as given."""
+        for key in (language, fallback, ANY_LANGUAGE):
+            if key in self.roles:
+                return self.roles[key]
+        return next(iter(self.roles.values()))
+
+    def salutation_in(self, language: str, letter: LetterTemplate) -> tuple[str, bool]:
+        """The one place that decides how a letter to this addressee opens.
+
+        The addressee's own salutation for the letter's language, else the letter's general
+        one; True means "fell back" (``uabot check`` and the upload preview warn about it).
+        """
+        own = self.salutations.get(language)
+        if own is not None:
+            return own, False
+        return letter.salutation, True
+
+    @property
+    def is_email_only(self) -> bool:
+        """No postal address: its letter has no address block and goes by e-mail."""
+        return self.address is None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready; keys that keep their default are left out, so a revision stored before
+        they existed keeps its fingerprint (a plain role stays a plain string)."""
+        roles = dict(self.roles)
+        data: dict[str, Any] = {
+            "role": roles[ANY_LANGUAGE] if set(roles) == {ANY_LANGUAGE} else roles,
+            "address": self.address,
+            "email": self.email,
+        }
+        if self.copy:
+            data["copy"] = True
+        if self.salutations:
+            data["salutation"] = dict(self.salutations)
+        return data
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> Addressee:
+        role = raw["role"]
+        return cls(
+            roles={ANY_LANGUAGE: role} if isinstance(role, str) else role,
+            address=raw["address"],
+            email=raw["email"],
+            copy=raw.get("copy", False),
+            salutations=raw.get("salutation", {}),
+        )
 
 
 @dataclass(frozen=True)
@@ -69,9 +138,17 @@ class CaseText:
 class LetterTemplate:
     """The suggested letter in one letter language; the bot adds sender, date and signature."""
 
-    salutation: str
+    salutation: str  # used for every addressee without a salutation of its own
     body: str
     closing: str
+    subject: str | None = None  # the subject line; None: the case title in this language
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready; no ``subject`` key when there is none (stable fingerprints)."""
+        data = {"salutation": self.salutation, "body": self.body, "closing": self.closing}
+        if self.subject is not None:
+            data["subject"] = self.subject
+        return data
 
 
 _TYPED_CASE = re.compile(r"(?:UA\s*)?([0-9]{1,4}/[0-9]{2})", re.IGNORECASE)
@@ -119,12 +196,15 @@ class ActionRevision:
     addressees: tuple[Addressee, ...]
     texts: Mapping[str, CaseText] = field(hash=False)
     letters: Mapping[str, LetterTemplate] = field(hash=False)
+    # Letter languages the organisation advises for the target, best first ("ru", "en").
+    preferred_languages: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         # Read-only mappings keep the "frozen" promise for the nested values too.
         object.__setattr__(self, "addressees", tuple(self.addressees))
         object.__setattr__(self, "texts", _frozen_mapping(self.texts))
         object.__setattr__(self, "letters", _frozen_mapping(self.letters))
+        object.__setattr__(self, "preferred_languages", tuple(self.preferred_languages))
 
     @property
     def label(self) -> str:
@@ -143,9 +223,27 @@ class ActionRevision:
             return text, False
         return self.texts[default], True
 
+    def subject_in(self, language: str) -> str | None:
+        """A letter's subject: the letter's own, else the case title in that language; None
+        when neither exists (a letter language without a case text and without a subject)."""
+        letter = self.letters.get(language)
+        if letter is not None and letter.subject is not None:
+            return letter.subject
+        text = self.texts.get(language)
+        return text.title if text is not None else None
+
+    def copies_for(self, addressee: Addressee) -> tuple[Addressee, ...]:
+        """The copy addressees listed at the foot of a letter to ``addressee`` (not itself)."""
+        return tuple(item for item in self.addressees if item.copy and item != addressee)
+
+    @property
+    def recommended_languages(self) -> tuple[str, ...]:
+        """The preferred languages that have a letter, best first."""
+        return tuple(code for code in self.preferred_languages if code in self.letters)
+
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data: dates as ISO strings, addressees in file order."""
-        return {
+        data = {
             "case": self.case,
             "revision": self.revision,
             "ai_index": self.ai_index,
@@ -154,10 +252,13 @@ class ActionRevision:
             "deadline": _iso(self.deadline),
             "status": self.status,
             "closed_on": _iso(self.closed_on),
-            "addressees": [asdict(addressee) for addressee in self.addressees],
+            "addressees": [addressee.to_dict() for addressee in self.addressees],
             "texts": {language: asdict(text) for language, text in self.texts.items()},
-            "letters": {language: asdict(letter) for language, letter in self.letters.items()},
+            "letters": {language: letter.to_dict() for language, letter in self.letters.items()},
         }
+        if self.preferred_languages:
+            data["preferred_languages"] = list(self.preferred_languages)
+        return data
 
     def to_json(self) -> str:
         """Canonical JSON (sorted keys, no spaces), stable across comments and key order."""
@@ -179,11 +280,12 @@ class ActionRevision:
             deadline=_date(raw["deadline"]),
             status=raw["status"],
             closed_on=_date(raw["closed_on"]),
-            addressees=tuple(Addressee(**item) for item in raw["addressees"]),
+            addressees=tuple(Addressee.from_dict(item) for item in raw["addressees"]),
             texts={language: CaseText(**text) for language, text in raw["texts"].items()},
             letters={
                 language: LetterTemplate(**letter) for language, letter in raw["letters"].items()
             },
+            preferred_languages=tuple(raw.get("preferred_languages", ())),
         )
 
     @property

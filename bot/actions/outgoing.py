@@ -6,7 +6,7 @@ from bot.actions.importer import load
 from bot.actions.render import Rendered, card
 from bot.broadcast.engine import MessagesFor, Renderer
 from bot.config import Config
-from bot.i18n import use_locale
+from bot.i18n import reader_language, use_locale
 from bot.storage import Broadcast, Storage
 
 
@@ -23,7 +23,7 @@ def action_renderer(storage: Storage, config: Config) -> Renderer:
         count = await storage.tally.count(revision.case)
 
         def for_language(language: str, wrote: bool) -> Rendered:
-            language = language if language in config.i18n.languages else default
+            language = reader_language(config.i18n, language)
             with use_locale(language):
                 return card(revision, default, count, wrote=wrote)
 

@@ -10,7 +10,6 @@ exception: one bad file must not stop the files after it.
 
 from __future__ import annotations
 
-import difflib
 import re
 import tomllib
 from collections.abc import Iterable, Sequence
@@ -22,12 +21,14 @@ from bot.actions.model import (
     ADDRESS_MAX,
     ADDRESSEES_MAX,
     AI_INDEX_MAX,
+    ANY_LANGUAGE,
     BODY_MAX,
     CLOSING_MAX,
     DATE_MAX,
     DATE_MIN,
     EMAIL_MAX,
     LETTER_BODY_MAX,
+    LETTER_LANGUAGES_MAX,
     OUTCOME_MAX,
     REVISION_MAX,
     ROLE_MAX,
@@ -35,6 +36,7 @@ from bot.actions.model import (
     STATUS_CLOSED,
     STATUS_OPEN,
     STATUSES,
+    SUBJECT_MAX,
     SUMMARY_MAX,
     TITLE_MAX,
     UPDATE_MAX,
@@ -43,8 +45,9 @@ from bot.actions.model import (
     CaseText,
     LetterTemplate,
 )
-from bot.i18n import N_, format_number
+from bot.i18n import N_, current_locale, format_number, is_language_code, language_name
 from bot.i18n import gettext as _
+from bot.suggest import closest
 
 Table = dict[str, Any]
 
@@ -58,8 +61,8 @@ MAX_NESTING = 8
 MAX_KEY_PARTS = 8
 # Keys and values quoted in problems are cut to this many characters: a problem is one line.
 _SHOWN_MAX = 60
-# Past this many problems a file is not a draft with typos, and difflib's suggestions (~80 µs
-# a key) would cost seconds on a file of 50,000 unknown keys: they are left out.
+# Past this many problems a file is not a draft with typos, and did-you-mean suggestions
+# (difflib, ~80 µs a key) would cost seconds on a file of 50,000 unknown keys: they are left out.
 _SUGGESTIONS_UNTIL = 100
 
 
@@ -101,7 +104,7 @@ class _StringSpec:
 
 _TOP_KEYS = (
     "case", "revision", "ai_index", "country", "issued", "deadline", "status", "closed_on",
-    "addressees", "text", "letter",
+    "addressees", "text", "letter", "preferred_languages",
 )  # fmt: skip
 
 _CASE = _StringSpec(N_('the case number like "UA 046/19"'))
@@ -121,6 +124,15 @@ _ADDRESSEE_FIELDS = {
     ),
     "email": _StringSpec(N_('an e-mail address like "office@example.org"'), EMAIL_MAX, False),
 }
+_ADDRESSEE_KEYS = (*_ADDRESSEE_FIELDS, "copy", "salutation")
+_ROLE_EXPECTED = N_(
+    "the role as text in quotes, or a table with the role per language code "
+    '(role.en = "Prosecutor General", role.de = "Generalstaatsanwalt")'
+)
+_SALUTATION = _StringSpec(
+    N_('the salutation for this addressee like "Dear Prosecutor General,"'), SALUTATION_MAX
+)
+_LANGUAGE_CODE_EXPECTED = N_('a language code like "ru" or "kk" (ISO 639)')
 _TEXT_FIELDS = {
     "title": _StringSpec(N_("a short title"), TITLE_MAX),
     "summary": _StringSpec(
@@ -138,6 +150,9 @@ _LETTER_FIELDS = {
     ),
     "body": _StringSpec(N_("the text of the letter"), LETTER_BODY_MAX, multiline=True),
     "closing": _StringSpec(N_('the closing like "Yours sincerely,"'), CLOSING_MAX),
+    "subject": _StringSpec(
+        N_('the subject line like "Serikzhan Bilash, Kazakhstan"'), SUBJECT_MAX, False
+    ),
 }
 
 _DATE_EXPECTED = N_("a date like 2019-09-27 (without quotes)")
@@ -170,10 +185,27 @@ _SCAN_RE = re.compile(
 )
 
 
+@dataclass(frozen=True)
+class CheckedAction:
+    """A valid file's revision and its warnings: things that work, but likely not as meant."""
+
+    revision: ActionRevision
+    warnings: list[Problem]
+
+
 def parse_action(
     data: bytes | str, *, source: str, languages: Sequence[str], default_language: str
 ) -> ActionRevision:
     """Parse and validate one action file; raise ``ActionFileError`` listing every problem."""
+    return check_action(
+        data, source=source, languages=languages, default_language=default_language
+    ).revision
+
+
+def check_action(
+    data: bytes | str, *, source: str, languages: Sequence[str], default_language: str
+) -> CheckedAction:
+    """``parse_action`` with the file's warnings (``warnings``), which never fail it."""
     if default_language not in languages:
         raise ValueError(f"default language {default_language!r} is not in {list(languages)!r}")
     reader = _Reader(tuple(languages), default_language)
@@ -181,7 +213,7 @@ def parse_action(
     revision = _read_document(document, reader) if document is not None else None
     if revision is None or reader.problems:
         raise ActionFileError(source, reader.problems)
-    return revision
+    return CheckedAction(revision, warnings(revision))
 
 
 def too_large(source: str, size: int) -> ActionFileError:
@@ -372,14 +404,12 @@ class _Reader:
         for name in table:
             if name in allowed:
                 continue
-            close = (
-                difflib.get_close_matches(name, allowed, n=1)
-                if len(self.problems) < _SUGGESTIONS_UNTIL
-                else []
+            suggestion = (
+                closest(name, allowed) if len(self.problems) < _SUGGESTIONS_UNTIL else None
             )
-            if close:
+            if suggestion:
                 message = _('unknown key "{key}"; did you mean "{suggestion}"?').format(
-                    key=_shown(name), suggestion=close[0]
+                    key=_shown(name), suggestion=suggestion
                 )
             else:
                 message = _('unknown key "{key}"; expected one of {keys}').format(
@@ -464,11 +494,33 @@ class _Reader:
             return None
         return value
 
-    def language_tables(self, table: Table, path: str) -> Iterable[tuple[str, str, Table]]:
-        """(language, path, table) for each configured language; reports the others."""
+    def language_code(self, key: str, code: str) -> bool:
+        """Whether ``code`` is a language code babel knows (reported when not)."""
+        if is_language_code(code):
+            return True
+        self.report(
+            key,
+            _('unknown language code "{language}"; expected {expected}').format(
+                language=_shown(code), expected=_(_LANGUAGE_CODE_EXPECTED)
+            ),
+        )
+        return False
+
+    def language_tables(
+        self, table: Table, path: str, *, any_language: bool = False
+    ) -> Iterable[tuple[str, str, Table]]:
+        """(language, path, table) for each configured language (with ``any_language``, each
+        language babel knows); reports the others."""
         for language, value in table.items():
             key = _join(path, language)
-            if language not in self.languages:
+            if any_language:
+                if not self.language_code(key, language):
+                    continue
+                if not isinstance(value, dict):
+                    self.wrong_type(key, value, _("a table written [{key}]").format(key=key))
+                else:
+                    yield language, key, value
+            elif language not in self.languages:
                 self.report(
                     key,
                     _(
@@ -499,6 +551,7 @@ def _read_document(document: Table, reader: _Reader) -> ActionRevision | None:
     addressees = _read_addressees(document, reader)
     texts = _read_texts(document, reader, revision, status)
     letters = _read_letters(document, reader)
+    preferred = _read_preferred_languages(document, reader)
     if reader.problems or case is None or revision is None or country is None:
         return None
     if issued is None or status is None:
@@ -515,6 +568,7 @@ def _read_document(document: Table, reader: _Reader) -> ActionRevision | None:
         addressees=addressees,
         texts=texts,
         letters=letters,
+        preferred_languages=preferred,
     )
 
 
@@ -573,7 +627,7 @@ def _read_status(document: Table, reader: _Reader) -> str | None:
 
 
 def _check_counts(document: Table, reader: _Reader) -> None:
-    """Lists the format repeats are bounded, like every other size (languages are by config)."""
+    """What the format repeats is bounded, like every other size (text languages by config)."""
     addressees = document.get("addressees")
     if isinstance(addressees, list) and len(addressees) > ADDRESSEES_MAX:
         reader.report(
@@ -582,6 +636,15 @@ def _check_counts(document: Table, reader: _Reader) -> None:
                 count=format_number(len(addressees)), limit=ADDRESSEES_MAX
             ),
         )
+    for key in ("letter", "preferred_languages"):
+        value = document.get(key)
+        if isinstance(value, dict | list) and len(value) > LETTER_LANGUAGES_MAX:
+            reader.report(
+                key,
+                _("too many: {count} languages; expected at most {limit}").format(
+                    count=format_number(len(value)), limit=LETTER_LANGUAGES_MAX
+                ),
+            )
 
 
 def _check_after_issued(
@@ -634,10 +697,16 @@ def _read_addressees(document: Table, reader: _Reader) -> tuple[Addressee, ...]:
 
 def _read_addressee(table: Table, path: str, reader: _Reader) -> Addressee | None:
     """Addressees are numbered from 1 in problem keys: ``addressees[1]`` is the first table."""
-    reader.unknown_keys(table, _ADDRESSEE_FIELDS, path)
-    role, address, email = (
-        reader.string(table, name, path, spec) for name, spec in _ADDRESSEE_FIELDS.items()
+    reader.unknown_keys(table, _ADDRESSEE_KEYS, path)
+    roles = _read_roles(table, path, reader)
+    address, email = (
+        reader.string(table, name, path, _ADDRESSEE_FIELDS[name]) for name in ("address", "email")
     )
+    copy = table.get("copy", False)
+    if not isinstance(copy, bool):
+        reader.wrong_type(f"{path}.copy", copy, _("true or false (without quotes)"))
+        copy = False
+    salutations = _read_language_strings(table, "salutation", path, reader, _SALUTATION)
     if "address" not in table and "email" not in table:
         reader.report(path, _("no address and no email; expected an address, an email or both"))
     if email is not None and not _EMAIL_RE.fullmatch(email):
@@ -648,9 +717,56 @@ def _read_addressee(table: Table, path: str, reader: _Reader) -> Addressee | Non
             ),
         )
         return None
-    if role is None or (address is None and email is None):
+    if roles is None or salutations is None or (address is None and email is None):
         return None
-    return Addressee(role=role, address=address, email=email)
+    return Addressee(roles, address, email, copy=copy, salutations=salutations)
+
+
+def _read_roles(table: Table, path: str, reader: _Reader) -> dict[str, str] | None:
+    """A plain string (the same in every language) or a table of roles per language, which
+    must name the role in the default language (what other languages fall back to)."""
+    spec = _ADDRESSEE_FIELDS["role"]
+    value = table.get("role")
+    if not isinstance(value, dict):
+        if value is not None and not isinstance(value, str):
+            reader.wrong_type(f"{path}.role", value, _(_ROLE_EXPECTED))
+            return None
+        role = reader.string(table, "role", path, spec)
+        return None if role is None else {ANY_LANGUAGE: role}
+    roles = _read_language_strings(table, "role", path, reader, spec)
+    default = reader.default_language
+    if roles is not None and default not in value:
+        reader.missing(
+            f"{path}.role.{default}",
+            _("the role in the default language ({language})").format(
+                language=language_name(default, current_locale.get())
+            ),
+        )
+        return None
+    return roles
+
+
+def _read_language_strings(
+    table: Table, name: str, path: str, reader: _Reader, spec: _StringSpec
+) -> dict[str, str] | None:
+    """An optional table of one string per language code (any language babel knows)."""
+    key = _join(path, name)
+    value = table.get(name, {})
+    if not isinstance(value, dict):
+        reader.wrong_type(key, value, _("a table with one text per language code"))
+        return None
+    found: dict[str, str] = {}
+    ok = True
+    for language in value:
+        if not reader.language_code(f"{key}.{language}", language):
+            ok = False
+            continue
+        text = reader.string(value, language, key, spec)
+        if text is None:
+            ok = False
+        else:
+            found[language] = text
+    return found if ok else None
 
 
 def _read_texts(
@@ -736,11 +852,96 @@ def _read_letters(document: Table, reader: _Reader) -> dict[str, LetterTemplate]
         reader.wrong_type("letter", value, _("tables written [letter.<language>]"))
         return {}
     letters: dict[str, LetterTemplate] = {}
-    for language, path, table in reader.language_tables(value, "letter"):
+    for language, path, table in reader.language_tables(value, "letter", any_language=True):
         reader.unknown_keys(table, _LETTER_FIELDS, path)
-        salutation, body, closing = (
+        salutation, body, closing, subject = (
             reader.string(table, name, path, spec) for name, spec in _LETTER_FIELDS.items()
         )
         if salutation is not None and body is not None and closing is not None:
-            letters[language] = LetterTemplate(salutation, body, closing)
+            letters[language] = LetterTemplate(salutation, body, closing, subject)
     return letters
+
+
+def _read_preferred_languages(document: Table, reader: _Reader) -> tuple[str, ...]:
+    """The letter languages the organisation advises for the target, best first."""
+    expected = _('a list of language codes like ["ru", "en"]')
+    value = document.get("preferred_languages", [])
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        reader.wrong_type("preferred_languages", value, expected)
+        return ()
+    codes: list[str] = []
+    for index, code in enumerate(value, start=1):
+        key = f"preferred_languages[{index}]"
+        if not reader.language_code(key, code):
+            continue
+        if code in codes:
+            reader.report(
+                key,
+                _('"{language}" is listed twice; expected each language once').format(
+                    language=code
+                ),
+            )
+            continue
+        codes.append(code)
+    return tuple(codes)
+
+
+def warnings(revision: ActionRevision) -> list[Problem]:
+    """What is valid but probably not meant; ``uabot check`` and the upload preview show it.
+
+    Above all: an addressee without its own salutation for a letter language opens with the
+    letter's general one ("Dear Minister," to the embassy). A file with one addressee is
+    exempt: its letters' salutations are written for it.
+    """
+    found: list[Problem] = []
+    several = len(revision.addressees) > 1
+    for index, addressee in enumerate(revision.addressees, start=1):
+        path = f"addressees[{index}]"
+        for language, letter in revision.letters.items():
+            salutation, fell_back = addressee.salutation_in(language, letter)
+            if fell_back and several:
+                found.append(
+                    Problem(
+                        f"{path}.salutation.{language}",
+                        _(
+                            "no salutation for the letter in {language}; its letters open "
+                            'with [letter.{code}].salutation, "{salutation}"'
+                        ).format(
+                            language=language_name(language, current_locale.get()),
+                            code=language,
+                            salutation=salutation,
+                        ),
+                    )
+                )
+        for language in addressee.salutations:
+            if language not in revision.letters:
+                found.append(
+                    Problem(
+                        f"{path}.salutation.{language}",
+                        _("there is no [letter.{code}], so this salutation is never used").format(
+                            code=language
+                        ),
+                    )
+                )
+    for language in revision.letters:
+        if revision.subject_in(language) is None:
+            found.append(
+                Problem(
+                    f"letter.{language}.subject",
+                    _(
+                        "no subject and no [text.{code}] title to take it from: the letter "
+                        "has no subject line"
+                    ).format(code=language),
+                )
+            )
+    for index, language in enumerate(revision.preferred_languages, start=1):
+        if language not in revision.letters:
+            found.append(
+                Problem(
+                    f"preferred_languages[{index}]",
+                    _("there is no [letter.{code}], so it cannot be offered").format(
+                        code=language
+                    ),
+                )
+            )
+    return found

@@ -14,7 +14,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot import callbacks
 from bot.actions.importer import ImportKind, ImportResult
 from bot.actions.model import ActionRevision
-from bot.actions.parse import ActionFileError
+from bot.actions.parse import ActionFileError, Problem, warnings
 from bot.i18n import current_locale, format_date, format_number, language_name, ngettext
 from bot.i18n import gettext as _
 from bot.telegram_text import escape, pack, paragraphs
@@ -25,6 +25,7 @@ SENT = "sent"
 CARD = "card"
 PUBLISH = "pub"
 DISCARD = "discard"
+WARNINGS_SHOWN = 10  # the preview stays one message; `uabot check` lists every warning
 
 
 @dataclass(frozen=True)
@@ -144,7 +145,10 @@ def details(revision: ActionRevision, default_language: str) -> Rendered:
     blocks.extend(paragraphs(text.body))
     blocks.append("<b>" + escape(_("Write to")) + "</b>")
     for addressee in revision.addressees:
-        lines = [f"<b>{escape(addressee.role)}</b>"]
+        role = addressee.role_in(current_locale.get(), default_language)
+        if addressee.copy:
+            role = _("{role} (copy)").format(role=role)
+        lines = [f"<b>{escape(role)}</b>"]
         if addressee.address:
             lines.append(escape(addressee.address))
         if addressee.email:
@@ -185,7 +189,11 @@ def preview(
     shown_in = current_locale.get()
 
     def names(codes: Iterable[str]) -> str:
-        ordered = sorted(codes, key=lambda code: languages.index(code))
+        # Letter languages may go beyond the configured ones ([letter.ru]): those come last.
+        ordered = sorted(
+            codes,
+            key=lambda code: (languages.index(code), "") if code in languages else (99, code),
+        )
         return ", ".join(language_name(code, shown_in) for code in ordered) or "–"
 
     lines = [
@@ -193,8 +201,35 @@ def preview(
         escape(_("Texts: {languages}").format(languages=names(revision.texts))),
         escape(_("Letters: {languages}").format(languages=names(revision.letters))),
     ]
+    if revision.recommended_languages:
+        recommended = ", ".join(
+            language_name(code, shown_in) for code in revision.recommended_languages
+        )
+        lines.append(escape(_("Recommended: {languages}").format(languages=recommended)))
     if result.kind is ImportKind.UNCHANGED and result.published:
         return "\n".join(lines)
+    found = warnings(revision)
+    if found:
+        lines.append(
+            "<b>⚠️ "
+            + escape(
+                ngettext(
+                    "{count} warning (it can be published as it is):",
+                    "{count} warnings (it can be published as it is):",
+                    len(found),
+                ).format(count=format_number(len(found)))
+            )
+            + "</b>"
+        )
+        lines += [_problem_line(problem) for problem in found[:WARNINGS_SHOWN]]
+        if len(found) > WARNINGS_SHOWN:
+            lines.append(
+                escape(
+                    _("… and {count} more.").format(
+                        count=format_number(len(found) - WARNINGS_SHOWN)
+                    )
+                )
+            )
     lines.append(
         escape(
             ngettext(
@@ -224,6 +259,11 @@ def preview_keyboard(revision: ActionRevision) -> InlineKeyboardMarkup:
     )
 
 
+def _problem_line(problem: Problem) -> str:
+    key = f"<code>{escape(problem.key)}</code>: " if problem.key else ""
+    return f"• {key}{escape(problem.message)}"
+
+
 def problems(error: ActionFileError, limit: int = 30) -> list[str]:
     """A file's problems as a list an admin can work through."""
     lines = [
@@ -237,9 +277,7 @@ def problems(error: ActionFileError, limit: int = 30) -> list[str]:
         )
         + "</b>"
     ]
-    for problem in error.problems[:limit]:
-        key = f"<code>{escape(problem.key)}</code>: " if problem.key else ""
-        lines.append(f"• {key}{escape(problem.message)}")
+    lines += [_problem_line(problem) for problem in error.problems[:limit]]
     if len(error.problems) > limit:
         lines.append(
             escape(

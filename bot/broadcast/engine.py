@@ -1,47 +1,80 @@
-"""The broadcast engine: a durable outbox drained by paced workers.
+"""The broadcast engine: a durable outbox drained by paced workers, that waits out outages.
 
 Publishing writes one outbox row per recipient in one transaction; this engine sends them with
 the shared ``PriorityRateLimiter`` (as background traffic, so replies go first), writes the
 outcomes back and resumes unfinished broadcasts at start.
 
-Outcomes are group-committed: those that arrive within ``FLUSH_WINDOW`` are written in one
-transaction, and a worker takes its next recipient only once its last outcome is committed.
-Each worker therefore holds at most one message that may have been sent but is not yet recorded,
-and a crash can repeat at most the messages in flight: one per worker, as with a write per
-message, at a fraction of the cost (one transaction per window instead of one per message).
+What an answer means comes from the one classifier, ``bot.telegram_errors.classify``:
+
+* a transient failure (a 5xx, a timeout, a refused connection, a proxy's HTML page) is about
+  the way to Telegram, not the recipient: the whole broadcast pauses, probes Telegram with a
+  back-off doubling up to ``max_probe_interval`` and resumes where it stopped. Only after
+  ``give_up_after`` seconds of broadcast are the recipients still waiting counted as failed;
+* Telegram's own refusal is permanent, but held back by a circuit breaker (``_Breaker``) until
+  it is known not to be part of a burst: more than ``BURST_IN_A_ROW`` identical refusals in a
+  row, or more than ``BURST_IN_WINDOW`` of the last ``BURST_WINDOW`` outcomes, pause the
+  broadcast and tell the admins, and nobody is marked.
+
+Outcomes are committed at once by one writer task; those that finish while a commit runs form
+the next batch. A worker takes its next recipient only once its delivery is committed, so a
+crash repeats at most the messages in flight (one per worker).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from telegram import Bot
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.error import RetryAfter, TelegramError
 
 from bot.actions.render import Rendered
 from bot.broadcast.sender import BroadcastSender, Prepared
 from bot.storage import Broadcast, Outcome, Recipient, Storage
-from bot.telegram_errors import unreachable
+from bot.telegram_errors import Verdict, classify, from_telegram, retry_after_seconds
+from bot.telegram_http import CERTIFI
 
 log = logging.getLogger(__name__)
 
 BATCH = 500
 # What every broadcast message is sent with (the application's Defaults do not apply).
 SEND_OPTIONS = {"parse_mode": "HTML", "link_preview_options": {"is_disabled": True}}
+# 429s in a row for one message before the broadcast pauses as for an outage.
 MAX_429_WAITS = 10
 MAX_FAILED_RUNS = 3
-# How long a finished send may wait for others to share its outcome's transaction.
-FLUSH_WINDOW = 0.05
+# The circuit breaker: identical refusals that look like a burst rather than people.
+BURST_IN_A_ROW = 20
+BURST_WINDOW = 100
+BURST_IN_WINDOW = BURST_WINDOW // 2
+FIRST_PROBE_INTERVAL = 1.0
 
 # (language, wrote a letter for the case) -> what that recipient gets
 MessagesFor = Callable[[str, bool], Rendered]
 Renderer = Callable[[Broadcast], Awaitable[MessagesFor]]
-Reporter = Callable[[Broadcast], Awaitable[None]]
+# Sends the final report; True once every admin it is for has it (or cannot ever get it).
+Reporter = Callable[[Broadcast], Awaitable[bool]]
+# Tells the admins that a burst of identical refusals paused a broadcast.
+BurstNotifier = Callable[[Broadcast, "Burst"], Awaitable[object]]
+Row = tuple[int, Outcome, int]  # user_id, outcome, attempts
+_Key = tuple[Verdict, str]  # a refusal: its verdict and Telegram's words
+
+
+def workers_for(rate: float) -> int:
+    """Enough requests in flight to use the whole budget at Telegram's ~100 ms latency."""
+    return max(4, min(64, int(rate * 0.25) + 1))
+
+
+@dataclass(frozen=True)
+class Burst:
+    """What tripped the circuit breaker: Telegram's words and how often they came."""
+
+    description: str
+    count: int
+    in_a_row: bool
 
 
 @dataclass
@@ -51,11 +84,13 @@ class Progress:
     broadcast: Broadcast
     done: int
     rate: float  # messages per second in this run
+    paused_since: float | None = None  # wall-clock time; None while it sends
+    pause_reason: str | None = None
 
     @property
     def seconds_left(self) -> float | None:
         left = self.broadcast.total - self.done
-        return left / self.rate if self.rate > 0 else None
+        return left / self.rate if self.rate > 0 and self.paused_since is None else None
 
 
 @dataclass
@@ -65,6 +100,20 @@ class _Run:
     done_before: int = 0
     done: int = 0
     started: float = field(default_factory=time.monotonic)
+    paused_since: float | None = None
+    pause_reason: str | None = None
+    burst: _Key | None = None  # the refusal that paused it, if the breaker did
+    probe_after: int = 0  # a probe after a burst goes to a recipient past the burst
+    parts_sent: dict[int, int] = field(default_factory=dict)  # of a multi-part message
+
+
+@dataclass(frozen=True)
+class _Stop:
+    """Why a round of sending stopped before the outbox was empty."""
+
+    reason: str
+    burst: Burst | None = None
+    key: _Key | None = None
 
 
 class BroadcastEngine:
@@ -77,24 +126,33 @@ class BroadcastEngine:
         renderers: dict[str, Renderer],
         *,
         rate: float,
-        max_attempts: int = 4,
-        backoff: float = 1.0,
         on_finished: Reporter | None = None,
+        on_burst: BurstNotifier | None = None,
         proxy: str | None = None,
+        ca_bundle: str = CERTIFI,
+        give_up_after: float = 24 * 3600.0,
+        max_probe_interval: float = 300.0,
     ) -> None:
         self._bot = bot
         self._proxy = proxy
+        self._ca_bundle = ca_bundle
         self._storage = storage
         self._renderers = renderers
-        # Enough requests in flight to use the whole budget at Telegram's ~100 ms latency.
-        self._workers = max(4, min(64, int(rate * 0.25) + 1))
-        self._max_attempts = max_attempts
-        self._backoff = backoff
+        self._workers = workers_for(rate)
         self._on_finished = on_finished
+        self._on_burst = on_burst
+        self._give_up_after = give_up_after
+        self._max_probe_interval = max_probe_interval
         self._runs: dict[int, _Run] = {}
+        self._reports: dict[int, asyncio.Task[None]] = {}
         # Runs that failed, per broadcast: a permanent error must not restart it every 10 s.
         self._failures: dict[int, int] = {}
         self._sender: BroadcastSender | None = None
+
+    @property
+    def workers(self) -> int:
+        """Messages a broadcast has in flight at most (one per worker)."""
+        return self._workers
 
     def start(self, broadcast: Broadcast) -> None:
         """Start sending ``broadcast`` unless it is already being sent."""
@@ -104,29 +162,39 @@ class BroadcastEngine:
             or self._failures.get(broadcast.id, 0) >= MAX_FAILED_RUNS
         ):
             return
-        run = _Run(broadcast)
+        run = _Run(
+            broadcast, paused_since=broadcast.paused_at, pause_reason=broadcast.pause_reason
+        )
         self._runs[broadcast.id] = run
         run.task = asyncio.create_task(self._run(run), name=f"uabot-broadcast-{broadcast.id}")
 
     async def resume_all(self) -> int:
-        """Start every unfinished broadcast (after a restart, or queued by ``uabot import``)."""
+        """Start every unfinished broadcast (after a restart, or queued by ``uabot import``)
+        and send the final reports that have not reached the admins yet."""
         unfinished = await self._storage.broadcasts.unfinished()
         for broadcast in unfinished:
             self.start(broadcast)
+        if self._on_finished is not None:
+            for broadcast in await self._storage.broadcasts.unreported():
+                self._report(broadcast)
         return len(unfinished)
 
     async def stop(self) -> None:
         """Cancel the senders; what they did not confirm stays pending for the next start."""
         tasks = [run.task for run in self._runs.values() if run.task is not None]
+        tasks += self._reports.values()
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         self._runs.clear()
+        self._reports.clear()
         await self._close_sender()
 
     def _sender_for_run(self) -> BroadcastSender:
         if self._sender is None:
-            self._sender = BroadcastSender(self._bot, connections=self._workers, proxy=self._proxy)
+            self._sender = BroadcastSender(
+                self._bot, connections=self._workers, proxy=self._proxy, ca_bundle=self._ca_bundle
+            )
         return self._sender
 
     async def _close_sender(self) -> None:
@@ -147,6 +215,8 @@ class BroadcastEngine:
                 run.broadcast,
                 run.done_before + run.done,
                 run.done / max(now - run.started, 1e-3),
+                run.paused_since,
+                run.pause_reason,
             )
             for run in self._runs.values()
         ]
@@ -154,43 +224,49 @@ class BroadcastEngine:
     async def _run(self, run: _Run) -> None:
         broadcast = run.broadcast
         storage = self._storage
+        outcomes = _Outcomes(storage, broadcast.id)
         try:
             counts = await storage.broadcasts.progress(broadcast.id)
             run.done_before = sum(n for outcome, n in counts.items() if outcome != Outcome.PENDING)
-            await storage.broadcasts.mark_started(broadcast.id, time.time())
+            started_at = time.time()
+            await storage.broadcasts.mark_started(broadcast.id, started_at)
+            started_at = broadcast.started_at or started_at
             messages_for = await self._renderers[broadcast.kind](broadcast)
-            sender = self._sender_for_run()
-            outcomes = _Outcomes(storage, broadcast.id, batch=max(1, self._workers // 2))
             prepared: dict[tuple[str, bool], list[Prepared]] = {}
-            queue: asyncio.Queue[Recipient | None] = asyncio.Queue(maxsize=self._workers * 4)
 
-            async def produce() -> None:
-                after = 0
-                while batch := await storage.broadcasts.pending(
-                    broadcast.id, after, BATCH, broadcast.case_number
-                ):
-                    for recipient in batch:
-                        await queue.put(recipient)
-                    after = batch[-1].user_id
-                for _ in range(self._workers):
-                    await queue.put(None)
+            def parts_for(recipient: Recipient) -> list[Prepared]:
+                variant = (recipient.language, recipient.wrote)
+                parts = prepared.get(variant)
+                if parts is None:
+                    parts = prepared[variant] = _prepare(messages_for(*variant))
+                return parts
 
-            async def work() -> None:
-                while (recipient := await queue.get()) is not None:
-                    variant = (recipient.language, recipient.wrote)
-                    parts = prepared.get(variant)
-                    if parts is None:
-                        parts = prepared[variant] = _prepare(messages_for(*variant))
-                    outcome, attempts = await self._deliver(sender, recipient, parts)
-                    await outcomes.record(recipient.user_id, outcome, attempts)
-                    run.done += 1
-
-            # A TaskGroup cancels the other workers when one fails: no sender keeps going
-            # for a run that is being abandoned (and resumed later from the outbox).
-            async with asyncio.TaskGroup() as group:
-                group.create_task(produce())
-                for _ in range(self._workers):
-                    group.create_task(work())
+            sender = self._sender_for_run()
+            breaker = _Breaker()
+            interval = min(FIRST_PROBE_INTERVAL, self._max_probe_interval)
+            while True:
+                if run.paused_since is None or await self._probe(run, sender, parts_for, outcomes):
+                    if run.paused_since is not None:
+                        await self._resume(run, breaker)
+                        interval = min(FIRST_PROBE_INTERVAL, self._max_probe_interval)
+                    stop = await self._round(run, sender, parts_for, outcomes, breaker)
+                    if stop is None:
+                        break
+                    await self._pause(run, stop)
+                if time.time() - started_at >= self._give_up_after:
+                    log.warning(
+                        "broadcast %s: giving up on the recipients still waiting after %.1f h",
+                        broadcast.id,
+                        self._give_up_after / 3600,
+                    )
+                    async with storage.db.transaction():
+                        await storage.broadcasts.fail_pending(broadcast.id)
+                    break
+                await asyncio.sleep(interval)
+                interval = min(interval * 2, self._max_probe_interval)
+            for row in breaker.release_all():
+                outcomes.add(row)
+            await outcomes.drain()
             async with storage.db.transaction():
                 finished = await storage.broadcasts.finish(broadcast.id, time.time())
             log.info(
@@ -216,94 +292,350 @@ class BroadcastEngine:
             )
             await self._forget(broadcast.id)
             return
+        finally:
+            await outcomes.close()
         await self._forget(broadcast.id)
-        if self._on_finished is not None:
+        self._report(finished)
+
+    async def _pause(self, run: _Run, stop: _Stop) -> None:
+        """Record that the broadcast waits (and since when); tell the admins about a burst."""
+        broadcast = run.broadcast
+        first = run.paused_since is None
+        since = run.paused_since = run.paused_since or time.time()
+        run.pause_reason = stop.reason
+        run.burst = stop.key
+        await self._storage.broadcasts.pause(broadcast.id, since, stop.reason)
+        if first:
+            log.warning("broadcast %s paused: %s", broadcast.id, stop.reason)
+        if stop.burst is not None and self._on_burst is not None:
             try:
-                await self._on_finished(finished)
+                await self._on_burst(broadcast, stop.burst)
+            except Exception:
+                log.exception("could not tell the admins that broadcast %s paused", broadcast.id)
+
+    async def _resume(self, run: _Run, breaker: _Breaker) -> None:
+        log.warning("broadcast %s resumed: Telegram answers again", run.broadcast.id)
+        if run.burst is not None:
+            # A message went through past the burst: its refusals are individual after all.
+            breaker.trust(run.burst)
+        run.paused_since = run.pause_reason = run.burst = None
+        await self._storage.broadcasts.unpause(run.broadcast.id)
+
+    async def _probe(
+        self,
+        run: _Run,
+        sender: BroadcastSender,
+        parts_for: Callable[[Recipient], list[Prepared]],
+        outcomes: _Outcomes,
+    ) -> bool:
+        """Send one pending message: whether Telegram answers again (and past a burst)."""
+        broadcast = run.broadcast
+        pending = self._storage.broadcasts.pending
+        found = await pending(broadcast.id, run.probe_after, 1, broadcast.case_number)
+        found = found or await pending(broadcast.id, 0, 1, broadcast.case_number)
+        if not found:
+            return True
+        recipient = found[0]
+        error = await self._attempt(run, sender, recipient, parts_for(recipient))
+        if error is None:
+            await outcomes.record((recipient.user_id, Outcome.DELIVERED, recipient.attempts + 1))
+            run.done += 1
+            return True
+        verdict = classify(error)
+        if verdict in (Verdict.TRANSIENT, Verdict.RETRY_AFTER):
+            return False
+        if run.burst == (verdict, error.message):
+            run.probe_after = recipient.user_id  # the next probe tries someone else
+            return False
+        return True  # Telegram answers with its own words: the round records them as usual
+
+    async def _round(
+        self,
+        run: _Run,
+        sender: BroadcastSender,
+        parts_for: Callable[[Recipient], list[Prepared]],
+        outcomes: _Outcomes,
+        breaker: _Breaker,
+    ) -> _Stop | None:
+        """Send to every pending recipient; why it stopped early, or None once all are done."""
+        broadcast = run.broadcast
+        storage = self._storage
+        queue: asyncio.Queue[Recipient | None] = asyncio.Queue(maxsize=self._workers * 4)
+        stopped: list[_Stop] = []
+        producer: asyncio.Task[None] | None = None
+
+        async def produce() -> None:
+            after = 0
+            while batch := await storage.broadcasts.pending(
+                broadcast.id, after, BATCH, broadcast.case_number
+            ):
+                for recipient in batch:
+                    if not breaker.holds(recipient.user_id):
+                        await queue.put(recipient)
+                after = batch[-1].user_id
+            for _ in range(self._workers):
+                await queue.put(None)
+
+        def halt(stop: _Stop) -> None:
+            """End the round: no new recipients; the queued ones stay pending."""
+            stopped.append(stop)
+            if producer is not None:
+                producer.cancel()
+            while not queue.empty():
+                queue.get_nowait()
+            for _ in range(self._workers):
+                queue.put_nowait(None)
+
+        async def work() -> None:
+            while not stopped and (recipient := await queue.get()) is not None:
+                error = await self._attempt(run, sender, recipient, parts_for(recipient))
+                attempts = recipient.attempts + 1
+                if error is None:
+                    await outcomes.record((recipient.user_id, Outcome.DELIVERED, attempts))
+                    run.done += 1
+                    for row in breaker.success():
+                        outcomes.add(row)
+                    continue
+                if stopped:
+                    continue  # the round is over: this one stays pending
+                verdict = classify(error)
+                if verdict in (Verdict.TRANSIENT, Verdict.RETRY_AFTER):
+                    halt(_Stop(_reason(error)))
+                    continue
+                outcome = Outcome.UNREACHABLE if verdict is Verdict.UNREACHABLE else Outcome.FAILED
+                key = (verdict, error.message)
+                burst, released = breaker.failure(key, (recipient.user_id, outcome, attempts))
+                for row in released:
+                    outcomes.add(row)
+                run.done += 1
+                if burst is not None:
+                    dropped = breaker.drop()
+                    run.done -= len(dropped)
+                    run.probe_after = max(dropped, default=run.probe_after)
+                    halt(_Stop(_reason(error), burst, key))
+
+        # A TaskGroup cancels the other workers when one fails: no sender keeps going for a
+        # round that is being abandoned (and resumed later from the outbox). A cancelled
+        # producer (the round halted) is no failure.
+        async with asyncio.TaskGroup() as group:
+            producer = group.create_task(produce())
+            for _ in range(self._workers):
+                group.create_task(work())
+        await outcomes.drain()
+        return stopped[0] if stopped else None
+
+    async def _attempt(
+        self, run: _Run, sender: BroadcastSender, recipient: Recipient, parts: list[Prepared]
+    ) -> TelegramError | None:
+        """Send one recipient's message(s) once (429s waited out); the error, if any."""
+        uid = recipient.user_id
+        waits_for_429 = 0
+        while True:
+            try:
+                for index in range(run.parts_sent.get(uid, 0), len(parts)):
+                    await sender.send(uid, parts[index])
+                    if index + 1 < len(parts):
+                        run.parts_sent[uid] = index + 1
+                run.parts_sent.pop(uid, None)
+                return None
+            except RetryAfter as exc:
+                # The limiter already paused and retried; wait it out, then the same again.
+                waits_for_429 += 1
+                if waits_for_429 > MAX_429_WAITS:
+                    return exc
+                await asyncio.sleep(retry_after_seconds(exc))
+            except TelegramError as exc:
+                return exc
+
+    def _report(self, broadcast: Broadcast) -> None:
+        """Send the final report until it is delivered (a task; also after restarts)."""
+        if self._on_finished is None or broadcast.id in self._reports:
+            return
+        task = asyncio.create_task(
+            self._report_until_delivered(broadcast), name=f"uabot-report-{broadcast.id}"
+        )
+        self._reports[broadcast.id] = task
+        task.add_done_callback(lambda _: self._reports.pop(broadcast.id, None))
+
+    async def _report_until_delivered(self, broadcast: Broadcast) -> None:
+        assert self._on_finished is not None
+        interval = min(FIRST_PROBE_INTERVAL, self._max_probe_interval)
+        while True:
+            try:
+                delivered = await self._on_finished(broadcast)
+            except asyncio.CancelledError:
+                raise
             except Exception:
                 log.exception("could not report broadcast %s", broadcast.id)
+                delivered = False
+            if delivered:
+                await self._storage.broadcasts.mark_reported(broadcast.id, time.time())
+                return
+            log.warning(
+                "the report of broadcast %s is tried again in %.1f s", broadcast.id, interval
+            )
+            await asyncio.sleep(interval)
+            interval = min(interval * 2, self._max_probe_interval)
 
     async def _forget(self, broadcast_id: int) -> None:
         self._runs.pop(broadcast_id, None)
         if not self._runs:
             await self._close_sender()
 
-    async def _deliver(
-        self, sender: BroadcastSender, recipient: Recipient, parts: list[Prepared]
-    ) -> tuple[Outcome, int]:
-        """Send one recipient's message(s); the outcome and the attempts it took."""
-        attempts = recipient.attempts
-        waits_for_429 = 0
-        while True:
-            attempts += 1
-            try:
-                for part in parts:
-                    await sender.send(recipient.user_id, part)
-                return Outcome.DELIVERED, attempts
-            except (Forbidden, BadRequest) as exc:
-                if unreachable(exc):
-                    return Outcome.UNREACHABLE, attempts
-                log.error("broadcast message refused by Telegram: %s", exc.message)
-                return Outcome.FAILED, attempts
-            except RetryAfter as exc:
-                # The limiter already paused and retried; wait it out without spending attempts.
-                waits_for_429 += 1
-                if waits_for_429 > MAX_429_WAITS:
-                    return Outcome.FAILED, attempts
-                attempts -= 1
-                await asyncio.sleep(_seconds(exc.retry_after))
-            except (TimedOut, NetworkError) as exc:
-                if attempts >= self._max_attempts:
-                    log.warning("giving up on a recipient after %s attempts: %s", attempts, exc)
-                    return Outcome.FAILED, attempts
-                await asyncio.sleep(self._backoff * 2 ** (attempts - 1))
+
+def _reason(error: TelegramError) -> str:
+    """What the bot saw, for logs and /broadcasts (exception texts are redacted at the source).
+
+    Telegram's own words are kept; of an answer that is no Bot API JSON (a proxy's HTML page)
+    only PTB's status line, as the page itself says nothing about Telegram.
+    """
+    if not from_telegram(error):
+        return (
+            error.message.split(". Parsing the server response", 1)[0] + " (not Telegram's answer)"
+        )
+    return f"{type(error).__name__}: {error.message}"[:200]
+
+
+class _Breaker:
+    """Holds Telegram's refusals back until they are known not to be part of a burst.
+
+    A refusal is committed once ``BURST_WINDOW`` further outcomes passed without a burst, or
+    when the broadcast finishes. A burst (more than ``BURST_IN_A_ROW`` identical refusals in
+    a row, or more than ``BURST_IN_WINDOW`` in the window) drops every refusal held, so their
+    recipients stay pending and nobody is marked.
+    """
+
+    def __init__(self) -> None:
+        self._window: deque[tuple[_Key | None, Row | None]] = deque()
+        self._counts: Counter[_Key] = Counter()
+        self._held: set[int] = set()
+        self._streak: tuple[_Key | None, int] = (None, 0)
+        self._trusted: set[_Key] = set()
+
+    def holds(self, user_id: int) -> bool:
+        return user_id in self._held
+
+    def trust(self, key: _Key) -> None:
+        """Stop counting ``key`` as a burst: a message went through past it."""
+        self._trusted.add(key)
+
+    def success(self) -> list[Row]:
+        self._streak = (None, 0)
+        return self._push(None, None)
+
+    def failure(self, key: _Key, row: Row) -> tuple[Burst | None, list[Row]]:
+        """Hold ``row``; the burst it completes, if any, and the rows now safe to commit."""
+        last, count = self._streak
+        self._streak = (key, count + 1 if last == key else 1)
+        if key in self._trusted:
+            return None, [*self._push(None, None), row]
+        self._held.add(row[0])
+        released = self._push(key, row)
+        in_a_row = self._streak[1]
+        if in_a_row > BURST_IN_A_ROW:
+            return Burst(key[1], in_a_row, True), released
+        if self._counts[key] > BURST_IN_WINDOW:
+            return Burst(key[1], self._counts[key], False), released
+        return None, released
+
+    def drop(self) -> set[int]:
+        """Forget every held refusal (their recipients stay pending); whom they were for."""
+        held = self._held
+        self._window.clear()
+        self._counts.clear()
+        self._held = set()
+        self._streak = (None, 0)
+        return held
+
+    def release_all(self) -> list[Row]:
+        rows = [row for _, row in self._window if row is not None]
+        self.drop()
+        return rows
+
+    def _push(self, key: _Key | None, row: Row | None) -> list[Row]:
+        self._window.append((key, row))
+        if key is not None:
+            self._counts[key] += 1
+        released: list[Row] = []
+        while len(self._window) > BURST_WINDOW:
+            old, old_row = self._window.popleft()
+            if old is not None:
+                self._counts[old] -= 1
+            if old_row is not None:
+                self._held.discard(old_row[0])
+                released.append(old_row)
+        return released
 
 
 class _Outcomes:
-    """Group commit of outcomes; ``record`` returns once the outcome is committed.
+    """Outcomes written by one writer task, at once; those that arrive meanwhile form the next
+    batch. ``record`` returns once the outcome is committed; ``add`` does not wait."""
 
-    The first outcome of a batch makes its worker the batch's writer: it waits up to
-    ``FLUSH_WINDOW`` (less once ``batch`` outcomes are waiting), then writes them all in one
-    transaction and wakes the others. A failed write fails every worker of the batch.
-    """
-
-    def __init__(self, storage: Storage, broadcast_id: int, *, batch: int) -> None:
+    def __init__(self, storage: Storage, broadcast_id: int) -> None:
         self._storage = storage
         self._broadcast_id = broadcast_id
-        self._batch = batch
-        self._rows: list[tuple[int, Outcome, int]] = []
-        self._written: asyncio.Future[None] | None = None
-        self._full = asyncio.Event()
+        self._rows: list[Row] = []
+        self._committed: asyncio.Future[None] | None = None
+        self._wake = asyncio.Event()
+        self._writer: asyncio.Task[None] | None = None
 
-    async def record(self, user_id: int, outcome: Outcome, attempts: int) -> None:
-        self._rows.append((user_id, outcome, attempts))
-        written = self._written
-        if written is not None:  # a writer is collecting: wait for its commit
-            if len(self._rows) >= self._batch:
-                self._full.set()
-            await asyncio.shield(written)
+    def add(self, row: Row) -> asyncio.Future[None]:
+        """Queue ``row`` for the next commit; the future of that commit."""
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._write(), name="uabot-outcomes")
+        self._rows.append(row)
+        if self._committed is None:
+            self._committed = asyncio.get_running_loop().create_future()
+        self._wake.set()
+        return self._committed
+
+    async def record(self, row: Row) -> None:
+        await asyncio.shield(self.add(row))
+
+    async def drain(self) -> None:
+        """Wait until everything queued so far is committed."""
+        if self._committed is not None:
+            await asyncio.shield(self._committed)
+
+    async def close(self) -> None:
+        if self._writer is not None:
+            self._writer.cancel()
+            await asyncio.gather(self._writer, return_exceptions=True)
+            self._writer = None
+        if self._committed is not None and not self._committed.done():
+            self._committed.cancel()
+
+    async def _commit(self, rows: list[Row]) -> None:
+        storage = self._storage
+        if len(rows) == 1 and rows[0][1] is not Outcome.UNREACHABLE:
+            # The common case at full speed: one statement, its own transaction in autocommit
+            # mode, a third of the round trips to the database thread.
+            await storage.broadcasts.record_many(self._broadcast_id, rows)
             return
-        written = self._written = asyncio.get_running_loop().create_future()
-        full = self._full = asyncio.Event()
-        try:
-            if len(self._rows) < self._batch:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(full.wait(), FLUSH_WINDOW)
-            rows, self._rows, self._written = self._rows, [], None
-            storage = self._storage
-            async with storage.db.transaction():
-                await storage.broadcasts.record_many(self._broadcast_id, rows)
-                for uid, result, _attempts in rows:
-                    if result is Outcome.UNREACHABLE:
-                        await storage.users.mark_unreachable(uid)
-        except asyncio.CancelledError:
-            written.cancel()
-            raise
-        except BaseException as exc:
-            written.set_exception(exc)
-            written.exception()  # retrieved here; the waiting workers still raise it
-            raise
-        written.set_result(None)
+        async with storage.db.transaction():
+            await storage.broadcasts.record_many(self._broadcast_id, rows)
+            for uid, result, _attempts in rows:
+                if result is Outcome.UNREACHABLE:
+                    await storage.users.mark_unreachable(uid)
+
+    async def _write(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            rows, committed = self._rows, self._committed
+            if not rows or committed is None:
+                continue
+            self._rows, self._committed = [], None
+            try:
+                await self._commit(rows)
+            except asyncio.CancelledError:
+                committed.cancel()
+                raise
+            except Exception as exc:
+                committed.set_exception(exc)
+                committed.exception()  # retrieved here; the waiting workers still raise it
+                continue
+            committed.set_result(None)
 
 
 def _prepare(message: Rendered) -> list[Prepared]:
@@ -317,8 +649,3 @@ def _prepare(message: Rendered) -> list[Prepared]:
         )
         for index, text in enumerate(message.texts)
     ]
-
-
-def _seconds(value: object) -> float:
-    total = getattr(value, "total_seconds", None)
-    return float(total()) if callable(total) else float(value)  # type: ignore[arg-type]

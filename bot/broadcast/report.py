@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from bot.actions.model import revision_label
-from bot.broadcast.engine import Progress
-from bot.i18n import format_number
+from bot.broadcast.engine import Burst, Progress
+from bot.i18n import format_number, format_time, ngettext
 from bot.i18n import gettext as _
 from bot.storage import Broadcast
 from bot.telegram_text import escape
@@ -32,11 +34,59 @@ def final_report(broadcast: Broadcast) -> str:
     )
 
 
+def burst_notice(broadcast: Broadcast, burst: Burst) -> str:
+    """Why the circuit breaker paused a broadcast, for the admins."""
+    seen = (
+        ngettext(
+            "{count} recipient in a row got the same answer from Telegram:",
+            "{count} recipients in a row got the same answer from Telegram:",
+            burst.count,
+        )
+        if burst.in_a_row
+        else ngettext(
+            "{count} of the last 100 recipients got the same answer from Telegram:",
+            "{count} of the last 100 recipients got the same answer from Telegram:",
+            burst.count,
+        )
+    )
+    return "\n".join(
+        [
+            "<b>" + escape(_("Broadcast paused: {name}").format(name=_name(broadcast))) + "</b>",
+            escape(seen.format(count=format_number(burst.count))),
+            "<code>" + escape(burst.description) + "</code>",
+            escape(
+                _(
+                    "So many identical answers look like a fault, not like people: nobody was "
+                    "marked unreachable. The broadcast tries again by itself and goes on when "
+                    "messages go through. /broadcasts shows it."
+                )
+            ),
+        ]
+    )
+
+
 def progress_lines(progress: list[Progress]) -> str:
     if not progress:
         return _("No broadcast is running.")
     lines = ["<b>" + escape(_("Running broadcasts")) + "</b>"]
     for item in progress:
+        if item.paused_since is not None:
+            lines.append(
+                escape(
+                    _(
+                        "{name}: paused since {time} UTC, {done} of {total} sent; "
+                        "it goes on when Telegram answers again."
+                    ).format(
+                        name=_name(item.broadcast),
+                        time=format_time(datetime.fromtimestamp(item.paused_since, UTC)),
+                        done=format_number(item.done),
+                        total=format_number(item.broadcast.total),
+                    )
+                )
+            )
+            if item.pause_reason:
+                lines.append(escape(_("Seen: {reason}").format(reason=item.pause_reason)))
+            continue
         left = item.seconds_left
         lines.append(
             escape(

@@ -23,7 +23,7 @@ from telegram import Bot, InlineKeyboardMarkup
 from telegram.ext import BaseRateLimiter
 from telegram.request import RequestData
 
-from bot.telegram_http import AiohttpRequest
+from bot.telegram_http import CERTIFI, AiohttpRequest
 
 _DUMPS = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
@@ -61,7 +61,13 @@ class BroadcastSender:
     """``send(chat_id, prepared)``: one sendMessage, paced as background traffic."""
 
     def __init__(
-        self, bot: Bot, *, connections: int, timeout: float = 10.0, proxy: str | None = None
+        self,
+        bot: Bot,
+        *,
+        connections: int,
+        timeout: float = 10.0,
+        proxy: str | None = None,
+        ca_bundle: str = CERTIFI,
     ) -> None:
         self._url = f"{bot.base_url}/sendMessage"
         limiter = getattr(bot, "rate_limiter", None)
@@ -76,6 +82,7 @@ class BroadcastSender:
             connect_timeout=timeout,
             pool_timeout=None,
             proxy=proxy,
+            ca_bundle=ca_bundle,
         )
         self._open = False
 

@@ -11,7 +11,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["ApiError", "Faults", "InjectedError", "RateLimiter", "TokenBucket"]
+__all__ = ["ApiError", "Faults", "HttpFault", "InjectedError", "RateLimiter", "TokenBucket"]
 
 
 class ApiError(Exception):
@@ -131,14 +131,53 @@ class InjectedError:
     times: int
 
 
+def html_page(status: int, reason: str) -> str:
+    """An error page as a proxy, a firewall or a load balancer in front of Telegram sends it."""
+    title = f"{status} {reason}"
+    return (
+        f"<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n"
+        f"<center><h1>{title}</h1></center>\r\n<hr><center>nginx</center>\r\n"
+        "</body>\r\n</html>\r\n"
+    )
+
+
+@dataclass
+class HttpFault:
+    """Answers that are not the Bot API's: every call of ``methods`` (None: all), for the chats
+    in ``chats`` (None: any), gets ``status`` with ``body`` until ``until`` (monotonic; None:
+    until cleared)."""
+
+    status: int
+    body: str
+    content_type: str
+    methods: frozenset[str] | None
+    until: float | None
+    chats: frozenset[int] | None = None
+
+    def applies(self, method_key: str, chat_id: Any, now: float) -> bool:
+        if self.until is not None and now >= self.until:
+            return False
+        if self.chats is not None and chat_id not in self.chats:
+            return False
+        return self.methods is None or method_key in self.methods
+
+
 class Faults:
-    """Blocked/deactivated users, injected errors and artificial delays."""
+    """Blocked/deactivated users, injected errors, non-API answers and artificial delays."""
 
     def __init__(self) -> None:
         self.blocked: set[int] = set()
         self.deactivated: set[int] = set()
         self.injected: dict[str, deque[InjectedError]] = {}
         self.delays: dict[str | None, float] = {}
+        self.http_fault: HttpFault | None = None
+
+    def http_fault_for(self, method_key: str, chat_id: Any = None) -> HttpFault | None:
+        """The non-API answer this call gets, if an outage or a proxy is being played."""
+        fault = self.http_fault
+        if fault is None or not fault.applies(method_key, chat_id, time.monotonic()):
+            return None
+        return fault
 
     def check_chat(self, chat_id: int) -> None:
         """Raise the 403 Telegram sends for chats the bot can no longer write to."""

@@ -6,13 +6,14 @@ import asyncio
 import json
 import time
 from collections.abc import Callable
+from http import HTTPStatus
 from types import TracebackType
 from typing import Any
 
 from aiohttp import web
 
 from .control import add_control_routes
-from .faults import ApiError, Faults, RateLimiter
+from .faults import ApiError, Faults, HttpFault, RateLimiter, html_page
 from .methods import BotApi
 from .params import read_params
 from .state import Chat, State, Stats
@@ -120,10 +121,25 @@ class Emulator:
             if method.lower() not in self.api.handlers:
                 raise ApiError(404, "Not Found")
             params = await read_params(request)
+            if self.faults.http_fault is not None:
+                chat_id = params.get("chat_id")
+                fault = self.faults.http_fault_for(
+                    method.lower(), int(chat_id) if isinstance(chat_id, int | str) else None
+                )
+                if fault is not None:
+                    return self._http_fault(fault)
             result = await self.api.call(method, params)
         except ApiError as error:
             return self._error(error)
         return self._respond({"ok": True, "result": result})
+
+    def _http_fault(self, fault: HttpFault) -> web.Response:
+        stats = self.state.stats
+        stats.errors += 1
+        stats.errors_by_code[fault.status] += 1
+        stats.non_api_answers += 1
+        self.state.touch()
+        return web.Response(text=fault.body, status=fault.status, content_type=fault.content_type)
 
     async def _handle_file(self, request: web.Request) -> web.StreamResponse:
         stored = self.state.files_by_path.get(request.match_info["path"])
@@ -253,6 +269,35 @@ class Emulator:
     ) -> None:
         """Make the next ``times`` calls of ``method`` fail with this error."""
         self.faults.inject(method, error_code, description, retry_after, times)
+
+    def http_error(
+        self,
+        status: int,
+        *,
+        methods: tuple[str, ...] | None = None,
+        seconds: float | None = None,
+        chats: tuple[int, ...] | None = None,
+        body: str | None = None,
+        content_type: str = "text/html",
+    ) -> None:
+        """Answer ``methods`` (None: every method) with a non-API ``status`` page, as a proxy,
+        a firewall or Telegram's load balancer does, for ``seconds`` (None: until
+        ``end_http_error``); with ``chats``, only calls for those chats. The body defaults to
+        an nginx-style HTML page; a JSON ``body`` plays a Bot API answer instead."""
+        self.faults.http_fault = HttpFault(
+            status,
+            body if body is not None else html_page(status, HTTPStatus(status).phrase),
+            content_type,
+            frozenset(m.lower() for m in methods) if methods is not None else None,
+            time.monotonic() + seconds if seconds is not None else None,
+            frozenset(chats) if chats is not None else None,
+        )
+        self.state.touch()
+
+    def end_http_error(self) -> None:
+        """Telegram answers again."""
+        self.faults.http_fault = None
+        self.state.touch()
 
     def delay(self, method: str | None = None, seconds: float = 1.0) -> None:
         """Delay answers to ``method`` (None: all methods); ``seconds=0`` removes it."""

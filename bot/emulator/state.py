@@ -318,6 +318,7 @@ class Stats:
     deleted_messages: int = 0
     too_many_requests: int = 0
     errors: int = 0
+    non_api_answers: int = 0  # error pages played for a proxy or an outage (http_error)
     errors_by_code: Counter[int] = field(default_factory=Counter)
     updates_enqueued: int = 0
     updates_delivered: int = 0
@@ -332,6 +333,7 @@ class Stats:
             "edited_messages": self.edited_messages,
             "deleted_messages": self.deleted_messages,
             "too_many_requests": self.too_many_requests,
+            "non_api_answers": self.non_api_answers,
             "errors": self.errors,
             "errors_by_code": {str(k): v for k, v in self.errors_by_code.items()},
             "updates_enqueued": self.updates_enqueued,

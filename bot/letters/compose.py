@@ -5,6 +5,10 @@ for each part of the letter. A letter then only replaces the markers in ``docume
 zips the parts again. Building every letter from scratch with python-docx costs ~14 ms (about
 70 letters/s on one core); filling the template costs a fraction of that, and the document is
 the same.
+
+The document is tagged with the letter's language (``w:lang`` of the styles and every run), so
+Word and LibreOffice spell-check it right, and carries no metadata at all: no author, no
+application, no template, no revision ids.
 """
 
 from __future__ import annotations
@@ -14,42 +18,83 @@ import re
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from functools import cache
 from xml.sax.saxutils import escape as xml_escape
 
 import docx
+from babel.lists import format_list
 from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
-from bot.actions.model import Addressee, LetterTemplate
-from bot.i18n import format_date
+from bot.actions.model import ActionRevision, Addressee, LetterTemplate
+from bot.i18n import (
+    format_letter_date,
+    language_name,
+    language_tag,
+    letter_locale,
+    strings_language,
+    use_locale,
+)
+from bot.i18n import gettext as _
 
-# The parts of a letter, in order; each is one marker paragraph of the template.
-SENDER, DATE, ADDRESSEE, SALUTATION, BODY, PERSONAL, CLOSING, SIGNATURE = (
+# The parts of a letter, in order; each is one marker paragraph of the template. TRANSLATION
+# heads the page with the letter in the supporter's language (it starts a new page).
+SENDER, DATE, ADDRESSEE, SUBJECT, SALUTATION, BODY, PERSONAL, CLOSING, SIGNATURE, COPIES = (
     "SENDER",
     "DATE",
     "ADDRESSEE",
+    "SUBJECT",
     "SALUTATION",
     "BODY",
     "PERSONAL",
     "CLOSING",
     "SIGNATURE",
+    "COPIES",
 )
-_PARTS = (SENDER, DATE, ADDRESSEE, SALUTATION, BODY, PERSONAL, CLOSING, SIGNATURE)
+TRANSLATION = "TRANSLATION"
+_LETTER_PARTS = (
+    SENDER, DATE, ADDRESSEE, SUBJECT, SALUTATION, BODY, PERSONAL, CLOSING, SIGNATURE, COPIES,
+)  # fmt: skip
+_PARTS = (*_LETTER_PARTS, TRANSLATION)
 _MARKER = "\u00a7{}\u00a7"  # §NAME§: a text no letter contains
+_LANG = "\u00a7LANG\u00a7"  # the w:lang value of every run, filled per letter
 # Characters XML 1.0 cannot carry (python-docx raises ValueError on them, Word refuses the file).
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 # Parts of python-docx's default template that a letter does not need: they make every file
 # ~800 KB larger to zip, and the thumbnail would show python-docx's sample page.
 _DROPPED_PARTS = ("stylesWithEffects", "thumbnail", "customXml")
-_FIXED_TIME = datetime(2000, 1, 1)
+# The signature space: at least 25 mm between the closing and the printed name.
+SIGNATURE_SPACE = Mm(27)
+# Document properties with nothing in them: python-docx's template names "Microsoft Macintosh
+# Word", "Normal.dotm" and itself as author; a letter says nothing about how it was made.
+_APP_XML = (
+    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    b'<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties"'
+    b' xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"/>'
+)
+_CORE_XML = (
+    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    b'<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/'
+    b'core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/"'
+    b' xmlns:dcterms="http://purl.org/dc/terms/"'
+    b' xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"/>'
+)
+_REPLACED_PARTS = {"docProps/app.xml": _APP_XML, "docProps/core.xml": _CORE_XML}
 
 
 @dataclass(frozen=True)
 class Letter:
-    """Everything one letter needs; ``sender_place`` and ``personal`` are optional."""
+    """Everything one letter needs; ``sender_place`` and ``personal`` are optional.
+
+    ``copies`` are listed at the foot ("Copy to: ..."); ``subject`` is the subject line (none
+    without one); roles missing in ``language`` come from ``fallback_language``; ``region``
+    (ISO 3166, e.g. "CH") tags the document ``de-CH``; ``translation`` is the same letter in
+    the supporter's language, added as a page headed "for you, not to be sent".
+    Build one with ``letter_for``.
+    """
 
     template: LetterTemplate
     language: str
@@ -58,6 +103,90 @@ class Letter:
     sender_place: str | None
     personal: str | None
     on: date
+    copies: tuple[Addressee, ...] = ()
+    subject: str | None = None
+    fallback_language: str = "en"
+    region: str | None = None
+    translation: Letter | None = None
+
+    @property
+    def salutation(self) -> str:
+        """This addressee's salutation in the letter's language (see ``salutation_in``)."""
+        return self.addressee.salutation_in(self.language, self.template)[0]
+
+    def role(self, addressee: Addressee) -> str:
+        """An addressee's role as this letter names it."""
+        return addressee.role_in(self.language, self.fallback_language)
+
+
+def letter_for(
+    revision: ActionRevision,
+    addressee: int,
+    language: str,
+    *,
+    sender_name: str,
+    sender_place: str | None,
+    personal: str | None,
+    on: date,
+    default_language: str,
+    reader_language: str | None = None,
+    region: str | None = None,
+) -> Letter:
+    """The letter to ``revision.addressees[addressee]`` in ``language``, with its copies and
+    subject; when ``reader_language`` differs and has a letter, with a translation page."""
+    chosen = revision.addressees[addressee]
+    translation = None
+    if (
+        reader_language is not None
+        and reader_language != language
+        and reader_language in revision.letters
+    ):
+        translation = letter_for(
+            revision,
+            addressee,
+            reader_language,
+            sender_name=sender_name,
+            sender_place=sender_place,
+            personal=personal,
+            on=on,
+            default_language=default_language,
+            region=region,
+        )
+    return Letter(
+        template=revision.letters[language],
+        language=language,
+        addressee=chosen,
+        sender_name=sender_name,
+        sender_place=sender_place,
+        personal=personal,
+        on=on,
+        copies=revision.copies_for(chosen),
+        subject=revision.subject_in(language),
+        fallback_language=default_language,
+        region=region,
+        translation=translation,
+    )
+
+
+def letter_text(letter: Letter) -> str:
+    """The letter as plain text, for an e-mail (no postal blocks, no date line)."""
+    blocks = [letter.salutation, *_blocks(letter.template.body)]
+    if letter.personal:
+        blocks += _blocks(letter.personal)
+    blocks.append(letter.template.closing + "\n" + letter.sender_name)
+    copies = copies_line(letter)
+    if copies:
+        blocks.append(copies)
+    return "\n\n".join(blocks)
+
+
+def _blocks(text: str) -> list[str]:
+    return ["\n".join(lines) for lines in _paragraphs(text)]
+
+
+def file_name(case: str, language: str) -> str:
+    """``UA 046/19`` in German -> ``UA-046-19-letter-de.docx``."""
+    return f"{re.sub(r'[^A-Za-z0-9]+', '-', case).strip('-')}-letter-{language}.docx"
 
 
 @dataclass(frozen=True)
@@ -68,11 +197,6 @@ class _Template:
     tail: str  # document.xml after the last marker paragraph
 
 
-def file_name(case: str, language: str) -> str:
-    """``UA 046/19`` in German -> ``UA-046-19-letter-de.docx``."""
-    return f"{re.sub(r'[^A-Za-z0-9]+', '-', case).strip('-')}-letter-{language}.docx"
-
-
 def _build_template() -> bytes:
     document = docx.Document()
     section = document.sections[0]
@@ -80,32 +204,44 @@ def _build_template() -> bytes:
     section.left_margin = section.right_margin = Mm(25)
     section.top_margin, section.bottom_margin = Mm(20), Mm(20)
     normal = document.styles["Normal"]
-    normal.font.name = "Calibri"
+    # Arial: on every Word, and LibreOffice has a metric twin (Liberation Sans), so the page
+    # breaks where it will when printed.
+    normal.font.name = "Arial"
     normal.font.size = Pt(11)
     normal.paragraph_format.space_after = Pt(8)
     normal.paragraph_format.line_spacing = 1.15
 
     for part in _PARTS:
         paragraph = document.add_paragraph()
-        paragraph.add_run(_MARKER.format(part))
+        run = paragraph.add_run(_MARKER.format(part))
+        layout = paragraph.paragraph_format
         if part == DATE:
             paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-            paragraph.paragraph_format.space_after = Pt(18)
-        if part == SENDER:
-            paragraph.paragraph_format.space_after = Pt(24)
-        if part == ADDRESSEE:
-            paragraph.paragraph_format.space_after = Pt(24)
+            layout.space_after = Pt(18)
+        if part in (SENDER, ADDRESSEE):
+            layout.space_after = Pt(24)
+        if part == SUBJECT:
+            run.bold = True
+            layout.space_after = Pt(14)
         if part in (BODY, PERSONAL):
             paragraph.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
+        if part == CLOSING:
+            layout.keep_with_next = True  # never a closing without its signature
+            layout.space_after = Pt(0)
         if part == SIGNATURE:
-            paragraph.paragraph_format.space_before = Pt(24)
+            layout.space_before = SIGNATURE_SPACE
+            layout.space_after = Pt(18)
+        if part == COPIES:
+            run.font.size = Pt(10)
+        if part == TRANSLATION:
+            layout.page_break_before = True
+            layout.space_after = Pt(18)
+            run.bold = run.italic = True
+        # The letter's language on every run; rPr children are ordered, w:lang comes late.
+        lang = OxmlElement("w:lang")
+        lang.set(qn("w:val"), _LANG)
+        run._r.get_or_add_rPr().append(lang)
 
-    # No personal metadata: python-docx's template names itself as author.
-    core = document.core_properties
-    core.author = core.last_modified_by = core.comments = core.title = ""
-    core.subject = core.keywords = core.category = ""
-    core.revision = 1
-    core.created = core.modified = _FIXED_TIME
     # python-docx's template defines ~160 styles and their latent twins (336 KB); a letter uses
     # the defaults and Normal, and zipping the rest again for every letter was most of its cost.
     styles = document.styles.element
@@ -124,7 +260,14 @@ def _build_template() -> bytes:
 def _strip_revision_ids(xml: str) -> str:
     """Drop rsids: Word's revision-session identifiers are a trace of editing history."""
     xml = re.sub(r"<w:rsids>.*?</w:rsids>", "", xml, flags=re.S)
+    xml = re.sub(r"<w:rsid [^>]*/>", "", xml)  # a style's own
     return re.sub(r' w:rsid\w*="[^"]*"', "", xml)
+
+
+def _language_slots(xml: str) -> str:
+    """The default language of styles and settings becomes the letter's (filled per letter)."""
+    xml = re.sub(r'(<w:lang w:val=")[^"]*(")', rf"\g<1>{_LANG}\g<2>", xml)
+    return re.sub(r'(<w:themeFontLang w:val=")[^"]*(")', rf"\g<1>{_LANG}\g<2>", xml)
 
 
 @cache
@@ -140,14 +283,14 @@ def _template() -> _Template:
     for info in source.infolist():
         if info.filename in dropped:
             continue
-        data = source.read(info.filename)
+        data = _REPLACED_PARTS.get(info.filename) or source.read(info.filename)
         if info.filename == "word/document.xml":
             document_xml = _strip_revision_ids(data.decode("utf-8"))
             continue
         if info.filename.endswith(".rels") or info.filename == "[Content_Types].xml":
             data = _without_references(data.decode("utf-8"), dropped).encode("utf-8")
-        elif info.filename == "word/settings.xml":
-            data = _strip_revision_ids(data.decode("utf-8")).encode("utf-8")
+        elif info.filename in ("word/settings.xml", "word/styles.xml"):
+            data = _language_slots(_strip_revision_ids(data.decode("utf-8"))).encode("utf-8")
         parts.append((info.filename, data))
 
     paragraphs = {}
@@ -164,6 +307,13 @@ def _template() -> _Template:
         paragraphs=paragraphs,
         tail=document_xml[starts[-1][1] :],
     )
+
+
+@cache
+def _parts_in(tag: str) -> tuple[tuple[str, bytes], ...]:
+    """The template's parts with the document language ``tag`` (one copy per language)."""
+    slot = _LANG.encode("utf-8")
+    return tuple((name, data.replace(slot, tag.encode())) for name, data in _template().parts)
 
 
 def _without_references(xml: str, dropped: set[str]) -> str:
@@ -186,9 +336,9 @@ def _runs(lines: Sequence[str]) -> str:
     )
 
 
-def _fill(paragraph: str, part: str, lines: Sequence[str]) -> str:
+def _fill(paragraph: str, part: str, lines: Sequence[str], tag: str) -> str:
     marker = f"<w:t>{_MARKER.format(part)}</w:t>"
-    return paragraph.replace(marker, _runs(lines))
+    return paragraph.replace(marker, _runs(lines)).replace(_LANG, tag)
 
 
 def _paragraphs(text: str) -> list[list[str]]:
@@ -200,26 +350,97 @@ def _paragraphs(text: str) -> list[list[str]]:
     ]
 
 
-def compose(letter: Letter) -> bytes:
-    """The finished .docx for ``letter``."""
-    template = _template()
+def _city(place: str) -> str:
+    """ "Zürich, Switzerland" -> "Zürich": the date line names the town, not the country."""
+    return place.split(",")[0].strip()
+
+
+def date_line(letter: Letter) -> str:
+    """ "Zürich, 29. November 2026" / "Lyon, le 29 novembre 2026" / "29 November 2026"."""
+    when = format_letter_date(letter.on, letter_locale(letter.language, letter.region))
+    if not letter.sender_place:
+        return when
+    with use_locale(strings_language(letter.language)):
+        # Translators: the date line of a letter: the sender's town, then the date.
+        return _("{place}, {date}").format(place=_city(letter.sender_place), date=when)
+
+
+def subject_line(letter: Letter) -> str | None:
+    """ "Re: …" / "Betreff: …" / "Objet : …", or None without a subject."""
+    if letter.subject is None:
+        return None
+    with use_locale(strings_language(letter.language)):
+        # Translators: the subject line of a letter.
+        return _("Re: {subject}").format(subject=letter.subject)
+
+
+def copies_line(letter: Letter) -> str | None:
+    """ "Copy to: Ambassador of Kazakhstan" with the roles in the letter's language."""
+    if not letter.copies:
+        return None
+    roles = [letter.role(addressee) for addressee in letter.copies]
+    locale = letter_locale(letter.language, letter.region)
+    with use_locale(strings_language(letter.language)):
+        # Translators: the foot of a letter, listing who else receives a copy.
+        return _("Copy to: {roles}").format(roles=format_list(roles, locale=locale))
+
+
+def _translation_heading(letter: Letter, translation: Letter) -> str:
+    with use_locale(strings_language(translation.language)):
+        return _(
+            "Translation for you into {language}: do not send this page. Send page 1, "
+            "the letter in {letter_language}."
+        ).format(
+            language=language_name(translation.language, strings_language(translation.language)),
+            letter_language=language_name(letter.language, strings_language(translation.language)),
+        )
+
+
+def _content(letter: Letter) -> dict[str, list[list[str]]]:
+    """Each part's paragraphs (each a list of lines); an empty list leaves the part out."""
     addressee = letter.addressee
-    content: dict[str, list[list[str]]] = {
+    subject, copies = subject_line(letter), copies_line(letter)
+    return {
         SENDER: [[letter.sender_name, *([letter.sender_place] if letter.sender_place else [])]],
-        DATE: [[format_date(letter.on, letter.language)]],
-        ADDRESSEE: [[addressee.role, *(addressee.address or "").splitlines()]],
-        SALUTATION: [[letter.template.salutation]],
+        DATE: [[date_line(letter)]],
+        # An addressee reached only by e-mail gets no postal block (and never a bare role).
+        ADDRESSEE: (
+            [] if addressee.address is None
+            else [[letter.role(addressee), *addressee.address.splitlines()]]
+        ),
+        SUBJECT: [[subject]] if subject else [],
+        SALUTATION: [[letter.salutation]],
         BODY: _paragraphs(letter.template.body),
         PERSONAL: _paragraphs(letter.personal) if letter.personal else [],
         CLOSING: [[letter.template.closing]],
         SIGNATURE: [[letter.sender_name]],
-    }
-    body = "".join(
-        _fill(template.paragraphs[part], part, lines) for part in _PARTS for lines in content[part]
+        COPIES: [[copies]] if copies else [],
+    }  # fmt: skip
+
+
+def _body(letter: Letter, paragraphs: dict[str, str]) -> str:
+    tag = language_tag(letter_locale(letter.language, letter.region))
+    content = _content(letter)
+    return "".join(
+        _fill(paragraphs[part], part, lines, tag)
+        for part in _LETTER_PARTS
+        for lines in content[part]
     )
+
+
+def compose(letter: Letter) -> bytes:
+    """The finished .docx for ``letter`` (with its translation page, if it has one)."""
+    template = _template()
+    body = _body(letter, template.paragraphs)
+    if letter.translation is not None:
+        translation = letter.translation
+        tag = language_tag(letter_locale(translation.language, translation.region))
+        heading = _translation_heading(letter, translation)
+        body += _fill(template.paragraphs[TRANSLATION], TRANSLATION, [heading], tag)
+        body += _body(translation, template.paragraphs)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
-        for name, data in template.parts:
+        for name, data in _parts_in(language_tag(letter_locale(letter.language, letter.region))):
             archive.writestr(name, data)
         archive.writestr("word/document.xml", template.head + body + template.tail)
     return buffer.getvalue()

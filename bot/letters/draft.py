@@ -13,11 +13,12 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
-from bot.actions.model import ActionRevision
-from bot.i18n import format_date, language_name
+from bot.actions.model import ActionRevision, Addressee
+from bot.i18n import current_locale, language_name
 from bot.i18n import gettext as _
+from bot.letters import compose
 from bot.letters.compose import Letter
-from bot.telegram_text import escape, pack, paragraphs
+from bot.telegram_text import MESSAGE_LIMIT, escape, pack, paragraphs
 from bot.text_input import InvalidInput, check_text, has_letters
 
 DRAFT_KEY = "letter"
@@ -25,7 +26,7 @@ SENDER_KEY = "sender"
 NAME_MAX = 80
 PLACE_MAX = 100
 PERSONAL_MAX = 500
-TIMEOUT_SECONDS = 30 * 60  # a letter left alone this long is closed and its draft deleted
+RECORD_MAX = 60  # characters of an answer repeated in a step's one-line record
 
 __all__ = ["Draft", "InvalidInput", "check_name", "check_personal", "check_place"]
 
@@ -41,6 +42,11 @@ class Draft:
     personal: str | None = None
     remember: bool = False
     touched: float = 0.0  # time.time() of the last step: abandoned drafts are swept by it
+    # The open step: its buttons carry ``step``, so a button of an answered step (or of an
+    # earlier letter) is refused; ``prompt`` is its message, edited into a record once answered.
+    step: int = 0
+    prompt: int | None = None
+    creating: bool = False  # claimed by a "Create" tap: a second tap makes no second document
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -82,16 +88,56 @@ def initials(first_name: str | None, last_name: str | None) -> str | None:
     return " ".join(f"{letter.upper()}." for letter in letters[:3]) or None
 
 
-def letter_for(draft: Draft, revision: ActionRevision, on: date) -> Letter:
+def record(label: str, answer: str | None) -> str:
+    """A step's one-line record once answered ("Language: Deutsch ✓"), as escaped HTML."""
+    shown = _("skipped") if not answer else answer.replace("\n", " ")
+    if len(shown) > RECORD_MAX:
+        shown = shown[: RECORD_MAX - 1].rstrip() + "…"
+    return escape(f"{label}: {shown}") + " ✓"
+
+
+def offered_languages(revision: ActionRevision, own: str) -> list[str]:
+    """The letter languages in the picker's order: the supporter's own, the recommended ones
+    (the target's language first, as the organisation advises), then the rest."""
+    recommended = revision.recommended_languages
+    return sorted(
+        revision.letters,
+        key=lambda code: (
+            code != own,
+            recommended.index(code) if code in recommended else len(recommended),
+            code,
+        ),
+    )
+
+
+def offered_addressees(revision: ActionRevision) -> list[tuple[int, Addressee]]:
+    """(index, addressee) in the picker's order: those the letter is for, then the copies."""
+    return sorted(enumerate(revision.addressees), key=lambda item: item[1].copy)
+
+
+def letter_for(
+    draft: Draft,
+    revision: ActionRevision,
+    on: date,
+    *,
+    default_language: str,
+    reader_language: str,
+    region: str | None = None,
+) -> Letter:
+    """The draft's letter; in a language other than the reader's (when theirs has a letter)
+    it carries a translation page for them."""
     assert draft.language and draft.name and draft.addressee is not None
-    return Letter(
-        template=revision.letters[draft.language],
-        language=draft.language,
-        addressee=revision.addressees[draft.addressee],
+    return compose.letter_for(
+        revision,
+        draft.addressee,
+        draft.language,
         sender_name=draft.name,
         sender_place=draft.place,
         personal=draft.personal,
         on=on,
+        default_language=default_language,
+        reader_language=reader_language,
+        region=region,
     )
 
 
@@ -108,21 +154,25 @@ def preview(letter: Letter) -> list[str]:
         )
         + "</b>",
         escape(sender),
-        escape(format_date(letter.on, letter.language)),
-        escape("\n".join([addressee.role, *(addressee.address or "").splitlines()])),
-        escape(letter.template.salutation),
-        *paragraphs(letter.template.body),
+        escape(compose.date_line(letter)),
+        escape("\n".join([letter.role(addressee), *(addressee.address or "").splitlines()])),
     ]
+    if subject := compose.subject_line(letter):
+        blocks.append("<b>" + escape(subject) + "</b>")
+    blocks += [escape(letter.salutation), *paragraphs(letter.template.body)]
     if letter.personal:
         blocks.append("<i>" + escape(letter.personal) + "</i>")
     blocks += [escape(letter.template.closing), escape(letter.sender_name)]
+    if copies := compose.copies_line(letter):
+        blocks.append(escape(copies))
     return pack(blocks)
 
 
 def where_to_send(letter: Letter) -> str:
     """The caption of the document: how this letter reaches its addressee."""
     addressee = letter.addressee
-    lines = ["✉️ " + escape(_("Your letter – addressee: {role}.").format(role=addressee.role))]
+    role = addressee.role_in(current_locale.get(), letter.fallback_language)
+    lines = ["✉️ " + escape(_("Your letter – addressee: {role}.").format(role=role))]
     if addressee.address:
         lines.append(escape(_("Print it, sign it and post it to the address in the letter.")))
     if addressee.email and addressee.address:
@@ -131,6 +181,38 @@ def where_to_send(letter: Letter) -> str:
         lines.append(escape(_("Send it by e-mail to {email}.").format(email=addressee.email)))
     lines.append(escape(_("Then tap “I sent it”: every letter is counted.")))
     return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class EmailRoute:
+    """What a ``mailto:`` link would carry, as the supporter receives it to copy."""
+
+    address: str
+    subject: str
+    messages: list[str]  # HTML: the instructions, then the letter text in copyable blocks
+
+
+def email_route(letter: Letter, case: str) -> EmailRoute:
+    """The address, the subject (else the case number) and the text of the letter's e-mail."""
+    assert letter.addressee.email
+    address = letter.addressee.email
+    subject = letter.subject or case
+    text = compose.letter_text(letter)
+    head = "\n".join(
+        [
+            "✉️ <b>" + escape(_("To send it by e-mail")) + "</b>",
+            escape(_("To:")) + f" <code>{escape(address)}</code>",
+            escape(_("Subject:")) + f" <code>{escape(subject)}</code>",
+            escape(
+                _(
+                    "Tap the text below to copy it into a new e-mail, send it, then tap "
+                    "“I sent it” under the document."
+                )
+            ),
+        ]
+    )
+    blocks = pack(paragraphs(text), limit=MESSAGE_LIMIT - len("<pre></pre>"))
+    return EmailRoute(address, subject, [head, *(f"<pre>{block}</pre>" for block in blocks)])
 
 
 def abandoned(user_data: dict[str, Any], now: float, after_seconds: float) -> bool:

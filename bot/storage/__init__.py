@@ -9,6 +9,7 @@ from bot.storage.audit import Audit, AuditEntry
 from bot.storage.broadcasts import Broadcast, Broadcasts, Outcome, Recipient
 from bot.storage.conversations import PersistenceRows
 from bot.storage.db import Database
+from bot.storage.menus import AdminMenus
 from bot.storage.revisions import Revisions, StoredRevision
 from bot.storage.scheduling import DueReminder, FeedItems, JobState, Reminders
 from bot.storage.stats import LetterCount, Stats, SubscriberCounts
@@ -16,6 +17,7 @@ from bot.storage.tally import Tally
 from bot.storage.users import User, Users
 
 __all__ = [
+    "AdminMenus",
     "Audit",
     "AuditEntry",
     "Broadcast",
@@ -55,6 +57,7 @@ class Storage:
     reminders: Reminders
     feed_items: FeedItems
     job_state: JobState
+    admin_menus: AdminMenus
 
     @classmethod
     async def open(cls, path: Path | str) -> Storage:
@@ -71,6 +74,7 @@ class Storage:
             reminders=Reminders(db),
             feed_items=FeedItems(db),
             job_state=JobState(db),
+            admin_menus=AdminMenus(db),
         )
 
     async def close(self) -> None:

@@ -33,6 +33,9 @@ class Broadcast:
     skipped: int
     started_at: float | None
     finished_at: float | None
+    paused_at: float | None = None  # since when it waits for Telegram (None: not paused)
+    pause_reason: str | None = None
+    reported_at: float | None = None
 
     @property
     def finished(self) -> bool:
@@ -49,7 +52,7 @@ class Recipient:
 
 _BROADCAST_COLUMNS = (
     "id, kind, case_number, revision, payload, requested_by, total, delivered, unreachable,"
-    " failed, skipped, started_at, finished_at"
+    " failed, skipped, started_at, finished_at, paused_at, pause_reason, reported_at"
 )
 
 
@@ -106,6 +109,33 @@ class Broadcasts:
             (at, broadcast_id),
         )
 
+    async def pause(self, broadcast_id: int, at: float, reason: str) -> None:
+        """Mark the broadcast as waiting for Telegram since ``at`` (kept if already paused)."""
+        await self._db.execute(
+            "UPDATE broadcasts SET paused_at = COALESCE(paused_at, ?), pause_reason = ?"
+            " WHERE id = ?",
+            (at, reason, broadcast_id),
+        )
+
+    async def unpause(self, broadcast_id: int) -> None:
+        await self._db.execute(
+            "UPDATE broadcasts SET paused_at = NULL, pause_reason = NULL WHERE id = ?",
+            (broadcast_id,),
+        )
+
+    async def unreported(self) -> list[Broadcast]:
+        """Finished broadcasts whose final report has not reached the admins yet."""
+        rows = await self._db.fetch_all(
+            f"SELECT {_BROADCAST_COLUMNS} FROM broadcasts"
+            " WHERE finished_at IS NOT NULL AND reported_at IS NULL ORDER BY id"
+        )
+        return [_broadcast(row) for row in rows]
+
+    async def mark_reported(self, broadcast_id: int, at: float) -> None:
+        await self._db.execute(
+            "UPDATE broadcasts SET reported_at = ? WHERE id = ?", (at, broadcast_id)
+        )
+
     async def pending(
         self, broadcast_id: int, after_user: int, limit: int, case_number: str | None = None
     ) -> list[Recipient]:
@@ -130,7 +160,8 @@ class Broadcasts:
     async def record_many(
         self, broadcast_id: int, outcomes: list[tuple[int, Outcome, int]]
     ) -> None:
-        """Record several (user_id, outcome, attempts) at once (call in a transaction)."""
+        """Record (user_id, outcome, attempts) rows: call in a transaction for several; one
+        row alone is one statement, atomic by itself."""
         await self._db.execute_many(
             "UPDATE outbox SET state = ?, attempts = ? WHERE broadcast_id = ? AND user_id = ?",
             [
@@ -149,12 +180,20 @@ class Broadcasts:
             counts[Outcome(state)] = count
         return counts
 
+    async def fail_pending(self, broadcast_id: int) -> int:
+        """Give up on every pending recipient (the outage outlasted the give-up time)."""
+        return await self._db.execute(
+            "UPDATE outbox SET state = ? WHERE broadcast_id = ? AND state = ?",
+            (int(Outcome.FAILED), broadcast_id, int(Outcome.PENDING)),
+        )
+
     async def finish(self, broadcast_id: int, at: float) -> Broadcast:
         """Fold the outbox into counters and drop it (call in a transaction)."""
         counts = await self.progress(broadcast_id)
         await self._db.execute(
             "UPDATE broadcasts SET delivered = ?, unreachable = ?, failed = ?,"
-            " skipped = skipped + ?, finished_at = ? WHERE id = ?",
+            " skipped = skipped + ?, finished_at = ?, paused_at = NULL, pause_reason = NULL"
+            " WHERE id = ?",
             (
                 counts[Outcome.DELIVERED],
                 counts[Outcome.UNREACHABLE],

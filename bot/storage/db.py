@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
+import sqlite3
+import stat
 from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from contextvars import ContextVar
 from importlib import resources
 from pathlib import Path
@@ -22,6 +25,58 @@ import aiosqlite
 log = logging.getLogger(__name__)
 
 _MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
+# The database holds subscribers' ids and drafts: readable by the bot's user only. SQLite
+# gives its -wal and -shm files the database file's mode.
+FILE_MODE = 0o600
+_COMPANIONS = ("-wal", "-shm")
+
+
+class DatabasePathError(Exception):
+    """The database file cannot be used; one line naming the path, the reason and the fix."""
+
+
+def check_path(path: Path) -> None:
+    """Refuse a database path SQLite could not open, before anything else is started."""
+    if path.is_dir():
+        raise DatabasePathError(
+            f"{path} is a folder: name a file in it, e.g. {path / 'uabot.sqlite3'}"
+        )
+    folder = path.parent
+    if not folder.is_dir():
+        blocker = next((p for p in (folder, *folder.parents) if p.exists()), None)
+        if blocker is not None and not blocker.is_dir():
+            raise DatabasePathError(
+                f"{path}: {blocker} is a file, not a folder: choose a path in a folder"
+            )
+        raise DatabasePathError(
+            f"{path}: the folder {folder} does not exist: create it (mkdir -p {folder}) "
+            "or choose another path"
+        )
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise DatabasePathError(
+            f"{path}: the folder {folder} is not writable by this user (SQLite writes its "
+            "-wal and -shm files beside the database): choose a writable folder"
+        )
+    if path.exists() and not os.access(path, os.R_OK | os.W_OK):
+        raise DatabasePathError(
+            f"{path} is not readable and writable by this user: fix its owner or mode"
+        )
+
+
+def _create_private(path: Path) -> None:
+    """Create the database file (if missing) and tighten its companions to owner-only."""
+    with suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
+    for file in (path, *(path.with_name(path.name + suffix) for suffix in _COMPANIONS)):
+        try:
+            mode = stat.S_IMODE(file.stat().st_mode)
+            if mode & ~FILE_MODE:
+                file.chmod(mode & FILE_MODE)
+                log.info("%s was open to others (mode %o): now %o", file, mode, mode & FILE_MODE)
+        except FileNotFoundError:
+            continue
+        except PermissionError:
+            log.warning("%s is readable by others and not ours to change: chmod 600 it", file)
 
 
 def migrations() -> list[tuple[int, str, str]]:
@@ -33,8 +88,9 @@ def migrations() -> list[tuple[int, str, str]]:
             found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
     found.sort()
     versions = [version for version, _, _ in found]
-    if versions != list(range(1, len(found) + 1)):
-        raise RuntimeError(f"migrations must be numbered 001, 002, ... without gaps: {versions}")
+    # Numbers are reserved per branch of work, so gaps are allowed; a number used twice is not.
+    if len(set(versions)) != len(versions):
+        raise RuntimeError(f"two migrations share a number: {versions}")
     return found
 
 
@@ -48,12 +104,26 @@ class Database:
 
     @classmethod
     async def open(cls, path: Path | str, *, migrate: bool = True) -> Database:
-        conn = await aiosqlite.connect(str(path), isolation_level=None)
-        conn.row_factory = aiosqlite.Row
-        await conn.execute("PRAGMA journal_mode = WAL")
-        await conn.execute("PRAGMA foreign_keys = ON")
-        await conn.execute("PRAGMA synchronous = NORMAL")
-        await conn.execute("PRAGMA busy_timeout = 5000")
+        """Open (or create, owner-only) the database; DatabasePathError when it cannot be."""
+        path = Path(path)
+        check_path(path)
+        _create_private(path)
+        try:
+            conn = await aiosqlite.connect(str(path), isolation_level=None)
+        except sqlite3.Error as exc:
+            raise DatabasePathError(f"{path} cannot be opened ({exc})") from None
+        try:
+            conn.row_factory = aiosqlite.Row
+            await conn.execute("PRAGMA journal_mode = WAL")
+            await conn.execute("PRAGMA foreign_keys = ON")
+            await conn.execute("PRAGMA synchronous = NORMAL")
+            await conn.execute("PRAGMA busy_timeout = 5000")
+        except sqlite3.DatabaseError as exc:
+            await conn.close()
+            raise DatabasePathError(
+                f"{path} cannot be opened as a SQLite database ({exc}): point it at the bot's "
+                "database or at a new file"
+            ) from None
         db = cls(conn)
         if migrate:
             await db.migrate()
@@ -74,9 +144,11 @@ class Database:
     async def migrate(self) -> list[str]:
         """Apply the migrations this database lacks, each in its own transaction."""
         applied = []
-        current = await self.schema_version()
+        await self.schema_version()  # creates the table on a new database
+        done = {row[0] for row in await self.fetch_all("SELECT version FROM schema_version")}
+        # By number, not "above the highest": a lower number merged later still applies.
         for version, name, sql in migrations():
-            if version <= current:
+            if version in done:
                 continue
             async with self.transaction():
                 for statement in _split_sql(sql):

@@ -1,0 +1,85 @@
+"""Logging for the ``uabot`` commands: what is logged, at which level, and never a secret.
+
+Two rules hold at every verbosity:
+
+* no secret: a filter on the root handlers masks the token, its secret half and proxy
+  passwords in each record's message, arguments, traceback and stack (the second line of
+  defence; the first is that errors are worded without them);
+* no message texts or names: python-telegram-bot's DEBUG loggers write whole requests and
+  updates (and the API URL with the token), aiosqlite's every statement with its parameters.
+  So ``-v`` turns on DEBUG for the bot's own modules only; libraries stay at INFO.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from bot.redact import redact
+
+# The bot's own top-level packages: ``-v`` shows their DEBUG records.
+OWN_LOGGERS = ("bot", "handlers", "__main__")
+_CHATTY = {
+    # every request or job run at INFO: thousands of lines a day
+    "httpx": logging.WARNING,
+    "httpcore": logging.WARNING,
+    "apscheduler": logging.WARNING,
+    # PTB's request layer logs one thing above DEBUG: a non-JSON answer (a proxy's HTML page,
+    # which may quote the URL and so the token) with a traceback, before raising the error
+    # that its caller reports anyway.
+    "telegram.request": logging.CRITICAL,
+}
+
+
+class RedactingFilter(logging.Filter):
+    """Masks secrets in every record that reaches a handler."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: set[str] = set()
+
+    def add(self, secrets: Iterable[str]) -> None:
+        self.secrets.update(s for s in secrets if s)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string: show it unformatted rather than drop it
+            message = f"{record.msg} {record.args}"
+        record.msg, record.args = redact(message, self.secrets), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text, self.secrets)
+        # The formatted, masked text is kept; the exception itself would be formatted again.
+        record.exc_info = None
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info, self.secrets)
+        return True
+
+
+def setup_logging(verbose: bool, secrets: Iterable[str] = ()) -> RedactingFilter:
+    """Log to stderr with a redacting filter on every root handler; returns the filter.
+
+    Called again (tests run several commands in one process), it replaces the earlier filter.
+    """
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.captureWarnings(True)  # warnings too pass the filter
+    for name, level in _CHATTY.items():
+        logging.getLogger(name).setLevel(level)
+    for name in OWN_LOGGERS:
+        logging.getLogger(name).setLevel(logging.DEBUG if verbose else logging.NOTSET)
+    redacting = RedactingFilter()
+    redacting.add(secrets)
+    for handler in logging.getLogger().handlers:
+        for old in [f for f in handler.filters if isinstance(f, RedactingFilter)]:
+            handler.removeFilter(old)
+        handler.addFilter(redacting)
+    if verbose:
+        logging.getLogger(__name__).debug(
+            "debug logging for the bot's own modules; libraries stay at INFO "
+            "(their DEBUG records hold message texts)"
+        )
+    return redacting

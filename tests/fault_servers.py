@@ -1,0 +1,178 @@
+"""Small local servers that fail as the world does, and the real ``uabot run`` process.
+
+Each server is an async context manager yielding the ``base_url`` to put in
+``telegram.base_url``; :class:`Uabot` starts ``python -m bot run`` and reads its output.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import socket
+import sys
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from aiohttp import web
+from conftest import TOKEN
+
+UNAUTHORIZED = json.dumps({"ok": False, "error_code": 401, "description": "Unauthorized"})
+
+
+def base_url(port: int) -> str:
+    return f"http://127.0.0.1:{port}/bot"
+
+
+def refused_port() -> int:
+    """A port where nothing listens (bound, read, released: nothing else takes it that fast)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextlib.asynccontextmanager
+async def answering(
+    status: int, body: str, content_type: str = "application/json"
+) -> AsyncIterator[str]:
+    """Every request gets ``status`` and ``body``; ``{path}`` in the body becomes the request's
+    path, as error pages that quote the URL do (and so the token)."""
+
+    async def handle(request: web.Request) -> web.Response:
+        return web.Response(
+            status=status,
+            text=body.replace("{path}", request.path),
+            content_type=content_type,
+        )
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handle)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        yield base_url(int(runner.addresses[0][1]))
+    finally:
+        await runner.cleanup()
+
+
+@contextlib.asynccontextmanager
+async def silent() -> AsyncIterator[str]:
+    """Accepts every connection, reads what comes, never answers."""
+    writers: list[asyncio.StreamWriter] = []
+
+    async def hold(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writers.append(writer)
+        with contextlib.suppress(ConnectionError):
+            while await reader.read(65536):
+                pass
+        writer.close()
+
+    server = await asyncio.start_server(hold, "127.0.0.1", 0)
+    port = int(server.sockets[0].getsockname()[1])
+    try:
+        yield base_url(port)
+    finally:
+        server.close()
+        for writer in writers:
+            writer.close()
+        await server.wait_closed()
+
+
+def write_config(
+    folder: Path, url: str, *, token: str | None = TOKEN, extra: str = "", db: Path | None = None
+) -> Path:
+    """A config for ``uabot run`` against ``url``; ``token=None`` leaves it to UABOT_TOKEN."""
+    path = folder / "config.toml"
+    token_line = f'token = "{token}"\n' if token is not None else ""
+    path.write_text(
+        f'[telegram]\n{token_line}base_url = "{url}"\n{extra}\n'
+        f'[storage]\npath = "{db or folder / "bot.sqlite3"}"\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+class Uabot:
+    """The real ``uabot run`` process, its stdout and stderr collected line by line."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+        self.out: list[str] = []
+        self.err: list[str] = []
+        self._changed = asyncio.Event()
+        assert process.stdout is not None and process.stderr is not None
+        self._readers = [
+            asyncio.create_task(self._read(process.stdout, self.out)),
+            asyncio.create_task(self._read(process.stderr, self.err)),
+        ]
+
+    @classmethod
+    async def start(
+        cls, config: Path, *, env_token: str | None = None, verbose: bool = False
+    ) -> Uabot:
+        env = {k: v for k, v in os.environ.items() if k != "UABOT_TOKEN"}
+        env["PYTHONWARNINGS"] = "default::ResourceWarning"  # unclosed sockets would show
+        if env_token is not None:
+            env["UABOT_TOKEN"] = env_token
+        args = ["-v"] if verbose else []
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            *args,
+            "run",
+            "--config",
+            str(config),
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        return cls(process)
+
+    async def _read(self, stream: asyncio.StreamReader, lines: list[str]) -> None:
+        while line := await stream.readline():
+            lines.append(line.decode(errors="replace").rstrip("\n"))
+            self._changed.set()
+        self._changed.set()
+
+    @property
+    def output(self) -> str:
+        return "\n".join(self.out + self.err)
+
+    async def wait_for(self, fragment: str, count: int = 1, timeout: float = 60) -> None:  # noqa: ASYNC109
+        """Until ``count`` lines of stderr hold ``fragment`` (fails if the process ends first)."""
+        deadline = time.monotonic() + timeout
+        while sum(fragment in line for line in self.err) < count:
+            if self.process.returncode is not None and all(r.done() for r in self._readers):
+                raise AssertionError(f"uabot ended before {fragment!r}:\n{self.output}")
+            self._changed.clear()
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"no {fragment!r} within {timeout}s:\n{self.output}")
+            try:
+                await asyncio.wait_for(self._changed.wait(), min(remaining, 0.5))
+            except TimeoutError:
+                continue
+
+    async def finish(self, timeout: float = 60) -> int:  # noqa: ASYNC109
+        """Wait for the process to end on its own; its exit status."""
+        await asyncio.wait_for(self.process.wait(), timeout)
+        await asyncio.gather(*self._readers)
+        assert self.process.returncode is not None
+        return self.process.returncode
+
+    async def interrupt(self, timeout: float = 60) -> int:  # noqa: ASYNC109
+        """Ctrl-C, then wait for the end; its exit status."""
+        self.process.send_signal(signal.SIGINT)
+        return await self.finish(timeout)
+
+    async def kill(self) -> None:
+        if self.process.returncode is None:
+            self.process.kill()
+            await self.process.wait()
+        await asyncio.gather(*self._readers, return_exceptions=True)
