@@ -19,7 +19,7 @@ from bot.redact import redact
 
 # The bot's own top-level packages: ``-v`` shows their DEBUG records.
 OWN_LOGGERS = ("bot", "handlers", "__main__")
-_CHATTY = {
+CHATTY_LOGGERS = {
     # every request or job run at INFO: thousands of lines a day
     "httpx": logging.WARNING,
     "httpcore": logging.WARNING,
@@ -67,7 +67,7 @@ def setup_logging(verbose: bool, secrets: Iterable[str] = ()) -> RedactingFilter
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.captureWarnings(True)  # warnings too pass the filter
-    for name, level in _CHATTY.items():
+    for name, level in CHATTY_LOGGERS.items():
         logging.getLogger(name).setLevel(level)
     for name in OWN_LOGGERS:
         logging.getLogger(name).setLevel(logging.DEBUG if verbose else logging.NOTSET)

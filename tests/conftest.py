@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import logging
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bot import logs
 from bot.app import build_application, running
 from bot.config import Config, parse_config
 from bot.emulator import Emulator
@@ -16,6 +18,22 @@ from bot.emulator import Emulator
 TOKEN = "123456:TEST-TOKEN-abcdefghijklmnopqrstuvwx"  # the shape of a real token
 ADMIN_ID = 9000
 FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    """Commands run in-process set up logging for a whole process (levels, filters, warnings
+    into logging); undo it after each test, or later tests would see neither warnings nor PTB's
+    log records."""
+    names = [*logs.CHATTY_LOGGERS, *logs.OWN_LOGGERS]
+    levels = {name: logging.getLogger(name).level for name in names}
+    yield
+    logging.captureWarnings(False)
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)
+    for handler in logging.getLogger().handlers:
+        for old in [f for f in handler.filters if isinstance(f, logs.RedactingFilter)]:
+            handler.removeFilter(old)
 
 
 @pytest.fixture
