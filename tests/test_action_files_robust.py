@@ -79,6 +79,9 @@ def huge_revision() -> str:
     return re.sub(r"(?m)^revision = \d+", "revision = 100000000000000000000", text)
 
 
+MANY_CODES = ("ru", "kk", "es", "it", "pt", "nl", "pl", "cs", "sk", "hu", "ro", "bg", "el", "tr",
+              "uk", "sv", "da", "fi", "nb", "et", "lv")  # fmt: skip
+
 # --- bounds: each one reported as a problem of the file ------------------------------------------
 
 BOUNDS = [
@@ -104,6 +107,12 @@ BOUNDS = [
     ("too many addressees", fixture("ua-013-26-1.toml")
      + '[[addressees]]\nrole = "Copy"\nemail = "copy@example.org"\n' * ADDRESSEES_MAX,
      f"addressees: too many: {ADDRESSEES_MAX + 1} addressees; expected at most {ADDRESSEES_MAX}"),
+    ("too many letter languages", fixture("ua-013-26-1.toml") + "".join(
+        f'[letter.{code}]\nsalutation = "S"\nbody = "B"\nclosing = "C"\n' for code in MANY_CODES),
+     "letter: too many: 23 languages; expected at most 20"),
+    ("too many preferred languages",
+     edited('status = "open"', f'status = "open"\npreferred_languages = {list(MANY_CODES)}'),
+     "preferred_languages: too many: 21 languages; expected at most 20"),
     ("too large", "# " + "x" * MAX_FILE_BYTES, "test.toml: too large: 524,290 bytes; expected an "
      "action file of at most 524,288 bytes"),
     ("a lone surrogate", edited("Dear", "Dear \ud800"),
