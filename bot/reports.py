@@ -61,7 +61,7 @@ def spreadsheet_cell(value: object) -> str:
 def letters_csv(letters: list[LetterCount]) -> bytes:
     """case,revision,language,letters — one row per count; UTF-8 with BOM for spreadsheets."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csv.writer(buffer, lineterminator="\r\n")  # RFC 4180: a CR in a cell is quoted too
     writer.writerow(["case", "revision", "language", "letters"])
     for row in letters:
         cells = (row.case_number, row.revision, row.language, row.letters)

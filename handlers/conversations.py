@@ -58,7 +58,9 @@ class Timeout:
     note: Callable[[str], str]  # the minutes, formatted -> the localised note
 
 
-def conversation(name: str, *, timeout: Timeout | None = None, **kwargs: Any) -> ConversationHandler:
+def conversation(
+    name: str, *, timeout: Timeout | None = None, **kwargs: Any
+) -> ConversationHandler:
     """A persistent, re-enterable ConversationHandler.
 
     With ``timeout``, a dialogue left alone that long is dropped with a note, so a later text
@@ -90,9 +92,7 @@ def _timed_out(timeout: Timeout) -> Callable[[Update, Context], Coroutine[Any, A
             context.user_data.pop(timeout.key, None)
         # A timeout runs as a job, outside the user's updates: PTB saves nothing unless told.
         if update.effective_user is not None:
-            context.application.mark_data_for_update_persistence(
-                user_ids=update.effective_user.id
-            )
+            context.application.mark_data_for_update_persistence(user_ids=update.effective_user.id)
         await say(update, escape(timeout.note(format_number(timeout.minutes))))
 
     return handler

@@ -37,8 +37,12 @@ async def sent(update: Update, context: Context) -> None:
         )
         return
     new = result.outcome is tally.Outcome.COUNTED
-    if new and result.people == 1:
+    if new and result.letters == 1:
         thanks = _("Thank you! Yours is the first letter counted.")
+    elif new and result.people == 1:  # the only writer, for another revision
+        thanks = _("Counted, thank you! {letters} so far.").format(
+            letters=render.letters_sent(result.letters)
+        )
     elif new:
         thanks = ngettext(
             "Thank you! You are one of {count} person who sent a letter.",
