@@ -75,7 +75,7 @@ async def _preview(update: Update, context: Context, work: dict[str, Any]) -> in
 async def confirm(update: Update, context: Context) -> int:
     query = update.callback_query
     await query.answer()  # type: ignore[union-attr]
-    work = (context.user_data or {}).pop(KEY, None)
+    work = collect.current(context, KEY, pop=True)
     await query.edit_message_reply_markup(None)  # type: ignore[union-attr]
     if query.data == callbacks.data(CANCEL) or not work:  # type: ignore[union-attr]
         await say(update, escape(_("Cancelled: nothing was sent.")))

@@ -101,7 +101,7 @@ async def confirm(update: Update, context: Context) -> int:
     """Close: the closing revision goes through the same import and publish path as files."""
     query = update.callback_query
     await query.answer()  # type: ignore[union-attr]
-    work = (context.user_data or {}).pop(KEY, None)
+    work = collect.current(context, KEY, pop=True)
     if query.data == callbacks.data(CANCEL):  # type: ignore[union-attr]
         await query.edit_message_reply_markup(None)  # type: ignore[union-attr]
         await say_text(update, _("Cancelled: the case stays open."))

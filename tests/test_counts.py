@@ -295,3 +295,26 @@ async def test_an_admin_dialogue_left_alone_ends_and_takes_no_later_text(
         assert latest is not None and latest.revision == 1
         assert await storage.broadcasts.unfinished() == []
         await reader.expect_silence(0.3)
+
+
+async def test_a_close_dialogue_restored_after_a_restart_still_expires(
+    emulator: Emulator, restart: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    admin = admin_of(emulator)
+    async with restart() as app:
+        reader = await subscriber(emulator, 17, "en")
+        await published(emulator, "ua-012-26-1.toml", reader)
+        await admin.send("/close UA 012/26")
+        assert "in English" in (await admin.receive()).text
+        await app.update_persistence()
+    real_time = time.time
+    monkeypatch.setattr(time, "time", lambda: real_time() + 30 * 60 + 60)
+    async with restart() as app:  # PTB restores the state, but not its timeout job
+        await admin.send("Kind regards, the admin")
+        assert "has expired" in (await admin.receive()).text
+        await admin.send("She was released.")
+        assert "I only understand commands" in (await admin.receive()).text
+        latest = await app.bot_data.storage.revisions.latest(CASE)
+        assert latest is not None and latest.revision == 1
