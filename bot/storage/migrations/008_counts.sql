@@ -15,3 +15,7 @@ WHERE user_id IS NOT NULL AND EXISTS (
 -- once Telegram accepted it: a crash between the two leaves a lease that runs out, and the
 -- next run sends it, and two overlapping runs never both send it.
 ALTER TABLE interest ADD COLUMN claimed_until REAL;
+
+-- A person's confirmations of a case: the first-for-case check above, the reminder's and the
+-- closure's "did they write for this case" and /mine all look them up by person and case.
+CREATE INDEX confirmations_person ON confirmations (user_id, case_number);
