@@ -28,7 +28,7 @@ from bot.i18n import gettext as _
 from bot.letters import draft as drafts
 from bot.notify import Build, notify_admins
 from bot.telegram_errors import unreachable
-from bot.telegram_text import escape
+from bot.telegram_text import escape, truncate
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ REMINDER_INTERVAL = timedelta(hours=1)
 REMINDER_LEASE = 10 * 60.0
 FIRST_RUN_SECONDS = 30  # after the start: the scheduler must be running by then
 LAST_POLL = "feed.last_poll"
-PROBLEM_CHARS = 3500  # of a file's problem list, so the message stays under Telegram's 4096
+PROBLEM_CHARS = 3500  # UTF-16 units of a file's problem list: the message stays under 4096
 
 
 async def schedule(app: Application) -> None:
@@ -106,7 +106,7 @@ def _feed_preview(result: ImportResult, subscribers: int, config: Config) -> Bui
 def _feed_problem(name: str, problem: Callable[[], str]) -> Build:
     def build() -> tuple[str, InlineKeyboardMarkup | None]:
         heading = _("The action feed has a file the bot cannot import: {file}").format(file=name)
-        text = f"<b>{escape(heading)}</b>\n{escape(problem()[:PROBLEM_CHARS])}"
+        text = f"<b>{escape(heading)}</b>\n{escape(truncate(problem(), PROBLEM_CHARS))}"
         return text, None
 
     return build

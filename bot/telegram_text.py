@@ -36,6 +36,11 @@ def _fitting(text: str, size: int) -> int:
     return len(text)
 
 
+def truncate(text: str, size: int) -> str:
+    """The longest start of ``text`` that fits in ``size`` UTF-16 code units."""
+    return text[: _fitting(text, size)]
+
+
 def chunk_plain(text: str, size: int) -> list[str]:
     """Cut plain text into pieces of at most ``size`` UTF-16 code units (Telegram's measure),
     at whitespace where possible."""

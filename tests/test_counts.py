@@ -19,7 +19,7 @@ from bot.emulator import Emulator, SentMessage, SimUser
 from bot.reports import letters_csv
 from bot.scheduling import REMINDER_LEASE, REMINDERS_JOB
 from bot.storage import LetterCount, Storage
-from bot.telegram_text import MESSAGE_LIMIT, chunk_plain, utf16_length, visible_length
+from bot.telegram_text import MESSAGE_LIMIT, chunk_plain, truncate, utf16_length, visible_length
 
 CASE = "UA 012/26"
 STALE = "This button no longer works"
@@ -318,3 +318,9 @@ async def test_a_close_dialogue_restored_after_a_restart_still_expires(
         assert "I only understand commands" in (await admin.receive()).text
         latest = await app.bot_data.storage.revisions.latest(CASE)
         assert latest is not None and latest.revision == 1
+
+
+def test_truncate_keeps_whole_characters_within_utf16_units() -> None:
+    assert truncate("ab😀c", 3) == "ab"  # the emoji would need units 3 and 4
+    assert truncate("ab😀c", 4) == "ab😀"
+    assert utf16_length(truncate("😀" * 3000, 3500)) == 3500
