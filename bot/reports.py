@@ -48,13 +48,24 @@ def stats_lines(subscribers: SubscriberCounts, letters: list[LetterCount]) -> li
     return lines
 
 
+# A cell starting with one of these is run as a formula by spreadsheets (OWASP, CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_cell(value: object) -> str:
+    """A CSV cell a spreadsheet shows as text: a leading formula character gets a ``'``."""
+    text = str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
 def letters_csv(letters: list[LetterCount]) -> bytes:
     """case,revision,language,letters — one row per count; UTF-8 with BOM for spreadsheets."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csv.writer(buffer, lineterminator="\r\n")  # RFC 4180: a CR in a cell is quoted too
     writer.writerow(["case", "revision", "language", "letters"])
     for row in letters:
-        writer.writerow([row.case_number, row.revision, row.language, row.letters])
+        cells = (row.case_number, row.revision, row.language, row.letters)
+        writer.writerow([spreadsheet_cell(cell) for cell in cells])
     return buffer.getvalue().encode("utf-8-sig")
 
 

@@ -28,7 +28,7 @@ from bot.i18n import gettext as _
 from bot.letters import draft as drafts
 from bot.notify import Build, notify_admins
 from bot.telegram_errors import unreachable
-from bot.telegram_text import escape
+from bot.telegram_text import escape, truncate
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +37,12 @@ SWEEP_JOB = "letter-drafts"
 SWEEP_INTERVAL = timedelta(minutes=10)
 FEED_JOB = "feed"
 REMINDER_INTERVAL = timedelta(hours=1)
+# How long a run holds a reminder it is sending; longer than any send, shorter than the
+# interval, so a reminder claimed by a run that crashed goes out at the next run.
+REMINDER_LEASE = 10 * 60.0
 FIRST_RUN_SECONDS = 30  # after the start: the scheduler must be running by then
 LAST_POLL = "feed.last_poll"
-PROBLEM_CHARS = 3500  # of a file's problem list, so the message stays under Telegram's 4096
+PROBLEM_CHARS = 3500  # UTF-16 units of a file's problem list: the message stays under 4096
 
 
 async def schedule(app: Application) -> None:
@@ -103,7 +106,7 @@ def _feed_preview(result: ImportResult, subscribers: int, config: Config) -> Bui
 def _feed_problem(name: str, problem: Callable[[], str]) -> Build:
     def build() -> tuple[str, InlineKeyboardMarkup | None]:
         heading = _("The action feed has a file the bot cannot import: {file}").format(file=name)
-        text = f"<b>{escape(heading)}</b>\n{escape(problem()[:PROBLEM_CHARS])}"
+        text = f"<b>{escape(heading)}</b>\n{escape(truncate(problem(), PROBLEM_CHARS))}"
         return text, None
 
     return build
@@ -126,9 +129,10 @@ async def send_reminders(context: Context) -> int:
         if not reminder_due(revision, today, config.reminders.days_before_deadline):
             continue
         for due in await storage.reminders.due(revision.case, revision.revision):
-            # Claim first: a reminder is never sent twice, even by two overlapping runs.
-            if not await storage.reminders.mark_reminded(
-                due.user_id, revision.case, revision.revision
+            # Claim, send, then mark sent: a crash in between leaves a lease that runs out
+            # (the next run sends it), and overlapping runs never both send it.
+            if not await storage.reminders.claim(
+                due.user_id, revision.case, revision.revision, time.time(), REMINDER_LEASE
             ):
                 continue
             with use_locale(reader_language(config.i18n, due.language)):
@@ -141,13 +145,15 @@ async def send_reminders(context: Context) -> int:
                     reply_markup=keyboard,
                     rate_limit_args={"background": True},  # type: ignore[arg-type]
                 )
-                sent += 1
             except TelegramError as exc:
+                await storage.reminders.release(due.user_id, revision.case)
                 if unreachable(exc):
                     await storage.users.mark_unreachable(due.user_id)
-                    continue
-                log.warning("reminder not sent, retried at the next run: %s", exc)
-                await storage.reminders.unmark(due.user_id, revision.case, None)
+                else:
+                    log.warning("reminder not sent, retried at the next run: %s", exc)
+                continue
+            await storage.reminders.mark_reminded(due.user_id, revision.case, revision.revision)
+            sent += 1
     if sent:
         log.info("sent %s deadline reminders", sent)
     return sent

@@ -16,20 +16,41 @@ def escape(text: str) -> str:
     return html.escape(text, quote=False)
 
 
+def utf16_length(text: str) -> int:
+    """Telegram counts UTF-16 code units: a character outside the BMP (most emoji) is 2."""
+    return len(text.encode("utf-16-le")) // 2
+
+
 def visible_length(html_text: str) -> int:
     """Length as Telegram counts it after parsing entities, in UTF-16 code units."""
-    plain = html.unescape(_TAG.sub("", html_text))
-    return len(plain.encode("utf-16-le")) // 2
+    return utf16_length(html.unescape(_TAG.sub("", html_text)))
+
+
+def _fitting(text: str, size: int) -> int:
+    """How many characters of ``text`` fit in ``size`` UTF-16 code units."""
+    units = 0
+    for index, char in enumerate(text):
+        units += 2 if ord(char) > 0xFFFF else 1
+        if units > size:
+            return index
+    return len(text)
+
+
+def truncate(text: str, size: int) -> str:
+    """The longest start of ``text`` that fits in ``size`` UTF-16 code units."""
+    return text[: _fitting(text, size)]
 
 
 def chunk_plain(text: str, size: int) -> list[str]:
-    """Cut plain text into pieces of at most ``size`` characters, at whitespace where possible."""
+    """Cut plain text into pieces of at most ``size`` UTF-16 code units (Telegram's measure),
+    at whitespace where possible."""
     pieces = []
     rest = text
-    while visible_length(escape(rest)) > size:
-        cut = rest.rfind(" ", 0, size)
-        if cut <= size // 2:
-            cut = size
+    while utf16_length(rest) > size:
+        fit = _fitting(rest, size)
+        cut = rest.rfind(" ", 0, fit)
+        if cut <= fit // 2:
+            cut = fit
         pieces.append(rest[:cut].rstrip())
         rest = rest[cut:].lstrip()
     if rest:

@@ -19,7 +19,7 @@ from bot.i18n import gettext as _
 from bot.telegram_text import escape
 from handlers import collect
 from handlers.access import admin_filter
-from handlers.conversations import conversation
+from handlers.conversations import Timeout, conversation
 from handlers.replies import say, say_parts
 
 TEXT, CONFIRM = range(2)
@@ -75,7 +75,7 @@ async def _preview(update: Update, context: Context, work: dict[str, Any]) -> in
 async def confirm(update: Update, context: Context) -> int:
     query = update.callback_query
     await query.answer()  # type: ignore[union-attr]
-    work = (context.user_data or {}).pop(KEY, None)
+    work = collect.current(context, KEY, pop=True)
     await query.edit_message_reply_markup(None)  # type: ignore[union-attr]
     if query.data == callbacks.data(CANCEL) or not work:  # type: ignore[union-attr]
         await say(update, escape(_("Cancelled: nothing was sent.")))
@@ -102,6 +102,13 @@ async def cancel(update: Update, context: Context) -> int:
     return ConversationHandler.END
 
 
+def _timeout_note(minutes: str) -> str:
+    return _(
+        "The announcement was left for {minutes} minutes, so I stopped it; nothing was "
+        "sent. Send /announce again to start over."
+    ).format(minutes=minutes)
+
+
 SPEC = collect.Collect(
     key=KEY,
     state=TEXT,
@@ -126,5 +133,6 @@ def register(app: Application) -> None:
                 ],
             },
             fallbacks=[CommandHandler("cancel", cancel)],
+            timeout=Timeout(app.bot_data.config.letters.timeout_minutes, KEY, _timeout_note),
         )
     )

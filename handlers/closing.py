@@ -24,7 +24,7 @@ from bot.i18n import gettext as _
 from bot.telegram_text import escape
 from handlers import collect
 from handlers.access import admin_filter
-from handlers.conversations import conversation
+from handlers.conversations import Timeout, conversation
 from handlers.replies import say
 
 OUTCOME, CONFIRM = range(2)
@@ -101,7 +101,7 @@ async def confirm(update: Update, context: Context) -> int:
     """Close: the closing revision goes through the same import and publish path as files."""
     query = update.callback_query
     await query.answer()  # type: ignore[union-attr]
-    work = (context.user_data or {}).pop(KEY, None)
+    work = collect.current(context, KEY, pop=True)
     if query.data == callbacks.data(CANCEL):  # type: ignore[union-attr]
         await query.edit_message_reply_markup(None)  # type: ignore[union-attr]
         await say_text(update, _("Cancelled: the case stays open."))
@@ -137,6 +137,13 @@ async def cancel(update: Update, context: Context) -> int:
     return ConversationHandler.END
 
 
+def _timeout_note(minutes: str) -> str:
+    return _(
+        "Closing the case was left for {minutes} minutes, so I stopped it; the case stays "
+        "open. Send /close again to start over."
+    ).format(minutes=minutes)
+
+
 async def say_text(update: Update, text: str) -> None:
     await say(update, escape(text))
 
@@ -168,5 +175,6 @@ def register(app: Application) -> None:
                 ],
             },
             fallbacks=[CommandHandler("cancel", cancel)],
+            timeout=Timeout(app.bot_data.config.letters.timeout_minutes, KEY, _timeout_note),
         )
     )

@@ -6,6 +6,7 @@ pending languages in turn, then hands the texts to the command's own preview.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable, Collection, Coroutine
 from dataclasses import dataclass
 from typing import Any
@@ -55,6 +56,21 @@ async def begin(
     return await _ask(update, context, spec)
 
 
+def current(context: Context, key: str, *, pop: bool = False) -> dict[str, Any] | None:
+    """The work in progress, unless it was left alone past the dialogue timeout.
+
+    The conversation's own timeout is a job, and PTB keeps no jobs across a restart: a
+    dialogue restored from persistence could otherwise take a text typed days later.
+    """
+    data = context.user_data if context.user_data is not None else {}
+    work: dict[str, Any] | None = data.pop(key, None) if pop else data.get(key)
+    timeout = context.config.letters.timeout_minutes * 60
+    if work is not None and time.time() - work.get("touched", 0.0) > timeout:
+        data.pop(key, None)
+        return None
+    return work
+
+
 def handlers(spec: Collect) -> list[BaseHandler[Update, Any, Any]]:
     """The collecting state's handlers: typed text, and the Skip button."""
     return [
@@ -65,6 +81,7 @@ def handlers(spec: Collect) -> list[BaseHandler[Update, Any, Any]]:
 
 async def _ask(update: Update, context: Context, spec: Collect) -> int:
     work = context.user_data[spec.key]  # type: ignore[index]
+    work["touched"] = time.time()
     if not work["pending"]:
         return await spec.done(update, context, work)
     language = work["pending"][0]
@@ -80,7 +97,7 @@ async def _ask(update: Update, context: Context, spec: Collect) -> int:
 
 def typed(spec: Collect) -> Callable[[Update, Context], Coroutine[Any, Any, int]]:
     async def handler(update: Update, context: Context) -> int:
-        work = (context.user_data or {}).get(spec.key)
+        work = current(context, spec.key)
         if not work:
             return await lost(update, context)
         try:
@@ -97,7 +114,7 @@ def typed(spec: Collect) -> Callable[[Update, Context], Coroutine[Any, Any, int]
 def skipped(spec: Collect) -> Callable[[Update, Context], Coroutine[Any, Any, int]]:
     async def handler(update: Update, context: Context) -> int:
         await update.callback_query.answer()  # type: ignore[union-attr]
-        work = (context.user_data or {}).get(spec.key)
+        work = current(context, spec.key)
         if not work:
             return await lost(update, context)
         if work["texts"] and work["pending"]:

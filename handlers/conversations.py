@@ -10,7 +10,9 @@ Every conversation built here:
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable, Coroutine
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 from telegram import Update
@@ -18,7 +20,10 @@ from telegram.ext import Application, BaseHandler, ConversationHandler, TypeHand
 from telegram.warnings import PTBUserWarning
 
 from bot.context import Context
+from bot.i18n import format_number
+from bot.telegram_text import escape
 from handlers.locale import use_job_user_language
+from handlers.replies import say
 
 # True only while ``end_conversations`` feeds an update to the conversations.
 _ending: ContextVar[bool] = ContextVar("ending_conversations", default=False)
@@ -44,14 +49,31 @@ class _Ender(BaseHandler[Update, Context, int]):
         return _ending.get() and isinstance(update, Update)
 
 
-def conversation(name: str, **kwargs: Any) -> ConversationHandler:
+@dataclass(frozen=True)
+class Timeout:
+    """How a dialogue ends when left alone: the work in progress goes, a note says so."""
+
+    minutes: float  # config: letters.timeout_minutes, the wizard's, for every dialogue
+    key: str  # where the work in progress lives in user_data
+    note: Callable[[str], str]  # the minutes, formatted -> the localised note
+
+
+def conversation(
+    name: str, *, timeout: Timeout | None = None, **kwargs: Any
+) -> ConversationHandler:
     """A persistent, re-enterable ConversationHandler.
+
+    With ``timeout``, a dialogue left alone that long is dropped with a note, so a later text
+    is not taken as a step of a dialogue long forgotten.
 
     Buttons are matched per chat, not per message, on purpose: PTB's warning about
     ``per_message=False`` with CallbackQueryHandlers is expected and silenced here only.
     """
     kwargs["entry_points"] = [_Ender(), *kwargs["entry_points"]]
     states = dict(kwargs.get("states", {}))
+    if timeout is not None:
+        kwargs["conversation_timeout"] = timeout.minutes * 60
+        states[ConversationHandler.TIMEOUT] = [TypeHandler(Update, _timed_out(timeout))]
     if ConversationHandler.TIMEOUT in states:
         # PTB runs every TIMEOUT handler in turn, in one task: the first sets the locale.
         states[ConversationHandler.TIMEOUT] = [
@@ -62,6 +84,18 @@ def conversation(name: str, **kwargs: Any) -> ConversationHandler:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=PTBUserWarning, message=".*per_message.*")
         return ConversationHandler(name=name, persistent=True, allow_reentry=True, **kwargs)
+
+
+def _timed_out(timeout: Timeout) -> Callable[[Update, Context], Coroutine[Any, Any, None]]:
+    async def handler(update: Update, context: Context) -> None:
+        if context.user_data is not None:
+            context.user_data.pop(timeout.key, None)
+        # A timeout runs as a job, outside the user's updates: PTB saves nothing unless told.
+        if update.effective_user is not None:
+            context.application.mark_data_for_update_persistence(user_ids=update.effective_user.id)
+        await say(update, escape(timeout.note(format_number(timeout.minutes))))
+
+    return handler
 
 
 async def end_conversations(update: Update, context: Context) -> None:

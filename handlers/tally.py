@@ -5,13 +5,14 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
-from bot import callbacks
+from bot import callbacks, tally
 from bot.actions import render
 from bot.actions.importer import load
 from bot.context import Context
 from bot.i18n import format_date, format_number, ngettext
 from bot.i18n import gettext as _
 from bot.telegram_text import escape
+from handlers.fallback import stale_button
 from handlers.replies import say_all
 
 
@@ -19,45 +20,53 @@ async def sent(update: Update, context: Context) -> None:
     """Count the letter once per supporter and revision; thank them; update the card."""
     query = update.callback_query
     assert query is not None
-    ref, number, *rest = callbacks.args(query.data)  # type: ignore[arg-type]
-    case, revision_number = callbacks.case_from_ref(ref), int(number)
-    revision = await load(context.storage, case, revision_number)
-    if revision is None:
-        await query.answer(_("This case is no longer available."), show_alert=True)
+    result = await tally.confirm_sent(
+        context.storage, query.data, query.from_user.id, context.language
+    )
+    revision = result.revision
+    if result.outcome is tally.Outcome.NOT_OFFERED or revision is None:
+        await stale_button(update, context)
         return
-    user_id = query.from_user.id
-    storage = context.storage
-    if await storage.users.get(user_id) is None:
-        # Counting once per person needs the person's id (e.g. after /forget).
-        await storage.users.set_language(user_id, context.language)
-    letter_language = rest[0] if rest else context.language
-    new = await storage.tally.confirm(case, revision_number, user_id, letter_language)
-    count = await storage.tally.count(case)
-    if new and count == 1:
+    if result.outcome is tally.Outcome.UNKNOWN_PERSON:
+        await query.answer(
+            _(
+                "I don't know you (any more), so this letter cannot be counted. Send /start, "
+                "then confirm a new letter from the case's card in /actions."
+            ),
+            show_alert=True,
+        )
+        return
+    new = result.outcome is tally.Outcome.COUNTED
+    if new and result.letters == 1:
         thanks = _("Thank you! Yours is the first letter counted.")
+    elif new and result.people == 1:  # the only writer, for another revision
+        thanks = _("Counted, thank you! {letters} so far.").format(
+            letters=render.letters_sent(result.letters)
+        )
     elif new:
         thanks = ngettext(
             "Thank you! You are one of {count} person who sent a letter.",
             "Thank you! You are one of {count} people who sent a letter.",
-            count,
-        ).format(count=format_number(count))
+            result.people,
+        ).format(count=format_number(result.people))
     else:
         thanks = _("Already counted, thank you! {letters} so far.").format(
-            letters=render.letters_sent(count)
+            letters=render.letters_sent(result.letters)
         )
     await query.answer(thanks)
     message = query.message
     if not new or message is None:
         return
     if getattr(message, "text", None):  # a card: it shows the new count
-        latest = await load(storage, case) or revision
+        latest = await load(context.storage, revision.case) or revision
         await query.edit_message_text(
-            render.card_text(revision, context.config.i18n.default_language, count),
+            render.card_text(revision, context.config.i18n.default_language, result.letters),
             reply_markup=render.card_keyboard(latest),
         )
     else:  # the letter's document: its button shows that it was counted
-        button = InlineKeyboardButton("✅ " + render.letters_sent(count), callback_data=query.data)
-        await query.edit_message_reply_markup(InlineKeyboardMarkup([[button]]))
+        label = "✅ " + render.letters_sent(result.letters)
+        counted = InlineKeyboardButton(label, callback_data=query.data)
+        await query.edit_message_reply_markup(InlineKeyboardMarkup([[counted]]))
 
 
 async def mine(update: Update, context: Context) -> None:

@@ -21,11 +21,12 @@ def action_renderer(storage: Storage, config: Config) -> Renderer:
         if revision is None:
             raise LookupError(f"broadcast {broadcast.id}: its revision is gone")
         count = await storage.tally.count(revision.case)
+        people = await storage.tally.people(revision.case)
 
         def for_language(language: str, wrote: bool) -> Rendered:
             language = reader_language(config.i18n, language)
             with use_locale(language):
-                return card(revision, default, count, wrote=wrote)
+                return card(revision, default, count, wrote=wrote, people=people)
 
         return for_language
 

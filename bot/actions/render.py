@@ -76,11 +76,17 @@ def card_keyboard(revision: ActionRevision, *, with_more: bool = True) -> Inline
 
 
 def card_text(
-    revision: ActionRevision, default_language: str, count: int, *, wrote: bool = False
+    revision: ActionRevision,
+    default_language: str,
+    count: int,
+    *,
+    wrote: bool = False,
+    people: int | None = None,
 ) -> str:
-    """The push message body: kind, title, summary, news, deadline, count.
+    """The push message body: kind, title, summary, news, deadline, count (of letters).
 
-    ``wrote``: the reader confirmed a letter for this case; a closure thanks them.
+    ``wrote``: the reader confirmed a letter for this case; a closure thanks them as one of
+    ``people`` (each person once, however many revisions they wrote for).
     """
     text, fell_back = revision.text_for(current_locale.get(), default_language)
     # A translation may lack the news or the outcome: the default language's beats nothing.
@@ -109,14 +115,15 @@ def card_text(
             + escape(_("Please write before {date}.").format(date=format_date(revision.deadline)))
         )
     if revision.is_closed and wrote:
+        writers = count if people is None else people
         thanks = (
             _("Yours was the only letter. Thank you!")
-            if count == 1
+            if writers == 1
             else ngettext(
                 "Your letter was one of {count}. Thank you!",
                 "Your letter was one of {count}. Thank you!",
-                count,
-            ).format(count=format_number(count))
+                writers,
+            ).format(count=format_number(writers))
         )
         facts.append("🙏 " + escape(thanks))
     else:
@@ -128,11 +135,17 @@ def card_text(
 
 
 def card(
-    revision: ActionRevision, default_language: str, count: int, *, wrote: bool = False
+    revision: ActionRevision,
+    default_language: str,
+    count: int,
+    *,
+    wrote: bool = False,
+    people: int | None = None,
 ) -> Rendered:
     """The push message with its buttons (the same message is the card in /actions)."""
     return Rendered(
-        [card_text(revision, default_language, count, wrote=wrote)], card_keyboard(revision)
+        [card_text(revision, default_language, count, wrote=wrote, people=people)],
+        card_keyboard(revision),
     )
 
 

@@ -97,8 +97,13 @@ class SimUser:
         message: SentMessage | int,
         button: str,
         timeout: float = 5.0,  # noqa: ASYNC109
+        *,
+        crafted: str | None = None,
     ) -> CallbackAnswer:
-        """Press an inline button (by text, else callback_data); return the bot's answer."""
+        """Press an inline button (by text, else callback_data); return the bot's answer.
+
+        ``crafted``: a modified client sends this callback data instead of the button's.
+        """
         message_id = message if isinstance(message, int) else message.message_id
         current = self.chat.by_id.get(message_id)
         if not isinstance(current, SentMessage):
@@ -123,7 +128,7 @@ class SimUser:
                 "from": self.user,
                 "message": current.to_api(self.chat.api_chat()),
                 "chat_instance": f"-{self.id}",
-                "data": found.callback_data,
+                "data": found.callback_data if crafted is None else crafted,
             },
         )
         try:

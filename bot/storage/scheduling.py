@@ -45,32 +45,45 @@ class Reminders:
 
     async def due(self, case_number: str, revision: int) -> list[DueReminder]:
         """Interested, reachable subscribers (not paused) with reminders on, not yet reminded
-        for this revision and without a confirmed letter for it."""
+        for this revision and without a confirmed letter for the case (any revision)."""
         rows = await self._db.fetch_all(
             "SELECT i.user_id, u.language FROM interest i JOIN users u ON u.id = i.user_id"
             " WHERE i.case_number = ? AND (i.reminded_revision IS NULL"
             "   OR i.reminded_revision < ?)"
             " AND u.reminders = 1 AND u.subscribed = 1 AND u.blocked_at IS NULL"
             " AND NOT EXISTS (SELECT 1 FROM confirmations c WHERE c.case_number = i.case_number"
-            "   AND c.revision = ? AND c.user_id = i.user_id)"
+            "   AND c.user_id = i.user_id)"
             " ORDER BY i.user_id",
-            (case_number, revision, revision),
+            (case_number, revision),
         )
         return [DueReminder(row[0], row[1]) for row in rows]
 
-    async def mark_reminded(self, user_id: int, case_number: str, revision: int) -> bool:
-        """Claim the reminder; False when it was already sent (by another run)."""
+    async def claim(
+        self, user_id: int, case_number: str, revision: int, now: float, lease: float
+    ) -> bool:
+        """Take the reminder for ``lease`` seconds; False when it was sent or another run
+        holds it. A lease left by a crash runs out, so the reminder is not lost."""
         changed = await self._db.execute(
-            "UPDATE interest SET reminded_revision = ? WHERE user_id = ? AND case_number = ?"
-            " AND (reminded_revision IS NULL OR reminded_revision < ?)",
-            (revision, user_id, case_number, revision),
+            "UPDATE interest SET claimed_until = ? WHERE user_id = ? AND case_number = ?"
+            " AND (reminded_revision IS NULL OR reminded_revision < ?)"
+            " AND (claimed_until IS NULL OR claimed_until <= ?)",
+            (now + lease, user_id, case_number, revision, now),
         )
         return changed > 0
 
-    async def unmark(self, user_id: int, case_number: str, previous: int | None) -> None:
+    async def mark_reminded(self, user_id: int, case_number: str, revision: int) -> None:
+        """Telegram accepted the reminder: never again for this revision."""
         await self._db.execute(
-            "UPDATE interest SET reminded_revision = ? WHERE user_id = ? AND case_number = ?",
-            (previous, user_id, case_number),
+            "UPDATE interest SET reminded_revision = MAX(COALESCE(reminded_revision, 0), ?),"
+            " claimed_until = NULL WHERE user_id = ? AND case_number = ?",
+            (revision, user_id, case_number),
+        )
+
+    async def release(self, user_id: int, case_number: str) -> None:
+        """The send failed: the next run may try again."""
+        await self._db.execute(
+            "UPDATE interest SET claimed_until = NULL WHERE user_id = ? AND case_number = ?",
+            (user_id, case_number),
         )
 
 

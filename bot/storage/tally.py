@@ -29,14 +29,31 @@ class Tally:
         )
         return dict.fromkeys(case_numbers, 0) | {row[0]: row[1] for row in rows}
 
+    async def people(self, case_number: str) -> int:
+        """People who confirmed a letter for a case: one per person, whatever the revisions.
+
+        Counted by each person's first confirmation of the case (``first_for_case``), so the
+        number stays right after /forget unlinked a person's rows.
+        """
+        value = await self._db.fetch_value(
+            "SELECT COALESCE(SUM(first_for_case), 0) FROM confirmations WHERE case_number = ?",
+            (case_number,),
+        )
+        return int(value)
+
     async def confirm(
         self, case_number: str, revision: int, user_id: int, letter_language: str
     ) -> bool:
-        """Record one "I sent it"; False when this user already confirmed this revision."""
+        """Record one "I sent it"; False when this user already confirmed this revision.
+
+        One statement, so the person's first confirmation of the case is decided atomically.
+        """
         changed = await self._db.execute(
             "INSERT OR IGNORE INTO confirmations"
-            " (case_number, revision, user_id, letter_language) VALUES (?, ?, ?, ?)",
-            (case_number, revision, user_id, letter_language),
+            " (case_number, revision, user_id, letter_language, first_for_case)"
+            " SELECT ?, ?, ?, ?, NOT EXISTS (SELECT 1 FROM confirmations"
+            "  WHERE case_number = ? AND user_id = ?)",
+            (case_number, revision, user_id, letter_language, case_number, user_id),
         )
         return changed == 1
 
