@@ -34,7 +34,7 @@ from bot.i18n import check_catalogs
 from bot.notify import notify_admins
 from bot.persistence import SQLitePersistence
 from bot.redact import redact, without_userinfo
-from bot.storage import Broadcast, Storage
+from bot.storage import Broadcast, SharedStorage
 from bot.telegram_http import AiohttpRequest
 
 log = logging.getLogger(__name__)
@@ -67,7 +67,8 @@ async def _post_init(app: UabotApp) -> None:
     data: BotData = app.bot_data
     config = data.config
     check_catalogs(config.i18n.languages)
-    data.storage = storage = await Storage.open(config.storage.path)
+    # Usually open already: PTB loaded the persistence on this connection in initialize().
+    data.storage = storage = await data.shared_storage.get()
 
     async def report(broadcast: Broadcast) -> bool:
         return await report_to_admins(app, broadcast)
@@ -124,9 +125,7 @@ async def _post_stop(app: UabotApp) -> None:
 
 
 async def _post_shutdown(app: UabotApp) -> None:
-    storage = getattr(app.bot_data, "storage", None)
-    if storage is not None:
-        await storage.close()
+    await app.bot_data.shared_storage.close()
 
 
 async def report_to_admins(app: UabotApp, broadcast: Broadcast) -> bool:
@@ -145,6 +144,7 @@ async def report_to_admins(app: UabotApp, broadcast: Broadcast) -> bool:
 
 def build_application(config: Config) -> UabotApp:
     """Build the bot for ``config``: services, defaults and every handler, nothing started."""
+    shared_storage = SharedStorage(config.storage.path)
     request = partial(
         AiohttpRequest,
         proxy=config.telegram.proxy,
@@ -165,7 +165,9 @@ def build_application(config: Config) -> UabotApp:
         .rate_limiter(PriorityRateLimiter(config.broadcast.messages_per_second))
         .request(request())
         .get_updates_request(request(connection_pool_size=1))
-        .persistence(SQLitePersistence(config.storage.path))
+        .persistence(
+            SQLitePersistence(shared_storage, draft_timeout=config.letters.timeout_minutes * 60)
+        )
         .concurrent_updates(True)
         .post_init(_post_init)
         .post_stop(_post_stop)
@@ -177,6 +179,7 @@ def build_application(config: Config) -> UabotApp:
         builder = builder.base_file_url(config.telegram.base_file_url)
     app = builder.build()
     app.bot_data.config = config
+    app.bot_data.shared_storage = shared_storage
     handlers.register_all(app)
     return app
 
@@ -269,8 +272,7 @@ async def connect(app: UabotApp) -> None:
 async def _close_unstarted(app: UabotApp) -> None:
     """Close what a failed ``initialize()`` opened: ``Application.shutdown`` skips it then."""
     await app.bot.shutdown()  # the HTTP sessions and the rate limiter's task
-    if app.persistence:
-        await app.persistence.flush()  # its database connection (and its thread)
+    await app.bot_data.shared_storage.close()  # the database connection (and its thread)
 
 
 async def _start(app: UabotApp) -> bool:

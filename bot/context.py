@@ -16,13 +16,15 @@ from telegram.ext import CallbackContext, ExtBot
 from bot.broadcast.engine import BroadcastEngine
 from bot.config import Config
 from bot.i18n import current_locale
-from bot.storage import Storage
+from bot.storage import SharedStorage, Storage
 
 
 class BotData:
     """Application-wide services: set by ``build_application`` and ``post_init``."""
 
     config: Config
+    # Opened by PTB's persistence in initialize() or by post_init, whichever is first.
+    shared_storage: SharedStorage
     storage: Storage
     broadcasts: BroadcastEngine
     # The scheduled jobs' idea of today; tests set a fixed clock.

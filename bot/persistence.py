@@ -2,19 +2,25 @@
 
 PTB ships pickle and dict persistence only. Conversations (the letter wizard) and user data
 are kept in two small tables instead, as JSON, so a restart resumes a letter where the user
-was, and /forget can erase a user's rows like any other.
+was, and /forget can erase a user's rows like any other. The rows live on the storage's one
+connection (``SharedStorage``); drafts abandoned while the bot was down are dropped as the
+data is loaded, so PTB never holds them.
 """
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
-from pathlib import Path
+import logging
+import time
+from collections.abc import Callable, MutableMapping
 from typing import Any
 
 from telegram.ext import BasePersistence, PersistenceInput
 
+from bot.letters import draft as drafts
+from bot.storage import SharedStorage
 from bot.storage.conversations import PersistenceRows
-from bot.storage.db import Database
+
+log = logging.getLogger(__name__)
 
 UserData = dict[str, Any]
 ConversationKey = tuple[int | str, ...]
@@ -24,26 +30,42 @@ ConversationDict = MutableMapping[ConversationKey, object]
 class SQLitePersistence(BasePersistence[UserData, dict[str, Any], Any]):
     """Stores conversations and user data; chat data, bot data and callback data are not kept."""
 
-    def __init__(self, path: Path | str, update_interval: float = 5) -> None:
+    def __init__(
+        self,
+        storage: SharedStorage,
+        *,
+        draft_timeout: float,
+        clock: Callable[[], float] | None = None,
+        update_interval: float = 5,
+    ) -> None:
         super().__init__(
             store_data=PersistenceInput(
                 bot_data=False, chat_data=False, user_data=True, callback_data=False
             ),
             update_interval=update_interval,
         )
-        self._path = path
-        self._db: Database | None = None
-        self._rows: PersistenceRows | None = None
+        self._storage = storage
+        self._draft_timeout = draft_timeout
+        self._clock = clock
 
     async def _open(self) -> PersistenceRows:
-        # PTB reads persistence in Application.initialize(), before post_init opens storage.
-        if self._rows is None:
-            self._db = await Database.open(self._path)
-            self._rows = PersistenceRows(self._db)
-        return self._rows
+        return (await self._storage.get()).conversations
 
     async def get_user_data(self) -> dict[int, UserData]:
-        return await (await self._open()).user_data()
+        """The stored user data, without drafts abandoned past the timeout (deleted too).
+
+        PTB does not persist a conversation's timeout job; a draft left alone before a restart
+        ends here, before PTB loads the user data or the conversations (which it loads after).
+        """
+        storage = await self._storage.get()
+        loaded = await storage.conversations.user_data()
+        now = self._clock() if self._clock else time.time()
+        for user_id, data in loaded.items():
+            if drafts.abandoned(data, now, self._draft_timeout):
+                data.pop(drafts.DRAFT_KEY, None)
+                await storage.conversations.drop_draft(user_id, data)
+                log.info("deleted an abandoned letter draft")
+        return loaded
 
     async def get_chat_data(self) -> dict[int, dict[str, Any]]:
         return {}
@@ -90,8 +112,4 @@ class SQLitePersistence(BasePersistence[UserData, dict[str, Any], Any]):
         return None
 
     async def flush(self) -> None:
-        """Called at shutdown, after PTB's last update_persistence(): only close."""
-        if self._db is not None:
-            await self._db.close()
-            self._db = None
-            self._rows = None
+        """Nothing to do: every write is done; the connection is the storage's to close."""

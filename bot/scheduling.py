@@ -53,8 +53,8 @@ async def schedule(app: Application) -> None:
     queue.run_repeating(
         send_reminders, interval=REMINDER_INTERVAL, first=FIRST_RUN_SECONDS, name=REMINDERS_JOB
     )
-    # Drafts abandoned before a restart have no timeout job any more: sweep now and then.
-    await sweep_drafts(app)
+    # Drafts abandoned before a restart are dropped as the persistence loads them; those loaded
+    # still fresh have no timeout job any more: sweep now and then.
     queue.run_repeating(_sweep_job, interval=SWEEP_INTERVAL, name=SWEEP_JOB)
     if data.config.feed.source:
         interval = data.config.feed.interval_minutes * 60

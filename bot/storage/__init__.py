@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +33,7 @@ __all__ = [
     "Recipient",
     "Reminders",
     "Revisions",
+    "SharedStorage",
     "Stats",
     "Storage",
     "StoredRevision",
@@ -79,3 +81,28 @@ class Storage:
 
     async def close(self) -> None:
         await self.db.close()
+
+
+class SharedStorage:
+    """The one Storage of a process, opened by whichever needs it first.
+
+    PTB loads its persistence in ``Application.initialize()``, before ``post_init``: the
+    persistence and the services share this one connection, whoever comes first opens it.
+    """
+
+    def __init__(self, path: Path | str) -> None:
+        self._path = path
+        self._storage: Storage | None = None
+        self._lock = asyncio.Lock()
+
+    async def get(self) -> Storage:
+        async with self._lock:
+            if self._storage is None:
+                self._storage = await Storage.open(self._path)
+            return self._storage
+
+    async def close(self) -> None:
+        async with self._lock:
+            if self._storage is not None:
+                await self._storage.close()
+                self._storage = None
