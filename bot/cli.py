@@ -120,7 +120,8 @@ def cmd_check(config: Config, args: argparse.Namespace) -> int:
 
 def cmd_import(config: Config, args: argparse.Namespace) -> int:
     """Store action files as drafts; with --publish, queue their broadcasts for the bot."""
-    from bot.actions.importer import ImportKind, ImportRefused, import_revision, publish
+    from bot.actions.importer import ImportKind, ImportRefused, import_revision
+    from bot.services.publishing import publish_and_broadcast
     from bot.storage import Storage
 
     revisions, bad = _parse_files(args.files, config)
@@ -138,13 +139,14 @@ def cmd_import(config: Config, args: argparse.Namespace) -> int:
                     continue
                 print(f"{revision.label}: {result.kind.value}")
                 if args.publish and not (result.kind is ImportKind.UNCHANGED and result.published):
-                    broadcast_id = await publish(storage, revision.case, revision.revision, None)
-                    if broadcast_id is not None:
-                        broadcast = await storage.broadcasts.get(broadcast_id)
-                        total = broadcast.total if broadcast else 0
+                    # No engine here: the running bot picks the queued broadcast up.
+                    broadcast = await publish_and_broadcast(
+                        storage, revision.case, revision.revision, requested_by=None, engine=None
+                    )
+                    if broadcast is not None:
                         print(
-                            f"{revision.label}: published; broadcast {broadcast_id} to {total} "
-                            "subscribers is queued for the running bot"
+                            f"{revision.label}: published; broadcast {broadcast.id} to "
+                            f"{broadcast.total} subscribers is queued for the running bot"
                         )
         finally:
             await storage.close()

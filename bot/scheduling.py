@@ -19,7 +19,7 @@ from telegram.ext import Application
 
 from bot import feed
 from bot.actions import render
-from bot.actions.importer import ImportResult, publish
+from bot.actions.importer import ImportResult
 from bot.actions.model import ActionRevision
 from bot.config import Config
 from bot.context import BotData, Context
@@ -27,6 +27,7 @@ from bot.i18n import format_date, reader_language, use_locale
 from bot.i18n import gettext as _
 from bot.letters import draft as drafts
 from bot.notify import Build, notify_admins
+from bot.services.publishing import publish_and_broadcast
 from bot.telegram_errors import unreachable
 from bot.telegram_text import escape, truncate
 
@@ -200,10 +201,13 @@ async def poll_feed(context: Context) -> feed.FeedReport | None:
     for result in report.imported:
         revision = result.revision
         if config.feed.auto_publish:
-            broadcast_id = await publish(storage, revision.case, revision.revision, None)
-            broadcast = await storage.broadcasts.get(broadcast_id) if broadcast_id else None
-            if broadcast is not None:
-                context.bot_data.broadcasts.start(broadcast)
+            await publish_and_broadcast(
+                storage,
+                revision.case,
+                revision.revision,
+                requested_by=None,
+                engine=context.bot_data.broadcasts,
+            )
             continue
         subscribers = await storage.users.count_reachable_subscribers()
         await notify_admins(

@@ -16,6 +16,7 @@ from bot import announcements, callbacks
 from bot.context import Context
 from bot.i18n import format_number, language_name, ngettext
 from bot.i18n import gettext as _
+from bot.services.publishing import announce
 from bot.telegram_text import escape
 from handlers import collect
 from handlers.access import admin_filter
@@ -80,18 +81,12 @@ async def confirm(update: Update, context: Context) -> int:
     if query.data == callbacks.data(CANCEL) or not work:  # type: ignore[union-attr]
         await say(update, escape(_("Cancelled: nothing was sent.")))
         return ConversationHandler.END
-    storage = context.storage
-    admin_id = query.from_user.id  # type: ignore[union-attr]
-    async with storage.db.transaction():
-        broadcast_id = await storage.broadcasts.create(
-            kind=announcements.KIND,
-            payload=announcements.payload(work["texts"]),
-            requested_by=admin_id,
-        )
-        await storage.audit.record(admin_id, "announce", f"broadcast {broadcast_id}")
-    broadcast = await storage.broadcasts.get(broadcast_id)
-    assert broadcast is not None
-    context.broadcasts.start(broadcast)
+    await announce(
+        context.storage,
+        work["texts"],
+        requested_by=query.from_user.id,  # type: ignore[union-attr]
+        engine=context.broadcasts,
+    )
     await say(update, escape(_("The announcement is on its way; a report follows at the end.")))
     return ConversationHandler.END
 

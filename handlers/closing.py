@@ -16,11 +16,12 @@ from telegram.ext import (
 from bot import callbacks
 from bot.actions import render
 from bot.actions.closure import OUTCOME_MAX, closing_revision
-from bot.actions.importer import ImportRefused, import_revision, load, publish
+from bot.actions.importer import ImportRefused, load
 from bot.actions.model import ActionRevision, case_from_text
 from bot.context import Context
 from bot.i18n import format_date, format_number, ngettext
 from bot.i18n import gettext as _
+from bot.services.publishing import close_case
 from bot.telegram_text import escape
 from handlers import collect
 from handlers.access import admin_filter
@@ -110,18 +111,16 @@ async def confirm(update: Update, context: Context) -> int:
     if closing is None:
         return await collect.lost(update, context)
     admin_id = query.from_user.id  # type: ignore[union-attr]
-    storage = context.storage
     try:
-        await import_revision(storage, closing, by=admin_id)
+        broadcast = await close_case(
+            context.storage, closing, by=admin_id, engine=context.broadcasts
+        )
     except ImportRefused as refusal:
         await say_text(update, str(refusal))
         return ConversationHandler.END
-    broadcast_id = await publish(storage, closing.case, closing.revision, requested_by=admin_id)
-    broadcast = await storage.broadcasts.get(broadcast_id) if broadcast_id else None
     await query.edit_message_reply_markup(None)  # type: ignore[union-attr]
     if broadcast is None:
         return await collect.lost(update, context)
-    context.broadcasts.start(broadcast)
     await say_text(
         update,
         _("{case} is closed. The closure is on its way; a report follows at the end.").format(

@@ -11,6 +11,8 @@ from bot.context import Context
 from bot.i18n import current_locale, language_name
 from bot.i18n import gettext as _
 from bot.privacy import forget as erase_user
+from bot.services import subscriptions
+from bot.services.subscriptions import Alerts
 from bot.telegram_text import escape
 from handlers.conversations import end_conversations
 
@@ -47,7 +49,7 @@ def _language_keyboard(languages: tuple[str, ...], current: str) -> InlineKeyboa
 
 async def start(update: Update, context: Context) -> None:
     """Greet, say what the bot does and stores, subscribe, list the commands."""
-    await context.storage.users.subscribe(update.effective_user.id, context.language)  # type: ignore[union-attr]
+    await subscriptions.subscribe(context.storage, update.effective_user.id, context.language)  # type: ignore[union-attr]
     text = "\n\n".join(
         [
             "<b>"
@@ -97,10 +99,11 @@ async def language_chosen(update: Update, context: Context) -> None:
     """Store the chosen language and confirm in it."""
     query = update.callback_query
     (code,) = callbacks.args(query.data)  # type: ignore[arg-type,union-attr]
-    if code not in context.config.i18n.languages:
+    languages = context.config.i18n.languages
+    user_id = query.from_user.id  # type: ignore[union-attr]
+    if not await subscriptions.change_language(context.storage, user_id, code, languages):
         await query.answer(_("This language is no longer available."), show_alert=True)  # type: ignore[union-attr]
         return
-    await context.storage.users.set_language(query.from_user.id, code)  # type: ignore[union-attr]
     current_locale.set(code)
     confirmation = _("Language set: {language}.").format(language=language_name(code))
     await query.answer(confirmation)  # type: ignore[union-attr]
@@ -108,17 +111,14 @@ async def language_chosen(update: Update, context: Context) -> None:
 
 
 async def _set_alerts(update: Update, context: Context, on: bool) -> str:
-    users = context.storage.users
     user_id = update.effective_user.id  # type: ignore[union-attr]
-    if on:
-        newly = await users.subscribe(user_id, context.language)
-        if newly:
-            return _("You are subscribed: new and updated actions will reach you here.")
+    result = await subscriptions.set_alerts(context.storage, user_id, on, context.language)
+    if result is Alerts.SUBSCRIBED:
+        return _("You are subscribed: new and updated actions will reach you here.")
+    if result is Alerts.ALREADY_ON:
         return _("You are already subscribed.")
-    stored = await users.get(user_id)
-    if stored is None or not stored.subscribed:
+    if result is Alerts.ALREADY_OFF:
         return _("Alerts are already off. /subscribe turns them on.")
-    await users.set_subscribed(user_id, False)
     return _("Alerts paused. Everything else keeps working; /subscribe turns them on again.")
 
 

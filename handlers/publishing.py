@@ -16,13 +16,13 @@ from bot.actions.importer import (
     discard,
     import_revision,
     load,
-    publish,
 )
 from bot.actions.parse import MAX_FILE_BYTES, ActionFileError, parse_action, too_large
 from bot.broadcast.report import progress_lines
 from bot.context import Context
 from bot.i18n import format_number, ngettext
 from bot.i18n import gettext as _
+from bot.services.publishing import publish_and_broadcast
 from bot.telegram_text import escape
 from handlers.access import admin_filter, is_admin
 
@@ -96,13 +96,16 @@ async def decide(update: Update, context: Context) -> None:
         await query.answer()
         await query.edit_message_text(escape(text))
         return
-    broadcast_id = await publish(storage, case, revision_number, requested_by=query.from_user.id)
-    if broadcast_id is None:
+    broadcast = await publish_and_broadcast(
+        storage,
+        case,
+        revision_number,
+        requested_by=query.from_user.id,
+        engine=context.broadcasts,
+    )
+    if broadcast is None:
         await query.answer(_("This revision was already published or discarded."), show_alert=True)
         return
-    broadcast = await storage.broadcasts.get(broadcast_id)
-    assert broadcast is not None
-    context.broadcasts.start(broadcast)
     revision = await load(storage, case, revision_number)
     label = revision.label if revision else case
     await query.answer()

@@ -7,6 +7,7 @@ from telegram.ext import Application, CommandHandler, filters
 
 from bot.context import Context
 from bot.i18n import gettext as _
+from bot.services.subscriptions import set_reminders
 from bot.telegram_text import escape
 
 
@@ -14,9 +15,8 @@ async def reminders(update: Update, context: Context) -> None:
     """Turn deadline reminders on or off, or say how they are set."""
     user_id = update.effective_user.id  # type: ignore[union-attr]
     choice = (context.args or [""])[0].lower()
-    store = context.storage.reminders
     if choice in ("on", "off"):
-        if not await store.set_enabled(user_id, choice == "on"):
+        if not await set_reminders(context.storage, user_id, choice == "on"):
             text = _("Send /start first: reminders are for subscribers.")
         elif choice == "on":
             text = _(
@@ -25,7 +25,7 @@ async def reminders(update: Update, context: Context) -> None:
             )
         else:
             text = _("Reminders are off. /reminders on turns them back on.")
-    elif await store.enabled(user_id):
+    elif await context.storage.reminders.enabled(user_id):
         text = _("Reminders are on. /reminders off turns them off.")
     else:
         text = _("Reminders are off. /reminders on turns them back on.")

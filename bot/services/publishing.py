@@ -1,0 +1,64 @@
+"""Publish, queue the broadcast, start it: the one path for files, closures, the feed and the CLI.
+
+``engine`` is the running bot's ``BroadcastEngine``; without one (``uabot import --publish``)
+the broadcast is only queued, and the running bot picks it up (``BROADCAST_POLL_SECONDS``).
+"""
+
+from __future__ import annotations
+
+from bot import announcements
+from bot.actions.importer import import_revision, publish
+from bot.actions.model import ActionRevision
+from bot.broadcast.engine import BroadcastEngine
+from bot.storage import Broadcast, Storage
+
+
+def _start(engine: BroadcastEngine | None, broadcast: Broadcast | None) -> Broadcast | None:
+    if engine is not None and broadcast is not None:
+        engine.start(broadcast)
+    return broadcast
+
+
+async def publish_and_broadcast(
+    storage: Storage,
+    case: str,
+    revision: int,
+    *,
+    requested_by: int | None,
+    engine: BroadcastEngine | None,
+) -> Broadcast | None:
+    """Publish a draft and send it to the subscribers; None if it was already published or
+    discarded (then nothing is sent)."""
+    broadcast_id = await publish(storage, case, revision, requested_by)
+    if broadcast_id is None:
+        return None
+    return _start(engine, await storage.broadcasts.get(broadcast_id))
+
+
+async def close_case(
+    storage: Storage, closing: ActionRevision, *, by: int, engine: BroadcastEngine | None
+) -> Broadcast | None:
+    """Import a closing revision and publish it like any file; ``ImportRefused`` if the import
+    is refused, None if another admin published it first."""
+    await import_revision(storage, closing, by=by)
+    return await publish_and_broadcast(
+        storage, closing.case, closing.revision, requested_by=by, engine=engine
+    )
+
+
+async def announce(
+    storage: Storage,
+    texts: dict[str, str],
+    *,
+    requested_by: int,
+    engine: BroadcastEngine | None,
+) -> Broadcast | None:
+    """Queue an announcement (texts by language) with its audit entry, and send it."""
+    async with storage.db.transaction():
+        broadcast_id = await storage.broadcasts.create(
+            kind=announcements.KIND,
+            payload=announcements.payload(texts),
+            requested_by=requested_by,
+        )
+        await storage.audit.record(requested_by, "announce", f"broadcast {broadcast_id}")
+    return _start(engine, await storage.broadcasts.get(broadcast_id))
