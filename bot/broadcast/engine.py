@@ -32,11 +32,11 @@ from dataclasses import dataclass, field
 from telegram import Bot
 from telegram.error import RetryAfter, TelegramError
 
-from bot.actions.render import Rendered
 from bot.broadcast.sender import BroadcastSender, Prepared
 from bot.storage import Broadcast, Outcome, Recipient, Storage
 from bot.telegram_errors import Verdict, classify, from_telegram, retry_after_seconds
 from bot.telegram_http import CERTIFI
+from bot.telegram_text import Rendered
 
 log = logging.getLogger(__name__)
 
