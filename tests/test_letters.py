@@ -10,9 +10,8 @@ from typing import Any
 
 import docx
 import pytest
-from journeys import ADMIN_ID, FIXTURES, publish, subscriber
+from journeys import ADMIN_ID, FIXTURES, publish, subscriber, time_out
 
-from bot.config import LettersConfig
 from bot.emulator import Emulator, SentMessage, SimUser
 from bot.i18n import format_date, format_letter_date, letter_locale
 
@@ -268,13 +267,14 @@ async def test_forget_keeps_the_count_but_not_the_link(emulator: Emulator, bot: 
 
 
 async def test_a_letter_left_alone_ends_with_a_note(emulator: Emulator, restart: Any) -> None:
-    async with restart(letters=LettersConfig(timeout_minutes=0.025)) as app:
+    async with restart() as app:
         user = await subscriber(emulator, 29, "en")
         await reach_name_step(emulator, user)
         await app.update_persistence()  # the draft is in the database now
         assert "letter" in (await app.bot_data.storage.conversations.user_data())[29]
+        await time_out(app, "letter", 29)
         note = await user.receive(timeout=10)
-        assert "left for 0.025 minutes" in note.text
+        assert "Your letter was left for 30 minutes" in note.text
         await emulator.wait_until(lambda: "letter" not in app.user_data.get(29, {}))
         await app.update_persistence()  # what PTB does every few seconds
         stored = await app.bot_data.storage.conversations.user_data()
