@@ -133,6 +133,7 @@ async def test_bad_input_is_asked_again_and_the_step_kept(emulator: Emulator, bo
         ("😀😀😀", "A name needs letters"),
         ("1234", "A name needs letters"),
         ("Ada\x07", "control characters"),
+        ("Ada\ufffe", "control characters"),  # a noncharacter the letter's XML cannot carry
         ("A" * 81, "the limit is 80"),
     ]:
         await user.send(bad)
