@@ -189,8 +189,11 @@ def parse_config(raw: dict[str, Any], environ: dict[str, str] | None = None) -> 
         raise ConfigError(
             "telegram.proxy must be an http:// or https:// URL, e.g. 'http://proxy:3128'"
         )
-    ca_bundle = _ca_bundle(telegram.get("ca_bundle") or "certifi")
-    timeouts = {key: telegram.get(key, 5.0) for key in ("connect_timeout", "read_timeout")}
+    ca_bundle = _ca_bundle(telegram.get("ca_bundle") or TelegramConfig.ca_bundle)
+    timeouts = {
+        "connect_timeout": telegram.get("connect_timeout", TelegramConfig.connect_timeout),
+        "read_timeout": telegram.get("read_timeout", TelegramConfig.read_timeout),
+    }
     for key, seconds in timeouts.items():
         if not 0 < seconds <= 600:
             raise ConfigError(f"telegram.{key} must be more than 0 and at most 600 (seconds)")
@@ -219,7 +222,7 @@ def parse_config(raw: dict[str, Any], environ: dict[str, str] | None = None) -> 
         raise ConfigError(f"i18n.region {region!r} is not a country code: use e.g. 'CH'")
 
     broadcast = raw.get("broadcast", {})
-    rate = broadcast.get("messages_per_second", 25)
+    rate = broadcast.get("messages_per_second", BroadcastConfig.messages_per_second)
     if not 0 < rate <= 1000:
         raise ConfigError("broadcast.messages_per_second must be between 0 and 1000, e.g. 25")
     give_up = broadcast.get("give_up_after_hours", BroadcastConfig.give_up_after_hours)
@@ -233,14 +236,16 @@ def parse_config(raw: dict[str, Any], environ: dict[str, str] | None = None) -> 
             "broadcast.max_probe_interval_seconds must be more than 0 and at most 3600, e.g. 300"
         )
 
-    days = raw.get("reminders", {}).get("days_before_deadline", 3)
+    days = raw.get("reminders", {}).get(
+        "days_before_deadline", RemindersConfig.days_before_deadline
+    )
     if not 0 <= days <= 60:
         raise ConfigError("reminders.days_before_deadline must be between 0 and 60, e.g. 3")
     feed = raw.get("feed", {})
-    interval = feed.get("interval_minutes", 30)
+    interval = feed.get("interval_minutes", FeedConfig.interval_minutes)
     if not 0 < interval <= 7 * 24 * 60:
         raise ConfigError("feed.interval_minutes must be more than 0 and at most a week, e.g. 30")
-    timeout = raw.get("letters", {}).get("timeout_minutes", 30)
+    timeout = raw.get("letters", {}).get("timeout_minutes", LettersConfig.timeout_minutes)
     if not 0 < timeout <= 24 * 60:
         raise ConfigError("letters.timeout_minutes must be more than 0 and at most a day, e.g. 30")
 
@@ -256,7 +261,7 @@ def parse_config(raw: dict[str, Any], environ: dict[str, str] | None = None) -> 
             connect_timeout=float(timeouts["connect_timeout"]),
             read_timeout=float(timeouts["read_timeout"]),
         ),
-        storage=StorageConfig(path=Path(raw.get("storage", {}).get("path", "uabot.sqlite3"))),
+        storage=StorageConfig(path=Path(raw.get("storage", {}).get("path", StorageConfig.path))),
         i18n=I18nConfig(default_language=default_language, languages=languages, region=region),
         broadcast=BroadcastConfig(
             messages_per_second=float(rate),
@@ -267,7 +272,7 @@ def parse_config(raw: dict[str, Any], environ: dict[str, str] | None = None) -> 
         feed=FeedConfig(
             source=feed.get("source") or None,
             interval_minutes=float(interval),
-            auto_publish=feed.get("auto_publish", False),
+            auto_publish=feed.get("auto_publish", FeedConfig.auto_publish),
         ),
         letters=LettersConfig(timeout_minutes=float(timeout)),
     )
@@ -290,6 +295,8 @@ def _ca_bundle(value: str) -> str:
             "or use 'certifi' (the default) or 'system'"
         ) from None
     return value
+
+
 def token_source(config: Config, source: Path | str) -> str:
     """Where the token came from, as an operator would look for it."""
     if config.telegram.token_from_env:

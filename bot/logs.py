@@ -20,10 +20,12 @@ from bot.redact import redact
 # The bot's own top-level packages: ``-v`` shows their DEBUG records.
 OWN_LOGGERS = ("bot", "handlers", "__main__")
 CHATTY_LOGGERS = {
-    # every request or job run at INFO: thousands of lines a day
-    "httpx": logging.WARNING,
-    "httpcore": logging.WARNING,
+    # every job run at INFO: thousands of lines a day
     "apscheduler": logging.WARNING,
+    # Every request at INFO, with its URL and so the token. The bot's requests go through
+    # bot.telegram_http (aiohttp), but PTB imports httpx and would use it for any Bot built
+    # without our request object.
+    "httpx": logging.WARNING,
     # PTB's request layer logs one thing above DEBUG: a non-JSON answer (a proxy's HTML page,
     # which may quote the URL and so the token) with a traceback, before raising the error
     # that its caller reports anyway.

@@ -5,10 +5,24 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
+
+from telegram import InlineKeyboardMarkup
 
 MESSAGE_LIMIT = 4096
-CAPTION_LIMIT = 1024
 _TAG = re.compile(r"<[^>]+>")
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """One or more HTML messages; the buttons go on the last one.
+
+    Here, not in bot.actions, so that the broadcast engine sends it without importing the
+    actions that render it.
+    """
+
+    texts: list[str]
+    keyboard: InlineKeyboardMarkup | None
 
 
 def escape(text: str) -> str:

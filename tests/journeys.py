@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
+
+from telegram.ext import ConversationHandler
 
 from bot.emulator import Emulator, SentMessage, SimUser
 
@@ -31,3 +37,36 @@ async def publish(admin: SimUser, name: str) -> SentMessage:
     answer = await admin.tap(preview, "📣 Publish")
     assert answer.text in ("", None), answer
     return preview
+
+
+def timeout_jobs(app: Any, name: str, user_id: int) -> list[Any]:
+    """The pending timeout jobs of the user's dialogue ``name`` (a ConversationHandler's)."""
+    return [
+        job
+        for group in app.handlers.values()
+        for handler in group
+        if isinstance(handler, ConversationHandler) and handler.name == name
+        for key, job in handler.timeout_jobs.items()
+        if user_id in key
+    ]
+
+
+async def pending_timeout(app: Any, name: str, user_id: int) -> list[Any]:
+    """Wait for the dialogue's timeout job: PTB schedules it once the handler that answered
+    has returned, a moment after its answer arrived."""
+    deadline = time.monotonic() + 10
+    while not (jobs := timeout_jobs(app, name, user_id)):
+        assert time.monotonic() < deadline, f"no {name} timeout pending for {user_id}"
+        await asyncio.sleep(0.01)
+    return jobs
+
+
+async def time_out(app: Any, name: str, user_id: int) -> None:
+    """Let the user's open dialogue time out now, with the configured timeout (30 minutes)
+    and its wording: its timeout job is moved to now and runs through PTB's scheduler.
+
+    Time is compressed here rather than by a timeout of seconds, which a slow machine would
+    reach in the middle of a journey.
+    """
+    for job in await pending_timeout(app, name, user_id):
+        job.job.modify(next_run_time=datetime.now(UTC))

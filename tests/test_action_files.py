@@ -310,6 +310,8 @@ CHECKS = [
      "control character U+007F"),
     ("nul in address", "1000 Brussels", "1000\\u0000 Brussels", "addressees[1].address",
      "control character U+0000"),
+    ("C1 control (a mis-decoded file)", 'title = "Journalist detained"',
+     'title = "Journalist\\u0085 detained"', "text.en.title", "control character U+0085"),
     ("empty title", 'title = "Journalist detained"', 'title = "   "', "text.en.title",
      "empty; expected a short title"),
     ("empty body", 'body = "Text."', 'body = """\n\n"""', "text.de.body", "empty"),

@@ -133,3 +133,12 @@ def test_the_secrets_are_the_token_its_secret_half_and_the_proxy_password() -> N
 def test_a_token_of_botfathers_shape_passes_the_run_check() -> None:
     for token in ("110201543:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw", TOKEN):
         check_token(parse_config({"telegram": {"token": token}}, environ={}), "config.toml")
+
+
+def test_an_empty_config_takes_the_dataclass_defaults() -> None:
+    """The dataclass fields are the one place defaults live: parse_config adds none of its own."""
+    from bot.config import Config, Secret, TelegramConfig
+
+    assert parse_config({"telegram": {"token": TOKEN}}, environ={}) == Config(
+        telegram=TelegramConfig(token=Secret(TOKEN))
+    )

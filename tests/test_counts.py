@@ -11,10 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from journeys import ADMIN_ID, FIXTURES, publish, subscriber, upload
+from journeys import ADMIN_ID, FIXTURES, publish, subscriber, time_out, upload
 from telegram.error import BadRequest
 
-from bot.config import LettersConfig
 from bot.emulator import Emulator, SentMessage, SimUser
 from bot.reports import letters_csv
 from bot.scheduling import REMINDER_LEASE, REMINDERS_JOB
@@ -272,21 +271,22 @@ async def test_the_emulator_counts_utf16_units_like_telegram(emulator: Emulator,
 
 
 @pytest.mark.parametrize(
-    ("command", "note"),
+    ("command", "name", "note"),
     [
-        ("/close UA 012/26", "Closing the case was left for 0.025 minutes"),
-        ("/announce", "The announcement was left for 0.025 minutes"),
+        ("/close UA 012/26", "close", "Closing the case was left for 30 minutes"),
+        ("/announce", "announce", "The announcement was left for 30 minutes"),
     ],
 )
 async def test_an_admin_dialogue_left_alone_ends_and_takes_no_later_text(
-    emulator: Emulator, restart: Any, command: str, note: str
+    emulator: Emulator, restart: Any, command: str, name: str, note: str
 ) -> None:
-    async with restart(letters=LettersConfig(timeout_minutes=0.025)) as app:
+    async with restart() as app:
         reader = await subscriber(emulator, 16, "en")
         await published(emulator, "ua-012-26-1.toml", reader)
         admin = admin_of(emulator)
         await admin.send(command)
         assert "in English" in (await admin.receive()).text  # the first question
+        await time_out(app, name, ADMIN_ID)
         assert note in (await admin.receive(timeout=10)).text
         await admin.send("Best regards, the admin")  # days later, a signature
         assert "I only understand commands" in (await admin.receive()).text

@@ -268,14 +268,16 @@ async def test_long_poll_holds_until_an_update_arrives(emu: Emulator, tg: Bot) -
     user = emu.user(5)
     started = time.monotonic()
     assert await tg.get_updates(timeout=0.3) == ()
-    assert 0.25 < time.monotonic() - started < 1.5
-    poll = asyncio.create_task(tg.get_updates(timeout=3))
+    # It held for the poll's length; the upper bound only says it ended at all.
+    assert 0.25 < time.monotonic() - started < 10
+    poll = asyncio.create_task(tg.get_updates(timeout=60))
     await asyncio.sleep(0.1)
     assert not poll.done()
     started = time.monotonic()
     await user.send("hello")
     (update,) = await poll
-    assert time.monotonic() - started < 1 and update.message is not None
+    # Answered by the update, not by the end of the 60 s poll.
+    assert time.monotonic() - started < 30 and update.message is not None
     assert update.message.text == "hello" and not update.message.entities
 
 

@@ -10,9 +10,8 @@ from typing import Any
 
 import docx
 import pytest
-from journeys import ADMIN_ID, FIXTURES, publish, subscriber
+from journeys import ADMIN_ID, FIXTURES, publish, subscriber, time_out
 
-from bot.config import LettersConfig
 from bot.emulator import Emulator, SentMessage, SimUser
 from bot.i18n import format_date, format_letter_date, letter_locale
 
@@ -134,6 +133,7 @@ async def test_bad_input_is_asked_again_and_the_step_kept(emulator: Emulator, bo
         ("😀😀😀", "A name needs letters"),
         ("1234", "A name needs letters"),
         ("Ada\x07", "control characters"),
+        ("Ada\ufffe", "control characters"),  # a noncharacter the letter's XML cannot carry
         ("A" * 81, "the limit is 80"),
     ]:
         await user.send(bad)
@@ -268,13 +268,14 @@ async def test_forget_keeps_the_count_but_not_the_link(emulator: Emulator, bot: 
 
 
 async def test_a_letter_left_alone_ends_with_a_note(emulator: Emulator, restart: Any) -> None:
-    async with restart(letters=LettersConfig(timeout_minutes=0.025)) as app:
+    async with restart() as app:
         user = await subscriber(emulator, 29, "en")
         await reach_name_step(emulator, user)
         await app.update_persistence()  # the draft is in the database now
         assert "letter" in (await app.bot_data.storage.conversations.user_data())[29]
+        await time_out(app, "letter", 29)
         note = await user.receive(timeout=10)
-        assert "left for 0.025 minutes" in note.text
+        assert "Your letter was left for 30 minutes" in note.text
         await emulator.wait_until(lambda: "letter" not in app.user_data.get(29, {}))
         await app.update_persistence()  # what PTB does every few seconds
         stored = await app.bot_data.storage.conversations.user_data()

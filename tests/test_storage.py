@@ -8,14 +8,23 @@ import pytest
 
 from bot.cli import main
 from bot.storage import Database, Storage
+from bot.storage import db as db_module
 from bot.storage.db import migrations
 
 
-def test_migrations_are_numbered_in_order_each_number_once() -> None:
-    # Gaps are allowed: numbers are reserved per branch of work and merged in any order.
-    versions = [version for version, _, _ in migrations()]
-    assert versions == sorted(set(versions))
-    assert versions[0] == 1, "at least the users migration"
+def test_migrations_may_leave_gaps_but_never_share_a_number(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Numbers are reserved per branch of work: a gap is fine, a number used twice is not."""
+    shipped = tmp_path / "migrations"
+    shipped.mkdir()
+    monkeypatch.setattr(db_module.resources, "files", lambda package: tmp_path)
+    for name in ("003_later.sql", "001_first.sql", "notes.txt"):
+        (shipped / name).write_text("SELECT 1;", encoding="utf-8")
+    assert [name for _, name, _ in migrations()] == ["001_first.sql", "003_later.sql"]
+    (shipped / "003_other.sql").write_text("SELECT 1;", encoding="utf-8")
+    with pytest.raises(RuntimeError, match="share a number"):
+        migrations()
 
 
 async def test_a_migration_numbered_below_the_highest_applied_still_applies(

@@ -128,7 +128,8 @@ async def test_long_poll_outlasts_the_default_read_timeout(emu: Emulator) -> Non
     async with make_bot(emu, read_timeout=0.2) as bot:
         started = time.monotonic()
         assert await bot.get_updates(timeout=0.8) == ()  # read timeout: 0.8 + 0.2
-        assert 0.7 < time.monotonic() - started < 2
+        # Not cut at the 0.2 s read timeout; the upper bound only says the poll ended.
+        assert 0.7 < time.monotonic() - started < 4
         poll = asyncio.create_task(bot.get_updates(timeout=2))
         await asyncio.sleep(0.5)
         assert not poll.done()

@@ -10,13 +10,19 @@ from dataclasses import replace
 from typing import Any
 
 import docx
-from journeys import ADMIN_ID, FIXTURES, publish, subscriber
+from journeys import (
+    ADMIN_ID,
+    FIXTURES,
+    pending_timeout,
+    publish,
+    subscriber,
+    time_out,
+    timeout_jobs,
+)
 
-from bot.config import LettersConfig
 from bot.emulator import Emulator, SentMessage, SimUser
 
 MINISTER = "Minister of Justice"
-QUICK = LettersConfig(timeout_minutes=0.025)  # 1.5 seconds
 
 
 async def card_of(emulator: Emulator, user: SimUser) -> SentMessage:
@@ -141,7 +147,7 @@ async def test_a_double_tap_on_create_makes_one_document(emulator: Emulator, bot
 async def test_timeout_notes_arrive_each_in_its_readers_language(
     emulator: Emulator, restart: Any
 ) -> None:
-    async with restart(letters=QUICK):
+    async with restart() as app:
         german = await subscriber(emulator, 44, "de")
         english = await subscriber(emulator, 45, "en")
         card = await card_of(emulator, german)
@@ -152,29 +158,32 @@ async def test_timeout_notes_arrive_each_in_its_readers_language(
         german_prompt = await german.receive()
         await english.send("/write UA 012/26")
         await english.receive()
+        await time_out(app, "letter", 44)
+        await time_out(app, "letter", 45)
         german_note, english_note = await asyncio.gather(
             german.receive(timeout=10), english.receive(timeout=10)
         )
         # The letter is over: the open step's buttons go with it.
         await emulator.wait_until(lambda: not german.chat.by_id[german_prompt.message_id].buttons)
-    assert "Dein Brief" in german_note.text and "0,025 Minuten" in german_note.text
-    assert "Your letter was left for 0.025 minutes" in english_note.text
+    assert "Dein Brief" in german_note.text and "30 Minuten" in german_note.text
+    assert "Your letter was left for 30 minutes" in english_note.text
 
 
 async def test_forget_mid_letter_then_silence(emulator: Emulator, restart: Any) -> None:
-    async with restart(letters=QUICK) as app:
+    async with restart() as app:
         user = await subscriber(emulator, 46, "en")
         card = await card_of(emulator, user)
         await user.tap(card, "✍️ Write a letter")
         await user.tap(await user.receive(), "✓ English")
         await user.tap(await user.receive(), MINISTER)
         await user.receive()  # the name prompt
+        await pending_timeout(app, "letter", 46)
         await app.update_persistence()
         assert await app.bot_data.storage.conversations.conversations("letter")
         await user.send("/forget")
         await user.tap(await user.receive(), "Yes, delete everything")
         await emulator.wait_until(lambda: "is deleted" in user.messages[-1].text)
-        await user.expect_silence(3)  # twice the timeout: no note reaches an erased user
+        assert not timeout_jobs(app, "letter", 46)  # no note will reach an erased user
         await app.update_persistence()
         assert not await app.bot_data.storage.conversations.conversations("letter")
         await user.send("Ada")  # no letter takes this as a name any more

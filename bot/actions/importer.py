@@ -1,7 +1,7 @@
 """Importing a revision: classify it against what is stored, keep it as a draft, publish it.
 
-The same path serves the admin's upload, ``uabot import`` and (later) the feed, so the rules
-about revisions live in one place.
+The same path serves the admin's upload, /close (a closing revision), ``uabot import`` and
+the feed, so the rules about revisions live in one place.
 """
 
 from __future__ import annotations
@@ -42,7 +42,8 @@ async def import_revision(
 ) -> ImportResult:
     """Store ``revision`` as a draft, or say why it is refused or changes nothing.
 
-    ``by`` is the admin's Telegram id for the audit trail (None: the command line).
+    ``by`` is the admin's Telegram id for the audit trail (None: no admin, as for the
+    command line and the feed).
     """
     if not 1 <= revision.revision <= REVISION_MAX:
         # The parser bounds files; this guards the other makers of revisions (a closure of a

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from bot.actions.importer import load
-from bot.actions.render import Rendered, card
-from bot.broadcast.engine import MessagesFor, Renderer
+from bot.actions.render import card
 from bot.config import Config
 from bot.i18n import reader_language, use_locale
 from bot.storage import Broadcast, Storage
+from bot.telegram_text import Rendered
+
+# The broadcast engine's ``MessagesFor``, written out so that bot.actions does not import
+# bot.broadcast (the engine sends what this renders; mypy checks the match in bot.app).
+MessagesFor = Callable[[str, bool], Rendered]
 
 
-def action_renderer(storage: Storage, config: Config) -> Renderer:
+def action_renderer(
+    storage: Storage, config: Config
+) -> Callable[[Broadcast], Awaitable[MessagesFor]]:
     """Render the revision's card once per language (and, for a closure, for its writers),
     with the count at the broadcast's start."""
     default = config.i18n.default_language

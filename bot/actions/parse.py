@@ -48,6 +48,7 @@ from bot.actions.model import (
 from bot.i18n import N_, current_locale, format_number, is_language_code, language_name
 from bot.i18n import gettext as _
 from bot.suggest import closest
+from bot.text_input import CONTROL_CHARACTERS
 
 Table = dict[str, Any]
 
@@ -166,9 +167,6 @@ _EMAIL_RE = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@(?:{_LABEL}\.)+(?:[A-Za-z]{{2,63
 _TOML_POSITION_RE = re.compile(
     r"^(?P<reason>.*) \(at line (?P<line>\d+), column (?P<column>\d+)\)$"
 )
-# C0 controls except tab and line feed, DEL, and the noncharacters XML cannot carry (a letter
-# is XML: python-docx refuses them); "\r\n" is normalised to "\n" before parsing.
-_CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f\ufffe\uffff]")
 # What a quoted key or value must not bring into a one-line problem (a terminal's escapes too).
 _UNSHOWABLE_RE = re.compile("[\x00-\x1f\x7f-\x9f\ufffe\uffff]")
 # What the nesting scan steps over whole, since strings and comments may hold brackets, dots
@@ -432,7 +430,7 @@ class _Reader:
         return self._checked_text(key, _clean(value, spec.multiline), spec, expected)
 
     def _checked_text(self, key: str, text: str, spec: _StringSpec, expected: str) -> str | None:
-        control = _CONTROL_RE.search(text)
+        control = CONTROL_CHARACTERS.search(text)  # "\r\n" was made "\n"
         if control is not None:
             self.report(
                 key,

@@ -7,7 +7,6 @@ the revision in the reader's language, else the default language with a note say
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -17,7 +16,7 @@ from bot.actions.model import ActionRevision
 from bot.actions.parse import ActionFileError, Problem, warnings
 from bot.i18n import current_locale, format_date, format_number, language_name, ngettext
 from bot.i18n import gettext as _
-from bot.telegram_text import escape, pack, paragraphs
+from bot.telegram_text import Rendered, escape, pack, paragraphs
 
 WRITE = "write"
 MORE = "more"
@@ -26,14 +25,6 @@ CARD = "card"
 PUBLISH = "pub"
 DISCARD = "discard"
 WARNINGS_SHOWN = 10  # the preview stays one message; `uabot check` lists every warning
-
-
-@dataclass(frozen=True)
-class Rendered:
-    """One or more HTML messages; the buttons go on the last one."""
-
-    texts: list[str]
-    keyboard: InlineKeyboardMarkup | None
 
 
 def kind_heading(revision: ActionRevision) -> str:

@@ -1,15 +1,16 @@
 """The broadcast engine: a durable outbox drained by paced workers, that waits out outages.
 
-Publishing writes one outbox row per recipient in one transaction; this engine sends them with
-the shared ``PriorityRateLimiter`` (as background traffic, so replies go first), writes the
-outcomes back and resumes unfinished broadcasts at start.
+Publishing writes one outbox row per recipient in one transaction; this engine sends them
+through ``BroadcastSender`` and the shared ``PriorityRateLimiter`` (as background traffic, so
+replies go first), writes the outcomes back and resumes unfinished broadcasts at start.
 
 What an answer means comes from the one classifier, ``bot.telegram_errors.classify``:
 
 * a transient failure (a 5xx, a timeout, a refused connection, a proxy's HTML page) is about
   the way to Telegram, not the recipient: the whole broadcast pauses, probes Telegram with a
-  back-off doubling up to ``max_probe_interval`` and resumes where it stopped. Only after
-  ``give_up_after`` seconds of broadcast are the recipients still waiting counted as failed;
+  back-off doubling up to ``max_probe_interval`` and resumes where it stopped; so does a 429
+  that comes back after ``MAX_429_WAITS`` waits. Only ``give_up_after`` seconds after the
+  broadcast first started are the recipients still waiting counted as failed;
 * Telegram's own refusal is permanent, but held back by a circuit breaker (``_Breaker``) until
   it is known not to be part of a burst: more than ``BURST_IN_A_ROW`` identical refusals in a
   row, or more than ``BURST_IN_WINDOW`` of the last ``BURST_WINDOW`` outcomes, pause the
@@ -17,7 +18,8 @@ What an answer means comes from the one classifier, ``bot.telegram_errors.classi
 
 Outcomes are committed at once by one writer task; those that finish while a commit runs form
 the next batch. A worker takes its next recipient only once its delivery is committed, so a
-crash repeats at most the messages in flight (one per worker).
+crash repeats at most the messages in flight (one per worker; of a message in several parts,
+the parts already sent). Refusals held by the breaker are simply tried again.
 """
 
 from __future__ import annotations
@@ -32,11 +34,11 @@ from dataclasses import dataclass, field
 from telegram import Bot
 from telegram.error import RetryAfter, TelegramError
 
-from bot.actions.render import Rendered
 from bot.broadcast.sender import BroadcastSender, Prepared
 from bot.storage import Broadcast, Outcome, Recipient, Storage
 from bot.telegram_errors import Verdict, classify, from_telegram, retry_after_seconds
 from bot.telegram_http import CERTIFI
+from bot.telegram_text import Rendered
 
 log = logging.getLogger(__name__)
 

@@ -39,6 +39,7 @@ from bot.i18n import (
     use_locale,
 )
 from bot.i18n import gettext as _
+from bot.text_input import CONTROL_CHARACTERS
 
 # The parts of a letter, in order; each is one marker paragraph of the template. TRANSLATION
 # heads the page with the letter in the supporter's language (it starts a new page).
@@ -61,8 +62,6 @@ _LETTER_PARTS = (
 _PARTS = (*_LETTER_PARTS, TRANSLATION)
 _MARKER = "\u00a7{}\u00a7"  # §NAME§: a text no letter contains
 _LANG = "\u00a7LANG\u00a7"  # the w:lang value of every run, filled per letter
-# Characters XML 1.0 cannot carry (python-docx raises ValueError on them, Word refuses the file).
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 # Parts of python-docx's default template that a letter does not need: they make every file
 # ~800 KB larger to zip, and the thumbnail would show python-docx's sample page.
 _DROPPED_PARTS = ("stylesWithEffects", "thumbnail", "customXml")
@@ -326,7 +325,7 @@ def _without_references(xml: str, dropped: set[str]) -> str:
 
 
 def _clean(text: str) -> str:
-    return _NOT_XML.sub("", text)
+    return CONTROL_CHARACTERS.sub("", text)  # XML 1.0 cannot carry most of them
 
 
 def _runs(lines: Sequence[str]) -> str:
