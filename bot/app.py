@@ -13,7 +13,6 @@ import re
 import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
-from datetime import timedelta
 from functools import partial
 from urllib.parse import urlsplit
 
@@ -35,6 +34,7 @@ from bot.notify import notify_admins
 from bot.persistence import SQLitePersistence
 from bot.redact import redact, without_userinfo
 from bot.storage import Broadcast, Storage
+from bot.telegram_errors import retry_after_seconds
 from bot.telegram_http import AiohttpRequest
 
 log = logging.getLogger(__name__)
@@ -87,8 +87,6 @@ async def _post_init(app: UabotApp) -> None:
         rate=config.broadcast.messages_per_second,
         on_finished=report,
         on_burst=burst,
-        proxy=config.telegram.proxy,
-        ca_bundle=config.telegram.ca_bundle,
         give_up_after=config.broadcast.give_up_after_hours * 3600,
         max_probe_interval=config.broadcast.max_probe_interval_seconds,
     )
@@ -248,9 +246,8 @@ async def connect(app: UabotApp) -> None:
                 raise TokenRejected(status) from None
             wait = delay
         except RetryAfter as error:
-            after = error.retry_after
             reason = "Telegram asks to wait (429)"
-            wait = after.total_seconds() if isinstance(after, timedelta) else float(after)
+            wait = retry_after_seconds(error)
         except TimedOut as error:
             reason, wait = f"timed out ({error.message})", delay
         except TelegramError as error:
