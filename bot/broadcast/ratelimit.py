@@ -49,6 +49,10 @@ class RateLimitArgs(TypedDict, total=False):
     background: bool
 
 
+# What background senders (broadcasts, reminders) pass: replies go first.
+BACKGROUND: RateLimitArgs = {"background": True}
+
+
 class PriorityRateLimiter(BaseRateLimiter[RateLimitArgs]):
     """A token bucket of ``rate`` per second whose tokens go to interactive requests first."""
 
