@@ -6,6 +6,8 @@ outcomes back and resumes unfinished broadcasts at start.
 
 What an answer means comes from the one classifier, ``bot.telegram_errors.classify``:
 
+* a 429 is waited out by the rate limiter, which pauses every sender (replies too) and sends
+  again; the engine sees one only when Telegram keeps refusing, and pauses as for an outage;
 * a transient failure (a 5xx, a timeout, a refused connection, a proxy's HTML page) is about
   the way to Telegram, not the recipient: the whole broadcast pauses, probes Telegram with a
   back-off doubling up to ``max_probe_interval`` and resumes where it stopped. Only after
