@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import re
 import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
@@ -34,7 +33,7 @@ from bot.notify import notify_admins
 from bot.persistence import SQLitePersistence
 from bot.redact import redact, without_userinfo
 from bot.storage import Broadcast, Storage
-from bot.telegram_errors import retry_after_seconds
+from bot.telegram_errors import described, retry_after_seconds, token_refusal
 from bot.telegram_http import AiohttpRequest
 
 log = logging.getLogger(__name__)
@@ -50,8 +49,6 @@ BROADCAST_POLL_SECONDS = 10
 # While Telegram is unreachable at start: the first wait, doubled after each try up to the last.
 START_RETRY_FIRST_SECONDS = 1.0
 START_RETRY_MAX_SECONDS = 60.0
-# PTB appends a page that is not a Bot API answer (a proxy's HTML) to its error message.
-_NOT_API_ANSWER = re.compile(r"\. Parsing the server response .*", re.DOTALL)
 
 
 class TokenRejected(Exception):
@@ -216,17 +213,6 @@ def _where(config: Config) -> str:
     return where
 
 
-def _refusal(error: InvalidToken) -> tuple[int | None, str]:
-    """(status, reason) of a refused getMe; the status only if Telegram's JSON said it.
-
-    ``Bot.initialize`` rewords the refusal with the token in it; the reason is its cause's.
-    """
-    cause = error.__cause__ if isinstance(error.__cause__, TelegramError) else error
-    if _NOT_API_ANSWER.search(cause.message):  # a proxy's or portal's page, not Telegram's
-        return None, _NOT_API_ANSWER.sub(" (not a Bot API answer)", cause.message)
-    return (404 if cause.message.startswith("Not Found") else 401), cause.message
-
-
 async def connect(app: UabotApp) -> None:
     """``app.initialize()`` (getMe), retried with back-off while Telegram is unreachable.
 
@@ -241,7 +227,7 @@ async def connect(app: UabotApp) -> None:
             await app.initialize()
             return
         except InvalidToken as error:
-            status, reason = _refusal(error)
+            status, reason = token_refusal(error)
             if status is not None:
                 raise TokenRejected(status) from None
             wait = delay
@@ -251,7 +237,7 @@ async def connect(app: UabotApp) -> None:
         except TimedOut as error:
             reason, wait = f"timed out ({error.message})", delay
         except TelegramError as error:
-            reason = _NOT_API_ANSWER.sub(" (not a Bot API answer)", error.message)
+            reason = described(error)
             wait = delay
         log.warning(
             "Telegram (%s) not reachable: %s; next try in %g s",

@@ -38,7 +38,7 @@ from telegram.ext import ExtBot
 from bot.actions.render import Rendered
 from bot.broadcast.sender import BroadcastSender, Prepared
 from bot.storage import Broadcast, Outcome, Recipient, Storage
-from bot.telegram_errors import Verdict, classify, from_telegram
+from bot.telegram_errors import Verdict, classify, described
 
 log = logging.getLogger(__name__)
 
@@ -380,7 +380,7 @@ class BroadcastEngine:
                     continue  # the round is over: this one stays pending
                 verdict = classify(error)
                 if verdict in (Verdict.TRANSIENT, Verdict.RETRY_AFTER):
-                    halt(_Stop(_reason(error)))
+                    halt(_Stop(described(error)[:200]))
                     continue
                 outcome = Outcome.UNREACHABLE if verdict is Verdict.UNREACHABLE else Outcome.FAILED
                 key = (verdict, error.message)
@@ -392,7 +392,7 @@ class BroadcastEngine:
                     dropped = breaker.drop()
                     run.done -= len(dropped)
                     run.probe_after = max(dropped, default=run.probe_after)
-                    halt(_Stop(_reason(error), burst, key))
+                    halt(_Stop(described(error)[:200], burst, key))
 
         # A TaskGroup cancels the other workers when one fails: no sender keeps going for a
         # round that is being abandoned (and resumed later from the outbox). A cancelled
@@ -455,19 +455,6 @@ class BroadcastEngine:
 
     async def _forget(self, broadcast_id: int) -> None:
         self._runs.pop(broadcast_id, None)
-
-
-def _reason(error: TelegramError) -> str:
-    """What the bot saw, for logs and /broadcasts (exception texts are redacted at the source).
-
-    Telegram's own words are kept; of an answer that is no Bot API JSON (a proxy's HTML page)
-    only PTB's status line, as the page itself says nothing about Telegram.
-    """
-    if not from_telegram(error):
-        return (
-            error.message.split(". Parsing the server response", 1)[0] + " (not Telegram's answer)"
-        )
-    return f"{type(error).__name__}: {error.message}"[:200]
 
 
 class _Breaker:
