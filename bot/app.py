@@ -9,11 +9,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import re
 import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
-from datetime import timedelta
 from functools import partial
 from urllib.parse import urlsplit
 
@@ -35,6 +33,7 @@ from bot.notify import notify_admins
 from bot.persistence import SQLitePersistence
 from bot.redact import redact, without_userinfo
 from bot.storage import Broadcast, SharedStorage
+from bot.telegram_errors import described, retry_after_seconds, token_refusal
 from bot.telegram_http import AiohttpRequest
 
 log = logging.getLogger(__name__)
@@ -50,8 +49,6 @@ BROADCAST_POLL_SECONDS = 10
 # While Telegram is unreachable at start: the first wait, doubled after each try up to the last.
 START_RETRY_FIRST_SECONDS = 1.0
 START_RETRY_MAX_SECONDS = 60.0
-# PTB appends a page that is not a Bot API answer (a proxy's HTML) to its error message.
-_NOT_API_ANSWER = re.compile(r"\. Parsing the server response .*", re.DOTALL)
 
 
 class TokenRejected(Exception):
@@ -88,8 +85,6 @@ async def _post_init(app: UabotApp) -> None:
         rate=config.broadcast.messages_per_second,
         on_finished=report,
         on_burst=burst,
-        proxy=config.telegram.proxy,
-        ca_bundle=config.telegram.ca_bundle,
         give_up_after=config.broadcast.give_up_after_hours * 3600,
         max_probe_interval=config.broadcast.max_probe_interval_seconds,
     )
@@ -221,17 +216,6 @@ def _where(config: Config) -> str:
     return where
 
 
-def _refusal(error: InvalidToken) -> tuple[int | None, str]:
-    """(status, reason) of a refused getMe; the status only if Telegram's JSON said it.
-
-    ``Bot.initialize`` rewords the refusal with the token in it; the reason is its cause's.
-    """
-    cause = error.__cause__ if isinstance(error.__cause__, TelegramError) else error
-    if _NOT_API_ANSWER.search(cause.message):  # a proxy's or portal's page, not Telegram's
-        return None, _NOT_API_ANSWER.sub(" (not a Bot API answer)", cause.message)
-    return (404 if cause.message.startswith("Not Found") else 401), cause.message
-
-
 async def connect(app: UabotApp) -> None:
     """``app.initialize()`` (getMe), retried with back-off while Telegram is unreachable.
 
@@ -246,18 +230,17 @@ async def connect(app: UabotApp) -> None:
             await app.initialize()
             return
         except InvalidToken as error:
-            status, reason = _refusal(error)
+            status, reason = token_refusal(error)
             if status is not None:
                 raise TokenRejected(status) from None
             wait = delay
         except RetryAfter as error:
-            after = error.retry_after
             reason = "Telegram asks to wait (429)"
-            wait = after.total_seconds() if isinstance(after, timedelta) else float(after)
+            wait = retry_after_seconds(error)
         except TimedOut as error:
             reason, wait = f"timed out ({error.message})", delay
         except TelegramError as error:
-            reason = _NOT_API_ANSWER.sub(" (not a Bot API answer)", error.message)
+            reason = described(error)
             wait = delay
         log.warning(
             "Telegram (%s) not reachable: %s; next try in %g s",

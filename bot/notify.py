@@ -1,13 +1,15 @@
-"""Messages to the admins, each in their own language."""
+"""Messages outside an update: to the admins, each in their own language, and ``send_to``."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
 
-from telegram import Bot, InlineKeyboardMarkup
+from telegram import Bot, InlineKeyboardMarkup, Message
 from telegram.error import TelegramError
+from telegram.ext import ExtBot
 
+from bot.broadcast.ratelimit import BACKGROUND
 from bot.config import Config
 from bot.i18n import reader_language, use_locale
 from bot.storage import Storage
@@ -16,6 +18,26 @@ from bot.telegram_errors import Verdict, classify
 log = logging.getLogger(__name__)
 
 Build = Callable[[], tuple[str, InlineKeyboardMarkup | None]]
+
+
+async def send_to(
+    bot: Bot,
+    chat_id: int,
+    text: str,
+    *,
+    keyboard: InlineKeyboardMarkup | None = None,
+    background: bool = False,
+) -> Message:
+    """The one way to message someone outside an update (admins, reminders).
+
+    The application's ``Defaults`` supply the send options (parse mode, link previews), as for
+    every reply. ``background`` traffic (reminders) yields to replies in the rate limiter.
+    """
+    if background and isinstance(bot, ExtBot) and bot.rate_limiter is not None:
+        return await bot.send_message(
+            chat_id, text, reply_markup=keyboard, rate_limit_args=BACKGROUND
+        )
+    return await bot.send_message(chat_id, text, reply_markup=keyboard)
 
 
 async def notify_admins(
@@ -33,7 +55,7 @@ async def notify_admins(
         with use_locale(reader_language(config.i18n, user.language if user else None)):
             text, markup = build()
         try:
-            await bot.send_message(admin_id, text, reply_markup=markup)
+            await send_to(bot, admin_id, text, keyboard=markup)
         except TelegramError as exc:
             log.warning("could not send a message to an admin: %s", exc)
             if classify(exc) in (Verdict.TRANSIENT, Verdict.RETRY_AFTER):

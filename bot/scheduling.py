@@ -26,7 +26,7 @@ from bot.context import BotData, Context
 from bot.i18n import format_date, reader_language, use_locale
 from bot.i18n import gettext as _
 from bot.letters import draft as drafts
-from bot.notify import Build, notify_admins
+from bot.notify import Build, notify_admins, send_to
 from bot.services.publishing import publish_and_broadcast
 from bot.telegram_errors import unreachable
 from bot.telegram_text import escape, truncate
@@ -140,12 +140,7 @@ async def send_reminders(context: Context) -> int:
                 text = reminder_text(revision, config.i18n.default_language)
                 keyboard = render.card_keyboard(revision)
             try:
-                await context.bot.send_message(
-                    due.user_id,
-                    text,
-                    reply_markup=keyboard,
-                    rate_limit_args={"background": True},  # type: ignore[arg-type]
-                )
+                await send_to(context.bot, due.user_id, text, keyboard=keyboard, background=True)
             except TelegramError as exc:
                 await storage.reminders.release(due.user_id, revision.case)
                 if unreachable(exc):

@@ -19,6 +19,7 @@ from telegram.error import (
     BadRequest,
     ChatMigrated,
     Forbidden,
+    InvalidToken,
     RetryAfter,
     TelegramError,
 )
@@ -77,6 +78,29 @@ def classify(error: TelegramError) -> Verdict:
 def unreachable(error: TelegramError) -> bool:
     """Blocked the bot, deleted the account, or a chat Telegram does not know."""
     return classify(error) is Verdict.UNREACHABLE
+
+
+def described(error: TelegramError) -> str:
+    """What the bot saw, for logs and /broadcasts (exception texts are redacted at the source).
+
+    Telegram's own words are kept; of an answer that is no Bot API JSON (a proxy's HTML page)
+    only PTB's status line, as the page itself says nothing about Telegram.
+    """
+    if not from_telegram(error):
+        return error.message.split(f". {_NOT_JSON}", 1)[0] + " (not Telegram's answer)"
+    return f"{type(error).__name__}: {error.message}"
+
+
+def token_refusal(error: InvalidToken) -> tuple[int | None, str]:
+    """(status, reason) of a refused getMe; the status (401, or 404 for a malformed token) only
+    if Telegram's own answer said it, None for a proxy's or a portal's page (an outage).
+
+    ``Bot.initialize`` rewords the refusal with the token in it; the reason is its cause's.
+    """
+    cause = error.__cause__ if isinstance(error.__cause__, TelegramError) else error
+    if _NOT_JSON in cause.message:
+        return None, described(cause)
+    return (404 if cause.message.startswith("Not Found") else 401), cause.message
 
 
 def retry_after_seconds(error: RetryAfter) -> float:

@@ -119,7 +119,7 @@ class AiohttpRequest(BaseRequest):
     """A ``BaseRequest`` on aiohttp with ``HTTPXRequest``'s parameters and defaults.
 
     Use one instance per purpose, as PTB does: the bot's (``connection_pool_size=256``) and
-    long polling's (``connection_pool_size=1``); the broadcast has its own.
+    long polling's (``connection_pool_size=1``); the broadcast shares the bot's.
     """
 
     __slots__ = (

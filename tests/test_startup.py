@@ -169,7 +169,7 @@ async def test_an_html_error_page_is_retried_without_the_page_or_the_token(
         finally:
             await uabot.kill()
     retries = [line for line in uabot.err if "not reachable" in line]
-    assert all(f"{reason} (not a Bot API answer)" in line for line in retries), retries
+    assert all(f"{reason} (not Telegram's answer)" in line for line in retries), retries
     assert "<html>" not in uabot.output
     assert_no_secret(uabot)
     assert_clean(uabot)

@@ -6,11 +6,13 @@ replies go first), writes the outcomes back and resumes unfinished broadcasts at
 
 What an answer means comes from the one classifier, ``bot.telegram_errors.classify``:
 
+* a 429 is waited out by the rate limiter, which pauses every sender (replies too) and sends
+  again; the engine sees one only when Telegram keeps refusing, and pauses as for an outage;
 * a transient failure (a 5xx, a timeout, a refused connection, a proxy's HTML page) is about
   the way to Telegram, not the recipient: the whole broadcast pauses, probes Telegram with a
-  back-off doubling up to ``max_probe_interval`` and resumes where it stopped; so does a 429
-  that comes back after ``MAX_429_WAITS`` waits. Only ``give_up_after`` seconds after the
-  broadcast first started are the recipients still waiting counted as failed;
+  back-off doubling up to ``max_probe_interval`` and resumes where it stopped. Only
+  ``give_up_after`` seconds after the broadcast first started are the recipients still waiting
+  counted as failed;
 * Telegram's own refusal is permanent, but held back by a circuit breaker (``_Breaker``) until
   it is known not to be part of a burst: more than ``BURST_IN_A_ROW`` identical refusals in a
   row, or more than ``BURST_IN_WINDOW`` of the last ``BURST_WINDOW`` outcomes, pause the
@@ -30,23 +32,19 @@ import time
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
-from telegram import Bot
-from telegram.error import RetryAfter, TelegramError
+from telegram.error import TelegramError
+from telegram.ext import ExtBot
 
 from bot.broadcast.sender import BroadcastSender, Prepared
 from bot.storage import Broadcast, Outcome, Recipient, Storage
-from bot.telegram_errors import Verdict, classify, from_telegram, retry_after_seconds
-from bot.telegram_http import CERTIFI
+from bot.telegram_errors import Verdict, classify, described
 from bot.telegram_text import Rendered
 
 log = logging.getLogger(__name__)
 
 BATCH = 500
-# What every broadcast message is sent with (the application's Defaults do not apply).
-SEND_OPTIONS = {"parse_mode": "HTML", "link_preview_options": {"is_disabled": True}}
-# 429s in a row for one message before the broadcast pauses as for an outage.
-MAX_429_WAITS = 10
 MAX_FAILED_RUNS = 3
 # The circuit breaker: identical refusals that look like a burst rather than people.
 BURST_IN_A_ROW = 20
@@ -123,21 +121,16 @@ class BroadcastEngine:
 
     def __init__(
         self,
-        bot: Bot,
+        bot: ExtBot[Any],
         storage: Storage,
         renderers: dict[str, Renderer],
         *,
         rate: float,
         on_finished: Reporter | None = None,
         on_burst: BurstNotifier | None = None,
-        proxy: str | None = None,
-        ca_bundle: str = CERTIFI,
         give_up_after: float = 24 * 3600.0,
         max_probe_interval: float = 300.0,
     ) -> None:
-        self._bot = bot
-        self._proxy = proxy
-        self._ca_bundle = ca_bundle
         self._storage = storage
         self._renderers = renderers
         self._workers = workers_for(rate)
@@ -149,7 +142,7 @@ class BroadcastEngine:
         self._reports: dict[int, asyncio.Task[None]] = {}
         # Runs that failed, per broadcast: a permanent error must not restart it every 10 s.
         self._failures: dict[int, int] = {}
-        self._sender: BroadcastSender | None = None
+        self._sender = BroadcastSender(bot)
 
     @property
     def workers(self) -> int:
@@ -190,19 +183,6 @@ class BroadcastEngine:
         await asyncio.gather(*tasks, return_exceptions=True)
         self._runs.clear()
         self._reports.clear()
-        await self._close_sender()
-
-    def _sender_for_run(self) -> BroadcastSender:
-        if self._sender is None:
-            self._sender = BroadcastSender(
-                self._bot, connections=self._workers, proxy=self._proxy, ca_bundle=self._ca_bundle
-            )
-        return self._sender
-
-    async def _close_sender(self) -> None:
-        sender, self._sender = self._sender, None
-        if sender is not None:
-            await sender.close()
 
     async def wait(self, broadcast_id: int) -> None:
         """Wait until a running broadcast is finished (tests, the CLI)."""
@@ -240,10 +220,10 @@ class BroadcastEngine:
                 variant = (recipient.language, recipient.wrote)
                 parts = prepared.get(variant)
                 if parts is None:
-                    parts = prepared[variant] = _prepare(messages_for(*variant))
+                    parts = prepared[variant] = _prepare(messages_for(*variant), sender.options)
                 return parts
 
-            sender = self._sender_for_run()
+            sender = self._sender
             breaker = _Breaker()
             interval = min(FIRST_PROBE_INTERVAL, self._max_probe_interval)
             while True:
@@ -402,7 +382,7 @@ class BroadcastEngine:
                     continue  # the round is over: this one stays pending
                 verdict = classify(error)
                 if verdict in (Verdict.TRANSIENT, Verdict.RETRY_AFTER):
-                    halt(_Stop(_reason(error)))
+                    halt(_Stop(described(error)[:200]))
                     continue
                 outcome = Outcome.UNREACHABLE if verdict is Verdict.UNREACHABLE else Outcome.FAILED
                 key = (verdict, error.message)
@@ -414,7 +394,7 @@ class BroadcastEngine:
                     dropped = breaker.drop()
                     run.done -= len(dropped)
                     run.probe_after = max(dropped, default=run.probe_after)
-                    halt(_Stop(_reason(error), burst, key))
+                    halt(_Stop(described(error)[:200], burst, key))
 
         # A TaskGroup cancels the other workers when one fails: no sender keeps going for a
         # round that is being abandoned (and resumed later from the outbox). A cancelled
@@ -429,25 +409,21 @@ class BroadcastEngine:
     async def _attempt(
         self, run: _Run, sender: BroadcastSender, recipient: Recipient, parts: list[Prepared]
     ) -> TelegramError | None:
-        """Send one recipient's message(s) once (429s waited out); the error, if any."""
+        """Send one recipient's message(s) once; the error, if any.
+
+        429s are the rate limiter's: it pauses every sender and tries again. One that still
+        comes through means Telegram keeps refusing, and the round pauses as for an outage.
+        """
         uid = recipient.user_id
-        waits_for_429 = 0
-        while True:
-            try:
-                for index in range(run.parts_sent.get(uid, 0), len(parts)):
-                    await sender.send(uid, parts[index])
-                    if index + 1 < len(parts):
-                        run.parts_sent[uid] = index + 1
-                run.parts_sent.pop(uid, None)
-                return None
-            except RetryAfter as exc:
-                # The limiter already paused and retried; wait it out, then the same again.
-                waits_for_429 += 1
-                if waits_for_429 > MAX_429_WAITS:
-                    return exc
-                await asyncio.sleep(retry_after_seconds(exc))
-            except TelegramError as exc:
-                return exc
+        try:
+            for index in range(run.parts_sent.get(uid, 0), len(parts)):
+                await sender.send(uid, parts[index])
+                if index + 1 < len(parts):
+                    run.parts_sent[uid] = index + 1
+        except TelegramError as exc:
+            return exc
+        run.parts_sent.pop(uid, None)
+        return None
 
     def _report(self, broadcast: Broadcast) -> None:
         """Send the final report until it is delivered (a task; also after restarts)."""
@@ -481,21 +457,6 @@ class BroadcastEngine:
 
     async def _forget(self, broadcast_id: int) -> None:
         self._runs.pop(broadcast_id, None)
-        if not self._runs:
-            await self._close_sender()
-
-
-def _reason(error: TelegramError) -> str:
-    """What the bot saw, for logs and /broadcasts (exception texts are redacted at the source).
-
-    Telegram's own words are kept; of an answer that is no Bot API JSON (a proxy's HTML page)
-    only PTB's status line, as the page itself says nothing about Telegram.
-    """
-    if not from_telegram(error):
-        return (
-            error.message.split(". Parsing the server response", 1)[0] + " (not Telegram's answer)"
-        )
-    return f"{type(error).__name__}: {error.message}"[:200]
 
 
 class _Breaker:
@@ -640,14 +601,14 @@ class _Outcomes:
             committed.set_result(None)
 
 
-def _prepare(message: Rendered) -> list[Prepared]:
-    """The message's texts as pre-encoded bodies; the buttons go on the last one."""
+def _prepare(message: Rendered, options: dict[str, Any]) -> list[Prepared]:
+    """The message's texts, encoded once; the buttons go on the last one."""
     last = len(message.texts) - 1
     return [
         Prepared(
             text,
             keyboard=message.keyboard if index == last else None,
-            options=SEND_OPTIONS,
+            options=options,
         )
         for index, text in enumerate(message.texts)
     ]

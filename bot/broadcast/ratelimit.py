@@ -3,7 +3,9 @@
 Telegram limits a bot's messages overall (about 30/s). Broadcasts and replies draw from the same
 token bucket. A pacer hands each freed token to a waiting reply first, so someone who taps a
 button during a 10,000-message broadcast waits for one token (1/rate seconds), not for the queue.
-A 429 pauses every request for ``retry_after`` and the request is tried again.
+A 429 pauses every request for ``retry_after`` and the request is tried again: this limiter is
+the one place that waits out Telegram's flood control, for replies and broadcasts alike. A sender
+sees ``RetryAfter`` only after ``max_retries`` waits in a row for the same request.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from typing import Any, TypedDict
 
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
+
+from bot.telegram_errors import retry_after_seconds
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +47,10 @@ class RateLimitArgs(TypedDict, total=False):
     """Passed as ``rate_limit_args`` by senders that may wait (broadcasts)."""
 
     background: bool
+
+
+# What background senders (broadcasts, reminders) pass: replies go first.
+BACKGROUND: RateLimitArgs = {"background": True}
 
 
 class PriorityRateLimiter(BaseRateLimiter[RateLimitArgs]):
@@ -146,12 +154,7 @@ class PriorityRateLimiter(BaseRateLimiter[RateLimitArgs]):
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
-                retry_after = exc.retry_after
-                seconds = (
-                    retry_after.total_seconds()
-                    if hasattr(retry_after, "total_seconds")
-                    else float(retry_after)
-                )
+                seconds = retry_after_seconds(exc)
                 log.warning("429 from Telegram on %s: pausing %.1f s", endpoint, seconds)
                 self.retries_after_429 += 1
                 self.pause(seconds)
