@@ -1,7 +1,7 @@
 """Checks on text people type into the bot, with localised reasons.
 
 One place for what every step that takes free text needs: not empty, no control characters
-(python-docx and Telegram both choke on them), within a limit.
+(python-docx and Telegram both choke on them, and on lone surrogates), within a limit.
 """
 
 from __future__ import annotations
@@ -12,7 +12,9 @@ import unicodedata
 from bot.i18n import format_number
 from bot.i18n import gettext as _
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Control characters, lone surrogates (only a modified client sends them; they cannot be
+# encoded) and the noncharacters U+FFFE/U+FFFF (the .docx drops them, an e-mail would not).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
 class InvalidInput(ValueError):

@@ -47,6 +47,7 @@ class Draft:
     step: int = 0
     prompt: int | None = None
     creating: bool = False  # claimed by a "Create" tap: a second tap makes no second document
+    claimed: int | None = None  # the step a tap is answering: a second tap on it does nothing
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -90,10 +91,18 @@ def initials(first_name: str | None, last_name: str | None) -> str | None:
 
 def record(label: str, answer: str | None) -> str:
     """A step's one-line record once answered ("Language: Deutsch ✓"), as escaped HTML."""
-    shown = _("skipped") if not answer else answer.replace("\n", " ")
-    if len(shown) > RECORD_MAX:
-        shown = shown[: RECORD_MAX - 1].rstrip() + "…"
+    shown = _("skipped") if not answer else shorten(answer.replace("\n", " "), RECORD_MAX)
     return escape(f"{label}: {shown}") + " ✓"
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters at a word boundary, with "…" when cut."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if " " in cut and not text[limit - 1].isspace():
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:–-") + "…"
 
 
 def offered_languages(revision: ActionRevision, own: str) -> list[str]:
