@@ -43,7 +43,7 @@ from bot.i18n import gettext as _
 from bot.letters import draft as drafts
 from bot.letters.compose import Letter, compose, file_name
 from bot.letters.draft import DRAFT_KEY, SENDER_KEY, Draft, InvalidInput
-from bot.telegram_text import escape
+from bot.telegram_text import CAPTION_LIMIT, escape, visible_length
 from handlers.conversations import conversation
 from handlers.replies import drop_buttons, replace, say, say_parts
 
@@ -486,7 +486,12 @@ async def _ask(update: Update, context: Context, draft: Draft, state: int) -> in
     def rows(draft: Draft) -> list[list[tuple[str, str]]]:
         return [[("⏭ " + _("Skip"), _data(draft, SKIP, field))]]
 
-    await _prompt(update, context, draft, escape(_ask_text(state)), rows)
+    text = _ask_text(state)
+    if state == PERSONAL and draft.language and draft.language != context.language:
+        text += " " + _(
+            "It goes into the letter as you type it: write it in {language}, or skip."
+        ).format(language=language_name(draft.language))
+    await _prompt(update, context, draft, escape(text), rows)
     return state
 
 
@@ -727,11 +732,16 @@ async def _send_letter(
             render.SENT, callbacks.case_ref(revision.case), revision.revision, letter.language
         ),
     )
+    where = drafts.where_to_send(letter)
+    # Many copies with long addresses may not fit a caption: the directions follow instead.
+    fits = visible_length(where) <= CAPTION_LIMIT
     await chat.send_document(
         document,
-        caption=drafts.where_to_send(letter),
+        caption=where if fits else None,
         reply_markup=InlineKeyboardMarkup([[sent_button]]),
     )
+    if not fits:
+        await say(update, where)
     if letter.addressee.email:
         await _send_email_route(update, drafts.email_route(letter, revision.case))
     if draft.remember:

@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any
 
 from bot.actions.model import ActionRevision, Addressee
-from bot.i18n import current_locale, language_name
+from bot.i18n import current_locale, language_name, ngettext
 from bot.i18n import gettext as _
 from bot.letters import compose
 from bot.letters.compose import Letter
@@ -164,7 +164,7 @@ def preview(letter: Letter) -> list[str]:
         + "</b>",
         escape(sender),
         escape(compose.date_line(letter)),
-        escape("\n".join([letter.role(addressee), *(addressee.address or "").splitlines()])),
+        escape(_recipient_lines(letter, addressee)),
     ]
     if subject := compose.subject_line(letter):
         blocks.append("<b>" + escape(subject) + "</b>")
@@ -177,17 +177,47 @@ def preview(letter: Letter) -> list[str]:
     return pack(blocks)
 
 
+def _recipient_lines(letter: Letter, addressee: Addressee) -> str:
+    """The preview's recipient block: the role and postal address, or (the .docx has no
+    block then) the role and "by e-mail: address"."""
+    if addressee.is_email_only and addressee.email:
+        by_email = _("by e-mail: {email}").format(email=addressee.email)
+        return "\n".join([letter.role(addressee), by_email])
+    return "\n".join([letter.role(addressee), *(addressee.address or "").splitlines()])
+
+
+def _copy_route(letter: Letter, copy: Addressee) -> str:
+    """Where one copy goes, for the document's message: the role and its address or e-mail."""
+    role = copy.role_in(current_locale.get(), letter.fallback_language)
+    if copy.address:
+        where = ", ".join(line.strip() for line in copy.address.splitlines() if line.strip())
+        return _("{role}: by post to {address}").format(role=role, address=where)
+    return _("{role}: by e-mail to {email}").format(role=role, email=copy.email or "")
+
+
 def where_to_send(letter: Letter) -> str:
-    """The caption of the document: how this letter reaches its addressee."""
+    """The caption of the document: how this letter and its copies reach their addressees
+    (the letter's foot names the copies, so the supporter must know where they go)."""
     addressee = letter.addressee
     role = addressee.role_in(current_locale.get(), letter.fallback_language)
-    lines = ["✉️ " + escape(_("Your letter – addressee: {role}.").format(role=role))]
+    lines = ["✉️ " + escape(_("Your letter goes to: {role}.").format(role=role))]
     if addressee.address:
         lines.append(escape(_("Print it, sign it and post it to the address in the letter.")))
     if addressee.email and addressee.address:
         lines.append(escape(_("Or send it by e-mail to {email}.").format(email=addressee.email)))
     elif addressee.email:
         lines.append(escape(_("Send it by e-mail to {email}.").format(email=addressee.email)))
+    if letter.copies:
+        lines.append(
+            escape(
+                ngettext(
+                    "Send a copy of the same letter to:",
+                    "Send a copy of the same letter to each of:",
+                    len(letter.copies),
+                )
+            )
+        )
+        lines += ["• " + escape(_copy_route(letter, copy)) for copy in letter.copies]
     lines.append(escape(_("Then tap “I sent it”: every letter is counted.")))
     return "\n".join(lines)
 
@@ -214,8 +244,8 @@ def email_route(letter: Letter, case: str) -> EmailRoute:
             escape(_("Subject:")) + f" <code>{escape(subject)}</code>",
             escape(
                 _(
-                    "Tap the text below to copy it into a new e-mail, send it, then tap "
-                    "“I sent it” under the document."
+                    "Tap the text below to copy it, paste it into a new e-mail and send it, "
+                    "then tap “I sent it” under the document."
                 )
             ),
         ]
