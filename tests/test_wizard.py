@@ -576,3 +576,19 @@ async def test_an_addressee_button_cuts_a_long_role_at_a_word(
     await user.tap(await user.receive(), "✓ English")
     picker = await user.receive()
     assert picker.buttons[1][0].text == "Special Rapporteur on the situation of human rights…"
+
+
+async def test_french_wording_of_the_wizard(emulator: Emulator, bot: Any) -> None:
+    labels = {
+        "write": "✍️ Écrire une lettre",
+        "language": "✓ Français",
+        "addressee": "Procureur général",
+        "skip": "⏭ Passer",
+        "create": "📄 Créer la lettre",
+    }
+    prompts, document = await document_with_copies(emulator, 67, "fr", labels)
+    assert "(facultative," in prompts[4].history[0]
+    assert "Appuyez ensuite sur « Je l’ai envoyée »" in document.text
+    assert document.find_button("✅ Je l’ai envoyée") is not None
+    route = await emulator.user(67).receive()
+    assert "Appuyez sur le texte ci-dessous pour le copier, collez-le" in route.text
