@@ -23,6 +23,7 @@ from telegram import (
     InputFile,
     Update,
 )
+from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -44,7 +45,7 @@ from bot.letters import draft as drafts
 from bot.letters.compose import Letter, compose, file_name
 from bot.letters.draft import DRAFT_KEY, SENDER_KEY, Draft, InvalidInput
 from bot.telegram_text import CAPTION_LIMIT, escape, visible_length
-from handlers.conversations import conversation
+from handlers.conversations import ENDED_KEY, conversation
 from handlers.replies import drop_buttons, replace, say, say_parts
 
 log = logging.getLogger(__name__)
@@ -71,9 +72,18 @@ class _Erased(Exception):
     """The user was erased (/forget) while a step of theirs ran: the step stops silently."""
 
 
-def _check_not_erased(context: Context) -> None:
+def _erased(context: Context) -> bool:
+    """Whether the user's data was erased, or is being erased, since the update began."""
     held = _held.get()
-    if held is not None and context.application.user_data.get(held[0]) is not held[1]:
+    if held is None:
+        return False
+    return (
+        bool(held[1].get(ENDED_KEY)) or context.application.user_data.get(held[0]) is not held[1]
+    )
+
+
+def _check_not_erased(context: Context) -> None:
+    if _erased(context):
         raise _Erased
 
 
@@ -212,8 +222,21 @@ async def _prompt(
     _check_not_erased(context)
     draft.step += 1
     markup = _keyboard(rows(draft)) if rows else None
-    draft.prompt = (await say(update, text, markup)).message_id
+    sent = await say(update, text, markup)
+    if _erased(context):  # erased while the message was on its way: take it back
+        await _take_back(update, sent.message_id)
+        raise _Erased
+    draft.prompt = sent.message_id
     _save(context, draft)
+
+
+async def _take_back(update: Update, message_id: int) -> None:
+    chat = update.effective_chat
+    assert chat is not None
+    try:
+        await update.get_bot().delete_message(chat.id, message_id)
+    except TelegramError as exc:
+        log.debug("message not deleted: %s", exc.message)
 
 
 async def _answered(update: Update, draft: Draft, record: str) -> None:
@@ -326,6 +349,7 @@ async def _begin(update: Update, context: Context, case: str) -> int:
         await say(update, escape(_("{case} has no suggested letter.").format(case=case)))
         return ConversationHandler.END
     await _close_prompt(update, context)  # an earlier letter's buttons go with it
+    context.user_data.pop(ENDED_KEY, None)  # type: ignore[union-attr]
     # A random first step number: buttons of a letter begun before on the same case differ.
     draft = Draft(case=revision.case, revision=revision.revision, step=randbelow(10**6))
     _save(context, draft)

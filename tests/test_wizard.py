@@ -352,6 +352,34 @@ async def test_forget_while_a_step_runs_leaves_the_user_in_peace(
         assert "I only understand commands" in (await user.receive()).text
 
 
+async def test_forget_tapped_together_with_a_step_leaves_nothing_after_it(
+    emulator: Emulator, restart: Any
+) -> None:
+    async with restart(letters=QUICK) as app:
+        user = await subscriber(emulator, 68, "en")
+        card = await card_of(emulator, user)
+        await user.tap(card, "✍️ Write a letter")
+        await user.tap(await user.receive(), "✓ English")
+        addressee = await user.receive()
+        await user.send("/forget")
+        confirm = await user.receive()
+        await asyncio.gather(
+            user.tap(addressee, MINISTER), user.tap(confirm, "Yes, delete everything")
+        )
+        await emulator.wait_until(
+            lambda: "is deleted" in (user.chat.by_id[confirm.message_id].text or "")
+        )
+        await user.expect_silence(3)  # twice the timeout
+        late = [
+            message
+            for message in user.chat.bot_messages
+            if message.message_id > confirm.message_id and not message.deleted
+        ]
+        assert not late, late
+        await app.update_persistence()
+        assert not await app.bot_data.storage.conversations.conversations("letter")
+
+
 async def test_a_double_tap_on_a_language_asks_the_addressee_once(
     emulator: Emulator, bot: Any
 ) -> None:
