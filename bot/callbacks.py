@@ -35,3 +35,9 @@ def case_ref(case: str) -> str:
 
 def case_from_ref(ref: str) -> str:
     return CASE_PREFIX + ref
+
+
+def number(arg: str) -> int | None:
+    """A button's numeric argument, or None: ``"²".isdigit()`` is true, yet int() refuses it,
+    so crafted data must not reach int()."""
+    return int(arg) if arg.isascii() and arg.isdigit() else None

@@ -27,16 +27,21 @@ async def on_error(update: object, context: Context) -> None:
     log.error("error while handling %s", kind, exc_info=error)
     if not isinstance(update, Update) or update.effective_chat is None:
         return
-    try:
-        if update.callback_query is not None:
+    if update.callback_query is not None:
+        try:
             await update.callback_query.answer(
                 _("Sorry, something went wrong. Please try again later."), show_alert=True
             )
-        else:
-            await context.bot.send_message(
-                update.effective_chat.id,
-                escape(_("Sorry, something went wrong. Please try again later.")),
-            )
+            return
+        except TelegramError:
+            # Answered already (the handler acknowledged the tap before failing) or too old:
+            # the alert would never show, so the chat says it instead.
+            log.info("callback query not answerable; telling the user in the chat")
+    try:
+        await context.bot.send_message(
+            update.effective_chat.id,
+            escape(_("Sorry, something went wrong. Please try again later.")),
+        )
     except TelegramError:
         log.warning("could not tell the user about the error", exc_info=True)
 

@@ -10,17 +10,20 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Coroutine
+from contextvars import ContextVar
 from datetime import date
 from secrets import randbelow
 from typing import Any
 
 from telegram import (
+    CallbackQuery,
     CopyTextButton,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
     Update,
 )
+from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -41,14 +44,15 @@ from bot.i18n import gettext as _
 from bot.letters import draft as drafts
 from bot.letters.compose import Letter, compose, file_name
 from bot.letters.draft import DRAFT_KEY, SENDER_KEY, Draft, InvalidInput
-from bot.telegram_text import escape
-from handlers.conversations import conversation
+from bot.telegram_text import CAPTION_LIMIT, escape, visible_length
+from handlers.conversations import ENDED_KEY, conversation
 from handlers.replies import drop_buttons, replace, say, say_parts
 
 log = logging.getLogger(__name__)
 
 LANGUAGE, ADDRESSEE, NAME, PLACE, PERSONAL, REVIEW = range(6)
 COPY_TEXT_MAX = 256  # characters a copy_text button may carry (Bot API)
+BUTTON_MAX = 60  # characters of an addressee's role on a button
 
 PICK_LANGUAGE = "wl"
 PICK_ADDRESSEE = "wa"
@@ -57,6 +61,51 @@ SKIP = "wskip"
 REVIEW_ACTION = "wr"
 EDIT = "we"
 _VERBS = "|".join((PICK_LANGUAGE, PICK_ADDRESSEE, INITIALS, SKIP, REVIEW_ACTION, EDIT))
+
+
+# The user's data as it was when the update began: /forget drops it from the application, and a
+# step still running must then neither send nor keep anything (``_Erased``).
+_held: ContextVar[tuple[int, dict[str, Any]] | None] = ContextVar("wizard_user_data", default=None)
+
+
+class _Erased(Exception):
+    """The user was erased (/forget) while a step of theirs ran: the step stops silently."""
+
+
+def _erased(context: Context) -> bool:
+    """Whether the user's data was erased, or is being erased, since the update began."""
+    held = _held.get()
+    if held is None:
+        return False
+    return (
+        bool(held[1].get(ENDED_KEY)) or context.application.user_data.get(held[0]) is not held[1]
+    )
+
+
+def _check_not_erased(context: Context) -> None:
+    if _erased(context):
+        raise _Erased
+
+
+def _step(
+    handler: Callable[[Update, Context], Coroutine[Any, Any, int | None]],
+) -> Callable[[Update, Context], Coroutine[Any, Any, int | None]]:
+    """Run a wizard step noting whose data it works on; an erasure meanwhile ends it."""
+
+    async def stepped(update: Update, context: Context) -> int | None:
+        user = update.effective_user
+        if user is None or context.user_data is None:
+            return await handler(update, context)
+        token = _held.set((user.id, context.user_data))
+        try:
+            return await handler(update, context)
+        except _Erased:
+            log.info("a letter step stopped: its user was erased meanwhile")
+            return ConversationHandler.END
+        finally:
+            _held.reset(token)
+
+    return stepped
 
 
 def _draft(context: Context) -> Draft | None:
@@ -72,6 +121,7 @@ def _draft_now(context: Context) -> Draft:
 
 
 def _save(context: Context, draft: Draft) -> None:
+    _check_not_erased(context)
     draft.touched = time.time()
     context.user_data[DRAFT_KEY] = draft.to_dict()  # type: ignore[index]
 
@@ -106,6 +156,56 @@ async def _current(context: Context) -> tuple[Draft, ActionRevision] | None:
     return (draft, revision) if draft is not None and revision is not None else None
 
 
+async def _follow(
+    update: Update, context: Context, draft: Draft
+) -> tuple[Draft, ActionRevision] | None:
+    """Move the draft to a follow-up published since the letter began, telling the supporter;
+    a language or addressee the follow-up no longer has is asked again. None: nothing newer."""
+    latest = await load(context.storage, draft.case)
+    if latest is None or latest.is_closed or latest.revision == draft.revision:
+        return None
+    before = await load(context.storage, draft.case, draft.revision)
+    if draft.language not in latest.letters:
+        draft.language = None
+    index = draft.addressee
+    if index is not None and (
+        before is None
+        or not 0 <= index < len(latest.addressees)
+        or index >= len(before.addressees)
+        or _role(context, latest.addressees[index]) != _role(context, before.addressees[index])
+    ):
+        draft.addressee = None
+    draft.revision = latest.revision
+    await _close_open_prompt(update, draft)
+    _save(context, draft)
+    await say(
+        update,
+        escape(
+            _(
+                "{case} was updated while you were writing: your letter now follows the "
+                "latest version."
+            ).format(case=latest.case)
+        ),
+    )
+    return draft, latest
+
+
+async def _resume(update: Update, context: Context, draft: Draft, revision: ActionRevision) -> int:
+    """Go on after the draft moved to a follow-up: ask what it no longer has, else the next
+    unanswered step or the preview."""
+    if draft.language is None:
+        return await _ask_language(update, context, draft, revision)
+    if draft.addressee is None:
+        return await _ask_addressee(update, context, draft, revision)
+    return await _next_step(update, context, draft)
+
+
+async def _close_open_prompt(update: Update, draft: Draft) -> None:
+    if draft.prompt is not None:
+        await drop_buttons(update, draft.prompt)
+        draft.prompt = None
+
+
 def _data(draft: Draft, verb: str, *args: object) -> str:
     """A wizard button's callback data, naming the letter and the step it belongs to."""
     return callbacks.data(verb, callbacks.case_ref(draft.case), draft.revision, draft.step, *args)
@@ -119,10 +219,24 @@ async def _prompt(
     rows: Callable[[Draft], list[list[tuple[str, str]]]] | None = None,
 ) -> None:
     """Open a step: a new step number (so older buttons are refused), then its message."""
+    _check_not_erased(context)
     draft.step += 1
     markup = _keyboard(rows(draft)) if rows else None
-    draft.prompt = (await say(update, text, markup)).message_id
+    sent = await say(update, text, markup)
+    if _erased(context):  # erased while the message was on its way: take it back
+        await _take_back(update, sent.message_id)
+        raise _Erased
+    draft.prompt = sent.message_id
     _save(context, draft)
+
+
+async def _take_back(update: Update, message_id: int) -> None:
+    chat = update.effective_chat
+    assert chat is not None
+    try:
+        await update.get_bot().delete_message(chat.id, message_id)
+    except TelegramError as exc:
+        log.debug("message not deleted: %s", exc.message)
 
 
 async def _answered(update: Update, draft: Draft, record: str) -> None:
@@ -150,17 +264,43 @@ def _button(
     async def checked(update: Update, context: Context) -> int | None:
         query = update.callback_query
         assert query is not None and query.data is not None
-        if _draft(context) is None:  # made, cancelled or timed out meanwhile (a double tap)
+        stored = context.user_data.get(DRAFT_KEY) if context.user_data is not None else None
+        if not stored:  # made, cancelled or timed out meanwhile (a double tap)
             await query.answer(_("This letter is finished."))
             return ConversationHandler.END
+        parts = callbacks.args(query.data)
+        ref, number, step = [*parts, "", "", ""][:3]
+        args = parts[3:]
+        # Claim the open step with no await before it: of two concurrent taps (updates of one
+        # user run concurrently) only the first answers it. The preview's tick box claims none.
+        claim = step == str(stored.get("step")) and args[:1] != ["remember"]
+        if claim:
+            if stored.get("creating") or stored.get("claimed") == stored.get("step"):
+                await query.answer(_("Your letter is on its way."))
+                return None
+            stored["claimed"] = stored.get("step")
+        try:
+            return await _checked(update, context, query, ref, number, step, args)
+        except BaseException:
+            current = context.user_data.get(DRAFT_KEY) if context.user_data is not None else None
+            if claim and current and current.get("claimed") == current.get("step"):
+                current["claimed"] = None  # let the supporter try again
+            raise
+
+    async def _checked(
+        update: Update,
+        context: Context,
+        query: CallbackQuery,
+        ref: str,
+        number: str,
+        step: str,
+        args: list[str],
+    ) -> int | None:
         current = await _current(context)
         if current is None:
             await query.answer()
             return await _lost(update, context)
         draft, revision = current
-        parts = callbacks.args(query.data)
-        ref, number, step = [*parts, "", "", ""][:3]
-        args = parts[3:]
         if (ref, number) != (callbacks.case_ref(draft.case), str(draft.revision)):
             await query.answer(
                 _("This button belongs to an earlier letter; please use the latest one."),
@@ -176,9 +316,12 @@ def _button(
                 show_alert=True,
             )
             return None
+        if moved := await _follow(update, context, draft):
+            await query.answer()
+            return await _resume(update, context, *moved)
         return await handler(update, context, draft, revision, args)
 
-    return checked
+    return _step(checked)
 
 
 # --- entry ------------------------------------------------------------------------------------
@@ -205,6 +348,8 @@ async def _begin(update: Update, context: Context, case: str) -> int:
     if not revision.letters:
         await say(update, escape(_("{case} has no suggested letter.").format(case=case)))
         return ConversationHandler.END
+    await _close_prompt(update, context)  # an earlier letter's buttons go with it
+    context.user_data.pop(ENDED_KEY, None)  # type: ignore[union-attr]
     # A random first step number: buttons of a letter begun before on the same case differ.
     draft = Draft(case=revision.case, revision=revision.revision, step=randbelow(10**6))
     _save(context, draft)
@@ -297,7 +442,8 @@ async def _ask_addressee(
         return [
             [
                 (
-                    ("✓ " if index == draft.addressee else "") + _role(context, addressee)[:60],
+                    ("✓ " if index == draft.addressee else "")
+                    + drafts.shorten(_role(context, addressee), BUTTON_MAX),
                     _data(draft, PICK_ADDRESSEE, index),
                 )
             ]
@@ -313,8 +459,8 @@ async def pick_addressee(
     update: Update, context: Context, draft: Draft, revision: ActionRevision, args: list[str]
 ) -> int:
     await update.callback_query.answer()  # type: ignore[union-attr]
-    index = int(args[0]) if args and args[0].isdigit() else -1
-    if not 0 <= index < len(revision.addressees):
+    index = callbacks.number(args[0]) if args else None
+    if index is None or not 0 <= index < len(revision.addressees):
         return await _ask_addressee(update, context, draft, revision)
     draft.addressee = index
     role = _role(context, revision.addressees[index])
@@ -364,7 +510,12 @@ async def _ask(update: Update, context: Context, draft: Draft, state: int) -> in
     def rows(draft: Draft) -> list[list[tuple[str, str]]]:
         return [[("⏭ " + _("Skip"), _data(draft, SKIP, field))]]
 
-    await _prompt(update, context, draft, escape(_ask_text(state)), rows)
+    text = _ask_text(state)
+    if state == PERSONAL and draft.language and draft.language != context.language:
+        text += " " + _(
+            "It goes into the letter as you type it: write it in {language}, or skip."
+        ).format(language=language_name(draft.language))
+    await _prompt(update, context, draft, escape(text), rows)
     return state
 
 
@@ -405,11 +556,11 @@ def _field_label(field: str) -> str:
     return labels[field]
 
 
-def _typed(state: int) -> Callable[[Update, Context], Coroutine[Any, Any, int]]:
+def _typed(state: int) -> Callable[[Update, Context], Coroutine[Any, Any, int | None]]:
     """The handler for text typed at ``state``: check it, keep the step if it is bad."""
     field, check = _FIELDS[state]
 
-    async def typed(update: Update, context: Context) -> int:
+    async def typed(update: Update, context: Context) -> int | None:
         try:
             value = check(update.effective_message.text)  # type: ignore[union-attr]
         except InvalidInput as problem:
@@ -417,7 +568,7 @@ def _typed(state: int) -> Callable[[Update, Context], Coroutine[Any, Any, int]]:
             return state
         return await _store(update, context, field, value)
 
-    return typed
+    return _step(typed)
 
 
 @_button
@@ -449,9 +600,12 @@ async def _store(update: Update, context: Context, field: str, value: str) -> in
     if current is None:
         return await _lost(update, context)
     draft = current[0]
+    moved = await _follow(update, context, draft)
     setattr(draft, field, value)
     await _answered(update, draft, drafts.record(_field_label(field), value))
     _save(context, draft)
+    if moved:
+        return await _resume(update, context, *moved)
     return await _next_step(update, context, draft)
 
 
@@ -602,11 +756,16 @@ async def _send_letter(
             render.SENT, callbacks.case_ref(revision.case), revision.revision, letter.language
         ),
     )
+    where = drafts.where_to_send(letter)
+    # Many copies with long addresses may not fit a caption: the directions follow instead.
+    fits = visible_length(where) <= CAPTION_LIMIT
     await chat.send_document(
         document,
-        caption=drafts.where_to_send(letter),
+        caption=where if fits else None,
         reply_markup=InlineKeyboardMarkup([[sent_button]]),
     )
+    if not fits:
+        await say(update, where)
     if letter.addressee.email:
         await _send_email_route(update, drafts.email_route(letter, revision.case))
     if draft.remember:
@@ -685,6 +844,8 @@ async def cancel(update: Update, context: Context) -> int:
 
 
 async def timed_out(update: Update, context: Context) -> None:
+    if _draft(context) is None:  # erased (/forget) or ended meanwhile: nothing to tell
+        return
     await _close_prompt(update, context)
     _clear(update, context)
     await say(

@@ -138,7 +138,7 @@ async def test_a_german_supporter_switches_to_french_and_writes_a_letter(
     assert "Madame, Monsieur le Ministre," in paragraphs
     assert paragraphs[-1] == "Lukas Meier"
 
-    await tap(card, "Je l'ai envoyée")
+    await tap(card, "Je l’ai envoyée")
     await expect(page.locator("#toast")).to_contain_text("première lettre")
     await expect(card).to_contain_text("1 lettre envoyée")
     await expect(card.locator(".meta")).to_have_text("edited")
