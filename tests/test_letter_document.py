@@ -169,7 +169,7 @@ async def test_the_letter_to_the_primary_addressee(
     assert FILE["letter"][language]["salutation"] not in lines
     assert "Free him now." in lines
     assert lines[-3:] == [
-        FILE["letter"][language]["closing"],
+        PRIMARY["closing"][language],  # its own closing
         "Ada Lovelace",
         COPIES_TO_PRIMARY[language],
     ]
@@ -196,7 +196,7 @@ async def test_a_copy_addressee_and_an_email_only_addressee_get_their_own_letter
     assert message.document is not None
     lines = texts(message.document.data)
     assert lines[2].startswith("Botschafter Kasachstans\nEmbassy of the Republic of Kazakhstan\n")
-    assert lines[4] == "Exzellenz"
+    assert lines[4] == "Exzellenz,"
     # Listed: the other copy addressee; not itself, not the (non-copy) addressee.
     assert lines[-1] == "Kopie an: Menschenrechtsbeauftragte"
     assert not any(COPY_WORDS.search(block) for block in address_blocks(message.document.data))
@@ -230,15 +230,16 @@ async def test_a_letter_in_the_targets_language_has_a_translation_page(
     )
     letter, translation = [p.text for p in found[:heading]], [p.text for p in found[heading + 1 :]]
     assert found[heading].text.startswith("Übersetzung für dich ins Deutsche")
+    assert "Seite 1" not in found[heading].text and "Seiten davor" in found[heading].text
     assert "Russisch" in found[heading].text
     # Page 1: the letter to send, in Russian (dates and names from CLDR).
     assert letter[1] == "Zürich, " + format_letter_date(date.today(), letter_locale("ru"))
     assert letter[2].startswith("Генеральный прокурор\n")
-    assert letter[3] == "Re: Айдос Серикбаев, Казахстан"  # no Russian catalog: English words
+    assert letter[3] == "Тема: Айдос Серикбаев, Казахстан"  # the file's subject_prefix
     assert letter[4] == "Уважаемый господин Генеральный прокурор!"
-    assert letter[-1] == "Copy to: Посол Казахстана и Уполномоченный по правам человека"
+    assert letter[-1] == "Копия: Посол Казахстана и Уполномоченный по правам человека"
     # Page 2: the same letter in the supporter's language, for them.
-    assert translation[4] == "Sehr geehrter Herr Generalstaatsanwalt"
+    assert translation[4] == "Sehr geehrter Herr Generalstaatsanwalt,"
     assert "Free him now." in letter and "Free him now." in translation
     assert translation[-1] == COPIES_TO_PRIMARY["de"]
 
@@ -268,7 +269,7 @@ async def test_the_upload_preview_warns_about_salutation_fallbacks(
     admin = await subscriber(emulator, ADMIN_ID, "en")
     preview = await upload(admin, "ua-012-26-1.toml")
     assert "⚠️ 9 warnings (it can be published as it is):" in preview.text
-    assert "addressees[2].salutation.de: no salutation for the letter in German" in preview.text
+    assert "no salutation for the letter in German" in preview.text
     assert "📣 Publish" in [item.text for row in preview.buttons for item in row]
     clean = await upload(admin, CASE)
     assert "warning" not in clean.text
@@ -284,7 +285,8 @@ def test_uabot_check_warns_without_failing(capsys: pytest.CaptureFixture[str]) -
     warnings = captured.err.splitlines()
     assert len(warnings) == 9
     assert (
-        f"warning: {old}: addressees[2].salutation.fr: no salutation for the letter in French; "
+        f"warning: {old}: addressees[2].salutation.fr: Federal Prosecutor (copy): "
+        "no salutation for the letter in French; "
         'its letters open with [letter.fr].salutation, "Madame, Monsieur le Ministre,"'
     ) in warnings
     assert new not in captured.err
@@ -383,7 +385,7 @@ def test_room_for_a_handwritten_signature() -> None:
 
 def test_letter_text_is_the_letter_for_an_email() -> None:
     text = letter_text(_letter("de", "Bern", date(2026, 11, 29)))
-    assert text.startswith("Sehr geehrter Herr Generalstaatsanwalt\n\nIch bin sehr besorgt")
+    assert text.startswith("Sehr geehrter Herr Generalstaatsanwalt,\n\nIch bin sehr besorgt")
     assert text.endswith(
         "Mit freundlichen Grüssen\nA. L.\n\n"
         "Kopie an: Botschafter Kasachstans und Menschenrechtsbeauftragte"
