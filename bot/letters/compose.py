@@ -196,12 +196,12 @@ def _blocks(text: str) -> list[str]:
 
 def file_name(case: str, language: str, role: str | None = None) -> str:
     """``UA 046/19`` in German -> ``UA-046-19-Brief-de.docx``; with the addressee's ``role``
-    ``UA-046-19-generalstaatsanwalt-Brief-de.docx``, so a person's three letters do not
+    ``UA-046-19-Brief-generalstaatsanwalt-de.docx``, so a person's three letters do not
     download as "(1)", "(2)". ASCII only: every file system and mail client keeps it."""
     with use_locale(strings_language(language)):
         # Translators: a word of a letter's file name (UA-031-26-letter-de.docx); no spaces.
         word = _("letter")
-    parts = [case, *([role] if role else []), word]
+    parts = [case, word, *([role] if role else [])]
     stem = "-".join(filter(None, (_slug(part) for part in parts)))
     return f"{stem}-{language}.docx"
 
