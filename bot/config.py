@@ -290,6 +290,8 @@ def _ca_bundle(value: str) -> str:
             "or use 'certifi' (the default) or 'system'"
         ) from None
     return value
+
+
 def token_source(config: Config, source: Path | str) -> str:
     """Where the token came from, as an operator would look for it."""
     if config.telegram.token_from_env:

@@ -56,7 +56,6 @@ from bot.i18n import (
     strings_language,
 )
 from bot.i18n import gettext as _
-from bot.letters.draft import PERSONAL_MAX
 from bot.suggest import closest
 
 Table = dict[str, Any]
@@ -931,7 +930,7 @@ def warnings(revision: ActionRevision) -> list[Problem]:
     exempt: its letters are written for it. Addressee warnings name the role, not only the
     table's number.
     """
-    found: list[Problem] = []
+    found = _letter_warnings(revision)  # first: a letter that does not fit a page matters most
     several = len(revision.addressees) > 1
     language = current_locale.get()
     for index, addressee in enumerate(revision.addressees, start=1):
@@ -950,7 +949,6 @@ def warnings(revision: ActionRevision) -> list[Problem]:
                 ),
             )
         )
-    found += _letter_warnings(revision)
     for language in revision.letters:
         if revision.subject_in(language) is None:
             found.append(
@@ -1028,6 +1026,9 @@ PAGE_CHARACTERS = 1800
 
 def _letter_warnings(revision: ActionRevision) -> list[Problem]:
     """Letters longer than a page, and English words in a letter the bot has no catalog for."""
+    # The wizard's limit; imported here because the letters package imports this module.
+    from bot.letters.draft import PERSONAL_MAX
+
     found: list[Problem] = []
     has_copies = any(addressee.copy for addressee in revision.addressees)
     for language, letter in revision.letters.items():

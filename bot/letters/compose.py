@@ -25,7 +25,7 @@ from xml.sax.saxutils import escape as xml_escape
 
 import docx
 from babel import Locale
-from babel.core import get_global
+from babel.core import get_global, parse_locale
 from babel.lists import format_list
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
@@ -312,9 +312,7 @@ def _language_attributes(locale: Locale) -> str:
     """``w:lang``'s attributes: ``w:val`` always, and the letter's language for the script
     class Word reads it from (``w:bidi`` for Arabic, Hebrew, Devanagari; ``w:eastAsia``)."""
     tag = language_tag(locale)
-    script = Locale.parse(
-        get_global("likely_subtags").get(locale.language, locale.language)
-    ).script
+    script = parse_locale(get_global("likely_subtags").get(locale.language, locale.language))[2]
     attributes = f'w:val="{tag}"'
     if script in _EAST_ASIAN_SCRIPTS:
         attributes += f' w:eastAsia="{tag}"'
@@ -396,17 +394,35 @@ def _fill(paragraph: str, part: str, lines: Sequence[str], attributes: str, rtl:
     before any text goes in, so nothing a person typed ("§LANG§") is ever read as a marker."""
     paragraph = paragraph.replace(_LANG, attributes)
     if rtl:
-        paragraph = _right_to_left(paragraph)
+        # The postal block reads as its address does (a Persian role over a Latin address);
+        # date, subject and copies are lines of the letter's language that may start with a
+        # Latin word (a town, "Re:").
+        shown = lines[1:] if part == ADDRESSEE and len(lines) > 1 else lines
+        if part in (DATE, SUBJECT, COPIES) or _starts_right_to_left(shown):
+            paragraph = _right_to_left(paragraph)
+        else:
+            paragraph = _mirrored(paragraph)
     marker = f"<w:t>{_MARKER.format(part)}</w:t>"
     return paragraph.replace(marker, _runs(lines))
 
 
+def _starts_right_to_left(lines: Sequence[str]) -> bool:
+    """Whether the first strongly directed character is right-to-left (HTML's ``dir=auto``):
+    a Latin address in a Persian letter keeps its order ("8001 Zürich", not "Zürich 8001")."""
+    for char in "".join(lines):
+        direction = unicodedata.bidirectional(char)
+        if direction in ("R", "AL"):
+            return True
+        if direction == "L":
+            return False
+    return True
+
+
 def _right_to_left(paragraph: str) -> str:
-    """A paragraph in a right-to-left language: ``w:bidi`` makes it start at the right margin
-    (Word and LibreOffice read ``w:jc`` logically there: the date goes to the left, the end),
-    ``w:rtl`` orders each run right to left."""
-    if "<w:pPr>" not in paragraph:
-        paragraph = paragraph.replace("<w:p>", "<w:p><w:pPr></w:pPr>", 1)
+    """A right-to-left paragraph: ``w:bidi`` makes it start at the right margin (Word and
+    LibreOffice read ``w:jc`` logically there: the date goes to the left, the end side), and
+    ``w:rtl`` orders its run right to left."""
+    paragraph = _with_paragraph_properties(paragraph)
     # w:bidi's place among its siblings: before the spacing, indentation and alignment.
     paragraph = re.sub(
         r"(<w:pPr>.*?)(<w:spacing|<w:ind|<w:jc|<w:rPr>|</w:pPr>)",
@@ -416,6 +432,29 @@ def _right_to_left(paragraph: str) -> str:
         flags=re.S,
     )
     return paragraph.replace("<w:lang ", "<w:rtl/><w:lang ")
+
+
+def _mirrored(paragraph: str) -> str:
+    """A left-to-right paragraph (a Latin address) in a right-to-left letter: it keeps its own
+    direction and takes the mirrored side of the page, right where others are left."""
+    if '<w:jc w:val="right"/>' in paragraph:
+        return paragraph.replace('<w:jc w:val="right"/>', '<w:jc w:val="left"/>')
+    if "<w:jc " in paragraph:
+        return paragraph  # justified: both margins already
+    paragraph = _with_paragraph_properties(paragraph)
+    return re.sub(
+        r"(<w:pPr>.*?)(<w:rPr>|</w:pPr>)",
+        r'\1<w:jc w:val="right"/>\2',
+        paragraph,
+        count=1,
+        flags=re.S,
+    )
+
+
+def _with_paragraph_properties(paragraph: str) -> str:
+    if "<w:pPr>" in paragraph:
+        return paragraph
+    return paragraph.replace("<w:p>", "<w:p><w:pPr></w:pPr>", 1)
 
 
 def _paragraphs(text: str) -> list[list[str]]:
