@@ -21,7 +21,7 @@ WIZARD = {
     "en": ("✓ English", "Dear Minister,", "Yours sincerely,"),
     "de": (
         "✓ Deutsch",
-        "Sehr geehrte Frau Ministerin, sehr geehrter Herr Minister",
+        "Sehr geehrte Frau Ministerin, sehr geehrter Herr Minister,",
         "Mit freundlichen Grüssen",
     ),
     "fr": (

@@ -792,7 +792,7 @@ def _read_language_strings(
     found: dict[str, str] = {}
     ok = True
     for language in value:
-        if not reader.language_code(f"{key}.{language}", language):
+        if not reader.language_code(_join(key, language), language):
             ok = False
             continue
         text = reader.string(value, language, key, spec)
