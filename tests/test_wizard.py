@@ -123,6 +123,7 @@ async def test_a_button_of_an_answered_step_is_refused(emulator: Emulator, bot: 
     await user.tap(review, "📄 Create the letter")
     document = await user.receive()
     assert document.document is not None
+    # still English
     assert document.document.file_name == "UA-012-26-letter-minister-of-justice-en.docx"
 
 
