@@ -114,7 +114,8 @@ def cmd_check(config: Config, args: argparse.Namespace) -> int:
     """Validate action files without storing anything: exit 1 on any problem."""
     revisions, bad = _parse_files(args.files, config)
     for revision in revisions:
-        print(f"ok: {revision.label} ({', '.join(revision.texts)})")
+        texts, letters = ", ".join(revision.texts), ", ".join(revision.letters)
+        print(f"ok: {revision.label} (texts {texts}; letters {letters or 'none'})")
     return 1 if bad else 0
 
 

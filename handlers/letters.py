@@ -42,7 +42,7 @@ from bot.context import Context
 from bot.i18n import format_number, language_name
 from bot.i18n import gettext as _
 from bot.letters import draft as drafts
-from bot.letters.compose import Letter, compose, file_name
+from bot.letters.compose import Letter, compose, letter_file_name
 from bot.letters.draft import DRAFT_KEY, SENDER_KEY, Draft, InvalidInput
 from bot.telegram_text import CAPTION_LIMIT, escape, visible_length
 from handlers.conversations import ENDED_KEY, conversation
@@ -749,7 +749,7 @@ async def _send_letter(
     chat = update.effective_chat
     assert chat is not None
     await chat.send_action("upload_document")
-    document = InputFile(compose(letter), filename=file_name(revision.case, letter.language))
+    document = InputFile(compose(letter), filename=letter_file_name(revision.case, letter))
     sent_button = InlineKeyboardButton(
         "✅ " + _("I sent it"),
         callback_data=callbacks.data(

@@ -20,7 +20,7 @@ WIZARD = {
     "en": ("✓ English", "Dear Minister,", "Yours sincerely,"),
     "de": (
         "✓ Deutsch",
-        "Sehr geehrte Frau Ministerin, sehr geehrter Herr Minister",
+        "Sehr geehrte Frau Ministerin, sehr geehrter Herr Minister,",
         "Mit freundlichen Grüssen",
     ),
     "fr": (
@@ -82,7 +82,10 @@ async def test_the_whole_wizard_gives_a_complete_docx(
 
     document = await user.receive()
     assert document.document is not None
-    assert document.document.file_name == f"UA-012-26-letter-{language}.docx"
+    # Named by addressee, so several letters do not download as "(1)", "(2)"; "letter" in
+    # the letter's language.
+    word = {"en": "letter", "de": "Brief", "fr": "lettre"}[language]
+    assert document.document.file_name == f"UA-012-26-{word}-minister-of-justice-{language}.docx"
     assert "minister.justice@example.org" in document.text
     assert document.buttons[0][0].text.startswith("✅")
     letter = docx.Document(io.BytesIO(document.document.data))

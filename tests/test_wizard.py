@@ -132,7 +132,8 @@ async def test_a_button_of_an_answered_step_is_refused(emulator: Emulator, bot: 
     await user.tap(review, "📄 Create the letter")
     document = await user.receive()
     assert document.document is not None
-    assert document.document.file_name == "UA-012-26-letter-en.docx"  # still English
+    # still English
+    assert document.document.file_name == "UA-012-26-letter-minister-of-justice-en.docx"
 
 
 async def test_a_double_tap_on_create_makes_one_document(emulator: Emulator, bot: Any) -> None:
@@ -276,12 +277,12 @@ async def test_the_targets_language_is_recommended_beside_the_readers_own(
     await user.tap(review, "📄 Brief erstellen")
     document, route, text = await user.receive_many(3)
     assert document.document is not None
-    assert document.document.file_name == "UA-014-26-letter-ru.docx"
+    assert document.document.file_name == "UA-014-26-letter-prosecutor-general-ru.docx"
     letter = docx.Document(io.BytesIO(document.document.data))
     paragraphs = [paragraph.text for paragraph in letter.paragraphs]
     assert "Уважаемый господин Генеральный прокурор!" in paragraphs
     # A second page in the reader's language, for them: not to be sent.
-    assert "Sehr geehrter Herr Generalstaatsanwalt" in paragraphs
+    assert "Sehr geehrter Herr Generalstaatsanwalt," in paragraphs
     assert "<code>prosecutor.general@example.org</code>" in route.html
     assert "Айдос Серикбаев, Казахстан" in route.text  # the Russian letter's subject
     assert text.text.startswith("Уважаемый господин Генеральный прокурор!")
