@@ -12,7 +12,7 @@ import os
 import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
-from functools import partial
+from typing import Any
 from urllib.parse import urlsplit
 
 from telegram import LinkPreviewOptions
@@ -34,7 +34,7 @@ from bot.persistence import SQLitePersistence
 from bot.redact import redact, without_userinfo
 from bot.storage import Broadcast, SharedStorage
 from bot.telegram_errors import described, retry_after_seconds, token_refusal
-from bot.telegram_http import AiohttpRequest
+from bot.telegram_http import AiohttpRequest, PollingRequest
 
 log = logging.getLogger(__name__)
 
@@ -140,13 +140,15 @@ async def report_to_admins(app: UabotApp, broadcast: Broadcast) -> bool:
 def build_application(config: Config) -> UabotApp:
     """Build the bot for ``config``: services, defaults and every handler, nothing started."""
     shared_storage = SharedStorage(config.storage.path)
-    request = partial(
-        AiohttpRequest,
-        proxy=config.telegram.proxy,
-        ca_bundle=config.telegram.ca_bundle,
-        connect_timeout=config.telegram.connect_timeout,
-        read_timeout=config.telegram.read_timeout,
-    )
+    # One HTTP stack for every call; the long poll's own connection also reads a proxy's
+    # 401/404 page as an outage (PollingRequest), not as a rejected token.
+    telegram = config.telegram
+    http: dict[str, Any] = {
+        "proxy": telegram.proxy,
+        "ca_bundle": telegram.ca_bundle,
+        "connect_timeout": telegram.connect_timeout,
+        "read_timeout": telegram.read_timeout,
+    }
     builder = (
         ApplicationBuilder()
         .token(config.telegram.token)
@@ -158,8 +160,8 @@ def build_application(config: Config) -> UabotApp:
             )
         )
         .rate_limiter(PriorityRateLimiter(config.broadcast.messages_per_second))
-        .request(request())
-        .get_updates_request(request(connection_pool_size=1))
+        .request(AiohttpRequest(**http))
+        .get_updates_request(PollingRequest(connection_pool_size=1, **http))
         .persistence(
             SQLitePersistence(shared_storage, draft_timeout=config.letters.timeout_minutes * 60)
         )

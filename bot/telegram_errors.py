@@ -11,6 +11,7 @@ same way: only hard bounces are permanent, soft ones are retried for days.
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 from enum import Enum
@@ -46,15 +47,29 @@ _GONE = (
     "peer_id_invalid",
     "user not found",
 )
+# How the request backend words an HTTP error whose body is no Bot API answer.
+NOT_TELEGRAM = "not Telegram's answer"
 # PTB's own message when the answer carried no description: "Forbidden (403)".
 _NOT_JSON = "Parsing the server response"
 _NO_DESCRIPTION = re.compile(r"^[A-Za-z' -]+ \(\d{3}\)")
+
+
+def is_bot_api_answer(payload: bytes) -> bool:
+    """Whether an HTTP body is a Bot API answer (a JSON object with ``ok``), not something
+    in between: a proxy's or captive portal's page, a load balancer's JSON of its own."""
+    try:
+        answer = json.loads(payload)
+    except ValueError:  # UnicodeDecodeError too
+        return False
+    return isinstance(answer, dict) and isinstance(answer.get("ok"), bool)
 
 
 def from_telegram(error: TelegramError) -> bool:
     """Whether the error carries Telegram's words (a Bot API JSON answer with a description)."""
     if isinstance(error.__cause__, TelegramError) or _NOT_JSON in error.message:
         return False  # raised from the JSON parser: the body was not a Bot API answer
+    if NOT_TELEGRAM in error.message:
+        return False  # the request backend saw an error page that was not Telegram's
     return not _NO_DESCRIPTION.match(error.message)
 
 
@@ -87,7 +102,8 @@ def described(error: TelegramError) -> str:
     only PTB's status line, as the page itself says nothing about Telegram.
     """
     if not from_telegram(error):
-        return error.message.split(f". {_NOT_JSON}", 1)[0] + " (not Telegram's answer)"
+        status = error.message.split(f". {_NOT_JSON}", 1)[0]
+        return status if NOT_TELEGRAM in status else f"{status} ({NOT_TELEGRAM})"
     return f"{type(error).__name__}: {error.message}"
 
 
