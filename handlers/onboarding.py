@@ -8,7 +8,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 from bot import callbacks
 from bot.commands import command_lines
 from bot.context import Context
-from bot.i18n import current_locale, language_name
+from bot.i18n import current_locale, language_name, reader_language
 from bot.i18n import gettext as _
 from bot.privacy import forget as erase_user
 from bot.services import subscriptions
@@ -104,7 +104,7 @@ async def language_chosen(update: Update, context: Context) -> None:
     if not await subscriptions.change_language(context.storage, user_id, code, languages):
         await query.answer(_("This language is no longer available."), show_alert=True)  # type: ignore[union-attr]
         return
-    current_locale.set(code)
+    current_locale.set(reader_language(context.config.i18n, code))  # the new choice from now on
     confirmation = _("Language set: {language}.").format(language=language_name(code))
     await query.answer(confirmation)  # type: ignore[union-attr]
     await query.edit_message_text(escape(confirmation))  # type: ignore[union-attr]
