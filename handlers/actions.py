@@ -15,7 +15,6 @@ from bot.telegram_text import escape
 from handlers.replies import say_parts
 
 PAGE_SIZE = 5
-LIST = "actions"
 BUTTON_TITLE_MAX = 40
 
 
@@ -36,16 +35,16 @@ def _list_markup(
             [
                 InlineKeyboardButton(
                     f"{revision.case} · {title}",
-                    callback_data=callbacks.data(render.CARD, callbacks.case_ref(revision.case)),
+                    callback_data=callbacks.CARD.data(callbacks.case_ref(revision.case)),
                 )
             ]
         )
     pages = (len(cases) + PAGE_SIZE - 1) // PAGE_SIZE
     nav = []
     if page > 0:
-        nav.append(InlineKeyboardButton("◀️", callback_data=callbacks.data(LIST, page - 1)))
+        nav.append(InlineKeyboardButton("◀️", callback_data=callbacks.ACTIONS_PAGE.data(page - 1)))
     if page < pages - 1:
-        nav.append(InlineKeyboardButton("▶️", callback_data=callbacks.data(LIST, page + 1)))
+        nav.append(InlineKeyboardButton("▶️", callback_data=callbacks.ACTIONS_PAGE.data(page + 1)))
     if nav:
         rows.append(nav)
     return InlineKeyboardMarkup(rows)
@@ -81,7 +80,7 @@ async def list_page(update: Update, context: Context) -> None:
     await query.answer()  # type: ignore[union-attr]
     cases = await _open_cases(context)
     pages = max(1, (len(cases) + PAGE_SIZE - 1) // PAGE_SIZE)
-    page = min(max(int(callbacks.args(query.data)[0]), 0), pages - 1)  # type: ignore[arg-type,union-attr]
+    page = min(max(int(callbacks.args(query.data)[0]), 0), pages - 1)  # type: ignore[union-attr]
     await query.edit_message_text(  # type: ignore[union-attr]
         _list_text(len(cases), page),
         reply_markup=_list_markup(
@@ -93,7 +92,7 @@ async def list_page(update: Update, context: Context) -> None:
 async def _latest(update: Update, context: Context) -> ActionRevision | None:
     """The latest published revision of the case a button names, or a polite answer."""
     query = update.callback_query
-    case = callbacks.case_from_ref(callbacks.args(query.data)[0])  # type: ignore[arg-type,union-attr]
+    case = callbacks.case_from_ref(callbacks.args(query.data)[0])  # type: ignore[union-attr]
     revision = await load(context.storage, case)
     if revision is None:
         await query.answer(_("This case is no longer available."), show_alert=True)  # type: ignore[union-attr]
@@ -127,8 +126,8 @@ def register(app: Application) -> None:
     app.add_handlers(
         [
             CommandHandler("actions", list_actions, filters=filters.ChatType.PRIVATE),
-            CallbackQueryHandler(list_page, pattern=callbacks.pattern(LIST)),
-            CallbackQueryHandler(show_card, pattern=callbacks.pattern(render.CARD)),
-            CallbackQueryHandler(read_more, pattern=callbacks.pattern(render.MORE)),
+            CallbackQueryHandler(list_page, pattern=callbacks.ACTIONS_PAGE.pattern()),
+            CallbackQueryHandler(show_card, pattern=callbacks.CARD.pattern()),
+            CallbackQueryHandler(read_more, pattern=callbacks.MORE.pattern()),
         ]
     )

@@ -25,8 +25,6 @@ from handlers.replies import say, say_parts
 
 TEXT, CONFIRM = range(2)
 KEY = "announcement"
-SEND = "annok"
-CANCEL = "annno"
 
 
 async def start(update: Update, context: Context) -> int:
@@ -64,8 +62,10 @@ async def _preview(update: Update, context: Context, work: dict[str, Any]) -> in
     markup = InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton("📣 " + _("Send"), callback_data=callbacks.data(SEND)),
-                InlineKeyboardButton(_("Cancel"), callback_data=callbacks.data(CANCEL)),
+                InlineKeyboardButton(
+                    "📣 " + _("Send"), callback_data=callbacks.ANNOUNCE_SEND.data()
+                ),
+                InlineKeyboardButton(_("Cancel"), callback_data=callbacks.ANNOUNCE_CANCEL.data()),
             ]
         ]
     )
@@ -78,7 +78,7 @@ async def confirm(update: Update, context: Context) -> int:
     await query.answer()  # type: ignore[union-attr]
     work = collect.current(context, KEY, pop=True)
     await query.edit_message_reply_markup(None)  # type: ignore[union-attr]
-    if query.data == callbacks.data(CANCEL) or not work:  # type: ignore[union-attr]
+    if callbacks.ANNOUNCE_CANCEL.matches(query.data) or not work:  # type: ignore[union-attr]
         await say(update, escape(_("Cancelled: nothing was sent.")))
         return ConversationHandler.END
     await announce(
@@ -123,7 +123,10 @@ def register(app: Application) -> None:
                 TEXT: collect.handlers(SPEC),
                 CONFIRM: [
                     CallbackQueryHandler(
-                        confirm, pattern=rf"^{callbacks.VERSION}:({SEND}|{CANCEL})$"
+                        confirm,
+                        pattern=callbacks.any_of(
+                            callbacks.ANNOUNCE_SEND, callbacks.ANNOUNCE_CANCEL, arity=0
+                        ),
                     )
                 ],
             },

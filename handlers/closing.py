@@ -30,8 +30,6 @@ from handlers.replies import say
 
 OUTCOME, CONFIRM = range(2)
 KEY = "closing"
-CONFIRM_CLOSE = "closeok"
-CANCEL = "closeno"
 
 
 async def start(update: Update, context: Context) -> int:
@@ -81,9 +79,9 @@ async def _preview(update: Update, context: Context, work: dict[str, Any]) -> in
         [
             [
                 InlineKeyboardButton(
-                    "✅ " + _("Close the case"), callback_data=callbacks.data(CONFIRM_CLOSE)
+                    "✅ " + _("Close the case"), callback_data=callbacks.CLOSE_CONFIRM.data()
                 ),
-                InlineKeyboardButton(_("Cancel"), callback_data=callbacks.data(CANCEL)),
+                InlineKeyboardButton(_("Cancel"), callback_data=callbacks.CLOSE_CANCEL.data()),
             ]
         ]
     )
@@ -103,7 +101,7 @@ async def confirm(update: Update, context: Context) -> int:
     query = update.callback_query
     await query.answer()  # type: ignore[union-attr]
     work = collect.current(context, KEY, pop=True)
-    if query.data == callbacks.data(CANCEL):  # type: ignore[union-attr]
+    if callbacks.CLOSE_CANCEL.matches(query.data):  # type: ignore[union-attr]
         await query.edit_message_reply_markup(None)  # type: ignore[union-attr]
         await say_text(update, _("Cancelled: the case stays open."))
         return ConversationHandler.END
@@ -169,7 +167,10 @@ def register(app: Application) -> None:
                 OUTCOME: collect.handlers(SPEC),
                 CONFIRM: [
                     CallbackQueryHandler(
-                        confirm, pattern=rf"^{callbacks.VERSION}:({CONFIRM_CLOSE}|{CANCEL})$"
+                        confirm,
+                        pattern=callbacks.any_of(
+                            callbacks.CLOSE_CONFIRM, callbacks.CLOSE_CANCEL, arity=0
+                        ),
                     )
                 ],
             },

@@ -22,7 +22,6 @@ from bot.telegram_text import escape
 from bot.text_input import InvalidInput, check_text
 from handlers.replies import say
 
-SKIP_LANGUAGE = "skiplang"
 Done = Callable[[Update, Context, dict[str, Any]], Awaitable[int]]
 
 
@@ -75,7 +74,7 @@ def handlers(spec: Collect) -> list[BaseHandler[Update, Any, Any]]:
     """The collecting state's handlers: typed text, and the Skip button."""
     return [
         MessageHandler(filters.TEXT & ~filters.COMMAND, typed(spec)),
-        CallbackQueryHandler(skipped(spec), pattern=callbacks.pattern(SKIP_LANGUAGE)),
+        CallbackQueryHandler(skipped(spec), pattern=callbacks.SKIP_LANGUAGE.pattern()),
     ]
 
 
@@ -89,7 +88,13 @@ async def _ask(update: Update, context: Context, spec: Collect) -> int:
     markup = None
     if work["texts"]:  # only the default language is required
         markup = InlineKeyboardMarkup(
-            [[InlineKeyboardButton("⏭ " + _("Skip"), callback_data=callbacks.data(SKIP_LANGUAGE))]]
+            [
+                [
+                    InlineKeyboardButton(
+                        "⏭ " + _("Skip"), callback_data=callbacks.SKIP_LANGUAGE.data()
+                    )
+                ]
+            ]
         )
     await say(update, escape(spec.prompt(name)), markup)
     return spec.state

@@ -35,7 +35,6 @@ from telegram.ext import (
 )
 
 from bot import callbacks
-from bot.actions import render
 from bot.actions.importer import load
 from bot.actions.model import ActionRevision, Addressee, case_from_text
 from bot.context import Context
@@ -54,13 +53,13 @@ LANGUAGE, ADDRESSEE, NAME, PLACE, PERSONAL, REVIEW = range(6)
 COPY_TEXT_MAX = 256  # characters a copy_text button may carry (Bot API)
 BUTTON_MAX = 60  # characters of an addressee's role on a button
 
-PICK_LANGUAGE = "wl"
-PICK_ADDRESSEE = "wa"
-INITIALS = "wi"
-SKIP = "wskip"
-REVIEW_ACTION = "wr"
-EDIT = "we"
-_VERBS = "|".join((PICK_LANGUAGE, PICK_ADDRESSEE, INITIALS, SKIP, REVIEW_ACTION, EDIT))
+PICK_LANGUAGE = callbacks.LETTER_LANGUAGE
+PICK_ADDRESSEE = callbacks.LETTER_ADDRESSEE
+INITIALS = callbacks.LETTER_INITIALS
+SKIP = callbacks.LETTER_SKIP
+REVIEW_ACTION = callbacks.LETTER_REVIEW
+EDIT = callbacks.LETTER_EDIT
+_STEP_BUTTONS = (PICK_LANGUAGE, PICK_ADDRESSEE, INITIALS, SKIP, REVIEW_ACTION, EDIT)
 
 
 # The user's data as it was when the update began: /forget drops it from the application, and a
@@ -206,9 +205,9 @@ async def _close_open_prompt(update: Update, draft: Draft) -> None:
         draft.prompt = None
 
 
-def _data(draft: Draft, verb: str, *args: object) -> str:
+def _data(draft: Draft, button: callbacks.Button, *args: object) -> str:
     """A wizard button's callback data, naming the letter and the step it belongs to."""
-    return callbacks.data(verb, callbacks.case_ref(draft.case), draft.revision, draft.step, *args)
+    return button.data(callbacks.case_ref(draft.case), draft.revision, draft.step, *args)
 
 
 async def _prompt(
@@ -361,7 +360,7 @@ async def start_from_button(update: Update, context: Context) -> int:
     """ "Write a letter" under a card."""
     query = update.callback_query
     await query.answer()  # type: ignore[union-attr]
-    ref = callbacks.args(query.data)[0]  # type: ignore[arg-type,union-attr]
+    ref = callbacks.args(query.data)[0]  # type: ignore[union-attr]
     return await _begin(update, context, callbacks.case_from_ref(ref))
 
 
@@ -752,8 +751,8 @@ async def _send_letter(
     document = InputFile(compose(letter), filename=letter_file_name(revision.case, letter))
     sent_button = InlineKeyboardButton(
         "✅ " + _("I sent it"),
-        callback_data=callbacks.data(
-            render.SENT, callbacks.case_ref(revision.case), revision.revision, letter.language
+        callback_data=callbacks.SENT.data(
+            callbacks.case_ref(revision.case), revision.revision, letter.language
         ),
     )
     where = drafts.where_to_send(letter)
@@ -881,34 +880,34 @@ def build(timeout_minutes: float) -> ConversationHandler:
         "letter",
         conversation_timeout=timeout_minutes * 60,
         entry_points=[
-            CallbackQueryHandler(start_from_button, pattern=callbacks.pattern(render.WRITE)),
+            CallbackQueryHandler(start_from_button, pattern=callbacks.WRITE.pattern()),
             CommandHandler("write", start_from_command, filters=filters.ChatType.PRIVATE),
         ],
         states={
             LANGUAGE: [
-                CallbackQueryHandler(pick_language, pattern=callbacks.pattern(PICK_LANGUAGE)),
+                CallbackQueryHandler(pick_language, pattern=PICK_LANGUAGE.pattern()),
                 MessageHandler(text, use_buttons),
             ],
             ADDRESSEE: [
-                CallbackQueryHandler(pick_addressee, pattern=callbacks.pattern(PICK_ADDRESSEE)),
+                CallbackQueryHandler(pick_addressee, pattern=PICK_ADDRESSEE.pattern()),
                 MessageHandler(text, use_buttons),
             ],
             NAME: [
                 MessageHandler(text, _typed(NAME)),
-                CallbackQueryHandler(use_initials, pattern=callbacks.pattern(INITIALS)),
+                CallbackQueryHandler(use_initials, pattern=INITIALS.pattern()),
             ],
             PLACE: [
                 MessageHandler(text, _typed(PLACE)),
-                CallbackQueryHandler(skipped, pattern=callbacks.pattern(SKIP)),
+                CallbackQueryHandler(skipped, pattern=SKIP.pattern()),
             ],
             PERSONAL: [
                 MessageHandler(text, _typed(PERSONAL)),
-                CallbackQueryHandler(skipped, pattern=callbacks.pattern(SKIP)),
+                CallbackQueryHandler(skipped, pattern=SKIP.pattern()),
             ],
             REVIEW: [
-                CallbackQueryHandler(review_action, pattern=callbacks.pattern(REVIEW_ACTION)),
-                CallbackQueryHandler(edit_choice, pattern=callbacks.pattern(EDIT)),
-                CallbackQueryHandler(pick_language, pattern=callbacks.pattern(PICK_LANGUAGE)),
+                CallbackQueryHandler(review_action, pattern=REVIEW_ACTION.pattern()),
+                CallbackQueryHandler(edit_choice, pattern=EDIT.pattern()),
+                CallbackQueryHandler(pick_language, pattern=PICK_LANGUAGE.pattern()),
                 MessageHandler(text, use_buttons),
             ],
             ConversationHandler.TIMEOUT: [TypeHandler(Update, timed_out)],
@@ -916,7 +915,7 @@ def build(timeout_minutes: float) -> ConversationHandler:
         fallbacks=[
             CommandHandler("cancel", cancel),
             # A button of a step not open now: refused with the same answer in every state.
-            CallbackQueryHandler(stale_step, pattern=rf"^{callbacks.VERSION}:({_VERBS}):"),
+            CallbackQueryHandler(stale_step, pattern=callbacks.any_of(*_STEP_BUTTONS)),
             MessageHandler(other, not_text),
         ],
     )

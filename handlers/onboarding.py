@@ -16,19 +16,17 @@ from bot.services.subscriptions import Alerts
 from bot.telegram_text import escape
 from handlers.conversations import end_conversations
 
-LANGUAGE = callbacks.data("lang")
-ALERTS_OFF = callbacks.data("alerts", "off")
-ALERTS_ON = callbacks.data("alerts", "on")
-FORGET_YES = callbacks.data("forget", "yes")
-FORGET_NO = callbacks.data("forget", "no")
-
 
 def _start_keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton("🌐 " + _("Change language"), callback_data=LANGUAGE),
-                InlineKeyboardButton("🔕 " + _("No alerts"), callback_data=ALERTS_OFF),
+                InlineKeyboardButton(
+                    "🌐 " + _("Change language"), callback_data=callbacks.LANGUAGE.data()
+                ),
+                InlineKeyboardButton(
+                    "🔕 " + _("No alerts"), callback_data=callbacks.ALERTS.data("off")
+                ),
             ]
         ]
     )
@@ -39,7 +37,7 @@ def _language_keyboard(languages: tuple[str, ...], current: str) -> InlineKeyboa
         [
             InlineKeyboardButton(
                 ("✓ " if code == current else "") + language_name(code),
-                callback_data=callbacks.data("lang", code),
+                callback_data=callbacks.LANGUAGE.data(code),
             )
         ]
         for code in languages
@@ -98,7 +96,7 @@ async def language_menu(update: Update, context: Context) -> None:
 async def language_chosen(update: Update, context: Context) -> None:
     """Store the chosen language and confirm in it."""
     query = update.callback_query
-    (code,) = callbacks.args(query.data)  # type: ignore[arg-type,union-attr]
+    (code,) = callbacks.args(query.data)  # type: ignore[union-attr]
     languages = context.config.i18n.languages
     user_id = query.from_user.id  # type: ignore[union-attr]
     if not await subscriptions.change_language(context.storage, user_id, code, languages):
@@ -135,7 +133,7 @@ async def unsubscribe(update: Update, context: Context) -> None:
 async def alerts_button(update: Update, context: Context) -> None:
     """The start message's "No alerts" button."""
     query = update.callback_query
-    text = await _set_alerts(update, context, query.data == ALERTS_ON)  # type: ignore[union-attr]
+    text = await _set_alerts(update, context, callbacks.args(query.data) == ["on"])  # type: ignore[union-attr]
     await query.answer(text)  # type: ignore[union-attr]
     await update.effective_message.reply_text(escape(text))  # type: ignore[union-attr]
 
@@ -185,8 +183,16 @@ async def forget(update: Update, context: Context) -> None:
     """Ask before erasing: it cannot be undone."""
     keyboard = InlineKeyboardMarkup(
         [
-            [InlineKeyboardButton(_("Yes, delete everything"), callback_data=FORGET_YES)],
-            [InlineKeyboardButton(_("No, keep my data"), callback_data=FORGET_NO)],
+            [
+                InlineKeyboardButton(
+                    _("Yes, delete everything"), callback_data=callbacks.FORGET.data("yes")
+                )
+            ],
+            [
+                InlineKeyboardButton(
+                    _("No, keep my data"), callback_data=callbacks.FORGET.data("no")
+                )
+            ],
         ]
     )
     await update.effective_message.reply_text(  # type: ignore[union-attr]
@@ -203,7 +209,7 @@ async def forget(update: Update, context: Context) -> None:
 async def forget_answer(update: Update, context: Context) -> None:
     """Erase the user (database rows and any conversation state) or keep everything."""
     query = update.callback_query
-    if query.data == FORGET_NO:  # type: ignore[union-attr]
+    if callbacks.args(query.data) == ["no"]:  # type: ignore[union-attr]
         text = _("Nothing was deleted.")
     else:
         user_id = query.from_user.id  # type: ignore[union-attr]
@@ -230,9 +236,9 @@ def register(app: Application) -> None:
             CommandHandler("unsubscribe", unsubscribe, filters=private),
             CommandHandler("privacy", privacy, filters=private),
             CommandHandler("forget", forget, filters=private),
-            CallbackQueryHandler(language_menu, pattern=f"^{LANGUAGE}$"),
-            CallbackQueryHandler(language_chosen, pattern=rf"^{LANGUAGE}:[\w-]+$"),
-            CallbackQueryHandler(alerts_button, pattern=callbacks.pattern("alerts")),
-            CallbackQueryHandler(forget_answer, pattern=callbacks.pattern("forget")),
+            CallbackQueryHandler(language_menu, pattern=callbacks.LANGUAGE.pattern(arity=0)),
+            CallbackQueryHandler(language_chosen, pattern=callbacks.LANGUAGE.pattern(arity=1)),
+            CallbackQueryHandler(alerts_button, pattern=callbacks.ALERTS.pattern()),
+            CallbackQueryHandler(forget_answer, pattern=callbacks.FORGET.pattern()),
         ]
     )

@@ -82,11 +82,15 @@ async def decide(update: Update, context: Context) -> None:
             _("This button no longer works. /help lists what I can do."), show_alert=True
         )
         return
-    verb = query.data.split(":")[1]  # type: ignore[union-attr]
-    ref, number = callbacks.args(query.data)  # type: ignore[arg-type]
-    case, revision_number = callbacks.case_from_ref(ref), int(number)
+    ref, number = callbacks.args(query.data)  # the pattern admits exactly two
+    case, revision_number = callbacks.case_from_ref(ref), callbacks.number(number)
+    if revision_number is None:  # crafted data: no revision the bot ever named
+        await query.answer(
+            _("This button no longer works. /help lists what I can do."), show_alert=True
+        )
+        return
     storage = context.storage
-    if verb == render.DISCARD:
+    if callbacks.DISCARD.matches(query.data):
         discarded = await discard(storage, case, revision_number, by=query.from_user.id)
         text = (
             _("Discarded: nothing was published.")
@@ -134,7 +138,7 @@ def register(app: Application) -> None:
             MessageHandler(admins & filters.Document.ALL, upload),
             CommandHandler("broadcasts", broadcasts, filters=admins),
             CallbackQueryHandler(
-                decide, pattern=rf"^{callbacks.VERSION}:({render.PUBLISH}|{render.DISCARD}):"
+                decide, pattern=callbacks.any_of(callbacks.PUBLISH, callbacks.DISCARD, arity=2)
             ),
         ]
     )

@@ -102,7 +102,7 @@ async def mine(update: Update, context: Context) -> None:
 def register(app: Application) -> None:
     app.add_handlers(
         [
-            CallbackQueryHandler(sent, pattern=callbacks.pattern(render.SENT)),
+            CallbackQueryHandler(sent, pattern=callbacks.SENT.pattern()),
             CommandHandler("mine", mine, filters=filters.ChatType.PRIVATE),
         ]
     )
