@@ -21,7 +21,7 @@ from bot.telegram_text import escape
 from handlers import collect
 from handlers.access import admin_filter
 from handlers.conversations import Timeout, conversation
-from handlers.replies import say, say_parts
+from handlers.replies import answer, query_of, say, say_parts, set_buttons
 
 TEXT, CONFIRM = range(2)
 KEY = "announcement"
@@ -74,17 +74,17 @@ async def _preview(update: Update, context: Context, work: dict[str, Any]) -> in
 
 
 async def confirm(update: Update, context: Context) -> int:
-    query = update.callback_query
-    await query.answer()  # type: ignore[union-attr]
+    query = query_of(update)
+    await answer(update)
     work = collect.current(context, KEY, pop=True)
-    await query.edit_message_reply_markup(None)  # type: ignore[union-attr]
-    if callbacks.ANNOUNCE_CANCEL.matches(query.data) or not work:  # type: ignore[union-attr]
+    await set_buttons(update, None)
+    if callbacks.ANNOUNCE_CANCEL.matches(query.data) or not work:
         await say(update, escape(_("Cancelled: nothing was sent.")))
         return ConversationHandler.END
     await announce(
         context.storage,
         work["texts"],
-        requested_by=query.from_user.id,  # type: ignore[union-attr]
+        requested_by=query.from_user.id,
         engine=context.broadcasts,
     )
     await say(update, escape(_("The announcement is on its way; a report follows at the end.")))

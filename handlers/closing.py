@@ -26,7 +26,7 @@ from bot.telegram_text import escape
 from handlers import collect
 from handlers.access import admin_filter
 from handlers.conversations import Timeout, conversation
-from handlers.replies import say
+from handlers.replies import answer, query_of, say, set_buttons
 
 OUTCOME, CONFIRM = range(2)
 KEY = "closing"
@@ -98,17 +98,17 @@ async def _closing(context: Context, work: dict[str, Any]) -> ActionRevision | N
 
 async def confirm(update: Update, context: Context) -> int:
     """Close: the closing revision goes through the same import and publish path as files."""
-    query = update.callback_query
-    await query.answer()  # type: ignore[union-attr]
+    query = query_of(update)
+    await answer(update)
     work = collect.current(context, KEY, pop=True)
-    if callbacks.CLOSE_CANCEL.matches(query.data):  # type: ignore[union-attr]
-        await query.edit_message_reply_markup(None)  # type: ignore[union-attr]
+    if callbacks.CLOSE_CANCEL.matches(query.data):
+        await set_buttons(update, None)
         await say_text(update, _("Cancelled: the case stays open."))
         return ConversationHandler.END
     closing = await _closing(context, work) if work else None
     if closing is None:
         return await collect.lost(update, context)
-    admin_id = query.from_user.id  # type: ignore[union-attr]
+    admin_id = query.from_user.id
     try:
         broadcast = await close_case(
             context.storage, closing, by=admin_id, engine=context.broadcasts
@@ -116,7 +116,7 @@ async def confirm(update: Update, context: Context) -> int:
     except ImportRefused as refusal:
         await say_text(update, str(refusal))
         return ConversationHandler.END
-    await query.edit_message_reply_markup(None)  # type: ignore[union-attr]
+    await set_buttons(update, None)
     if broadcast is None:
         return await collect.lost(update, context)
     await say_text(

@@ -20,7 +20,7 @@ from bot.i18n import current_locale, language_name
 from bot.i18n import gettext as _
 from bot.telegram_text import escape
 from bot.text_input import InvalidInput, check_text
-from handlers.replies import say
+from handlers.replies import answer, message_of, say, user_data_of
 
 Done = Callable[[Update, Context, dict[str, Any]], Awaitable[int]]
 
@@ -51,7 +51,7 @@ async def begin(
         for code in i18n.languages
         if code != i18n.default_language and (offered is None or code in offered)
     ]
-    context.user_data[spec.key] = {"texts": {}, "pending": languages, **extra}  # type: ignore[index]
+    user_data_of(context)[spec.key] = {"texts": {}, "pending": languages, **extra}
     return await _ask(update, context, spec)
 
 
@@ -79,7 +79,7 @@ def handlers(spec: Collect) -> list[BaseHandler[Update, Any, Any]]:
 
 
 async def _ask(update: Update, context: Context, spec: Collect) -> int:
-    work = context.user_data[spec.key]  # type: ignore[index]
+    work = user_data_of(context)[spec.key]
     work["touched"] = time.time()
     if not work["pending"]:
         return await spec.done(update, context, work)
@@ -106,7 +106,7 @@ def typed(spec: Collect) -> Callable[[Update, Context], Coroutine[Any, Any, int]
         if not work:
             return await lost(update, context)
         try:
-            text = check_text(update.effective_message.text, spec.limit)  # type: ignore[union-attr]
+            text = check_text(message_of(update).text, spec.limit)
         except InvalidInput as problem:
             await say(update, escape(str(problem)))
             return spec.state
@@ -118,7 +118,7 @@ def typed(spec: Collect) -> Callable[[Update, Context], Coroutine[Any, Any, int]
 
 def skipped(spec: Collect) -> Callable[[Update, Context], Coroutine[Any, Any, int]]:
     async def handler(update: Update, context: Context) -> int:
-        await update.callback_query.answer()  # type: ignore[union-attr]
+        await answer(update)
         work = current(context, spec.key)
         if not work:
             return await lost(update, context)

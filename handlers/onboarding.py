@@ -15,6 +15,7 @@ from bot.services import subscriptions
 from bot.services.subscriptions import Alerts
 from bot.telegram_text import escape
 from handlers.conversations import end_conversations
+from handlers.replies import answer, edit, query_of, say, user_of
 
 
 def _start_keyboard() -> InlineKeyboardMarkup:
@@ -47,7 +48,7 @@ def _language_keyboard(languages: tuple[str, ...], current: str) -> InlineKeyboa
 
 async def start(update: Update, context: Context) -> None:
     """Greet, say what the bot does and stores, subscribe, list the commands."""
-    await subscriptions.subscribe(context.storage, update.effective_user.id, context.language)  # type: ignore[union-attr]
+    await subscriptions.subscribe(context.storage, user_of(update).id, context.language)
     text = "\n\n".join(
         [
             "<b>"
@@ -70,46 +71,47 @@ async def start(update: Update, context: Context) -> None:
             "<b>" + escape(_("Commands")) + "</b>\n" + escape(command_lines()),
         ]
     )
-    await update.effective_message.reply_text(text, reply_markup=_start_keyboard())  # type: ignore[union-attr]
+    await say(update, text, markup=_start_keyboard())
 
 
 async def help_command(update: Update, context: Context) -> None:
     """List the commands in the user's language."""
     text = "<b>" + escape(_("What I can do")) + "</b>\n" + escape(command_lines())
-    await update.effective_message.reply_text(text)  # type: ignore[union-attr]
+    await say(update, text)
 
 
 async def language_command(update: Update, context: Context) -> None:
     """Offer every configured language, each in its own name."""
-    await update.effective_message.reply_text(  # type: ignore[union-attr]
+    await say(
+        update,
         escape(_("Choose your language:")),
-        reply_markup=_language_keyboard(context.config.i18n.languages, context.language),
+        markup=_language_keyboard(context.config.i18n.languages, context.language),
     )
 
 
 async def language_menu(update: Update, context: Context) -> None:
     """The start message's language button opens the picker."""
-    await update.callback_query.answer()  # type: ignore[union-attr]
+    await answer(update)
     await language_command(update, context)
 
 
 async def language_chosen(update: Update, context: Context) -> None:
     """Store the chosen language and confirm in it."""
-    query = update.callback_query
-    (code,) = callbacks.args(query.data)  # type: ignore[union-attr]
+    query = query_of(update)
+    (code,) = callbacks.args(query.data)
     languages = context.config.i18n.languages
-    user_id = query.from_user.id  # type: ignore[union-attr]
+    user_id = query.from_user.id
     if not await subscriptions.change_language(context.storage, user_id, code, languages):
-        await query.answer(_("This language is no longer available."), show_alert=True)  # type: ignore[union-attr]
+        await answer(update, _("This language is no longer available."), alert=True)
         return
     current_locale.set(reader_language(context.config.i18n, code))  # the new choice from now on
     confirmation = _("Language set: {language}.").format(language=language_name(code))
-    await query.answer(confirmation)  # type: ignore[union-attr]
-    await query.edit_message_text(escape(confirmation))  # type: ignore[union-attr]
+    await answer(update, confirmation)
+    await edit(update, escape(confirmation))
 
 
 async def _set_alerts(update: Update, context: Context, on: bool) -> str:
-    user_id = update.effective_user.id  # type: ignore[union-attr]
+    user_id = user_of(update).id
     result = await subscriptions.set_alerts(context.storage, user_id, on, context.language)
     if result is Alerts.SUBSCRIBED:
         return _("You are subscribed: new and updated actions will reach you here.")
@@ -122,20 +124,20 @@ async def _set_alerts(update: Update, context: Context, on: bool) -> str:
 
 async def subscribe(update: Update, context: Context) -> None:
     """Resume (or start) alerts."""
-    await update.effective_message.reply_text(escape(await _set_alerts(update, context, True)))  # type: ignore[union-attr]
+    await say(update, escape(await _set_alerts(update, context, True)))
 
 
 async def unsubscribe(update: Update, context: Context) -> None:
     """Pause alerts without blocking the bot."""
-    await update.effective_message.reply_text(escape(await _set_alerts(update, context, False)))  # type: ignore[union-attr]
+    await say(update, escape(await _set_alerts(update, context, False)))
 
 
 async def alerts_button(update: Update, context: Context) -> None:
     """The start message's "No alerts" button."""
-    query = update.callback_query
-    text = await _set_alerts(update, context, callbacks.args(query.data) == ["on"])  # type: ignore[union-attr]
-    await query.answer(text)  # type: ignore[union-attr]
-    await update.effective_message.reply_text(escape(text))  # type: ignore[union-attr]
+    query = query_of(update)
+    text = await _set_alerts(update, context, callbacks.args(query.data) == ["on"])
+    await answer(update, text)
+    await say(update, escape(text))
 
 
 async def privacy(update: Update, context: Context) -> None:
@@ -176,7 +178,7 @@ async def privacy(update: Update, context: Context) -> None:
             escape(_("/forget deletes all of it at once.")),
         ]
     )
-    await update.effective_message.reply_text(text)  # type: ignore[union-attr]
+    await say(update, text)
 
 
 async def forget(update: Update, context: Context) -> None:
@@ -195,24 +197,25 @@ async def forget(update: Update, context: Context) -> None:
             ],
         ]
     )
-    await update.effective_message.reply_text(  # type: ignore[union-attr]
+    await say(
+        update,
         escape(
             _(
                 "This deletes everything the bot holds about you and stops all alerts. "
                 "It cannot be undone. Are you sure?"
             )
         ),
-        reply_markup=keyboard,
+        markup=keyboard,
     )
 
 
 async def forget_answer(update: Update, context: Context) -> None:
     """Erase the user (database rows and any conversation state) or keep everything."""
-    query = update.callback_query
-    if callbacks.args(query.data) == ["no"]:  # type: ignore[union-attr]
+    query = query_of(update)
+    if callbacks.args(query.data) == ["no"]:
         text = _("Nothing was deleted.")
     else:
-        user_id = query.from_user.id  # type: ignore[union-attr]
+        user_id = query.from_user.id
         # A letter being written ends here: no step or timeout note reaches an erased user.
         await end_conversations(update, context)
         # PTB writes persistence every few seconds: flush first, so nothing is written back.
@@ -221,8 +224,8 @@ async def forget_answer(update: Update, context: Context) -> None:
         context.application.drop_user_data(user_id)
         context.application.drop_chat_data(user_id)
         text = _("Done: everything the bot held about you is deleted. /start begins anew.")
-    await query.answer()  # type: ignore[union-attr]
-    await query.edit_message_text(escape(text))  # type: ignore[union-attr]
+    await answer(update)
+    await edit(update, escape(text))
 
 
 def register(app: Application) -> None:
