@@ -23,7 +23,6 @@ from telegram import (
     InputFile,
     Update,
 )
-from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -35,7 +34,6 @@ from telegram.ext import (
 )
 
 from bot import callbacks
-from bot.actions import render
 from bot.actions.importer import load
 from bot.actions.model import ActionRevision, Addressee, case_from_text
 from bot.context import Context
@@ -46,7 +44,21 @@ from bot.letters.compose import Letter, compose, letter_file_name
 from bot.letters.draft import DRAFT_KEY, SENDER_KEY, Draft, InvalidInput
 from bot.telegram_text import CAPTION_LIMIT, escape, visible_length
 from handlers.conversations import ENDED_KEY, conversation
-from handlers.replies import drop_buttons, replace, say, say_parts
+from handlers.replies import (
+    answer,
+    drop_buttons,
+    message_of,
+    query_of,
+    replace,
+    say,
+    say_parts,
+    send_document,
+    set_buttons,
+    take_back,
+    uploading,
+    user_data_of,
+    user_of,
+)
 
 log = logging.getLogger(__name__)
 
@@ -54,13 +66,13 @@ LANGUAGE, ADDRESSEE, NAME, PLACE, PERSONAL, REVIEW = range(6)
 COPY_TEXT_MAX = 256  # characters a copy_text button may carry (Bot API)
 BUTTON_MAX = 60  # characters of an addressee's role on a button
 
-PICK_LANGUAGE = "wl"
-PICK_ADDRESSEE = "wa"
-INITIALS = "wi"
-SKIP = "wskip"
-REVIEW_ACTION = "wr"
-EDIT = "we"
-_VERBS = "|".join((PICK_LANGUAGE, PICK_ADDRESSEE, INITIALS, SKIP, REVIEW_ACTION, EDIT))
+PICK_LANGUAGE = callbacks.LETTER_LANGUAGE
+PICK_ADDRESSEE = callbacks.LETTER_ADDRESSEE
+INITIALS = callbacks.LETTER_INITIALS
+SKIP = callbacks.LETTER_SKIP
+REVIEW_ACTION = callbacks.LETTER_REVIEW
+EDIT = callbacks.LETTER_EDIT
+_STEP_BUTTONS = (PICK_LANGUAGE, PICK_ADDRESSEE, INITIALS, SKIP, REVIEW_ACTION, EDIT)
 
 
 # The user's data as it was when the update began: /forget drops it from the application, and a
@@ -123,7 +135,7 @@ def _draft_now(context: Context) -> Draft:
 def _save(context: Context, draft: Draft) -> None:
     _check_not_erased(context)
     draft.touched = time.time()
-    context.user_data[DRAFT_KEY] = draft.to_dict()  # type: ignore[index]
+    user_data_of(context)[DRAFT_KEY] = draft.to_dict()
 
 
 def _clear(update: Update, context: Context) -> None:
@@ -131,8 +143,8 @@ def _clear(update: Update, context: Context) -> None:
         context.user_data.pop(DRAFT_KEY, None)
     # A timeout runs as a job, outside any update of the user: PTB would not write the
     # change to the database unless told.
-    if update.effective_user is not None:
-        context.application.mark_data_for_update_persistence(user_ids=update.effective_user.id)
+    if (user := update.effective_user) is not None:
+        context.application.mark_data_for_update_persistence(user_ids=user.id)
 
 
 def _keyboard(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
@@ -206,9 +218,9 @@ async def _close_open_prompt(update: Update, draft: Draft) -> None:
         draft.prompt = None
 
 
-def _data(draft: Draft, verb: str, *args: object) -> str:
+def _data(draft: Draft, button: callbacks.Button, *args: object) -> str:
     """A wizard button's callback data, naming the letter and the step it belongs to."""
-    return callbacks.data(verb, callbacks.case_ref(draft.case), draft.revision, draft.step, *args)
+    return button.data(callbacks.case_ref(draft.case), draft.revision, draft.step, *args)
 
 
 async def _prompt(
@@ -224,19 +236,10 @@ async def _prompt(
     markup = _keyboard(rows(draft)) if rows else None
     sent = await say(update, text, markup)
     if _erased(context):  # erased while the message was on its way: take it back
-        await _take_back(update, sent.message_id)
+        await take_back(update, sent.message_id)
         raise _Erased
     draft.prompt = sent.message_id
     _save(context, draft)
-
-
-async def _take_back(update: Update, message_id: int) -> None:
-    chat = update.effective_chat
-    assert chat is not None
-    try:
-        await update.get_bot().delete_message(chat.id, message_id)
-    except TelegramError as exc:
-        log.debug("message not deleted: %s", exc.message)
 
 
 async def _answered(update: Update, draft: Draft, record: str) -> None:
@@ -262,11 +265,10 @@ def _button(
     """
 
     async def checked(update: Update, context: Context) -> int | None:
-        query = update.callback_query
-        assert query is not None and query.data is not None
+        query = query_of(update)
         stored = context.user_data.get(DRAFT_KEY) if context.user_data is not None else None
         if not stored:  # made, cancelled or timed out meanwhile (a double tap)
-            await query.answer(_("This letter is finished."))
+            await answer(update, _("This letter is finished."))
             return ConversationHandler.END
         parts = callbacks.args(query.data)
         ref, number, step = [*parts, "", "", ""][:3]
@@ -276,7 +278,7 @@ def _button(
         claim = step == str(stored.get("step")) and args[:1] != ["remember"]
         if claim:
             if stored.get("creating") or stored.get("claimed") == stored.get("step"):
-                await query.answer(_("Your letter is on its way."))
+                await answer(update, _("Your letter is on its way."))
                 return None
             stored["claimed"] = stored.get("step")
         try:
@@ -298,26 +300,28 @@ def _button(
     ) -> int | None:
         current = await _current(context)
         if current is None:
-            await query.answer()
+            await answer(update)
             return await _lost(update, context)
         draft, revision = current
         if (ref, number) != (callbacks.case_ref(draft.case), str(draft.revision)):
-            await query.answer(
+            await answer(
+                update,
                 _("This button belongs to an earlier letter; please use the latest one."),
-                show_alert=True,
+                alert=True,
             )
             return None
         if draft.creating:
-            await query.answer(_("Your letter is on its way."))
+            await answer(update, _("Your letter is on its way."))
             return None
         if step != str(draft.step):
-            await query.answer(
+            await answer(
+                update,
                 _("This step is already answered; please use the latest message."),
-                show_alert=True,
+                alert=True,
             )
             return None
         if moved := await _follow(update, context, draft):
-            await query.answer()
+            await answer(update)
             return await _resume(update, context, *moved)
         return await handler(update, context, draft, revision, args)
 
@@ -349,19 +353,19 @@ async def _begin(update: Update, context: Context, case: str) -> int:
         await say(update, escape(_("{case} has no suggested letter.").format(case=case)))
         return ConversationHandler.END
     await _close_prompt(update, context)  # an earlier letter's buttons go with it
-    context.user_data.pop(ENDED_KEY, None)  # type: ignore[union-attr]
+    user_data_of(context).pop(ENDED_KEY, None)
     # A random first step number: buttons of a letter begun before on the same case differ.
     draft = Draft(case=revision.case, revision=revision.revision, step=randbelow(10**6))
     _save(context, draft)
-    await context.storage.reminders.interested(update.effective_user.id, revision.case)  # type: ignore[union-attr]
+    await context.storage.reminders.interested(user_of(update).id, revision.case)
     return await _ask_language(update, context, draft, revision)
 
 
 async def start_from_button(update: Update, context: Context) -> int:
     """ "Write a letter" under a card."""
-    query = update.callback_query
-    await query.answer()  # type: ignore[union-attr]
-    ref = callbacks.args(query.data)[0]  # type: ignore[arg-type,union-attr]
+    query = query_of(update)
+    await answer(update)
+    ref = callbacks.args(query.data)[0]
     return await _begin(update, context, callbacks.case_from_ref(ref))
 
 
@@ -418,7 +422,7 @@ async def _ask_language(
 async def pick_language(
     update: Update, context: Context, draft: Draft, revision: ActionRevision, args: list[str]
 ) -> int:
-    await update.callback_query.answer()  # type: ignore[union-attr]
+    await answer(update)
     code = args[0] if args else ""
     if code not in revision.letters:
         return await _ask_language(update, context, draft, revision)
@@ -458,7 +462,7 @@ async def _ask_addressee(
 async def pick_addressee(
     update: Update, context: Context, draft: Draft, revision: ActionRevision, args: list[str]
 ) -> int:
-    await update.callback_query.answer()  # type: ignore[union-attr]
+    await answer(update)
     index = callbacks.number(args[0]) if args else None
     if index is None or not 0 <= index < len(revision.addressees):
         return await _ask_addressee(update, context, draft, revision)
@@ -562,7 +566,7 @@ def _typed(state: int) -> Callable[[Update, Context], Coroutine[Any, Any, int | 
 
     async def typed(update: Update, context: Context) -> int | None:
         try:
-            value = check(update.effective_message.text)  # type: ignore[union-attr]
+            value = check(message_of(update).text)
         except InvalidInput as problem:
             await say(update, escape(str(problem)))
             return state
@@ -575,7 +579,7 @@ def _typed(state: int) -> Callable[[Update, Context], Coroutine[Any, Any, int | 
 async def use_initials(
     update: Update, context: Context, draft: Draft, revision: ActionRevision, args: list[str]
 ) -> int:
-    await update.callback_query.answer()  # type: ignore[union-attr]
+    await answer(update)
     user = update.effective_user
     name = drafts.initials(user.first_name, user.last_name) if user else None
     if not name:
@@ -588,7 +592,7 @@ async def skipped(
     update: Update, context: Context, draft: Draft, revision: ActionRevision, args: list[str]
 ) -> int:
     """Skip the place or the personal sentence ("" means skipped, None means not asked)."""
-    await update.callback_query.answer()  # type: ignore[union-attr]
+    await answer(update)
     field = args[0] if args else ""
     if field not in ("place", "personal"):
         return await _lost(update, context)
@@ -660,22 +664,21 @@ def _normalised(draft: Draft) -> Draft:
 async def review_action(
     update: Update, context: Context, draft: Draft, revision: ActionRevision, args: list[str]
 ) -> int | None:
-    query = update.callback_query
-    assert query is not None
     action = args[0] if args else ""
     if action == "remember":
         draft.remember = not draft.remember
         _save(context, draft)
-        await query.answer(
+        await answer(
+            update,
             _("Your name and place will be remembered for the next letter.")
             if draft.remember
-            else _("Your name and place will not be kept.")
+            else _("Your name and place will not be kept."),
         )
-        await query.edit_message_reply_markup(_keyboard(_review_keyboard(draft)))
+        await set_buttons(update, _keyboard(_review_keyboard(draft)))
         return REVIEW
     if action == "create":
         return await _create(update, context, draft, revision)
-    await query.answer()
+    await answer(update)
     if draft.prompt is not None:  # the preview stays as it is; its buttons go
         await drop_buttons(update, draft.prompt)
         draft.prompt = None
@@ -698,7 +701,7 @@ async def review_action(
 async def edit_choice(
     update: Update, context: Context, draft: Draft, revision: ActionRevision, args: list[str]
 ) -> int:
-    await update.callback_query.answer()  # type: ignore[union-attr]
+    await answer(update)
     field = args[0] if args else ""
     if field not in ("addressee", "language", "name", "place", "personal"):
         return await _review(update, context)
@@ -719,17 +722,16 @@ async def _create(
     update: Update, context: Context, draft: Draft, revision: ActionRevision
 ) -> int | None:
     """Send the document, once: a second tap (updates run concurrently) finds it claimed."""
-    query = update.callback_query
-    assert query is not None and context.user_data is not None
+    assert context.user_data is not None
     stored: dict[str, Any] | None = context.user_data.get(DRAFT_KEY)
     # Check and claim with no await in between: a concurrent update of the same user cannot
     # run between the two, so only one of two taps gets past here.
     if not stored or stored.get("creating"):
-        await query.answer(_("Your letter is on its way."))
+        await answer(update, _("Your letter is on its way."))
         return None
     claimed: dict[str, Any] = stored
     claimed["creating"] = True
-    await query.answer()
+    await answer(update)
     try:
         return await _send_letter(update, context, draft, revision)
     except BaseException:
@@ -746,32 +748,28 @@ async def _send_letter(
     if await _revision(context, draft) is None:
         return await _lost(update, context)
     letter = _letter(context, draft, revision)
-    chat = update.effective_chat
-    assert chat is not None
-    await chat.send_action("upload_document")
+    await uploading(update)
     document = InputFile(compose(letter), filename=letter_file_name(revision.case, letter))
     sent_button = InlineKeyboardButton(
         "✅ " + _("I sent it"),
-        callback_data=callbacks.data(
-            render.SENT, callbacks.case_ref(revision.case), revision.revision, letter.language
+        callback_data=callbacks.SENT.data(
+            callbacks.case_ref(revision.case), revision.revision, letter.language
         ),
     )
     where = drafts.where_to_send(letter)
     # Many copies with long addresses may not fit a caption: the directions follow instead.
     fits = visible_length(where) <= CAPTION_LIMIT
-    await chat.send_document(
-        document,
-        caption=where if fits else None,
-        reply_markup=InlineKeyboardMarkup([[sent_button]]),
+    await send_document(
+        update, document, where if fits else None, InlineKeyboardMarkup([[sent_button]])
     )
     if not fits:
         await say(update, where)
     if letter.addressee.email:
         await _send_email_route(update, drafts.email_route(letter, revision.case))
     if draft.remember:
-        context.user_data[SENDER_KEY] = {"name": draft.name, "place": draft.place or None}  # type: ignore[index]
+        user_data_of(context)[SENDER_KEY] = {"name": draft.name, "place": draft.place or None}
     else:
-        context.user_data.pop(SENDER_KEY, None)  # type: ignore[union-attr]
+        user_data_of(context).pop(SENDER_KEY, None)
     _clear(update, context)
     log.info("letter created for %s revision %s", revision.case, revision.revision)
     return ConversationHandler.END
@@ -812,7 +810,7 @@ async def stale_step(
     update: Update, context: Context, draft: Draft, revision: ActionRevision, args: list[str]
 ) -> int | None:
     """Reached only if a button's step is the open one but not of this state: ask again."""
-    await update.callback_query.answer()  # type: ignore[union-attr]
+    await answer(update)
     return await _next_step(update, context, draft)
 
 
@@ -881,34 +879,34 @@ def build(timeout_minutes: float) -> ConversationHandler:
         "letter",
         conversation_timeout=timeout_minutes * 60,
         entry_points=[
-            CallbackQueryHandler(start_from_button, pattern=callbacks.pattern(render.WRITE)),
+            CallbackQueryHandler(start_from_button, pattern=callbacks.WRITE.pattern()),
             CommandHandler("write", start_from_command, filters=filters.ChatType.PRIVATE),
         ],
         states={
             LANGUAGE: [
-                CallbackQueryHandler(pick_language, pattern=callbacks.pattern(PICK_LANGUAGE)),
+                CallbackQueryHandler(pick_language, pattern=PICK_LANGUAGE.pattern()),
                 MessageHandler(text, use_buttons),
             ],
             ADDRESSEE: [
-                CallbackQueryHandler(pick_addressee, pattern=callbacks.pattern(PICK_ADDRESSEE)),
+                CallbackQueryHandler(pick_addressee, pattern=PICK_ADDRESSEE.pattern()),
                 MessageHandler(text, use_buttons),
             ],
             NAME: [
                 MessageHandler(text, _typed(NAME)),
-                CallbackQueryHandler(use_initials, pattern=callbacks.pattern(INITIALS)),
+                CallbackQueryHandler(use_initials, pattern=INITIALS.pattern()),
             ],
             PLACE: [
                 MessageHandler(text, _typed(PLACE)),
-                CallbackQueryHandler(skipped, pattern=callbacks.pattern(SKIP)),
+                CallbackQueryHandler(skipped, pattern=SKIP.pattern()),
             ],
             PERSONAL: [
                 MessageHandler(text, _typed(PERSONAL)),
-                CallbackQueryHandler(skipped, pattern=callbacks.pattern(SKIP)),
+                CallbackQueryHandler(skipped, pattern=SKIP.pattern()),
             ],
             REVIEW: [
-                CallbackQueryHandler(review_action, pattern=callbacks.pattern(REVIEW_ACTION)),
-                CallbackQueryHandler(edit_choice, pattern=callbacks.pattern(EDIT)),
-                CallbackQueryHandler(pick_language, pattern=callbacks.pattern(PICK_LANGUAGE)),
+                CallbackQueryHandler(review_action, pattern=REVIEW_ACTION.pattern()),
+                CallbackQueryHandler(edit_choice, pattern=EDIT.pattern()),
+                CallbackQueryHandler(pick_language, pattern=PICK_LANGUAGE.pattern()),
                 MessageHandler(text, use_buttons),
             ],
             ConversationHandler.TIMEOUT: [TypeHandler(Update, timed_out)],
@@ -916,7 +914,7 @@ def build(timeout_minutes: float) -> ConversationHandler:
         fallbacks=[
             CommandHandler("cancel", cancel),
             # A button of a step not open now: refused with the same answer in every state.
-            CallbackQueryHandler(stale_step, pattern=rf"^{callbacks.VERSION}:({_VERBS}):"),
+            CallbackQueryHandler(stale_step, pattern=callbacks.any_of(*_STEP_BUTTONS)),
             MessageHandler(other, not_text),
         ],
     )
