@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from datetime import timedelta
 from enum import Enum
 
@@ -123,3 +124,32 @@ def retry_after_seconds(error: RetryAfter) -> float:
     """Telegram's ``retry_after`` in seconds (a timedelta with PTB_TIMEDELTA, else a number)."""
     value = error.retry_after
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+@dataclass(frozen=True)
+class ConfigFix:
+    """What the operator must change for Telegram to be reached; ``lasting`` if waiting cannot
+    help (a wrong proxy password, an untrusted certificate), unlike a captive portal."""
+
+    text: str
+    lasting: bool
+
+
+_REDIRECT = re.compile(r"^[A-Za-z' -]+ \(3\d\d\)")
+
+
+def config_fix(error: TelegramError) -> ConfigFix | None:
+    """The config change a transport failure asks for, if any (read from the HTTP layer's
+    words: aiohttp's exception class and OpenSSL's reason, PTB's status phrase)."""
+    text = error.message
+    if "ClientHttpProxyError: 407" in text:
+        return ConfigFix("check the user and password in telegram.proxy", lasting=True)
+    if "CERTIFICATE_VERIFY_FAILED" in text or "CertificateError" in text:
+        return ConfigFix("set telegram.ca_bundle (see README)", lasting=True)
+    if _REDIRECT.match(text):
+        return ConfigFix(
+            "something between the bot and Telegram redirects: check telegram.base_url / "
+            "telegram.proxy",
+            lasting=False,
+        )
+    return None

@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.error import BadRequest, NetworkError, TelegramError
+from telegram.error import BadRequest, Conflict, NetworkError, TelegramError
 
 from bot.context import Context
 from bot.i18n import gettext as _
+from bot.telegram_errors import config_fix
 from bot.telegram_text import escape
 
 log = logging.getLogger(__name__)
@@ -17,9 +18,19 @@ log = logging.getLogger(__name__)
 async def on_error(update: object, context: Context) -> None:
     """Log the exception with its traceback but without message texts or personal data."""
     error = context.error
+    if update is None and context.job is None and isinstance(error, Conflict):
+        # Telegram ended this poll for another's: a second copy runs elsewhere (PTB retries).
+        log.warning("another copy of the bot is polling with this token: stop it (%s)", error)
+        return
     if update is None and context.job is None and _outage(error):
         # Long polling failed (PTB retries with back-off): an outage, not a bug.
-        log.warning("Telegram not reachable while polling (retrying): %s", error)
+        assert isinstance(error, NetworkError)
+        fix = config_fix(error)
+        log.warning(
+            "Telegram not reachable while polling (retrying): %s%s",
+            error,
+            f": {fix.text}" if fix else "",
+        )
         return
     kind = "no update"
     if isinstance(update, Update):
