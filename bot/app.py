@@ -21,20 +21,21 @@ from telegram.error import InvalidToken, RetryAfter, TelegramError, TimedOut
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 
 import handlers
-from bot import announcements, commands, scheduling, telegram_errors
 from bot.actions.outgoing import action_renderer
 from bot.broadcast.engine import BroadcastEngine, Burst
 from bot.broadcast.ratelimit import PriorityRateLimiter
 from bot.broadcast.report import burst_notice, final_report
 from bot.config import Config
-from bot.context import BotData, Context
 from bot.i18n import check_catalogs
-from bot.notify import notify_admins
-from bot.persistence import SQLitePersistence
-from bot.redact import redact, without_userinfo
+from bot.ptb import commands
+from bot.ptb.context import BotData, Context
+from bot.ptb.errors import config_fix, described, retry_after_seconds, token_refusal
+from bot.ptb.http import AiohttpRequest, PollingRequest
+from bot.ptb.persistence import SQLitePersistence
+from bot.ptb.redact import redact, without_userinfo
+from bot.services import announcements, scheduling
+from bot.services.notify import notify_admins
 from bot.storage import Broadcast, SharedStorage
-from bot.telegram_errors import described, retry_after_seconds, token_refusal
-from bot.telegram_http import AiohttpRequest, PollingRequest
 
 log = logging.getLogger(__name__)
 
@@ -278,7 +279,7 @@ async def connect(app: UabotApp) -> None:
         except TelegramError as error:
             reason = described(error)
             wait = delay
-            fix = telegram_errors.config_fix(error)
+            fix = config_fix(error)
             if fix is not None:
                 if fix.lasting:  # a wrong password or an untrusted certificate stays so
                     raise ConfigMistake(

@@ -27,7 +27,7 @@ from bot.config import (
 )
 from bot.i18n import use_locale
 from bot.logs import setup_logging
-from bot.redact import token_secrets
+from bot.ptb.redact import token_secrets
 from bot.storage.db import DatabaseInUse, DatabasePathError
 
 if TYPE_CHECKING:
@@ -200,7 +200,7 @@ def _with_storage(config: Config, read: Callable[[Storage], Awaitable[list[str]]
 
 def cmd_stats(config: Config, args: argparse.Namespace) -> int:
     """Subscribers and letters, as /stats shows them."""
-    from bot.reports import stats_lines
+    from bot.services.reports import stats_lines
 
     async def read(storage: Storage) -> list[str]:
         return stats_lines(await storage.stats.subscribers(), await storage.stats.letters())
@@ -210,7 +210,7 @@ def cmd_stats(config: Config, args: argparse.Namespace) -> int:
 
 def cmd_audit(config: Config, args: argparse.Namespace) -> int:
     """The latest admin actions, as /audit shows them."""
-    from bot.reports import audit_lines
+    from bot.services.reports import audit_lines
 
     async def read(storage: Storage) -> list[str]:
         return audit_lines(await storage.audit.latest(args.limit))

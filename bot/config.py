@@ -6,10 +6,12 @@ exits with status 2, so an operator never has to read a traceback.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import ssl
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,14 +21,20 @@ import aiohttp
 import yarl
 from babel import Locale
 
-from bot.redact import proxy_secrets, token_secrets
-from bot.suggest import closest
+from bot.ptb.redact import proxy_secrets, token_secrets
 
 TOKEN_ENV = "UABOT_TOKEN"
 # A token from @BotFather: the bot's id, a colon, a secret of about 35 characters.
 _TOKEN_SHAPE = re.compile(r"\d{1,20}:[A-Za-z0-9_-]{30,60}")
 # The token in config.example.toml: a config copied but not filled in.
 _PLACEHOLDER = "replace-me"
+
+
+def closest(name: str, known: Iterable[str]) -> str | None:
+    """Did-you-mean, one rule for config keys and action-file keys: the known name closest to
+    ``name``, or None when none is close (difflib's 0.6 ratio)."""
+    matches = difflib.get_close_matches(name, list(known), n=1)
+    return matches[0] if matches else None
 
 
 class ConfigError(Exception):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from bot.redact import redact
+from bot.ptb.redact import redact
 
 # The bot's own top-level packages: ``-v`` shows their DEBUG records.
 OWN_LOGGERS = ("bot", "handlers", "__main__")
@@ -23,7 +23,7 @@ CHATTY_LOGGERS = {
     # every job run at INFO: thousands of lines a day
     "apscheduler": logging.WARNING,
     # Every request at INFO, with its URL and so the token. The bot's requests go through
-    # bot.telegram_http (aiohttp), but PTB imports httpx and would use it for any Bot built
+    # bot.ptb.http (aiohttp), but PTB imports httpx and would use it for any Bot built
     # without our request object.
     "httpx": logging.WARNING,
     # PTB's request layer logs one thing above DEBUG: a non-JSON answer (a proxy's HTML page,

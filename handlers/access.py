@@ -10,7 +10,7 @@ from telegram import Update
 from telegram.ext import filters
 
 from bot.config import Config
-from bot.context import Context
+from bot.ptb.context import Context
 
 
 def admin_filter(config: Config) -> filters.BaseFilter:

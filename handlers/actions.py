@@ -5,13 +5,13 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
-from bot import callbacks
 from bot.actions import render
 from bot.actions.importer import load
 from bot.actions.model import ActionRevision
-from bot.context import Context
 from bot.i18n import gettext as _
-from bot.telegram_text import escape
+from bot.ptb import callbacks
+from bot.ptb.context import Context
+from bot.ptb.text import escape
 from handlers.replies import answer, edit, query_of, say, say_parts
 
 PAGE_SIZE = 5

@@ -7,10 +7,10 @@ from datetime import date
 from telegram import InputFile, Update
 from telegram.ext import Application, CommandHandler
 
-from bot.context import Context
 from bot.i18n import gettext as _
-from bot.reports import audit_lines, letters_csv, stats_lines
-from bot.telegram_text import escape
+from bot.ptb.context import Context
+from bot.ptb.text import escape
+from bot.services.reports import audit_lines, letters_csv, stats_lines
 from handlers.access import admin_filter
 from handlers.replies import say_all, send_document, user_of
 

@@ -12,12 +12,13 @@ from telegram.ext import (
     ConversationHandler,
 )
 
-from bot import announcements, callbacks
-from bot.context import Context
 from bot.i18n import format_number, language_name, ngettext
 from bot.i18n import gettext as _
+from bot.ptb import callbacks
+from bot.ptb.context import Context
+from bot.ptb.text import escape
+from bot.services import announcements
 from bot.services.publishing import announce
-from bot.telegram_text import escape
 from handlers import collect
 from handlers.access import admin_filter
 from handlers.conversations import Timeout, conversation

@@ -13,16 +13,16 @@ from telegram.ext import (
     ConversationHandler,
 )
 
-from bot import callbacks
 from bot.actions import render
 from bot.actions.closure import OUTCOME_MAX, closing_revision
 from bot.actions.importer import ImportRefused, load
 from bot.actions.model import ActionRevision, case_from_text
-from bot.context import Context
 from bot.i18n import format_date, format_number, ngettext
 from bot.i18n import gettext as _
+from bot.ptb import callbacks
+from bot.ptb.context import Context
+from bot.ptb.text import escape
 from bot.services.publishing import close_case
-from bot.telegram_text import escape
 from handlers import collect
 from handlers.access import admin_filter
 from handlers.conversations import Timeout, conversation

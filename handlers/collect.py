@@ -14,12 +14,12 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filters
 
-from bot import callbacks
-from bot.context import Context
 from bot.i18n import current_locale, language_name
 from bot.i18n import gettext as _
-from bot.telegram_text import escape
-from bot.text_input import InvalidInput, check_text
+from bot.ptb import callbacks
+from bot.ptb.context import Context
+from bot.ptb.text import escape
+from bot.services.text_input import InvalidInput, check_text
 from handlers.replies import answer, message_of, say, user_data_of
 
 Done = Callable[[Update, Context, dict[str, Any]], Awaitable[int]]

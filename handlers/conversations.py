@@ -19,9 +19,9 @@ from telegram import Update
 from telegram.ext import Application, BaseHandler, ConversationHandler, TypeHandler
 from telegram.warnings import PTBUserWarning
 
-from bot.context import Context
 from bot.i18n import format_number
-from bot.telegram_text import escape
+from bot.ptb.context import Context
+from bot.ptb.text import escape
 from handlers.locale import use_job_user_language
 from handlers.replies import say
 

@@ -7,10 +7,10 @@ import logging
 from telegram import Update
 from telegram.error import BadRequest, Conflict, NetworkError, TelegramError
 
-from bot.context import Context
 from bot.i18n import gettext as _
-from bot.telegram_errors import config_fix
-from bot.telegram_text import escape
+from bot.ptb.context import Context
+from bot.ptb.errors import config_fix
+from bot.ptb.text import escape
 
 log = logging.getLogger(__name__)
 

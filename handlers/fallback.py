@@ -13,10 +13,10 @@ from telegram.ext import (
     filters,
 )
 
-from bot.commands import ADMIN_COMMANDS
-from bot.context import Context
 from bot.i18n import gettext as _
-from bot.telegram_text import escape
+from bot.ptb.commands import ADMIN_COMMANDS
+from bot.ptb.context import Context
+from bot.ptb.text import escape
 from handlers.replies import answer, say, text_of, user_of
 
 log = logging.getLogger(__name__)

@@ -33,16 +33,16 @@ from telegram.ext import (
     filters,
 )
 
-from bot import callbacks
 from bot.actions.importer import load
 from bot.actions.model import ActionRevision, Addressee, case_from_text
-from bot.context import Context
 from bot.i18n import format_number, language_name
 from bot.i18n import gettext as _
 from bot.letters import draft as drafts
 from bot.letters.compose import Letter, compose, letter_file_name
 from bot.letters.draft import DRAFT_KEY, SENDER_KEY, Draft, InvalidInput
-from bot.telegram_text import CAPTION_LIMIT, escape, visible_length
+from bot.ptb import callbacks
+from bot.ptb.context import Context
+from bot.ptb.text import CAPTION_LIMIT, escape, visible_length
 from handlers.conversations import ENDED_KEY, conversation
 from handlers.replies import (
     answer,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, TypeHandler
 
-from bot.context import Context
 from bot.i18n import current_locale, reader_language
+from bot.ptb.context import Context
 
 
 async def language_of(update: Update, context: Context, *, seen: bool = False) -> str:

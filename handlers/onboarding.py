@@ -5,15 +5,15 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
-from bot import callbacks
-from bot.commands import command_lines
-from bot.context import Context
 from bot.i18n import current_locale, language_name, reader_language
 from bot.i18n import gettext as _
-from bot.privacy import forget as erase_user
+from bot.ptb import callbacks
+from bot.ptb.commands import command_lines
+from bot.ptb.context import Context
+from bot.ptb.text import escape
 from bot.services import subscriptions
+from bot.services.privacy import forget as erase_user
 from bot.services.subscriptions import Alerts
-from bot.telegram_text import escape
 from handlers.conversations import end_conversations
 from handlers.replies import answer, edit, query_of, say, user_of
 

@@ -8,7 +8,6 @@ import logging
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot import callbacks
 from bot.actions import render
 from bot.actions.importer import (
     ImportKind,
@@ -19,11 +18,12 @@ from bot.actions.importer import (
 )
 from bot.actions.parse import MAX_FILE_BYTES, ActionFileError, parse_action, too_large
 from bot.broadcast.report import progress_lines
-from bot.context import Context
 from bot.i18n import format_number, ngettext
 from bot.i18n import gettext as _
+from bot.ptb import callbacks
+from bot.ptb.context import Context
+from bot.ptb.text import escape
 from bot.services.publishing import publish_and_broadcast
-from bot.telegram_text import escape
 from handlers.access import admin_filter, is_admin
 from handlers.replies import NotForUs, answer, edit, message_of, query_of, say, user_of
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, CommandHandler, filters
 
-from bot.context import Context
 from bot.i18n import gettext as _
+from bot.ptb.context import Context
+from bot.ptb.text import escape
 from bot.services.subscriptions import set_reminders
-from bot.telegram_text import escape
 from handlers.replies import say, user_of
 
 

@@ -26,7 +26,7 @@ from telegram import (
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import CallbackContext
 
-from bot.telegram_text import pack
+from bot.ptb.text import pack
 
 log = logging.getLogger(__name__)
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
-from bot import callbacks, tally
 from bot.actions import render
 from bot.actions.importer import load
-from bot.context import Context
 from bot.i18n import format_date, format_number, ngettext
 from bot.i18n import gettext as _
-from bot.telegram_text import escape
+from bot.ptb import callbacks
+from bot.ptb.context import Context
+from bot.ptb.text import escape
+from bot.services import tally
 from handlers.fallback import stale_button
 from handlers.replies import answer, edit, query_of, say, say_all, set_buttons
 

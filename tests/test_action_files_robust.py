@@ -25,7 +25,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from journeys import ADMIN_ID, FIXTURES, subscriber, upload
 
-from bot import feed as feed_module
 from bot.actions import ActionFileError, ActionRevision, parse_action, render
 from bot.actions import parse as parse_module
 from bot.actions.importer import ImportRefused, discard, import_revision, load
@@ -38,7 +37,8 @@ from bot.emulator.html import parse_html
 from bot.i18n import use_locale
 from bot.letters import compose as letters
 from bot.letters import draft as drafts
-from bot.scheduling import FEED_JOB, LAST_POLL, reminder_due
+from bot.services import feed as feed_module
+from bot.services.scheduling import FEED_JOB, LAST_POLL, reminder_due
 from bot.storage import Storage
 
 LANGUAGES = ("en", "de", "fr")

@@ -27,8 +27,8 @@ from bot.actions.parse import parse_action
 from bot.broadcast.engine import workers_for
 from bot.config import Config
 from bot.emulator import Emulator, SimUser
+from bot.ptb.errors import Verdict, classify
 from bot.storage import Broadcast, Storage
-from bot.telegram_errors import Verdict, classify
 
 CASE = "UA 012/26"
 

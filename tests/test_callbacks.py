@@ -1,4 +1,4 @@
-"""The button registry (bot/callbacks.py): every registered pattern comes from it, every
+"""The button registry (bot/ptb/callbacks.py): every registered pattern comes from it, every
 button's data survives build -> match -> parse within 64 bytes, and a button left in a chat by
 the previous release (short codes such as ``wl``) still works."""
 
@@ -12,8 +12,8 @@ from journeys import subscriber
 from telegram.ext import BaseHandler, CallbackQueryHandler, ConversationHandler
 from test_wizard import card_of
 
-from bot import callbacks
 from bot.emulator import Emulator
+from bot.ptb import callbacks
 
 # The longest arguments each button carries: a case number of a long year-and-suffix form,
 # a six-digit revision, a three-digit step, the longest argument the bot writes after them.

@@ -15,10 +15,10 @@ from journeys import ADMIN_ID, FIXTURES, publish, subscriber, time_out, upload
 from telegram.error import BadRequest
 
 from bot.emulator import Emulator, SentMessage, SimUser
-from bot.reports import letters_csv
-from bot.scheduling import REMINDER_LEASE, REMINDERS_JOB
+from bot.ptb.text import MESSAGE_LIMIT, chunk_plain, truncate, utf16_length, visible_length
+from bot.services.reports import letters_csv
+from bot.services.scheduling import REMINDER_LEASE, REMINDERS_JOB
 from bot.storage import LetterCount, Storage
-from bot.telegram_text import MESSAGE_LIMIT, chunk_plain, truncate, utf16_length, visible_length
 
 CASE = "UA 012/26"
 STALE = "This button no longer works"

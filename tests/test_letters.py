@@ -317,7 +317,7 @@ async def test_an_abandoned_draft_is_deleted_even_across_a_restart(
 ) -> None:
     import time
 
-    from bot import scheduling
+    from bot.services import scheduling
 
     async with restart():
         user = await subscriber(emulator, 33, "en")

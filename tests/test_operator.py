@@ -26,7 +26,7 @@ from fault_servers import Uabot, answering, base_url, refused_port, write_config
 from bot.cli import main
 from bot.config import Config, ConfigError, load_config, parse_config
 from bot.emulator import Emulator
-from bot.redact import redact, without_userinfo
+from bot.ptb.redact import redact, without_userinfo
 from bot.storage import Database
 
 SECRET_HALF = TOKEN.partition(":")[2]

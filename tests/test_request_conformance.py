@@ -14,7 +14,7 @@ request contract should fail here: port the new release's file the same way.
   test by test: where upstream monkeypatches ``httpx.AsyncClient``, these spy on
   ``aiohttp.ClientSession`` or ask a local server. One deliberate difference: upstream expects
   the transport's exception as ``__cause__``; ours raises without a cause, because aiohttp's
-  exceptions carry the token and the proxy's password (bot/telegram_http.py).
+  exceptions carry the token and the proxy's password (bot/ptb/http.py).
 """
 
 import asyncio
@@ -48,7 +48,7 @@ from telegram.error import (
 from telegram.request import HTTPXRequest, RequestData
 from telegram.request._requestparameter import RequestParameter
 
-from bot.telegram_http import AiohttpRequest
+from bot.ptb.http import AiohttpRequest
 
 # Upstream's configuration ignores DeprecationWarnings; RetryAfter.retry_after raises one until
 # PTB_TIMEDELTA is set.

@@ -14,7 +14,7 @@ from journeys import ADMIN_ID, FIXTURES, publish, subscriber
 
 from bot.config import FeedConfig
 from bot.emulator import Emulator, SimUser
-from bot.scheduling import FEED_JOB, REMINDERS_JOB
+from bot.services.scheduling import FEED_JOB, REMINDERS_JOB
 
 DEADLINE = date(2026, 3, 3)  # of ua-012-26-1.toml; reminders 3 days before by default
 

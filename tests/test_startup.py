@@ -32,7 +32,7 @@ from bot.cli import main
 from bot.config import Config
 from bot.emulator import Emulator
 from bot.logs import RedactingFilter
-from bot.redact import redact
+from bot.ptb.redact import redact
 from bot.storage import Database, Storage
 
 SECRET_HALF = TOKEN.partition(":")[2]

@@ -24,8 +24,8 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 
 from bot.config import ConfigError, parse_config
 from bot.emulator import Button, Emulator
-from bot.redact import proxy_secrets, redact, token_secrets
-from bot.telegram_http import CERTIFI, SYSTEM, AiohttpRequest, tls_context
+from bot.ptb.http import CERTIFI, SYSTEM, AiohttpRequest, tls_context
+from bot.ptb.redact import proxy_secrets, redact, token_secrets
 
 TOKEN = "123456:TEST-TOKEN"
 

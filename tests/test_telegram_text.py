@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.telegram_text import MESSAGE_LIMIT, escape, pack, paragraphs, visible_length
+from bot.ptb.text import MESSAGE_LIMIT, escape, pack, paragraphs, visible_length
 
 
 def test_escape_keeps_text_visible_as_typed() -> None:

@@ -8,8 +8,8 @@ from bot.actions.importer import load
 from bot.actions.render import card
 from bot.config import Config
 from bot.i18n import reader_language, use_locale
+from bot.ptb.text import Rendered
 from bot.storage import Broadcast, Storage
-from bot.telegram_text import Rendered
 
 # The broadcast engine's ``MessagesFor``, written out so that bot.actions does not import
 # bot.broadcast (the engine sends what this renders; mypy checks the match in bot.app).

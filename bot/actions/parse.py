@@ -46,6 +46,7 @@ from bot.actions.model import (
     CaseText,
     LetterTemplate,
 )
+from bot.config import closest
 from bot.i18n import (
     N_,
     canonical_language,
@@ -56,8 +57,7 @@ from bot.i18n import (
     strings_language,
 )
 from bot.i18n import gettext as _
-from bot.suggest import closest
-from bot.text_input import CONTROL_CHARACTERS
+from bot.services.text_input import CONTROL_CHARACTERS
 
 Table = dict[str, Any]
 

@@ -10,13 +10,13 @@ from collections.abc import Iterable
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot import callbacks
 from bot.actions.importer import ImportKind, ImportResult
 from bot.actions.model import ActionRevision
 from bot.actions.parse import ActionFileError, Problem, warnings
 from bot.i18n import current_locale, format_date, format_number, language_name, ngettext
 from bot.i18n import gettext as _
-from bot.telegram_text import Rendered, escape, pack, paragraphs
+from bot.ptb import callbacks
+from bot.ptb.text import Rendered, escape, pack, paragraphs
 
 WARNINGS_SHOWN = 10  # the preview stays one message; `uabot check` lists every warning
 

@@ -38,9 +38,9 @@ from telegram.error import TelegramError
 from telegram.ext import ExtBot
 
 from bot.broadcast.sender import BroadcastSender, Prepared
+from bot.ptb.errors import Verdict, classify, described
+from bot.ptb.text import Rendered
 from bot.storage import Broadcast, Outcome, Recipient, Storage
-from bot.telegram_errors import Verdict, classify, described
-from bot.telegram_text import Rendered
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from typing import Any, TypedDict
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
-from bot.telegram_errors import retry_after_seconds
+from bot.ptb.errors import retry_after_seconds
 
 log = logging.getLogger(__name__)
 

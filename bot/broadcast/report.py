@@ -8,8 +8,8 @@ from bot.actions.model import revision_label
 from bot.broadcast.engine import Burst, Progress
 from bot.i18n import format_number, format_time, ngettext
 from bot.i18n import gettext as _
+from bot.ptb.text import escape
 from bot.storage import Broadcast
-from bot.telegram_text import escape
 
 
 def _name(broadcast: Broadcast) -> str:

@@ -18,8 +18,8 @@ from bot.i18n import current_locale, language_name, ngettext
 from bot.i18n import gettext as _
 from bot.letters import compose
 from bot.letters.compose import Letter
-from bot.telegram_text import MESSAGE_LIMIT, escape, pack, paragraphs
-from bot.text_input import InvalidInput, check_text, has_letters
+from bot.ptb.text import MESSAGE_LIMIT, escape, pack, paragraphs
+from bot.services.text_input import InvalidInput, check_text, has_letters
 
 DRAFT_KEY = "letter"
 SENDER_KEY = "sender"

@@ -6,10 +6,10 @@ the broadcast is only queued, and the running bot picks it up (``BROADCAST_POLL_
 
 from __future__ import annotations
 
-from bot import announcements
 from bot.actions.importer import import_revision, publish
 from bot.actions.model import ActionRevision
 from bot.broadcast.engine import BroadcastEngine
+from bot.services import announcements
 from bot.storage import Broadcast, Storage
 
 

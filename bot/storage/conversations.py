@@ -1,4 +1,4 @@
-"""Rows behind python-telegram-bot's persistence (see ``bot.persistence``)."""
+"""Rows behind python-telegram-bot's persistence (see ``bot.ptb.persistence``)."""
 
 from __future__ import annotations
 

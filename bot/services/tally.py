@@ -12,8 +12,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from bot import callbacks
 from bot.actions.model import ActionRevision
+from bot.ptb import callbacks
 from bot.storage import Storage
 
 

@@ -18,19 +18,19 @@ from telegram import InlineKeyboardMarkup
 from telegram.error import TelegramError
 from telegram.ext import Application, JobQueue
 
-from bot import feed
 from bot.actions import render
 from bot.actions.importer import ImportResult
 from bot.actions.model import ActionRevision
 from bot.config import Config
-from bot.context import BotData, Context
 from bot.i18n import format_date, reader_language, use_locale
 from bot.i18n import gettext as _
 from bot.letters import draft as drafts
-from bot.notify import Build, notify_admins, send_to
+from bot.ptb.context import BotData, Context
+from bot.ptb.errors import unreachable
+from bot.ptb.text import escape, truncate
+from bot.services import feed
+from bot.services.notify import Build, notify_admins, send_to
 from bot.services.publishing import publish_and_broadcast
-from bot.telegram_errors import unreachable
-from bot.telegram_text import escape, truncate
 
 log = logging.getLogger(__name__)
 

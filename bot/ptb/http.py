@@ -48,8 +48,8 @@ from telegram.error import (
 )
 from telegram.request import BaseRequest, RequestData
 
-from bot.redact import proxy_secrets, redact, token_secrets
-from bot.telegram_errors import NOT_TELEGRAM, is_bot_api_answer
+from bot.ptb.errors import NOT_TELEGRAM, is_bot_api_answer
+from bot.ptb.redact import proxy_secrets, redact, token_secrets
 
 __all__ = ["CERTIFI", "SYSTEM", "AiohttpRequest", "PollingRequest", "tls_context"]
 

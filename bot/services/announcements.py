@@ -13,8 +13,8 @@ from bot.broadcast.engine import MessagesFor, Renderer
 from bot.config import Config
 from bot.i18n import gettext as _
 from bot.i18n import reader_language, use_locale
+from bot.ptb.text import Rendered, escape, pack, paragraphs
 from bot.storage import Broadcast
-from bot.telegram_text import Rendered, escape, pack, paragraphs
 
 KIND = "announcement"
 TEXT_MAX = 3500

@@ -12,8 +12,8 @@ from telegram.ext import ExtBot
 from bot.broadcast.ratelimit import BACKGROUND
 from bot.config import Config
 from bot.i18n import reader_language, use_locale
+from bot.ptb.errors import Verdict, classify
 from bot.storage import Storage
-from bot.telegram_errors import Verdict, classify
 
 log = logging.getLogger(__name__)
 
