@@ -229,7 +229,11 @@ class BroadcastEngine:
         outcomes = _Outcomes(storage, broadcast.id)
         try:
             counts = await storage.broadcasts.progress(broadcast.id)
-            run.done_before = sum(n for outcome, n in counts.items() if outcome != Outcome.PENDING)
+            run.done_before = sum(
+                n
+                for outcome, n in counts.items()
+                if outcome not in (Outcome.PENDING, Outcome.UNANSWERED)
+            )
             started_at = time.time()
             await storage.broadcasts.mark_started(broadcast.id, started_at)
             started_at = broadcast.started_at or started_at
