@@ -12,7 +12,7 @@ import os
 import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
-from functools import partial
+from typing import Any
 from urllib.parse import urlsplit
 
 from telegram import LinkPreviewOptions
@@ -21,7 +21,7 @@ from telegram.error import InvalidToken, RetryAfter, TelegramError, TimedOut
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 
 import handlers
-from bot import announcements, commands, scheduling
+from bot import announcements, commands, scheduling, telegram_errors
 from bot.actions.outgoing import action_renderer
 from bot.broadcast.engine import BroadcastEngine, Burst
 from bot.broadcast.ratelimit import PriorityRateLimiter
@@ -34,7 +34,7 @@ from bot.persistence import SQLitePersistence
 from bot.redact import redact, without_userinfo
 from bot.storage import Broadcast, SharedStorage
 from bot.telegram_errors import Verdict, described, retry_after_seconds, token_refusal
-from bot.telegram_http import AiohttpRequest
+from bot.telegram_http import AiohttpRequest, PollingRequest
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,17 @@ BROADCAST_POLL_SECONDS = 10
 # While Telegram is unreachable at start: the first wait, doubled after each try up to the last.
 START_RETRY_FIRST_SECONDS = 1.0
 START_RETRY_MAX_SECONDS = 60.0
+# What the bot asks Telegram for (the tests' ``running`` and ``uabot run`` alike).
+ALLOWED_UPDATES = ("message", "callback_query")
+# Stopping waits this long for the poller, twice: during an outage PTB's poller sleeps up to
+# 30 s between tries, and its last getUpdates (confirming the handled updates) waits for the
+# timeouts. Cut short, updates not yet confirmed come again at the next start, as PTB does
+# when that call fails.
+STOP_GRACE_SECONDS = 0.9
+
+
+class ConfigMistake(Exception):
+    """Telegram cannot be reached until the operator changes the config (one line, exit 2)."""
 
 
 class TokenRejected(Exception):
@@ -93,7 +104,7 @@ async def _post_init(app: UabotApp) -> None:
     # --publish` queues while the bot runs. (A job with first=0 would not do for the start:
     # APScheduler moves a start time that passed before the scheduler ran to the next interval.)
     await data.broadcasts.resume_all()
-    app.job_queue.run_repeating(  # type: ignore[union-attr]
+    scheduling.jobs(app).run_repeating(
         _resume_broadcasts, interval=BROADCAST_POLL_SECONDS, name="resume-broadcasts"
     )
     await scheduling.schedule(app)
@@ -139,13 +150,15 @@ async def report_to_admins(
 def build_application(config: Config) -> UabotApp:
     """Build the bot for ``config``: services, defaults and every handler, nothing started."""
     shared_storage = SharedStorage(config.storage.path)
-    request = partial(
-        AiohttpRequest,
-        proxy=config.telegram.proxy,
-        ca_bundle=config.telegram.ca_bundle,
-        connect_timeout=config.telegram.connect_timeout,
-        read_timeout=config.telegram.read_timeout,
-    )
+    # One HTTP stack for every call; the long poll's own connection also reads a proxy's
+    # 401/404 page as an outage (PollingRequest), not as a rejected token.
+    telegram = config.telegram
+    http: dict[str, Any] = {
+        "proxy": telegram.proxy,
+        "ca_bundle": telegram.ca_bundle,
+        "connect_timeout": telegram.connect_timeout,
+        "read_timeout": telegram.read_timeout,
+    }
     builder = (
         ApplicationBuilder()
         .token(config.telegram.token)
@@ -157,8 +170,8 @@ def build_application(config: Config) -> UabotApp:
             )
         )
         .rate_limiter(PriorityRateLimiter(config.broadcast.messages_per_second))
-        .request(request())
-        .get_updates_request(request(connection_pool_size=1))
+        .request(AiohttpRequest(**http))
+        .get_updates_request(PollingRequest(connection_pool_size=1, **http))
         .persistence(
             SQLitePersistence(shared_storage, draft_timeout=config.letters.timeout_minutes * 60)
         )
@@ -180,21 +193,27 @@ def build_application(config: Config) -> UabotApp:
 
 @asynccontextmanager
 async def running(app: UabotApp, *, poll_timeout: int = 10) -> AsyncIterator[UabotApp]:
-    """Run ``app`` with long polling inside an existing event loop (tests, sandbox, benches).
-
-    ``uabot run`` uses ``run_polling``, which also owns the loop and the signals; both run the
-    same hooks in the same order.
+    """Run ``app`` with long polling inside an existing event loop: ``uabot run``, the tests,
+    the sandbox and the benches; PTB's ``run_polling`` runs the same hooks in the same order.
     """
     await app.initialize()
     try:
         if app.post_init:
             await app.post_init(app)
-        await app.updater.start_polling(timeout=poll_timeout, poll_interval=0)  # type: ignore[union-attr]
+        if app.updater is None:  # build_application always has one
+            raise RuntimeError("the application was built without an updater")
+        await app.updater.start_polling(
+            timeout=poll_timeout,
+            poll_interval=0,
+            allowed_updates=list(ALLOWED_UPDATES),
+            # As run_polling: polling errors go to the error handler (handlers/errors.py).
+            error_callback=lambda error: _polling_error(app, error),
+        )
         await app.start()
         yield app
     finally:
         if app.updater and app.updater.running:
-            await app.updater.stop()
+            await _stop_updater(app)
         if app.running:
             await app.stop()
             if app.post_stop:
@@ -202,6 +221,23 @@ async def running(app: UabotApp, *, poll_timeout: int = 10) -> AsyncIterator[Uab
         await app.shutdown()
         if app.post_shutdown:
             await app.post_shutdown(app)
+
+
+def _polling_error(app: UabotApp, error: TelegramError) -> None:
+    app.create_task(app.process_error(error=error, update=None))
+
+
+async def _stop_updater(app: UabotApp) -> None:
+    """``Updater.stop()``, cut short after ``STOP_GRACE_SECONDS`` twice (see there)."""
+    assert app.updater is not None
+    stopping = asyncio.ensure_future(app.updater.stop())
+    for _ in range(2):
+        done, _ = await asyncio.wait({stopping}, timeout=STOP_GRACE_SECONDS)
+        if done:
+            break
+        stopping.cancel()  # first the poller's sleep, then its last getUpdates
+    with suppress(asyncio.CancelledError):
+        await stopping
 
 
 def _where(config: Config) -> str:
@@ -241,6 +277,14 @@ async def connect(app: UabotApp) -> None:
         except TelegramError as error:
             reason = described(error)
             wait = delay
+            fix = telegram_errors.config_fix(error)
+            if fix is not None:
+                if fix.lasting:  # a wrong password or an untrusted certificate stays so
+                    raise ConfigMistake(
+                        f"Telegram ({_where(config)}) not reachable: "
+                        f"{redact(reason, secrets)[:200]}: {fix.text}"
+                    ) from None
+                reason += f": {fix.text}"
         log.warning(
             "Telegram (%s) not reachable: %s; next try in %g s",
             _where(config),
@@ -257,24 +301,39 @@ async def _close_unstarted(app: UabotApp) -> None:
     await app.bot_data.shared_storage.close()  # the database connection (and its thread)
 
 
-async def _start(app: UabotApp) -> bool:
-    """Connect, or stop at once on SIGINT/SIGTERM (False); the bot's sessions are closed then."""
+async def _serve(app: UabotApp) -> None:
+    """Connect, then long polling, until SIGINT or SIGTERM: one stop, whenever it comes.
+
+    The signals are the loop's from the first line to the last, so Ctrl-C never meets
+    Python's default handler (a ``KeyboardInterrupt`` between two steps) and every stop runs
+    the same clean path; a second Ctrl-C while stopping changes nothing.
+    """
     loop = asyncio.get_running_loop()
-    task = asyncio.current_task()
-    assert task is not None
+    stop = asyncio.Event()
     stop_signals = (signal.SIGINT, signal.SIGTERM)
     for sig in stop_signals:
-        loop.add_signal_handler(sig, task.cancel)
+        loop.add_signal_handler(sig, stop.set)
     try:
-        await connect(app)
-        return True
-    except asyncio.CancelledError:
-        log.info("stopped before Telegram answered")
-        await _close_unstarted(app)
-        return False
-    except BaseException:
-        await _close_unstarted(app)
-        raise
+        connecting = asyncio.ensure_future(connect(app))
+        stopped = asyncio.ensure_future(stop.wait())
+        try:
+            await asyncio.wait({connecting, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopped.cancel()
+        if not connecting.done():
+            connecting.cancel()
+            with suppress(asyncio.CancelledError):
+                await connecting
+            log.info("stopped before Telegram answered")
+            await _close_unstarted(app)
+            return
+        try:
+            connecting.result()
+        except BaseException:
+            await _close_unstarted(app)
+            raise
+        async with running(app):
+            await stop.wait()
     finally:
         for sig in stop_signals:
             loop.remove_signal_handler(sig)
@@ -283,19 +342,8 @@ async def _start(app: UabotApp) -> bool:
 def run(config: Config) -> None:
     """``uabot run``: wait for Telegram, then long polling until Ctrl-C or SIGTERM.
 
-    PTB's ``run_polling`` would raise (and log a traceback) at the first failed getMe, so the
-    start is ``connect`` on the same event loop; ``run_polling`` then finds the application
-    initialized and owns the rest: signals, post_init, polling, shutdown, closing the loop.
+    Not PTB's ``run_polling``: it raises (with a traceback) at the first failed getMe, and its
+    stop waits for the poller's back-off sleep (up to 30 s in an outage). ``running`` is the
+    same start and a bounded stop, and what the tests run.
     """
-    app = build_application(config)
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    try:
-        started = loop.run_until_complete(_start(app))
-    except BaseException:
-        loop.close()
-        raise
-    if not started:
-        loop.close()
-        return
-    app.run_polling(allowed_updates=["message", "callback_query"])
+    asyncio.run(_serve(build_application(config)))

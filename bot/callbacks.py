@@ -1,31 +1,65 @@
-"""Callback data of every inline button, versioned and in one place.
+"""Callback data of every inline button, versioned and in one registry.
 
-``v1:<verb>:<arg>...`` fits Telegram's 64 bytes, and handlers match on ``pattern(verb)``, so
-buttons left in users' chats keep working after an upgrade or fail into the stale-button answer.
+``v1:<button>:<arg>...`` fits Telegram's 64 bytes. Each button is a ``Button`` below: its data
+is built by ``Button.data`` and handlers match it only through ``Button.pattern`` (or ``any_of``),
+so no code is written or split by hand elsewhere. Buttons still in users' chats from an older
+release carry the short codes of then (``wl``, ``annok``...): each button lists them as
+``legacy`` and its patterns match them too, so they keep working or fail into the stale-button
+answer.
 """
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+
 VERSION = "v1"
 CASE_PREFIX = "UA "
+MAX_BYTES = 64  # Telegram's limit for callback_data
+
+# Every regex a Button handed out: a test checks the app registers no other.
+PATTERNS: set[str] = set()
 
 
-def data(verb: str, *args: object) -> str:
-    """Build callback data; raises if it would not fit Telegram's 64 bytes."""
-    value = ":".join((VERSION, verb, *(str(arg) for arg in args)))
-    if len(value.encode("utf-8")) > 64:
-        raise ValueError(f"callback data too long: {value!r}")
+@dataclass(frozen=True)
+class Button:
+    """One kind of inline button: its readable name and the codes older releases used."""
+
+    name: str
+    legacy: tuple[str, ...] = ()
+
+    def data(self, *args: object) -> str:
+        """Build callback data; raises if it would not fit Telegram's 64 bytes."""
+        value = ":".join((VERSION, self.name, *(str(arg) for arg in args)))
+        if len(value.encode("utf-8")) > MAX_BYTES:
+            raise ValueError(f"callback data too long: {value!r}")
+        return value
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return (self.name, *self.legacy)
+
+    def pattern(self, arity: int | None = None) -> str:
+        """The regex matching this button (and its legacy codes); with ``arity``, only data
+        with exactly that many arguments."""
+        return any_of(self, arity=arity)
+
+    def matches(self, callback_data: str | None) -> bool:
+        return callback_data is not None and re.match(self.pattern(), callback_data) is not None
+
+
+def any_of(*buttons: Button, arity: int | None = None) -> str:
+    """One regex for several buttons (a handler that answers all of them)."""
+    codes = "|".join(re.escape(code) for button in buttons for code in button.codes)
+    tail = "(:|$)" if arity is None else "".join(r":[^:]+" for _ in range(arity)) + "$"
+    value = rf"^{VERSION}:({codes}){tail}"
+    PATTERNS.add(value)
     return value
 
 
-def pattern(verb: str) -> str:
-    """The regex matching every button of ``verb``."""
-    return rf"^{VERSION}:{verb}(:|$)"
-
-
-def args(callback_data: str) -> list[str]:
-    """The arguments after ``v1:<verb>``."""
-    return callback_data.split(":")[2:]
+def args(callback_data: str | None) -> list[str]:
+    """The arguments after ``v1:<button>`` (none for missing data)."""
+    return (callback_data or "").split(":")[2:]
 
 
 def case_ref(case: str) -> str:
@@ -35,3 +69,39 @@ def case_ref(case: str) -> str:
 
 def case_from_ref(ref: str) -> str:
     return CASE_PREFIX + ref
+
+
+def number(arg: str) -> int | None:
+    """A button's numeric argument, or None: ``"²".isdigit()`` is true, yet int() refuses it,
+    so crafted data must not reach int()."""
+    return int(arg) if arg.isascii() and arg.isdigit() else None
+
+
+# The registry. Names are what a log or a test shows; keep them short (64 bytes in all).
+# Action cards (bot/actions/render.py).
+WRITE = Button("write")
+MORE = Button("more")
+SENT = Button("sent")
+CARD = Button("card")
+PUBLISH = Button("publish", legacy=("pub",))
+DISCARD = Button("discard")
+ACTIONS_PAGE = Button("actions")
+# Settings (handlers/onboarding.py): "language" alone opens the picker, with a code sets it.
+LANGUAGE = Button("language", legacy=("lang",))
+ALERTS = Button("alerts")
+FORGET = Button("forget")
+# The letter wizard (handlers/letters.py): v1:<button>:<case>:<revision>:<step>[:<arg>].
+LETTER_LANGUAGE = Button("letter-lang", legacy=("wl",))
+LETTER_ADDRESSEE = Button("letter-addressee", legacy=("wa",))
+LETTER_INITIALS = Button("letter-initials", legacy=("wi",))
+LETTER_SKIP = Button("letter-skip", legacy=("wskip",))
+LETTER_REVIEW = Button("letter-review", legacy=("wr",))
+LETTER_EDIT = Button("letter-edit", legacy=("we",))
+# Admins' conversations (handlers/collect.py, announce.py, closing.py).
+SKIP_LANGUAGE = Button("skip-lang", legacy=("skiplang",))
+ANNOUNCE_SEND = Button("announce-send", legacy=("annok",))
+ANNOUNCE_CANCEL = Button("announce-cancel", legacy=("annno",))
+CLOSE_CONFIRM = Button("close-confirm", legacy=("closeok",))
+CLOSE_CANCEL = Button("close-cancel", legacy=("closeno",))
+
+BUTTONS: tuple[Button, ...] = tuple(v for v in globals().values() if isinstance(v, Button))

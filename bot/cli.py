@@ -28,7 +28,7 @@ from bot.config import (
 from bot.i18n import use_locale
 from bot.logs import setup_logging
 from bot.redact import token_secrets
-from bot.storage.db import DatabasePathError
+from bot.storage.db import DatabaseInUse, DatabasePathError
 
 if TYPE_CHECKING:
     from bot.actions.model import ActionRevision
@@ -41,16 +41,19 @@ log = logging.getLogger(__name__)
 
 def cmd_run(config: Config, args: argparse.Namespace) -> int:
     """Long polling until Ctrl-C or SIGTERM, once the token and database pass their checks."""
-    from bot.app import TokenRejected, run
+    from bot.app import ConfigMistake, TokenRejected, run
     from bot.storage import Database
+    from bot.storage.db import check_path, hold_lock
 
     async def open_database() -> None:
         # Opened (created, migrated) and closed: any problem with it is told before Telegram.
         await (await Database.open(config.storage.path)).close()
 
     check_token(config, args.config)
-    asyncio.run(open_database())
+    check_path(config.storage.path)
+    lock = hold_lock(config.storage.path)  # one bot per database, until this process ends
     try:
+        asyncio.run(open_database())
         run(config)
     except TokenRejected as rejected:
         fix = f"check {token_source(config, args.config)}"
@@ -58,6 +61,11 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
             fix += " and telegram.base_url"
         print(f"uabot: Telegram rejected the token ({rejected.status}): {fix}", file=sys.stderr)
         return EXIT_USAGE
+    except ConfigMistake as mistake:
+        print(f"uabot: {mistake}", file=sys.stderr)
+        return EXIT_USAGE
+    finally:
+        os.close(lock)
     return 0
 
 
@@ -114,7 +122,8 @@ def cmd_check(config: Config, args: argparse.Namespace) -> int:
     """Validate action files without storing anything: exit 1 on any problem."""
     revisions, bad = _parse_files(args.files, config)
     for revision in revisions:
-        print(f"ok: {revision.label} ({', '.join(revision.texts)})")
+        texts, letters = ", ".join(revision.texts), ", ".join(revision.letters)
+        print(f"ok: {revision.label} (texts {texts}; letters {letters or 'none'})")
     return 1 if bad else 0
 
 
@@ -137,17 +146,24 @@ def cmd_import(config: Config, args: argparse.Namespace) -> int:
                     print(f"{revision.label}: refused: {refusal}", file=sys.stderr)
                     refused += 1
                     continue
-                print(f"{revision.label}: {result.kind.value}")
-                if args.publish and not (result.kind is ImportKind.UNCHANGED and result.published):
-                    # No engine here: the running bot picks the queued broadcast up.
-                    broadcast = await publish_and_broadcast(
-                        storage, revision.case, revision.revision, requested_by=None, engine=None
-                    )
-                    if broadcast is not None:
-                        print(
-                            f"{revision.label}: published; broadcast {broadcast.id} to "
-                            f"{broadcast.total} subscribers is queued for the running bot"
-                        )
+                if not args.publish:
+                    print(f"{revision.label}: {result.kind.value}")
+                    continue
+                if result.kind is ImportKind.UNCHANGED and result.published:
+                    print(f"{revision.label}: unchanged and already published: nothing to send")
+                    continue
+                # No engine here: the running bot picks the queued broadcast up.
+                broadcast = await publish_and_broadcast(
+                    storage, revision.case, revision.revision, requested_by=None, engine=None
+                )
+                if broadcast is None:
+                    print(f"{revision.label}: {result.kind.value}; already published")
+                    continue
+                print(
+                    f"{revision.label}: {result.kind.value} and published; broadcast "
+                    f"{broadcast.id} to {broadcast.total} subscribers is queued for the "
+                    "running bot"
+                )
         finally:
             await storage.close()
         return refused
@@ -157,8 +173,17 @@ def cmd_import(config: Config, args: argparse.Namespace) -> int:
 
 
 def _with_storage(config: Config, read: Callable[[Storage], Awaitable[list[str]]]) -> int:
-    """Open the database, print what ``read`` returns, close it."""
+    """Open the database, print what ``read`` returns, close it.
+
+    Reading commands never create a database: a missing one is a wrong path, not a new bot.
+    """
     from bot.storage import Storage
+
+    if not config.storage.path.exists():
+        raise DatabasePathError(
+            f"{config.storage.path} does not exist: check storage.path (relative paths are "
+            "taken from the config file's folder); `uabot run` creates the database"
+        )
 
     async def run() -> list[str]:
         storage = await Storage.open(config.storage.path)
@@ -213,6 +238,10 @@ def _parser() -> argparse.ArgumentParser:
         name: str, handler: Callable[..., int], help_text: str
     ) -> argparse.ArgumentParser:
         cmd = sub.add_parser(name, help=help_text, description=help_text)
+        # After the command too (`uabot run -v`); SUPPRESS keeps a -v given before it.
+        cmd.add_argument(
+            "-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="debug logging"
+        )
         cmd.add_argument(
             "--config",
             type=Path,
@@ -272,8 +301,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DatabasePathError as exc:
         print(f"uabot: storage.path: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except DatabaseInUse as exc:
+        print(f"uabot: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
-        return 130
+        # Ctrl-C is how `run` and `sandbox` stop: a normal end, whenever it comes (also while
+        # starting); it interrupts the one-shot commands.
+        return 0 if args.command in ("run", "sandbox") else 130
     except Exception:
         # A bug: its traceback goes through the log, where the filter masks any secret.
         log.exception("uabot %s stopped by an unexpected error", args.command)

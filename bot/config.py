@@ -13,7 +13,10 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+import aiohttp
+import yarl
 from babel import Locale
 
 from bot.redact import proxy_secrets, token_secrets
@@ -172,9 +175,16 @@ def _check_shape(raw: dict[str, Any]) -> None:
                 )
 
 
-def parse_config(raw: dict[str, Any], environ: dict[str, str] | None = None) -> Config:
-    """Validate a parsed TOML document (``environ`` defaults to the process environment)."""
+def parse_config(
+    raw: dict[str, Any], environ: dict[str, str] | None = None, *, base: Path | None = None
+) -> Config:
+    """Validate a parsed TOML document (``environ`` defaults to the process environment).
+
+    Relative paths (storage.path, telegram.ca_bundle, a feed directory) are taken from ``base``,
+    the config file's folder (default: the current directory), after expanding ``~``.
+    """
     environ = dict(os.environ) if environ is None else environ
+    base = Path.cwd() if base is None else base
     _check_shape(raw)
     telegram = raw.get("telegram", {})
     from_env = bool(environ.get(TOKEN_ENV))
@@ -184,12 +194,8 @@ def parse_config(raw: dict[str, Any], environ: dict[str, str] | None = None) -> 
             f"telegram.token is missing: set it in the config or in ${TOKEN_ENV} "
             "(get one from @BotFather)"
         )
-    proxy = telegram.get("proxy") or None
-    if proxy is not None and not proxy.startswith(("http://", "https://")):
-        raise ConfigError(
-            "telegram.proxy must be an http:// or https:// URL, e.g. 'http://proxy:3128'"
-        )
-    ca_bundle = _ca_bundle(telegram.get("ca_bundle") or TelegramConfig.ca_bundle)
+    proxy = _proxy(telegram.get("proxy") or None)
+    ca_bundle = _ca_bundle(telegram.get("ca_bundle") or TelegramConfig.ca_bundle, base)
     timeouts = {
         "connect_timeout": telegram.get("connect_timeout", TelegramConfig.connect_timeout),
         "read_timeout": telegram.get("read_timeout", TelegramConfig.read_timeout),
@@ -261,7 +267,9 @@ def parse_config(raw: dict[str, Any], environ: dict[str, str] | None = None) -> 
             connect_timeout=float(timeouts["connect_timeout"]),
             read_timeout=float(timeouts["read_timeout"]),
         ),
-        storage=StorageConfig(path=Path(raw.get("storage", {}).get("path", StorageConfig.path))),
+        storage=StorageConfig(
+            path=_resolve(raw.get("storage", {}).get("path", StorageConfig.path), base)
+        ),
         i18n=I18nConfig(default_language=default_language, languages=languages, region=region),
         broadcast=BroadcastConfig(
             messages_per_second=float(rate),
@@ -270,7 +278,7 @@ def parse_config(raw: dict[str, Any], environ: dict[str, str] | None = None) -> 
         ),
         reminders=RemindersConfig(days_before_deadline=days),
         feed=FeedConfig(
-            source=feed.get("source") or None,
+            source=_feed_source(feed.get("source") or None, base),
             interval_minutes=float(interval),
             auto_publish=feed.get("auto_publish", FeedConfig.auto_publish),
         ),
@@ -278,20 +286,88 @@ def parse_config(raw: dict[str, Any], environ: dict[str, str] | None = None) -> 
     )
 
 
-def _ca_bundle(value: str) -> str:
+# What RFC 3986 allows raw in a URL's user and password; anything else must be percent-encoded.
+_USERINFO_CHARS = re.compile(r"(?:[A-Za-z0-9._~!$&'()*+,;=:-]|%[0-9A-Fa-f]{2})*")
+_PERCENT_ENCODE = (
+    "percent-encode special characters in the user or password "
+    "(/ as %2F, @ as %40, space as %20, # as %23, ? as %3F, % as %25)"
+)
+
+
+def _proxy(value: str | None) -> str | None:
+    """``telegram.proxy`` checked now, as aiohttp will read it; the message never shows it.
+
+    A password with a raw ``/``, ``@``, space, ``#`` or ``?`` splits the URL elsewhere than
+    meant: aiohttp then fails on every call (``InvalidURL``, with the password in its text).
+    """
+    if value is None:
+        return None
+    scheme, sep, rest = value.partition("://")
+    if not sep or scheme.lower() not in ("http", "https"):
+        raise ConfigError(
+            "telegram.proxy must be an http:// or https:// URL, e.g. 'http://proxy:3128'"
+        )
+    userinfo, at, _ = rest.rpartition("@")
+    if at and not _USERINFO_CHARS.fullmatch(userinfo):
+        raise ConfigError(f"telegram.proxy is not a valid URL: {_PERCENT_ENCODE}")
+    try:
+        parts = urlsplit(value)
+        _ = parts.port  # raises for a port that is not a number up to 65535
+    except ValueError:
+        raise ConfigError(
+            "telegram.proxy has a port that is not a number up to 65535: write it as "
+            f"http://host:port; {_PERCENT_ENCODE}"
+        ) from None
+    if not parts.hostname:
+        raise ConfigError("telegram.proxy names no host: write it as http://host:port")
+    if parts.path not in ("", "/") or parts.query or parts.fragment or "#" in value:
+        raise ConfigError(
+            f"telegram.proxy must be only scheme://host:port (no path, ? or #): {_PERCENT_ENCODE}"
+        )
+    try:  # as aiohttp reads it
+        aiohttp.BasicAuth.from_url(yarl.URL(value))
+    except ValueError:
+        raise ConfigError(f"telegram.proxy is not a valid URL: {_PERCENT_ENCODE}") from None
+    return value
+
+
+def _resolve(value: str | Path, base: Path) -> Path:
+    """A path from the config: ``~`` expanded, relative to the config file's folder."""
+    return (base / Path(value).expanduser()).resolve()
+
+
+def _feed_source(value: str | None, base: Path) -> str | None:
+    if value is None or value.startswith(("http://", "https://")):
+        return value
+    return str(_resolve(value, base))
+
+
+def _ca_bundle(value: str, base: Path) -> str:
     """``telegram.ca_bundle`` checked now: a bundle that cannot load is a config error."""
     if value in ("certifi", "system"):
         return value
-    if not Path(value).is_file():
+    path = _resolve(value, base)
+    shown = value if str(path) == value else f"{value} ({path})"
+    if not path.is_file():
         raise ConfigError(
-            f"telegram.ca_bundle {value} is not a file: give the path of a PEM file of CA "
+            f"telegram.ca_bundle {shown} is not a file: give the path of a PEM file of CA "
             "certificates, or 'certifi' (the default) or 'system'"
         )
+    value = str(path)
+    try:
+        with path.open("rb"):
+            pass
+    except PermissionError:
+        raise ConfigError(
+            f"telegram.ca_bundle {shown}: permission denied: make it readable by the bot's user"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"telegram.ca_bundle {shown} cannot be read: {exc.strerror}") from None
     try:
         ssl.create_default_context(cafile=value)
     except OSError:  # ssl.SSLError too
         raise ConfigError(
-            f"telegram.ca_bundle {value} holds no readable PEM certificates: fix the file, "
+            f"telegram.ca_bundle {shown} holds no readable PEM certificates: fix the file, "
             "or use 'certifi' (the default) or 'system'"
         ) from None
     return value
@@ -338,4 +414,4 @@ def load_config(path: Path | str) -> Config:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from None
-    return parse_config(raw)
+    return parse_config(raw, base=path.parent)

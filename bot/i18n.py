@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gettext as _gettext
 import io
+import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -150,15 +151,35 @@ def language_name(language: str, in_language: str | None = None) -> str:
     return name[:1].upper() + name[1:]
 
 
-def is_language_code(code: str) -> bool:
-    """A bare ISO 639 code ("ru", "kk") that babel (CLDR) has data for."""
-    if not (code.isascii() and code.isalpha() and code.islower() and 2 <= len(code) <= 3):
-        return False
+# Codes babel accepts but that name no letter locale of their own: "no" (the Norwegian
+# macrolanguage) has no country data in CLDR; letters are written in Bokmål (nb) or Nynorsk (nn).
+_PREFERRED_CODES = {"no": "nb"}
+
+
+def canonical_language(code: str) -> str | None:
+    """The current ISO 639 code for ``code``, or None when babel (CLDR) knows no such language.
+
+    Withdrawn codes map to their successors ("iw" -> "he", "in" -> "id", "tl" -> "fil"), a
+    capitalised code to its lower case ("TR" -> "tr"); "und" (undetermined) is no language.
+    """
+    if not (code.isascii() and code.isalpha() and 2 <= len(code) <= 3) or code.lower() == "und":
+        return None
     try:
-        Locale.parse(code)
+        language = Locale.parse(code.lower()).language
     except (ValueError, UnknownLocaleError):
-        return False
-    return True
+        return None
+    return _PREFERRED_CODES.get(language, language)
+
+
+def is_language_code(code: str) -> bool:
+    """A bare, current ISO 639 code ("ru", "kk") that babel (CLDR) has data for: an old code
+    ("iw") would pass ``Locale.parse`` and then fail where a letter is dated."""
+    return canonical_language(code) == code
+
+
+def is_right_to_left(language: str) -> bool:
+    """Whether ``language`` is written right to left (CLDR's character order: fa, ar, he, ur)."""
+    return Locale.parse(language).character_order == "right-to-left"
 
 
 # Where CLDR's likely region of a language writes dates as international correspondence does
@@ -185,7 +206,10 @@ def letter_locale(language: str, region: str | None = None) -> Locale:
                 pass
     default = _LETTER_REGIONS.get(language)
     if default is None:
-        likely = Locale.parse(get_global("likely_subtags").get(language, language))
+        try:
+            likely = Locale.parse(get_global("likely_subtags").get(language, language))
+        except UnknownLocaleError:  # a language CLDR has no data for in its likely country
+            likely = Locale.parse(language)
         default = likely.territory
     try:
         return Locale(language, default) if default else Locale(language)
@@ -198,8 +222,17 @@ def language_tag(locale: Locale) -> str:
     return f"{locale.language}-{locale.territory}" if locale.territory else locale.language
 
 
+def has_long_date(locale: Locale) -> bool:
+    """Whether CLDR names the months of ``locale``: without (jbo, io) its long date reads
+    "2026 M11 29", and a letter is dated in ISO 8601 instead."""
+    return not re.fullmatch(r"M\d+", locale.months["format"]["wide"].get(11, "M11"))
+
+
 def format_letter_date(value: date, locale: Locale) -> str:
-    """A letter's date in CLDR's long pattern of ``locale`` ("29. November 2026")."""
+    """A letter's date in CLDR's long pattern of ``locale`` ("29. November 2026"), or ISO 8601
+    ("2026-11-29") where CLDR has no month names for it (``has_long_date``)."""
+    if not has_long_date(locale):
+        return value.isoformat()
     pattern = get_date_format("long", locale=locale).pattern
     suffix = _FIRST_OF_MONTH.get(locale.language)
     if value.day == 1 and suffix is not None:

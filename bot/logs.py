@@ -33,6 +33,22 @@ CHATTY_LOGGERS = {
 }
 
 
+class _StopConfirmFilter(logging.Filter):
+    """PTB's last getUpdates at stop, failed (an outage): one line, not its traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if str(record.msg).startswith("Error while calling `get_updates` one more time"):
+            error = record.exc_info[1] if record.exc_info else None
+            record.msg = (
+                "could not confirm the last updates to Telegram while stopping (%s): "
+                "they may come again at the next start"
+            )
+            record.args = (error,)
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.exc_info = record.exc_text = None
+        return True
+
+
 class RedactingFilter(logging.Filter):
     """Masks secrets in every record that reaches a handler."""
 
@@ -71,6 +87,9 @@ def setup_logging(verbose: bool, secrets: Iterable[str] = ()) -> RedactingFilter
     logging.captureWarnings(True)  # warnings too pass the filter
     for name, level in CHATTY_LOGGERS.items():
         logging.getLogger(name).setLevel(level)
+    updater = logging.getLogger("telegram.ext.Updater")
+    if not any(isinstance(f, _StopConfirmFilter) for f in updater.filters):
+        updater.addFilter(_StopConfirmFilter())
     for name in OWN_LOGGERS:
         logging.getLogger(name).setLevel(logging.DEBUG if verbose else logging.NOTSET)
     redacting = RedactingFilter()

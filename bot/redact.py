@@ -3,9 +3,9 @@
 The HTTP layer redacts every exception it raises with :func:`redact`; a logging filter can run
 the same function over records as a second line. Two generic patterns need no secret to be
 known: a token in a Bot API path (``/bot123456:SECRET/``, ``/file/bot123456:SECRET/``) keeps
-the bot's public id and loses its secret half, and a URL's password
-(``http://user:SECRET@proxy``) becomes ``***``. Known secrets are replaced wherever they occur,
-also percent-encoded, as URLs carry them.
+the bot's public id and loses its secret half, and a URL's user and password
+(``http://user:SECRET@proxy``) become ``http://***@proxy``. Known secrets are replaced wherever
+they occur, also percent-encoded, as URLs carry them.
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ MASK = "***"
 # The secret half of a token in a Bot API path; Telegram's are [A-Za-z0-9_-], a percent-encoded
 # or otherwise odd one still ends at the next path separator, quote or space.
 _TOKEN_IN_PATH = re.compile(r"(/bot\d+)(?::|%3[Aa])[^/\s'\"?#]+")
-# A password in a URL's userinfo (scheme://user:password@host).
-_URL_PASSWORD = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^/\s:@'\"]*):[^@\s/'\"]*@")
-# The whole userinfo of a URL (scheme://user:password@), for naming a proxy in a log line.
-_USERINFO = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)[^/\s@]+@")
+# A URL's whole userinfo: everything between ``scheme://`` and the last ``@`` before the next
+# space or quote. A password with a raw ``/``, ``@``, ``#`` or ``?`` (which the config refuses)
+# still ends at its last ``@``; masking a path's ``@`` too costs nothing.
+_USERINFO = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)[^\s'\"<>]*@")
 # Shorter exact secrets would mask ordinary letters; the patterns above still catch them in URLs.
 _MIN_SECRET = 4
 
@@ -33,7 +33,7 @@ _MIN_SECRET = 4
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
     """``text`` with every token, URL password and each of ``secrets`` masked."""
     text = _TOKEN_IN_PATH.sub(rf"\1:{MASK}", text)
-    text = _URL_PASSWORD.sub(rf"\1:{MASK}@", text)
+    text = _USERINFO.sub(rf"\g<scheme>{MASK}@", text)
     for secret in sorted({s for s in secrets if len(s) >= _MIN_SECRET}, key=len, reverse=True):
         for form in {secret, quote(secret, safe="")}:
             text = text.replace(form, MASK)

@@ -12,10 +12,11 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import date, timedelta
+from typing import Any
 
 from telegram import InlineKeyboardMarkup
 from telegram.error import TelegramError
-from telegram.ext import Application
+from telegram.ext import Application, JobQueue
 
 from bot import feed
 from bot.actions import render
@@ -46,11 +47,17 @@ LAST_POLL = "feed.last_poll"
 PROBLEM_CHARS = 3500  # UTF-16 units of a file's problem list: the message stays under 4096
 
 
+def jobs(app: Application) -> JobQueue[Any]:
+    """The application's job queue (the ``job-queue`` extra is a dependency: always there)."""
+    if app.job_queue is None:
+        raise RuntimeError("python-telegram-bot was installed without its job-queue extra")
+    return app.job_queue
+
+
 async def schedule(app: Application) -> None:
     """Create the jobs (called from post_init, every start)."""
     data: BotData = app.bot_data
-    queue = app.job_queue
-    assert queue is not None, "install python-telegram-bot[job-queue]"
+    queue = jobs(app)
     queue.run_repeating(
         send_reminders, interval=REMINDER_INTERVAL, first=FIRST_RUN_SECONDS, name=REMINDERS_JOB
     )

@@ -43,7 +43,7 @@ class SentButton:
 
 def parse_sent(data: str | None) -> SentButton | None:
     """The button's arguments, or None when they are not what the bot ever builds."""
-    parts = callbacks.args(data or "")
+    parts = callbacks.args(data)
     if len(parts) not in (2, 3) or not parts[1].isdigit() or len(parts[1]) > 6:
         return None
     return SentButton(

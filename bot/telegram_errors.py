@@ -11,7 +11,9 @@ same way: only hard bounces are permanent, soft ones are retried for days.
 
 from __future__ import annotations
 
+import json
 import re
+from dataclasses import dataclass
 from datetime import timedelta
 from enum import Enum
 
@@ -63,15 +65,29 @@ _GONE = (
     "peer_id_invalid",
     "user not found",
 )
+# How the request backend words an HTTP error whose body is no Bot API answer.
+NOT_TELEGRAM = "not Telegram's answer"
 # PTB's own message when the answer carried no description: "Forbidden (403)".
 _NOT_JSON = "Parsing the server response"
 _NO_DESCRIPTION = re.compile(r"^[A-Za-z' -]+ \(\d{3}\)")
+
+
+def is_bot_api_answer(payload: bytes) -> bool:
+    """Whether an HTTP body is a Bot API answer (a JSON object with ``ok``), not something
+    in between: a proxy's or captive portal's page, a load balancer's JSON of its own."""
+    try:
+        answer = json.loads(payload)
+    except ValueError:  # UnicodeDecodeError too
+        return False
+    return isinstance(answer, dict) and isinstance(answer.get("ok"), bool)
 
 
 def from_telegram(error: TelegramError) -> bool:
     """Whether the error carries Telegram's words (a Bot API JSON answer with a description)."""
     if isinstance(error.__cause__, TelegramError) or _NOT_JSON in error.message:
         return False  # raised from the JSON parser: the body was not a Bot API answer
+    if NOT_TELEGRAM in error.message:
+        return False  # the request backend saw an error page that was not Telegram's
     return not _NO_DESCRIPTION.match(error.message)
 
 
@@ -106,7 +122,8 @@ def described(error: TelegramError) -> str:
     only PTB's status line, as the page itself says nothing about Telegram.
     """
     if not from_telegram(error):
-        return error.message.split(f". {_NOT_JSON}", 1)[0] + " (not Telegram's answer)"
+        status = error.message.split(f". {_NOT_JSON}", 1)[0]
+        return status if NOT_TELEGRAM in status else f"{status} ({NOT_TELEGRAM})"
     return f"{type(error).__name__}: {error.message}"
 
 
@@ -126,3 +143,32 @@ def retry_after_seconds(error: RetryAfter) -> float:
     """Telegram's ``retry_after`` in seconds (a timedelta with PTB_TIMEDELTA, else a number)."""
     value = error.retry_after
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+@dataclass(frozen=True)
+class ConfigFix:
+    """What the operator must change for Telegram to be reached; ``lasting`` if waiting cannot
+    help (a wrong proxy password, an untrusted certificate), unlike a captive portal."""
+
+    text: str
+    lasting: bool
+
+
+_REDIRECT = re.compile(r"^[A-Za-z' -]+ \(3\d\d\)")
+
+
+def config_fix(error: TelegramError) -> ConfigFix | None:
+    """The config change a transport failure asks for, if any (read from the HTTP layer's
+    words: aiohttp's exception class and OpenSSL's reason, PTB's status phrase)."""
+    text = error.message
+    if "ClientHttpProxyError: 407" in text:
+        return ConfigFix("check the user and password in telegram.proxy", lasting=True)
+    if "CERTIFICATE_VERIFY_FAILED" in text or "CertificateError" in text:
+        return ConfigFix("set telegram.ca_bundle (see README)", lasting=True)
+    if _REDIRECT.match(text):
+        return ConfigFix(
+            "something between the bot and Telegram redirects: check telegram.base_url / "
+            "telegram.proxy",
+            lasting=False,
+        )
+    return None

@@ -38,17 +38,22 @@ import io
 import logging
 import re
 import ssl
+from http import HTTPStatus
 from typing import Any
 
 import aiohttp
 import certifi
-from telegram.error import NetworkError, TelegramError, TimedOut
+from telegram.error import (
+    NetworkError,
+    TelegramError,
+    TimedOut,
+)
 from telegram.request import BaseRequest, RequestData
 
 from bot.redact import proxy_secrets, redact, token_secrets
-from bot.telegram_errors import AnswerTimedOut, Unanswered
+from bot.telegram_errors import NOT_TELEGRAM, AnswerTimedOut, Unanswered, is_bot_api_answer
 
-__all__ = ["CERTIFI", "SYSTEM", "AiohttpRequest", "tls_context"]
+__all__ = ["CERTIFI", "SYSTEM", "AiohttpRequest", "PollingRequest", "tls_context"]
 
 log = logging.getLogger(__name__)
 
@@ -196,6 +201,16 @@ class AiohttpRequest(BaseRequest):
             return
         await session.close()
 
+    @staticmethod
+    def parse_json_payload(payload: bytes) -> dict[str, Any]:
+        """PTB's parser (its documented override point), refusing JSON that is not an object:
+        a load balancer's ``[]`` or ``"bad gateway"`` would otherwise raise AttributeError
+        inside PTB instead of a TelegramError."""
+        data = BaseRequest.parse_json_payload(payload)
+        if not isinstance(data, dict):
+            raise TelegramError("Invalid server response")
+        return data
+
     def _client_timeout(self, connect: float | None, read: float | None) -> aiohttp.ClientTimeout:
         key = (connect, read)
         timeout = self._timeouts.get(key)
@@ -310,3 +325,34 @@ async def _multipart(request_data: RequestData, write_timeout: float | None) -> 
     writer = form()
     body = await writer.as_bytes()
     return _TimedBody(body, writer.content_type, write_timeout)
+
+
+class PollingRequest(AiohttpRequest):
+    """The long poll's backend: a 401 or 404 that is not Telegram's answer is a NetworkError.
+
+    PTB maps a status to an error whatever the body, and its polling loop takes
+    ``InvalidToken`` (401/404) as fatal: a proxy's or captive portal's 401/404 page for a few
+    seconds would stop the bot from receiving updates for good, the process still up. Such a
+    page says nothing about the token; the poll is retried like after a 5xx. (Only for
+    ``getUpdates``: the backend of every other call answers as PTB's contract says.)
+    """
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = BaseRequest.DEFAULT_NONE,
+        write_timeout: Any = BaseRequest.DEFAULT_NONE,
+        connect_timeout: Any = BaseRequest.DEFAULT_NONE,
+        pool_timeout: Any = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        """See ``BaseRequest.do_request``."""
+        status, payload = await super().do_request(
+            url, method, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
+        )
+        if status in (HTTPStatus.UNAUTHORIZED, HTTPStatus.NOT_FOUND) and not is_bot_api_answer(
+            payload
+        ):
+            raise NetworkError(f"{HTTPStatus(status).phrase} ({status}), {NOT_TELEGRAM}")
+        return status, payload

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from telegram import InlineKeyboardMarkup
 
 MESSAGE_LIMIT = 4096
+CAPTION_LIMIT = 1024  # a document's caption, in UTF-16 units as Telegram counts
 _TAG = re.compile(r"<[^>]+>")
 
 

@@ -1,7 +1,7 @@
 """Checks on text people type into the bot, with localised reasons.
 
 One place for what every step that takes free text needs: not empty, no control characters
-(python-docx and Telegram both choke on them), within a limit.
+(python-docx and Telegram both choke on them, and on lone surrogates), within a limit.
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ from bot.i18n import format_number
 from bot.i18n import gettext as _
 
 # The one definition of a control character for every text the bot takes in or writes into a
-# letter: C0 controls but tab and line feed, DEL, C1 controls, and the noncharacters XML cannot
-# carry. Telegram shows none of them, python-docx refuses most, Word refuses the file.
-CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffe\uffff]")
+# letter: C0 controls but tab and line feed, DEL, C1 controls, lone surrogates (only a modified
+# client sends them; they cannot be encoded) and the noncharacters XML cannot carry. Telegram
+# shows none of them, python-docx refuses most, Word refuses the file.
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
 class InvalidInput(ValueError):

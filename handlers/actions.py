@@ -12,10 +12,9 @@ from bot.actions.model import ActionRevision
 from bot.context import Context
 from bot.i18n import gettext as _
 from bot.telegram_text import escape
-from handlers.replies import say_parts
+from handlers.replies import answer, edit, query_of, say, say_parts
 
 PAGE_SIZE = 5
-LIST = "actions"
 BUTTON_TITLE_MAX = 40
 
 
@@ -36,16 +35,16 @@ def _list_markup(
             [
                 InlineKeyboardButton(
                     f"{revision.case} · {title}",
-                    callback_data=callbacks.data(render.CARD, callbacks.case_ref(revision.case)),
+                    callback_data=callbacks.CARD.data(callbacks.case_ref(revision.case)),
                 )
             ]
         )
     pages = (len(cases) + PAGE_SIZE - 1) // PAGE_SIZE
     nav = []
     if page > 0:
-        nav.append(InlineKeyboardButton("◀️", callback_data=callbacks.data(LIST, page - 1)))
+        nav.append(InlineKeyboardButton("◀️", callback_data=callbacks.ACTIONS_PAGE.data(page - 1)))
     if page < pages - 1:
-        nav.append(InlineKeyboardButton("▶️", callback_data=callbacks.data(LIST, page + 1)))
+        nav.append(InlineKeyboardButton("▶️", callback_data=callbacks.ACTIONS_PAGE.data(page + 1)))
     if nav:
         rows.append(nav)
     return InlineKeyboardMarkup(rows)
@@ -63,42 +62,40 @@ async def list_actions(update: Update, context: Context) -> None:
     """Open cases, newest first, as buttons; paginated."""
     cases = await _open_cases(context)
     if not cases:
-        await update.effective_message.reply_text(  # type: ignore[union-attr]
-            escape(_("There are no open actions right now. New ones will reach you here."))
+        await say(
+            update, escape(_("There are no open actions right now. New ones will reach you here."))
         )
         return
-    await update.effective_message.reply_text(  # type: ignore[union-attr]
+    await say(
+        update,
         _list_text(len(cases), 0),
-        reply_markup=_list_markup(
-            cases, 0, context.config.i18n.default_language, context.language
-        ),
+        markup=_list_markup(cases, 0, context.config.i18n.default_language, context.language),
     )
 
 
 async def list_page(update: Update, context: Context) -> None:
     """◀️ / ▶️ in the list: edit the same message to another page."""
-    query = update.callback_query
-    await query.answer()  # type: ignore[union-attr]
+    query = query_of(update)
+    await answer(update)
     cases = await _open_cases(context)
     pages = max(1, (len(cases) + PAGE_SIZE - 1) // PAGE_SIZE)
-    page = min(max(int(callbacks.args(query.data)[0]), 0), pages - 1)  # type: ignore[arg-type,union-attr]
-    await query.edit_message_text(  # type: ignore[union-attr]
+    page = min(max(int(callbacks.args(query.data)[0]), 0), pages - 1)
+    await edit(
+        update,
         _list_text(len(cases), page),
-        reply_markup=_list_markup(
-            cases, page, context.config.i18n.default_language, context.language
-        ),
+        markup=_list_markup(cases, page, context.config.i18n.default_language, context.language),
     )
 
 
 async def _latest(update: Update, context: Context) -> ActionRevision | None:
     """The latest published revision of the case a button names, or a polite answer."""
-    query = update.callback_query
-    case = callbacks.case_from_ref(callbacks.args(query.data)[0])  # type: ignore[arg-type,union-attr]
+    query = query_of(update)
+    case = callbacks.case_from_ref(callbacks.args(query.data)[0])
     revision = await load(context.storage, case)
     if revision is None:
-        await query.answer(_("This case is no longer available."), show_alert=True)  # type: ignore[union-attr]
+        await answer(update, _("This case is no longer available."), alert=True)
     elif not revision.is_closed:  # opening a case is what makes a deadline reminder welcome
-        await context.storage.reminders.interested(query.from_user.id, case)  # type: ignore[union-attr]
+        await context.storage.reminders.interested(query.from_user.id, case)
     return revision
 
 
@@ -107,7 +104,7 @@ async def show_card(update: Update, context: Context) -> None:
     revision = await _latest(update, context)
     if revision is None:
         return
-    await update.callback_query.answer()  # type: ignore[union-attr]
+    await answer(update)
     count = await context.storage.tally.count(revision.case)
     message = render.card(revision, context.config.i18n.default_language, count)
     await say_parts(update, message.texts, message.keyboard)
@@ -118,7 +115,7 @@ async def read_more(update: Update, context: Context) -> None:
     revision = await _latest(update, context)
     if revision is None:
         return
-    await update.callback_query.answer()  # type: ignore[union-attr]
+    await answer(update)
     details = render.details(revision, context.config.i18n.default_language)
     await say_parts(update, details.texts, details.keyboard)
 
@@ -127,8 +124,8 @@ def register(app: Application) -> None:
     app.add_handlers(
         [
             CommandHandler("actions", list_actions, filters=filters.ChatType.PRIVATE),
-            CallbackQueryHandler(list_page, pattern=callbacks.pattern(LIST)),
-            CallbackQueryHandler(show_card, pattern=callbacks.pattern(render.CARD)),
-            CallbackQueryHandler(read_more, pattern=callbacks.pattern(render.MORE)),
+            CallbackQueryHandler(list_page, pattern=callbacks.ACTIONS_PAGE.pattern()),
+            CallbackQueryHandler(show_card, pattern=callbacks.CARD.pattern()),
+            CallbackQueryHandler(read_more, pattern=callbacks.MORE.pattern()),
         ]
     )

@@ -12,7 +12,7 @@ from bot.i18n import gettext as _
 from bot.reports import audit_lines, letters_csv, stats_lines
 from bot.telegram_text import escape
 from handlers.access import admin_filter
-from handlers.replies import say_all
+from handlers.replies import say_all, send_document, user_of
 
 
 async def stats(update: Update, context: Context) -> None:
@@ -27,11 +27,12 @@ async def export(update: Update, context: Context) -> None:
     storage = context.storage
     data = letters_csv(await storage.stats.letters())
     name = f"uabot-letters-{date.today().isoformat()}.csv"
-    await update.effective_message.reply_document(  # type: ignore[union-attr]
+    await send_document(
+        update,
         InputFile(data, filename=name),
         caption=escape(_("Letters confirmed per case, revision and language. Counts only.")),
     )
-    await storage.audit.record(update.effective_user.id, "export", name)  # type: ignore[union-attr]
+    await storage.audit.record(user_of(update).id, "export", name)
 
 
 async def audit(update: Update, context: Context) -> None:

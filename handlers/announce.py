@@ -21,12 +21,10 @@ from bot.telegram_text import escape
 from handlers import collect
 from handlers.access import admin_filter
 from handlers.conversations import Timeout, conversation
-from handlers.replies import say, say_parts
+from handlers.replies import answer, query_of, say, say_parts, set_buttons
 
 TEXT, CONFIRM = range(2)
 KEY = "announcement"
-SEND = "annok"
-CANCEL = "annno"
 
 
 async def start(update: Update, context: Context) -> int:
@@ -64,8 +62,10 @@ async def _preview(update: Update, context: Context, work: dict[str, Any]) -> in
     markup = InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton("📣 " + _("Send"), callback_data=callbacks.data(SEND)),
-                InlineKeyboardButton(_("Cancel"), callback_data=callbacks.data(CANCEL)),
+                InlineKeyboardButton(
+                    "📣 " + _("Send"), callback_data=callbacks.ANNOUNCE_SEND.data()
+                ),
+                InlineKeyboardButton(_("Cancel"), callback_data=callbacks.ANNOUNCE_CANCEL.data()),
             ]
         ]
     )
@@ -74,17 +74,17 @@ async def _preview(update: Update, context: Context, work: dict[str, Any]) -> in
 
 
 async def confirm(update: Update, context: Context) -> int:
-    query = update.callback_query
-    await query.answer()  # type: ignore[union-attr]
+    query = query_of(update)
+    await answer(update)
     work = collect.current(context, KEY, pop=True)
-    await query.edit_message_reply_markup(None)  # type: ignore[union-attr]
-    if query.data == callbacks.data(CANCEL) or not work:  # type: ignore[union-attr]
+    await set_buttons(update, None)
+    if callbacks.ANNOUNCE_CANCEL.matches(query.data) or not work:
         await say(update, escape(_("Cancelled: nothing was sent.")))
         return ConversationHandler.END
     await announce(
         context.storage,
         work["texts"],
-        requested_by=query.from_user.id,  # type: ignore[union-attr]
+        requested_by=query.from_user.id,
         engine=context.broadcasts,
     )
     await say(update, escape(_("The announcement is on its way; a report follows at the end.")))
@@ -123,7 +123,10 @@ def register(app: Application) -> None:
                 TEXT: collect.handlers(SPEC),
                 CONFIRM: [
                     CallbackQueryHandler(
-                        confirm, pattern=rf"^{callbacks.VERSION}:({SEND}|{CANCEL})$"
+                        confirm,
+                        pattern=callbacks.any_of(
+                            callbacks.ANNOUNCE_SEND, callbacks.ANNOUNCE_CANCEL, arity=0
+                        ),
                     )
                 ],
             },

@@ -26,12 +26,10 @@ from bot.telegram_text import escape
 from handlers import collect
 from handlers.access import admin_filter
 from handlers.conversations import Timeout, conversation
-from handlers.replies import say
+from handlers.replies import answer, query_of, say, set_buttons
 
 OUTCOME, CONFIRM = range(2)
 KEY = "closing"
-CONFIRM_CLOSE = "closeok"
-CANCEL = "closeno"
 
 
 async def start(update: Update, context: Context) -> int:
@@ -81,9 +79,9 @@ async def _preview(update: Update, context: Context, work: dict[str, Any]) -> in
         [
             [
                 InlineKeyboardButton(
-                    "✅ " + _("Close the case"), callback_data=callbacks.data(CONFIRM_CLOSE)
+                    "✅ " + _("Close the case"), callback_data=callbacks.CLOSE_CONFIRM.data()
                 ),
-                InlineKeyboardButton(_("Cancel"), callback_data=callbacks.data(CANCEL)),
+                InlineKeyboardButton(_("Cancel"), callback_data=callbacks.CLOSE_CANCEL.data()),
             ]
         ]
     )
@@ -100,17 +98,17 @@ async def _closing(context: Context, work: dict[str, Any]) -> ActionRevision | N
 
 async def confirm(update: Update, context: Context) -> int:
     """Close: the closing revision goes through the same import and publish path as files."""
-    query = update.callback_query
-    await query.answer()  # type: ignore[union-attr]
+    query = query_of(update)
+    await answer(update)
     work = collect.current(context, KEY, pop=True)
-    if query.data == callbacks.data(CANCEL):  # type: ignore[union-attr]
-        await query.edit_message_reply_markup(None)  # type: ignore[union-attr]
+    if callbacks.CLOSE_CANCEL.matches(query.data):
+        await set_buttons(update, None)
         await say_text(update, _("Cancelled: the case stays open."))
         return ConversationHandler.END
     closing = await _closing(context, work) if work else None
     if closing is None:
         return await collect.lost(update, context)
-    admin_id = query.from_user.id  # type: ignore[union-attr]
+    admin_id = query.from_user.id
     try:
         broadcast = await close_case(
             context.storage, closing, by=admin_id, engine=context.broadcasts
@@ -118,7 +116,7 @@ async def confirm(update: Update, context: Context) -> int:
     except ImportRefused as refusal:
         await say_text(update, str(refusal))
         return ConversationHandler.END
-    await query.edit_message_reply_markup(None)  # type: ignore[union-attr]
+    await set_buttons(update, None)
     if broadcast is None:
         return await collect.lost(update, context)
     await say_text(
@@ -169,7 +167,10 @@ def register(app: Application) -> None:
                 OUTCOME: collect.handlers(SPEC),
                 CONFIRM: [
                     CallbackQueryHandler(
-                        confirm, pattern=rf"^{callbacks.VERSION}:({CONFIRM_CLOSE}|{CANCEL})$"
+                        confirm,
+                        pattern=callbacks.any_of(
+                            callbacks.CLOSE_CONFIRM, callbacks.CLOSE_CANCEL, arity=0
+                        ),
                     )
                 ],
             },

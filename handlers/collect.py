@@ -20,9 +20,8 @@ from bot.i18n import current_locale, language_name
 from bot.i18n import gettext as _
 from bot.telegram_text import escape
 from bot.text_input import InvalidInput, check_text
-from handlers.replies import say
+from handlers.replies import answer, message_of, say, user_data_of
 
-SKIP_LANGUAGE = "skiplang"
 Done = Callable[[Update, Context, dict[str, Any]], Awaitable[int]]
 
 
@@ -52,7 +51,7 @@ async def begin(
         for code in i18n.languages
         if code != i18n.default_language and (offered is None or code in offered)
     ]
-    context.user_data[spec.key] = {"texts": {}, "pending": languages, **extra}  # type: ignore[index]
+    user_data_of(context)[spec.key] = {"texts": {}, "pending": languages, **extra}
     return await _ask(update, context, spec)
 
 
@@ -75,12 +74,12 @@ def handlers(spec: Collect) -> list[BaseHandler[Update, Any, Any]]:
     """The collecting state's handlers: typed text, and the Skip button."""
     return [
         MessageHandler(filters.TEXT & ~filters.COMMAND, typed(spec)),
-        CallbackQueryHandler(skipped(spec), pattern=callbacks.pattern(SKIP_LANGUAGE)),
+        CallbackQueryHandler(skipped(spec), pattern=callbacks.SKIP_LANGUAGE.pattern()),
     ]
 
 
 async def _ask(update: Update, context: Context, spec: Collect) -> int:
-    work = context.user_data[spec.key]  # type: ignore[index]
+    work = user_data_of(context)[spec.key]
     work["touched"] = time.time()
     if not work["pending"]:
         return await spec.done(update, context, work)
@@ -89,7 +88,13 @@ async def _ask(update: Update, context: Context, spec: Collect) -> int:
     markup = None
     if work["texts"]:  # only the default language is required
         markup = InlineKeyboardMarkup(
-            [[InlineKeyboardButton("⏭ " + _("Skip"), callback_data=callbacks.data(SKIP_LANGUAGE))]]
+            [
+                [
+                    InlineKeyboardButton(
+                        "⏭ " + _("Skip"), callback_data=callbacks.SKIP_LANGUAGE.data()
+                    )
+                ]
+            ]
         )
     await say(update, escape(spec.prompt(name)), markup)
     return spec.state
@@ -101,7 +106,7 @@ def typed(spec: Collect) -> Callable[[Update, Context], Coroutine[Any, Any, int]
         if not work:
             return await lost(update, context)
         try:
-            text = check_text(update.effective_message.text, spec.limit)  # type: ignore[union-attr]
+            text = check_text(message_of(update).text, spec.limit)
         except InvalidInput as problem:
             await say(update, escape(str(problem)))
             return spec.state
@@ -113,7 +118,7 @@ def typed(spec: Collect) -> Callable[[Update, Context], Coroutine[Any, Any, int]
 
 def skipped(spec: Collect) -> Callable[[Update, Context], Coroutine[Any, Any, int]]:
     async def handler(update: Update, context: Context) -> int:
-        await update.callback_query.answer()  # type: ignore[union-attr]
+        await answer(update)
         work = current(context, spec.key)
         if not work:
             return await lost(update, context)

@@ -25,6 +25,10 @@ from bot.telegram_text import escape
 from handlers.locale import use_job_user_language
 from handlers.replies import say
 
+# Set in the user's data by ``end_conversations``: a dialogue step running concurrently (the
+# user's updates run in parallel) checks it before sending; a new dialogue removes it.
+ENDED_KEY = "conversations_ended"
+
 # True only while ``end_conversations`` feeds an update to the conversations.
 _ending: ContextVar[bool] = ContextVar("ending_conversations", default=False)
 
@@ -102,6 +106,9 @@ async def end_conversations(update: Update, context: Context) -> None:
     """End every conversation of the update's user, in memory and (at the next write) in
     persistence, cancelling their timeouts."""
     application: Application[Any, Any, Any, Any, Any, Any] = context.application
+    if context.user_data is not None:
+        # Before any await: a step of this user still running sees it and sends nothing more.
+        context.user_data[ENDED_KEY] = True
     token = _ending.set(True)
     try:
         for group in application.handlers.values():

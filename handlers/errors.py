@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.error import BadRequest, NetworkError, TelegramError
+from telegram.error import BadRequest, Conflict, NetworkError, TelegramError
 
 from bot.context import Context
 from bot.i18n import gettext as _
+from bot.telegram_errors import config_fix
 from bot.telegram_text import escape
 
 log = logging.getLogger(__name__)
@@ -17,9 +18,19 @@ log = logging.getLogger(__name__)
 async def on_error(update: object, context: Context) -> None:
     """Log the exception with its traceback but without message texts or personal data."""
     error = context.error
+    if update is None and context.job is None and isinstance(error, Conflict):
+        # Telegram ended this poll for another's: a second copy runs elsewhere (PTB retries).
+        log.warning("another copy of the bot is polling with this token: stop it (%s)", error)
+        return
     if update is None and context.job is None and _outage(error):
         # Long polling failed (PTB retries with back-off): an outage, not a bug.
-        log.warning("Telegram not reachable while polling (retrying): %s", error)
+        assert isinstance(error, NetworkError)
+        fix = config_fix(error)
+        log.warning(
+            "Telegram not reachable while polling (retrying): %s%s",
+            error,
+            f": {fix.text}" if fix else "",
+        )
         return
     kind = "no update"
     if isinstance(update, Update):
@@ -27,16 +38,21 @@ async def on_error(update: object, context: Context) -> None:
     log.error("error while handling %s", kind, exc_info=error)
     if not isinstance(update, Update) or update.effective_chat is None:
         return
-    try:
-        if update.callback_query is not None:
+    if update.callback_query is not None:
+        try:
             await update.callback_query.answer(
                 _("Sorry, something went wrong. Please try again later."), show_alert=True
             )
-        else:
-            await context.bot.send_message(
-                update.effective_chat.id,
-                escape(_("Sorry, something went wrong. Please try again later.")),
-            )
+            return
+        except TelegramError:
+            # Answered already (the handler acknowledged the tap before failing) or too old:
+            # the alert would never show, so the chat says it instead.
+            log.info("callback query not answerable; telling the user in the chat")
+    try:
+        await context.bot.send_message(
+            update.effective_chat.id,
+            escape(_("Sorry, something went wrong. Please try again later.")),
+        )
     except TelegramError:
         log.warning("could not tell the user about the error", exc_info=True)
 

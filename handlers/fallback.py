@@ -17,6 +17,7 @@ from bot.commands import ADMIN_COMMANDS
 from bot.context import Context
 from bot.i18n import gettext as _
 from bot.telegram_text import escape
+from handlers.replies import answer, say, text_of, user_of
 
 log = logging.getLogger(__name__)
 ADMIN_COMMAND_NAMES = frozenset(name for name, _description in ADMIN_COMMANDS)
@@ -24,38 +25,32 @@ ADMIN_COMMAND_NAMES = frozenset(name for name, _description in ADMIN_COMMANDS)
 
 async def unknown_command(update: Update, context: Context) -> None:
     """An unknown command (or an admin command called by a non-admin) looks the same."""
-    text = update.effective_message.text or ""  # type: ignore[union-attr]
+    text = text_of(update)
     command = text.split()[0].lstrip("/").split("@")[0] if text.startswith("/") else ""
     if command in ADMIN_COMMAND_NAMES:
         log.warning(
             "refused admin command /%s from user %s",
             command,
-            update.effective_user.id,  # type: ignore[union-attr]
+            user_of(update).id,
         )
-    await update.effective_message.reply_text(  # type: ignore[union-attr]
-        escape(_("I don't know that command. /help lists what I can do."))
-    )
+    await say(update, escape(_("I don't know that command. /help lists what I can do.")))
 
 
 async def nothing_to_cancel(update: Update, context: Context) -> None:
     """/cancel outside a letter or an admin dialogue."""
-    await update.effective_message.reply_text(  # type: ignore[union-attr]
-        escape(_("There is nothing to cancel. /help lists what I can do."))
-    )
+    await say(update, escape(_("There is nothing to cancel. /help lists what I can do.")))
 
 
 async def free_text(update: Update, context: Context) -> None:
     """Text outside a conversation: point to the commands instead of ignoring the user."""
-    await update.effective_message.reply_text(  # type: ignore[union-attr]
-        escape(_("I only understand commands and buttons. /help lists what I can do."))
+    await say(
+        update, escape(_("I only understand commands and buttons. /help lists what I can do."))
     )
 
 
 async def stale_button(update: Update, context: Context) -> None:
     """A button from an older version of the bot, or for something that no longer exists."""
-    await update.callback_query.answer(  # type: ignore[union-attr]
-        _("This button no longer works. /help lists what I can do."), show_alert=True
-    )
+    await answer(update, _("This button no longer works. /help lists what I can do."), alert=True)
 
 
 def register(app: Application) -> None:

@@ -10,11 +10,13 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Coroutine
+from contextvars import ContextVar
 from datetime import date
 from secrets import randbelow
 from typing import Any
 
 from telegram import (
+    CallbackQuery,
     CopyTextButton,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -32,31 +34,90 @@ from telegram.ext import (
 )
 
 from bot import callbacks
-from bot.actions import render
 from bot.actions.importer import load
 from bot.actions.model import ActionRevision, Addressee, case_from_text
 from bot.context import Context
 from bot.i18n import format_number, language_name
 from bot.i18n import gettext as _
 from bot.letters import draft as drafts
-from bot.letters.compose import Letter, compose, file_name
+from bot.letters.compose import Letter, compose, letter_file_name
 from bot.letters.draft import DRAFT_KEY, SENDER_KEY, Draft, InvalidInput
-from bot.telegram_text import escape
-from handlers.conversations import conversation
-from handlers.replies import drop_buttons, replace, say, say_parts
+from bot.telegram_text import CAPTION_LIMIT, escape, visible_length
+from handlers.conversations import ENDED_KEY, conversation
+from handlers.replies import (
+    answer,
+    drop_buttons,
+    message_of,
+    query_of,
+    replace,
+    say,
+    say_parts,
+    send_document,
+    set_buttons,
+    take_back,
+    uploading,
+    user_data_of,
+    user_of,
+)
 
 log = logging.getLogger(__name__)
 
 LANGUAGE, ADDRESSEE, NAME, PLACE, PERSONAL, REVIEW = range(6)
 COPY_TEXT_MAX = 256  # characters a copy_text button may carry (Bot API)
+BUTTON_MAX = 60  # characters of an addressee's role on a button
 
-PICK_LANGUAGE = "wl"
-PICK_ADDRESSEE = "wa"
-INITIALS = "wi"
-SKIP = "wskip"
-REVIEW_ACTION = "wr"
-EDIT = "we"
-_VERBS = "|".join((PICK_LANGUAGE, PICK_ADDRESSEE, INITIALS, SKIP, REVIEW_ACTION, EDIT))
+PICK_LANGUAGE = callbacks.LETTER_LANGUAGE
+PICK_ADDRESSEE = callbacks.LETTER_ADDRESSEE
+INITIALS = callbacks.LETTER_INITIALS
+SKIP = callbacks.LETTER_SKIP
+REVIEW_ACTION = callbacks.LETTER_REVIEW
+EDIT = callbacks.LETTER_EDIT
+_STEP_BUTTONS = (PICK_LANGUAGE, PICK_ADDRESSEE, INITIALS, SKIP, REVIEW_ACTION, EDIT)
+
+
+# The user's data as it was when the update began: /forget drops it from the application, and a
+# step still running must then neither send nor keep anything (``_Erased``).
+_held: ContextVar[tuple[int, dict[str, Any]] | None] = ContextVar("wizard_user_data", default=None)
+
+
+class _Erased(Exception):
+    """The user was erased (/forget) while a step of theirs ran: the step stops silently."""
+
+
+def _erased(context: Context) -> bool:
+    """Whether the user's data was erased, or is being erased, since the update began."""
+    held = _held.get()
+    if held is None:
+        return False
+    return (
+        bool(held[1].get(ENDED_KEY)) or context.application.user_data.get(held[0]) is not held[1]
+    )
+
+
+def _check_not_erased(context: Context) -> None:
+    if _erased(context):
+        raise _Erased
+
+
+def _step(
+    handler: Callable[[Update, Context], Coroutine[Any, Any, int | None]],
+) -> Callable[[Update, Context], Coroutine[Any, Any, int | None]]:
+    """Run a wizard step noting whose data it works on; an erasure meanwhile ends it."""
+
+    async def stepped(update: Update, context: Context) -> int | None:
+        user = update.effective_user
+        if user is None or context.user_data is None:
+            return await handler(update, context)
+        token = _held.set((user.id, context.user_data))
+        try:
+            return await handler(update, context)
+        except _Erased:
+            log.info("a letter step stopped: its user was erased meanwhile")
+            return ConversationHandler.END
+        finally:
+            _held.reset(token)
+
+    return stepped
 
 
 def _draft(context: Context) -> Draft | None:
@@ -72,8 +133,9 @@ def _draft_now(context: Context) -> Draft:
 
 
 def _save(context: Context, draft: Draft) -> None:
+    _check_not_erased(context)
     draft.touched = time.time()
-    context.user_data[DRAFT_KEY] = draft.to_dict()  # type: ignore[index]
+    user_data_of(context)[DRAFT_KEY] = draft.to_dict()
 
 
 def _clear(update: Update, context: Context) -> None:
@@ -81,8 +143,8 @@ def _clear(update: Update, context: Context) -> None:
         context.user_data.pop(DRAFT_KEY, None)
     # A timeout runs as a job, outside any update of the user: PTB would not write the
     # change to the database unless told.
-    if update.effective_user is not None:
-        context.application.mark_data_for_update_persistence(user_ids=update.effective_user.id)
+    if (user := update.effective_user) is not None:
+        context.application.mark_data_for_update_persistence(user_ids=user.id)
 
 
 def _keyboard(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
@@ -106,9 +168,59 @@ async def _current(context: Context) -> tuple[Draft, ActionRevision] | None:
     return (draft, revision) if draft is not None and revision is not None else None
 
 
-def _data(draft: Draft, verb: str, *args: object) -> str:
+async def _follow(
+    update: Update, context: Context, draft: Draft
+) -> tuple[Draft, ActionRevision] | None:
+    """Move the draft to a follow-up published since the letter began, telling the supporter;
+    a language or addressee the follow-up no longer has is asked again. None: nothing newer."""
+    latest = await load(context.storage, draft.case)
+    if latest is None or latest.is_closed or latest.revision == draft.revision:
+        return None
+    before = await load(context.storage, draft.case, draft.revision)
+    if draft.language not in latest.letters:
+        draft.language = None
+    index = draft.addressee
+    if index is not None and (
+        before is None
+        or not 0 <= index < len(latest.addressees)
+        or index >= len(before.addressees)
+        or _role(context, latest.addressees[index]) != _role(context, before.addressees[index])
+    ):
+        draft.addressee = None
+    draft.revision = latest.revision
+    await _close_open_prompt(update, draft)
+    _save(context, draft)
+    await say(
+        update,
+        escape(
+            _(
+                "{case} was updated while you were writing: your letter now follows the "
+                "latest version."
+            ).format(case=latest.case)
+        ),
+    )
+    return draft, latest
+
+
+async def _resume(update: Update, context: Context, draft: Draft, revision: ActionRevision) -> int:
+    """Go on after the draft moved to a follow-up: ask what it no longer has, else the next
+    unanswered step or the preview."""
+    if draft.language is None:
+        return await _ask_language(update, context, draft, revision)
+    if draft.addressee is None:
+        return await _ask_addressee(update, context, draft, revision)
+    return await _next_step(update, context, draft)
+
+
+async def _close_open_prompt(update: Update, draft: Draft) -> None:
+    if draft.prompt is not None:
+        await drop_buttons(update, draft.prompt)
+        draft.prompt = None
+
+
+def _data(draft: Draft, button: callbacks.Button, *args: object) -> str:
     """A wizard button's callback data, naming the letter and the step it belongs to."""
-    return callbacks.data(verb, callbacks.case_ref(draft.case), draft.revision, draft.step, *args)
+    return button.data(callbacks.case_ref(draft.case), draft.revision, draft.step, *args)
 
 
 async def _prompt(
@@ -119,9 +231,14 @@ async def _prompt(
     rows: Callable[[Draft], list[list[tuple[str, str]]]] | None = None,
 ) -> None:
     """Open a step: a new step number (so older buttons are refused), then its message."""
+    _check_not_erased(context)
     draft.step += 1
     markup = _keyboard(rows(draft)) if rows else None
-    draft.prompt = (await say(update, text, markup)).message_id
+    sent = await say(update, text, markup)
+    if _erased(context):  # erased while the message was on its way: take it back
+        await take_back(update, sent.message_id)
+        raise _Erased
+    draft.prompt = sent.message_id
     _save(context, draft)
 
 
@@ -148,37 +265,67 @@ def _button(
     """
 
     async def checked(update: Update, context: Context) -> int | None:
-        query = update.callback_query
-        assert query is not None and query.data is not None
-        if _draft(context) is None:  # made, cancelled or timed out meanwhile (a double tap)
-            await query.answer(_("This letter is finished."))
+        query = query_of(update)
+        stored = context.user_data.get(DRAFT_KEY) if context.user_data is not None else None
+        if not stored:  # made, cancelled or timed out meanwhile (a double tap)
+            await answer(update, _("This letter is finished."))
             return ConversationHandler.END
-        current = await _current(context)
-        if current is None:
-            await query.answer()
-            return await _lost(update, context)
-        draft, revision = current
         parts = callbacks.args(query.data)
         ref, number, step = [*parts, "", "", ""][:3]
         args = parts[3:]
+        # Claim the open step with no await before it: of two concurrent taps (updates of one
+        # user run concurrently) only the first answers it. The preview's tick box claims none.
+        claim = step == str(stored.get("step")) and args[:1] != ["remember"]
+        if claim:
+            if stored.get("creating") or stored.get("claimed") == stored.get("step"):
+                await answer(update, _("Your letter is on its way."))
+                return None
+            stored["claimed"] = stored.get("step")
+        try:
+            return await _checked(update, context, query, ref, number, step, args)
+        except BaseException:
+            current = context.user_data.get(DRAFT_KEY) if context.user_data is not None else None
+            if claim and current and current.get("claimed") == current.get("step"):
+                current["claimed"] = None  # let the supporter try again
+            raise
+
+    async def _checked(
+        update: Update,
+        context: Context,
+        query: CallbackQuery,
+        ref: str,
+        number: str,
+        step: str,
+        args: list[str],
+    ) -> int | None:
+        current = await _current(context)
+        if current is None:
+            await answer(update)
+            return await _lost(update, context)
+        draft, revision = current
         if (ref, number) != (callbacks.case_ref(draft.case), str(draft.revision)):
-            await query.answer(
+            await answer(
+                update,
                 _("This button belongs to an earlier letter; please use the latest one."),
-                show_alert=True,
+                alert=True,
             )
             return None
         if draft.creating:
-            await query.answer(_("Your letter is on its way."))
+            await answer(update, _("Your letter is on its way."))
             return None
         if step != str(draft.step):
-            await query.answer(
+            await answer(
+                update,
                 _("This step is already answered; please use the latest message."),
-                show_alert=True,
+                alert=True,
             )
             return None
+        if moved := await _follow(update, context, draft):
+            await answer(update)
+            return await _resume(update, context, *moved)
         return await handler(update, context, draft, revision, args)
 
-    return checked
+    return _step(checked)
 
 
 # --- entry ------------------------------------------------------------------------------------
@@ -205,18 +352,20 @@ async def _begin(update: Update, context: Context, case: str) -> int:
     if not revision.letters:
         await say(update, escape(_("{case} has no suggested letter.").format(case=case)))
         return ConversationHandler.END
+    await _close_prompt(update, context)  # an earlier letter's buttons go with it
+    user_data_of(context).pop(ENDED_KEY, None)
     # A random first step number: buttons of a letter begun before on the same case differ.
     draft = Draft(case=revision.case, revision=revision.revision, step=randbelow(10**6))
     _save(context, draft)
-    await context.storage.reminders.interested(update.effective_user.id, revision.case)  # type: ignore[union-attr]
+    await context.storage.reminders.interested(user_of(update).id, revision.case)
     return await _ask_language(update, context, draft, revision)
 
 
 async def start_from_button(update: Update, context: Context) -> int:
     """ "Write a letter" under a card."""
-    query = update.callback_query
-    await query.answer()  # type: ignore[union-attr]
-    ref = callbacks.args(query.data)[0]  # type: ignore[arg-type,union-attr]
+    query = query_of(update)
+    await answer(update)
+    ref = callbacks.args(query.data)[0]
     return await _begin(update, context, callbacks.case_from_ref(ref))
 
 
@@ -273,7 +422,7 @@ async def _ask_language(
 async def pick_language(
     update: Update, context: Context, draft: Draft, revision: ActionRevision, args: list[str]
 ) -> int:
-    await update.callback_query.answer()  # type: ignore[union-attr]
+    await answer(update)
     code = args[0] if args else ""
     if code not in revision.letters:
         return await _ask_language(update, context, draft, revision)
@@ -297,7 +446,8 @@ async def _ask_addressee(
         return [
             [
                 (
-                    ("✓ " if index == draft.addressee else "") + _role(context, addressee)[:60],
+                    ("✓ " if index == draft.addressee else "")
+                    + drafts.shorten(_role(context, addressee), BUTTON_MAX),
                     _data(draft, PICK_ADDRESSEE, index),
                 )
             ]
@@ -312,9 +462,9 @@ async def _ask_addressee(
 async def pick_addressee(
     update: Update, context: Context, draft: Draft, revision: ActionRevision, args: list[str]
 ) -> int:
-    await update.callback_query.answer()  # type: ignore[union-attr]
-    index = int(args[0]) if args and args[0].isdigit() else -1
-    if not 0 <= index < len(revision.addressees):
+    await answer(update)
+    index = callbacks.number(args[0]) if args else None
+    if index is None or not 0 <= index < len(revision.addressees):
         return await _ask_addressee(update, context, draft, revision)
     draft.addressee = index
     role = _role(context, revision.addressees[index])
@@ -364,7 +514,12 @@ async def _ask(update: Update, context: Context, draft: Draft, state: int) -> in
     def rows(draft: Draft) -> list[list[tuple[str, str]]]:
         return [[("⏭ " + _("Skip"), _data(draft, SKIP, field))]]
 
-    await _prompt(update, context, draft, escape(_ask_text(state)), rows)
+    text = _ask_text(state)
+    if state == PERSONAL and draft.language and draft.language != context.language:
+        text += " " + _(
+            "It goes into the letter as you type it: write it in {language}, or skip."
+        ).format(language=language_name(draft.language))
+    await _prompt(update, context, draft, escape(text), rows)
     return state
 
 
@@ -405,26 +560,26 @@ def _field_label(field: str) -> str:
     return labels[field]
 
 
-def _typed(state: int) -> Callable[[Update, Context], Coroutine[Any, Any, int]]:
+def _typed(state: int) -> Callable[[Update, Context], Coroutine[Any, Any, int | None]]:
     """The handler for text typed at ``state``: check it, keep the step if it is bad."""
     field, check = _FIELDS[state]
 
-    async def typed(update: Update, context: Context) -> int:
+    async def typed(update: Update, context: Context) -> int | None:
         try:
-            value = check(update.effective_message.text)  # type: ignore[union-attr]
+            value = check(message_of(update).text)
         except InvalidInput as problem:
             await say(update, escape(str(problem)))
             return state
         return await _store(update, context, field, value)
 
-    return typed
+    return _step(typed)
 
 
 @_button
 async def use_initials(
     update: Update, context: Context, draft: Draft, revision: ActionRevision, args: list[str]
 ) -> int:
-    await update.callback_query.answer()  # type: ignore[union-attr]
+    await answer(update)
     user = update.effective_user
     name = drafts.initials(user.first_name, user.last_name) if user else None
     if not name:
@@ -437,7 +592,7 @@ async def skipped(
     update: Update, context: Context, draft: Draft, revision: ActionRevision, args: list[str]
 ) -> int:
     """Skip the place or the personal sentence ("" means skipped, None means not asked)."""
-    await update.callback_query.answer()  # type: ignore[union-attr]
+    await answer(update)
     field = args[0] if args else ""
     if field not in ("place", "personal"):
         return await _lost(update, context)
@@ -449,9 +604,12 @@ async def _store(update: Update, context: Context, field: str, value: str) -> in
     if current is None:
         return await _lost(update, context)
     draft = current[0]
+    moved = await _follow(update, context, draft)
     setattr(draft, field, value)
     await _answered(update, draft, drafts.record(_field_label(field), value))
     _save(context, draft)
+    if moved:
+        return await _resume(update, context, *moved)
     return await _next_step(update, context, draft)
 
 
@@ -506,22 +664,21 @@ def _normalised(draft: Draft) -> Draft:
 async def review_action(
     update: Update, context: Context, draft: Draft, revision: ActionRevision, args: list[str]
 ) -> int | None:
-    query = update.callback_query
-    assert query is not None
     action = args[0] if args else ""
     if action == "remember":
         draft.remember = not draft.remember
         _save(context, draft)
-        await query.answer(
+        await answer(
+            update,
             _("Your name and place will be remembered for the next letter.")
             if draft.remember
-            else _("Your name and place will not be kept.")
+            else _("Your name and place will not be kept."),
         )
-        await query.edit_message_reply_markup(_keyboard(_review_keyboard(draft)))
+        await set_buttons(update, _keyboard(_review_keyboard(draft)))
         return REVIEW
     if action == "create":
         return await _create(update, context, draft, revision)
-    await query.answer()
+    await answer(update)
     if draft.prompt is not None:  # the preview stays as it is; its buttons go
         await drop_buttons(update, draft.prompt)
         draft.prompt = None
@@ -544,7 +701,7 @@ async def review_action(
 async def edit_choice(
     update: Update, context: Context, draft: Draft, revision: ActionRevision, args: list[str]
 ) -> int:
-    await update.callback_query.answer()  # type: ignore[union-attr]
+    await answer(update)
     field = args[0] if args else ""
     if field not in ("addressee", "language", "name", "place", "personal"):
         return await _review(update, context)
@@ -565,17 +722,16 @@ async def _create(
     update: Update, context: Context, draft: Draft, revision: ActionRevision
 ) -> int | None:
     """Send the document, once: a second tap (updates run concurrently) finds it claimed."""
-    query = update.callback_query
-    assert query is not None and context.user_data is not None
+    assert context.user_data is not None
     stored: dict[str, Any] | None = context.user_data.get(DRAFT_KEY)
     # Check and claim with no await in between: a concurrent update of the same user cannot
     # run between the two, so only one of two taps gets past here.
     if not stored or stored.get("creating"):
-        await query.answer(_("Your letter is on its way."))
+        await answer(update, _("Your letter is on its way."))
         return None
     claimed: dict[str, Any] = stored
     claimed["creating"] = True
-    await query.answer()
+    await answer(update)
     try:
         return await _send_letter(update, context, draft, revision)
     except BaseException:
@@ -592,27 +748,28 @@ async def _send_letter(
     if await _revision(context, draft) is None:
         return await _lost(update, context)
     letter = _letter(context, draft, revision)
-    chat = update.effective_chat
-    assert chat is not None
-    await chat.send_action("upload_document")
-    document = InputFile(compose(letter), filename=file_name(revision.case, letter.language))
+    await uploading(update)
+    document = InputFile(compose(letter), filename=letter_file_name(revision.case, letter))
     sent_button = InlineKeyboardButton(
         "✅ " + _("I sent it"),
-        callback_data=callbacks.data(
-            render.SENT, callbacks.case_ref(revision.case), revision.revision, letter.language
+        callback_data=callbacks.SENT.data(
+            callbacks.case_ref(revision.case), revision.revision, letter.language
         ),
     )
-    await chat.send_document(
-        document,
-        caption=drafts.where_to_send(letter),
-        reply_markup=InlineKeyboardMarkup([[sent_button]]),
+    where = drafts.where_to_send(letter)
+    # Many copies with long addresses may not fit a caption: the directions follow instead.
+    fits = visible_length(where) <= CAPTION_LIMIT
+    await send_document(
+        update, document, where if fits else None, InlineKeyboardMarkup([[sent_button]])
     )
+    if not fits:
+        await say(update, where)
     if letter.addressee.email:
         await _send_email_route(update, drafts.email_route(letter, revision.case))
     if draft.remember:
-        context.user_data[SENDER_KEY] = {"name": draft.name, "place": draft.place or None}  # type: ignore[index]
+        user_data_of(context)[SENDER_KEY] = {"name": draft.name, "place": draft.place or None}
     else:
-        context.user_data.pop(SENDER_KEY, None)  # type: ignore[union-attr]
+        user_data_of(context).pop(SENDER_KEY, None)
     _clear(update, context)
     log.info("letter created for %s revision %s", revision.case, revision.revision)
     return ConversationHandler.END
@@ -653,7 +810,7 @@ async def stale_step(
     update: Update, context: Context, draft: Draft, revision: ActionRevision, args: list[str]
 ) -> int | None:
     """Reached only if a button's step is the open one but not of this state: ask again."""
-    await update.callback_query.answer()  # type: ignore[union-attr]
+    await answer(update)
     return await _next_step(update, context, draft)
 
 
@@ -685,6 +842,8 @@ async def cancel(update: Update, context: Context) -> int:
 
 
 async def timed_out(update: Update, context: Context) -> None:
+    if _draft(context) is None:  # erased (/forget) or ended meanwhile: nothing to tell
+        return
     await _close_prompt(update, context)
     _clear(update, context)
     await say(
@@ -720,34 +879,34 @@ def build(timeout_minutes: float) -> ConversationHandler:
         "letter",
         conversation_timeout=timeout_minutes * 60,
         entry_points=[
-            CallbackQueryHandler(start_from_button, pattern=callbacks.pattern(render.WRITE)),
+            CallbackQueryHandler(start_from_button, pattern=callbacks.WRITE.pattern()),
             CommandHandler("write", start_from_command, filters=filters.ChatType.PRIVATE),
         ],
         states={
             LANGUAGE: [
-                CallbackQueryHandler(pick_language, pattern=callbacks.pattern(PICK_LANGUAGE)),
+                CallbackQueryHandler(pick_language, pattern=PICK_LANGUAGE.pattern()),
                 MessageHandler(text, use_buttons),
             ],
             ADDRESSEE: [
-                CallbackQueryHandler(pick_addressee, pattern=callbacks.pattern(PICK_ADDRESSEE)),
+                CallbackQueryHandler(pick_addressee, pattern=PICK_ADDRESSEE.pattern()),
                 MessageHandler(text, use_buttons),
             ],
             NAME: [
                 MessageHandler(text, _typed(NAME)),
-                CallbackQueryHandler(use_initials, pattern=callbacks.pattern(INITIALS)),
+                CallbackQueryHandler(use_initials, pattern=INITIALS.pattern()),
             ],
             PLACE: [
                 MessageHandler(text, _typed(PLACE)),
-                CallbackQueryHandler(skipped, pattern=callbacks.pattern(SKIP)),
+                CallbackQueryHandler(skipped, pattern=SKIP.pattern()),
             ],
             PERSONAL: [
                 MessageHandler(text, _typed(PERSONAL)),
-                CallbackQueryHandler(skipped, pattern=callbacks.pattern(SKIP)),
+                CallbackQueryHandler(skipped, pattern=SKIP.pattern()),
             ],
             REVIEW: [
-                CallbackQueryHandler(review_action, pattern=callbacks.pattern(REVIEW_ACTION)),
-                CallbackQueryHandler(edit_choice, pattern=callbacks.pattern(EDIT)),
-                CallbackQueryHandler(pick_language, pattern=callbacks.pattern(PICK_LANGUAGE)),
+                CallbackQueryHandler(review_action, pattern=REVIEW_ACTION.pattern()),
+                CallbackQueryHandler(edit_choice, pattern=EDIT.pattern()),
+                CallbackQueryHandler(pick_language, pattern=PICK_LANGUAGE.pattern()),
                 MessageHandler(text, use_buttons),
             ],
             ConversationHandler.TIMEOUT: [TypeHandler(Update, timed_out)],
@@ -755,7 +914,7 @@ def build(timeout_minutes: float) -> ConversationHandler:
         fallbacks=[
             CommandHandler("cancel", cancel),
             # A button of a step not open now: refused with the same answer in every state.
-            CallbackQueryHandler(stale_step, pattern=rf"^{callbacks.VERSION}:({_VERBS}):"),
+            CallbackQueryHandler(stale_step, pattern=callbacks.any_of(*_STEP_BUTTONS)),
             MessageHandler(other, not_text),
         ],
     )

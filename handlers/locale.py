@@ -13,8 +13,8 @@ async def language_of(update: Update, context: Context, *, seen: bool = False) -
     """The language of the update's user (``bot.i18n.reader_language`` decides); with
     ``seen``, also note that the user was seen."""
     user = update.effective_user
-    if user is None:
-        return context.config.i18n.default_language
+    if user is None:  # a poll or a channel post: no reader, so the default language
+        return reader_language(context.config.i18n, None)
     stored = await context.storage.users.get(user.id)
     if seen and stored is not None:
         await context.storage.users.seen(stored)

@@ -8,27 +8,26 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 from bot import callbacks
 from bot.commands import command_lines
 from bot.context import Context
-from bot.i18n import current_locale, language_name
+from bot.i18n import current_locale, language_name, reader_language
 from bot.i18n import gettext as _
 from bot.privacy import forget as erase_user
 from bot.services import subscriptions
 from bot.services.subscriptions import Alerts
 from bot.telegram_text import escape
 from handlers.conversations import end_conversations
-
-LANGUAGE = callbacks.data("lang")
-ALERTS_OFF = callbacks.data("alerts", "off")
-ALERTS_ON = callbacks.data("alerts", "on")
-FORGET_YES = callbacks.data("forget", "yes")
-FORGET_NO = callbacks.data("forget", "no")
+from handlers.replies import answer, edit, query_of, say, user_of
 
 
 def _start_keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton("🌐 " + _("Change language"), callback_data=LANGUAGE),
-                InlineKeyboardButton("🔕 " + _("No alerts"), callback_data=ALERTS_OFF),
+                InlineKeyboardButton(
+                    "🌐 " + _("Change language"), callback_data=callbacks.LANGUAGE.data()
+                ),
+                InlineKeyboardButton(
+                    "🔕 " + _("No alerts"), callback_data=callbacks.ALERTS.data("off")
+                ),
             ]
         ]
     )
@@ -39,7 +38,7 @@ def _language_keyboard(languages: tuple[str, ...], current: str) -> InlineKeyboa
         [
             InlineKeyboardButton(
                 ("✓ " if code == current else "") + language_name(code),
-                callback_data=callbacks.data("lang", code),
+                callback_data=callbacks.LANGUAGE.data(code),
             )
         ]
         for code in languages
@@ -49,7 +48,7 @@ def _language_keyboard(languages: tuple[str, ...], current: str) -> InlineKeyboa
 
 async def start(update: Update, context: Context) -> None:
     """Greet, say what the bot does and stores, subscribe, list the commands."""
-    await subscriptions.subscribe(context.storage, update.effective_user.id, context.language)  # type: ignore[union-attr]
+    await subscriptions.subscribe(context.storage, user_of(update).id, context.language)
     text = "\n\n".join(
         [
             "<b>"
@@ -72,46 +71,47 @@ async def start(update: Update, context: Context) -> None:
             "<b>" + escape(_("Commands")) + "</b>\n" + escape(command_lines()),
         ]
     )
-    await update.effective_message.reply_text(text, reply_markup=_start_keyboard())  # type: ignore[union-attr]
+    await say(update, text, markup=_start_keyboard())
 
 
 async def help_command(update: Update, context: Context) -> None:
     """List the commands in the user's language."""
     text = "<b>" + escape(_("What I can do")) + "</b>\n" + escape(command_lines())
-    await update.effective_message.reply_text(text)  # type: ignore[union-attr]
+    await say(update, text)
 
 
 async def language_command(update: Update, context: Context) -> None:
     """Offer every configured language, each in its own name."""
-    await update.effective_message.reply_text(  # type: ignore[union-attr]
+    await say(
+        update,
         escape(_("Choose your language:")),
-        reply_markup=_language_keyboard(context.config.i18n.languages, context.language),
+        markup=_language_keyboard(context.config.i18n.languages, context.language),
     )
 
 
 async def language_menu(update: Update, context: Context) -> None:
     """The start message's language button opens the picker."""
-    await update.callback_query.answer()  # type: ignore[union-attr]
+    await answer(update)
     await language_command(update, context)
 
 
 async def language_chosen(update: Update, context: Context) -> None:
     """Store the chosen language and confirm in it."""
-    query = update.callback_query
-    (code,) = callbacks.args(query.data)  # type: ignore[arg-type,union-attr]
+    query = query_of(update)
+    (code,) = callbacks.args(query.data)
     languages = context.config.i18n.languages
-    user_id = query.from_user.id  # type: ignore[union-attr]
+    user_id = query.from_user.id
     if not await subscriptions.change_language(context.storage, user_id, code, languages):
-        await query.answer(_("This language is no longer available."), show_alert=True)  # type: ignore[union-attr]
+        await answer(update, _("This language is no longer available."), alert=True)
         return
-    current_locale.set(code)
+    current_locale.set(reader_language(context.config.i18n, code))  # the new choice from now on
     confirmation = _("Language set: {language}.").format(language=language_name(code))
-    await query.answer(confirmation)  # type: ignore[union-attr]
-    await query.edit_message_text(escape(confirmation))  # type: ignore[union-attr]
+    await answer(update, confirmation)
+    await edit(update, escape(confirmation))
 
 
 async def _set_alerts(update: Update, context: Context, on: bool) -> str:
-    user_id = update.effective_user.id  # type: ignore[union-attr]
+    user_id = user_of(update).id
     result = await subscriptions.set_alerts(context.storage, user_id, on, context.language)
     if result is Alerts.SUBSCRIBED:
         return _("You are subscribed: new and updated actions will reach you here.")
@@ -124,20 +124,20 @@ async def _set_alerts(update: Update, context: Context, on: bool) -> str:
 
 async def subscribe(update: Update, context: Context) -> None:
     """Resume (or start) alerts."""
-    await update.effective_message.reply_text(escape(await _set_alerts(update, context, True)))  # type: ignore[union-attr]
+    await say(update, escape(await _set_alerts(update, context, True)))
 
 
 async def unsubscribe(update: Update, context: Context) -> None:
     """Pause alerts without blocking the bot."""
-    await update.effective_message.reply_text(escape(await _set_alerts(update, context, False)))  # type: ignore[union-attr]
+    await say(update, escape(await _set_alerts(update, context, False)))
 
 
 async def alerts_button(update: Update, context: Context) -> None:
     """The start message's "No alerts" button."""
-    query = update.callback_query
-    text = await _set_alerts(update, context, query.data == ALERTS_ON)  # type: ignore[union-attr]
-    await query.answer(text)  # type: ignore[union-attr]
-    await update.effective_message.reply_text(escape(text))  # type: ignore[union-attr]
+    query = query_of(update)
+    text = await _set_alerts(update, context, callbacks.args(query.data) == ["on"])
+    await answer(update, text)
+    await say(update, escape(text))
 
 
 async def privacy(update: Update, context: Context) -> None:
@@ -178,35 +178,44 @@ async def privacy(update: Update, context: Context) -> None:
             escape(_("/forget deletes all of it at once.")),
         ]
     )
-    await update.effective_message.reply_text(text)  # type: ignore[union-attr]
+    await say(update, text)
 
 
 async def forget(update: Update, context: Context) -> None:
     """Ask before erasing: it cannot be undone."""
     keyboard = InlineKeyboardMarkup(
         [
-            [InlineKeyboardButton(_("Yes, delete everything"), callback_data=FORGET_YES)],
-            [InlineKeyboardButton(_("No, keep my data"), callback_data=FORGET_NO)],
+            [
+                InlineKeyboardButton(
+                    _("Yes, delete everything"), callback_data=callbacks.FORGET.data("yes")
+                )
+            ],
+            [
+                InlineKeyboardButton(
+                    _("No, keep my data"), callback_data=callbacks.FORGET.data("no")
+                )
+            ],
         ]
     )
-    await update.effective_message.reply_text(  # type: ignore[union-attr]
+    await say(
+        update,
         escape(
             _(
                 "This deletes everything the bot holds about you and stops all alerts. "
                 "It cannot be undone. Are you sure?"
             )
         ),
-        reply_markup=keyboard,
+        markup=keyboard,
     )
 
 
 async def forget_answer(update: Update, context: Context) -> None:
     """Erase the user (database rows and any conversation state) or keep everything."""
-    query = update.callback_query
-    if query.data == FORGET_NO:  # type: ignore[union-attr]
+    query = query_of(update)
+    if callbacks.args(query.data) == ["no"]:
         text = _("Nothing was deleted.")
     else:
-        user_id = query.from_user.id  # type: ignore[union-attr]
+        user_id = query.from_user.id
         # A letter being written ends here: no step or timeout note reaches an erased user.
         await end_conversations(update, context)
         # PTB writes persistence every few seconds: flush first, so nothing is written back.
@@ -215,8 +224,8 @@ async def forget_answer(update: Update, context: Context) -> None:
         context.application.drop_user_data(user_id)
         context.application.drop_chat_data(user_id)
         text = _("Done: everything the bot held about you is deleted. /start begins anew.")
-    await query.answer()  # type: ignore[union-attr]
-    await query.edit_message_text(escape(text))  # type: ignore[union-attr]
+    await answer(update)
+    await edit(update, escape(text))
 
 
 def register(app: Application) -> None:
@@ -230,9 +239,9 @@ def register(app: Application) -> None:
             CommandHandler("unsubscribe", unsubscribe, filters=private),
             CommandHandler("privacy", privacy, filters=private),
             CommandHandler("forget", forget, filters=private),
-            CallbackQueryHandler(language_menu, pattern=f"^{LANGUAGE}$"),
-            CallbackQueryHandler(language_chosen, pattern=rf"^{LANGUAGE}:[\w-]+$"),
-            CallbackQueryHandler(alerts_button, pattern=callbacks.pattern("alerts")),
-            CallbackQueryHandler(forget_answer, pattern=callbacks.pattern("forget")),
+            CallbackQueryHandler(language_menu, pattern=callbacks.LANGUAGE.pattern(arity=0)),
+            CallbackQueryHandler(language_chosen, pattern=callbacks.LANGUAGE.pattern(arity=1)),
+            CallbackQueryHandler(alerts_button, pattern=callbacks.ALERTS.pattern()),
+            CallbackQueryHandler(forget_answer, pattern=callbacks.FORGET.pattern()),
         ]
     )

@@ -25,24 +25,26 @@ from bot.i18n import gettext as _
 from bot.services.publishing import publish_and_broadcast
 from bot.telegram_text import escape
 from handlers.access import admin_filter, is_admin
+from handlers.replies import NotForUs, answer, edit, message_of, query_of, say, user_of
 
 log = logging.getLogger(__name__)
 
 
 async def upload(update: Update, context: Context) -> None:
     """An admin's action file: validate, store as a draft, show the preview."""
-    message = update.effective_message
-    document = message.document  # type: ignore[union-attr]
-    name = document.file_name or "action.toml"  # type: ignore[union-attr]
+    document = message_of(update).document
+    if document is None:  # the handler's filter admits documents only
+        raise NotForUs("upload without a document")
+    name = document.file_name or "action.toml"
     if not name.lower().endswith(".toml"):
-        await message.reply_text(escape(_("Send an action file: a .toml document.")))  # type: ignore[union-attr]
+        await say(update, escape(_("Send an action file: a .toml document.")))
         return
-    size = document.file_size or 0  # type: ignore[union-attr]
+    size = document.file_size or 0
     config = context.config
     try:
         if size > MAX_FILE_BYTES:  # refused before downloading it
             raise too_large(name, size)
-        file = await document.get_file()  # type: ignore[union-attr]
+        file = await document.get_file()
         data = bytes(await file.download_as_bytearray())
         # In a thread: a large broken file takes up to half a second to check.
         revision = await asyncio.to_thread(
@@ -55,46 +57,50 @@ async def upload(update: Update, context: Context) -> None:
         result = await import_revision(
             context.storage,
             revision,
-            by=update.effective_user.id,  # type: ignore[union-attr]
+            by=user_of(update).id,
         )
     except ActionFileError as error:
         for text in render.problems(error):
-            await message.reply_text(text)  # type: ignore[union-attr]
+            await say(update, text)
         return
     except ImportRefused as refusal:
-        await message.reply_text("❌ " + escape(str(refusal)))  # type: ignore[union-attr]
+        await say(update, "❌ " + escape(str(refusal)))
         return
 
     subscribers = await context.storage.users.count_reachable_subscribers()
     offer = not (result.kind is ImportKind.UNCHANGED and result.published)
-    await message.reply_text(  # type: ignore[union-attr]
+    await say(
+        update,
         render.preview(result, subscribers, config.i18n.languages, config.i18n.default_language),
-        reply_markup=render.preview_keyboard(revision) if offer else None,
+        markup=render.preview_keyboard(revision) if offer else None,
     )
 
 
 async def decide(update: Update, context: Context) -> None:
     """Publish or Discard under a preview."""
-    query = update.callback_query
-    assert query is not None
+    query = query_of(update)
     if not is_admin(update, context):
-        await query.answer(
-            _("This button no longer works. /help lists what I can do."), show_alert=True
+        await answer(
+            update, _("This button no longer works. /help lists what I can do."), alert=True
         )
         return
-    verb = query.data.split(":")[1]  # type: ignore[union-attr]
-    ref, number = callbacks.args(query.data)  # type: ignore[arg-type]
-    case, revision_number = callbacks.case_from_ref(ref), int(number)
+    ref, number = callbacks.args(query.data)  # the pattern admits exactly two
+    case, revision_number = callbacks.case_from_ref(ref), callbacks.number(number)
+    if revision_number is None:  # crafted data: no revision the bot ever named
+        await answer(
+            update, _("This button no longer works. /help lists what I can do."), alert=True
+        )
+        return
     storage = context.storage
-    if verb == render.DISCARD:
+    if callbacks.DISCARD.matches(query.data):
         discarded = await discard(storage, case, revision_number, by=query.from_user.id)
         text = (
             _("Discarded: nothing was published.")
             if discarded
             else _("This revision was already published or discarded.")
         )
-        await query.answer()
-        await query.edit_message_text(escape(text))
+        await answer(update)
+        await edit(update, escape(text))
         return
     broadcast = await publish_and_broadcast(
         storage,
@@ -104,12 +110,13 @@ async def decide(update: Update, context: Context) -> None:
         engine=context.broadcasts,
     )
     if broadcast is None:
-        await query.answer(_("This revision was already published or discarded."), show_alert=True)
+        await answer(update, _("This revision was already published or discarded."), alert=True)
         return
     revision = await load(storage, case, revision_number)
     label = revision.label if revision else case
-    await query.answer()
-    await query.edit_message_text(
+    await answer(update)
+    await edit(
+        update,
         escape(
             ngettext(
                 "📣 Publishing {label} to {count} subscriber. /broadcasts shows the progress; "
@@ -118,13 +125,13 @@ async def decide(update: Update, context: Context) -> None:
                 "a report follows at the end.",
                 broadcast.total,
             ).format(label=label, count=format_number(broadcast.total))
-        )
+        ),
     )
 
 
 async def broadcasts(update: Update, context: Context) -> None:
     """Progress of the running broadcasts: sent of total, time left."""
-    await update.effective_message.reply_text(progress_lines(context.broadcasts.progress()))  # type: ignore[union-attr]
+    await say(update, progress_lines(context.broadcasts.progress()))
 
 
 def register(app: Application) -> None:
@@ -134,7 +141,7 @@ def register(app: Application) -> None:
             MessageHandler(admins & filters.Document.ALL, upload),
             CommandHandler("broadcasts", broadcasts, filters=admins),
             CallbackQueryHandler(
-                decide, pattern=rf"^{callbacks.VERSION}:({render.PUBLISH}|{render.DISCARD}):"
+                decide, pattern=callbacks.any_of(callbacks.PUBLISH, callbacks.DISCARD, arity=2)
             ),
         ]
     )

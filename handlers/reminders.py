@@ -9,11 +9,12 @@ from bot.context import Context
 from bot.i18n import gettext as _
 from bot.services.subscriptions import set_reminders
 from bot.telegram_text import escape
+from handlers.replies import say, user_of
 
 
 async def reminders(update: Update, context: Context) -> None:
     """Turn deadline reminders on or off, or say how they are set."""
-    user_id = update.effective_user.id  # type: ignore[union-attr]
+    user_id = user_of(update).id
     choice = (context.args or [""])[0].lower()
     if choice in ("on", "off"):
         if not await set_reminders(context.storage, user_id, choice == "on"):
@@ -29,7 +30,7 @@ async def reminders(update: Update, context: Context) -> None:
         text = _("Reminders are on. /reminders off turns them off.")
     else:
         text = _("Reminders are off. /reminders on turns them back on.")
-    await update.effective_message.reply_text(escape(text))  # type: ignore[union-attr]
+    await say(update, escape(text))
 
 
 def register(app: Application) -> None:

@@ -13,13 +13,12 @@ from bot.i18n import format_date, format_number, ngettext
 from bot.i18n import gettext as _
 from bot.telegram_text import escape
 from handlers.fallback import stale_button
-from handlers.replies import say_all
+from handlers.replies import answer, edit, query_of, say, say_all, set_buttons
 
 
 async def sent(update: Update, context: Context) -> None:
     """Count the letter once per supporter and revision; thank them; update the card."""
-    query = update.callback_query
-    assert query is not None
+    query = query_of(update)
     result = await tally.confirm_sent(
         context.storage, query.data, query.from_user.id, context.language
     )
@@ -28,12 +27,13 @@ async def sent(update: Update, context: Context) -> None:
         await stale_button(update, context)
         return
     if result.outcome is tally.Outcome.UNKNOWN_PERSON:
-        await query.answer(
+        await answer(
+            update,
             _(
                 "I don't know you (any more), so this letter cannot be counted. Send /start, "
                 "then confirm a new letter from the case's card in /actions."
             ),
-            show_alert=True,
+            alert=True,
         )
         return
     new = result.outcome is tally.Outcome.COUNTED
@@ -53,20 +53,21 @@ async def sent(update: Update, context: Context) -> None:
         thanks = _("Already counted, thank you! {letters} so far.").format(
             letters=render.letters_sent(result.letters)
         )
-    await query.answer(thanks)
+    await answer(update, thanks)
     message = query.message
     if not new or message is None:
         return
     if getattr(message, "text", None):  # a card: it shows the new count
         latest = await load(context.storage, revision.case) or revision
-        await query.edit_message_text(
+        await edit(
+            update,
             render.card_text(revision, context.config.i18n.default_language, result.letters),
-            reply_markup=render.card_keyboard(latest),
+            markup=render.card_keyboard(latest),
         )
     else:  # the letter's document: its button shows that it was counted
         label = "✅ " + render.letters_sent(result.letters)
         counted = InlineKeyboardButton(label, callback_data=query.data)
-        await query.edit_message_reply_markup(InlineKeyboardMarkup([[counted]]))
+        await set_buttons(update, InlineKeyboardMarkup([[counted]]))
 
 
 async def mine(update: Update, context: Context) -> None:
@@ -75,8 +76,9 @@ async def mine(update: Update, context: Context) -> None:
     user = update.effective_user
     cases = await storage.tally.cases_of(user.id) if user else []
     if not cases:
-        await update.effective_message.reply_text(  # type: ignore[union-attr]
-            escape(_("You have not confirmed a letter yet. /actions shows the open cases."))
+        await say(
+            update,
+            escape(_("You have not confirmed a letter yet. /actions shows the open cases.")),
         )
         return
     counts = await storage.tally.counts(cases)
@@ -102,7 +104,7 @@ async def mine(update: Update, context: Context) -> None:
 def register(app: Application) -> None:
     app.add_handlers(
         [
-            CallbackQueryHandler(sent, pattern=callbacks.pattern(render.SENT)),
+            CallbackQueryHandler(sent, pattern=callbacks.SENT.pattern()),
             CommandHandler("mine", mine, filters=filters.ChatType.PRIVATE),
         ]
     )

@@ -113,22 +113,30 @@ class Uabot:
 
     @classmethod
     async def start(
-        cls, config: Path, *, env_token: str | None = None, verbose: bool = False
+        cls,
+        config: Path,
+        *,
+        env_token: str | None = None,
+        verbose: bool = False,
+        cwd: Path | None = None,
+        args: tuple[str, ...] = (),
     ) -> Uabot:
+        """``python -m bot [-v] run --config CONFIG [args]``, in ``cwd`` if given."""
         env = {k: v for k, v in os.environ.items() if k != "UABOT_TOKEN"}
         env["PYTHONWARNINGS"] = "default::ResourceWarning"  # unclosed sockets would show
         if env_token is not None:
             env["UABOT_TOKEN"] = env_token
-        args = ["-v"] if verbose else []
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
             "bot",
-            *args,
+            *(["-v"] if verbose else []),
             "run",
             "--config",
             str(config),
+            *args,
             env=env,
+            cwd=cwd,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
         )

@@ -432,3 +432,43 @@ def test_case_numbers_as_people_type_them() -> None:
     assert case_from_text("012/26") == "UA 012/26"
     assert case_from_text("12/2026") is None
     assert case_from_text("x" * 4000) is None
+
+
+# Codes babel parses but that are not (or no longer) a language's code: a letter in one was
+# accepted, then failed where it is dated, and the supporter heard nothing.
+@pytest.mark.parametrize(
+    ("code", "current"),
+    [("iw", "he"), ("in", "id"), ("ji", "yi"), ("mo", "ro"), ("tl", "fil"), ("no", "nb")],
+)
+def test_old_language_codes_name_the_current_one(code: str, current: str) -> None:
+    text = BASE.replace("[letter.en]", f"[letter.{code}]") + '\n[letter.en]\nsalutation = "D"\n'
+    text += 'body = "B"\nclosing = "C"\n'
+    assert_problem(text, f"letter.{code}", f"use {current}, not {code}")
+
+
+def test_und_and_capitalised_codes_are_refused() -> None:
+    text = BASE.replace('status = "open"', 'status = "open"\npreferred_languages = ["TR"]')
+    assert_problem(text, "preferred_languages[1]", "use tr, not TR")
+    assert_problem(BASE.replace("[letter.en]", "[letter.und]"), "letter.und", "unknown language")
+
+
+def test_addressee_closings_and_letter_prefixes_are_read_and_stored() -> None:
+    text = edit(
+        'email = "minister@example.org"\n',
+        'email = "minister@example.org"\n'
+        '[addressees.closing]\nen = "Yours respectfully,"\n',
+    ).replace('closing = "Yours sincerely,"', 'closing = "Yours sincerely,"\n'
+              'subject_prefix = "Subject:"\ncopies_prefix = "Cc:"')  # fmt: skip
+    revision = parse(text)
+    addressee, letter = revision.addressees[0], revision.letters["en"]
+    assert addressee.closing_in("en", letter) == ("Yours respectfully,", False)
+    assert (letter.subject_prefix, letter.copies_prefix) == ("Subject:", "Cc:")
+    assert ActionRevision.from_json(revision.to_json()) == revision
+    assert ActionRevision.from_json(revision.to_json()).addressees[0].closings == {
+        "en": "Yours respectfully,"
+    }
+    assert_problem(
+        edit('email = "minister@example.org"\n', 'email = "m@example.org"\nclosing = "x"\n'),
+        "addressees[1].closing",
+        "wrong type",
+    )

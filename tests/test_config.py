@@ -36,7 +36,7 @@ def test_a_good_config_is_typed_and_hides_the_token(tmp_path: Path) -> None:
     assert config.telegram.admins == frozenset({1, 2})
     assert config.i18n.languages == ("en", "de")
     assert config.broadcast.messages_per_second == 20.0
-    assert config.storage.path == Path("x.sqlite3")
+    assert config.storage.path == tmp_path / "x.sqlite3"  # relative to the config file
     assert "123:abc" not in repr(config)
 
 

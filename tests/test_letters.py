@@ -20,7 +20,7 @@ WIZARD = {
     "en": ("✓ English", "Dear Minister,", "Yours sincerely,"),
     "de": (
         "✓ Deutsch",
-        "Sehr geehrte Frau Ministerin, sehr geehrter Herr Minister",
+        "Sehr geehrte Frau Ministerin, sehr geehrter Herr Minister,",
         "Mit freundlichen Grüssen",
     ),
     "fr": (
@@ -82,7 +82,10 @@ async def test_the_whole_wizard_gives_a_complete_docx(
 
     document = await user.receive()
     assert document.document is not None
-    assert document.document.file_name == f"UA-012-26-letter-{language}.docx"
+    # Named by addressee, so several letters do not download as "(1)", "(2)"; "letter" in
+    # the letter's language.
+    word = {"en": "letter", "de": "Brief", "fr": "lettre"}[language]
+    assert document.document.file_name == f"UA-012-26-{word}-minister-of-justice-{language}.docx"
     assert "minister.justice@example.org" in document.text
     assert document.buttons[0][0].text.startswith("✅")
     letter = docx.Document(io.BytesIO(document.document.data))
@@ -374,9 +377,13 @@ async def test_a_button_of_an_earlier_letter_does_not_act_on_this_one(
     await published_card(emulator, user, "ua-013-26-1.toml")
     await user.tap(card, "✍️ Write a letter")
     first = await user.receive()  # UA 012/26: which letter language?
+    old = first.find_button("✓ English")
+    assert old is not None and old.callback_data is not None
     await user.send("/write UA 013/26")
     second = await user.receive()  # UA 013/26 asks the same question: the current letter
-    answer = await user.tap(first, "✓ English")
+    # The first letter's picker loses its buttons; a client that still sends one is refused.
+    await emulator.wait_until(lambda: not user.chat.by_id[first.message_id].buttons)
+    answer = await user.tap(second, "✓ English", crafted=old.callback_data)
     assert answer.show_alert and "earlier letter" in answer.text
     await user.expect_silence(0.2)
     await user.tap(second, "✓ English")

@@ -127,18 +127,18 @@ async def test_a_german_supporter_switches_to_french_and_writes_a_letter(
     await tap(last_bot(), "Créer la lettre")
 
     link = page.locator("a.document")
-    await expect(link).to_contain_text("UA-012-26-letter-fr.docx")
+    await expect(link).to_contain_text("UA-012-26-lettre-minister-of-justice-fr.docx")
     async with page.expect_download() as download_info:
         await link.click()
     download = await download_info.value
-    assert download.suggested_filename == "UA-012-26-letter-fr.docx"
+    assert download.suggested_filename == "UA-012-26-lettre-minister-of-justice-fr.docx"
     letter = docx.Document(str(await download.path()))
     paragraphs = [p.text for p in letter.paragraphs]
     assert paragraphs[0] == "Lukas Meier"
     assert "Madame, Monsieur le Ministre," in paragraphs
     assert paragraphs[-1] == "Lukas Meier"
 
-    await tap(card, "Je l'ai envoyée")
+    await tap(card, "Je l’ai envoyée")
     await expect(page.locator("#toast")).to_contain_text("première lettre")
     await expect(card).to_contain_text("1 lettre envoyée")
     await expect(card.locator(".meta")).to_have_text("edited")

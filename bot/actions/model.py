@@ -28,6 +28,7 @@ BODY_MAX = 20000
 LETTER_BODY_MAX = 8000
 SALUTATION_MAX = 300
 CLOSING_MAX = 300
+PREFIX_MAX = 50  # "Re:", "Copy to:" in a letter language the bot does not speak
 ROLE_MAX = 300
 ADDRESS_MAX = 1000
 EMAIL_MAX = 254  # RFC 5321 path limit
@@ -56,7 +57,8 @@ class Addressee:
     """Someone the letters go to: by post (``address``), by e-mail, or both.
 
     ``roles`` maps a language code to the role in that language (``ANY_LANGUAGE`` for a plain
-    string role); ``salutations`` maps a letter language to this addressee's own salutation.
+    string role); ``salutations`` and ``closings`` map a letter language to this addressee's
+    own salutation and closing formula ("Monsieur le Président," needs its own closing).
     A ``copy`` addressee is listed under "Copy to" in the letters to the others.
     """
 
@@ -65,10 +67,12 @@ class Addressee:
     email: str | None
     copy: bool = False
     salutations: Mapping[str, str] = field(default_factory=dict, hash=False)
+    closings: Mapping[str, str] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "roles", _frozen_mapping(self.roles))
         object.__setattr__(self, "salutations", _frozen_mapping(self.salutations))
+        object.__setattr__(self, "closings", _frozen_mapping(self.closings))
 
     def __hash__(self) -> int:
         return hash((tuple(self.roles.items()), self.address, self.email, self.copy))
@@ -91,6 +95,14 @@ class Addressee:
             return own, False
         return letter.salutation, True
 
+    def closing_in(self, language: str, letter: LetterTemplate) -> tuple[str, bool]:
+        """How a letter to this addressee closes: its own closing, else the letter's general
+        one (True: "fell back", warned about like a salutation)."""
+        own = self.closings.get(language)
+        if own is not None:
+            return own, False
+        return letter.closing, True
+
     @property
     def is_email_only(self) -> bool:
         """No postal address: its letter has no address block and goes by e-mail."""
@@ -109,6 +121,8 @@ class Addressee:
             data["copy"] = True
         if self.salutations:
             data["salutation"] = dict(self.salutations)
+        if self.closings:
+            data["closing"] = dict(self.closings)
         return data
 
     @classmethod
@@ -120,6 +134,7 @@ class Addressee:
             email=raw["email"],
             copy=raw.get("copy", False),
             salutations=raw.get("salutation", {}),
+            closings=raw.get("closing", {}),
         )
 
 
@@ -142,12 +157,18 @@ class LetterTemplate:
     body: str
     closing: str
     subject: str | None = None  # the subject line; None: the case title in this language
+    # The words before the subject and the copies ("Konu:", "Bilgi:"); None: the bot's own
+    # ("Re:", "Copy to:"), in English where the bot has no catalog for the letter's language.
+    subject_prefix: str | None = None
+    copies_prefix: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready; no ``subject`` key when there is none (stable fingerprints)."""
+        """JSON-ready; optional keys only when given (stable fingerprints)."""
         data = {"salutation": self.salutation, "body": self.body, "closing": self.closing}
-        if self.subject is not None:
-            data["subject"] = self.subject
+        for key in ("subject", "subject_prefix", "copies_prefix"):
+            value = getattr(self, key)
+            if value is not None:
+                data[key] = value
         return data
 
 

@@ -18,12 +18,6 @@ from bot.i18n import current_locale, format_date, format_number, language_name, 
 from bot.i18n import gettext as _
 from bot.telegram_text import Rendered, escape, pack, paragraphs
 
-WRITE = "write"
-MORE = "more"
-SENT = "sent"
-CARD = "card"
-PUBLISH = "pub"
-DISCARD = "discard"
 WARNINGS_SHOWN = 10  # the preview stays one message; `uabot check` lists every warning
 
 
@@ -56,13 +50,13 @@ def _fallback_note(default_language: str) -> str:
 
 def card_keyboard(revision: ActionRevision, *, with_more: bool = True) -> InlineKeyboardMarkup:
     ref = (callbacks.case_ref(revision.case), revision.revision)
-    more = [InlineKeyboardButton("📖 " + _("Read more"), callback_data=callbacks.data(MORE, *ref))]
+    more = [InlineKeyboardButton("📖 " + _("Read more"), callback_data=callbacks.MORE.data(*ref))]
     if revision.is_closed:
         return InlineKeyboardMarkup([more])
     write = InlineKeyboardButton(
-        "✍️ " + _("Write a letter"), callback_data=callbacks.data(WRITE, *ref)
+        "✍️ " + _("Write a letter"), callback_data=callbacks.WRITE.data(*ref)
     )
-    sent = InlineKeyboardButton("✅ " + _("I sent it"), callback_data=callbacks.data(SENT, *ref))
+    sent = InlineKeyboardButton("✅ " + _("I sent it"), callback_data=callbacks.SENT.data(*ref))
     return InlineKeyboardMarkup([[write, *(more if with_more else [])], [sent]])
 
 
@@ -253,10 +247,10 @@ def preview_keyboard(revision: ActionRevision) -> InlineKeyboardMarkup:
         [
             [
                 InlineKeyboardButton(
-                    "📣 " + _("Publish"), callback_data=callbacks.data(PUBLISH, *ref)
+                    "📣 " + _("Publish"), callback_data=callbacks.PUBLISH.data(*ref)
                 ),
                 InlineKeyboardButton(
-                    "🗑 " + _("Discard"), callback_data=callbacks.data(DISCARD, *ref)
+                    "🗑 " + _("Discard"), callback_data=callbacks.DISCARD.data(*ref)
                 ),
             ]
         ]

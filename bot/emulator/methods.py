@@ -16,6 +16,11 @@ __all__ = ["RATE_LIMITED", "BotApi"]
 
 Handler = Callable[[Params], Awaitable[Any]]
 
+# Telegram's answer to a long poll that a newer getUpdates (another copy of the bot) ended.
+CONFLICT = (
+    "Conflict: terminated by other getUpdates request; make sure that only one bot instance "
+    "is running"
+)
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
 MAX_CALLBACK_DATA = 64
@@ -248,8 +253,13 @@ class BotApi:
         else:
             while queue and queue[0]["update_id"] < offset:
                 queue.popleft()
+        state.polls += 1
+        poll = state.polls
+        state.updates_changed.notify()  # a waiting poll sees that it was overtaken
         deadline = time.monotonic() + timeout
         while True:
+            if state.polls != poll:  # as Telegram: the newer request wins, this one ends
+                raise ApiError(409, CONFLICT)
             result = self._deliverable(limit)
             remaining = deadline - time.monotonic()
             if result or remaining <= 0 or self.closing:

@@ -356,6 +356,8 @@ class State:
         self.stats = Stats()
         self.changed = Notifier()
         self.updates_changed = Notifier()
+        # Counts getUpdates calls: a newer one ends a waiting one with 409 Conflict.
+        self.polls = 0
         self._update_ids = itertools.count(1)
         self._file_ids = itertools.count(1)
         self._callback_ids = itertools.count(1)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import re
+import unicodedata
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,6 +24,8 @@ from functools import cache
 from xml.sax.saxutils import escape as xml_escape
 
 import docx
+from babel import Locale
+from babel.core import get_global, parse_locale
 from babel.lists import format_list
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
@@ -32,6 +35,7 @@ from docx.shared import Mm, Pt
 from bot.actions.model import ActionRevision, Addressee, LetterTemplate
 from bot.i18n import (
     format_letter_date,
+    is_right_to_left,
     language_name,
     language_tag,
     letter_locale,
@@ -61,7 +65,8 @@ _LETTER_PARTS = (
 )  # fmt: skip
 _PARTS = (*_LETTER_PARTS, TRANSLATION)
 _MARKER = "\u00a7{}\u00a7"  # §NAME§: a text no letter contains
-_LANG = "\u00a7LANG\u00a7"  # the w:lang value of every run, filled per letter
+_LANG_VALUE = "\u00a7LANG\u00a7"
+_LANG = f'w:val="{_LANG_VALUE}"'  # the w:lang attributes of every run, filled per letter
 # Parts of python-docx's default template that a letter does not need: they make every file
 # ~800 KB larger to zip, and the thumbnail would show python-docx's sample page.
 _DROPPED_PARTS = ("stylesWithEffects", "thumbnail", "customXml")
@@ -112,6 +117,11 @@ class Letter:
     def salutation(self) -> str:
         """This addressee's salutation in the letter's language (see ``salutation_in``)."""
         return self.addressee.salutation_in(self.language, self.template)[0]
+
+    @property
+    def closing(self) -> str:
+        """This addressee's closing formula in the letter's language (see ``closing_in``)."""
+        return self.addressee.closing_in(self.language, self.template)[0]
 
     def role(self, addressee: Addressee) -> str:
         """An addressee's role as this letter names it."""
@@ -172,7 +182,7 @@ def letter_text(letter: Letter) -> str:
     blocks = [letter.salutation, *_blocks(letter.template.body)]
     if letter.personal:
         blocks += _blocks(letter.personal)
-    blocks.append(letter.template.closing + "\n" + letter.sender_name)
+    blocks.append(letter.closing + "\n" + letter.sender_name)
     copies = copies_line(letter)
     if copies:
         blocks.append(copies)
@@ -183,9 +193,31 @@ def _blocks(text: str) -> list[str]:
     return ["\n".join(lines) for lines in _paragraphs(text)]
 
 
-def file_name(case: str, language: str) -> str:
-    """``UA 046/19`` in German -> ``UA-046-19-letter-de.docx``."""
-    return f"{re.sub(r'[^A-Za-z0-9]+', '-', case).strip('-')}-letter-{language}.docx"
+def file_name(case: str, language: str, role: str | None = None) -> str:
+    """``UA 046/19`` in German -> ``UA-046-19-Brief-de.docx``; with the addressee's ``role``
+    ``UA-046-19-Brief-generalstaatsanwalt-de.docx``, so a person's three letters do not
+    download as "(1)", "(2)". ASCII only: every file system and mail client keeps it."""
+    with use_locale(strings_language(language)):
+        # Translators: a word of a letter's file name (UA-031-26-letter-de.docx); no spaces.
+        word = _("letter")
+    parts = [case, word, *([role] if role else [])]
+    stem = "-".join(filter(None, (_slug(part) for part in parts)))
+    return f"{stem}-{language}.docx"
+
+
+def letter_file_name(case: str, letter: Letter) -> str:
+    """The file name of ``letter`` in a case: with the addressee's role in the letter's
+    language, or in the default language where that has no Latin letters ("Министр")."""
+    role = _slug(letter.role(letter.addressee)) or _slug(
+        letter.addressee.role_in(letter.fallback_language, letter.fallback_language)
+    )
+    return file_name(case, letter.language, role.lower()[:40].strip("-") or None)
+
+
+def _slug(text: str) -> str:
+    """ASCII letters and digits joined by "-": "Procureur général" -> "Procureur-general"."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^A-Za-z0-9]+", "-", ascii_text).strip("-")
 
 
 @dataclass(frozen=True)
@@ -238,7 +270,7 @@ def _build_template() -> bytes:
             run.bold = run.italic = True
         # The letter's language on every run; rPr children are ordered, w:lang comes late.
         lang = OxmlElement("w:lang")
-        lang.set(qn("w:val"), _LANG)
+        lang.set(qn("w:val"), _LANG_VALUE)
         run._r.get_or_add_rPr().append(lang)
 
     # python-docx's template defines ~160 styles and their latent twins (336 KB); a letter uses
@@ -265,8 +297,27 @@ def _strip_revision_ids(xml: str) -> str:
 
 def _language_slots(xml: str) -> str:
     """The default language of styles and settings becomes the letter's (filled per letter)."""
-    xml = re.sub(r'(<w:lang w:val=")[^"]*(")', rf"\g<1>{_LANG}\g<2>", xml)
-    return re.sub(r'(<w:themeFontLang w:val=")[^"]*(")', rf"\g<1>{_LANG}\g<2>", xml)
+    xml = re.sub(r"<w:lang [^>]*/>", f"<w:lang {_LANG}/>", xml)
+    return re.sub(r"<w:themeFontLang [^>]*/>", f"<w:themeFontLang {_LANG}/>", xml)
+
+
+# Scripts Word sets in its East Asian fonts; other scripts but these are "complex" (w:bidi):
+# their runs take the complex-script language, size and font.
+_EAST_ASIAN_SCRIPTS = frozenset({"Hans", "Hant", "Hani", "Jpan", "Kore", "Hang"})
+_SIMPLE_SCRIPTS = frozenset({"Latn", "Cyrl", "Grek", "Armn", "Geor"})
+
+
+def _language_attributes(locale: Locale) -> str:
+    """``w:lang``'s attributes: ``w:val`` always, and the letter's language for the script
+    class Word reads it from (``w:bidi`` for Arabic, Hebrew, Devanagari; ``w:eastAsia``)."""
+    tag = language_tag(locale)
+    script = parse_locale(get_global("likely_subtags").get(locale.language, locale.language))[2]
+    attributes = f'w:val="{tag}"'
+    if script in _EAST_ASIAN_SCRIPTS:
+        attributes += f' w:eastAsia="{tag}"'
+    elif is_right_to_left(locale.language) or (script and script not in _SIMPLE_SCRIPTS):
+        attributes += f' w:bidi="{tag}"'
+    return attributes
 
 
 @cache
@@ -309,10 +360,12 @@ def _template() -> _Template:
 
 
 @cache
-def _parts_in(tag: str) -> tuple[tuple[str, bytes], ...]:
-    """The template's parts with the document language ``tag`` (one copy per language)."""
+def _parts_in(attributes: str) -> tuple[tuple[str, bytes], ...]:
+    """The template's parts in the document language (``w:lang`` ``attributes``)."""
     slot = _LANG.encode("utf-8")
-    return tuple((name, data.replace(slot, tag.encode())) for name, data in _template().parts)
+    return tuple(
+        (name, data.replace(slot, attributes.encode())) for name, data in _template().parts
+    )
 
 
 def _without_references(xml: str, dropped: set[str]) -> str:
@@ -335,9 +388,72 @@ def _runs(lines: Sequence[str]) -> str:
     )
 
 
-def _fill(paragraph: str, part: str, lines: Sequence[str], tag: str) -> str:
+def _fill(paragraph: str, part: str, lines: Sequence[str], attributes: str, rtl: bool) -> str:
+    """The marker paragraph with ``lines`` in it. The template is finished (language, direction)
+    before any text goes in, so nothing a person typed ("§LANG§") is ever read as a marker."""
+    paragraph = paragraph.replace(_LANG, attributes)
+    if rtl:
+        # The postal block reads as its address does (a Persian role over a Latin address);
+        # date, subject and copies are lines of the letter's language that may start with a
+        # Latin word (a town, "Re:").
+        shown = lines[1:] if part == ADDRESSEE and len(lines) > 1 else lines
+        if part in (DATE, SUBJECT, COPIES) or _starts_right_to_left(shown):
+            paragraph = _right_to_left(paragraph)
+        else:
+            paragraph = _mirrored(paragraph)
     marker = f"<w:t>{_MARKER.format(part)}</w:t>"
-    return paragraph.replace(marker, _runs(lines)).replace(_LANG, tag)
+    return paragraph.replace(marker, _runs(lines))
+
+
+def _starts_right_to_left(lines: Sequence[str]) -> bool:
+    """Whether the first strongly directed character is right-to-left (HTML's ``dir=auto``):
+    a Latin address in a Persian letter keeps its order ("8001 Zürich", not "Zürich 8001")."""
+    for char in "".join(lines):
+        direction = unicodedata.bidirectional(char)
+        if direction in ("R", "AL"):
+            return True
+        if direction == "L":
+            return False
+    return True
+
+
+def _right_to_left(paragraph: str) -> str:
+    """A right-to-left paragraph: ``w:bidi`` makes it start at the right margin (Word and
+    LibreOffice read ``w:jc`` logically there: the date goes to the left, the end side), and
+    ``w:rtl`` orders its run right to left."""
+    paragraph = _with_paragraph_properties(paragraph)
+    # w:bidi's place among its siblings: before the spacing, indentation and alignment.
+    paragraph = re.sub(
+        r"(<w:pPr>.*?)(<w:spacing|<w:ind|<w:jc|<w:rPr>|</w:pPr>)",
+        r"\1<w:bidi/>\2",
+        paragraph,
+        count=1,
+        flags=re.S,
+    )
+    return paragraph.replace("<w:lang ", "<w:rtl/><w:lang ")
+
+
+def _mirrored(paragraph: str) -> str:
+    """A left-to-right paragraph (a Latin address) in a right-to-left letter: it keeps its own
+    direction and takes the mirrored side of the page, right where others are left."""
+    if '<w:jc w:val="right"/>' in paragraph:
+        return paragraph.replace('<w:jc w:val="right"/>', '<w:jc w:val="left"/>')
+    if "<w:jc " in paragraph:
+        return paragraph  # justified: both margins already
+    paragraph = _with_paragraph_properties(paragraph)
+    return re.sub(
+        r"(<w:pPr>.*?)(<w:rPr>|</w:pPr>)",
+        r'\1<w:jc w:val="right"/>\2',
+        paragraph,
+        count=1,
+        flags=re.S,
+    )
+
+
+def _with_paragraph_properties(paragraph: str) -> str:
+    if "<w:pPr>" in paragraph:
+        return paragraph
+    return paragraph.replace("<w:p>", "<w:p><w:pPr></w:pPr>", 1)
 
 
 def _paragraphs(text: str) -> list[list[str]]:
@@ -350,8 +466,15 @@ def _paragraphs(text: str) -> list[list[str]]:
 
 
 def _city(place: str) -> str:
-    """ "Zürich, Switzerland" -> "Zürich": the date line names the town, not the country."""
-    return place.split(",")[0].strip()
+    """ "8001 Zürich, Switzerland" -> "Zürich": the date line names the town, without the
+    country and without postcodes (leading and trailing words with digits: "SW1A 1AA")."""
+    first = place.split(",")[0].split()
+    words = list(first)
+    while words and any(char.isdigit() for char in words[0]):
+        words.pop(0)
+    while words and any(char.isdigit() for char in words[-1]):
+        words.pop()
+    return " ".join(words or first)
 
 
 def date_line(letter: Letter) -> str:
@@ -368,6 +491,8 @@ def subject_line(letter: Letter) -> str | None:
     """ "Re: …" / "Betreff: …" / "Objet : …", or None without a subject."""
     if letter.subject is None:
         return None
+    if letter.template.subject_prefix is not None:
+        return f"{letter.template.subject_prefix} {letter.subject}"
     with use_locale(strings_language(letter.language)):
         # Translators: the subject line of a letter.
         return _("Re: {subject}").format(subject=letter.subject)
@@ -379,6 +504,8 @@ def copies_line(letter: Letter) -> str | None:
         return None
     roles = [letter.role(addressee) for addressee in letter.copies]
     locale = letter_locale(letter.language, letter.region)
+    if letter.template.copies_prefix is not None:
+        return f"{letter.template.copies_prefix} {format_list(roles, locale=locale)}"
     with use_locale(strings_language(letter.language)):
         # Translators: the foot of a letter, listing who else receives a copy.
         return _("Copy to: {roles}").format(roles=format_list(roles, locale=locale))
@@ -387,8 +514,8 @@ def copies_line(letter: Letter) -> str | None:
 def _translation_heading(letter: Letter, translation: Letter) -> str:
     with use_locale(strings_language(translation.language)):
         return _(
-            "Translation for you into {language}: do not send this page. Send page 1, "
-            "the letter in {letter_language}."
+            "Translation for you into {language}: do not send this page. Send the pages "
+            "before this one, the letter in {letter_language}."
         ).format(
             language=language_name(translation.language, strings_language(translation.language)),
             letter_language=language_name(letter.language, strings_language(translation.language)),
@@ -411,20 +538,26 @@ def _content(letter: Letter) -> dict[str, list[list[str]]]:
         SALUTATION: [[letter.salutation]],
         BODY: _paragraphs(letter.template.body),
         PERSONAL: _paragraphs(letter.personal) if letter.personal else [],
-        CLOSING: [[letter.template.closing]],
+        CLOSING: [[letter.closing]],
         SIGNATURE: [[letter.sender_name]],
         COPIES: [[copies]] if copies else [],
     }  # fmt: skip
 
 
 def _body(letter: Letter, paragraphs: dict[str, str]) -> str:
-    tag = language_tag(letter_locale(letter.language, letter.region))
+    attributes, rtl = _direction(letter)
     content = _content(letter)
     return "".join(
-        _fill(paragraphs[part], part, lines, tag)
+        _fill(paragraphs[part], part, lines, attributes, rtl)
         for part in _LETTER_PARTS
         for lines in content[part]
     )
+
+
+def _direction(letter: Letter) -> tuple[str, bool]:
+    """The letter's ``w:lang`` attributes and whether it is written right to left."""
+    locale = letter_locale(letter.language, letter.region)
+    return _language_attributes(locale), is_right_to_left(letter.language)
 
 
 def compose(letter: Letter) -> bytes:
@@ -433,13 +566,13 @@ def compose(letter: Letter) -> bytes:
     body = _body(letter, template.paragraphs)
     if letter.translation is not None:
         translation = letter.translation
-        tag = language_tag(letter_locale(translation.language, translation.region))
+        attributes, rtl = _direction(translation)
         heading = _translation_heading(letter, translation)
-        body += _fill(template.paragraphs[TRANSLATION], TRANSLATION, [heading], tag)
+        body += _fill(template.paragraphs[TRANSLATION], TRANSLATION, [heading], attributes, rtl)
         body += _body(translation, template.paragraphs)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
-        for name, data in _parts_in(language_tag(letter_locale(letter.language, letter.region))):
+        for name, data in _parts_in(_direction(letter)[0]):
             archive.writestr(name, data)
         archive.writestr("word/document.xml", template.head + body + template.tail)
     return buffer.getvalue()

@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any
 
 from bot.actions.model import ActionRevision, Addressee
-from bot.i18n import current_locale, language_name
+from bot.i18n import current_locale, language_name, ngettext
 from bot.i18n import gettext as _
 from bot.letters import compose
 from bot.letters.compose import Letter
@@ -47,6 +47,7 @@ class Draft:
     step: int = 0
     prompt: int | None = None
     creating: bool = False  # claimed by a "Create" tap: a second tap makes no second document
+    claimed: int | None = None  # the step a tap is answering: a second tap on it does nothing
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -90,10 +91,18 @@ def initials(first_name: str | None, last_name: str | None) -> str | None:
 
 def record(label: str, answer: str | None) -> str:
     """A step's one-line record once answered ("Language: Deutsch ✓"), as escaped HTML."""
-    shown = _("skipped") if not answer else answer.replace("\n", " ")
-    if len(shown) > RECORD_MAX:
-        shown = shown[: RECORD_MAX - 1].rstrip() + "…"
+    shown = _("skipped") if not answer else shorten(answer.replace("\n", " "), RECORD_MAX)
     return escape(f"{label}: {shown}") + " ✓"
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters at a word boundary, with "…" when cut."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if " " in cut and not text[limit - 1].isspace():
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:–-") + "…"
 
 
 def offered_languages(revision: ActionRevision, own: str) -> list[str]:
@@ -155,7 +164,7 @@ def preview(letter: Letter) -> list[str]:
         + "</b>",
         escape(sender),
         escape(compose.date_line(letter)),
-        escape("\n".join([letter.role(addressee), *(addressee.address or "").splitlines()])),
+        escape(_recipient_lines(letter, addressee)),
     ]
     if subject := compose.subject_line(letter):
         blocks.append("<b>" + escape(subject) + "</b>")
@@ -168,17 +177,47 @@ def preview(letter: Letter) -> list[str]:
     return pack(blocks)
 
 
+def _recipient_lines(letter: Letter, addressee: Addressee) -> str:
+    """The preview's recipient block: the role and postal address, or (the .docx has no
+    block then) the role and "by e-mail: address"."""
+    if addressee.is_email_only and addressee.email:
+        by_email = _("by e-mail: {email}").format(email=addressee.email)
+        return "\n".join([letter.role(addressee), by_email])
+    return "\n".join([letter.role(addressee), *(addressee.address or "").splitlines()])
+
+
+def _copy_route(letter: Letter, copy: Addressee) -> str:
+    """Where one copy goes, for the document's message: the role and its address or e-mail."""
+    role = copy.role_in(current_locale.get(), letter.fallback_language)
+    if copy.address:
+        where = ", ".join(line.strip() for line in copy.address.splitlines() if line.strip())
+        return _("{role}: by post to {address}").format(role=role, address=where)
+    return _("{role}: by e-mail to {email}").format(role=role, email=copy.email or "")
+
+
 def where_to_send(letter: Letter) -> str:
-    """The caption of the document: how this letter reaches its addressee."""
+    """The caption of the document: how this letter and its copies reach their addressees
+    (the letter's foot names the copies, so the supporter must know where they go)."""
     addressee = letter.addressee
     role = addressee.role_in(current_locale.get(), letter.fallback_language)
-    lines = ["✉️ " + escape(_("Your letter – addressee: {role}.").format(role=role))]
+    lines = ["✉️ " + escape(_("Your letter goes to: {role}.").format(role=role))]
     if addressee.address:
         lines.append(escape(_("Print it, sign it and post it to the address in the letter.")))
     if addressee.email and addressee.address:
         lines.append(escape(_("Or send it by e-mail to {email}.").format(email=addressee.email)))
     elif addressee.email:
         lines.append(escape(_("Send it by e-mail to {email}.").format(email=addressee.email)))
+    if letter.copies:
+        lines.append(
+            escape(
+                ngettext(
+                    "Send a copy of the same letter to:",
+                    "Send a copy of the same letter to each of:",
+                    len(letter.copies),
+                )
+            )
+        )
+        lines += ["• " + escape(_copy_route(letter, copy)) for copy in letter.copies]
     lines.append(escape(_("Then tap “I sent it”: every letter is counted.")))
     return "\n".join(lines)
 
@@ -205,8 +244,8 @@ def email_route(letter: Letter, case: str) -> EmailRoute:
             escape(_("Subject:")) + f" <code>{escape(subject)}</code>",
             escape(
                 _(
-                    "Tap the text below to copy it into a new e-mail, send it, then tap "
-                    "“I sent it” under the document."
+                    "Tap the text below to copy it, paste it into a new e-mail and send it, "
+                    "then tap “I sent it” under the document."
                 )
             ),
         ]

@@ -54,13 +54,12 @@ def copied_config(
     telegram = dataclasses.replace(
         config.telegram, token=Secret(token), base_url=base_url, base_file_url=base_file_url
     )
-    changes: dict[str, object] = {
-        "telegram": telegram,
-        "storage": dataclasses.replace(config.storage, path=target),
-    }
+    config = dataclasses.replace(
+        config, telegram=telegram, storage=dataclasses.replace(config.storage, path=target)
+    )
     if hasattr(config, "feed"):  # a sandbox must not fetch or publish the real feed
-        changes["feed"] = type(config.feed)()
-    return dataclasses.replace(config, **changes)  # type: ignore[arg-type]
+        config = dataclasses.replace(config, feed=type(config.feed)())
+    return config
 
 
 def _read(action_file: Path) -> bytes | None:

@@ -8,13 +8,14 @@ repositories only run statements and never commit on their own.
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import logging
 import os
 import re
 import sqlite3
 import stat
 from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from importlib import resources
 from pathlib import Path
@@ -29,6 +30,8 @@ _MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 # gives its -wal and -shm files the database file's mode.
 FILE_MODE = 0o600
 _COMPANIONS = ("-wal", "-shm")
+# The first 16 bytes of every SQLite 3 database file.
+_SQLITE_HEADER = b"SQLite format 3\x00"
 
 
 class DatabasePathError(Exception):
@@ -63,10 +66,60 @@ def check_path(path: Path) -> None:
         )
 
 
+class DatabaseInUse(Exception):
+    """Another ``uabot run`` holds this database: two would answer every update twice."""
+
+
+def hold_lock(path: Path) -> int:
+    """Lock ``<database>.lock`` (created 0600) for the life of the process; its descriptor.
+
+    ``flock`` is released by the kernel when the process ends, however it ends, so a crash
+    leaves no stale lock; the file keeps the holder's pid for the message.
+    """
+    lock_path = path.with_name(path.name + ".lock")
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+    except OSError as exc:
+        raise DatabasePathError(f"{path}: cannot create {lock_path}: {exc.strerror}") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        pid = os.read(fd, 32).decode("ascii", "replace").strip() or "?"
+        os.close(fd)
+        raise DatabaseInUse(
+            f"another uabot is running on this database (pid {pid}): stop it first, "
+            f"or give this one another storage.path than {path}"
+        ) from None
+    os.ftruncate(fd, 0)
+    os.write(fd, f"{os.getpid()}\n".encode())
+    return fd
+
+
+def _check_sqlite(path: Path) -> None:
+    """Refuse an existing file that is not a SQLite database before touching it (or its mode)."""
+    try:
+        with path.open("rb") as file:
+            header = file.read(len(_SQLITE_HEADER))
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise DatabasePathError(f"{path} cannot be read: {exc.strerror}") from None
+    if header and header != _SQLITE_HEADER:
+        raise DatabasePathError(
+            f"{path} cannot be opened as a SQLite database (file is not a database): point it "
+            "at the bot's database or at a new file"
+        )
+
+
 def _create_private(path: Path) -> None:
     """Create the database file (if missing) and tighten its companions to owner-only."""
-    with suppress(FileExistsError):
+    _check_sqlite(path)
+    try:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
+    except FileExistsError:
+        pass
+    except OSError as exc:  # say, a folder where no file can be made (/proc), a full disk
+        raise DatabasePathError(f"{path} cannot be created: {exc.strerror}") from None
     for file in (path, *(path.with_name(path.name + suffix) for suffix in _COMPANIONS)):
         try:
             mode = stat.S_IMODE(file.stat().st_mode)
@@ -97,8 +150,9 @@ def migrations() -> list[tuple[int, str, str]]:
 class Database:
     """An open SQLite database with WAL, foreign keys and the schema brought up to date."""
 
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: aiosqlite.Connection, path: Path | None = None) -> None:
         self._conn = connection
+        self._path = path
         self._lock = asyncio.Lock()
         self._in_transaction: ContextVar[bool] = ContextVar(f"in_tx_{id(self)}", default=False)
 
@@ -110,7 +164,7 @@ class Database:
         _create_private(path)
         try:
             conn = await aiosqlite.connect(str(path), isolation_level=None)
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, OSError) as exc:
             raise DatabasePathError(f"{path} cannot be opened ({exc})") from None
         try:
             conn.row_factory = aiosqlite.Row
@@ -118,13 +172,13 @@ class Database:
             await conn.execute("PRAGMA foreign_keys = ON")
             await conn.execute("PRAGMA synchronous = NORMAL")
             await conn.execute("PRAGMA busy_timeout = 5000")
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, OSError) as exc:
             await conn.close()
             raise DatabasePathError(
                 f"{path} cannot be opened as a SQLite database ({exc}): point it at the bot's "
                 "database or at a new file"
             ) from None
-        db = cls(conn)
+        db = cls(conn, path)
         if migrate:
             await db.migrate()
         return db
@@ -146,6 +200,8 @@ class Database:
         applied = []
         await self.schema_version()  # creates the table on a new database
         done = {row[0] for row in await self.fetch_all("SELECT version FROM schema_version")}
+        # A new database gets every migration: one line says so, not one per migration.
+        fresh = not done
         # By number, not "above the highest": a lower number merged later still applies.
         for version, name, sql in migrations():
             if version in done:
@@ -158,8 +214,15 @@ class Database:
                     " VALUES (?, ?, datetime('now'))",
                     (version, name),
                 )
-            log.info("applied migration %s", name)
+            if not fresh:
+                log.info("applied migration %s", name)
             applied.append(name)
+        if fresh and applied:
+            log.info(
+                "created database %s at schema version %d",
+                self._path or "(in memory)",
+                await self.schema_version(),
+            )
         return applied
 
     @asynccontextmanager

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import aiosqlite
+
 from bot.storage.db import Database
 
 
@@ -16,13 +18,13 @@ class StoredRevision:
     published: bool
 
 
-def _stored(row: object) -> StoredRevision:
+def _stored(row: aiosqlite.Row) -> StoredRevision:
     return StoredRevision(
-        case_number=row["case_number"],  # type: ignore[index]
-        revision=row["revision"],  # type: ignore[index]
-        content=row["content"],  # type: ignore[index]
-        fingerprint=row["fingerprint"],  # type: ignore[index]
-        published=row["published_at"] is not None,  # type: ignore[index]
+        case_number=row["case_number"],
+        revision=row["revision"],
+        content=row["content"],
+        fingerprint=row["fingerprint"],
+        published=row["published_at"] is not None,
     )
 
 

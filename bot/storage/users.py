@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import aiosqlite
+
 from bot.storage.db import Database
 
 
@@ -18,14 +20,14 @@ class User:
     last_seen: str
 
 
-def _user(row: object) -> User:
+def _user(row: aiosqlite.Row) -> User:
     return User(
-        id=row["id"],  # type: ignore[index]
-        language=row["language"],  # type: ignore[index]
-        subscribed=bool(row["subscribed"]),  # type: ignore[index]
-        blocked=row["blocked_at"] is not None,  # type: ignore[index]
-        created_at=row["created_at"],  # type: ignore[index]
-        last_seen=row["last_seen"],  # type: ignore[index]
+        id=row["id"],
+        language=row["language"],
+        subscribed=bool(row["subscribed"]),
+        blocked=row["blocked_at"] is not None,
+        created_at=row["created_at"],
+        last_seen=row["last_seen"],
     )
 
 

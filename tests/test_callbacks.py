@@ -1,0 +1,113 @@
+"""The button registry (bot/callbacks.py): every registered pattern comes from it, every
+button's data survives build -> match -> parse within 64 bytes, and a button left in a chat by
+the previous release (short codes such as ``wl``) still works."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from journeys import subscriber
+from telegram.ext import BaseHandler, CallbackQueryHandler, ConversationHandler
+from test_wizard import card_of
+
+from bot import callbacks
+from bot.emulator import Emulator
+
+# The longest arguments each button carries: a case number of a long year-and-suffix form,
+# a six-digit revision, a three-digit step, the longest argument the bot writes after them.
+CASE = callbacks.case_ref("UA 1234/2026-12")
+LONGEST: dict[callbacks.Button, tuple[object, ...]] = {
+    callbacks.WRITE: (CASE, 999999),
+    callbacks.MORE: (CASE, 999999),
+    callbacks.SENT: (CASE, 999999, "fil"),
+    callbacks.CARD: (CASE,),
+    callbacks.PUBLISH: (CASE, 999999),
+    callbacks.DISCARD: (CASE, 999999),
+    callbacks.ACTIONS_PAGE: (9999,),
+    callbacks.LANGUAGE: ("fil",),
+    callbacks.ALERTS: ("off",),
+    callbacks.FORGET: ("yes",),
+    callbacks.LETTER_LANGUAGE: (CASE, 999999, 999, "fil"),
+    callbacks.LETTER_ADDRESSEE: (CASE, 999999, 999, 99),
+    callbacks.LETTER_INITIALS: (CASE, 999999, 999),
+    callbacks.LETTER_SKIP: (CASE, 999999, 999, "personal"),
+    callbacks.LETTER_REVIEW: (CASE, 999999, 999, "remember"),
+    callbacks.LETTER_EDIT: (CASE, 999999, 999, "personal"),
+    callbacks.SKIP_LANGUAGE: (),
+    callbacks.ANNOUNCE_SEND: (),
+    callbacks.ANNOUNCE_CANCEL: (),
+    callbacks.CLOSE_CONFIRM: (),
+    callbacks.CLOSE_CANCEL: (),
+}
+
+
+def _callback_handlers(handlers: list[BaseHandler[Any, Any, Any]]) -> list[CallbackQueryHandler]:
+    found: list[CallbackQueryHandler] = []
+    for handler in handlers:
+        if isinstance(handler, ConversationHandler):
+            nested = [*handler.entry_points, *handler.fallbacks]
+            for state in handler.states.values():
+                nested.extend(state)
+            found.extend(_callback_handlers(nested))
+        elif isinstance(handler, CallbackQueryHandler):
+            found.append(handler)
+    return found
+
+
+def _patterns(app: Any) -> list[str]:
+    """The regex of every button handler; the one without is the catch-all stale answer."""
+    handlers = _callback_handlers([h for group in app.handlers.values() for h in group])
+    catch_all = [h for h in handlers if h.pattern is None]
+    assert [h.callback.__qualname__ for h in catch_all] == ["stale_button"]
+    return [h.pattern.pattern for h in handlers if isinstance(h.pattern, re.Pattern)]
+
+
+def test_every_button_is_in_the_table_above() -> None:
+    assert set(LONGEST) == set(callbacks.BUTTONS)
+    assert len({button.name for button in callbacks.BUTTONS}) == len(callbacks.BUTTONS)
+
+
+async def test_every_registered_pattern_comes_from_the_registry(bot: Any) -> None:
+    patterns = _patterns(bot)
+    assert len(patterns) >= len(callbacks.BUTTONS)  # the walk found the conversations' too
+    assert [p for p in patterns if p not in callbacks.PATTERNS] == []
+
+
+@pytest.mark.parametrize("button", callbacks.BUTTONS, ids=lambda b: b.name)
+async def test_a_button_round_trips_within_64_bytes(button: callbacks.Button, bot: Any) -> None:
+    args = LONGEST[button]
+    data = button.data(*args)
+    assert len(data.encode("utf-8")) <= 64
+    assert button.matches(data)
+    assert [other for other in callbacks.BUTTONS if other.matches(data)] == [button]
+    assert callbacks.args(data) == [str(arg) for arg in args]
+    # Some handler of the running app takes it, and so the old release's codes of it.
+    assert any(re.match(p, data) for p in _patterns(bot)), data
+    for code in button.legacy:
+        old = ":".join((callbacks.VERSION, code, *map(str, args)))
+        assert button.matches(old) and callbacks.args(old) == callbacks.args(data)
+
+
+def test_data_too_long_is_refused() -> None:
+    with pytest.raises(ValueError, match="too long"):
+        callbacks.LETTER_REVIEW.data("x" * 40, 1, 1, "remember")
+
+
+async def test_a_language_button_of_the_previous_release_still_picks_the_language(
+    emulator: Emulator, bot: Any
+) -> None:
+    user = await subscriber(emulator, 81, "en")
+    card = await card_of(emulator, user)
+    await user.tap(card, "✍️ Write a letter")
+    prompt = await user.receive()
+    button = prompt.find_button("Deutsch")
+    assert button is not None and button.callback_data is not None
+    assert button.callback_data.startswith("v1:letter-lang:")
+    old = button.callback_data.replace("v1:letter-lang:", "v1:wl:")  # as 0.x wrote it
+    await user.tap(prompt, "Deutsch", crafted=old)
+    await emulator.wait_until(
+        lambda: user.chat.by_id[prompt.message_id].text == "Language: Deutsch ✓"
+    )
+    assert "To whom do you want to write?" in (await user.receive()).text
