@@ -137,8 +137,10 @@ def test_a_token_of_botfathers_shape_passes_the_run_check() -> None:
 
 def test_an_empty_config_takes_the_dataclass_defaults() -> None:
     """The dataclass fields are the one place defaults live: parse_config adds none of its own."""
-    from bot.config import Config, Secret, TelegramConfig
+    from bot.config import Config, Secret, StorageConfig, TelegramConfig
 
+    # Relative paths are resolved against the config's folder (here: the working directory).
+    storage = StorageConfig(path=(Path.cwd() / StorageConfig.path).resolve())
     assert parse_config({"telegram": {"token": TOKEN}}, environ={}) == Config(
-        telegram=TelegramConfig(token=Secret(TOKEN))
+        telegram=TelegramConfig(token=Secret(TOKEN)), storage=storage
     )

@@ -374,7 +374,7 @@ async def test_a_redirect_at_start_is_retried_with_the_hint(tmp_path: Path) -> N
             await uabot.kill()
     retries = [line for line in uabot.err if "not reachable" in line]
     assert all(
-        "Found (302) (not a Bot API answer): something between the bot and Telegram redirects: "
+        "Found (302) (not Telegram's answer): something between the bot and Telegram redirects: "
         "check telegram.base_url / telegram.proxy; next try in" in line
         for line in retries
     ), retries
