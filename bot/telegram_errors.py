@@ -124,7 +124,7 @@ def described(error: TelegramError) -> str:
     if not from_telegram(error):
         status = error.message.split(f". {_NOT_JSON}", 1)[0]
         return status if NOT_TELEGRAM in status else f"{status} ({NOT_TELEGRAM})"
-    if type(error) in (NetworkError, TimedOut):
+    if type(error) in (NetworkError, TimedOut, Unanswered, AnswerTimedOut):
         return error.message  # the way failed ("aiohttp.ClientConnectorError: …"), no answer
     return f"{type(error).__name__}: {error.message}"
 
