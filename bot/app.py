@@ -29,7 +29,7 @@ from bot.config import Config
 from bot.i18n import check_catalogs
 from bot.ptb import commands
 from bot.ptb.context import BotData, Context
-from bot.ptb.errors import config_fix, described, retry_after_seconds, token_refusal
+from bot.ptb.errors import Verdict, config_fix, described, retry_after_seconds, token_refusal
 from bot.ptb.http import AiohttpRequest, PollingRequest
 from bot.ptb.persistence import SQLitePersistence
 from bot.ptb.redact import redact, without_userinfo
@@ -79,8 +79,8 @@ async def _post_init(app: UabotApp) -> None:
     # Usually open already: PTB loaded the persistence on this connection in initialize().
     data.storage = storage = await data.shared_storage.get()
 
-    async def report(broadcast: Broadcast) -> bool:
-        return await report_to_admins(app, broadcast)
+    async def report(broadcast: Broadcast, owed: frozenset[int] | None) -> dict[int, Verdict]:
+        return await report_to_admins(app, broadcast, owed)
 
     async def burst(broadcast: Broadcast, seen: Burst) -> None:
         await notify_admins(
@@ -135,18 +135,17 @@ async def _post_shutdown(app: UabotApp) -> None:
     await app.bot_data.shared_storage.close()
 
 
-async def report_to_admins(app: UabotApp, broadcast: Broadcast) -> bool:
-    """Send the final report to the admin who started the broadcast (or to every admin);
-    False while an outage keeps it from someone (the engine tries again)."""
+async def report_to_admins(
+    app: UabotApp, broadcast: Broadcast, owed: frozenset[int] | None = None
+) -> dict[int, Verdict]:
+    """Send the final report to the admin who started the broadcast (or to every admin), or
+    to those still ``owed`` it; whom it missed for a passing reason (the engine tries again)."""
     data: BotData = app.bot_data
-    missed = await notify_admins(
-        app.bot,
-        data.storage,
-        data.config,
-        lambda: (final_report(broadcast), None),
-        only=broadcast.requested_by,
+    if owed is None and broadcast.requested_by is not None:
+        owed = frozenset({broadcast.requested_by})
+    return await notify_admins(
+        app.bot, data.storage, data.config, lambda: (final_report(broadcast), None), to=owed
     )
-    return not missed
 
 
 def build_application(config: Config) -> UabotApp:

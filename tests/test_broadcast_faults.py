@@ -380,3 +380,93 @@ async def _uabot_run(emulator: Emulator, config_file: Path) -> asyncio.subproces
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.DEVNULL,
     )
+
+
+# -- a slow link: Telegram carries the message out, its answer comes after the read timeout --
+
+
+def slow_link(config: Config) -> dict[str, Any]:
+    """Reads time out after 0.3 s; probes every 0.2 s."""
+    return {
+        "broadcast": fast(config, messages_per_second=20),
+        "telegram": replace(config.telegram, read_timeout=0.3),
+    }
+
+
+def slow_notices(admin: SimUser) -> int:
+    return len([m for m in admin.messages if m.text and "link to Telegram is slow" in m.text])
+
+
+async def test_a_slow_link_sends_each_card_at_most_twice_and_the_report_at_most_twice(
+    emulator: Emulator, config: Config, restart: Any
+) -> None:
+    async with restart(**slow_link(config)):
+        users = await subscribers(emulator, range(1, 16))
+        admin = await subscriber(emulator, ADMIN_ID, "en")
+        preview = await upload(admin, "ua-012-26-1.toml")
+        # Every sendMessage is carried out, its answer comes 1 s later: past the read timeout.
+        emulator.answer_late("sendMessage", 1.0)
+        await admin.tap(preview, "📣 Publish")
+        await emulator.wait_until(lambda: reports(admin), timeout=60)
+        await asyncio.sleep(3)  # time for further copies of the report, if any came
+        copies = {uid: cards(user) for uid, user in users.items()}
+        assert all(1 <= n <= 2 for n in copies.values()), copies
+        assert 1 <= len(reports(admin)) <= 2
+        assert slow_notices(admin) == 1, "the admins hear once that the link is slow"
+        report = reports(admin)[0]
+        assert "Unconfirmed (sent twice, Telegram did not answer):" in report
+        assert "Unconfirmed (sent twice, Telegram did not answer): 0" not in report
+        assert "Failed: 0" in report and "Unreachable: 0" in report
+        # getMe probes the way to Telegram: no message is resent on every probe.
+        assert emulator.stats.requests["getMe"] > 1
+
+
+async def test_after_a_slow_spell_everyone_has_the_card_and_broadcasts_says_what_happened(
+    emulator: Emulator, config: Config, restart: Any
+) -> None:
+    async with restart(**slow_link(config)) as app:
+        users = await subscribers(emulator, range(1, 31))
+        admin = await subscriber(emulator, ADMIN_ID, "en")
+        preview = await upload(admin, "ua-012-26-1.toml")
+        emulator.answer_late("sendMessage", 1.0)
+        await admin.tap(preview, "📣 Publish")
+        await emulator.wait_until(lambda: slow_notices(admin) == 1, timeout=30)
+        engine = app.bot_data.broadcasts
+        await emulator.wait_until(
+            lambda: any(p.paused_since is not None for p in engine.progress()), timeout=30
+        )
+        await admin.send("/broadcasts")
+        await emulator.wait_until(
+            lambda: any(m.text and "Running broadcasts" in m.text for m in admin.messages),
+            timeout=30,
+        )
+        shown = next(m.text for m in admin.messages if m.text and "Running broadcasts" in m.text)
+        assert "paused since" in shown
+        assert "without Telegram's answer (unconfirmed, sent at most twice)" in shown
+        emulator.answer_late("sendMessage", 0)
+        await emulator.wait_until(lambda: reports(admin), timeout=60)
+        await asyncio.sleep(1)
+        copies = {uid: cards(user) for uid, user in users.items()}
+        assert all(1 <= n <= 2 for n in copies.values()), copies
+        assert len(reports(admin)) == 1
+        assert slow_notices(admin) == 1
+        assert await app.bot_data.storage.users.count_reachable_subscribers() == 31
+
+
+async def test_a_frozen_telegram_sends_each_card_at_most_twice(
+    emulator: Emulator, config: Config, restart: Any
+) -> None:
+    async with restart(**slow_link(config)) as app:
+        users = await subscribers(emulator, range(1, 31))
+        admin = await subscriber(emulator, ADMIN_ID, "en")
+        preview = await upload(admin, "ua-012-26-1.toml")
+        await admin.tap(preview, "📣 Publish")
+        await emulator.wait_until(lambda: sum(map(cards, users.values())) >= 5, timeout=10)
+        emulator.freeze(2.0)  # no answer for 2 s, then the calls made meanwhile are carried out
+        await emulator.wait_until(lambda: reports(admin), timeout=60)
+        await asyncio.sleep(1)
+        copies = {uid: cards(user) for uid, user in users.items()}
+        assert all(1 <= n <= 2 for n in copies.values()), copies
+        assert 1 <= len(reports(admin)) <= 2
+        assert "Failed: 0" in reports(admin)[0]
+        assert await app.bot_data.storage.users.count_reachable_subscribers() == 31

@@ -24,6 +24,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 
 from bot.config import ConfigError, parse_config
 from bot.emulator import Button, Emulator
+from bot.ptb.errors import Verdict, classify
 from bot.ptb.http import CERTIFI, SYSTEM, AiohttpRequest, tls_context
 from bot.ptb.redact import proxy_secrets, redact, token_secrets
 
@@ -141,8 +142,10 @@ async def test_long_poll_outlasts_the_default_read_timeout(emu: Emulator) -> Non
 async def test_slow_answer_times_out(emu: Emulator, tg: Bot) -> None:
     emu.user(1001)
     emu.delay("sendMessage", seconds=0.5)
-    with pytest.raises(TimedOut):
+    with pytest.raises(TimedOut) as late:
         await tg.send_message(1001, "slow", read_timeout=0.1)
+    # The request went out and the read timed out: maybe delivered, not "not sent".
+    assert classify(late.value) is Verdict.UNANSWERED
     async with make_bot(emu, read_timeout=0.1) as short:
         with pytest.raises(TimedOut):
             await short.send_message(1001, "slow")  # the instance's default
@@ -158,8 +161,9 @@ async def test_pool_timeout_when_every_connection_is_busy(emu: Emulator) -> None
         emu.delay("sendMessage", seconds=0.5)
         first = asyncio.create_task(bot.send_message(1001, "first"))
         await asyncio.sleep(0.1)
-        with pytest.raises(TimedOut, match="Pool timeout"):
+        with pytest.raises(TimedOut, match="Pool timeout") as waited:
             await bot.send_message(1001, "second")
+        assert classify(waited.value) is Verdict.TRANSIENT  # it never left: not sent
         assert (await first).text == "first"
         emu.delay("sendMessage", seconds=0)
 
@@ -176,8 +180,9 @@ async def test_write_timeout_on_a_peer_that_does_not_read() -> None:
         async with AiohttpRequest(media_write_timeout=0.3) as request:
             bot = Bot(TOKEN, base_url=f"http://127.0.0.1:{port}/bot", request=request)
             started = time.monotonic()
-            with pytest.raises(TimedOut):
+            with pytest.raises(TimedOut) as unwritten:
                 await bot.send_document(1, InputFile(b"x" * (32 << 20), filename="big.bin"))
+            assert classify(unwritten.value) is Verdict.TRANSIENT  # never wholly written
             assert time.monotonic() - started < 5
     finally:
         for writer in accepted:
@@ -456,6 +461,7 @@ async def test_a_proxy_that_never_answers_connect_times_out(proxy: FaultProxy) -
     async with AiohttpRequest(proxy=proxy.url(), connect_timeout=0.5, read_timeout=1) as request:
         error, elapsed = await timed_failure(request.post(REMOTE_API))
     assert isinstance(error, TimedOut)
+    assert classify(error) is Verdict.TRANSIENT  # the request never left
     assert elapsed >= 0.5  # the proxy really held the CONNECT
     assert [line for line, _ in proxy.requests] == ["CONNECT api.telegram.invalid:443 HTTP/1.1"]
     assert_shows_no_secret(error)

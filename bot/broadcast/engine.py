@@ -8,11 +8,19 @@ What an answer means comes from the one classifier, ``bot.telegram_errors.classi
 
 * a 429 is waited out by the rate limiter, which pauses every sender (replies too) and sends
   again; the engine sees one only when Telegram keeps refusing, and pauses as for an outage;
-* a transient failure (a 5xx, a timeout, a refused connection, a proxy's HTML page) is about
-  the way to Telegram, not the recipient: the whole broadcast pauses, probes Telegram with a
-  back-off doubling up to ``max_probe_interval`` and resumes where it stopped. Only
+* a transient failure (a 5xx, a connect timeout, a refused connection, a proxy's HTML page:
+  the request never reached Telegram) is about the way to Telegram, not the recipient: the
+  whole broadcast pauses, probes Telegram with a back-off doubling up to
+  ``max_probe_interval`` and resumes where it stopped. The probe is ``getMe``, which has no
+  effect on anyone; once it answers, one pending message goes alone (half-open) and only a
+  prompt answer from Telegram to it lets every worker go on and resets the back-off. Only
   ``give_up_after`` seconds after the broadcast first started are the recipients still waiting
   counted as failed;
+* an unanswered send (the request went out, the read timed out: a slow link may well have
+  delivered it) is at-least-once with bounded duplicates: the recipient is tried once more
+  (``Outcome.UNANSWERED``, still pending), and a second unanswered send counts them as
+  ``Outcome.UNCONFIRMED`` (maybe delivered), never a third copy. More than
+  ``UNANSWERED_IN_A_ROW`` in a row pause the broadcast like an outage and tell the admins once;
 * Telegram's own refusal is permanent, but held back by a circuit breaker (``_Breaker``) until
   it is known not to be part of a burst: more than ``BURST_IN_A_ROW`` identical refusals in a
   row, or more than ``BURST_IN_WINDOW`` of the last ``BURST_WINDOW`` outcomes, pause the
@@ -50,17 +58,22 @@ MAX_FAILED_RUNS = 3
 BURST_IN_A_ROW = 20
 BURST_WINDOW = 100
 BURST_IN_WINDOW = BURST_WINDOW // 2
+# Sends in a row without Telegram's answer that make a slow link an outage (pause, tell once).
+UNANSWERED_IN_A_ROW = 10
 FIRST_PROBE_INTERVAL = 1.0
 
 # (language, wrote a letter for the case) -> what that recipient gets
 MessagesFor = Callable[[str, bool], Rendered]
 Renderer = Callable[[Broadcast], Awaitable[MessagesFor]]
-# Sends the final report; True once every admin it is for has it (or cannot ever get it).
-Reporter = Callable[[Broadcast], Awaitable[bool]]
+# Sends the final report to the admins it is for (None: all of them, else only those given);
+# the admins it did not reach for a passing reason, with why (``Verdict.UNANSWERED``: it went
+# out but Telegram's answer did not come).
+Reporter = Callable[[Broadcast, frozenset[int] | None], Awaitable[dict[int, Verdict]]]
 # Tells the admins that a burst of identical refusals paused a broadcast.
 BurstNotifier = Callable[[Broadcast, "Burst"], Awaitable[object]]
 Row = tuple[int, Outcome, int]  # user_id, outcome, attempts
 _Key = tuple[Verdict, str]  # a refusal: its verdict and Telegram's words
+_UNANSWERED: _Key = (Verdict.UNANSWERED, "")  # the streak of sends without an answer
 
 
 def workers_for(rate: float) -> int:
@@ -75,6 +88,7 @@ class Burst:
     description: str
     count: int
     in_a_row: bool
+    unanswered: bool = False  # sends without Telegram's answer (a slow link), not refusals
 
 
 @dataclass
@@ -86,6 +100,7 @@ class Progress:
     rate: float  # messages per second in this run
     paused_since: float | None = None  # wall-clock time; None while it sends
     pause_reason: str | None = None
+    unanswered: int = 0  # sends in this run without Telegram's answer (maybe delivered)
 
     @property
     def seconds_left(self) -> float | None:
@@ -105,6 +120,9 @@ class _Run:
     burst: _Key | None = None  # the refusal that paused it, if the breaker did
     probe_after: int = 0  # a probe after a burst goes to a recipient past the burst
     parts_sent: dict[int, int] = field(default_factory=dict)  # of a multi-part message
+    unanswered: int = 0  # sends without Telegram's answer in this run
+    told_unanswered: bool = False  # the admins know that the link is slow
+    second_tries: bool = False  # this round left someone owed a second try
 
 
 @dataclass(frozen=True)
@@ -142,6 +160,7 @@ class BroadcastEngine:
         self._reports: dict[int, asyncio.Task[None]] = {}
         # Runs that failed, per broadcast: a permanent error must not restart it every 10 s.
         self._failures: dict[int, int] = {}
+        self._bot = bot
         self._sender = BroadcastSender(bot)
 
     @property
@@ -199,6 +218,7 @@ class BroadcastEngine:
                 run.done / max(now - run.started, 1e-3),
                 run.paused_since,
                 run.pause_reason,
+                run.unanswered,
             )
             for run in self._runs.values()
         ]
@@ -209,7 +229,11 @@ class BroadcastEngine:
         outcomes = _Outcomes(storage, broadcast.id)
         try:
             counts = await storage.broadcasts.progress(broadcast.id)
-            run.done_before = sum(n for outcome, n in counts.items() if outcome != Outcome.PENDING)
+            run.done_before = sum(
+                n
+                for outcome, n in counts.items()
+                if outcome not in (Outcome.PENDING, Outcome.UNANSWERED)
+            )
             started_at = time.time()
             await storage.broadcasts.mark_started(broadcast.id, started_at)
             started_at = broadcast.started_at or started_at
@@ -231,8 +255,11 @@ class BroadcastEngine:
                     if run.paused_since is not None:
                         await self._resume(run, breaker)
                         interval = min(FIRST_PROBE_INTERVAL, self._max_probe_interval)
+                    run.second_tries = False
                     stop = await self._round(run, sender, parts_for, outcomes, breaker)
                     if stop is None:
+                        if run.second_tries:
+                            continue  # those sent once without an answer get their last try
                         break
                     await self._pause(run, stop)
                 if time.time() - started_at >= self._give_up_after:
@@ -289,6 +316,10 @@ class BroadcastEngine:
         await self._storage.broadcasts.pause(broadcast.id, since, stop.reason)
         if first:
             log.warning("broadcast %s paused: %s", broadcast.id, stop.reason)
+        if stop.burst is not None and stop.burst.unanswered:
+            if run.told_unanswered:
+                return  # a slow link pauses again and again: the admins hear it once
+            run.told_unanswered = True
         if stop.burst is not None and self._on_burst is not None:
             try:
                 await self._on_burst(broadcast, stop.burst)
@@ -310,8 +341,14 @@ class BroadcastEngine:
         parts_for: Callable[[Recipient], list[Prepared]],
         outcomes: _Outcomes,
     ) -> bool:
-        """Send one pending message: whether Telegram answers again (and past a burst)."""
+        """Whether Telegram answers again: ``getMe`` (no effect on anyone), then one pending
+        message alone, which must get a prompt answer (and one past a burst) before every
+        worker goes on. A slow link that answers ``getMe`` but not the message stays paused."""
         broadcast = run.broadcast
+        try:
+            await self._bot.get_me()
+        except TelegramError:
+            return False
         pending = self._storage.broadcasts.pending
         found = await pending(broadcast.id, run.probe_after, 1, broadcast.case_number)
         found = found or await pending(broadcast.id, 0, 1, broadcast.case_number)
@@ -324,6 +361,9 @@ class BroadcastEngine:
             run.done += 1
             return True
         verdict = classify(error)
+        if verdict is Verdict.UNANSWERED:
+            await outcomes.record(self._unanswered(run, recipient))
+            return False
         if verdict in (Verdict.TRANSIENT, Verdict.RETRY_AFTER):
             return False
         if run.burst == (verdict, error.message):
@@ -378,9 +418,20 @@ class BroadcastEngine:
                     for row in breaker.success():
                         outcomes.add(row)
                     continue
+                verdict = classify(error)
+                if verdict is Verdict.UNANSWERED:
+                    # Recorded even when the round is over: it may have arrived.
+                    await outcomes.record(self._unanswered(run, recipient))
+                    if breaker.unanswered() and not stopped:
+                        halt(
+                            _Stop(
+                                described(error)[:200],
+                                Burst(described(error)[:200], UNANSWERED_IN_A_ROW, True, True),
+                            )
+                        )
+                    continue
                 if stopped:
                     continue  # the round is over: this one stays pending
-                verdict = classify(error)
                 if verdict in (Verdict.TRANSIENT, Verdict.RETRY_AFTER):
                     halt(_Stop(described(error)[:200]))
                     continue
@@ -405,6 +456,15 @@ class BroadcastEngine:
                 group.create_task(work())
         await outcomes.drain()
         return stopped[0] if stopped else None
+
+    def _unanswered(self, run: _Run, recipient: Recipient) -> Row:
+        """The outcome of a send without Telegram's answer: one more try, never a third."""
+        run.unanswered += 1
+        if recipient.unanswered:
+            run.done += 1
+            return (recipient.user_id, Outcome.UNCONFIRMED, recipient.attempts + 1)
+        run.second_tries = True
+        return (recipient.user_id, Outcome.UNANSWERED, recipient.attempts + 1)
 
     async def _attempt(
         self, run: _Run, sender: BroadcastSender, recipient: Recipient, parts: list[Prepared]
@@ -436,19 +496,31 @@ class BroadcastEngine:
         task.add_done_callback(lambda _: self._reports.pop(broadcast.id, None))
 
     async def _report_until_delivered(self, broadcast: Broadcast) -> None:
+        """Resend to the admins an outage kept it from; one whose copy went out without
+        Telegram's answer (maybe delivered) gets one more copy at most, never one per retry."""
         assert self._on_finished is not None
         interval = min(FIRST_PROBE_INTERVAL, self._max_probe_interval)
+        owed: frozenset[int] | None = None  # None: everyone it is for
+        unanswered_once: set[int] = set()
         while True:
             try:
-                delivered = await self._on_finished(broadcast)
+                missed = await self._on_finished(broadcast, owed)
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("could not report broadcast %s", broadcast.id)
-                delivered = False
-            if delivered:
-                await self._storage.broadcasts.mark_reported(broadcast.id, time.time())
-                return
+            else:
+                still: set[int] = set()
+                for admin_id, verdict in missed.items():
+                    if verdict is Verdict.UNANSWERED:
+                        if admin_id in unanswered_once:
+                            continue  # twice without an answer: counted as delivered
+                        unanswered_once.add(admin_id)
+                    still.add(admin_id)
+                if not still:
+                    await self._storage.broadcasts.mark_reported(broadcast.id, time.time())
+                    return
+                owed = frozenset(still)
             log.warning(
                 "the report of broadcast %s is tried again in %.1f s", broadcast.id, interval
             )
@@ -485,6 +557,13 @@ class _Breaker:
     def success(self) -> list[Row]:
         self._streak = (None, 0)
         return self._push(None, None)
+
+    def unanswered(self) -> bool:
+        """Count a send without Telegram's answer (nothing held: it may have arrived);
+        whether they came more than ``UNANSWERED_IN_A_ROW`` in a row."""
+        last, count = self._streak
+        self._streak = (_UNANSWERED, count + 1 if last == _UNANSWERED else 1)
+        return self._streak[1] > UNANSWERED_IN_A_ROW
 
     def failure(self, key: _Key, row: Row) -> tuple[Burst | None, list[Row]]:
         """Hold ``row``; the burst it completes, if any, and the rows now safe to commit."""

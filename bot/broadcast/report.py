@@ -27,6 +27,11 @@ def final_report(broadcast: Broadcast) -> str:
             escape(_("Unreachable: {n}").format(n=format_number(broadcast.unreachable))),
             escape(_("Failed: {n}").format(n=format_number(broadcast.failed))),
             escape(
+                _("Unconfirmed (sent twice, Telegram did not answer): {n}").format(
+                    n=format_number(broadcast.unconfirmed)
+                )
+            ),
+            escape(
                 _("Skipped (paused meanwhile): {n}").format(n=format_number(broadcast.skipped))
             ),
             escape(_("Duration: {seconds} s").format(seconds=format_number(round(seconds, 1)))),
@@ -36,6 +41,22 @@ def final_report(broadcast: Broadcast) -> str:
 
 def burst_notice(broadcast: Broadcast, burst: Burst) -> str:
     """Why the circuit breaker paused a broadcast, for the admins."""
+    if burst.unanswered:
+        return "\n".join(
+            [
+                "<b>"
+                + escape(_("Broadcast paused: {name}").format(name=_name(broadcast)))
+                + "</b>",
+                escape(
+                    _(
+                        "Telegram did not answer the last messages in time: the link to "
+                        "Telegram is slow. They may have arrived; each person gets at most one "
+                        "more copy. The broadcast tries again by itself. /broadcasts shows it."
+                    )
+                ),
+                "<code>" + escape(burst.description) + "</code>",
+            ]
+        )
     seen = (
         ngettext(
             "{count} recipient in a row got the same answer from Telegram:",
@@ -86,6 +107,8 @@ def progress_lines(progress: list[Progress]) -> str:
             )
             if item.pause_reason:
                 lines.append(escape(_("Seen: {reason}").format(reason=item.pause_reason)))
+            if item.unanswered:
+                lines.append(escape(_unanswered(item.unanswered)))
             continue
         left = item.seconds_left
         lines.append(
@@ -98,4 +121,14 @@ def progress_lines(progress: list[Progress]) -> str:
                 )
             )
         )
+        if item.unanswered:
+            lines.append(escape(_unanswered(item.unanswered)))
     return "\n".join(lines)
+
+
+def _unanswered(count: int) -> str:
+    return ngettext(
+        "{n} message went out without Telegram's answer (unconfirmed, sent at most twice).",
+        "{n} messages went out without Telegram's answer (unconfirmed, sent at most twice).",
+        count,
+    ).format(n=format_number(count))

@@ -170,6 +170,8 @@ class Faults:
         self.deactivated: set[int] = set()
         self.injected: dict[str, deque[InjectedError]] = {}
         self.delays: dict[str | None, float] = {}
+        self.late_answers: dict[str | None, float] = {}
+        self.frozen_until = 0.0  # monotonic: calls wait until then, as behind a stopped process
         self.http_fault: HttpFault | None = None
 
     def http_fault_for(self, method_key: str, chat_id: Any = None) -> HttpFault | None:
@@ -222,3 +224,18 @@ class Faults:
         if not self.delays:
             return 0.0
         return self.delays.get(method_key, self.delays.get(None, 0.0))
+
+    def set_late_answer(self, method: str | None, seconds: float) -> None:
+        """Carry out ``method`` (None: every method) at once but answer ``seconds`` later, as
+        a slow link does; 0 removes it."""
+        key = method.lower() if method else None
+        if seconds > 0:
+            self.late_answers[key] = seconds
+        else:
+            self.late_answers.pop(key, None)
+
+    def late_answer_for(self, method_key: str) -> float:
+        """How long the answer to this method waits after the call took effect."""
+        if not self.late_answers:
+            return 0.0
+        return self.late_answers.get(method_key, self.late_answers.get(None, 0.0))

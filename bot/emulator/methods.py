@@ -157,13 +157,20 @@ class BotApi:
             raise ApiError(404, "Not Found")
         name, handler = entry
         self.state.stats.requests[name] += 1
+        frozen = self.faults.frozen_until - time.monotonic()
+        if frozen > 0:
+            await asyncio.sleep(frozen)
         delay = self.faults.delay_for(key)
         if delay:
             await asyncio.sleep(delay)
         injected = self.faults.take_injected(key) if self.faults.injected else None
         if injected is not None:
             raise injected
-        return await handler(params)
+        result = await handler(params)
+        late = self.faults.late_answer_for(key)
+        if late:
+            await asyncio.sleep(late)
+        return result
 
     # -- helpers ---------------------------------------------------------------------------
 

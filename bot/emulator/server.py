@@ -303,6 +303,16 @@ class Emulator:
         """Delay answers to ``method`` (None: all methods); ``seconds=0`` removes it."""
         self.faults.set_delay(method, seconds)
 
+    def answer_late(self, method: str | None = None, seconds: float = 1.0) -> None:
+        """Carry out ``method`` (None: all) at once, answer ``seconds`` later (a slow link:
+        past the client's read timeout the message is delivered, the answer lost); 0 ends it."""
+        self.faults.set_late_answer(method, seconds)
+
+    def freeze(self, seconds: float) -> None:
+        """Stop answering for ``seconds``: calls made meanwhile are carried out and answered
+        when it ends, as by a process stopped with SIGSTOP and continued."""
+        self.faults.frozen_until = time.monotonic() + seconds
+
 
 async def serve_forever(emu: Emulator) -> None:
     """Run until cancelled (used by ``python -m bot.emulator``)."""

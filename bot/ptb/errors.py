@@ -35,7 +35,22 @@ class Verdict(Enum):
     UNREACHABLE = "unreachable"  # Telegram says this person cannot be written to
     REFUSED = "refused"  # Telegram refused this message (permanent, but not the person's fault)
     RETRY_AFTER = "retry_after"  # flood control: wait, then the same again
-    TRANSIENT = "transient"  # the way to Telegram failed: try again later
+    TRANSIENT = "transient"  # the way to Telegram failed before the request left: try again
+    UNANSWERED = "unanswered"  # the request went out, its answer did not come: maybe delivered
+
+
+class Unanswered(NetworkError):
+    """The request was written but no answer came: Telegram may have acted on it.
+
+    Raised by the HTTP layer (``bot.telegram_http``), the one place that knows whether a
+    failure came before the request left (a refused or timed-out connection, a full pool:
+    nothing was sent) or after (the read timed out, the server hung up: a slow link may have
+    delivered the message). A sender that must not send twice reads ``Verdict.UNANSWERED``.
+    """
+
+
+class AnswerTimedOut(TimedOut, Unanswered):
+    """The read timed out after the request was written (still a ``TimedOut`` for PTB)."""
 
 
 # Telegram's descriptions (lower case, PTB strips "Bad Request: ") that mean "this person
@@ -87,6 +102,8 @@ def classify(error: TelegramError) -> Verdict:
         return Verdict.REFUSED
     if isinstance(error, ChatMigrated):
         return Verdict.REFUSED
+    if isinstance(error, Unanswered):
+        return Verdict.UNANSWERED
     # Everything else is about the way to Telegram, not the recipient: 5xx (NetworkError),
     # timeouts, refused connections, HTML pages, and a 401/404 (InvalidToken), which no
     # recipient causes.
@@ -107,7 +124,7 @@ def described(error: TelegramError) -> str:
     if not from_telegram(error):
         status = error.message.split(f". {_NOT_JSON}", 1)[0]
         return status if NOT_TELEGRAM in status else f"{status} ({NOT_TELEGRAM})"
-    if type(error) in (NetworkError, TimedOut):
+    if type(error) in (NetworkError, TimedOut, Unanswered, AnswerTimedOut):
         return error.message  # the way failed ("aiohttp.ClientConnectorError: …"), no answer
     return f"{type(error).__name__}: {error.message}"
 

@@ -21,7 +21,9 @@ the bot makes, replies, long polling, file downloads and the broadcast, goes thr
   proxies do): a 3xx answer reaches ``BaseRequest`` and becomes an error, as with ``HTTPXRequest``;
 * TLS trust is chosen deliberately (:func:`tls_context`): certifi's bundle by default, as
   ``HTTPXRequest``, so a slim container without the system's CA certificates still works;
-* timeouts raise ``TimedOut``, other transport failures ``NetworkError``; statuses map to
+* timeouts raise ``TimedOut``, other transport failures ``NetworkError``; a read timeout
+  (``AnswerTimedOut``) or a connection closed before the answer (``Unanswered``) say that
+  the request went out and may have been acted on (``bot.telegram_errors``); statuses map to
   PTB's errors in ``BaseRequest.post`` as for any backend. aiohttp writes the request URL
   (with the token) and the proxy URL (with its password) into its exceptions: the errors
   raised here carry their text through :func:`bot.redact.redact` and no chained cause, so no
@@ -48,7 +50,7 @@ from telegram.error import (
 )
 from telegram.request import BaseRequest, RequestData
 
-from bot.ptb.errors import NOT_TELEGRAM, is_bot_api_answer
+from bot.ptb.errors import NOT_TELEGRAM, AnswerTimedOut, Unanswered, is_bot_api_answer
 from bot.ptb.redact import proxy_secrets, redact, token_secrets
 
 __all__ = ["CERTIFI", "SYSTEM", "AiohttpRequest", "PollingRequest", "tls_context"]
@@ -281,7 +283,13 @@ class AiohttpRequest(BaseRequest):
                     payload = _redact_payload(payload, self._secrets_of(url))
                 return status, payload
         except TimeoutError as exc:
-            error = TimedOut(f"aiohttp: {redact(repr(exc), self._secrets_of(url))}")
+            # After the request was written (the read timed out) Telegram may have acted on it;
+            # a connect or write timeout means it never got the whole request.
+            kind = AnswerTimedOut if isinstance(exc, aiohttp.SocketTimeoutError) else TimedOut
+            error = kind(f"aiohttp: {redact(repr(exc), self._secrets_of(url))}")
+        except aiohttp.ServerDisconnectedError as exc:
+            # The connection closed before an answer: the request may have been acted on.
+            error = Unanswered(f"aiohttp.{type(exc).__name__}: {exc}")
         except Exception as exc:  # aiohttp.ClientError, or an OSError it let through
             # The class name helps when the message is empty, as PTB does for httpx.
             text = redact(str(exc), self._secrets_of(url))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from telegram import Bot, InlineKeyboardMarkup, Message
 from telegram.error import TelegramError
@@ -41,15 +41,17 @@ async def send_to(
 
 
 async def notify_admins(
-    bot: Bot, storage: Storage, config: Config, build: Build, *, only: int | None = None
-) -> list[int]:
-    """Send ``build()`` (rendered in each admin's language) to every admin, or to ``only``.
+    bot: Bot, storage: Storage, config: Config, build: Build, *, to: Collection[int] | None = None
+) -> dict[int, Verdict]:
+    """Send ``build()`` (rendered in each admin's language) to every admin, or to those in ``to``.
 
-    Returns the admins it could not reach for a passing reason (an outage), whom a caller that
-    must deliver (the final report of a broadcast) tries again.
+    Returns the admins it could not reach for a passing reason, with why: an outage (the
+    message did not leave) or ``Verdict.UNANSWERED`` (it went out, Telegram's answer did not
+    come: maybe delivered). A caller that must deliver (the final report of a broadcast) tries
+    them again, the unanswered ones once at most.
     """
-    recipients = [only] if only is not None else sorted(config.telegram.admins)
-    missed: list[int] = []
+    recipients = sorted(to) if to is not None else sorted(config.telegram.admins)
+    missed: dict[int, Verdict] = {}
     for admin_id in recipients:
         user = await storage.users.get(admin_id)
         with use_locale(reader_language(config.i18n, user.language if user else None)):
@@ -58,6 +60,7 @@ async def notify_admins(
             await send_to(bot, admin_id, text, keyboard=markup)
         except TelegramError as exc:
             log.warning("could not send a message to an admin: %s", exc)
-            if classify(exc) in (Verdict.TRANSIENT, Verdict.RETRY_AFTER):
-                missed.append(admin_id)
+            verdict = classify(exc)
+            if verdict in (Verdict.TRANSIENT, Verdict.RETRY_AFTER, Verdict.UNANSWERED):
+                missed[admin_id] = verdict
     return missed

@@ -16,6 +16,14 @@ class Outcome(IntEnum):
     UNREACHABLE = 2
     FAILED = 3
     SKIPPED = 4
+    # Sent twice without Telegram's answer (the read timed out): maybe delivered, not resent.
+    UNCONFIRMED = 5
+    # Sent once without an answer: still pending, owed one more try (never a third).
+    UNANSWERED = 6
+
+
+# The states a recipient is still sent in.
+_SENDABLE = f"({int(Outcome.PENDING)}, {int(Outcome.UNANSWERED)})"
 
 
 @dataclass(frozen=True)
@@ -36,6 +44,7 @@ class Broadcast:
     paused_at: float | None = None  # since when it waits for Telegram (None: not paused)
     pause_reason: str | None = None
     reported_at: float | None = None
+    unconfirmed: int = 0  # sent twice without Telegram's answer: maybe delivered
 
     @property
     def finished(self) -> bool:
@@ -48,11 +57,12 @@ class Recipient:
     language: str
     attempts: int
     wrote: bool = False  # confirmed a letter for the broadcast's case (a closure thanks them)
+    unanswered: bool = False  # sent once already without an answer: this is the last try
 
 
 _BROADCAST_COLUMNS = (
     "id, kind, case_number, revision, payload, requested_by, total, delivered, unreachable,"
-    " failed, skipped, started_at, finished_at, paused_at, pause_reason, reported_at"
+    " failed, skipped, started_at, finished_at, paused_at, pause_reason, reported_at, unconfirmed"
 )
 
 
@@ -148,14 +158,17 @@ class Broadcasts:
         rows = await self._db.fetch_all(
             "SELECT o.user_id, u.language, o.attempts,"
             " EXISTS (SELECT 1 FROM confirmations c"
-            "         WHERE c.case_number = ? AND c.user_id = o.user_id)"
+            "         WHERE c.case_number = ? AND c.user_id = o.user_id), o.state"
             " FROM outbox o JOIN users u ON u.id = o.user_id"
-            " WHERE o.broadcast_id = ? AND o.state = 0 AND o.user_id > ?"
+            f" WHERE o.broadcast_id = ? AND o.state IN {_SENDABLE} AND o.user_id > ?"
             " AND u.subscribed = 1 AND u.blocked_at IS NULL"
             " ORDER BY o.user_id LIMIT ?",
             (case_number, broadcast_id, after_user, limit),
         )
-        return [Recipient(row[0], row[1], row[2], bool(row[3])) for row in rows]
+        return [
+            Recipient(row[0], row[1], row[2], bool(row[3]), row[4] == Outcome.UNANSWERED)
+            for row in rows
+        ]
 
     async def record_many(
         self, broadcast_id: int, outcomes: list[tuple[int, Outcome, int]]
@@ -181,7 +194,12 @@ class Broadcasts:
         return counts
 
     async def fail_pending(self, broadcast_id: int) -> int:
-        """Give up on every pending recipient (the outage outlasted the give-up time)."""
+        """Give up on every pending recipient (the outage outlasted the give-up time); one
+        sent once without an answer may have it: unconfirmed, not failed."""
+        await self._db.execute(
+            "UPDATE outbox SET state = ? WHERE broadcast_id = ? AND state = ?",
+            (int(Outcome.UNCONFIRMED), broadcast_id, int(Outcome.UNANSWERED)),
+        )
         return await self._db.execute(
             "UPDATE outbox SET state = ? WHERE broadcast_id = ? AND state = ?",
             (int(Outcome.FAILED), broadcast_id, int(Outcome.PENDING)),
@@ -192,13 +210,15 @@ class Broadcasts:
         counts = await self.progress(broadcast_id)
         await self._db.execute(
             "UPDATE broadcasts SET delivered = ?, unreachable = ?, failed = ?,"
-            " skipped = skipped + ?, finished_at = ?, paused_at = NULL, pause_reason = NULL"
-            " WHERE id = ?",
+            " skipped = skipped + ?, unconfirmed = ?, finished_at = ?, paused_at = NULL,"
+            " pause_reason = NULL WHERE id = ?",
             (
                 counts[Outcome.DELIVERED],
                 counts[Outcome.UNREACHABLE],
                 counts[Outcome.FAILED],
                 counts[Outcome.SKIPPED] + counts[Outcome.PENDING],
+                # Passed over while owed a second try (paused alerts meanwhile): maybe have it.
+                counts[Outcome.UNCONFIRMED] + counts[Outcome.UNANSWERED],
                 at,
                 broadcast_id,
             ),
