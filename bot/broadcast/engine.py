@@ -4,7 +4,7 @@ Publishing writes one outbox row per recipient in one transaction; this engine s
 through ``BroadcastSender`` and the shared ``PriorityRateLimiter`` (as background traffic, so
 replies go first), writes the outcomes back and resumes unfinished broadcasts at start.
 
-What an answer means comes from the one classifier, ``bot.telegram_errors.classify``:
+What an answer means comes from the one classifier, ``bot.ptb.errors.classify``:
 
 * a 429 is waited out by the rate limiter, which pauses every sender (replies too) and sends
   again; the engine sees one only when Telegram keeps refusing, and pauses as for an outage;

@@ -2,7 +2,7 @@
 
 ``Bot.send_message`` builds a ``Message`` (``Message.de_json``) from every answer, which the
 broadcast never reads; ``do_api_request`` without a ``return_type`` hands back the raw answer.
-Everything else is the bot's own path: the same ``AiohttpRequest`` (``bot.telegram_http``),
+Everything else is the bot's own path: the same ``AiohttpRequest`` (``bot.ptb.http``),
 PTB's error mapping, and the shared ``PriorityRateLimiter``, which ``ExtBot`` calls with
 ``rate_limit_args={"background": True}`` so replies go first and which waits out every 429.
 

@@ -42,7 +42,7 @@ class Verdict(Enum):
 class Unanswered(NetworkError):
     """The request was written but no answer came: Telegram may have acted on it.
 
-    Raised by the HTTP layer (``bot.telegram_http``), the one place that knows whether a
+    Raised by the HTTP layer (``bot.ptb.http``), the one place that knows whether a
     failure came before the request left (a refused or timed-out connection, a full pool:
     nothing was sent) or after (the read timed out, the server hung up: a slow link may have
     delivered the message). A sender that must not send twice reads ``Verdict.UNANSWERED``.

@@ -23,10 +23,10 @@ the bot makes, replies, long polling, file downloads and the broadcast, goes thr
   ``HTTPXRequest``, so a slim container without the system's CA certificates still works;
 * timeouts raise ``TimedOut``, other transport failures ``NetworkError``; a read timeout
   (``AnswerTimedOut``) or a connection closed before the answer (``Unanswered``) say that
-  the request went out and may have been acted on (``bot.telegram_errors``); statuses map to
+  the request went out and may have been acted on (``bot.ptb.errors``); statuses map to
   PTB's errors in ``BaseRequest.post`` as for any backend. aiohttp writes the request URL
   (with the token) and the proxy URL (with its password) into its exceptions: the errors
-  raised here carry their text through :func:`bot.redact.redact` and no chained cause, so no
+  raised here carry their text through :func:`bot.ptb.redact.redact` and no chained cause, so no
   message, log line or traceback shows a secret.
 """
 
