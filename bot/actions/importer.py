@@ -6,6 +6,7 @@ the feed, so the rules about revisions live in one place.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
@@ -22,12 +23,20 @@ class ImportKind(Enum):
 
 
 class ImportRefused(Exception):
-    """The revision contradicts what is stored; the message says why, in the current locale."""
+    """The revision contradicts what is stored; ``str()`` says why, in the current locale.
 
-    def __init__(self, message: str, *, retry_later: bool = False) -> None:
-        super().__init__(message)
+    The message is rendered when read, not when raised: the feed imports under no reader's
+    locale, and its notice is rendered once per admin, each in their own language.
+    """
+
+    def __init__(self, render: Callable[[], str], *, retry_later: bool = False) -> None:
+        super().__init__()
+        self.render = render
         # True when the refusal can lift by itself (an earlier draft awaits Publish/Discard).
         self.retry_later = retry_later
+
+    def __str__(self) -> str:
+        return self.render()
 
 
 @dataclass(frozen=True)
@@ -49,7 +58,7 @@ async def import_revision(
         # The parser bounds files; this guards the other makers of revisions (a closure of a
         # case at the last number, a script), as SQLite would raise OverflowError past 2**63.
         raise ImportRefused(
-            _("{case} cannot take revision {new}: revisions go from 1 to {limit}.").format(
+            lambda: _("{case} cannot take revision {new}: revisions go from 1 to {limit}.").format(
                 case=revision.case, new=revision.revision, limit=REVISION_MAX
             )
         )
@@ -58,22 +67,22 @@ async def import_revision(
         if latest is not None:
             if revision.revision < latest.revision:
                 raise ImportRefused(
-                    _("{case} is already at revision {stored}; revision {new} is older.").format(
-                        case=revision.case, stored=latest.revision, new=revision.revision
-                    )
+                    lambda: _(
+                        "{case} is already at revision {stored}; revision {new} is older."
+                    ).format(case=revision.case, stored=latest.revision, new=revision.revision)
                 )
             if revision.revision == latest.revision:
                 if revision.fingerprint == latest.fingerprint:
                     return ImportResult(ImportKind.UNCHANGED, revision, latest.published)
                 raise ImportRefused(
-                    _(
+                    lambda: _(
                         "Revision {new} of {case} is already stored with different content. "
                         "Give the changes the next revision number, {next}."
                     ).format(new=revision.revision, case=revision.case, next=latest.revision + 1)
                 )
             if not latest.published:
                 raise ImportRefused(
-                    _(
+                    lambda: _(
                         "Revision {stored} of {case} is still a draft: publish or discard it "
                         "first."
                     ).format(stored=latest.revision, case=revision.case),
@@ -82,7 +91,7 @@ async def import_revision(
             stored = ActionRevision.from_json(latest.content)
             if stored.is_closed:
                 raise ImportRefused(
-                    _("{case} is closed; it takes no further revisions.").format(
+                    lambda: _("{case} is closed; it takes no further revisions.").format(
                         case=revision.case
                     )
                 )
