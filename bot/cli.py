@@ -203,7 +203,9 @@ def cmd_stats(config: Config, args: argparse.Namespace) -> int:
     from bot.services.reports import stats_lines
 
     async def read(storage: Storage) -> list[str]:
-        return stats_lines(await storage.stats.subscribers(), await storage.stats.letters())
+        return stats_lines(
+            await storage.stats.subscribers(config.telegram.admins), await storage.stats.letters()
+        )
 
     return _with_storage(config, read)
 

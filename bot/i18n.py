@@ -135,11 +135,15 @@ def reader_language(i18n: I18nConfig, stored: str | None, language_code: str | N
     ``language_code``, else the default.
 
     The one place this is decided: the per-update handler and every job that writes to a
-    user (a job has no update, so it sets the locale itself from this).
+    user (a job has no update, so it sets the locale itself from this). Whoever has a row is
+    decided by the row alone, as a job knows nothing else: a stored language since removed
+    from ``i18n.languages`` falls back the same way in replies and in jobs. (Admins get a row
+    when they first write, so their jobs' notices match their replies too.)
     """
     if stored in i18n.languages:
         return stored
-    return negotiate(language_code, i18n.languages, i18n.default_language)
+    chosen = stored if stored is not None else language_code
+    return negotiate(chosen, i18n.languages, i18n.default_language)
 
 
 def language_name(language: str, in_language: str | None = None) -> str:

@@ -18,7 +18,10 @@ from handlers.replies import say_all, send_document, user_of
 async def stats(update: Update, context: Context) -> None:
     """Subscribers (active, paused, unreachable, by language) and letters per case."""
     storage = context.storage
-    lines = stats_lines(await storage.stats.subscribers(), await storage.stats.letters())
+    lines = stats_lines(
+        await storage.stats.subscribers(context.config.telegram.admins),
+        await storage.stats.letters(),
+    )
     await say_all(update, [f"<b>{escape(_('Statistics'))}</b>", *map(escape, lines)])
 
 

@@ -18,9 +18,14 @@ async def language_of(update: Update, context: Context, *, seen: bool = False) -
     stored = await context.storage.users.get(user.id)
     if seen and stored is not None:
         await context.storage.users.seen(stored)
-    return reader_language(
+    language = reader_language(
         context.config.i18n, stored.language if stored else None, user.language_code
     )
+    if seen and stored is None and context.config.is_admin(user.id):
+        # Staff, not supporters: their language is stored when they write, so the notices of
+        # jobs (which have no language_code) speak the language their replies did.
+        await context.storage.users.set_language(user.id, language)
+    return language
 
 
 async def use_user_language(update: Update, context: Context) -> None:

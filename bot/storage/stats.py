@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from bot.storage.db import Database
@@ -30,7 +31,10 @@ class Stats:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def subscribers(self) -> SubscriberCounts:
+    async def subscribers(self, staff: Collection[int] = ()) -> SubscriberCounts:
+        """Counts of supporters. ``staff`` (the admins) count only while subscribed: an admin's
+        row is stored for their language when they first write, not because they joined."""
+        staff_ids = sorted(staff)
         row = await self._db.fetch_one(
             "SELECT"
             " COALESCE(SUM(subscribed = 1 AND blocked_at IS NULL), 0),"
@@ -38,6 +42,8 @@ class Stats:
             " COALESCE(SUM(blocked_at IS NOT NULL), 0),"
             " COALESCE(SUM(last_seen >= date('now', '-30 days')), 0)"
             " FROM users"
+            f" WHERE subscribed = 1 OR id NOT IN ({', '.join('?' * len(staff_ids))})",
+            tuple(staff_ids),
         )
         rows = await self._db.fetch_all(
             "SELECT language, COUNT(*) FROM users WHERE subscribed = 1 AND blocked_at IS NULL"
