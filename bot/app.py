@@ -27,11 +27,12 @@ from bot.broadcast.ratelimit import PriorityRateLimiter
 from bot.broadcast.report import burst_notice, final_report
 from bot.config import Config
 from bot.i18n import check_catalogs
+from bot.letters import draft as drafts
 from bot.ptb import commands
 from bot.ptb.context import BotData, Context
 from bot.ptb.errors import Verdict, config_fix, described, retry_after_seconds, token_refusal
 from bot.ptb.http import AiohttpRequest, PollingRequest
-from bot.ptb.persistence import SQLitePersistence
+from bot.ptb.persistence import SQLitePersistence, StaleWork
 from bot.ptb.redact import redact, without_userinfo
 from bot.services import announcements, scheduling
 from bot.services.notify import notify_admins
@@ -108,7 +109,7 @@ async def _post_init(app: UabotApp) -> None:
     scheduling.jobs(app).run_repeating(
         _resume_broadcasts, interval=BROADCAST_POLL_SECONDS, name="resume-broadcasts"
     )
-    await scheduling.schedule(app)
+    await scheduling.schedule(app, _stale_letter(config), handlers.end_conversation)
     admins = len(config.telegram.admins)
     log.info(
         "started as @%s: %d admin%s, database %s, languages %s (default %s)",
@@ -148,6 +149,16 @@ async def report_to_admins(
     )
 
 
+def _stale_letter(config: Config) -> StaleWork:
+    """The one rule for a letter left alone, for the load of the persisted data and the sweep."""
+    timeout = config.letters.timeout_minutes * 60
+    return StaleWork(
+        stale=lambda data, now: drafts.abandoned(data, now, timeout),
+        key=drafts.DRAFT_KEY,
+        conversation=handlers.letters.CONVERSATION,
+    )
+
+
 def build_application(config: Config) -> UabotApp:
     """Build the bot for ``config``: services, defaults and every handler, nothing started."""
     shared_storage = SharedStorage(config.storage.path)
@@ -173,9 +184,7 @@ def build_application(config: Config) -> UabotApp:
         .rate_limiter(PriorityRateLimiter(config.broadcast.messages_per_second))
         .request(AiohttpRequest(**http))
         .get_updates_request(PollingRequest(connection_pool_size=1, **http))
-        .persistence(
-            SQLitePersistence(shared_storage, draft_timeout=config.letters.timeout_minutes * 60)
-        )
+        .persistence(SQLitePersistence(shared_storage, stale_work=_stale_letter(config)))
         .concurrent_updates(True)
         .post_init(_post_init)
         .post_stop(_post_stop)

@@ -18,6 +18,7 @@ from handlers import (
     reminders,
     tally,
 )
+from handlers.conversations import end_conversation as end_conversation
 
 
 def register_all(app: Application) -> None:

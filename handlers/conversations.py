@@ -13,9 +13,11 @@ import warnings
 from collections.abc import Callable, Coroutine
 from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-from telegram import Update
+from telegram import Chat, Message, Update, User
+from telegram.constants import ChatType
 from telegram.ext import Application, BaseHandler, ConversationHandler, TypeHandler
 from telegram.warnings import PTBUserWarning
 
@@ -105,15 +107,33 @@ def _timed_out(timeout: Timeout) -> Callable[[Update, Context], Coroutine[Any, A
 async def end_conversations(update: Update, context: Context) -> None:
     """End every conversation of the update's user, in memory and (at the next write) in
     persistence, cancelling their timeouts."""
-    application: Application[Any, Any, Any, Any, Any, Any] = context.application
     if context.user_data is not None:
         # Before any await: a step of this user still running sees it and sends nothing more.
         context.user_data[ENDED_KEY] = True
+    await _end_matching(update, context, None)
+
+
+async def end_conversation(
+    application: Application[Any, Any, Any, Any, Any, Any], user_id: int, name: str
+) -> None:
+    """End one conversation (``name``) of a user's private chat, from a job (no update of its
+    own): the same public path as ``end_conversations``, and the user's other dialogues go on."""
+    chat = Chat(user_id, ChatType.PRIVATE)
+    message = Message(0, datetime.now(UTC), chat, from_user=User(user_id, "", is_bot=False))
+    update = Update(0, message=message)
+    context = application.context_types.context.from_update(update, application)
+    await _end_matching(update, context, name)
+
+
+async def _end_matching(update: Update, context: Context, name: str | None) -> None:
+    application: Application[Any, Any, Any, Any, Any, Any] = context.application
     token = _ending.set(True)
     try:
         for group in application.handlers.values():
             for handler in group:
                 if not isinstance(handler, ConversationHandler):
+                    continue
+                if name is not None and handler.name != name:
                     continue
                 check = handler.check_update(update)
                 if check is not None and check is not False:

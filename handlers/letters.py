@@ -63,6 +63,7 @@ from handlers.replies import (
 log = logging.getLogger(__name__)
 
 LANGUAGE, ADDRESSEE, NAME, PLACE, PERSONAL, REVIEW = range(6)
+CONVERSATION = "letter"  # the wizard's ConversationHandler (and persistence) name
 COPY_TEXT_MAX = 256  # characters a copy_text button may carry (Bot API)
 BUTTON_MAX = 60  # characters of an addressee's role on a button
 
@@ -876,7 +877,7 @@ def build(timeout_minutes: float) -> ConversationHandler:
     text = filters.TEXT & ~filters.COMMAND
     other = ~filters.TEXT & ~filters.COMMAND
     return conversation(
-        "letter",
+        CONVERSATION,
         conversation_timeout=timeout_minutes * 60,
         entry_points=[
             CallbackQueryHandler(start_from_button, pattern=callbacks.WRITE.pattern()),

@@ -3,15 +3,18 @@ decided once, the same way for replies and for jobs."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from journeys import ADMIN_ID, FIXTURES, upload
+import pytest
+from journeys import ADMIN_ID, FIXTURES, publish, subscriber, upload
+from test_letters import reach_name_step
 
 from bot.emulator import Emulator
 from bot.i18n import reader_language
-from bot.services.scheduling import FEED_JOB
+from bot.services.scheduling import FEED_JOB, SWEEP_JOB
 
 
 async def test_a_refused_feed_file_is_explained_in_the_admins_language(
@@ -78,3 +81,66 @@ async def test_a_removed_language_falls_back_alike_in_replies_and_in_jobs(
         answer = (await user.receive()).text
     assert in_jobs == "en"
     assert "Was ich kann" not in answer, answer  # German, from language_code: not the job's
+
+
+async def test_a_draft_swept_after_the_load_ends_like_one_dropped_at_the_load(
+    emulator: Emulator, restart: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A draft loaded fresh has no timeout job; when it goes stale later, the sweep ends the
+    letter's conversation too, as the load does: the next text is no wizard step."""
+    async with restart():
+        user = await subscriber(emulator, 63, "en")
+        await reach_name_step(emulator, user)
+    real_time = time.time
+    async with restart() as app:  # loaded fresh: no timeout job any more
+        assert "letter" in app.user_data.get(63, {})
+        monkeypatch.setattr(time, "time", lambda: real_time() + 30 * 60 + 60)
+        (sweep,) = app.job_queue.get_jobs_by_name(SWEEP_JOB)
+        await sweep.run(app)
+        assert "letter" not in app.user_data[63]
+        await user.send("Bern")  # as after a draft dropped at load: the letter is over
+        answer = (await user.receive()).text
+    assert "I only understand commands" in answer, answer
+    async with restart() as app:  # and the conversation's end reached the database
+        await user.send("Bern")
+        assert "I only understand commands" in (await user.receive()).text
+
+
+async def test_the_sweep_ends_the_stale_letter_but_not_the_admins_other_dialogue(
+    emulator: Emulator, restart: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An admin with a stale letter draft who just began /announce keeps the announcement."""
+    real_time = time.time
+    async with restart():
+        admin = await subscriber(emulator, ADMIN_ID, "en")
+        await publish(admin, "ua-012-26-1.toml")
+        # the card and the final report, in either order
+        card = next(m for m in await admin.receive_many(2) if m.buttons)
+        await admin.tap(card, card.buttons[0][0].text)
+        await admin.tap(await admin.receive(), "✓ English")
+        await admin.tap(await admin.receive(), "Minister of Justice")
+        assert "name" in (await admin.receive()).text
+    async with restart() as app:
+        monkeypatch.setattr(time, "time", lambda: real_time() + 30 * 60 + 60)
+        await admin.send("/announce")
+        prompt = (await admin.receive()).text
+        (sweep,) = app.job_queue.get_jobs_by_name(SWEEP_JOB)
+        await sweep.run(app)
+        assert "letter" not in app.user_data[ADMIN_ID]
+        await admin.send("Meeting on Friday.")
+        answer = first_answer = (await admin.receive()).text
+        assert "I only understand commands" not in answer, (prompt, answer)
+        # Again with a stale letter: now the load of the persisted data drops it.
+        await admin.tap(card, card.buttons[0][0].text)
+        await admin.tap(await admin.receive(), "✓ English")
+        await admin.receive()
+        assert "letter" in app.user_data[ADMIN_ID]
+        monkeypatch.setattr(time, "time", lambda: real_time() + 2 * (30 * 60 + 60))
+        await admin.send("/announce")
+        assert (await admin.receive()).text == prompt
+    async with restart() as app:
+        assert "letter" not in app.user_data[ADMIN_ID]
+        await admin.send("Meeting on Friday.")
+        answer = (await admin.receive()).text
+    assert "I only understand commands" not in answer, answer
+    assert answer == first_answer

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telegram.ext import CallbackContext, ExtBot
 
-from bot.broadcast.engine import BroadcastEngine
 from bot.config import Config
 from bot.i18n import current_locale
 from bot.storage import SharedStorage, Storage
+
+if TYPE_CHECKING:  # an annotation only: plumbing does not import the domain
+    from bot.broadcast.engine import BroadcastEngine
 
 
 class BotData:

@@ -12,11 +12,11 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, MutableMapping
+from dataclasses import dataclass
 from typing import Any
 
 from telegram.ext import BasePersistence, PersistenceInput
 
-from bot.letters import draft as drafts
 from bot.storage import SharedStorage
 from bot.storage.conversations import PersistenceRows
 
@@ -27,6 +27,17 @@ ConversationKey = tuple[int | str, ...]
 ConversationDict = MutableMapping[ConversationKey, object]
 
 
+@dataclass(frozen=True)
+class StaleWork:
+    """The rule for work left alone, injected by the composition root (bot.app): plumbing
+    knows no letters. ``stale(user_data, now)`` says whether the work at ``key`` is over;
+    then the work goes, and the conversation ``conversation`` only (other dialogues stay)."""
+
+    stale: Callable[[UserData, float], bool]
+    key: str
+    conversation: str
+
+
 class SQLitePersistence(BasePersistence[UserData, dict[str, Any], Any]):
     """Stores conversations and user data; chat data, bot data and callback data are not kept."""
 
@@ -34,7 +45,7 @@ class SQLitePersistence(BasePersistence[UserData, dict[str, Any], Any]):
         self,
         storage: SharedStorage,
         *,
-        draft_timeout: float,
+        stale_work: StaleWork,
         clock: Callable[[], float] | None = None,
         update_interval: float = 5,
     ) -> None:
@@ -45,7 +56,7 @@ class SQLitePersistence(BasePersistence[UserData, dict[str, Any], Any]):
             update_interval=update_interval,
         )
         self._storage = storage
-        self._draft_timeout = draft_timeout
+        self._stale_work = stale_work
         self._clock = clock
 
     async def _open(self) -> PersistenceRows:
@@ -60,11 +71,16 @@ class SQLitePersistence(BasePersistence[UserData, dict[str, Any], Any]):
         storage = await self._storage.get()
         loaded = await storage.conversations.user_data()
         now = self._clock() if self._clock else time.time()
+        rule = self._stale_work
         for user_id, data in loaded.items():
-            if drafts.abandoned(data, now, self._draft_timeout):
-                data.pop(drafts.DRAFT_KEY, None)
-                await storage.conversations.drop_draft(user_id, data)
-                log.info("deleted an abandoned letter draft")
+            if rule.stale(data, now):
+                data.pop(rule.key, None)
+                async with storage.db.transaction():
+                    await storage.conversations.set_user_data(user_id, data)
+                    await storage.conversations.set_conversation(
+                        rule.conversation, (user_id, user_id), None
+                    )
+                log.info("deleted abandoned work (%s)", rule.key)
         return loaded
 
     async def get_chat_data(self) -> dict[int, dict[str, Any]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -24,15 +24,18 @@ from bot.actions.model import ActionRevision
 from bot.config import Config
 from bot.i18n import format_date, reader_language, use_locale
 from bot.i18n import gettext as _
-from bot.letters import draft as drafts
 from bot.ptb.context import BotData, Context
 from bot.ptb.errors import unreachable
+from bot.ptb.persistence import StaleWork
 from bot.ptb.text import escape, truncate
 from bot.services import feed
 from bot.services.notify import Build, notify_admins, send_to
 from bot.services.publishing import publish_and_broadcast
 
 log = logging.getLogger(__name__)
+
+# Ends one conversation (by name) of a user: handlers.conversations.end_conversation.
+EndConversation = Callable[[Application, int, str], Awaitable[None]]
 
 REMINDERS_JOB = "reminders"
 SWEEP_JOB = "letter-drafts"
@@ -54,16 +57,21 @@ def jobs(app: Application) -> JobQueue[Any]:
     return app.job_queue
 
 
-async def schedule(app: Application) -> None:
-    """Create the jobs (called from post_init, every start)."""
+async def schedule(app: Application, stale_work: StaleWork, end: EndConversation) -> None:
+    """Create the jobs (called from post_init, every start); ``end`` ends one conversation of
+    a user (handlers.conversations.end_conversation, passed by the composition root)."""
     data: BotData = app.bot_data
     queue = jobs(app)
     queue.run_repeating(
         send_reminders, interval=REMINDER_INTERVAL, first=FIRST_RUN_SECONDS, name=REMINDERS_JOB
     )
+
     # Drafts abandoned before a restart are dropped as the persistence loads them; those loaded
     # still fresh have no timeout job any more: sweep now and then.
-    queue.run_repeating(_sweep_job, interval=SWEEP_INTERVAL, name=SWEEP_JOB)
+    async def sweep(context: Context) -> None:
+        await sweep_drafts(context.application, stale_work, end)
+
+    queue.run_repeating(sweep, interval=SWEEP_INTERVAL, name=SWEEP_JOB)
     if data.config.feed.source:
         interval = data.config.feed.interval_minutes * 60
         last = await data.storage.job_state.get(LAST_POLL)
@@ -77,27 +85,18 @@ async def schedule(app: Application) -> None:
         )
 
 
-async def sweep_drafts(app: Application) -> int:
-    """Delete letter drafts left alone past the timeout; returns how many."""
-    data: BotData = app.bot_data
+async def sweep_drafts(app: Application, rule: StaleWork, end: EndConversation) -> int:
+    """End the work left alone past the timeout (``rule``, the one the persistence applies at
+    load) and its conversation only, through ``end``; returns how many."""
     now = time.time()
-    timeout = data.config.letters.timeout_minutes * 60
-    swept = [
-        user_id
-        for user_id, user_data in app.user_data.items()
-        if drafts.abandoned(user_data, now, timeout)
-    ]
+    swept = [user_id for user_id, user_data in app.user_data.items() if rule.stale(user_data, now)]
     for user_id in swept:
-        app.user_data[user_id].pop(drafts.DRAFT_KEY, None)
+        app.user_data[user_id].pop(rule.key, None)
+        await end(app, user_id, rule.conversation)
         app.mark_data_for_update_persistence(user_ids=user_id)
-        await data.storage.conversations.forget_conversations(user_id)
     if swept:
-        log.info("deleted %s abandoned letter drafts", len(swept))
+        log.info("ended %s abandoned dialogues (%s)", len(swept), rule.key)
     return len(swept)
-
-
-async def _sweep_job(context: Context) -> None:
-    await sweep_drafts(context.application)
 
 
 def _feed_preview(result: ImportResult, subscribers: int, config: Config) -> Build:

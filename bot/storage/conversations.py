@@ -39,12 +39,6 @@ class PersistenceRows:
         key = json.dumps([user_id, user_id])
         await self._db.execute("DELETE FROM conversations WHERE key = ?", (key,))
 
-    async def drop_draft(self, user_id: int, rest: dict[str, Any]) -> None:
-        """Keep ``rest`` of a user's data and end their conversations, in one transaction."""
-        async with self._db.transaction():
-            await self.set_user_data(user_id, rest)
-            await self.forget_conversations(user_id)
-
     async def user_data(self) -> dict[int, dict[str, Any]]:
         rows = await self._db.fetch_all("SELECT user_id, data FROM user_data")
         return {row[0]: json.loads(row[1]) for row in rows}
