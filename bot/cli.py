@@ -188,8 +188,7 @@ def _with_storage(config: Config, read: Callable[[Storage], Awaitable[list[str]]
     async def run() -> list[str]:
         storage = await Storage.open(config.storage.path)
         try:
-            with use_locale(config.i18n.default_language):
-                return await read(storage)
+            return await read(storage)
         finally:
             await storage.close()
 
@@ -294,9 +293,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             config = parse_config({"telegram": {"token": "unused"}}, environ={})
         else:
             config = load_config(args.config)
-        if config is not None:
-            redacting.add(config.secrets())
-        return int(args.handler(config, args))
+        if config is None:
+            return int(args.handler(config, args))
+        redacting.add(config.secrets())
+        # One language for everything a command prints: the config's default.
+        with use_locale(config.i18n.default_language):
+            return int(args.handler(config, args))
     except ConfigError as exc:
         print(f"uabot: config error: {exc}", file=sys.stderr)
         return EXIT_USAGE

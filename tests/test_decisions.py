@@ -12,6 +12,7 @@ import pytest
 from journeys import ADMIN_ID, FIXTURES, publish, subscriber, upload
 from test_letters import reach_name_step
 
+from bot.cli import main
 from bot.emulator import Emulator
 from bot.i18n import reader_language
 from bot.services.scheduling import FEED_JOB, SWEEP_JOB
@@ -144,3 +145,17 @@ async def test_the_sweep_ends_the_stale_letter_but_not_the_admins_other_dialogue
         answer = (await admin.receive()).text
     assert "I only understand commands" not in answer, answer
     assert answer == first_answer
+
+
+def test_the_command_line_speaks_the_configs_default_language(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`uabot check` and `uabot stats` print in one language: the config's default."""
+    config_file = tmp_path / "uabot.toml"
+    config_file.write_text(
+        '[telegram]\ntoken = "1:a"\n[i18n]\nlanguages = ["en", "de"]\ndefault_language = "de"\n',
+        "utf-8",
+    )
+    assert main(["check", "--config", str(config_file), str(FIXTURES / "broken.toml")]) == 1
+    err = capsys.readouterr().err
+    assert 'unbekannter Schlüssel "deadlne"' in err, err
