@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from telegram import InputFile, Update
 from telegram.ext import Application, CommandHandler
 
@@ -29,7 +27,7 @@ async def export(update: Update, context: Context) -> None:
     """The per-case, per-revision, per-language counts as a CSV document."""
     storage = context.storage
     data = letters_csv(await storage.stats.letters())
-    name = f"uabot-letters-{date.today().isoformat()}.csv"
+    name = f"uabot-letters-{context.bot_data.today().isoformat()}.csv"
     await send_document(
         update,
         InputFile(data, filename=name),

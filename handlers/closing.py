@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -93,7 +92,7 @@ async def _closing(context: Context, work: dict[str, Any]) -> ActionRevision | N
     latest = await load(context.storage, work["case"])
     if latest is None or latest.is_closed:
         return None
-    return closing_revision(latest, work["texts"], date.today())
+    return closing_revision(latest, work["texts"], context.bot_data.today())
 
 
 async def confirm(update: Update, context: Context) -> int:

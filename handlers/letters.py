@@ -11,7 +11,6 @@ import logging
 import time
 from collections.abc import Callable, Coroutine
 from contextvars import ContextVar
-from datetime import date
 from secrets import randbelow
 from typing import Any
 
@@ -647,7 +646,7 @@ def _letter(context: Context, draft: Draft, revision: ActionRevision) -> Letter:
     return drafts.letter_for(
         _normalised(draft),
         revision,
-        date.today(),
+        context.bot_data.today(),
         default_language=context.config.i18n.default_language,
         reader_language=context.language,
         region=context.config.i18n.region,

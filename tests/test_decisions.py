@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -159,3 +160,21 @@ def test_the_command_line_speaks_the_configs_default_language(
     assert main(["check", "--config", str(config_file), str(FIXTURES / "broken.toml")]) == 1
     err = capsys.readouterr().err
     assert 'unbekannter Schlüssel "deadlne"' in err, err
+
+
+async def test_handlers_date_by_the_one_clock_the_jobs_use(emulator: Emulator, bot: Any) -> None:
+    """A closure and the export are dated by bot_data.today, as reminders are."""
+    bot.bot_data.today = lambda: date(2030, 7, 14)
+    admin = await subscriber(emulator, ADMIN_ID, "en")
+    await publish(admin, "ua-012-26-1.toml")
+    await admin.receive_many(2)  # the card and the report
+    await admin.send("/close UA 012/26")
+    await admin.receive()
+    await admin.send("Nadia Berger was released.")
+    await admin.tap(await admin.receive(), "⏭ Skip")
+    await admin.tap(await admin.receive(), "⏭ Skip")
+    preview = await admin.receive()
+    assert "Closed on July 14, 2030." in preview.text, preview.text
+    await admin.send("/export")
+    await emulator.wait_until(lambda: admin.messages[-1].document is not None)
+    assert admin.messages[-1].document.file_name == "uabot-letters-2030-07-14.csv"

@@ -29,7 +29,7 @@ class BotData:
     shared_storage: SharedStorage
     storage: Storage
     broadcasts: BroadcastEngine
-    # The scheduled jobs' idea of today; tests set a fixed clock.
+    # The one idea of today, for jobs and handlers alike; tests set a fixed clock.
     today: Callable[[], date] = date.today
 
 
