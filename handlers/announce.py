@@ -36,7 +36,6 @@ async def _preview(update: Update, context: Context, work: dict[str, Any]) -> in
     config = context.config
     texts: dict[str, str] = work["texts"]
     subscribers = await context.storage.users.count_reachable_subscribers()
-    shown_in = context.language if context.language in texts else config.i18n.default_language
     missing = [code for code in config.i18n.languages if code not in texts]
     lines = [
         escape(
@@ -59,7 +58,7 @@ async def _preview(update: Update, context: Context, work: dict[str, Any]) -> in
         )
     lines += ["", "<i>" + escape(_("This is how it will look:")) + "</i>"]
     await say(update, "\n".join(lines))
-    preview = announcements.message(texts[shown_in])
+    preview = announcements.for_language(config, texts, context.language)
     markup = InlineKeyboardMarkup(
         [
             [

@@ -125,13 +125,6 @@ def _draft(context: Context) -> Draft | None:
     return Draft.from_dict(data) if data else None
 
 
-def _draft_now(context: Context) -> Draft:
-    """The draft of a letter being written (a step only runs while there is one)."""
-    draft = _draft(context)
-    assert draft is not None
-    return draft
-
-
 def _save(context: Context, draft: Draft) -> None:
     _check_not_erased(context)
     draft.touched = time.time()

@@ -11,9 +11,10 @@ import logging
 import sqlite3
 from pathlib import Path
 
-from bot.actions.importer import ImportKind, import_revision, publish
+from bot.actions.importer import ImportKind, import_revision
 from bot.actions.parse import parse_action
 from bot.config import Config, Secret, parse_config
+from bot.services.publishing import publish_and_broadcast
 from bot.storage import Storage
 
 log = logging.getLogger(__name__)
@@ -85,7 +86,10 @@ async def seed(config: Config, action_file: Path = EXAMPLE_ACTION) -> str | None
     try:
         result = await import_revision(storage, revision, by=None)
         if result.kind is not ImportKind.UNCHANGED or not result.published:
-            await publish(storage, revision.case, revision.revision, None)
+            # No engine: the sandbox's bot sends the broadcast when it starts.
+            await publish_and_broadcast(
+                storage, revision.case, revision.revision, requested_by=None, engine=None
+            )
     finally:
         await storage.close()
     return revision.label

@@ -29,17 +29,21 @@ def message(text: str) -> Rendered:
     return Rendered(pack(["📢 <b>" + escape(_("Announcement")) + "</b>", *paragraphs(text)]), None)
 
 
-def announcement_renderer(config: Config) -> Renderer:
-    default = config.i18n.default_language
+def for_language(config: Config, texts: dict[str, str], language: str) -> Rendered:
+    """The announcement for a reader of ``language``: their text, else the default language's
+    (the one choice, for the broadcast and the admin's preview alike)."""
+    language = reader_language(config.i18n, language)
+    with use_locale(language):
+        return message(texts.get(language) or texts[config.i18n.default_language])
 
+
+def announcement_renderer(config: Config) -> Renderer:
     async def render(broadcast: Broadcast) -> MessagesFor:
         texts: dict[str, str] = json.loads(broadcast.payload or "{}")
 
-        def for_language(language: str, wrote: bool) -> Rendered:
-            language = reader_language(config.i18n, language)
-            with use_locale(language):
-                return message(texts.get(language) or texts[default])
+        def rendered(language: str, wrote: bool) -> Rendered:
+            return for_language(config, texts, language)
 
-        return for_language
+        return rendered
 
     return render
