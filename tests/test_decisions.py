@@ -178,3 +178,17 @@ async def test_handlers_date_by_the_one_clock_the_jobs_use(emulator: Emulator, b
     await admin.send("/export")
     await emulator.wait_until(lambda: admin.messages[-1].document is not None)
     assert admin.messages[-1].document.file_name == "uabot-letters-2030-07-14.csv"
+
+
+async def test_an_uploaded_file_is_refused_in_the_admins_language(
+    emulator: Emulator, bot: Any
+) -> None:
+    """The upload path renders the refusal where it is read: in the admin's language."""
+    admin = await subscriber(emulator, ADMIN_ID, "de")
+    await admin.tap(await upload(admin, "ua-012-26-1.toml"), "📣 Veröffentlichen")
+    await admin.receive_many(2)  # the card and the report
+    original = (FIXTURES / "ua-012-26-1.toml").read_text(encoding="utf-8")
+    changed = original.replace("placeholder street", "other street").encode()
+    await admin.upload("changed.toml", changed, mime_type="application/toml")
+    refusal = (await admin.receive()).text
+    assert "bereits mit anderem Inhalt gespeichert" in refusal, refusal
