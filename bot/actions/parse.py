@@ -185,8 +185,10 @@ _EMAIL_RE = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@(?:{_LABEL}\.)+(?:[A-Za-z]{{2,63
 _TOML_POSITION_RE = re.compile(
     r"^(?P<reason>.*) \(at line (?P<line>\d+), column (?P<column>\d+)\)$"
 )
-# What a quoted key or value must not bring into a one-line problem (a terminal's escapes too).
-_UNSHOWABLE_RE = re.compile("[\x00-\x1f\x7f-\x9f\ufffe\uffff]")
+# What a quoted key or value must not bring into a one-line problem (a terminal's escapes too):
+# the one definition of control characters (bot.services.text_input) plus the tab and line feed
+# it lets through, which typed text may hold but which would break a one-line problem.
+_UNSHOWABLE_RE = re.compile(f"[\t\n]|{CONTROL_CHARACTERS.pattern}")
 # What the nesting scan steps over whole, since strings and comments may hold brackets, dots
 # and quotes (an unterminated string runs to the end, where tomllib reports it), and the
 # characters it follows. Possessive quantifiers keep a long string linear.
