@@ -7,6 +7,7 @@ from telegram.ext import Application, TypeHandler
 
 from bot.i18n import current_locale, reader_language
 from bot.ptb.context import Context
+from bot.services import subscriptions
 
 
 async def language_of(update: Update, context: Context, *, seen: bool = False) -> str:
@@ -17,7 +18,7 @@ async def language_of(update: Update, context: Context, *, seen: bool = False) -
         return reader_language(context.config.i18n, None)
     stored = await context.storage.users.get(user.id)
     if seen and stored is not None:
-        await context.storage.users.seen(stored)
+        await subscriptions.note_seen(context.storage, stored)
     return reader_language(
         context.config.i18n, stored.language if stored else None, user.language_code
     )
