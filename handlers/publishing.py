@@ -11,12 +11,12 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Mess
 from bot.actions import render
 from bot.actions.importer import ImportKind, ImportRefused, load
 from bot.actions.parse import MAX_FILE_BYTES, ActionFileError, parse_action, too_large
-from bot.broadcast.report import progress_lines
 from bot.i18n import format_number, ngettext
 from bot.i18n import gettext as _
 from bot.ptb import callbacks
 from bot.ptb.context import Context
 from bot.ptb.text import escape
+from bot.services.broadcast_report import progress_lines
 from bot.services.publishing import discard_draft, import_draft, publish_and_broadcast
 from handlers.access import admin_filter, is_admin
 from handlers.replies import NotForUs, answer, edit, message_of, query_of, say, user_of

@@ -5,6 +5,7 @@ are narrowed rather than silenced."""
 from __future__ import annotations
 
 import ast
+import importlib
 import re
 from pathlib import Path
 
@@ -180,6 +181,30 @@ def test_the_write_guard_catches_a_repository_write(probe: str) -> None:
 
 def test_the_write_guard_lets_reads_pass() -> None:
     assert storage_writes("async def f(c):\n    await c.storage.users.get(1)") == []
+
+
+def storage_types_through_services(source: str) -> list[str]:
+    """Names a handler imports from a service that the service only took from bot.storage."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("bot.services"):
+            module = importlib.import_module(node.module or "")
+            for alias in node.names:
+                origin = getattr(getattr(module, alias.name, None), "__module__", "") or ""
+                if origin.startswith("bot.storage"):
+                    found.append(f"{node.lineno}: {alias.name} ({origin})")
+    return found
+
+
+def test_handlers_take_no_storage_type_through_a_service() -> None:
+    found = [
+        f"{path.name}:{line}"
+        for path in _handlers()
+        for line in storage_types_through_services(path.read_text())
+    ]
+    assert found == []
+    probe = "from bot.services.reports import LetterCount"
+    assert storage_types_through_services(probe) != []
 
 
 def test_at_most_ten_type_ignores() -> None:
