@@ -90,6 +90,8 @@ def _wrap(conversation: ConversationHandler) -> None:
             if target is not None and start is not None:
                 TAKEN.add((name, start, target))
                 current[key] = target
+            if target == END:  # out of the conversation: an ender or timeout later ends nothing
+                current.pop(key, None)
             return result
 
         handler.callback = recorded
