@@ -24,7 +24,6 @@ import handlers
 from bot.actions.outgoing import action_renderer
 from bot.broadcast.engine import BroadcastEngine, Burst
 from bot.broadcast.ratelimit import PriorityRateLimiter
-from bot.broadcast.report import burst_notice, final_report
 from bot.config import Config
 from bot.i18n import check_catalogs
 from bot.letters import draft as drafts
@@ -35,6 +34,7 @@ from bot.ptb.http import AiohttpRequest, PollingRequest
 from bot.ptb.persistence import SQLitePersistence, StaleWork
 from bot.ptb.redact import redact, without_userinfo
 from bot.services import announcements, scheduling
+from bot.services.broadcast_report import burst_notice, final_report
 from bot.services.notify import notify_admins
 from bot.storage import Broadcast, SharedStorage
 

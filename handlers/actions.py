@@ -12,6 +12,8 @@ from bot.i18n import gettext as _
 from bot.ptb import callbacks
 from bot.ptb.context import Context
 from bot.ptb.text import escape
+from bot.services import subscriptions
+from handlers.fallback import stale_button
 from handlers.replies import answer, edit, query_of, say, say_parts
 
 PAGE_SIZE = 5
@@ -75,11 +77,14 @@ async def list_actions(update: Update, context: Context) -> None:
 
 async def list_page(update: Update, context: Context) -> None:
     """◀️ / ▶️ in the list: edit the same message to another page."""
-    query = query_of(update)
+    parsed = callbacks.ACTIONS_PAGE.parse(query_of(update).data, int)
+    if parsed is None:  # crafted data: no page the bot ever named
+        await stale_button(update, context)
+        return
     await answer(update)
     cases = await _open_cases(context)
     pages = max(1, (len(cases) + PAGE_SIZE - 1) // PAGE_SIZE)
-    page = min(max(int(callbacks.args(query.data)[0]), 0), pages - 1)
+    page = min(max(parsed.integer(0), 0), pages - 1)
     await edit(
         update,
         _list_text(len(cases), page),
@@ -87,21 +92,27 @@ async def list_page(update: Update, context: Context) -> None:
     )
 
 
-async def _latest(update: Update, context: Context) -> ActionRevision | None:
+async def _latest(
+    update: Update, context: Context, button: callbacks.Button
+) -> ActionRevision | None:
     """The latest published revision of the case a button names, or a polite answer."""
     query = query_of(update)
-    case = callbacks.case_from_ref(callbacks.args(query.data)[0])
+    parsed = button.parse(query.data, str, optional=1)  # a card's Read more names the revision
+    if parsed is None:
+        await stale_button(update, context)
+        return None
+    case = callbacks.case_from_ref(parsed.text(0))
     revision = await load(context.storage, case)
     if revision is None:
         await answer(update, _("This case is no longer available."), alert=True)
     elif not revision.is_closed:  # opening a case is what makes a deadline reminder welcome
-        await context.storage.reminders.interested(query.from_user.id, case)
+        await subscriptions.note_interest(context.storage, query.from_user.id, case)
     return revision
 
 
 async def show_card(update: Update, context: Context) -> None:
     """A case's card: the same message a subscriber was pushed, with today's count."""
-    revision = await _latest(update, context)
+    revision = await _latest(update, context, callbacks.CARD)
     if revision is None:
         return
     await answer(update)
@@ -112,7 +123,7 @@ async def show_card(update: Update, context: Context) -> None:
 
 async def read_more(update: Update, context: Context) -> None:
     """The full text and the addressees."""
-    revision = await _latest(update, context)
+    revision = await _latest(update, context, callbacks.MORE)
     if revision is None:
         return
     await answer(update)

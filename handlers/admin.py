@@ -8,7 +8,7 @@ from telegram.ext import Application, CommandHandler
 from bot.i18n import gettext as _
 from bot.ptb.context import Context
 from bot.ptb.text import escape
-from bot.services.reports import audit_lines, letters_csv, stats_lines
+from bot.services.reports import audit_lines, letters_csv, record_export, stats_lines
 from handlers.access import admin_filter
 from handlers.replies import say_all, send_document, user_of
 
@@ -33,7 +33,7 @@ async def export(update: Update, context: Context) -> None:
         InputFile(data, filename=name),
         caption=escape(_("Letters confirmed per case, revision and language. Counts only.")),
     )
-    await storage.audit.record(user_of(update).id, "export", name)
+    await record_export(storage, user_of(update).id, name)
 
 
 async def audit(update: Update, context: Context) -> None:

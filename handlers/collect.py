@@ -19,7 +19,7 @@ from bot.i18n import gettext as _
 from bot.ptb import callbacks
 from bot.ptb.context import Context
 from bot.ptb.text import escape
-from bot.services.text_input import InvalidInput, check_text
+from bot.text_input import InvalidInput, check_text
 from handlers.replies import answer, message_of, say, user_data_of
 
 Done = Callable[[Update, Context, dict[str, Any]], Awaitable[int]]

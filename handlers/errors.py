@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.error import BadRequest, Conflict, NetworkError, TelegramError
+from telegram.error import Conflict, NetworkError, TelegramError
 
 from bot.i18n import gettext as _
 from bot.ptb.context import Context
-from bot.ptb.errors import config_fix
+from bot.ptb.errors import Verdict, classify, config_fix
 from bot.ptb.text import escape
 
 log = logging.getLogger(__name__)
@@ -58,8 +58,12 @@ async def on_error(update: object, context: Context) -> None:
 
 
 def _outage(error: BaseException | None) -> bool:
-    """A transport failure (refused, timed out, a 5xx), not a request Telegram refused."""
-    return isinstance(error, NetworkError) and not isinstance(error, BadRequest)
+    """A transport failure (refused, timed out, a 5xx, a proxy's page), not a request Telegram
+    refused: the one reading of errors (``bot.ptb.errors.classify``) decides."""
+    return isinstance(error, NetworkError) and classify(error) in (
+        Verdict.TRANSIENT,
+        Verdict.UNANSWERED,
+    )
 
 
 def _update_kind(update: Update) -> str:

@@ -42,7 +42,9 @@ from bot.letters.draft import DRAFT_KEY, SENDER_KEY, Draft, InvalidInput
 from bot.ptb import callbacks
 from bot.ptb.context import Context
 from bot.ptb.text import CAPTION_LIMIT, escape, visible_length
+from bot.services import subscriptions
 from handlers.conversations import ENDED_KEY, conversation
+from handlers.fallback import stale_button
 from handlers.replies import (
     answer,
     drop_buttons,
@@ -350,16 +352,18 @@ async def _begin(update: Update, context: Context, case: str) -> int:
     # A random first step number: buttons of a letter begun before on the same case differ.
     draft = Draft(case=revision.case, revision=revision.revision, step=randbelow(10**6))
     _save(context, draft)
-    await context.storage.reminders.interested(user_of(update).id, revision.case)
+    await subscriptions.note_interest(context.storage, user_of(update).id, revision.case)
     return await _ask_language(update, context, draft, revision)
 
 
 async def start_from_button(update: Update, context: Context) -> int:
     """ "Write a letter" under a card."""
-    query = query_of(update)
+    parsed = callbacks.WRITE.parse(query_of(update).data, str, int)
+    if parsed is None:  # crafted data
+        await stale_button(update, context)
+        return ConversationHandler.END
     await answer(update)
-    ref = callbacks.args(query.data)[0]
-    return await _begin(update, context, callbacks.case_from_ref(ref))
+    return await _begin(update, context, callbacks.case_from_ref(parsed.text(0)))
 
 
 async def start_from_command(update: Update, context: Context) -> int:

@@ -7,6 +7,7 @@ from telegram.ext import Application, TypeHandler
 
 from bot.i18n import current_locale, reader_language
 from bot.ptb.context import Context
+from bot.services import subscriptions
 
 
 async def language_of(update: Update, context: Context, *, seen: bool = False) -> str:
@@ -17,14 +18,14 @@ async def language_of(update: Update, context: Context, *, seen: bool = False) -
         return reader_language(context.config.i18n, None)
     stored = await context.storage.users.get(user.id)
     if seen and stored is not None:
-        await context.storage.users.seen(stored)
+        await subscriptions.note_seen(context.storage, stored)
     language = reader_language(
         context.config.i18n, stored.language if stored else None, user.language_code
     )
     if seen and stored is None and context.config.is_admin(user.id):
         # Staff, not supporters: their language is stored when they write, so the notices of
         # jobs (which have no language_code) speak the language their replies did.
-        await context.storage.users.set_language(user.id, language)
+        await subscriptions.note_staff_language(context.storage, user.id, language)
     return language
 
 

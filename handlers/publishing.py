@@ -9,21 +9,15 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.actions import render
-from bot.actions.importer import (
-    ImportKind,
-    ImportRefused,
-    discard,
-    import_revision,
-    load,
-)
+from bot.actions.importer import ImportKind, ImportRefused, load
 from bot.actions.parse import MAX_FILE_BYTES, ActionFileError, parse_action, too_large
-from bot.broadcast.report import progress_lines
 from bot.i18n import format_number, ngettext
 from bot.i18n import gettext as _
 from bot.ptb import callbacks
 from bot.ptb.context import Context
 from bot.ptb.text import escape
-from bot.services.publishing import publish_and_broadcast
+from bot.services.broadcast_report import progress_lines
+from bot.services.publishing import discard_draft, import_draft, publish_and_broadcast
 from handlers.access import admin_filter, is_admin
 from handlers.replies import NotForUs, answer, edit, message_of, query_of, say, user_of
 
@@ -54,7 +48,7 @@ async def upload(update: Update, context: Context) -> None:
             languages=config.i18n.languages,
             default_language=config.i18n.default_language,
         )
-        result = await import_revision(
+        result = await import_draft(
             context.storage,
             revision,
             by=user_of(update).id,
@@ -84,16 +78,17 @@ async def decide(update: Update, context: Context) -> None:
             update, _("This button no longer works. /help lists what I can do."), alert=True
         )
         return
-    ref, number = callbacks.args(query.data)  # the pattern admits exactly two
-    case, revision_number = callbacks.case_from_ref(ref), callbacks.number(number)
-    if revision_number is None:  # crafted data: no revision the bot ever named
+    button = callbacks.DISCARD if callbacks.DISCARD.matches(query.data) else callbacks.PUBLISH
+    parsed = button.parse(query.data, str, int)
+    if parsed is None:  # crafted data: no revision the bot ever named
         await answer(
             update, _("This button no longer works. /help lists what I can do."), alert=True
         )
         return
+    case, revision_number = callbacks.case_from_ref(parsed.text(0)), parsed.integer(1)
     storage = context.storage
-    if callbacks.DISCARD.matches(query.data):
-        discarded = await discard(storage, case, revision_number, by=query.from_user.id)
+    if button is callbacks.DISCARD:
+        discarded = await discard_draft(storage, case, revision_number, by=query.from_user.id)
         text = (
             _("Discarded: nothing was published.")
             if discarded

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from transitions import record
 
 from bot import logs
 from bot.app import build_application, running
@@ -18,6 +19,16 @@ from bot.emulator import Emulator
 TOKEN = "123456:TEST-TOKEN-abcdefghijklmnopqrstuvwx"  # the shape of a real token
 ADMIN_ID = 9000
 FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The check of the transitions the journeys took (tests/transitions.py) runs last."""
+    last = [item for item in items if item.get_closest_marker("after_journeys")]
+    items[:] = [item for item in items if item not in last] + last
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "after_journeys: runs after every other test")
 
 
 @pytest.fixture(autouse=True)
@@ -68,7 +79,7 @@ def config(emulator: Emulator, tmp_path: Path) -> Config:
 @pytest.fixture
 async def bot(config: Config) -> AsyncIterator[Any]:
     """The real bot, long-polling the emulator until the test ends."""
-    async with running(build_application(config), poll_timeout=1) as app:
+    async with running(record(build_application(config)), poll_timeout=1) as app:
         yield app
 
 
@@ -77,6 +88,6 @@ def restart(config: Config) -> Callable[..., Any]:
     """Start another Application on the same database (a restart, or a second process)."""
 
     def _start(**changes: Any) -> Any:
-        return running(build_application(replace(config, **changes)), poll_timeout=1)
+        return running(record(build_application(replace(config, **changes))), poll_timeout=1)
 
     return _start

@@ -111,3 +111,27 @@ async def test_a_language_button_of_the_previous_release_still_picks_the_languag
         lambda: user.chat.by_id[prompt.message_id].text == "Language: Deutsch ✓"
     )
     assert "To whom do you want to write?" in (await user.receive()).text
+
+
+@pytest.mark.parametrize(
+    ("button", "crafted"),
+    [
+        ("📖 Read more", "v1:actions:x"),  # a page that is no number
+        ("📖 Read more", "v1:actions:²"),  # "²".isdigit(), yet int() refuses it
+        ("📖 Read more", "v1:more"),  # no case
+        ("📖 Read more", "v1:card"),
+        ("✍️ Write a letter", "v1:write"),
+        ("✍️ Write a letter", "v1:write:046/19:x"),  # a revision that is no number
+        ("✅ I sent it", "v1:sent:046/19:²"),
+    ],
+)
+async def test_crafted_button_data_gets_this_button_no_longer_works(
+    emulator: Emulator, bot: Any, button: str, crafted: str
+) -> None:
+    """Each button's arguments are read by ``Button.parse`` (arity and numbers checked): data
+    a modified client makes up is answered politely, not with an error."""
+    user = await subscriber(emulator, 82, "en")
+    card = await card_of(emulator, user)
+    answer = await user.tap(card, button, crafted=crafted)
+    assert answer.text is not None
+    assert "no longer" in answer.text, answer.text

@@ -44,3 +44,17 @@ async def test_json_that_is_no_bot_api_answer_while_polling_is_an_outage(
     await _deaf_for_a_while(emulator, 502, body)
     await user.send("/privacy")
     assert (await user.receive(timeout=60)).text
+
+
+async def test_a_proxys_400_page_while_polling_is_logged_as_an_outage_not_a_bug(
+    emulator: Emulator, bot: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """handlers/errors.py reads the failure with bot.ptb.errors.classify: a 400 that is no Bot
+    API answer says nothing about a request of ours, so it is an outage like a 5xx."""
+    user = await subscriber(emulator, 1, "en")
+    await _deaf_for_a_while(emulator, 400)
+    await user.send("/privacy")
+    assert (await user.receive(timeout=60)).text
+    messages = [record.getMessage() for record in caplog.records]
+    assert any("Telegram not reachable while polling" in m for m in messages)
+    assert not any(m.startswith("error while handling") for m in messages)

@@ -23,7 +23,7 @@ from journeys import (
 
 from bot.emulator import Emulator, SentMessage, SimUser
 from bot.letters.draft import shorten
-from bot.services.text_input import InvalidInput, check_text
+from bot.text_input import InvalidInput, check_text
 
 MINISTER = "Minister of Justice"
 

@@ -42,6 +42,9 @@ STATUSES = (STATUS_OPEN, STATUS_CLOSED)
 # SQLite's 64-bit integers, date arithmetic past year 9999 and keyboards too long to use;
 # case numbers carry a two-digit year, so a case lives in 2000-2099.
 REVISION_MAX = 9999
+# The personal sentence a supporter may add to a letter (the wizard's limit; the parser counts
+# it when it warns of letters longer than a page).
+PERSONAL_MAX = 500
 DATE_MIN = date(2000, 1, 1)
 DATE_MAX = date(2099, 12, 31)
 ADDRESSEES_MAX = 20

@@ -30,6 +30,7 @@ from bot.actions.model import (
     LETTER_BODY_MAX,
     LETTER_LANGUAGES_MAX,
     OUTCOME_MAX,
+    PERSONAL_MAX,
     PREFIX_MAX,
     REVISION_MAX,
     ROLE_MAX,
@@ -57,7 +58,7 @@ from bot.i18n import (
     strings_language,
 )
 from bot.i18n import gettext as _
-from bot.services.text_input import CONTROL_CHARACTERS
+from bot.text_input import CONTROL_CHARACTERS
 
 Table = dict[str, Any]
 
@@ -185,8 +186,10 @@ _EMAIL_RE = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@(?:{_LABEL}\.)+(?:[A-Za-z]{{2,63
 _TOML_POSITION_RE = re.compile(
     r"^(?P<reason>.*) \(at line (?P<line>\d+), column (?P<column>\d+)\)$"
 )
-# What a quoted key or value must not bring into a one-line problem (a terminal's escapes too).
-_UNSHOWABLE_RE = re.compile("[\x00-\x1f\x7f-\x9f\ufffe\uffff]")
+# What a quoted key or value must not bring into a one-line problem (a terminal's escapes too):
+# the one definition of control characters (bot.text_input) plus the tab and line feed
+# it lets through, which typed text may hold but which would break a one-line problem.
+_UNSHOWABLE_RE = re.compile(f"[\t\n]|{CONTROL_CHARACTERS.pattern}")
 # What the nesting scan steps over whole, since strings and comments may hold brackets, dots
 # and quotes (an unterminated string runs to the end, where tomllib reports it), and the
 # characters it follows. Possessive quantifiers keep a long string linear.
@@ -1024,9 +1027,6 @@ PAGE_CHARACTERS = 1800
 
 def _letter_warnings(revision: ActionRevision) -> list[Problem]:
     """Letters longer than a page, and English words in a letter the bot has no catalog for."""
-    # The wizard's limit; imported here because the letters package imports this module.
-    from bot.letters.draft import PERSONAL_MAX
-
     found: list[Problem] = []
     has_copies = any(addressee.copy for addressee in revision.addressees)
     for language, letter in revision.letters.items():

@@ -43,7 +43,7 @@ from bot.i18n import (
     use_locale,
 )
 from bot.i18n import gettext as _
-from bot.services.text_input import CONTROL_CHARACTERS
+from bot.text_input import CONTROL_CHARACTERS
 
 # The parts of a letter, in order; each is one marker paragraph of the template. TRANSLATION
 # heads the page with the letter in the supporter's language (it starts a new page).

@@ -13,19 +13,18 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
-from bot.actions.model import ActionRevision, Addressee
+from bot.actions.model import PERSONAL_MAX, ActionRevision, Addressee
 from bot.i18n import current_locale, language_name, ngettext
 from bot.i18n import gettext as _
 from bot.letters import compose
 from bot.letters.compose import Letter
 from bot.ptb.text import MESSAGE_LIMIT, escape, pack, paragraphs
-from bot.services.text_input import InvalidInput, check_text, has_letters
+from bot.text_input import InvalidInput, check_text, has_letters
 
 DRAFT_KEY = "letter"
 SENDER_KEY = "sender"
 NAME_MAX = 80
 PLACE_MAX = 100
-PERSONAL_MAX = 500
 RECORD_MAX = 60  # characters of an answer repeated in a step's one-line record
 
 __all__ = ["Draft", "InvalidInput", "check_name", "check_personal", "check_place"]

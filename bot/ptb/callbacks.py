@@ -47,6 +47,42 @@ class Button:
     def matches(self, callback_data: str | None) -> bool:
         return callback_data is not None and re.match(self.pattern(), callback_data) is not None
 
+    def parse(
+        self, callback_data: str | None, *kinds: type[int] | type[str], optional: int = 0
+    ) -> Args | None:
+        """This button's arguments, typed: ``kinds`` says how many and which are numbers, and
+        up to ``optional`` text arguments may follow. None for data the bot never builds
+        (another button, a wrong count, a number that is none): the caller answers "this
+        button no longer works" instead of raising on crafted data."""
+        if not self.matches(callback_data):
+            return None
+        values = tuple(args(callback_data))
+        if not len(kinds) <= len(values) <= len(kinds) + optional:
+            return None
+        for kind, value in zip(kinds, values, strict=False):
+            if not value or (kind is int and (number(value) is None or len(value) > 9)):
+                return None
+        return Args(values, len(kinds))
+
+
+@dataclass(frozen=True)
+class Args:
+    """A button's checked arguments (``Button.parse``): positions given as ``int`` are numbers."""
+
+    values: tuple[str, ...]
+    required: int
+
+    def text(self, index: int) -> str:
+        return self.values[index]
+
+    def integer(self, index: int) -> int:
+        return int(self.values[index])  # checked by Button.parse
+
+    @property
+    def rest(self) -> tuple[str, ...]:
+        """The optional arguments after the required ones."""
+        return self.values[self.required :]
+
 
 def any_of(*buttons: Button, arity: int | None = None) -> str:
     """One regex for several buttons (a handler that answers all of them)."""

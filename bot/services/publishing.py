@@ -6,11 +6,24 @@ the broadcast is only queued, and the running bot picks it up (``BROADCAST_POLL_
 
 from __future__ import annotations
 
-from bot.actions.importer import import_revision, publish
+from bot.actions.importer import ImportResult, discard, import_revision, publish
 from bot.actions.model import ActionRevision
 from bot.broadcast.engine import BroadcastEngine
 from bot.services import announcements
 from bot.storage import Broadcast, Storage
+
+
+async def import_draft(
+    storage: Storage, revision: ActionRevision, *, by: int | None
+) -> ImportResult:
+    """Store an uploaded revision as a draft for review (``bot.actions.importer`` decides what
+    is refused or changes nothing); the one write path for an admin's upload."""
+    return await import_revision(storage, revision, by=by)
+
+
+async def discard_draft(storage: Storage, case: str, revision: int, *, by: int) -> bool:
+    """Drop a draft under review; False when it was already published or discarded."""
+    return await discard(storage, case, revision, by)
 
 
 def _start(engine: BroadcastEngine | None, broadcast: Broadcast | None) -> Broadcast | None:

@@ -11,7 +11,7 @@ import io
 
 from bot.i18n import format_number, language_name
 from bot.i18n import gettext as _
-from bot.storage import AuditEntry, LetterCount, SubscriberCounts
+from bot.storage import AuditEntry, LetterCount, Storage, SubscriberCounts
 
 
 def stats_lines(subscribers: SubscriberCounts, letters: list[LetterCount]) -> list[str]:
@@ -77,3 +77,8 @@ def audit_lines(entries: list[AuditEntry]) -> list[str]:
         who = str(entry.admin_id) if entry.admin_id is not None else _("command line")
         lines.append(f"{entry.at} UTC · {who} · {entry.action} {entry.subject}".rstrip())
     return lines
+
+
+async def record_export(storage: Storage, admin_id: int, file_name: str) -> None:
+    """The audit trail notes who took the counts out of the bot, and as which file."""
+    await storage.audit.record(admin_id, "export", file_name)

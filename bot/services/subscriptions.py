@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from enum import Enum
 
-from bot.storage import Storage
+from bot.storage import Storage, User
 
 
 class Alerts(Enum):
@@ -56,3 +56,19 @@ async def change_language(
         return False
     await storage.users.set_language(user_id, code)
     return True
+
+
+async def note_seen(storage: Storage, user: User) -> None:
+    """Note that a stored user wrote to the bot (their reachability and last-seen date)."""
+    await storage.users.seen(user)
+
+
+async def note_staff_language(storage: Storage, user_id: int, language: str) -> None:
+    """An admin who never subscribed wrote: keep their language (staff, not a supporter), so
+    the notices of jobs, which have no ``language_code``, speak as their replies did."""
+    await storage.users.set_language(user_id, language)
+
+
+async def note_interest(storage: Storage, user_id: int, case: str) -> None:
+    """A supporter opened a case: a deadline reminder about it is welcome (if switched on)."""
+    await storage.reminders.interested(user_id, case)

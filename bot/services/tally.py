@@ -43,11 +43,13 @@ class SentButton:
 
 def parse_sent(data: str | None) -> SentButton | None:
     """The button's arguments, or None when they are not what the bot ever builds."""
-    parts = callbacks.args(data)
-    if len(parts) not in (2, 3) or not parts[1].isdigit() or len(parts[1]) > 6:
+    parsed = callbacks.SENT.parse(data, str, int, optional=1)
+    if parsed is None:
         return None
     return SentButton(
-        callbacks.case_from_ref(parts[0]), int(parts[1]), parts[2] if len(parts) == 3 else None
+        callbacks.case_from_ref(parsed.text(0)),
+        parsed.integer(1),
+        parsed.rest[0] if parsed.rest else None,
     )
 
 

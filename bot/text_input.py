@@ -15,7 +15,8 @@ from bot.i18n import gettext as _
 # The one definition of a control character for every text the bot takes in or writes into a
 # letter: C0 controls but tab and line feed, DEL, C1 controls, lone surrogates (only a modified
 # client sends them; they cannot be encoded) and the noncharacters XML cannot carry. Telegram
-# shows none of them, python-docx refuses most, Word refuses the file.
+# shows none of them, python-docx refuses most, Word refuses the file. bot.actions.parse derives
+# its one-line escape set from this one (adding tab and line feed, which typed text may hold).
 CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
