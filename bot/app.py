@@ -101,7 +101,7 @@ async def _post_init(app: UabotApp) -> None:
         give_up_after=config.broadcast.give_up_after_hours * 3600,
         max_probe_interval=config.broadcast.max_probe_interval_seconds,
     )
-    await commands.publish(app.bot, config, storage.admin_menus)
+    data.admin_menus_waiting = set(await commands.publish(app.bot, config, storage.admin_menus))
     # Interrupted broadcasts go on at once; the job picks up those that `uabot import
     # --publish` queues while the bot runs. (A job with first=0 would not do for the start:
     # APScheduler moves a start time that passed before the scheduler ran to the next interval.)

@@ -6,6 +6,7 @@ from telegram import Update
 from telegram.ext import Application, TypeHandler
 
 from bot.i18n import current_locale, reader_language
+from bot.ptb import commands
 from bot.ptb.context import Context
 from bot.services import subscriptions
 
@@ -32,6 +33,15 @@ async def language_of(update: Update, context: Context, *, seen: bool = False) -
 async def use_user_language(update: Update, context: Context) -> None:
     """Set the locale for this update, and note that the user was seen."""
     current_locale.set(await language_of(update, context, seen=True))
+    user = update.effective_user
+    waiting = context.bot_data.admin_menus_waiting
+    # An admin who had never opened the bot at start: Telegram knows the chat now.
+    if (
+        user is not None
+        and user.id in waiting
+        and await commands.set_admin_menu(context.bot, context.config, user.id)
+    ):
+        waiting.discard(user.id)
 
 
 async def use_job_user_language(update: object, context: Context) -> None:

@@ -400,6 +400,8 @@ async def test_an_admin_removed_from_the_config_loses_the_admin_menu_at_the_next
         scope: dict[str, Any] = {"type": "chat", "chat_id": chat_id}
         return [name for name, _ in emulator.commands(language_code=language, scope=scope)]
 
+    for admin in (ADMIN_ID, former):
+        emulator.user(admin)  # both opened the bot once: Telegram knows their chats
     both = make_config(emulator, db, telegram={"admins": [ADMIN_ID, former]})
     async with running(build_application(both), poll_timeout=1):
         for admin in (ADMIN_ID, former):

@@ -174,6 +174,15 @@ class BotApi:
 
     # -- helpers ---------------------------------------------------------------------------
 
+    def _known_scope_chat(self, params: Params) -> None:
+        """A chat scope names a chat Telegram knows: a user who never opened the bot is "chat
+        not found" (as for any send to them)."""
+        scope = params.get("scope")
+        if isinstance(scope, dict) and "chat_id" in scope:
+            chat_id = scope["chat_id"]
+            if not isinstance(chat_id, int) or chat_id not in self.state.chats:
+                raise bad_request("chat not found")
+
     def _chat(self, params: Params) -> Chat:
         chat_id = params.get("chat_id")
         if chat_id is None or chat_id == "":
@@ -298,6 +307,7 @@ class BotApi:
             if not 1 <= len(desc) <= 256:
                 raise bad_request("BOT_COMMAND_DESCRIPTION_INVALID")
             clean.append({"command": name, "description": desc})
+        self._known_scope_chat(params)
         key = (self.state.scope_key(params.get("scope")), str(params.get("language_code") or ""))
         if clean:
             self.state.commands[key] = clean
@@ -311,6 +321,7 @@ class BotApi:
         return self.state.commands.get(key, [])
 
     async def delete_my_commands(self, params: Params) -> Any:
+        self._known_scope_chat(params)
         key = (self.state.scope_key(params.get("scope")), str(params.get("language_code") or ""))
         self.state.commands.pop(key, None)
         self.state.touch()

@@ -9,6 +9,7 @@ from telegram.error import BadRequest
 
 from bot.config import Config
 from bot.i18n import N_, gettext, use_locale
+from bot.ptb.errors import Verdict, classify
 from bot.storage import AdminMenus
 
 log = logging.getLogger(__name__)
@@ -50,12 +51,14 @@ def _menu(commands: tuple[tuple[str, str], ...]) -> list[BotCommand]:
     return [BotCommand(name, gettext(text)) for name, text in commands]
 
 
-async def publish(bot: Bot, config: Config, menus: AdminMenus) -> None:
+async def publish(bot: Bot, config: Config, menus: AdminMenus) -> frozenset[int]:
     """Set the command menus: for every language, and with admin commands for each admin.
 
     Telegram keeps a chat's menu until it is deleted, so the admin menus set are recorded
     (before they are set: a crash in between leaves a record, not a stray menu) and those of
-    chats no longer admins, or of languages no longer offered, are deleted.
+    chats no longer admins, or of languages no longer offered, are deleted. Returns the admins
+    whose menu Telegram refused because they never opened the bot ("chat not found"): their
+    menu is set when they first write (``set_admin_menu``), not a reason to stop the start.
     """
     languages = (*config.i18n.languages, None)
     wanted = {(admin, lang or "") for admin in config.telegram.admins for lang in languages}
@@ -63,12 +66,13 @@ async def publish(bot: Bot, config: Config, menus: AdminMenus) -> None:
     for language in languages:
         with use_locale(language or config.i18n.default_language):
             await bot.set_my_commands(_menu(PUBLIC_COMMANDS), language_code=language)
-            for admin_id in sorted(config.telegram.admins):
-                await bot.set_my_commands(
-                    _menu(PUBLIC_COMMANDS + ADMIN_COMMANDS),
-                    scope=BotCommandScopeChat(admin_id),
-                    language_code=language,
-                )
+    waiting = frozenset(
+        [
+            admin
+            for admin in sorted(config.telegram.admins)
+            if not await set_admin_menu(bot, config, admin)
+        ]
+    )
     for chat_id, language_code in sorted(await menus.all() - wanted):
         try:
             await bot.delete_my_commands(
@@ -78,3 +82,28 @@ async def publish(bot: Bot, config: Config, menus: AdminMenus) -> None:
             log.info("admin menu of chat %s not deleted: %s", chat_id, exc.message)
         await menus.remove((chat_id, language_code))
         log.info("deleted the admin menu of chat %s (%s)", chat_id, language_code or "default")
+    return waiting
+
+
+async def set_admin_menu(bot: Bot, config: Config, admin_id: int) -> bool:
+    """Give an admin the menu with the admin commands, in every language; False if Telegram
+    does not know the chat yet (an admin who never opened the bot: Telegram answers "chat not
+    found" to a chat scope until they do)."""
+    for language in (*config.i18n.languages, None):
+        with use_locale(language or config.i18n.default_language):
+            try:
+                await bot.set_my_commands(
+                    _menu(PUBLIC_COMMANDS + ADMIN_COMMANDS),
+                    scope=BotCommandScopeChat(admin_id),
+                    language_code=language,
+                )
+            except BadRequest as exc:
+                if classify(exc) is not Verdict.UNREACHABLE:
+                    raise
+                log.info(
+                    "admin %s has not opened the bot yet: their admin menu is set when they "
+                    "write to it",
+                    admin_id,
+                )
+                return False
+    return True

@@ -29,6 +29,9 @@ class BotData:
     shared_storage: SharedStorage
     storage: Storage
     broadcasts: BroadcastEngine
+    # Admins who never opened the bot: Telegram refused their admin menu ("chat not found");
+    # it is set when they first write (handlers/locale.py).
+    admin_menus_waiting: set[int]
     # The one idea of today, for jobs and handlers alike; tests set a fixed clock.
     today: Callable[[], date] = date.today
 
