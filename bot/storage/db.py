@@ -247,9 +247,11 @@ class Database:
                     # A stop: the statement running in aiosqlite's thread ends now, not when
                     # it is done (a migration of a large database), and the ROLLBACK follows.
                     await self._conn.interrupt()
-                # An interrupted write may have rolled the transaction back already.
-                if self._conn.in_transaction:
+                try:
                     await self._conn.execute("ROLLBACK")
+                except sqlite3.OperationalError:
+                    if self._conn.in_transaction:
+                        raise  # an interrupted write rolls the transaction back by itself
                 raise
             else:
                 await self._conn.execute("COMMIT")
