@@ -3,6 +3,7 @@ with many long addressees has a preview, a review and directions, also from the 
 
 from __future__ import annotations
 
+import codecs
 import re
 from dataclasses import replace
 from pathlib import Path
@@ -110,3 +111,28 @@ async def test_a_feed_file_is_handled_only_once_its_preview_reached_an_admin(
         assert "From the action feed" in parts[0].text
         await job.run(app)  # handled now: not offered again
         await admin.expect_silence(0.3)
+
+
+async def test_a_utf16_upload_is_told_to_be_saved_as_utf8(emulator: Emulator, bot: Any) -> None:
+    admin = emulator.user(ADMIN_ID, first_name="Admin", language_code="en")
+    text = (FIXTURES / "ua-012-26-1.toml").read_text("utf-8")
+    for bom, codec in ((codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
+        await admin.upload("utf16.toml", bom + text.encode(codec), mime_type="application/toml")
+        reply = await admin.receive()
+        assert "saved as UTF-16: save it as UTF-8" in reply.text
+        assert SORRY not in reply.text
+
+
+async def test_an_upload_telegram_does_not_hand_over_is_to_be_sent_again(
+    emulator: Emulator, bot: Any
+) -> None:
+    admin = emulator.user(ADMIN_ID, first_name="Admin", language_code="en")
+    emulator.fail_next("getFile", 500, "Internal Server Error", times=10)
+    await admin.upload(
+        "ua-012-26-1.toml",
+        (FIXTURES / "ua-012-26-1.toml").read_bytes(),
+        mime_type="application/toml",
+    )
+    reply = await admin.receive(timeout=30)
+    assert "send it again" in reply.text
+    assert SORRY not in reply.text
