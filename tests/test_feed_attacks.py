@@ -4,7 +4,9 @@ told to the admins once."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -132,3 +134,29 @@ async def test_redirects_are_not_followed(emulator: Emulator, restart: Any) -> N
             async with restart(feed=FeedConfig(source=f"http://127.0.0.1:{port}/old.json")) as app:
                 await run_feed(app)
                 assert "redirects (HTTP 302)" in (await admin.receive()).text
+
+
+async def test_a_poll_of_trickling_files_ends_at_its_deadline(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def index(request: web.Request) -> web.Response:
+        return web.Response(body=b'["a.toml", "b.toml", "c.toml", "d.toml"]')
+
+    async def trickle(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse()
+        await response.prepare(request)
+        for _ in range(1000):
+            await response.write(b"#")
+            await asyncio.sleep(0.2)
+        return response
+
+    monkeypatch.setattr(feed, "POLL_DEADLINE_SECONDS", 1.0)
+    routes = {"/index.json": index, "/{name}.toml": trickle}
+    async with serving(routes) as port:
+        started = time.monotonic()
+        files = await feed.fetch(f"http://127.0.0.1:{port}/index.json")
+        took = time.monotonic() - started
+    assert files == []
+    # Each file alone may take its 20 s timeout: four of them, 80 s without the deadline.
+    assert took < feed.TIMEOUT_SECONDS, took
+    assert "the poll's deadline passed" in caplog.text

@@ -96,12 +96,13 @@ def _read_directory(source: str) -> list[FeedFile]:
     return files
 
 
-async def _fetch_index(url: str, deadline: float = POLL_DEADLINE_SECONDS) -> list[FeedFile]:
+async def _fetch_index(url: str) -> list[FeedFile]:
     """The index's files. Names, keys and messages never carry the source's user and password
     (``without_userinfo``); redirects are not followed (a captive portal or a moved feed is
     the operator's to see, and a redirect must not lead the bot to another host)."""
     shown = without_userinfo(url)
     loop = asyncio.get_running_loop()
+    deadline = POLL_DEADLINE_SECONDS
     ends = loop.time() + deadline
     try:
         async with aiohttp.ClientSession(
