@@ -10,7 +10,7 @@ import asyncio
 import logging
 import os
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
 from typing import Any
 from urllib.parse import urlsplit
@@ -225,7 +225,7 @@ async def running(app: UabotApp, *, poll_timeout: int = 10) -> AsyncIterator[Uab
         if app.updater and app.updater.running:
             await _stop_updater(app)
         if app.running:
-            await app.stop()
+            await _stop_app(app)
             if app.post_stop:
                 await app.post_stop(app)
         await app.shutdown()
@@ -248,6 +248,38 @@ async def _stop_updater(app: UabotApp) -> None:
         stopping.cancel()  # first the poller's sleep, then its last getUpdates
     with suppress(asyncio.CancelledError):
         await stopping
+
+
+async def _stop_app(app: UabotApp) -> None:
+    """``Application.stop()``, which waits for every reply and job still running: after
+    ``STOP_GRACE_SECONDS`` those are cancelled, so that a call Telegram does not answer or a
+    feed that trickles in does not hold the stop (one line says so, no traceback)."""
+    stopping = asyncio.ensure_future(app.stop())
+    done, _ = await asyncio.wait({stopping}, timeout=STOP_GRACE_SECONDS)
+    if not done:
+        unfinished = [task for task in _running_work(app) if not task.done()]
+        for task in unfinished:
+            task.cancel()
+        if unfinished:
+            log.warning(
+                "stopping: cancelled %d reply or job task(s) still running after %g s",
+                len(unfinished),
+                STOP_GRACE_SECONDS,
+            )
+    await stopping
+
+
+def _running_work(app: UabotApp) -> list[asyncio.Future[Any]]:
+    """The handlers' tasks (``concurrent_updates``: each update is one) and the running jobs.
+
+    PTB keeps both privately and offers no way to cancel them; without them, its stop waits
+    for each to end, however long that is.
+    """
+    work: list[asyncio.Future[Any]] = list(getattr(app, "_Application__create_task_tasks", ()))
+    if app.job_queue is not None:
+        executor = getattr(app.job_queue, "_executor", None)
+        work += list(getattr(executor, "_pending_futures", ()))
+    return work
 
 
 def _where(config: Config) -> str:
@@ -311,7 +343,7 @@ async def _close_unstarted(app: UabotApp) -> None:
     await app.bot_data.shared_storage.close()  # the database connection (and its thread)
 
 
-async def _serve(app: UabotApp) -> None:
+async def _serve(app: UabotApp, prepare: Callable[[], Awaitable[None]] | None = None) -> None:
     """Connect, then long polling, until SIGINT or SIGTERM: one stop, whenever it comes.
 
     The signals are the loop's from the first line to the last, so Ctrl-C never meets
@@ -324,6 +356,20 @@ async def _serve(app: UabotApp) -> None:
     for sig in stop_signals:
         loop.add_signal_handler(sig, stop.set)
     try:
+        if prepare is not None:  # opening and migrating the database: stoppable too
+            preparing = asyncio.ensure_future(prepare())
+            stopped = asyncio.ensure_future(stop.wait())
+            try:
+                await asyncio.wait({preparing, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                stopped.cancel()
+            if not preparing.done():
+                preparing.cancel()  # a migration is one transaction: rolled back
+                with suppress(asyncio.CancelledError):
+                    await preparing
+                log.info("stopped before the database was ready; it is as it was")
+                return
+            preparing.result()
         connecting = asyncio.ensure_future(connect(app))
         stopped = asyncio.ensure_future(stop.wait())
         try:
@@ -349,11 +395,13 @@ async def _serve(app: UabotApp) -> None:
             loop.remove_signal_handler(sig)
 
 
-def run(config: Config) -> None:
+def run(config: Config, prepare: Callable[[], Awaitable[None]] | None = None) -> None:
     """``uabot run``: wait for Telegram, then long polling until Ctrl-C or SIGTERM.
 
     Not PTB's ``run_polling``: it raises (with a traceback) at the first failed getMe, and its
     stop waits for the poller's back-off sleep (up to 30 s in an outage). ``running`` is the
-    same start and a bounded stop, and what the tests run.
+    same start and a bounded stop, and what the tests run. ``prepare`` (opening and migrating
+    the database) runs first, under the same signal handling, so a stop during a long
+    migration is a clean stop too.
     """
-    asyncio.run(_serve(build_application(config)))
+    asyncio.run(_serve(build_application(config), prepare))

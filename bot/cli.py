@@ -53,8 +53,7 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
     check_path(config.storage.path)
     lock = hold_lock(config.storage.path)  # one bot per database, until this process ends
     try:
-        asyncio.run(open_database())
-        run(config)
+        run(config, open_database)  # a stop while it migrates is a clean stop too
     except TokenRejected as rejected:
         fix = f"check {token_source(config, args.config)}"
         if rejected.status == 404:

@@ -117,8 +117,14 @@ class Config:
         return user_id in self.telegram.admins
 
     def secrets(self) -> tuple[str, ...]:
-        """What no output may show: the token, its secret half, the proxy's password."""
-        return token_secrets(self.telegram.token) + proxy_secrets(self.telegram.proxy)
+        """What no output may show: the token, its secret half, the proxy's and the feed's
+        passwords."""
+        feed = self.feed.source if self.feed.source and "://" in self.feed.source else None
+        return (
+            token_secrets(self.telegram.token)
+            + proxy_secrets(self.telegram.proxy)
+            + proxy_secrets(feed)
+        )
 
 
 # key -> (expected python type(s), human description); the single description of the schema.

@@ -12,6 +12,7 @@ Two rules hold at every verbosity:
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterable
 
@@ -33,6 +34,10 @@ CHATTY_LOGGERS = {
 }
 
 
+# Where APScheduler's executor (PTB's JobQueue) logs a job that raised.
+APSCHEDULER_JOBS = "apscheduler.executors.default"
+
+
 class _StopConfirmFilter(logging.Filter):
     """PTB's last getUpdates at stop, failed (an outage): one line, not its traceback."""
 
@@ -45,6 +50,19 @@ class _StopConfirmFilter(logging.Filter):
             )
             record.args = (error,)
             record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.exc_info = record.exc_text = None
+        return True
+
+
+class _CancelledJobFilter(logging.Filter):
+    """A job cancelled at stop (bot.app cancels what outlasts the grace): one line, not the
+    traceback APScheduler logs for it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, asyncio.CancelledError):
+            record.msg, record.args = "%s: cancelled at stop", (record.getMessage(),)
+            record.levelno, record.levelname = logging.INFO, "INFO"
             record.exc_info = record.exc_text = None
         return True
 
@@ -90,6 +108,9 @@ def setup_logging(verbose: bool, secrets: Iterable[str] = ()) -> RedactingFilter
     updater = logging.getLogger("telegram.ext.Updater")
     if not any(isinstance(f, _StopConfirmFilter) for f in updater.filters):
         updater.addFilter(_StopConfirmFilter())
+    jobs = logging.getLogger(APSCHEDULER_JOBS)
+    if not any(isinstance(f, _CancelledJobFilter) for f in jobs.filters):
+        jobs.addFilter(_CancelledJobFilter())
     for name in OWN_LOGGERS:
         logging.getLogger(name).setLevel(logging.DEBUG if verbose else logging.NOTSET)
     redacting = RedactingFilter()

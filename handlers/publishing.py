@@ -6,6 +6,7 @@ import asyncio
 import logging
 
 from telegram import Update
+from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.actions import render
@@ -38,8 +39,13 @@ async def upload(update: Update, context: Context) -> None:
     try:
         if size > MAX_FILE_BYTES:  # refused before downloading it
             raise too_large(name, size)
-        file = await document.get_file()
-        data = bytes(await file.download_as_bytearray())
+        try:
+            file = await document.get_file()
+            data = bytes(await file.download_as_bytearray())
+        except TelegramError as exc:
+            log.warning("could not download an uploaded action file: %s", exc)
+            await say(update, escape(_("Telegram did not hand over the file: send it again.")))
+            return
         # In a thread: a large broken file takes up to half a second to check.
         revision = await asyncio.to_thread(
             parse_action,

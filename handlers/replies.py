@@ -26,7 +26,7 @@ from telegram import (
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import CallbackContext
 
-from bot.ptb.text import pack
+from bot.ptb.text import pack, split
 
 log = logging.getLogger(__name__)
 
@@ -72,8 +72,14 @@ def text_of(update: Update) -> str:
 
 
 async def say(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> Message:
-    """Send ``text`` (HTML, escaped by the caller) to the update's chat."""
-    return await chat_of(update).send_message(text, reply_markup=markup)
+    """Send ``text`` (HTML, escaped by the caller) to the update's chat, split under
+    Telegram's limit; the buttons go under the last part (returned)."""
+    parts = split(text)
+    for index, part in enumerate(parts):
+        last = await chat_of(update).send_message(
+            part, reply_markup=markup if index == len(parts) - 1 else None
+        )
+    return last
 
 
 async def say_parts(

@@ -428,7 +428,7 @@ def test_v_after_the_command_turns_on_debug_too(
 ) -> None:
     levels: list[int] = []
     monkeypatch.setattr(
-        "bot.app.run", lambda config: levels.append(logging.getLogger("bot").level)
+        "bot.app.run", lambda config, *_: levels.append(logging.getLogger("bot").level)
     )
     config = write_config(tmp_path, base_url(refused_port()))
     assert main(["run", "-v", "--config", str(config)]) == 0

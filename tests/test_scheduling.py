@@ -154,6 +154,8 @@ async def test_the_feed_from_an_http_index_survives_a_server_that_is_down_or_gar
         served["/index.json"] = b"<html>maintenance</html>"
         await run_job(app, FEED_JOB)
         assert "is not JSON" in caplog.text
+        told = (await admin.receive()).text  # the admins hear of it once
+        assert "The action feed cannot be read" in told and "is not JSON" in told
         await runner.cleanup()  # the server is down
         await run_job(app, FEED_JOB)
         assert "feed unavailable" in caplog.text

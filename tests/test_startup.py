@@ -7,12 +7,13 @@ and never the token or its secret half, whatever the server in front of it does.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import stat
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -201,7 +202,9 @@ async def test_the_bot_comes_up_when_telegram_answers_again(tmp_path: Path) -> N
 
 
 def never_contact_telegram(monkeypatch: pytest.MonkeyPatch) -> None:
-    def fail(config: Config) -> None:
+    def fail(config: Config, prepare: Callable[[], Awaitable[None]] | None = None) -> None:
+        if prepare is not None:  # the database is opened before Telegram is asked
+            asyncio.run(prepare())
         raise AssertionError("uabot run contacted Telegram despite a bad setting")
 
     monkeypatch.setattr("bot.app.run", fail)

@@ -10,6 +10,7 @@ exception: one bad file must not stop the files after it.
 
 from __future__ import annotations
 
+import codecs
 import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
@@ -249,6 +250,9 @@ def _load(data: bytes | str, reader: _Reader) -> Table | None:
         data = data.encode("utf-8", "surrogatepass")
     if len(data) > MAX_FILE_BYTES:
         reader.problems.extend(too_large("", len(data)).problems)
+        return None
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # Notepad's "Unicode"
+        reader.report("", _("saved as UTF-16: save it as UTF-8"))
         return None
     try:
         text = data.decode("utf-8-sig")

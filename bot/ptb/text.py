@@ -95,3 +95,78 @@ def pack(blocks: Iterable[str], limit: int = MESSAGE_LIMIT, separator: str = "\n
     if current:
         messages.append(current)
     return messages
+
+
+# An HTML text as Telegram reads it: tags, entities (one character each) and characters.
+_ATOM = re.compile(r"<[^>]*>|&#?\w+;|.", re.S)
+_TAG_NAME = re.compile(r"</?\s*([\w-]+)")
+
+
+@dataclass
+class _Break:
+    at: int  # atoms of the piece before it
+    units: int  # visible UTF-16 units before it
+    open_tags: tuple[tuple[str, str], ...]  # (name, opening tag) still open there
+
+
+def split(html_text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """An HTML message -> messages of at most ``limit`` visible UTF-16 units: the one splitter
+    every text the bot sends goes through. Cuts at a line break, else between words, else
+    where it must, never inside a tag or an entity; a tag open at a cut is closed before it
+    and opened again after it, so each piece parses on its own."""
+    if visible_length(html_text) <= limit:
+        return [html_text]
+    pieces: list[str] = []
+    atoms: list[str] = []
+    units = 0
+    stack: list[tuple[str, str]] = []
+    lines: list[_Break] = []
+    words: list[_Break] = []
+
+    def cut(where: _Break) -> None:
+        nonlocal atoms, units
+        head = "".join(atoms[: where.at]).rstrip()
+        if _TAG.sub("", head).strip():
+            pieces.append(head + "".join(f"</{name}>" for name, _ in reversed(where.open_tags)))
+        rest = atoms[where.at :]
+        stripped = 0
+        while stripped < len(rest) and rest[stripped].isspace():
+            stripped += 1
+        atoms = [tag for _, tag in where.open_tags] + rest[stripped:]
+        units -= where.units + stripped
+        shift = where.at + stripped - len(where.open_tags)
+        for breaks in (lines, words):
+            breaks[:] = [
+                _Break(b.at - shift, b.units - where.units - stripped, b.open_tags)
+                for b in breaks
+                if b.at > where.at + stripped
+            ]
+
+    for atom in _ATOM.findall(html_text):
+        if atom.startswith("<") and len(atom) > 1 and (match := _TAG_NAME.match(atom)):
+            if atom.startswith("</"):
+                for depth in range(len(stack) - 1, -1, -1):
+                    if stack[depth][0] == match.group(1):
+                        del stack[depth:]
+                        break
+            else:
+                stack.append((match.group(1), atom))
+            atoms.append(atom)
+            continue
+        size = 1 if atom.startswith("&") else utf16_length(atom)
+        if units + size > limit:
+            half = limit // 2
+            best = next((b for b in reversed(lines) if b.units > half), None) or (
+                words[-1] if words else None
+            )
+            cut(best or _Break(len(atoms), units, tuple(stack)))
+        atoms.append(atom)
+        units += size
+        if atom == "\n":
+            lines.append(_Break(len(atoms), units, tuple(stack)))
+        elif atom.isspace():
+            words.append(_Break(len(atoms), units, tuple(stack)))
+    head = "".join(atoms).strip()
+    if _TAG.sub("", head).strip():
+        pieces.append(head)
+    return pieces

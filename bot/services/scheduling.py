@@ -19,7 +19,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, JobQueue
 
 from bot.actions import render
-from bot.actions.importer import ImportResult
+from bot.actions.importer import ImportKind, ImportResult
 from bot.actions.model import ActionRevision
 from bot.config import Config
 from bot.i18n import format_date, reader_language, use_locale
@@ -29,7 +29,7 @@ from bot.ptb.errors import unreachable
 from bot.ptb.persistence import StaleWork
 from bot.ptb.text import escape, truncate
 from bot.services import feed
-from bot.services.notify import Build, notify_admins, send_to
+from bot.services.notify import Build, reached_admins, send_to
 from bot.services.publishing import publish_and_broadcast
 
 log = logging.getLogger(__name__)
@@ -47,6 +47,8 @@ REMINDER_INTERVAL = timedelta(hours=1)
 REMINDER_LEASE = 10 * 60.0
 FIRST_RUN_SECONDS = 30  # after the start: the scheduler must be running by then
 LAST_POLL = "feed.last_poll"
+# Set while the feed cannot be read: the admins hear of an outage once, not at every poll.
+FEED_DOWN = "feed.unavailable"
 PROBLEM_CHARS = 3500  # UTF-16 units of a file's problem list: the message stays under 4096
 
 
@@ -106,6 +108,17 @@ def _feed_preview(result: ImportResult, subscribers: int, config: Config) -> Bui
             result, subscribers, config.i18n.languages, config.i18n.default_language
         )
         return heading + preview, render.preview_keyboard(result.revision)
+
+    return build
+
+
+def _feed_down(reason: str) -> Build:
+    def build() -> tuple[str, InlineKeyboardMarkup | None]:
+        heading = _(
+            "The action feed cannot be read; the bot tries again at every poll and tells you "
+            "again only after it could read it:"
+        )
+        return f"<b>{escape(heading)}</b>\n{escape(truncate(reason, PROBLEM_CHARS))}", None
 
     return build
 
@@ -195,25 +208,36 @@ async def poll_feed(context: Context) -> feed.FeedReport | None:
         files = await feed.fetch(source)
     except feed.FeedUnavailable as exc:
         log.warning("feed unavailable, retried at the next interval: %s", exc)
+        if not await storage.job_state.get(FEED_DOWN) and await reached_admins(
+            context.bot, storage, config, _feed_down(str(exc))
+        ):
+            await storage.job_state.set(FEED_DOWN, "1")
         return None
+    if await storage.job_state.get(FEED_DOWN):
+        await storage.job_state.set(FEED_DOWN, "")
     with use_locale(config.i18n.default_language):
         report = await feed.import_files(storage, config, files)
     await storage.job_state.set(LAST_POLL, str(time.time()))
-    for result in report.imported:
+    # A file is handled once its news reached an admin: else the next poll tries again.
+    for result, handled in report.imported:
         revision = result.revision
         if config.feed.auto_publish:
-            await publish_and_broadcast(
-                storage,
-                revision.case,
-                revision.revision,
-                requested_by=None,
-                engine=context.bot_data.broadcasts,
-            )
+            if result.kind is not ImportKind.UNCHANGED:  # an admin's own draft stays theirs
+                await publish_and_broadcast(
+                    storage,
+                    revision.case,
+                    revision.revision,
+                    requested_by=None,
+                    engine=context.bot_data.broadcasts,
+                )
+            await feed.mark_handled(storage, handled)
             continue
         subscribers = await storage.users.count_reachable_subscribers()
-        await notify_admins(
+        if await reached_admins(
             context.bot, storage, config, _feed_preview(result, subscribers, config)
-        )
-    for name, problem in report.problems:
-        await notify_admins(context.bot, storage, config, _feed_problem(name, problem))
+        ):
+            await feed.mark_handled(storage, handled)
+    for name, problem, handled in report.problems:
+        if await reached_admins(context.bot, storage, config, _feed_problem(name, problem)):
+            await feed.mark_handled(storage, handled)
     return report

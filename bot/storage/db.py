@@ -180,7 +180,11 @@ class Database:
             ) from None
         db = cls(conn, path)
         if migrate:
-            await db.migrate()
+            try:
+                await db.migrate()
+            except BaseException:  # a stop (cancelled) mid-migration, too: nothing left open
+                await conn.close()
+                raise
         return db
 
     async def close(self) -> None:
@@ -206,6 +210,8 @@ class Database:
         for version, name, sql in migrations():
             if version in done:
                 continue
+            if not fresh:  # a migration of a large database can take a while: say which
+                log.info("applying migration %s", name)
             async with self.transaction():
                 for statement in _split_sql(sql):
                     await self._conn.execute(statement)
@@ -236,8 +242,16 @@ class Database:
             await self._conn.execute("BEGIN IMMEDIATE")
             try:
                 yield
-            except BaseException:
-                await self._conn.execute("ROLLBACK")
+            except BaseException as exc:
+                if isinstance(exc, asyncio.CancelledError):
+                    # A stop: the statement running in aiosqlite's thread ends now, not when
+                    # it is done (a migration of a large database), and the ROLLBACK follows.
+                    await self._conn.interrupt()
+                try:
+                    await self._conn.execute("ROLLBACK")
+                except sqlite3.OperationalError:
+                    if self._conn.in_transaction:
+                        raise  # an interrupted write rolls the transaction back by itself
                 raise
             else:
                 await self._conn.execute("COMMIT")

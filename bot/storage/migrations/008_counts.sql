@@ -3,12 +3,20 @@
 -- people even after /forget unlinked the rows (user_id NULL): no link is kept to do it.
 ALTER TABLE confirmations ADD COLUMN first_for_case INTEGER NOT NULL DEFAULT 1;
 
+-- One pass over the table, numbering each person's confirmations of a case in their order.
+-- A correlated EXISTS (no index yet) was quadratic. Measured on a database at schema 7 with
+-- N confirmations of one case over 3 revisions: before, 20.4 s at N = 20,000 and 650 s at
+-- N = 100,000 (a shared, busy machine), now 0.03 s and 0.15 s.
 UPDATE confirmations SET first_for_case = 0
-WHERE user_id IS NOT NULL AND EXISTS (
-    SELECT 1 FROM confirmations earlier
-    WHERE earlier.case_number = confirmations.case_number
-      AND earlier.user_id = confirmations.user_id
-      AND earlier.rowid < confirmations.rowid
+WHERE rowid IN (
+    SELECT rowid FROM (
+        SELECT rowid, ROW_NUMBER() OVER (
+            PARTITION BY case_number, user_id ORDER BY rowid
+        ) AS nth
+        FROM confirmations
+        WHERE user_id IS NOT NULL
+    )
+    WHERE nth > 1
 );
 
 -- A deadline reminder is claimed for a while (a lease) before it is sent and marked sent only

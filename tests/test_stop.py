@@ -1,0 +1,180 @@
+"""A stop (SIGTERM, Ctrl-C) of the real ``uabot run`` is quick, clean and exits 0, whatever runs
+then: a reply Telegram does not answer, a feed file that trickles in, a long migration."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+from fault_servers import TOKEN, Uabot, write_config
+
+from bot.emulator import Emulator
+from bot.storage.db import _split_sql, migrations
+
+UNCLEAN = ("Traceback", "Unclosed client session", "Unclosed connector", "Task was destroyed")
+# Far below what the stops waited before (the whole hang: 60 s here), far above what they take.
+QUICK = 20.0
+
+
+def _assert_clean(uabot: Uabot) -> None:
+    for trace in UNCLEAN:
+        assert trace not in uabot.output, uabot.output
+
+
+async def test_a_stop_while_telegram_does_not_answer_a_reply_cancels_it(tmp_path: Path) -> None:
+    async with Emulator(token=TOKEN) as emulator:
+        config = write_config(
+            tmp_path, emulator.base_url, extra="admins = [9000]\nread_timeout = 120\n"
+        )
+        uabot = await Uabot.start(config)
+        try:
+            await uabot.wait_for("started as @")
+            user = emulator.user(7, first_name="A", language_code="en")
+            emulator.delay("sendMessage", 60)
+            await user.send("/start")
+            await asyncio.sleep(1.0)  # the reply is on its way
+            started = time.monotonic()
+            uabot.process.send_signal(signal.SIGTERM)
+            rc = await uabot.finish(90)
+            took = time.monotonic() - started
+        finally:
+            await uabot.kill()
+        assert rc == 0, uabot.output
+        assert took < QUICK, (took, uabot.output)
+        assert "cancelled 1 reply or job task(s) still running" in uabot.output
+        _assert_clean(uabot)
+
+
+async def test_a_stop_while_a_feed_file_trickles_in_is_quick(tmp_path: Path) -> None:
+    hit = asyncio.Event()
+
+    async def index(request: web.Request) -> web.Response:
+        return web.Response(body=b'["slow.toml"]')
+
+    async def slow(request: web.Request) -> web.StreamResponse:
+        hit.set()
+        response = web.StreamResponse()
+        await response.prepare(request)
+        while True:
+            await response.write(b"#")
+            await asyncio.sleep(0.5)
+
+    server = web.Application()
+    server.router.add_get("/index.json", index)
+    server.router.add_get("/slow.toml", slow)
+    runner = web.AppRunner(server)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    port = runner.addresses[0][1]
+    try:
+        async with Emulator(token=TOKEN) as emulator:
+            source = f"http://feeduser:FeedPw9@127.0.0.1:{port}/index.json"
+            config = write_config(
+                tmp_path,
+                emulator.base_url,
+                extra=f'admins = [9000]\n[feed]\nsource = "{source}"\n',
+            )
+            uabot = await Uabot.start(config)
+            try:
+                await uabot.wait_for("started as @")
+                await asyncio.wait_for(hit.wait(), 60)
+                await asyncio.sleep(1)
+                started = time.monotonic()
+                uabot.process.send_signal(signal.SIGTERM)
+                rc = await uabot.finish(90)
+                took = time.monotonic() - started
+            finally:
+                await uabot.kill()
+            assert rc == 0, uabot.output
+            # Before, the stop waited for the file's 20 s timeout.
+            assert took < 15, (took, uabot.output)
+            assert "cancelled at stop" in uabot.output or "cancelled 1" in uabot.output
+            _assert_clean(uabot)
+            assert "FeedPw9" not in uabot.output
+    finally:
+        await runner.cleanup()
+
+
+def _database_at_schema_7(path: Path) -> None:
+    """A database before migration 008, with a trigger that makes 008's UPDATE take minutes:
+    a migration of a large database, in miniature."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute(
+        "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+        " applied_at TEXT NOT NULL)"
+    )
+    for version, name, sql in migrations():
+        if version >= 8:
+            break
+        for statement in _split_sql(sql):
+            conn.execute(statement)
+        conn.execute("INSERT INTO schema_version VALUES (?, ?, datetime('now'))", (version, name))
+    conn.execute("PRAGMA foreign_keys = OFF")
+    conn.executemany(
+        "INSERT INTO confirmations (case_number, revision, user_id, letter_language)"
+        " VALUES ('UA 012/26', ?, 5, 'en')",
+        [(1,), (2,)],  # one person, two revisions: 008 marks the second
+    )
+    conn.execute(
+        "CREATE TRIGGER slow AFTER UPDATE ON confirmations BEGIN"
+        " SELECT count(*) FROM (WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1"
+        " FROM c WHERE x < 2000000000) SELECT x FROM c); END"
+    )
+    conn.close()
+    path.chmod(0o600)
+
+
+def _schema(path: Path) -> int:
+    conn = sqlite3.connect(path)
+    try:
+        return int(conn.execute("SELECT MAX(version) FROM schema_version").fetchone()[0])
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+async def test_a_stop_during_a_long_migration_rolls_it_back_and_exits_0(
+    tmp_path: Path, sig: int
+) -> None:
+    db = tmp_path / "bot.sqlite3"
+    _database_at_schema_7(db)
+    async with Emulator(token=TOKEN) as emulator:
+        config = write_config(tmp_path, emulator.base_url, extra="admins = [9000]\n", db=db)
+        uabot = await Uabot.start(config)
+        try:
+            await uabot.wait_for("applying migration 008_counts")
+            await asyncio.sleep(0.5)  # inside the UPDATE (its trigger counts for minutes)
+            started = time.monotonic()
+            uabot.process.send_signal(sig)
+            rc = await uabot.finish(90)
+            took = time.monotonic() - started
+        finally:
+            await uabot.kill()
+        assert rc == 0, uabot.output
+        assert took < QUICK, (took, uabot.output)
+        assert "stopped before the database was ready" in uabot.output
+        _assert_clean(uabot)
+        assert "started as @" not in uabot.output
+        assert _schema(db) == 7  # one transaction: rolled back, not half done
+
+        conn = sqlite3.connect(db)
+        conn.execute("DROP TRIGGER slow")
+        conn.close()
+        second = await Uabot.start(config)
+        try:
+            await second.wait_for("started as @")
+            assert await second.interrupt() == 0
+        finally:
+            await second.kill()
+        assert _schema(db) == max(version for version, _, _ in migrations())
+        conn = sqlite3.connect(db)
+        firsts = conn.execute(
+            "SELECT revision, first_for_case FROM confirmations ORDER BY revision"
+        ).fetchall()
+        conn.close()
+        assert firsts == [(1, 1), (2, 0)]
