@@ -33,6 +33,7 @@ from bot.ptb.errors import Verdict, config_fix, described, retry_after_seconds, 
 from bot.ptb.http import AiohttpRequest, PollingRequest
 from bot.ptb.persistence import SQLitePersistence, StaleWork
 from bot.ptb.redact import redact, without_userinfo
+from bot.ptb.tasks import Running, TrackedUpdates
 from bot.services import announcements, scheduling
 from bot.services.broadcast_report import burst_notice, final_report
 from bot.services.notify import notify_admins
@@ -107,7 +108,9 @@ async def _post_init(app: UabotApp) -> None:
     # APScheduler moves a start time that passed before the scheduler ran to the next interval.)
     await data.broadcasts.resume_all()
     scheduling.jobs(app).run_repeating(
-        _resume_broadcasts, interval=BROADCAST_POLL_SECONDS, name="resume-broadcasts"
+        data.running.job(_resume_broadcasts),
+        interval=BROADCAST_POLL_SECONDS,
+        name="resume-broadcasts",
     )
     await scheduling.schedule(app, _stale_letter(config), handlers.end_conversation)
     admins = len(config.telegram.admins)
@@ -162,6 +165,7 @@ def _stale_letter(config: Config) -> StaleWork:
 def build_application(config: Config) -> UabotApp:
     """Build the bot for ``config``: services, defaults and every handler, nothing started."""
     shared_storage = SharedStorage(config.storage.path)
+    running = Running()  # what a stop may cut short (bot.ptb.tasks)
     # One HTTP stack for every call; the long poll's own connection also reads a proxy's
     # 401/404 page as an outage (PollingRequest), not as a rejected token.
     telegram = config.telegram
@@ -185,7 +189,7 @@ def build_application(config: Config) -> UabotApp:
         .request(AiohttpRequest(**http))
         .get_updates_request(PollingRequest(connection_pool_size=1, **http))
         .persistence(SQLitePersistence(shared_storage, stale_work=_stale_letter(config)))
-        .concurrent_updates(True)
+        .concurrent_updates(TrackedUpdates(running))
         .post_init(_post_init)
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
@@ -197,6 +201,7 @@ def build_application(config: Config) -> UabotApp:
     app = builder.build()
     app.bot_data.config = config
     app.bot_data.shared_storage = shared_storage
+    app.bot_data.running = running
     handlers.register_all(app)
     return app
 
@@ -257,7 +262,8 @@ async def _stop_app(app: UabotApp) -> None:
     stopping = asyncio.ensure_future(app.stop())
     done, _ = await asyncio.wait({stopping}, timeout=STOP_GRACE_SECONDS)
     if not done:
-        unfinished = [task for task in _running_work(app) if not task.done()]
+        data: BotData = app.bot_data
+        unfinished = [task for task in data.running.tasks if not task.done()]
         for task in unfinished:
             task.cancel()
         if unfinished:
@@ -267,19 +273,6 @@ async def _stop_app(app: UabotApp) -> None:
                 STOP_GRACE_SECONDS,
             )
     await stopping
-
-
-def _running_work(app: UabotApp) -> list[asyncio.Future[Any]]:
-    """The handlers' tasks (``concurrent_updates``: each update is one) and the running jobs.
-
-    PTB keeps both privately and offers no way to cancel them; without them, its stop waits
-    for each to end, however long that is.
-    """
-    work: list[asyncio.Future[Any]] = list(getattr(app, "_Application__create_task_tasks", ()))
-    if app.job_queue is not None:
-        executor = getattr(app.job_queue, "_executor", None)
-        work += list(getattr(executor, "_pending_futures", ()))
-    return work
 
 
 def _where(config: Config) -> str:

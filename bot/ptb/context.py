@@ -15,6 +15,7 @@ from telegram.ext import CallbackContext, ExtBot
 
 from bot.config import Config
 from bot.i18n import current_locale
+from bot.ptb.tasks import Running
 from bot.storage import SharedStorage, Storage
 
 if TYPE_CHECKING:  # an annotation only: plumbing does not import the domain
@@ -29,6 +30,8 @@ class BotData:
     shared_storage: SharedStorage
     storage: Storage
     broadcasts: BroadcastEngine
+    # The handlers' and jobs' tasks now running: a stop cuts short those that outlast it.
+    running: Running
     # Admins who never opened the bot: Telegram refused their admin menu ("chat not found");
     # it is set when they first write (handlers/locale.py).
     admin_menus_waiting: set[int]

@@ -64,8 +64,12 @@ async def schedule(app: Application, stale_work: StaleWork, end: EndConversation
     a user (handlers.conversations.end_conversation, passed by the composition root)."""
     data: BotData = app.bot_data
     queue = jobs(app)
+    run = data.running.job  # a stop cancels a job run that outlasts it (bot.ptb.tasks)
     queue.run_repeating(
-        send_reminders, interval=REMINDER_INTERVAL, first=FIRST_RUN_SECONDS, name=REMINDERS_JOB
+        run(send_reminders),
+        interval=REMINDER_INTERVAL,
+        first=FIRST_RUN_SECONDS,
+        name=REMINDERS_JOB,
     )
 
     # Drafts abandoned before a restart are dropped as the persistence loads them; those loaded
@@ -73,14 +77,14 @@ async def schedule(app: Application, stale_work: StaleWork, end: EndConversation
     async def sweep(context: Context) -> None:
         await sweep_drafts(context.application, stale_work, end)
 
-    queue.run_repeating(sweep, interval=SWEEP_INTERVAL, name=SWEEP_JOB)
+    queue.run_repeating(run(sweep), interval=SWEEP_INTERVAL, name=SWEEP_JOB)
     if data.config.feed.source:
         interval = data.config.feed.interval_minutes * 60
         last = await data.storage.job_state.get(LAST_POLL)
         # After a restart the next poll comes when the interval since the last one ends.
         next_in = float(last) + interval - time.time() if last else 0.0
         queue.run_repeating(
-            poll_feed,
+            run(poll_feed),
             interval=interval,
             first=max(float(FIRST_RUN_SECONDS), next_in),
             name=FEED_JOB,

@@ -1,0 +1,65 @@
+"""The work a stop may have to cut short: the running tasks of update handlers and of jobs.
+
+PTB's stop waits for every handler and job to end, however long a call that Telegram does not
+answer or a feed that trickles in takes, and keeps their tasks to itself. Two of its public
+extension points let the bot see them: an update processor
+(``ApplicationBuilder.concurrent_updates``) and a wrapper around each job callback it
+schedules.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from telegram.ext import SimpleUpdateProcessor
+
+# PTB's number for ``concurrent_updates(True)``.
+CONCURRENT_UPDATES = 256
+
+C = TypeVar("C")
+
+
+class Running:
+    """The tasks of handlers and jobs now running."""
+
+    def __init__(self) -> None:
+        self.tasks: set[asyncio.Task[Any]] = set()
+
+    @contextmanager
+    def tracked(self) -> Iterator[None]:
+        task = asyncio.current_task()
+        if task is not None:
+            self.tasks.add(task)
+        try:
+            yield
+        finally:
+            if task is not None:
+                self.tasks.discard(task)
+
+    def job(
+        self, callback: Callable[[C], Awaitable[Any]]
+    ) -> Callable[[C], Coroutine[Any, Any, None]]:
+        """``callback`` as a job callback whose run a stop can cancel."""
+
+        @functools.wraps(callback)
+        async def run(context: C) -> None:
+            with self.tracked():
+                await callback(context)
+
+        return run
+
+
+class TrackedUpdates(SimpleUpdateProcessor):
+    """PTB's default processor for concurrent updates, with each update's task in ``running``."""
+
+    def __init__(self, running: Running, max_concurrent_updates: int = CONCURRENT_UPDATES) -> None:
+        super().__init__(max_concurrent_updates)
+        self.running = running
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        with self.running.tracked():
+            await coroutine
