@@ -335,17 +335,23 @@ async def test_a_crafted_non_ascii_digit_asks_again(emulator: Emulator, bot: Any
     assert "signed" in (await user.receive()).text
 
 
+async def _at_addressee_with_forget_asked(
+    emulator: Emulator, user: SimUser
+) -> tuple[SentMessage, SentMessage]:
+    """A letter at its addressee step and, beside it, /forget asking for confirmation."""
+    await user.tap(await card_of(emulator, user), "✍️ Write a letter")
+    await user.tap(await user.receive(), "✓ English")
+    addressee = await user.receive()
+    await user.send("/forget")
+    return addressee, await user.receive()
+
+
 async def test_forget_while_a_step_runs_leaves_the_user_in_peace(
     emulator: Emulator, restart: Any
 ) -> None:
     async with restart() as app:
         user = await subscriber(emulator, 53, "en")
-        card = await card_of(emulator, user)
-        await user.tap(card, "✍️ Write a letter")
-        await user.tap(await user.receive(), "✓ English")
-        addressee = await user.receive()
-        await user.send("/forget")
-        confirm = await user.receive()
+        addressee, confirm = await _at_addressee_with_forget_asked(emulator, user)
         # The step is held in its first edit while /forget erases the user.
         emulator.delay("editMessageText", 3)
         await user.tap(addressee, MINISTER)
@@ -368,12 +374,7 @@ async def test_forget_tapped_together_with_a_step_leaves_nothing_after_it(
 ) -> None:
     async with restart() as app:
         user = await subscriber(emulator, 68, "en")
-        card = await card_of(emulator, user)
-        await user.tap(card, "✍️ Write a letter")
-        await user.tap(await user.receive(), "✓ English")
-        addressee = await user.receive()
-        await user.send("/forget")
-        confirm = await user.receive()
+        addressee, confirm = await _at_addressee_with_forget_asked(emulator, user)
         await asyncio.gather(
             user.tap(addressee, MINISTER), user.tap(confirm, "Yes, delete everything")
         )
