@@ -336,6 +336,24 @@ async def _close_unstarted(app: UabotApp) -> None:
     await app.bot_data.shared_storage.close()  # the database connection (and its thread)
 
 
+async def _unless_stopped(work: Awaitable[None], stop: asyncio.Event) -> bool:
+    """Run ``work`` until it ends (True, or its exception) or ``stop`` is set first (False:
+    ``work`` is cancelled, and awaited so that it has cleaned up)."""
+    task = asyncio.ensure_future(work)
+    stopped = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopped.cancel()
+    if not task.done():
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task
+        return False
+    task.result()
+    return True
+
+
 async def _serve(app: UabotApp, prepare: Callable[[], Awaitable[None]] | None = None) -> None:
     """Connect, then long polling, until SIGINT or SIGTERM: one stop, whenever it comes.
 
@@ -349,38 +367,20 @@ async def _serve(app: UabotApp, prepare: Callable[[], Awaitable[None]] | None = 
     for sig in stop_signals:
         loop.add_signal_handler(sig, stop.set)
     try:
-        if prepare is not None:  # opening and migrating the database: stoppable too
-            preparing = asyncio.ensure_future(prepare())
-            stopped = asyncio.ensure_future(stop.wait())
-            try:
-                await asyncio.wait({preparing, stopped}, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                stopped.cancel()
-            if not preparing.done():
-                preparing.cancel()  # a migration is one transaction: rolled back
-                with suppress(asyncio.CancelledError):
-                    await preparing
-                log.info("stopped before the database was ready; it is as it was")
-                return
-            preparing.result()
-        connecting = asyncio.ensure_future(connect(app))
-        stopped = asyncio.ensure_future(stop.wait())
-        try:
-            await asyncio.wait({connecting, stopped}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            stopped.cancel()
-        if not connecting.done():
-            connecting.cancel()
-            with suppress(asyncio.CancelledError):
-                await connecting
-            log.info("stopped before Telegram answered")
-            await _close_unstarted(app)
+        # Opening and migrating the database is stoppable too: a migration is one
+        # transaction, rolled back when cancelled.
+        if prepare is not None and not await _unless_stopped(prepare(), stop):
+            log.info("stopped before the database was ready; it is as it was")
             return
         try:
-            connecting.result()
+            connected = await _unless_stopped(connect(app), stop)
         except BaseException:
             await _close_unstarted(app)
             raise
+        if not connected:
+            log.info("stopped before Telegram answered")
+            await _close_unstarted(app)
+            return
         async with running(app):
             await stop.wait()
     finally:
