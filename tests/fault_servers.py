@@ -97,6 +97,23 @@ def write_config(
     return path
 
 
+# What a clean run of ``uabot`` never prints (tracebacks, asyncio's complaints at exit).
+UNCLEAN = (
+    "Traceback",
+    "Unclosed client session",
+    "Unclosed connector",
+    "Task was destroyed but it is pending",
+    "Event loop is closed",
+    "ResourceWarning",
+)
+
+
+def assert_clean(uabot: Uabot, *secrets: str) -> None:
+    """Nothing of ``UNCLEAN`` in the process's output, nor any of ``secrets``."""
+    for trace in (*UNCLEAN, *secrets):
+        assert trace not in uabot.output, uabot.output
+
+
 class Uabot:
     """The real ``uabot run`` process, its stdout and stderr collected line by line."""
 

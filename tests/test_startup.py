@@ -23,6 +23,7 @@ from fault_servers import (
     UNAUTHORIZED,
     Uabot,
     answering,
+    assert_clean,
     base_url,
     refused_port,
     silent,
@@ -38,25 +39,12 @@ from bot.storage import Database, Storage
 
 SECRET_HALF = TOKEN.partition(":")[2]
 # What a start that is not clean leaves on stderr.
-UNCLEAN = (
-    "Traceback",
-    "Unclosed client session",
-    "Unclosed connector",
-    "Task was destroyed but it is pending",
-    "Event loop is closed",
-    "ResourceWarning",
-)
 EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.toml"
 
 
 def assert_no_secret(uabot: Uabot) -> None:
     assert TOKEN not in uabot.output
     assert SECRET_HALF not in uabot.output
-
-
-def assert_clean(uabot: Uabot) -> None:
-    for trace in UNCLEAN:
-        assert trace not in uabot.output, uabot.output
 
 
 # -- a refused token -------------------------------------------------------------------------

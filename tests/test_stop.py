@@ -11,19 +11,13 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
-from fault_servers import TOKEN, Uabot, write_config
+from fault_servers import TOKEN, Uabot, assert_clean, write_config
 
 from bot.emulator import Emulator
 from bot.storage.db import _split_sql, migrations
 
-UNCLEAN = ("Traceback", "Unclosed client session", "Unclosed connector", "Task was destroyed")
 # Far below what the stops waited before (the whole hang: 60 s here), far above what they take.
 QUICK = 20.0
-
-
-def _assert_clean(uabot: Uabot) -> None:
-    for trace in UNCLEAN:
-        assert trace not in uabot.output, uabot.output
 
 
 async def test_a_stop_while_telegram_does_not_answer_a_reply_cancels_it(tmp_path: Path) -> None:
@@ -47,7 +41,7 @@ async def test_a_stop_while_telegram_does_not_answer_a_reply_cancels_it(tmp_path
         assert rc == 0, uabot.output
         assert took < QUICK, (took, uabot.output)
         assert "cancelled 1 reply or job task(s) still running" in uabot.output
-        _assert_clean(uabot)
+        assert_clean(uabot)
 
 
 async def test_a_stop_while_a_feed_file_trickles_in_is_quick(tmp_path: Path) -> None:
@@ -94,7 +88,7 @@ async def test_a_stop_while_a_feed_file_trickles_in_is_quick(tmp_path: Path) -> 
             # Before, the stop waited for the file's 20 s timeout.
             assert took < 15, (took, uabot.output)
             assert "cancelled at stop" in uabot.output or "cancelled 1" in uabot.output
-            _assert_clean(uabot)
+            assert_clean(uabot)
             assert "FeedPw9" not in uabot.output
     finally:
         await runner.cleanup()
@@ -158,7 +152,7 @@ async def test_a_stop_during_a_long_migration_rolls_it_back_and_exits_0(
         assert rc == 0, uabot.output
         assert took < QUICK, (took, uabot.output)
         assert "stopped before the database was ready" in uabot.output
-        _assert_clean(uabot)
+        assert_clean(uabot)
         assert "started as @" not in uabot.output
         assert _schema(db) == 7  # one transaction: rolled back, not half done
 
