@@ -50,6 +50,16 @@ async def subscribers(emulator: Emulator, ids: range) -> dict[int, SimUser]:
     return {uid: await subscriber(emulator, uid, "en") for uid in ids}
 
 
+async def broadcasting(emulator: Emulator, ids: range) -> tuple[dict[int, SimUser], SimUser]:
+    """Subscribers ``ids`` and an admin who published the example case; its broadcast is under
+    way (5 cards out)."""
+    users = await subscribers(emulator, ids)
+    admin = await subscriber(emulator, ADMIN_ID, "en")
+    await admin.tap(await upload(admin, "ua-012-26-1.toml"), "📣 Publish")
+    await emulator.wait_until(lambda: sum(map(cards, users.values())) >= 5, timeout=10)
+    return users, admin
+
+
 async def test_a_proxys_html_403_marks_nobody_and_everyone_gets_it_after(
     emulator: Emulator, config: Config, restart: Any
 ) -> None:
@@ -89,11 +99,7 @@ async def test_a_few_seconds_of_502s_mid_broadcast_lose_nobody(
     emulator: Emulator, config: Config, restart: Any
 ) -> None:
     async with restart(broadcast=fast(config, messages_per_second=20)) as app:
-        users = await subscribers(emulator, range(1, 41))
-        admin = await subscriber(emulator, ADMIN_ID, "en")
-        preview = await upload(admin, "ua-012-26-1.toml")
-        await admin.tap(preview, "📣 Publish")
-        await emulator.wait_until(lambda: sum(map(cards, users.values())) >= 5, timeout=10)
+        users, admin = await broadcasting(emulator, range(1, 41))
         emulator.http_error(502, methods=("sendMessage",), seconds=2)
         await emulator.wait_until(lambda: reports(admin), timeout=30)
         assert emulator.stats.errors_by_code[502] > 0
@@ -220,11 +226,7 @@ async def test_refused_connections_mid_broadcast_lose_nobody(
     emulator: Emulator, config: Config, restart: Any
 ) -> None:
     async with restart(broadcast=fast(config, messages_per_second=20)) as app:
-        users = await subscribers(emulator, range(1, 31))
-        admin = await subscriber(emulator, ADMIN_ID, "en")
-        preview = await upload(admin, "ua-012-26-1.toml")
-        await admin.tap(preview, "📣 Publish")
-        await emulator.wait_until(lambda: sum(map(cards, users.values())) >= 5, timeout=10)
+        users, admin = await broadcasting(emulator, range(1, 31))
         port = emulator.port
         await emulator.stop()  # nothing listens: connections are refused
         await asyncio.sleep(1.0)  # the outage itself, not a wait for the bot
@@ -457,11 +459,7 @@ async def test_a_frozen_telegram_sends_each_card_at_most_twice(
     emulator: Emulator, config: Config, restart: Any
 ) -> None:
     async with restart(**slow_link(config)) as app:
-        users = await subscribers(emulator, range(1, 31))
-        admin = await subscriber(emulator, ADMIN_ID, "en")
-        preview = await upload(admin, "ua-012-26-1.toml")
-        await admin.tap(preview, "📣 Publish")
-        await emulator.wait_until(lambda: sum(map(cards, users.values())) >= 5, timeout=10)
+        users, admin = await broadcasting(emulator, range(1, 31))
         emulator.freeze(2.0)  # no answer for 2 s, then the calls made meanwhile are carried out
         await emulator.wait_until(lambda: reports(admin), timeout=60)
         await asyncio.sleep(1)
