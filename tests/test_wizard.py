@@ -48,19 +48,28 @@ async def settled(emulator: Emulator, user: SimUser, message: SentMessage, text:
 
 
 async def to_review(
-    emulator: Emulator, user: SimUser, language: str = "✓ English"
+    emulator: Emulator,
+    user: SimUser,
+    language: str = "✓ English",
+    *,
+    addressee: str = MINISTER,
+    place: str | None = "Bern",
 ) -> list[SentMessage]:
-    """Walk the wizard to the preview; returns every prompt, the preview last."""
+    """Walk the wizard to the preview (``place`` None: skipped; no personal sentence);
+    returns every prompt, the preview last."""
     card = await card_of(emulator, user)
     await user.tap(card, "✍️ Write a letter")
     prompts = [await user.receive()]
     await user.tap(prompts[-1], language)
     prompts.append(await user.receive())
-    await user.tap(prompts[-1], MINISTER)
+    await user.tap(prompts[-1], addressee)
     prompts.append(await user.receive())
     await user.send("Ada Lovelace")
     prompts.append(await user.receive())
-    await user.send("Bern")
+    if place is None:
+        await user.tap(prompts[-1], "⏭ Skip")
+    else:
+        await user.send(place)
     prompts.append(await user.receive())
     await user.tap(prompts[-1], "⏭ Skip")
     prompts.append(await user.receive())
@@ -451,15 +460,8 @@ async def test_a_follow_up_published_mid_letter_moves_the_draft(
     emulator: Emulator, bot: Any
 ) -> None:
     user = await subscriber(emulator, 58, "en")
-    card = await card_of(emulator, user)
-    await user.tap(card, "✍️ Write a letter")
-    await user.tap(await user.receive(), "✓ English")
-    await user.tap(await user.receive(), "Embassy of Belgium (copy)")
-    await user.receive()
-    await user.send("Ada")
-    await user.tap(await user.receive(), "⏭ Skip")
-    await user.tap(await user.receive(), "⏭ Skip")
-    review = await user.receive()
+    embassy = "Embassy of Belgium (copy)"
+    review = (await to_review(emulator, user, addressee=embassy, place=None))[-1]
     await publish(emulator.user(ADMIN_ID), "ua-012-26-2.toml")  # the embassy is gone
     assert "Write a letter" in str((await user.receive()).buttons)  # the follow-up's card
     await user.tap(review, "📄 Create the letter")
@@ -560,15 +562,8 @@ async def test_the_preview_of_an_e_mail_only_letter_shows_the_address(
     emulator: Emulator, bot: Any
 ) -> None:
     user = await subscriber(emulator, 64, "en")
-    card = await card_of(emulator, user)
-    await user.tap(card, "✍️ Write a letter")
-    await user.tap(await user.receive(), "✓ English")
-    await user.tap(await user.receive(), "Embassy of Belgium (copy)")
-    await user.receive()
-    await user.send("Ada")
-    await user.tap(await user.receive(), "⏭ Skip")
-    await user.tap(await user.receive(), "⏭ Skip")
-    review = await user.receive()
+    embassy = "Embassy of Belgium (copy)"
+    review = (await to_review(emulator, user, addressee=embassy, place=None))[-1]
     assert "Embassy of Belgium (copy)\nby e-mail: embassy@example.org" in review.text
 
 
