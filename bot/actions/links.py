@@ -1,0 +1,63 @@
+"""Deep links: how a case is named in ``t.me/<bot>?start=<payload>`` and what a payload asks.
+
+Telegram passes the start parameter only if it is 1-64 characters of ``[A-Za-z0-9_-]``; the
+case number in lower case with each run of other characters turned into one ``-`` fits that
+("UA 046/19" → ``ua-046-19``). A ``write-`` prefix asks for the letter rather than the card.
+Case numbers are always "UA <digits>/<two digits>" (the parser checks), so a payload maps back
+to its case without looking anything up.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import quote, urlencode
+
+PAYLOAD_MAX = 64  # Telegram's limit for a start parameter
+WRITE_PREFIX = "write-"
+_ALLOWED = re.compile(rf"[A-Za-z0-9_-]{{1,{PAYLOAD_MAX}}}")
+_CASE_SLUG = re.compile(r"ua-([0-9]{1,4})-([0-9]{2})")
+
+
+def case_payload(case: str) -> str:
+    """ "UA 046/19" → ``ua-046-19``: the case's name in a deep link."""
+    return re.sub(r"[^a-z0-9]+", "-", case.lower()).strip("-")
+
+
+def write_payload(case: str) -> str:
+    """The payload that opens the letter wizard for ``case``."""
+    return WRITE_PREFIX + case_payload(case)
+
+
+@dataclass(frozen=True)
+class StartRequest:
+    """What a ``/start <payload>`` asks: a case (None: a payload naming no case) and whether
+    to start the letter at once."""
+
+    case: str | None
+    write: bool = False
+
+
+def parse_payload(payload: str) -> StartRequest | None:
+    """The request in a start parameter; None when it is not one Telegram could have sent
+    (empty, too long, other characters): the caller treats it as a plain /start."""
+    if not _ALLOWED.fullmatch(payload):
+        return None
+    slug = payload.lower()
+    write = slug.startswith(WRITE_PREFIX)
+    if write:
+        slug = slug.removeprefix(WRITE_PREFIX)
+    match = _CASE_SLUG.fullmatch(slug)
+    case = f"UA {match.group(1)}/{match.group(2)}" if match else None
+    return StartRequest(case, write)
+
+
+def deep_link(bot_username: str, payload: str) -> str:
+    """``https://t.me/<bot>?start=<payload>``."""
+    return f"https://t.me/{bot_username}?start={payload}"
+
+
+def share_url(url: str, text: str) -> str:
+    """Telegram's share dialog for ``url`` with ``text`` (the chat to send it to is chosen by
+    the supporter)."""
+    return "https://t.me/share/url?" + urlencode({"url": url, "text": text}, quote_via=quote)
