@@ -104,6 +104,13 @@ class LettersConfig:
 
 
 @dataclass(frozen=True)
+class ActionsConfig:
+    # An open case past its deadline stays in /actions, under "recently expired", this many
+    # days; after that it is found only in /archive.
+    expired_days: int = 14
+
+
+@dataclass(frozen=True)
 class Config:
     telegram: TelegramConfig
     storage: StorageConfig = StorageConfig()
@@ -112,6 +119,7 @@ class Config:
     reminders: RemindersConfig = RemindersConfig()
     feed: FeedConfig = FeedConfig()
     letters: LettersConfig = LettersConfig()
+    actions: ActionsConfig = ActionsConfig()
 
     def is_admin(self, user_id: int) -> bool:
         return user_id in self.telegram.admins
@@ -159,6 +167,7 @@ _SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], str]]] = {
     "letters": {
         "timeout_minutes": ((int, float), "a number of minutes such as 30"),
     },
+    "actions": {"expired_days": (int, "a whole number of days such as 14")},
 }
 
 
@@ -261,6 +270,9 @@ def parse_config(
     )
     if not 0 <= days <= 60:
         raise ConfigError("reminders.days_before_deadline must be between 0 and 60, e.g. 3")
+    expired_days = raw.get("actions", {}).get("expired_days", ActionsConfig.expired_days)
+    if not 0 <= expired_days <= 365:
+        raise ConfigError("actions.expired_days must be between 0 and 365, e.g. 14")
     feed = raw.get("feed", {})
     interval = feed.get("interval_minutes", FeedConfig.interval_minutes)
     if not 0 < interval <= 7 * 24 * 60:
@@ -297,6 +309,7 @@ def parse_config(
             auto_publish=feed.get("auto_publish", FeedConfig.auto_publish),
         ),
         letters=LettersConfig(timeout_minutes=float(timeout)),
+        actions=ActionsConfig(expired_days=expired_days),
     )
 
 

@@ -8,6 +8,7 @@ from handlers import (
     actions,
     admin,
     announce,
+    archive,
     closing,
     errors,
     fallback,
@@ -36,6 +37,7 @@ def register_all(app: Application) -> None:
     tally.register(app)
     reminders.register(app)
     actions.register(app)
+    archive.register(app)
     publishing.register(app)
     admin.register(app)
     fallback.register(app)

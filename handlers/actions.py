@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
-from bot.actions import render
+from bot.actions import deadlines, render
 from bot.actions.importer import load
 from bot.actions.model import ActionRevision
 from bot.i18n import gettext as _
@@ -20,58 +20,89 @@ PAGE_SIZE = 5
 BUTTON_TITLE_MAX = 40
 
 
-async def _open_cases(context: Context) -> list[ActionRevision]:
+async def _open_cases(context: Context) -> deadlines.Listing:
+    """The open cases in time, then those recently past their deadline (archived ones drop)."""
     stored = await context.storage.revisions.published_cases(status="open")
-    return [ActionRevision.from_json(item.content) for item in stored]
+    return deadlines.listing(
+        (ActionRevision.from_json(item.content) for item in stored),
+        context.bot_data.today(),
+        context.config.actions.expired_days,
+    )
+
+
+def pages_of(count: int) -> int:
+    return max(1, (count + PAGE_SIZE - 1) // PAGE_SIZE)
+
+
+def nav_row(button: callbacks.Button, page: int, count: int) -> list[InlineKeyboardButton]:
+    """◀️ / ▶️ to the neighbouring pages of a list of ``count`` items (/actions, /archive)."""
+    nav = []
+    if page > 0:
+        nav.append(InlineKeyboardButton("◀️", callback_data=button.data(page - 1)))
+    if page < pages_of(count) - 1:
+        nav.append(InlineKeyboardButton("▶️", callback_data=button.data(page + 1)))
+    return nav
 
 
 def _list_markup(
-    cases: list[ActionRevision], page: int, default: str, language: str
+    listing: deadlines.Listing, page: int, default: str, language: str
 ) -> InlineKeyboardMarkup:
     rows = []
+    cases = listing.all
     for revision in cases[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]:
         title = revision.text_for(language, default)[0].title
         if len(title) > BUTTON_TITLE_MAX:
             title = title[: BUTTON_TITLE_MAX - 1] + "…"
+        mark = "⌛ " if revision in listing.recent else ""
         rows.append(
             [
                 InlineKeyboardButton(
-                    f"{revision.case} · {title}",
+                    f"{mark}{revision.case} · {title}",
                     callback_data=callbacks.CARD.data(callbacks.case_ref(revision.case)),
                 )
             ]
         )
-    pages = (len(cases) + PAGE_SIZE - 1) // PAGE_SIZE
-    nav = []
-    if page > 0:
-        nav.append(InlineKeyboardButton("◀️", callback_data=callbacks.ACTIONS_PAGE.data(page - 1)))
-    if page < pages - 1:
-        nav.append(InlineKeyboardButton("▶️", callback_data=callbacks.ACTIONS_PAGE.data(page + 1)))
-    if nav:
+    if nav := nav_row(callbacks.ACTIONS_PAGE, page, len(cases)):
         rows.append(nav)
     return InlineKeyboardMarkup(rows)
 
 
-def _list_text(count: int, page: int) -> str:
-    pages = (count + PAGE_SIZE - 1) // PAGE_SIZE
-    heading = _("Open actions")
+def _list_text(listing: deadlines.Listing, page: int) -> str:
+    pages = pages_of(len(listing.all))
+    heading = _("Open actions") if listing.current else _("Recently expired")
     if pages > 1:
         heading += " " + _("(page {page} of {pages})").format(page=page + 1, pages=pages)
-    return f"<b>{escape(heading)}</b>\n" + escape(_("Tap a case to see it."))
+    lines = [f"<b>{escape(heading)}</b>", escape(_("Tap a case to see it."))]
+    if not listing.current:
+        lines.insert(1, escape(_("There are no open actions right now.")))
+    if listing.recent:
+        lines.append(
+            "⌛ "
+            + escape(
+                _(
+                    "Recently expired: the deadline has passed; a late letter may still help, "
+                    "check with the organisation first."
+                )
+            )
+        )
+    return "\n".join(lines)
 
 
 async def list_actions(update: Update, context: Context) -> None:
-    """Open cases, newest first, as buttons; paginated."""
-    cases = await _open_cases(context)
-    if not cases:
+    """Open cases, newest first, then the recently expired, as buttons; paginated."""
+    listing = await _open_cases(context)
+    if not listing.all:
         await say(
-            update, escape(_("There are no open actions right now. New ones will reach you here."))
+            update,
+            escape(_("There are no open actions right now. New ones will reach you here."))
+            + "\n"
+            + escape(_("/archive shows the cases that ended, and how.")),
         )
         return
     await say(
         update,
-        _list_text(len(cases), 0),
-        markup=_list_markup(cases, 0, context.config.i18n.default_language, context.language),
+        _list_text(listing, 0),
+        markup=_list_markup(listing, 0, context.config.i18n.default_language, context.language),
     )
 
 
@@ -82,13 +113,12 @@ async def list_page(update: Update, context: Context) -> None:
         await stale_button(update, context)
         return
     await answer(update)
-    cases = await _open_cases(context)
-    pages = max(1, (len(cases) + PAGE_SIZE - 1) // PAGE_SIZE)
-    page = min(max(parsed.integer(0), 0), pages - 1)
+    listing = await _open_cases(context)
+    page = min(max(parsed.integer(0), 0), pages_of(len(listing.all)) - 1)
     await edit(
         update,
-        _list_text(len(cases), page),
-        markup=_list_markup(cases, page, context.config.i18n.default_language, context.language),
+        _list_text(listing, page),
+        markup=_list_markup(listing, page, context.config.i18n.default_language, context.language),
     )
 
 
@@ -117,7 +147,9 @@ async def show_card(update: Update, context: Context) -> None:
         return
     await answer(update)
     count = await context.storage.tally.count(revision.case)
-    message = render.card(revision, context.config.i18n.default_language, count)
+    message = render.card(
+        revision, context.config.i18n.default_language, count, today=context.bot_data.today()
+    )
     await say_parts(update, message.texts, message.keyboard)
 
 

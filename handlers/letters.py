@@ -32,6 +32,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.actions import render
 from bot.actions.importer import load
 from bot.actions.model import ActionRevision, Addressee, case_from_text
 from bot.i18n import format_number, language_name
@@ -348,6 +349,8 @@ async def _begin(update: Update, context: Context, case: str) -> int:
         await say(update, escape(_("{case} has no suggested letter.").format(case=case)))
         return ConversationHandler.END
     await _close_prompt(update, context)  # an earlier letter's buttons go with it
+    if late := render.late_letter_note(revision, context.bot_data.today()):
+        await say(update, late)
     user_data_of(context).pop(ENDED_KEY, None)
     # A random first step number: buttons of a letter begun before on the same case differ.
     draft = Draft(case=revision.case, revision=revision.revision, step=randbelow(10**6))

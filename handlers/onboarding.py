@@ -5,13 +5,14 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
+from bot.actions import render
 from bot.i18n import current_locale, language_name, reader_language
 from bot.i18n import gettext as _
 from bot.ptb import callbacks
 from bot.ptb.commands import command_lines
 from bot.ptb.context import Context
 from bot.ptb.text import escape
-from bot.services import subscriptions
+from bot.services import archive, subscriptions
 from bot.services.privacy import forget as erase_user
 from bot.services.subscriptions import Alerts
 from handlers.conversations import end_conversations
@@ -49,6 +50,7 @@ def _language_keyboard(languages: tuple[str, ...], current: str) -> InlineKeyboa
 async def start(update: Update, context: Context) -> None:
     """Greet, say what the bot does and stores, subscribe, list the commands."""
     await subscriptions.subscribe(context.storage, user_of(update).id, context.language)
+    helped = await archive.letters_helped(context.storage)
     text = "\n\n".join(
         [
             "<b>"
@@ -68,6 +70,7 @@ async def start(update: Update, context: Context) -> None:
                 )
             ),
             escape(_("You are subscribed: new and updated actions will reach you here.")),
+            *([escape(render.letters_helped(helped))] if helped else []),
             "<b>" + escape(_("Commands")) + "</b>\n" + escape(command_lines()),
         ]
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import date
 
 from bot.actions.importer import load
 from bot.actions.render import card
@@ -17,10 +18,10 @@ MessagesFor = Callable[[str, bool], Rendered]
 
 
 def action_renderer(
-    storage: Storage, config: Config
+    storage: Storage, config: Config, today: Callable[[], date]
 ) -> Callable[[Broadcast], Awaitable[MessagesFor]]:
     """Render the revision's card once per language (and, for a closure, for its writers),
-    with the count at the broadcast's start."""
+    with the count and the date (``today``, the bot's clock) at the broadcast's start."""
     default = config.i18n.default_language
 
     async def render(broadcast: Broadcast) -> MessagesFor:
@@ -30,11 +31,12 @@ def action_renderer(
             raise LookupError(f"broadcast {broadcast.id}: its revision is gone")
         count = await storage.tally.count(revision.case)
         people = await storage.tally.people(revision.case)
+        on = today()
 
         def for_language(language: str, wrote: bool) -> Rendered:
             language = reader_language(config.i18n, language)
             with use_locale(language):
-                return card(revision, default, count, wrote=wrote, people=people)
+                return card(revision, default, count, wrote=wrote, people=people, today=on)
 
         return for_language
 
