@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
@@ -72,9 +75,10 @@ def _list_text(listing: deadlines.Listing, page: int) -> str:
     heading = _("Open actions") if listing.current else _("Recently expired")
     if pages > 1:
         heading += " " + _("(page {page} of {pages})").format(page=page + 1, pages=pages)
-    lines = [f"<b>{escape(heading)}</b>", escape(_("Tap a case to see it."))]
+    lines = [f"<b>{escape(heading)}</b>"]
     if not listing.current:
-        lines.insert(1, escape(_("There are no open actions right now.")))
+        lines.append(escape(_("There are no open actions right now.")))
+    lines.append(escape(_("Tap a case to see it.")))
     if listing.recent:
         lines.append(
             "⌛ "
@@ -99,27 +103,39 @@ async def list_actions(update: Update, context: Context) -> None:
             + escape(_("/archive shows the cases that ended, and how.")),
         )
         return
-    await say(
-        update,
-        _list_text(listing, 0),
-        markup=_list_markup(listing, 0, context.config.i18n.default_language, context.language),
-    )
+    default = context.config.i18n.default_language
+    await say(update, _list_text(listing, 0), _list_markup(listing, 0, default, context.language))
 
 
-async def list_page(update: Update, context: Context) -> None:
-    """◀️ / ▶️ in the list: edit the same message to another page."""
-    parsed = callbacks.ACTIONS_PAGE.parse(query_of(update).data, int)
-    if parsed is None:  # crafted data: no page the bot ever named
-        await stale_button(update, context)
-        return
-    await answer(update)
+Page = Callable[[Context, int], Awaitable[tuple[str, InlineKeyboardMarkup | None]]]
+
+
+def page_turner(
+    button: callbacks.Button, page: Page
+) -> Callable[[Update, Context], Coroutine[Any, Any, None]]:
+    """The ◀️ / ▶️ handler of a paged list (/actions, /archive): edit the same message to the
+    page ``page`` renders (it clamps the number to the pages there are)."""
+
+    async def turn(update: Update, context: Context) -> None:
+        parsed = button.parse(query_of(update).data, int)
+        if parsed is None:  # crafted data: no page the bot ever named
+            await stale_button(update, context)
+            return
+        await answer(update)
+        text, markup = await page(context, parsed.integer(0))
+        await edit(update, text, markup=markup)
+
+    return turn
+
+
+async def _actions_page(context: Context, number: int) -> tuple[str, InlineKeyboardMarkup]:
     listing = await _open_cases(context)
-    page = min(max(parsed.integer(0), 0), pages_of(len(listing.all)) - 1)
-    await edit(
-        update,
-        _list_text(listing, page),
-        markup=_list_markup(listing, page, context.config.i18n.default_language, context.language),
-    )
+    page = min(max(number, 0), pages_of(len(listing.all)) - 1)
+    default = context.config.i18n.default_language
+    return _list_text(listing, page), _list_markup(listing, page, default, context.language)
+
+
+list_page = page_turner(callbacks.ACTIONS_PAGE, _actions_page)
 
 
 async def _latest(

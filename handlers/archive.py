@@ -11,9 +11,8 @@ from bot.ptb import callbacks
 from bot.ptb.context import Context
 from bot.ptb.text import escape
 from bot.services import archive
-from handlers.actions import PAGE_SIZE, nav_row, pages_of
-from handlers.fallback import stale_button
-from handlers.replies import answer, edit, query_of, say
+from handlers.actions import PAGE_SIZE, nav_row, page_turner, pages_of
+from handlers.replies import say
 
 
 async def _page(context: Context, page: int) -> tuple[str, InlineKeyboardMarkup | None]:
@@ -47,15 +46,7 @@ async def show_archive(update: Update, context: Context) -> None:
     await say(update, text, markup)
 
 
-async def archive_page(update: Update, context: Context) -> None:
-    """◀️ / ▶️ under the archive: edit the same message to another page."""
-    parsed = callbacks.ARCHIVE_PAGE.parse(query_of(update).data, int)
-    if parsed is None:  # crafted data: no page the bot ever named
-        await stale_button(update, context)
-        return
-    await answer(update)
-    text, markup = await _page(context, parsed.integer(0))
-    await edit(update, text, markup=markup)
+archive_page = page_turner(callbacks.ARCHIVE_PAGE, _page)
 
 
 def register(app: Application) -> None:

@@ -163,9 +163,7 @@ async def test_the_letter_to_the_primary_addressee(
 
     lines = texts(data)
     assert lines[0] == f"Ada Lovelace\n{PLACE}"
-    assert lines[1] == DATE_PREFIX[language] + format_letter_date(
-        TODAY, letter_locale(language)
-    )
+    assert lines[1] == DATE_PREFIX[language] + format_letter_date(TODAY, letter_locale(language))
     assert lines[2].split("\n")[:2] == [
         PRIMARY["role"][language],
         PRIMARY["address"].splitlines()[0],
