@@ -472,7 +472,7 @@ async def test_control_api_round_trip(emu: Emulator, tg: Bot, http: httpx.AsyncC
 
 async def test_command_line_runs_standalone() -> None:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.emulator", "--port", "0", "--token", "1:CLI",
+        sys.executable, "-m", "bot.emulator", "--port", "0", "--token", "1:CLI", "--inline",
         cwd=ROOT, stdout=asyncio.subprocess.PIPE,
     )  # fmt: skip
     try:
@@ -482,6 +482,7 @@ async def test_command_line_runs_standalone() -> None:
         async with httpx.AsyncClient() as client:
             me = await client.get(line.removeprefix("base_url=") + "1:CLI/getMe")
         assert me.json()["result"]["username"] == "uabot_test_bot"
+        assert me.json()["result"]["supports_inline_queries"] is True
     finally:
         proc.terminate()
         await proc.wait()
