@@ -174,3 +174,18 @@ async def test_no_open_case_is_an_empty_answer_and_queries_are_not_logged(
     assert "Rosalind" not in caplog.text and "Strasse" not in caplog.text
     assert user.messages == []  # no apology in a chat the user never opened
     assert (await user.inline("")).results == []  # and the next query is answered
+
+
+async def test_typing_at_bot_does_not_make_a_blocked_subscriber_reachable(
+    emulator: Emulator, bot: Any
+) -> None:
+    """Inline mode works in other chats even for a bot one blocked: only a message to it
+    (the private chat) says the user is back."""
+    users = bot.bot_data.storage.users
+    reader = await subscriber(emulator, 508, "en")
+    await users.mark_unreachable(508)  # a broadcast met 403: they blocked the bot
+    assert (await reader.inline("")).results == []
+    assert (await users.get(508)).blocked
+    await reader.send("/help")
+    await reader.receive()
+    assert not (await users.get(508)).blocked
