@@ -12,6 +12,7 @@ from handlers import (
     closing,
     errors,
     fallback,
+    inline,
     letters,
     locale,
     onboarding,
@@ -40,5 +41,7 @@ def register_all(app: Application) -> None:
     archive.register(app)
     publishing.register(app)
     admin.register(app)
+    # Inline queries (``@bot …`` in any chat) come with no chat: nothing above takes them.
+    inline.register(app)
     fallback.register(app)
     app.add_error_handler(errors.on_error)
