@@ -10,13 +10,17 @@ import asyncio
 import os
 import socket
 from collections.abc import AsyncIterator
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import docx
 import pytest
 
+from bot.actions.parse import parse_action
+from bot.i18n import format_date
 from bot.sandbox import HOST, Sandbox, sandbox
+from bot.sandbox.seed import EXAMPLE_ACTION, EXAMPLE_AGE, as_of
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -35,6 +39,48 @@ async def web_chat() -> AsyncIterator[Sandbox]:
     """The seeded sandbox on a free port; ``web_chat.url`` is the page."""
     async with sandbox(port=0, poll_timeout=1) as started:
         yield started
+
+
+async def test_the_example_case_is_open_for_weeks_from_the_day_the_sandbox_starts(
+    web_chat: Sandbox,
+) -> None:
+    """The file says March 2026; a newcomer sees a deadline weeks after the day they start."""
+    first_day = date.today()  # the sandbox started within this test; midnight may pass since
+    emma = web_chat.emulator.user(1001)
+    await emma.send("/start")
+    await emma.receive()
+    await emma.send("/actions")
+    listing = await emma.receive()
+    (case_button,) = [b.text for row in listing.buttons for b in row if "UA 012/26" in b.text]
+    await emma.tap(listing, case_button)
+    card = await emma.receive()
+    example = _example()
+    assert example.deadline is not None
+    time_to_act = example.deadline - example.issued
+    deadlines = {day - EXAMPLE_AGE + time_to_act for day in (first_day, date.today())}
+    assert all(deadline > date.today() + timedelta(days=14) for deadline in deadlines)
+    written = {f"Please write before {format_date(d, 'en')}." for d in deadlines}
+    assert any(line in card.text for line in written), card.text
+    assert "passed" not in card.text
+
+
+def _example() -> Any:
+    return parse_action(
+        EXAMPLE_ACTION.read_bytes(),
+        source=str(EXAMPLE_ACTION),
+        languages=["en", "de", "fr"],
+        default_language="en",
+    )
+
+
+def test_the_example_moved_in_time_keeps_issued_before_its_deadline() -> None:
+    example = _example()
+    moved = as_of(example, date(2030, 5, 17))
+    assert example.deadline is not None and moved.deadline is not None
+    assert moved.issued == date(2030, 5, 10)
+    assert moved.deadline - moved.issued == example.deadline - example.issued
+    assert moved.deadline > date(2030, 5, 17) + timedelta(days=14)
+    assert moved.texts == example.texts and moved.case == example.case
 
 
 def _browser_missing() -> str | None:

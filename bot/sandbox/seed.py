@@ -9,9 +9,11 @@ from __future__ import annotations
 import dataclasses
 import logging
 import sqlite3
+from datetime import date, timedelta
 from pathlib import Path
 
 from bot.actions.importer import ImportKind, import_revision
+from bot.actions.model import ActionRevision
 from bot.actions.parse import parse_action
 from bot.config import Config, Secret, parse_config
 from bot.services.publishing import publish_and_broadcast
@@ -21,6 +23,8 @@ log = logging.getLogger(__name__)
 
 EXAMPLE_ACTION = Path(__file__).resolve().parents[2] / "docs" / "examples" / "ua-012-26-1.toml"
 SEED_ADMIN_ID = 9000
+# How old the example case is on the day the sandbox starts: recent, with weeks left to write.
+EXAMPLE_AGE = timedelta(days=7)
 
 
 def seeded_config(workdir: Path, base_url: str, base_file_url: str, token: str) -> Config:
@@ -71,8 +75,21 @@ def _read(action_file: Path) -> bytes | None:
     return action_file.read_bytes()
 
 
-async def seed(config: Config, action_file: Path = EXAMPLE_ACTION) -> str | None:
-    """Import and publish the example action, so /actions has a case; returns its label."""
+def as_of(revision: ActionRevision, today: date) -> ActionRevision:
+    """The example moved in time: issued ``EXAMPLE_AGE`` before ``today``, with its original
+    time to act, so a newcomer never meets a case whose deadline passed months ago."""
+    issued = today - EXAMPLE_AGE
+    deadline = None
+    if revision.deadline is not None:
+        deadline = issued + (revision.deadline - revision.issued)
+    return dataclasses.replace(revision, issued=issued, deadline=deadline)
+
+
+async def seed(
+    config: Config, action_file: Path = EXAMPLE_ACTION, *, today: date | None = None
+) -> str | None:
+    """Import and publish the example action, dated around ``today`` (default: the day the
+    sandbox starts), so /actions has a current case; returns its label."""
     data = _read(action_file)
     if data is None:
         return None
@@ -82,6 +99,7 @@ async def seed(config: Config, action_file: Path = EXAMPLE_ACTION) -> str | None
         languages=config.i18n.languages,
         default_language=config.i18n.default_language,
     )
+    revision = as_of(revision, today or date.today())
     storage = await Storage.open(config.storage.path)
     try:
         result = await import_revision(storage, revision, by=None)
