@@ -93,9 +93,19 @@ def _browser_missing() -> str | None:
     return None
 
 
+# A phone (the chat list collapses) and a desktop screen (list and chat side by side).
+WIDTHS = (400, 1280)
+
+
+@pytest.fixture(params=WIDTHS, ids=[f"{w}px" for w in WIDTHS])
+def width(request: pytest.FixtureRequest) -> int:
+    return int(request.param)
+
+
 @pytest.fixture
-async def page() -> AsyncIterator[Any]:
-    """A Chromium page; skipped without a browser, except in CI where that is a failure."""
+async def page(width: int) -> AsyncIterator[Any]:
+    """A Chromium page ``width`` pixels wide; skipped without a browser, except in CI where
+    that is a failure."""
     missing = _browser_missing()
     if missing:
         if os.environ.get("CI", "").lower() in ("true", "1"):
@@ -108,7 +118,9 @@ async def page() -> AsyncIterator[Any]:
             executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
         )
         try:
-            context = await browser.new_context(accept_downloads=True)
+            context = await browser.new_context(
+                accept_downloads=True, viewport={"width": width, "height": 800}
+            )
             context.set_default_timeout(TIMEOUT_MS)
             yield await context.new_page()
         finally:
@@ -188,6 +200,76 @@ async def test_a_german_supporter_switches_to_french_and_writes_a_letter(
     await expect(page.locator("#toast")).to_contain_text("première lettre")
     await expect(card).to_contain_text("1 lettre envoyée")
     await expect(card.locator(".meta")).to_have_text("edited")
+
+
+# Every word in the chat (bubbles and buttons) whose boxes lie on more than one line: split
+# mid-word. Hyphens and slashes are places a word may wrap; links and code may break anywhere.
+BROKEN_WORDS_JS = """() => {
+  const broken = [];
+  const root = document.getElementById("messages");
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    if (node.parentElement.closest("a:not(.kb), code, pre")) continue;
+    for (const match of node.data.matchAll(/[^\\s\\-\\u2010-\\u2014\\/]+/g)) {
+      const range = document.createRange();
+      range.setStart(node, match.index);
+      range.setEnd(node, match.index + match[0].length);
+      const lines = new Set([...range.getClientRects()]
+        .filter((box) => box.width > 0).map((box) => Math.round(box.bottom)));
+      if (lines.size > 1) broken.push(match[0]);
+    }
+  }
+  return broken;
+}"""
+
+
+async def _box(page: Any, selector: str) -> dict[str, float]:
+    box = await page.locator(selector).bounding_box()
+    assert box is not None, f"{selector} is not displayed"
+    return dict(box)
+
+
+async def test_the_page_fits_the_screen_and_breaks_no_word(
+    web_chat: Sandbox, page: Any, width: int
+) -> None:
+    """At 400 px one column at a time (list, or chat with a back arrow); at 1280 px both."""
+    from playwright.async_api import expect
+
+    phone = width < 700
+    await page.goto(web_chat.url)
+    await expect(page.locator("#sidebar")).to_be_visible()
+    await expect(page.locator("#chat")).to_be_visible(visible=not phone)
+    if phone:
+        assert (await _box(page, "#sidebar"))["width"] == width  # the list fills the screen
+    await page.click('.person[data-user="1001"]')
+    await expect(page.locator("#chat")).to_be_visible()
+    await expect(page.locator("#sidebar")).to_be_visible(visible=not phone)
+    await expect(page.locator("#back")).to_be_visible(visible=phone)
+    for text in ("/start", "/actions"):
+        await page.fill("#text", text)
+        await page.press("#text", "Enter")
+    await page.locator(".msg.bot .kb", has_text="UA 012/26").click()
+    card = page.locator(".msg.bot", has_text="New Urgent Action")
+    await expect(card).to_contain_text("letters sent")
+
+    assert await page.evaluate(BROKEN_WORDS_JS) == []
+    messages = await _box(page, "#messages")
+    if phone:
+        assert messages["width"] >= width - 1  # the whole screen, not ~140 px beside a list
+    else:
+        assert messages["x"] >= (await _box(page, "#sidebar"))["width"]
+        assert messages["width"] >= 900
+    bubble = await card.locator(".bubble").bounding_box()
+    assert bubble is not None and bubble["width"] >= 0.8 * min(messages["width"], 700)
+    assert bubble["x"] + bubble["width"] <= width
+    assert await page.evaluate("document.documentElement.scrollWidth") <= width
+
+    if phone:
+        await page.click("#back")
+        await expect(page.locator("#sidebar")).to_be_visible()
+        await expect(page.locator("#chat")).to_be_hidden()
+        await page.click('.person[data-user="1001"]')  # the chat is still there
+        await expect(card).to_contain_text("letters sent")
 
 
 async def test_bot_text_is_rendered_as_text_never_as_markup(web_chat: Sandbox, page: Any) -> None:

@@ -315,7 +315,13 @@ async function loadMenu() {
   $("menu-button").disabled = commands.length === 0;
 }
 
+// Which column a phone-width screen shows; a wide one shows both whatever this says.
+function showView(view) {
+  document.body.dataset.view = view;
+}
+
 function selectUser(id) {
+  showView("chat");
   state.current = id;
   state.version = null;
   state.rendered.clear();
@@ -350,7 +356,13 @@ async function main() {
     nav.append(el);
   }
   const fromHash = Number(location.hash.slice(1));
-  selectUser(state.users.some((u) => u.id === fromHash) ? fromHash : state.users[0].id);
+  if (state.users.some((u) => u.id === fromHash)) {
+    selectUser(fromHash);
+  } else {
+    selectUser(state.users[0].id);
+    showView("list");  // a phone opens on the chat list; a wide screen on the first chat
+  }
+  $("back").addEventListener("click", () => showView("list"));
 
   $("composer").addEventListener("submit", (event) => {
     event.preventDefault();
