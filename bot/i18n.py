@@ -155,6 +155,12 @@ def language_name(language: str, in_language: str | None = None) -> str:
     return name[:1].upper() + name[1:]
 
 
+def country_name(code: str, language: str | None = None) -> str:
+    """A country's name from CLDR in ``language`` (or the current locale): "KZ" is
+    "Kazakhstan" in English, "Kasachstan" in German; an unknown code stays as it is."""
+    return Locale.parse(language or current_locale.get()).territories.get(code, code)
+
+
 # Codes babel accepts but that name no letter locale of their own: "no" (the Norwegian
 # macrolanguage) has no country data in CLDR; letters are written in Bokmål (nb) or Nynorsk (nn).
 _PREFERRED_CODES = {"no": "nb"}

@@ -11,6 +11,7 @@ from handlers import (
     closing,
     errors,
     fallback,
+    inline,
     letters,
     locale,
     onboarding,
@@ -38,5 +39,7 @@ def register_all(app: Application) -> None:
     actions.register(app)
     publishing.register(app)
     admin.register(app)
+    # Inline queries (``@bot …`` in any chat) come with no chat: nothing above takes them.
+    inline.register(app)
     fallback.register(app)
     app.add_error_handler(errors.on_error)

@@ -7,10 +7,12 @@ the revision in the reader's language, else the default language with a note say
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.actions.importer import ImportKind, ImportResult
+from bot.actions.links import deep_link, write_payload
 from bot.actions.model import ActionRevision
 from bot.actions.parse import ActionFileError, Problem, warnings
 from bot.i18n import current_locale, format_date, format_number, language_name, ngettext
@@ -158,6 +160,31 @@ def details(revision: ActionRevision, default_language: str) -> Rendered:
         )
     keyboard = None if revision.is_closed else card_keyboard(revision, with_more=False)
     return Rendered(pack(blocks), keyboard)
+
+
+def shared_card(
+    revision: ActionRevision, default_language: str, count: int, bot_username: str
+) -> Rendered:
+    """The card as a supporter posts it into another chat through inline mode. Its one button
+    is a link, "✍️ Write a letter" opening the letter in a private chat with the bot: whoever
+    reads it there may never have started the bot, which cannot write to them first."""
+    link = deep_link(bot_username, write_payload(revision.case))
+    write = InlineKeyboardButton("✍️ " + _("Write a letter"), url=link)
+    return Rendered(
+        [card_text(revision, default_language, count)], InlineKeyboardMarkup([[write]])
+    )
+
+
+def shared_description(revision: ActionRevision, today: date, count: int) -> str:
+    """The line under a case's title in the inline results: number, deadline, letters so far
+    (plain text: Telegram shows it as it is)."""
+    parts = [revision.case]
+    if revision.deadline and revision.deadline < today:
+        parts.append(_("Deadline passed on {date}.").format(date=format_date(revision.deadline)))
+    elif revision.deadline:
+        parts.append(_("Please write before {date}.").format(date=format_date(revision.deadline)))
+    parts.append(letters_sent(count))
+    return " · ".join(parts)
 
 
 def _kind_line(result: ImportResult) -> str:
