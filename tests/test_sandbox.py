@@ -17,8 +17,10 @@ from typing import Any
 import docx
 import pytest
 
+from bot.actions.links import deep_link, write_payload
 from bot.actions.model import ActionRevision
 from bot.actions.parse import parse_action
+from bot.emulator import BOT_USER
 from bot.i18n import format_date
 from bot.sandbox import HOST, Sandbox, sandbox
 from bot.sandbox.seed import EXAMPLE_ACTION, EXAMPLES, as_of
@@ -205,9 +207,9 @@ async def test_a_german_supporter_switches_to_french_and_writes_a_letter(
 
 # Every word in the chat (bubbles and buttons) whose boxes lie on more than one line: split
 # mid-word. Hyphens and slashes are places a word may wrap; links and code may break anywhere.
-BROKEN_WORDS_JS = """() => {
+BROKEN_WORDS_JS = """(rootId) => {
   const broken = [];
-  const root = document.getElementById("messages");
+  const root = document.getElementById(rootId);
   const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
     if (node.parentElement.closest("a:not(.kb), code, pre")) continue;
@@ -253,7 +255,7 @@ async def test_the_page_fits_the_screen_and_breaks_no_word(
     card = page.locator(".msg.bot", has_text="New Urgent Action")
     await expect(card).to_contain_text("letters sent")
 
-    assert await page.evaluate(BROKEN_WORDS_JS) == []
+    assert await page.evaluate(BROKEN_WORDS_JS, "messages") == []
     messages = await _box(page, "#messages")
     if phone:
         assert messages["width"] >= width - 1  # the whole screen, not ~140 px beside a list
@@ -271,6 +273,80 @@ async def test_the_page_fits_the_screen_and_breaks_no_word(
         await expect(page.locator("#chat")).to_be_hidden()
         await page.click('.person[data-user="1001"]')  # the chat is still there
         await expect(card).to_contain_text("letters sent")
+
+
+BOT = BOT_USER["username"]
+
+
+async def test_typing_at_bot_lists_cases_and_choosing_one_shares_it_with_a_friend(
+    web_chat: Sandbox, page: Any, width: int
+) -> None:
+    """Inline mode as a newcomer meets it: no /start first; the card goes to the friend chat,
+    and its "Write a letter" link comes back to the bot as /start write-…."""
+    from playwright.async_api import expect
+
+    await page.goto(web_chat.url)
+    await page.click('.person[data-user="1001"]')
+    await expect(page.locator("#inline-note")).to_contain_text(f"@{BOT}")
+    results = page.locator("#inline-results .inline-result")
+    await page.locator("#text").press_sequentially(f"@{BOT} ")
+    await expect(results).to_have_count(2)  # both open cases
+    await page.locator("#text").press_sequentially("kaz")
+    await expect(results).to_have_count(1)
+    await expect(results.locator(".title")).to_have_text("Activist held for speaking about camps")
+    await expect(results.locator(".description")).to_contain_text("UA 014/26")
+    await expect(results.locator(".description")).to_contain_text("Please write before")
+    assert await page.evaluate(BROKEN_WORDS_JS, "inline-results") == []
+    box = await _box(page, "#inline-results")
+    assert box["x"] + box["width"] <= width
+
+    await results.click()
+    await expect(page.locator("#inline-results")).to_be_hidden()
+    await expect(page.locator("#tab-friend")).to_have_class("tab active")
+    posted = page.locator(".msg.user", has_text="UA 014/26")
+    await expect(posted.locator(".via")).to_have_text(f"via @{BOT}")
+    await expect(posted).to_contain_text("Activist held for speaking about camps")
+    write = posted.locator("a.kb", has_text="Write a letter")
+    await expect(write).to_have_attribute("href", deep_link(BOT, write_payload("UA 014/26")))
+    assert await page.evaluate(BROKEN_WORDS_JS, "messages") == []
+    assert await page.evaluate("document.documentElement.scrollWidth") <= width
+
+    await write.click()  # as a Telegram app does: the bot's chat, /start <payload>
+    await expect(page.locator("#tab-bot")).to_have_class("tab active")
+    await expect(page.locator(".msg.user")).to_have_text([f"/start {write_payload('UA 014/26')}"])
+    await expect(page.locator(".msg.bot")).not_to_have_count(0)
+
+
+async def test_the_inline_api_keeps_earlier_answers_choosable(web_chat: Sandbox) -> None:
+    """Typing on sends newer queries; a result of an earlier answer can still be chosen, and
+    one the sandbox never gave is refused."""
+    import httpx
+
+    async with httpx.AsyncClient(base_url=web_chat.url.rstrip("/"), timeout=10) as client:
+        assert (await client.get("/api/bot")).json() == {"username": BOT, "inline": True}
+        everything = (await client.post("/api/chats/1003/inline", json={"query": ""})).json()
+        titles = [result["title"] for result in everything["results"]]
+        assert len(titles) == 2 and everything["answered"]
+        narrowed = (await client.post("/api/chats/1003/inline", json={"query": "belg"})).json()
+        assert [r["title"] for r in narrowed["results"]] == [
+            "Une journaliste détenue pour avoir enquêté sur des centres de rétention"
+        ]  # Camille types in French: her language's titles, countries filtered as she names them
+        kazakhstan = titles.index("Un militant détenu pour avoir parlé des camps")
+        chosen = await client.post(
+            "/api/chats/1003/inline/choose",
+            json={"query_id": everything["query_id"], "index": kazakhstan},
+        )
+        assert chosen.status_code == 200
+        unknown = await client.post(
+            "/api/chats/1003/inline/choose", json={"query_id": "nope", "index": 0}
+        )
+        assert unknown.status_code == 404
+        other = (await client.get("/api/chats/1003/other/messages")).json()["messages"]
+        (card,) = other
+        assert card["sender"] == "user" and card["via_bot"] == BOT
+        assert "UA 014/26" in card["text"]
+        assert card["buttons"][0][0]["url"] == deep_link(BOT, write_payload("UA 014/26"))
+        assert web_chat.emulator.user(1003).chat.transcript == []  # nothing in the bot's chat
 
 
 async def test_bot_text_is_rendered_as_text_never_as_markup(web_chat: Sandbox, page: Any) -> None:
