@@ -17,7 +17,7 @@ from typing import Any
 import docx
 import pytest
 
-from bot.actions.links import deep_link, write_payload
+from bot.actions.links import case_payload, deep_link, share_url, write_payload
 from bot.actions.model import ActionRevision
 from bot.actions.parse import parse_action
 from bot.emulator import BOT_USER
@@ -316,6 +316,16 @@ async def test_typing_at_bot_lists_cases_and_choosing_one_shares_it_with_a_frien
     await expect(page.locator(".msg.user")).to_have_text([f"/start {write_payload('UA 014/26')}"])
     await expect(page.locator(".msg.bot")).not_to_have_count(0)
 
+    # A card's Share button is Telegram's share dialog: here it opens the friend chat with
+    # "@bot " typed, as no other chat exists offline.
+    share = share_url(deep_link(BOT, case_payload("UA 012/26")), "A case")
+    await page.evaluate(
+        "(href) => { const a = link(href, ['Share']); document.body.append(a); a.click(); }", share
+    )
+    await expect(page.locator("#tab-friend")).to_have_class("tab active")
+    await expect(page.locator("#text")).to_have_value(f"@{BOT} ")
+    await expect(results).to_have_count(2)
+
 
 async def test_the_inline_api_keeps_earlier_answers_choosable(web_chat: Sandbox) -> None:
     """Typing on sends newer queries; a result of an earlier answer can still be chosen, and
@@ -419,6 +429,12 @@ async def test_the_api_refuses_other_hosts_and_cross_site_posts(web_chat: Sandbo
             headers={"Origin": "http://evil.example"},
         )
         assert forged.status_code == 403
+        for path, body in (
+            ("/api/chats/1001/inline", {"query": ""}),
+            ("/api/chats/1001/inline/choose", {"query_id": "1", "index": 0}),
+        ):
+            refused = await client.post(path, json=body, headers={"Origin": "http://evil.example"})
+            assert refused.status_code == 403
         same = await client.post(
             "/api/chats/9000/send",
             json={"text": "/stats"},

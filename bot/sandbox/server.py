@@ -268,7 +268,6 @@ class Sandbox:
         kept[answer.query_id] = answer
         while len(kept) > INLINE_ANSWERS_KEPT:
             kept.popitem(last=False)
-        button = answer.button or {}
         return web.json_response(
             {
                 "answered": True,
@@ -281,11 +280,6 @@ class Sandbox:
                     for result in answer.results
                 ],
                 "next_offset": answer.next_offset,
-                "button": (
-                    {"text": button["text"], "start_parameter": button.get("start_parameter")}
-                    if button
-                    else None
-                ),
             }
         )
 

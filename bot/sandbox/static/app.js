@@ -45,14 +45,33 @@ function deepLink(href) {
   return match ? { payload: match[1] || "" } : null;
 }
 
-// A link to this bot opens its chat and sends /start <payload>, as a Telegram app does; other
-// links open in a new tab.
+const SHARE_DIALOG = /^https:\/\/t\.me\/share\/url\?/i;
+
+// Telegram's share dialog asks which chat to send a link to. The sandbox has one other chat,
+// and that takes cards through inline mode: open it with "@bot " typed, its results listed.
+function shareDialog() {
+  switchChat("friend");
+  $("text").value = `@${state.bot.username} `;
+  onInput();
+  $("text").focus();
+  toast("Telegram would ask which chat to share the link with. Here: the chat with a friend, "
+    + "through inline mode; choose a case below.");
+}
+
+// A link to this bot opens its chat and sends /start <payload>, as a Telegram app does; the
+// share dialog opens the chat with a friend; other links open in a new tab.
 function link(href, children) {
   const a = document.createElement("a");
   if (SAFE_SCHEMES.test(href)) {
     a.href = href;
     const deep = deepLink(href);
-    if (deep) {
+    if (SHARE_DIALOG.test(href) && state.bot.inline) {
+      a.dataset.share = "";
+      a.addEventListener("click", (event) => {
+        event.preventDefault();
+        shareDialog();
+      });
+    } else if (deep) {
       a.dataset.deepLink = deep.payload;
       a.addEventListener("click", (event) => {
         event.preventDefault();
@@ -231,7 +250,7 @@ function renderMessage(message) {
         let el;
         if (button.url) {
           el = link(button.url, [button.text]);
-          if (!el.dataset.deepLink && el.href) el.append(" ↗");
+          if (el.target === "_blank") el.append(" ↗");
         } else {
           el = document.createElement("button");
           el.type = "button";
@@ -411,20 +430,6 @@ function showInline(answer, query, more) {
     none.textContent = "The bot did not answer this inline query.";
     box.append(none);
     return;
-  }
-  if (answer.button && !more) {
-    const go = document.createElement("button");
-    go.type = "button";
-    go.className = "inline-switch";
-    go.textContent = answer.button.text;
-    go.addEventListener("click", () => {
-      $("text").value = "";
-      hideInline();
-      switchChat("bot");
-      const start = answer.button.start_parameter;
-      send(start ? `/start ${start}` : "/start");
-    });
-    box.append(go);
   }
   answer.results.forEach((result, index) => {
     const item = document.createElement("button");
