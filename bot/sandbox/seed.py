@@ -17,6 +17,7 @@ from bot.actions.importer import ImportKind, import_revision
 from bot.actions.model import ActionRevision
 from bot.actions.parse import parse_action
 from bot.config import Config, Secret, parse_config
+from bot.ptb.context import BotData
 from bot.services.publishing import publish_and_broadcast
 from bot.storage import Storage
 
@@ -104,8 +105,8 @@ async def seed(
     config: Config, examples: tuple[Example, ...] = EXAMPLES, *, today: date | None = None
 ) -> list[str]:
     """Import and publish the examples, dated around ``today`` (default: the day the sandbox
-    starts), so /actions has current cases; returns their labels."""
-    today = today or date.today()
+    starts, by the bot's one clock), so /actions has current cases; returns their labels."""
+    today = today or BotData.today()
     labels = []
     storage = await Storage.open(config.storage.path)
     try:
