@@ -25,22 +25,24 @@ async def _open_cases(context: Context) -> list[ActionRevision]:
     return [ActionRevision.from_json(item.content) for item in stored]
 
 
+def case_button(revision: ActionRevision, default: str, language: str) -> InlineKeyboardButton:
+    """A button that opens the case's card: its number and (short) title."""
+    title = revision.text_for(language, default)[0].title
+    if len(title) > BUTTON_TITLE_MAX:
+        title = title[: BUTTON_TITLE_MAX - 1] + "…"
+    return InlineKeyboardButton(
+        f"{revision.case} · {title}",
+        callback_data=callbacks.CARD.data(callbacks.case_ref(revision.case)),
+    )
+
+
 def _list_markup(
     cases: list[ActionRevision], page: int, default: str, language: str
 ) -> InlineKeyboardMarkup:
-    rows = []
-    for revision in cases[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]:
-        title = revision.text_for(language, default)[0].title
-        if len(title) > BUTTON_TITLE_MAX:
-            title = title[: BUTTON_TITLE_MAX - 1] + "…"
-        rows.append(
-            [
-                InlineKeyboardButton(
-                    f"{revision.case} · {title}",
-                    callback_data=callbacks.CARD.data(callbacks.case_ref(revision.case)),
-                )
-            ]
-        )
+    rows = [
+        [case_button(revision, default, language)]
+        for revision in cases[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+    ]
     pages = (len(cases) + PAGE_SIZE - 1) // PAGE_SIZE
     nav = []
     if page > 0:
@@ -116,8 +118,15 @@ async def show_card(update: Update, context: Context) -> None:
     if revision is None:
         return
     await answer(update)
+    await send_card(update, context, revision)
+
+
+async def send_card(update: Update, context: Context, revision: ActionRevision) -> None:
+    """The case's card with today's count (a button, a deep link)."""
     count = await context.storage.tally.count(revision.case)
-    message = render.card(revision, context.config.i18n.default_language, count)
+    message = render.card(
+        revision, context.config.i18n.default_language, count, bot_username=context.bot.username
+    )
     await say_parts(update, message.texts, message.keyboard)
 
 
@@ -127,7 +136,7 @@ async def read_more(update: Update, context: Context) -> None:
     if revision is None:
         return
     await answer(update)
-    details = render.details(revision, context.config.i18n.default_language)
+    details = render.details(revision, context.config.i18n.default_language, context.bot.username)
     await say_parts(update, details.texts, details.keyboard)
 
 

@@ -63,7 +63,9 @@ async def sent(update: Update, context: Context) -> None:
         await edit(
             update,
             render.card_text(revision, context.config.i18n.default_language, result.letters),
-            markup=render.card_keyboard(latest),
+            markup=render.card_keyboard(
+                latest, context.config.i18n.default_language, context.bot.username
+            ),
         )
     else:  # the letter's document: its button shows that it was counted
         label = "✅ " + render.letters_sent(result.letters)
