@@ -3,6 +3,8 @@ subscribe, and are asked to write again when a case they wrote for changes."""
 
 from __future__ import annotations
 
+from datetime import date
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -10,8 +12,10 @@ from journeys import ADMIN_ID, FIXTURES, subscriber
 
 from bot.actions.links import deep_link
 from bot.emulator import BOT_USER, Emulator, SentMessage, SimUser
+from bot.storage import Storage
 
 BOT = BOT_USER["username"]
+CASE = "UA 012/26"
 LANGUAGE_PROMPT = "In which language do you want to write the letter?"
 
 
@@ -238,3 +242,37 @@ async def test_a_follow_up_asks_those_who_wrote_to_write_again(
     )
     assert "Folgeaktion" in follow_up.text
     assert "Follow-up" in normal.text and "You wrote for this case" not in normal.text
+
+
+async def test_recipients_carry_the_day_they_last_wrote_for_an_earlier_revision(
+    tmp_path: Path,
+) -> None:
+    """Who gets which variant: the day of their latest letter for an earlier revision; none
+    for a reader who already confirmed the revision being sent (they need no "write again")."""
+    storage = await Storage.open(tmp_path / "db.sqlite3")
+    try:
+        for user_id in (1, 2, 3):
+            await storage.users.subscribe(user_id, "en")
+        for revision, user_id, day in [
+            (1, 1, "2026-03-12"),
+            (2, 1, "2026-03-20"),
+            (1, 2, "2026-03-12"),
+            (3, 2, "2026-04-01"),
+        ]:
+            await storage.tally.confirm(CASE, revision, user_id, "en")
+            await storage.db.execute(
+                "UPDATE confirmations SET confirmed_on = ? WHERE user_id = ? AND revision = ?",
+                (day, user_id, revision),
+            )
+        # Any broadcast's outbox will do: pending() is told the case and the revision sent.
+        broadcast = await storage.broadcasts.create(kind="announcement")
+
+        async def wrote_on(revision: int | None) -> dict[int, date | None]:
+            found = await storage.broadcasts.pending(broadcast, 0, 10, CASE, revision)
+            return {recipient.user_id: recipient.wrote_on for recipient in found}
+
+        assert await wrote_on(3) == {1: date(2026, 3, 20), 2: None, 3: None}
+        assert await wrote_on(4) == {1: date(2026, 3, 20), 2: date(2026, 4, 1), 3: None}
+        assert await wrote_on(None) == {1: None, 2: None, 3: None}  # not a case's broadcast
+    finally:
+        await storage.close()
