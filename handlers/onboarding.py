@@ -120,9 +120,9 @@ async def _newest(update: Update, context: Context) -> None:
     await say(update, "\n".join(lines), markup=InlineKeyboardMarkup(rows))
 
 
-def _payload(update: Update) -> str | None:
+def _payload(text: str) -> str | None:
     """The start parameter of a ``/start <payload>`` (a deep link), if any."""
-    parts = text_of(update).split(maxsplit=1)
+    parts = text.split(maxsplit=1)
     return parts[1] if len(parts) > 1 else None
 
 
@@ -130,8 +130,8 @@ class _WriteLink(filters.MessageFilter):
     """``/start write-…``: a link that asks for a letter (the letter wizard takes it)."""
 
     def filter(self, message: Message) -> bool:
-        parts = (message.text or "").split(maxsplit=1)
-        request = parse_payload(parts[1]) if len(parts) > 1 else None
+        payload = _payload(message.text or "")
+        request = parse_payload(payload) if payload else None
         return request is not None and request.write
 
 
@@ -142,7 +142,7 @@ async def arrive(update: Update, context: Context) -> ActionRevision | None:
     """Greet whom /start should greet and, when a link names no open case, say so and list
     the open ones; returns the open case the link names."""
     result = await arrival.arrive(
-        context.storage, user_of(update).id, context.language, _payload(update)
+        context.storage, user_of(update).id, context.language, _payload(text_of(update))
     )
     if result.greet:
         await say(update, welcome_text(), markup=_start_keyboard())
