@@ -93,7 +93,7 @@ async def _post_init(app: UabotApp) -> None:
         app.bot,
         storage,
         {
-            "action": action_renderer(storage, config, lambda: data.today()),
+            "action": action_renderer(storage, config, app.bot.username, lambda: data.today()),
             announcements.KIND: announcements.announcement_renderer(config),
         },
         rate=config.broadcast.messages_per_second,

@@ -47,24 +47,28 @@ def nav_row(button: callbacks.Button, page: int, count: int) -> list[InlineKeybo
     return nav
 
 
+def case_button(
+    revision: ActionRevision, default: str, language: str, *, expired: bool = False
+) -> InlineKeyboardButton:
+    """A button that opens the case's card: its number and (short) title, ⌛ once expired."""
+    title = revision.text_for(language, default)[0].title
+    if len(title) > BUTTON_TITLE_MAX:
+        title = title[: BUTTON_TITLE_MAX - 1] + "…"
+    mark = "⌛ " if expired else ""
+    return InlineKeyboardButton(
+        f"{mark}{revision.case} · {title}",
+        callback_data=callbacks.CARD.data(callbacks.case_ref(revision.case)),
+    )
+
+
 def _list_markup(
     listing: deadlines.Listing, page: int, default: str, language: str
 ) -> InlineKeyboardMarkup:
-    rows = []
     cases = listing.all
-    for revision in cases[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]:
-        title = revision.text_for(language, default)[0].title
-        if len(title) > BUTTON_TITLE_MAX:
-            title = title[: BUTTON_TITLE_MAX - 1] + "…"
-        mark = "⌛ " if revision in listing.recent else ""
-        rows.append(
-            [
-                InlineKeyboardButton(
-                    f"{mark}{revision.case} · {title}",
-                    callback_data=callbacks.CARD.data(callbacks.case_ref(revision.case)),
-                )
-            ]
-        )
+    rows = [
+        [case_button(revision, default, language, expired=revision in listing.recent)]
+        for revision in cases[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+    ]
     if nav := nav_row(callbacks.ACTIONS_PAGE, page, len(cases)):
         rows.append(nav)
     return InlineKeyboardMarkup(rows)
@@ -162,9 +166,18 @@ async def show_card(update: Update, context: Context) -> None:
     if revision is None:
         return
     await answer(update)
+    await send_card(update, context, revision)
+
+
+async def send_card(update: Update, context: Context, revision: ActionRevision) -> None:
+    """The case's card with today's count (a button, a deep link)."""
     count = await context.storage.tally.count(revision.case)
     message = render.card(
-        revision, context.config.i18n.default_language, count, today=context.bot_data.today()
+        revision,
+        context.config.i18n.default_language,
+        count,
+        bot_username=context.bot.username,
+        today=context.bot_data.today(),
     )
     await say_parts(update, message.texts, message.keyboard)
 
@@ -175,7 +188,7 @@ async def read_more(update: Update, context: Context) -> None:
     if revision is None:
         return
     await answer(update)
-    details = render.details(revision, context.config.i18n.default_language)
+    details = render.details(revision, context.config.i18n.default_language, context.bot.username)
     await say_parts(update, details.texts, details.keyboard)
 
 

@@ -44,6 +44,7 @@ from bot.ptb import callbacks
 from bot.ptb.context import Context
 from bot.ptb.text import CAPTION_LIMIT, escape, visible_length
 from bot.services import subscriptions
+from handlers import onboarding
 from handlers.conversations import ENDED_KEY, conversation
 from handlers.fallback import stale_button
 from handlers.replies import (
@@ -379,6 +380,14 @@ async def start_from_command(update: Update, context: Context) -> int:
         )
         return ConversationHandler.END
     return await _begin(update, context, case)
+
+
+async def start_from_link(update: Update, context: Context) -> int:
+    """A ``write-`` deep link (``/start write-ua-046-19``): greet a newcomer, then the letter."""
+    revision = await onboarding.arrive(update, context)
+    if revision is None:  # no open case by that name: /start said so
+        return ConversationHandler.END
+    return await _begin(update, context, revision.case)
 
 
 # --- steps ------------------------------------------------------------------------------------
@@ -881,6 +890,11 @@ def build(timeout_minutes: float) -> ConversationHandler:
         entry_points=[
             CallbackQueryHandler(start_from_button, pattern=callbacks.WRITE.pattern()),
             CommandHandler("write", start_from_command, filters=filters.ChatType.PRIVATE),
+            CommandHandler(
+                "start",
+                start_from_link,
+                filters=filters.ChatType.PRIVATE & onboarding.WRITE_LINK,
+            ),
         ],
         states={
             LANGUAGE: [

@@ -68,7 +68,9 @@ async def sent(update: Update, context: Context) -> None:
                 result.letters,
                 today=context.bot_data.today(),
             ),
-            markup=render.card_keyboard(latest),
+            markup=render.card_keyboard(
+                latest, context.config.i18n.default_language, context.bot.username
+            ),
         )
     else:  # the letter's document: its button shows that it was counted
         label = "✅ " + render.letters_sent(result.letters)

@@ -118,6 +118,7 @@ async def test_a_late_letter_gets_a_note_first(emulator: Emulator, bot: Any) -> 
     await reader.send("/cancel")
     await reader.receive()
     french = await subscriber(emulator, 5, "fr")
+    assert "Délai échu le 3 mars 2026" in (await french.receive()).text  # the open cases
     await french.send("/write UA 012/26")
     note = await french.receive()
     assert "3 mars 2026" in note.text and "vérifiez auprès de l'organisation" in note.text

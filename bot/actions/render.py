@@ -12,10 +12,17 @@ from datetime import date
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.actions.importer import ImportKind, ImportResult
-from bot.actions.links import deep_link, write_payload
+from bot.actions.links import case_payload, deep_link, share_url, write_payload
 from bot.actions.model import OUTCOME_BAD, OUTCOME_GOOD, OUTCOME_MIXED, ActionRevision
 from bot.actions.parse import ActionFileError, Problem, warnings
-from bot.i18n import current_locale, format_date, format_number, language_name, ngettext
+from bot.i18n import (
+    current_locale,
+    format_date,
+    format_date_near,
+    format_number,
+    language_name,
+    ngettext,
+)
 from bot.i18n import gettext as _
 from bot.ptb import callbacks
 from bot.ptb.text import Rendered, escape, pack, paragraphs, truncate, utf16_length
@@ -38,6 +45,14 @@ def letters_sent(count: int) -> str:
     )
 
 
+def write_again(wrote_on: date, issued: date) -> str:
+    """The follow-up's line for a reader who wrote for an earlier revision (``issued``: the
+    follow-up's date, so a letter of the same year is named by day and month)."""
+    return _(
+        "You wrote for this case on {date}. The situation changed: please write again."
+    ).format(date=format_date_near(wrote_on, issued))
+
+
 def _fallback_note(default_language: str) -> str:
     return (
         "<i>"
@@ -50,16 +65,34 @@ def _fallback_note(default_language: str) -> str:
     )
 
 
-def card_keyboard(revision: ActionRevision, *, with_more: bool = True) -> InlineKeyboardMarkup:
+def share_button(
+    revision: ActionRevision, default_language: str, bot_username: str
+) -> InlineKeyboardButton:
+    """Telegram's share dialog with the case's deep link and its title in the reader's language:
+    whoever the supporter sends it to lands on the card."""
+    title = revision.text_for(current_locale.get(), default_language)[0].title
+    url = share_url(deep_link(bot_username, case_payload(revision.case)), title)
+    return InlineKeyboardButton("📤 " + _("Share"), url=url)
+
+
+def card_keyboard(
+    revision: ActionRevision,
+    default_language: str,
+    bot_username: str,
+    *,
+    with_more: bool = True,
+) -> InlineKeyboardMarkup:
+    """The buttons under every card (push, /actions, reminder, "read more"), in one place."""
     ref = (callbacks.case_ref(revision.case), revision.revision)
     more = [InlineKeyboardButton("📖 " + _("Read more"), callback_data=callbacks.MORE.data(*ref))]
+    share = share_button(revision, default_language, bot_username)
     if revision.is_closed:
-        return InlineKeyboardMarkup([more])
+        return InlineKeyboardMarkup([[*more, share]])
     write = InlineKeyboardButton(
         "✍️ " + _("Write a letter"), callback_data=callbacks.WRITE.data(*ref)
     )
     sent = InlineKeyboardButton("✅ " + _("I sent it"), callback_data=callbacks.SENT.data(*ref))
-    return InlineKeyboardMarkup([[write, *(more if with_more else [])], [sent]])
+    return InlineKeyboardMarkup([[write, *(more if with_more else [])], [sent, share]])
 
 
 def outcome_label(kind: str | None) -> str | None:
@@ -111,16 +144,17 @@ def card_text(
     default_language: str,
     count: int,
     *,
-    wrote: bool = False,
+    wrote_on: date | None = None,
     people: int | None = None,
     today: date | None = None,
 ) -> str:
     """The push message body: kind, title, summary, news, deadline, count (of letters).
 
-    ``wrote``: the reader confirmed a letter for this case; a closure thanks them as one of
-    ``people`` (each person once, however many revisions they wrote for). ``today`` (the
-    bot's clock) turns the deadline into "Deadline passed on …" once it passed. A closure
-    shows its outcome where the open case's summary was: that summary is no longer true.
+    ``wrote_on``: the day the reader last confirmed a letter for an earlier revision of this
+    case; a follow-up asks them to write again, a closure thanks them as one of ``people``
+    (each person once, however many revisions they wrote for). ``today`` (the bot's clock)
+    turns the deadline into "Deadline passed on …" once it passed. A closure shows its
+    outcome where the open case's summary was: that summary is no longer true.
     """
     text, fell_back = revision.text_for(current_locale.get(), default_language)
     # A translation may lack the news or the outcome: the default language's beats nothing.
@@ -137,10 +171,12 @@ def card_text(
         blocks.append(escape(text.summary))
         if revision.revision > 1 and update:
             blocks.append("<b>" + escape(_("What's new:")) + "</b> " + escape(update))
+        if revision.revision > 1 and wrote_on is not None:
+            blocks.append("✍️ <b>" + escape(write_again(wrote_on, revision.issued)) + "</b>")
     facts = []
     if deadline := deadline_line(revision, today):
         facts.append(escape(deadline))
-    if revision.is_closed and wrote:
+    if revision.is_closed and wrote_on is not None:
         writers = count if people is None else people
         thanks = (
             _("Yours was the only letter. Thank you!")
@@ -178,18 +214,23 @@ def card(
     default_language: str,
     count: int,
     *,
-    wrote: bool = False,
+    bot_username: str,
+    wrote_on: date | None = None,
     people: int | None = None,
     today: date | None = None,
 ) -> Rendered:
     """The push message with its buttons (the same message is the card in /actions)."""
     return Rendered(
-        [card_text(revision, default_language, count, wrote=wrote, people=people, today=today)],
-        card_keyboard(revision),
+        [
+            card_text(
+                revision, default_language, count, wrote_on=wrote_on, people=people, today=today
+            )
+        ],
+        card_keyboard(revision, default_language, bot_username),
     )
 
 
-def details(revision: ActionRevision, default_language: str) -> Rendered:
+def details(revision: ActionRevision, default_language: str, bot_username: str) -> Rendered:
     """ "Read more": the whole body and the addressees, split at paragraphs if long."""
     text, fell_back = revision.text_for(current_locale.get(), default_language)
     blocks = [f"<b>{escape(revision.label)} · {escape(text.title)}</b>"]
@@ -211,7 +252,11 @@ def details(revision: ActionRevision, default_language: str) -> Rendered:
         blocks.append(
             "<i>" + escape(_("Reference: {index}").format(index=revision.ai_index)) + "</i>"
         )
-    keyboard = None if revision.is_closed else card_keyboard(revision, with_more=False)
+    keyboard = (
+        None
+        if revision.is_closed
+        else card_keyboard(revision, default_language, bot_username, with_more=False)
+    )
     return Rendered(pack(blocks), keyboard)
 
 

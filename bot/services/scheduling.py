@@ -165,7 +165,9 @@ async def send_reminders(context: Context) -> int:
                 continue
             with use_locale(reader_language(config.i18n, due.language)):
                 text = reminder_text(revision, config.i18n.default_language)
-                keyboard = render.card_keyboard(revision)
+                keyboard = render.card_keyboard(
+                    revision, config.i18n.default_language, context.bot.username
+                )
             try:
                 await send_to(context.bot, due.user_id, text, keyboard=keyboard, background=True)
             except TelegramError as exc:
