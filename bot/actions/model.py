@@ -38,6 +38,22 @@ STATUS_OPEN = "open"
 STATUS_CLOSED = "closed"
 STATUSES = (STATUS_OPEN, STATUS_CLOSED)
 
+# The topics a case may name (``topics = [...]`` in an action file) and a supporter may follow
+# (/topics): a fixed list, so a typo is a problem with a did-you-mean, not a topic nobody follows.
+# Their names shown to readers are in bot/actions/audience.py (translated).
+TOPICS = (
+    "arbitrary-detention",
+    "death-penalty",
+    "enforced-disappearance",
+    "freedom-of-expression",
+    "human-rights-defenders",
+    "indigenous-peoples",
+    "lgbti",
+    "refugees-and-migrants",
+    "torture",
+    "women-and-gender",
+)
+
 # Bounds of the numbers and counts a file may hold, checked by the parser. Beyond them lie
 # SQLite's 64-bit integers, date arithmetic past year 9999 and keyboards too long to use;
 # case numbers carry a two-digit year, so a case lives in 2000-2099.
@@ -222,6 +238,8 @@ class ActionRevision:
     letters: Mapping[str, LetterTemplate] = field(hash=False)
     # Letter languages the organisation advises for the target, best first ("ru", "en").
     preferred_languages: tuple[str, ...] = ()
+    # What the case is about (codes from TOPICS, file order): who follows a topic receives it.
+    topics: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         # Read-only mappings keep the "frozen" promise for the nested values too.
@@ -229,6 +247,7 @@ class ActionRevision:
         object.__setattr__(self, "texts", _frozen_mapping(self.texts))
         object.__setattr__(self, "letters", _frozen_mapping(self.letters))
         object.__setattr__(self, "preferred_languages", tuple(self.preferred_languages))
+        object.__setattr__(self, "topics", tuple(self.topics))
 
     @property
     def label(self) -> str:
@@ -282,6 +301,8 @@ class ActionRevision:
         }
         if self.preferred_languages:
             data["preferred_languages"] = list(self.preferred_languages)
+        if self.topics:  # left out when none: older revisions keep their fingerprints
+            data["topics"] = list(self.topics)
         return data
 
     def to_json(self) -> str:
@@ -310,6 +331,7 @@ class ActionRevision:
                 language: LetterTemplate(**letter) for language, letter in raw["letters"].items()
             },
             preferred_languages=tuple(raw.get("preferred_languages", ())),
+            topics=tuple(raw.get("topics", ())),
         )
 
     @property
