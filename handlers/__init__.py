@@ -17,6 +17,7 @@ from handlers import (
     publishing,
     reminders,
     tally,
+    topics,
 )
 from handlers.conversations import end_conversation as end_conversation
 
@@ -35,6 +36,7 @@ def register_all(app: Application) -> None:
     letters.register(app)
     tally.register(app)
     reminders.register(app)
+    topics.register(app)
     actions.register(app)
     publishing.register(app)
     admin.register(app)

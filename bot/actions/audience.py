@@ -66,6 +66,11 @@ def is_country(code: str) -> bool:
     return code in _parents() and code not in _containment()
 
 
+def parent(code: str) -> str:
+    """The region directly containing ``code`` (the world for a continent)."""
+    return _parents().get(code, WORLD)
+
+
 def subregions(region: str) -> tuple[str, ...]:
     """The regions directly inside ``region`` (none for a subregion)."""
     return tuple(part for part in _containment().get(region, ()) if part in _containment())
