@@ -42,8 +42,9 @@ async def tap_until(
     button's label); the toast the bot answered with."""
     toast = (await user.tap(message_id, button)).text or ""
     await emulator.wait_until(
-        lambda: shown in current(user, message_id).text
-        or shown in labels(current(user, message_id)),
+        lambda: (
+            shown in current(user, message_id).text or shown in labels(current(user, message_id))
+        ),
         message=f"{shown!r} after tapping {button!r}",
     )
     return toast
@@ -161,7 +162,9 @@ async def test_topics_menu_summary_everything_paging_and_stale_buttons(
 
     await tap_until(emulator, user, mid, "🏷 Topics", "Torture")
     assert len(current(user, mid).buttons) == 11  # ten topics and Back
-    await tap_until(emulator, user, mid, "Women's rights and gender", "✓ Women's rights and gender")
+    await tap_until(
+        emulator, user, mid, "Women's rights and gender", "✓ Women's rights and gender"
+    )
     await tap_until(emulator, user, mid, "« Back", "What reaches you")
     summary = current(user, mid)
     assert "Topics: Women's rights and gender" in summary.text
@@ -237,7 +240,9 @@ async def test_an_unknown_topic_is_a_problem_with_did_you_mean(
 
 def test_topics_keep_the_fingerprints_of_files_without_them() -> None:
     data = (FIXTURES / "ua-012-26-1.toml").read_bytes()
-    plain = parse_action(data, source="a.toml", languages=("en", "de", "fr"), default_language="en")
+    plain = parse_action(
+        data, source="a.toml", languages=("en", "de", "fr"), default_language="en"
+    )
     assert plain.topics == () and '"topics"' not in plain.to_json()
     tagged = parse_action(
         with_topics("ua-012-26-1.toml", '["torture", "death-penalty"]'),

@@ -7,14 +7,30 @@ forgets the choice, and how far a case reaches (the upload preview).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.actions import audience
 from bot.actions.model import TOPICS, ActionRevision
-from bot.storage import Selection, Storage
+from bot.storage import Storage
 from bot.storage.selections import COUNTRY, KINDS, REGION, TOPIC
 
 __all__ = ["COUNTRY", "KINDS", "REGION", "TOPIC", "Selection"]
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What one subscriber follows; all empty means everything."""
+
+    topics: frozenset[str] = field(default_factory=frozenset)
+    countries: frozenset[str] = field(default_factory=frozenset)
+    regions: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def everything(self) -> bool:
+        return not (self.topics or self.countries or self.regions)
+
+    def of(self, kind: str) -> frozenset[str]:
+        return {TOPIC: self.topics, COUNTRY: self.countries, REGION: self.regions}[kind]
 
 
 def can_follow(kind: str, code: str) -> bool:
@@ -30,7 +46,12 @@ def can_follow(kind: str, code: str) -> bool:
 
 async def selection(storage: Storage, user_id: int) -> Selection:
     """What the user follows (all empty: everything)."""
-    return await storage.selections.get(user_id)
+    pairs = await storage.selections.get(user_id)
+
+    def of(kind: str) -> frozenset[str]:
+        return frozenset(code for found, code in pairs if found == kind)
+
+    return Selection(of(TOPIC), of(COUNTRY), of(REGION))
 
 
 async def toggle(storage: Storage, user_id: int, kind: str, code: str) -> bool | None:

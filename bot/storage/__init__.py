@@ -13,7 +13,7 @@ from bot.storage.db import Database
 from bot.storage.menus import AdminMenus
 from bot.storage.revisions import Revisions, StoredRevision
 from bot.storage.scheduling import DueReminder, FeedItems, JobState, Reminders
-from bot.storage.selections import Audience, Selection, Selections
+from bot.storage.selections import Audience, Selections
 from bot.storage.stats import LetterCount, Stats, SubscriberCounts
 from bot.storage.tally import Tally
 from bot.storage.users import User, Users
@@ -35,7 +35,6 @@ __all__ = [
     "Recipient",
     "Reminders",
     "Revisions",
-    "Selection",
     "Selections",
     "SharedStorage",
     "Stats",

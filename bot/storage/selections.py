@@ -15,7 +15,7 @@ Europe costs one row, not 53.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from bot.storage.db import Database
 
@@ -38,22 +38,6 @@ class Audience:
     countries: tuple[str, ...] = ()
     regions: tuple[str, ...] = ()
     case_number: str | None = None
-
-
-@dataclass(frozen=True)
-class Selection:
-    """What one subscriber follows; all empty means everything."""
-
-    topics: frozenset[str] = field(default_factory=frozenset)
-    countries: frozenset[str] = field(default_factory=frozenset)
-    regions: frozenset[str] = field(default_factory=frozenset)
-
-    @property
-    def everything(self) -> bool:
-        return not (self.topics or self.countries or self.regions)
-
-    def of(self, kind: str) -> frozenset[str]:
-        return {TOPIC: self.topics, COUNTRY: self.countries, REGION: self.regions}[kind]
 
 
 def _marks(count: int) -> str:
@@ -98,16 +82,12 @@ class Selections:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def get(self, user_id: int) -> Selection:
+    async def get(self, user_id: int) -> set[tuple[str, str]]:
+        """The (kind, code) pairs the user follows (none: everything)."""
         rows = await self._db.fetch_all(
             "SELECT kind, code FROM selections WHERE user_id = ?", (user_id,)
         )
-        found: dict[str, set[str]] = {kind: set() for kind in KINDS}
-        for kind, code in rows:
-            found[kind].add(code)
-        return Selection(
-            frozenset(found[TOPIC]), frozenset(found[COUNTRY]), frozenset(found[REGION])
-        )
+        return {(row[0], row[1]) for row in rows}
 
     async def toggle(self, user_id: int, kind: str, code: str) -> bool | None:
         """Follow ``code`` if not followed, else stop; the new state, or None for a user the
