@@ -134,8 +134,17 @@ async def test_a_case_reaches_its_followers_and_its_follow_up_also_who_opened_or
         assert len(cards(user, "FI 012/26-2")) == 1, user.id
     assert cards(death_penalty, "UA 012/26") == []
     assert cards(death_penalty, "FI 012/26-2") == []
+    before = len(death_penalty.chat.bot_messages)
 
-    # Announcements still reach everyone; /stats counts the followers.
+    # So does its closure (the openers are forgotten only once it is queued for them).
+    preview = await upload(admin, "ua-012-26-3.toml")
+    assert "It will reach 3 of 4 subscribers." in preview.text
+    assert "Delivered: 3" in await published(admin, preview)
+    for user in (torture, kazakhstan, asia):
+        assert len(cards(user, "Case closed")) + len(cards(user, "Cas clos")) == 1, user.id
+    assert len(death_penalty.chat.bot_messages) == before
+
+    # /stats counts the followers.
     await admin.send("/stats")
     stats = await admin.receive()
     assert "What active subscribers follow" in stats.text

@@ -114,12 +114,12 @@ def topics_by_name(codes: Iterable[str]) -> list[str]:
 async def audience(storage: Storage, revision: ActionRevision) -> Audience:
     """Who ``revision`` reaches when published: a new case, those whose choice matches; a
     follow-up or closure, also everyone who opened the case or wrote for it. A follow-up
-    without topics keeps those of the latest published revision before it."""
+    without topics keeps those of the latest published revision before it that had some."""
     topics = revision.topics
     if not topics and revision.revision > 1:
-        previous = await storage.revisions.latest(revision.case, published_only=True)
-        if previous is not None and previous.revision < revision.revision:
-            topics = ActionRevision.from_json(previous.content).topics
+        for earlier in await storage.revisions.published_history(revision.case, revision.revision):
+            if topics := ActionRevision.from_json(earlier.content).topics:
+                break
     return Audience(
         topics=topics,
         countries=(revision.country,),

@@ -123,7 +123,6 @@ async def publish(
         if stored is None or stored.published:
             return None
         content = ActionRevision.from_json(stored.content)
-        # Before it is marked published: a follow-up without topics takes the previous ones.
         recipients = await audience(storage, content)
         if not await storage.revisions.mark_published(case, revision):
             return None
