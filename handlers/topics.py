@@ -9,6 +9,7 @@ says which view to show, the database says what is followed.
 from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot.actions import audience
@@ -202,6 +203,17 @@ async def _screen(context: Context, user_id: int, view: tuple[str, ...]) -> Scre
     return None
 
 
+async def _edit(update: Update, screen: Screen) -> None:
+    """Show ``screen`` in place. A second tap on a button before the first one's edit
+    arrived asks for what is shown already, which Telegram refuses ("message is not
+    modified"): then there is nothing to do."""
+    try:
+        await edit(update, *screen)
+    except BadRequest as exc:
+        if "message is not modified" not in exc.message.lower():
+            raise
+
+
 async def _stale(update: Update) -> None:
     await answer(update, _("This button no longer works. /help lists what I can do."), alert=True)
 
@@ -230,7 +242,7 @@ async def show(update: Update, context: Context) -> None:
         await _stale(update)
         return
     await answer(update)
-    await edit(update, *screen)
+    await _edit(update, screen)
 
 
 async def choose(update: Update, context: Context) -> None:
@@ -256,7 +268,7 @@ async def choose(update: Update, context: Context) -> None:
         ),
     )
     if screen is not None:
-        await edit(update, *screen)
+        await _edit(update, screen)
 
 
 async def everything(update: Update, context: Context) -> None:
@@ -264,7 +276,7 @@ async def everything(update: Update, context: Context) -> None:
     user_id = user_of(update).id
     await following.follow_everything(context.storage, user_id)
     await answer(update, _("You follow everything again."))
-    await edit(update, *_menu(await following.selection(context.storage, user_id)))
+    await _edit(update, _menu(await following.selection(context.storage, user_id)))
 
 
 def register(app: Application) -> None:

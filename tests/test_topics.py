@@ -171,6 +171,8 @@ async def test_topics_menu_summary_everything_paging_and_stale_buttons(
 
     await tap_until(emulator, user, mid, "🏷 Topics", "Torture")
     assert len(current(user, mid).buttons) == 11  # ten topics and Back
+    # A second tap on "Topics" that arrives after the first one's edit changes nothing.
+    assert not (await user.tap(mid, "« Back", crafted="v1:follow:topics")).show_alert
     await tap_until(
         emulator, user, mid, "Women's rights and gender", "✓ Women's rights and gender"
     )
@@ -196,6 +198,9 @@ async def test_topics_menu_summary_everything_paging_and_stale_buttons(
     answer = await user.tap(mid, "🌐 Everything")
     assert answer.text == "You follow everything again."
     await emulator.wait_until(lambda: "You follow everything" in current(user, mid).text)
+    await user.tap(mid, "✓ 🌐 Everything")  # again: the same menu, nothing to change
+    await user.send("/topics")
+    assert "What reaches you" in (await user.receive()).text  # no "something went wrong"
 
     for crafted in (
         "v1:follow-set:topic:tortures:topics",
