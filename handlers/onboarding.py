@@ -252,8 +252,8 @@ async def privacy(update: Update, context: Context) -> None:
             "(/forget removes the link to you and keeps only the number);"
         ),
         _(
-            "which cases you opened, to remind you once before their deadline and to bring "
-            "you their follow-ups (/reminders off stops that);"
+            "which cases you opened, until they close: their follow-ups reach you, and a "
+            "reminder before their deadline unless you chose /reminders off;"
         ),
         _(
             "the topics, countries and regions you follow, if you chose any with /topics "

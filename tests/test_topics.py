@@ -114,7 +114,10 @@ async def test_a_case_reaches_its_followers_and_its_follow_up_also_who_opened_or
     for user in (death_penalty, kazakhstan, asia):
         assert cards(user, "UA 012/26") == []
 
-    # The follower of Kazakhstan opens the case from /actions; the follower of Asia writes.
+    # The follower of Kazakhstan (who wants no deadline reminders) opens the case from
+    # /actions; the follower of Asia writes.
+    await kazakhstan.send("/reminders off")
+    await kazakhstan.receive()
     await kazakhstan.send("/actions")
     listing = await kazakhstan.receive()
     await kazakhstan.tap(listing, listing.buttons[0][0].text)

@@ -70,5 +70,6 @@ async def note_staff_language(storage: Storage, user_id: int, language: str) -> 
 
 
 async def note_interest(storage: Storage, user_id: int, case: str) -> None:
-    """A supporter opened a case: a deadline reminder about it is welcome (if switched on)."""
+    """A supporter opened a case: its follow-ups concern them, and a deadline reminder too
+    (if switched on)."""
     await storage.reminders.interested(user_id, case)

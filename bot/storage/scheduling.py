@@ -20,10 +20,11 @@ class Reminders:
         self._db = db
 
     async def interested(self, user_id: int, case_number: str) -> None:
-        """Remember that a user opened a case, only if reminders could ever reach them."""
+        """Remember that a subscriber opened a case: its follow-ups and closure reach them
+        whatever they follow, and a deadline reminder too if they keep reminders on."""
         await self._db.execute(
             "INSERT OR IGNORE INTO interest (user_id, case_number)"
-            " SELECT id, ? FROM users WHERE id = ? AND reminders = 1 AND subscribed = 1",
+            " SELECT id, ? FROM users WHERE id = ? AND subscribed = 1",
             (case_number, user_id),
         )
 
@@ -31,12 +32,10 @@ class Reminders:
         await self._db.execute("DELETE FROM interest WHERE case_number = ?", (case_number,))
 
     async def set_enabled(self, user_id: int, enabled: bool) -> bool:
-        """Switch reminders; switching off also forgets which cases the user opened."""
+        """Switch reminders (which cases the user opened stays: their follow-ups still come)."""
         changed = await self._db.execute(
             "UPDATE users SET reminders = ? WHERE id = ?", (int(enabled), user_id)
         )
-        if not enabled:
-            await self._db.execute("DELETE FROM interest WHERE user_id = ?", (user_id,))
         return changed > 0
 
     async def enabled(self, user_id: int) -> bool:
