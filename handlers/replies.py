@@ -29,6 +29,7 @@ from telegram import (
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import CallbackContext
 
+from bot.ptb import errors
 from bot.ptb.text import pack, split
 
 log = logging.getLogger(__name__)
@@ -151,13 +152,22 @@ async def offer(
 
 
 async def edit(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
-    """Rewrite the message whose button was tapped (its buttons go unless given)."""
-    await query_of(update).edit_message_text(text, reply_markup=markup)
+    """Rewrite the message whose button was tapped (its buttons go unless given); a double
+    tap asking for what is shown already changes nothing (``errors.unchanged``)."""
+    try:
+        await query_of(update).edit_message_text(text, reply_markup=markup)
+    except BadRequest as exc:
+        if not errors.unchanged(exc):
+            raise
 
 
 async def set_buttons(update: Update, markup: InlineKeyboardMarkup | None) -> None:
     """Change (or, with None, remove) the buttons of the message whose button was tapped."""
-    await query_of(update).edit_message_reply_markup(markup)
+    try:
+        await query_of(update).edit_message_reply_markup(markup)
+    except BadRequest as exc:
+        if not errors.unchanged(exc):
+            raise
 
 
 async def replace(

@@ -9,7 +9,6 @@ says which view to show, the database says what is followed.
 from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot.actions import audience
@@ -204,14 +203,8 @@ async def _screen(context: Context, user_id: int, view: tuple[str, ...]) -> Scre
 
 
 async def _edit(update: Update, screen: Screen) -> None:
-    """Show ``screen`` in place. A second tap on a button before the first one's edit
-    arrived asks for what is shown already, which Telegram refuses ("message is not
-    modified"): then there is nothing to do."""
-    try:
-        await edit(update, *screen)
-    except BadRequest as exc:
-        if "message is not modified" not in exc.message.lower():
-            raise
+    """Show ``screen`` in place (a double tap's second edit changes nothing: see ``edit``)."""
+    await edit(update, *screen)
 
 
 async def _stale(update: Update) -> None:

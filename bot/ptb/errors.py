@@ -115,6 +115,12 @@ def unreachable(error: TelegramError) -> bool:
     return classify(error) is Verdict.UNREACHABLE
 
 
+def unchanged(error: TelegramError) -> bool:
+    """Telegram refused an edit that changes nothing ("message is not modified"): a second tap
+    asked for what the first one's edit already shows; nothing is wrong."""
+    return isinstance(error, BadRequest) and "message is not modified" in error.message.lower()
+
+
 def described(error: TelegramError) -> str:
     """What the bot saw, for logs and /broadcasts (exception texts are redacted at the source).
 
