@@ -17,6 +17,7 @@ import stat
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -145,6 +146,52 @@ def migrations() -> list[tuple[int, str, str]]:
     if len(set(versions)) != len(versions):
         raise RuntimeError(f"two migrations share a number: {versions}")
     return found
+
+
+@dataclass(frozen=True)
+class SchemaState:
+    """Which migrations a database file has, against those this code ships."""
+
+    applied: frozenset[int]
+    available: tuple[tuple[int, str], ...]  # (version, file name), by number
+
+    @property
+    def version(self) -> int:
+        return max(self.applied, default=0)
+
+    @property
+    def pending(self) -> list[str]:
+        """The shipped migrations the database lacks (applied at the next start)."""
+        return [name for version, name in self.available if version not in self.applied]
+
+    @property
+    def unknown(self) -> list[int]:
+        """Versions applied that this code does not ship: a newer uabot made the database."""
+        shipped = {version for version, _ in self.available}
+        return sorted(self.applied - shipped)
+
+
+def read_schema(path: Path) -> SchemaState:
+    """The schema state of an existing database file, read without changing anything (no
+    migration, no schema_version table created): for ``uabot doctor`` and ``restore``."""
+    available = tuple((version, name) for version, name, _ in migrations())
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise DatabasePathError(f"{path} cannot be opened ({exc})") from None
+    try:
+        has_table = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
+        ).fetchone()
+        rows = conn.execute("SELECT version FROM schema_version").fetchall() if has_table else []
+    except sqlite3.DatabaseError as exc:
+        raise DatabasePathError(
+            f"{path} cannot be read as a SQLite database ({exc}): point it at the bot's "
+            "database"
+        ) from None
+    finally:
+        conn.close()
+    return SchemaState(frozenset(int(row[0]) for row in rows), available)
 
 
 class Database:
