@@ -175,6 +175,7 @@ def read_schema(path: Path) -> SchemaState:
     """The schema state of an existing database file, read without changing anything (no
     migration, no schema_version table created): for ``uabot doctor`` and ``restore``."""
     available = tuple((version, name) for version, name, _ in migrations())
+    _check_sqlite(path)
     try:
         conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
     except sqlite3.Error as exc:
