@@ -247,8 +247,9 @@ class Database:
             row = await cursor.fetchone()
         return int(row[0] or 0) if row else 0
 
-    async def migrate(self) -> list[str]:
-        """Apply the migrations this database lacks, each in its own transaction."""
+    async def migrate(self, until: int | None = None) -> list[str]:
+        """Apply the migrations this database lacks, each in its own transaction; ``until``:
+        only those up to that version (the upgrade test builds each earlier schema so)."""
         applied = []
         await self.schema_version()  # creates the table on a new database
         done = {row[0] for row in await self.fetch_all("SELECT version FROM schema_version")}
@@ -256,7 +257,7 @@ class Database:
         fresh = not done
         # By number, not "above the highest": a lower number merged later still applies.
         for version, name, sql in migrations():
-            if version in done:
+            if version in done or (until is not None and version > until):
                 continue
             if not fresh:  # a migration of a large database can take a while: say which
                 log.info("applying migration %s", name)
