@@ -31,6 +31,10 @@ from bot.services import feed
 from bot.storage.db import DatabasePathError, check_path, read_schema
 
 
+# What to do when Telegram does not answer (README: "Telegram blocked").
+BLOCKED = "check the network, telegram.proxy or telegram.base_url (README: Telegram blocked)"
+
+
 class Problem(Exception):
     """A check failed: one line saying what is wrong and the fix."""
 
@@ -167,9 +171,7 @@ async def telegram(config: Config, source: Path) -> str:
     except TelegramError as error:
         reason = described(error)
         fix = config_fix(error)
-        hint = fix.text if fix is not None else (
-            "check the network, telegram.proxy or telegram.base_url (README: Telegram blocked)"
-        )
+        hint = BLOCKED if fix is None else fix.text
         raise Problem(f"Telegram ({host}) not reachable: {reason}: {hint}") from None
 
 
@@ -211,4 +213,3 @@ async def examine(config: Config, source: Path) -> list[Result]:
             results.append(Result(name, False, str(problem)))
     secrets = config.secrets()
     return [Result(r.name, r.ok, redact(r.text, secrets)) for r in results]
-

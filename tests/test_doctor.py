@@ -56,9 +56,7 @@ async def test_all_ok_against_telegram_names_the_bot(emulator: Emulator, tmp_pat
     feed = tmp_path / "actions"
     feed.mkdir()
     (feed / "ua.toml").write_text("# an action file\n", encoding="utf-8")
-    config = write_config(
-        tmp_path, emulator.base_url, db=db, extra=f'[feed]\nsource = "{feed}"\n'
-    )
+    config = write_config(tmp_path, emulator.base_url, db=db, extra=f'[feed]\nsource = "{feed}"\n')
     status, lines, uabot = await doctor(config)
     assert status == 0, uabot.output
     assert list(lines) == list(CHECKS), uabot.output
@@ -86,8 +84,9 @@ async def test_telegram_unreachable_names_the_host_and_the_fix(tmp_path: Path) -
     status, lines, _ = await doctor(write_config(tmp_path, base_url(port)))
     assert status == 1
     assert lines["telegram"].startswith(f"problem: Telegram (127.0.0.1:{port}) not reachable: ")
-    assert lines["telegram"].endswith("check the network, telegram.proxy or telegram.base_url "
-                                      "(README: Telegram blocked)")
+    assert lines["telegram"].endswith(
+        "check the network, telegram.proxy or telegram.base_url (README: Telegram blocked)"
+    )
 
 
 def unprivileged() -> tuple[str, ...]:
