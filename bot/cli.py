@@ -107,8 +107,9 @@ def cmd_restore(config: Config, args: argparse.Namespace) -> int:
     lock, so it cannot replace a running bot's database, nor can a bot start mid-restore.
     """
     from bot.storage.backup import BackupRefused, put_back
-    from bot.storage.db import hold_lock
+    from bot.storage.db import check_path, hold_lock
 
+    check_path(config.storage.path)
     lock = hold_lock(config.storage.path)
     try:
         restored = put_back(args.source, config.storage.path)

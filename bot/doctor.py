@@ -30,9 +30,8 @@ from bot.ptb.redact import redact, without_userinfo
 from bot.services import feed
 from bot.storage.db import DatabasePathError, check_path, read_schema
 
-
-# What to do when Telegram does not answer (README: "Telegram blocked").
-BLOCKED = "check the network, telegram.proxy or telegram.base_url (README: Telegram blocked)"
+# What to do when Telegram does not answer.
+BLOCKED = "check the network, telegram.proxy or telegram.base_url (README: Behind a proxy)"
 
 
 class Problem(Exception):
@@ -101,12 +100,15 @@ def catalogs(config: Config, source: Path) -> str:
 
 
 def webhook(config: Config, source: Path) -> str:
-    """The hook for webhook mode's settings (``[telegram] mode``, added by the webhook work):
-    until the config has ``mode``, polling is the only mode and there is nothing to check."""
+    """Webhook mode's settings (``[telegram] mode``, ``webhook_url``, ``listen``, from the
+    webhook work): their shape is checked as the config loads; this is the place for what
+    goes beyond it (say, Telegram's ``getWebhookInfo`` last error, once the emulator has it).
+    Read with ``getattr`` so the doctor works with and without those keys."""
     mode = getattr(config.telegram, "mode", "polling")
     if mode == "polling":
         return "long polling (no webhook to check)"
-    raise Problem(f"telegram.mode {mode!r} is not checked by this doctor yet: update uabot")
+    url = without_userinfo(str(getattr(config.telegram, "webhook_url", "") or "?"))
+    return f"{mode} at {url}, listening on {getattr(config.telegram, 'listen', '?')}"
 
 
 # (name, check): what ``uabot run`` checks before Telegram, in this order.
@@ -167,7 +169,7 @@ async def telegram(config: Config, source: Path) -> str:
             raise Problem(f"Telegram ({host}) not reachable: {reason}") from None
         raise Problem(rejected_token(config, source, status)) from None
     except RetryAfter:
-        raise Problem(f"{host}: Telegram asks to wait (429): try again in a minute") from None
+        raise Problem(f"Telegram ({host}) asks to wait (429): try again in a minute") from None
     except TelegramError as error:
         reason = described(error)
         fix = config_fix(error)

@@ -85,7 +85,7 @@ async def test_telegram_unreachable_names_the_host_and_the_fix(tmp_path: Path) -
     assert status == 1
     assert lines["telegram"].startswith(f"problem: Telegram (127.0.0.1:{port}) not reachable: ")
     assert lines["telegram"].endswith(
-        "check the network, telegram.proxy or telegram.base_url (README: Telegram blocked)"
+        "check the network, telegram.proxy or telegram.base_url (README: Behind a proxy)"
     )
 
 

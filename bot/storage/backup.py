@@ -21,9 +21,11 @@ from pathlib import Path
 from bot.storage.db import (
     DatabasePathError,
     SchemaState,
-    check_path,
     read_schema,
 )
+
+# The database's own files: never a backup's target.
+_OWN_FILES = ("", "-wal", "-shm", "-journal", ".lock")
 
 
 class BackupRefused(Exception):
@@ -105,6 +107,11 @@ def take(database: Path, target: Path) -> Snapshot:
     """Back ``database`` up into ``target`` (replaced if it exists), while the bot may run."""
     if not database.is_file():
         raise DatabasePathError(f"{database} does not exist: check storage.path")
+    own = {database.resolve().with_name(database.name + suffix) for suffix in _OWN_FILES}
+    if target.resolve() in own:
+        raise DatabasePathError(
+            f"{target} is the database (or one of its files): back up to another file"
+        )
     folder = target.parent
     if not folder.is_dir():
         raise DatabasePathError(f"{target}: the folder {folder} does not exist: create it first")
@@ -146,12 +153,12 @@ def check_restorable(backup: Path) -> Snapshot:
 def put_back(backup: Path, database: Path) -> Snapshot:
     """Replace ``database`` with the copy in ``backup``, atomically.
 
-    The caller holds the database's lock (``hold_lock``), so no bot runs on it. The database
+    The caller checked the path (``check_path``) and holds the database's lock
+    (``hold_lock``), so no bot runs on it. The database
     it replaces is kept as ``<database>.before-restore`` (a hard link: the rename stays one
     step). The old -wal is folded into it first, so none is left to be replayed into the
     restored file.
     """
-    check_path(database)
     check_restorable(backup)
     kept = database.with_name(database.name + ".before-restore")
     if database.exists():
