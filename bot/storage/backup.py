@@ -118,14 +118,17 @@ def take(database: Path, target: Path) -> Snapshot:
     if not os.access(folder, os.W_OK | os.X_OK):
         raise DatabasePathError(f"{target}: the folder {folder} is not writable by this user")
     # Not read-only: in WAL mode a reader may need to write the -shm index.
-    source = sqlite3.connect(f"{database.resolve().as_uri()}?mode=rw", uri=True)
     try:
-        source.execute("PRAGMA busy_timeout = 5000")
-        with _private_temp(target) as temp:
-            _copy(source, temp)
-            temp.replace(target)
-    finally:
-        source.close()
+        source = sqlite3.connect(f"{database.resolve().as_uri()}?mode=rw", uri=True)
+        try:
+            source.execute("PRAGMA busy_timeout = 5000")
+            with _private_temp(target) as temp:
+                _copy(source, temp)
+                temp.replace(target)
+        finally:
+            source.close()
+    except sqlite3.Error as exc:  # a busy or damaged database: one line, not a traceback
+        raise DatabasePathError(f"{database} could not be backed up: {exc}") from None
     _fsync_folder(folder)
     return snapshot(target)
 
@@ -154,29 +157,31 @@ def put_back(backup: Path, database: Path) -> Snapshot:
     """Replace ``database`` with the copy in ``backup``, atomically.
 
     The caller checked the path (``check_path``) and holds the database's lock
-    (``hold_lock``), so no bot runs on it. The database
-    it replaces is kept as ``<database>.before-restore`` (a hard link: the rename stays one
-    step). The old -wal is folded into it first, so none is left to be replayed into the
-    restored file.
+    (``hold_lock``), so no bot runs on it. The database it replaces is kept as
+    ``<database>.before-restore`` (a hard link: the rename stays one step); its -wal is
+    folded into it first, so none is left to be replayed into the restored file.
     """
     check_restorable(backup)
-    kept = database.with_name(database.name + ".before-restore")
-    if database.exists():
-        old = sqlite3.connect(database)
-        try:
-            old.execute("PRAGMA journal_mode = DELETE")  # checkpoints and removes the -wal
-        finally:
-            old.close()
-        kept.unlink(missing_ok=True)
-        os.link(database, kept)
-    source = sqlite3.connect(f"{backup.resolve().as_uri()}?mode=ro", uri=True)
     try:
-        with _private_temp(database) as temp:
-            _copy(source, temp)
-            for suffix in ("-wal", "-shm"):
-                database.with_name(database.name + suffix).unlink(missing_ok=True)
-            temp.replace(database)
-    finally:
-        source.close()
+        if database.exists():
+            old = sqlite3.connect(database)
+            try:
+                old.execute("PRAGMA journal_mode = DELETE")  # checkpoints, removes the -wal
+            finally:
+                old.close()
+            kept = database.with_name(database.name + ".before-restore")
+            kept.unlink(missing_ok=True)
+            os.link(database, kept)
+        source = sqlite3.connect(f"{backup.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            with _private_temp(database) as temp:
+                _copy(source, temp)
+                for suffix in ("-wal", "-shm"):
+                    database.with_name(database.name + suffix).unlink(missing_ok=True)
+                temp.replace(database)
+        finally:
+            source.close()
+    except sqlite3.Error as exc:  # say, storage.path names a file that is no database
+        raise DatabasePathError(f"{database} could not be restored: {exc}") from None
     _fsync_folder(database.parent)
     return snapshot(database)
