@@ -13,7 +13,6 @@ import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
 from typing import Any
-from urllib.parse import urlsplit
 
 from telegram import LinkPreviewOptions
 from telegram.constants import ParseMode
@@ -25,14 +24,14 @@ from bot.actions.outgoing import action_renderer
 from bot.broadcast.engine import BroadcastEngine, Burst
 from bot.broadcast.ratelimit import PriorityRateLimiter
 from bot.config import Config
-from bot.i18n import check_catalogs
+from bot.doctor import where as _where
 from bot.letters import draft as drafts
 from bot.ptb import commands
 from bot.ptb.context import BotData, Context
 from bot.ptb.errors import Verdict, config_fix, described, retry_after_seconds, token_refusal
 from bot.ptb.http import AiohttpRequest, PollingRequest
 from bot.ptb.persistence import SQLitePersistence, StaleWork
-from bot.ptb.redact import redact, without_userinfo
+from bot.ptb.redact import redact
 from bot.ptb.tasks import Running, TrackedUpdates
 from bot.services import announcements, scheduling
 from bot.services.broadcast_report import burst_notice, final_report
@@ -77,7 +76,6 @@ async def _post_init(app: UabotApp) -> None:
     """Open services before the first update, resume broadcasts, publish the command menus."""
     data: BotData = app.bot_data
     config = data.config
-    check_catalogs(config.i18n.languages)
     # Usually open already: PTB loaded the persistence on this connection in initialize().
     data.storage = storage = await data.shared_storage.get()
 
@@ -273,17 +271,6 @@ async def _stop_app(app: UabotApp) -> None:
                 STOP_GRACE_SECONDS,
             )
     await stopping
-
-
-def _where(config: Config) -> str:
-    """Which Bot API host, through which proxy: for the operator, without any secret."""
-    parts = urlsplit(config.telegram.base_url or "https://api.telegram.org/bot")
-    where = parts.hostname or "?"
-    with suppress(ValueError):  # a port that is not a number: the host says enough
-        where += f":{parts.port}" if parts.port else ""
-    if config.telegram.proxy:
-        where += f" through the proxy {without_userinfo(config.telegram.proxy)}"
-    return where
 
 
 async def connect(app: UabotApp) -> None:

@@ -20,10 +20,8 @@ from bot.config import (
     TOKEN_ENV,
     Config,
     ConfigError,
-    check_token,
     load_config,
     parse_config,
-    token_source,
 )
 from bot.i18n import use_locale
 from bot.logs import setup_logging
@@ -33,6 +31,7 @@ from bot.storage.db import DatabaseInUse, DatabasePathError
 if TYPE_CHECKING:
     from bot.actions.model import ActionRevision
     from bot.storage import Storage
+    from bot.storage.backup import Snapshot
 
 EXIT_USAGE = 2
 
@@ -40,31 +39,88 @@ log = logging.getLogger(__name__)
 
 
 def cmd_run(config: Config, args: argparse.Namespace) -> int:
-    """Long polling until Ctrl-C or SIGTERM, once the token and database pass their checks."""
+    """Long polling until Ctrl-C or SIGTERM, once the doctor's offline checks pass."""
     from bot.app import ConfigMistake, TokenRejected, run
+    from bot.doctor import Problem, preflight, rejected_token
+    from bot.i18n import CatalogError
     from bot.storage import Database
-    from bot.storage.db import check_path, hold_lock
+    from bot.storage.db import hold_lock
 
     async def open_database() -> None:
         # Opened (created, migrated) and closed: any problem with it is told before Telegram.
         await (await Database.open(config.storage.path)).close()
 
-    check_token(config, args.config)
-    check_path(config.storage.path)
+    try:
+        preflight(config, args.config)  # the token, the database, the catalogs: bot.doctor
+    except (Problem, CatalogError) as problem:
+        print(f"uabot: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     lock = hold_lock(config.storage.path)  # one bot per database, until this process ends
     try:
         run(config, open_database)  # a stop while it migrates is a clean stop too
     except TokenRejected as rejected:
-        fix = f"check {token_source(config, args.config)}"
-        if rejected.status == 404:
-            fix += " and telegram.base_url"
-        print(f"uabot: Telegram rejected the token ({rejected.status}): {fix}", file=sys.stderr)
+        print(f"uabot: {rejected_token(config, args.config, rejected.status)}", file=sys.stderr)
         return EXIT_USAGE
     except ConfigMistake as mistake:
         print(f"uabot: {mistake}", file=sys.stderr)
         return EXIT_USAGE
     finally:
         os.close(lock)
+    return 0
+
+
+def cmd_doctor(config: Config | None, args: argparse.Namespace) -> int:
+    """Every check, one line each (ok / problem and the fix); exit 1 on any problem."""
+    from bot.doctor import Result, examine
+
+    if config is None:  # main() found a problem in the config itself: the doctor says it
+        results = [Result("config", False, args.config_problem)]
+    else:
+        results = [Result("config", True, f"{args.config} is valid")]
+        results += asyncio.run(examine(config, args.config))
+    for result in results:
+        print(result.line())
+    problems = sum(not result.ok for result in results)
+    print(f"{problems} problem(s)" if problems else "all checks passed")
+    return 1 if problems else 0
+
+
+def _print_snapshot(snapshot: Snapshot) -> None:
+    """Size and rows of a backup or a restored database: what the operator checks at a glance."""
+    print(f"{snapshot.path}: {snapshot.size} bytes, schema version {snapshot.schema.version}")
+    for table, count in snapshot.rows.items():
+        print(f"  {table}: {count} rows")
+
+
+def cmd_backup(config: Config, args: argparse.Namespace) -> int:
+    """A consistent copy of the database, also while the bot runs (SQLite's backup API)."""
+    from bot.storage.backup import take
+
+    _print_snapshot(take(config.storage.path, args.to))
+    return 0
+
+
+def cmd_restore(config: Config, args: argparse.Namespace) -> int:
+    """Put a backup in the database's place; refused while a bot runs on it.
+
+    ``uabot run`` holds ``<storage.path>.lock`` (flock) while it runs; restore takes the same
+    lock, so it cannot replace a running bot's database, nor can a bot start mid-restore.
+    """
+    from bot.storage.backup import BackupRefused, put_back
+    from bot.storage.db import check_path, hold_lock
+
+    check_path(config.storage.path)
+    lock = hold_lock(config.storage.path)
+    try:
+        restored = put_back(args.source, config.storage.path)
+    except BackupRefused as refusal:
+        print(f"uabot: {refusal}", file=sys.stderr)
+        return EXIT_USAGE
+    finally:
+        os.close(lock)
+    _print_snapshot(restored)
+    if restored.schema.pending:
+        print(f"{len(restored.schema.pending)} migration(s) will be applied at the next start")
     return 0
 
 
@@ -259,6 +315,18 @@ def _parser() -> argparse.ArgumentParser:
 
     with_config("run", cmd_run, "Run the bot (long polling).")
     with_config("migrate", cmd_migrate, "Apply database migrations and exit.")
+    doctor = with_config(
+        "doctor", cmd_doctor, "Check the config, database, catalogs, feed and Telegram."
+    )
+    doctor.set_defaults(doctor=True)
+    backup = with_config("backup", cmd_backup, "Copy the database (also while the bot runs).")
+    backup.add_argument("--to", type=Path, required=True, metavar="FILE", help="the copy")
+    restore = with_config(
+        "restore", cmd_restore, "Replace the database with a backup (the bot must be stopped)."
+    )
+    restore.add_argument(
+        "--from", dest="source", type=Path, required=True, metavar="FILE", help="the backup"
+    )
     check = with_config(
         "check", cmd_check, "Validate action files (exit status 1 on any problem)."
     )
@@ -296,6 +364,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif getattr(args, "config_optional", False) and not args.config.exists():
             # `uabot check` works without a config: the default languages apply.
             config = parse_config({"telegram": {"token": "unused"}}, environ={})
+        elif getattr(args, "doctor", False):
+            try:
+                config = load_config(args.config)
+            except ConfigError as problem:  # the doctor's first line, not the end
+                config, args.config_problem = None, str(problem)
         else:
             config = load_config(args.config)
         if config is None:

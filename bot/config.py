@@ -111,6 +111,16 @@ class ActionsConfig:
 
 
 @dataclass(frozen=True)
+class BackupConfig:
+    # The running bot backs the database up this often (0: never; `uabot backup` still works).
+    every_hours: float = 24.0
+    # How many of its backups it keeps in ``folder`` (the oldest beyond are deleted).
+    keep: int = 7
+    # Where: by default a "backups" folder beside the database (created owner-only).
+    folder: Path | None = None
+
+
+@dataclass(frozen=True)
 class Config:
     telegram: TelegramConfig
     storage: StorageConfig = StorageConfig()
@@ -120,6 +130,7 @@ class Config:
     feed: FeedConfig = FeedConfig()
     letters: LettersConfig = LettersConfig()
     actions: ActionsConfig = ActionsConfig()
+    backup: BackupConfig = BackupConfig()
 
     def is_admin(self, user_id: int) -> bool:
         return user_id in self.telegram.admins
@@ -168,6 +179,11 @@ _SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], str]]] = {
         "timeout_minutes": ((int, float), "a number of minutes such as 30"),
     },
     "actions": {"expired_days": (int, "a whole number of days such as 14")},
+    "backup": {
+        "every_hours": ((int, float), "a number of hours such as 24 (0: no automatic backups)"),
+        "keep": (int, "a whole number of backups such as 7"),
+        "folder": (str, "a folder path such as 'backups'"),
+    },
 }
 
 
@@ -280,6 +296,14 @@ def parse_config(
     timeout = raw.get("letters", {}).get("timeout_minutes", LettersConfig.timeout_minutes)
     if not 0 < timeout <= 24 * 60:
         raise ConfigError("letters.timeout_minutes must be more than 0 and at most a day, e.g. 30")
+    backup = raw.get("backup", {})
+    every = backup.get("every_hours", BackupConfig.every_hours)
+    if not 0 <= every <= 24 * 30:
+        raise ConfigError("backup.every_hours must be between 0 (off) and 720, e.g. 24")
+    keep = backup.get("keep", BackupConfig.keep)
+    if not 1 <= keep <= 1000:
+        raise ConfigError("backup.keep must be between 1 and 1000, e.g. 7")
+    backup_folder = _resolve(backup["folder"], base) if backup.get("folder") else None
 
     return Config(
         telegram=TelegramConfig(
@@ -310,6 +334,7 @@ def parse_config(
         ),
         letters=LettersConfig(timeout_minutes=float(timeout)),
         actions=ActionsConfig(expired_days=expired_days),
+        backup=BackupConfig(every_hours=float(every), keep=keep, folder=backup_folder),
     )
 
 

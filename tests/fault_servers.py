@@ -137,18 +137,22 @@ class Uabot:
         verbose: bool = False,
         cwd: Path | None = None,
         args: tuple[str, ...] = (),
+        command: str = "run",
+        wrapper: tuple[str, ...] = (),
     ) -> Uabot:
-        """``python -m bot [-v] run --config CONFIG [args]``, in ``cwd`` if given."""
+        """``[wrapper] python -m bot [-v] COMMAND --config CONFIG [args]``, in ``cwd`` if
+        given (``wrapper``: say, ``setpriv`` with fewer privileges)."""
         env = {k: v for k, v in os.environ.items() if k != "UABOT_TOKEN"}
         env["PYTHONWARNINGS"] = "default::ResourceWarning"  # unclosed sockets would show
         if env_token is not None:
             env["UABOT_TOKEN"] = env_token
         process = await asyncio.create_subprocess_exec(
+            *wrapper,
             sys.executable,
             "-m",
             "bot",
             *(["-v"] if verbose else []),
-            "run",
+            command,
             "--config",
             str(config),
             *args,

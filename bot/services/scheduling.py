@@ -28,7 +28,7 @@ from bot.ptb.context import BotData, Context
 from bot.ptb.errors import unreachable
 from bot.ptb.persistence import StaleWork
 from bot.ptb.text import escape, truncate
-from bot.services import feed, following
+from bot.services import backup, feed, following
 from bot.services.notify import Build, reached_admins, send_to
 from bot.services.publishing import publish_and_broadcast
 
@@ -41,6 +41,7 @@ REMINDERS_JOB = "reminders"
 SWEEP_JOB = "letter-drafts"
 SWEEP_INTERVAL = timedelta(minutes=10)
 FEED_JOB = "feed"
+BACKUP_JOB = "backup"
 REMINDER_INTERVAL = timedelta(hours=1)
 # How long a run holds a reminder it is sending; longer than any send, shorter than the
 # interval, so a reminder claimed by a run that crashed goes out at the next run.
@@ -78,6 +79,17 @@ async def schedule(app: Application, stale_work: StaleWork, end: EndConversation
         await sweep_drafts(context.application, stale_work, end)
 
     queue.run_repeating(run(sweep), interval=SWEEP_INTERVAL, name=SWEEP_JOB)
+    if hours := data.config.backup.every_hours:  # 0: no automatic backups
+        interval = hours * 3600
+        last = await data.storage.job_state.get(backup.LAST_BACKUP)
+        # A bot that never took one takes the first soon after its start.
+        next_in = float(last) + interval - time.time() if last else 0.0
+        queue.run_repeating(
+            run(backup.run_backup),
+            interval=interval,
+            first=max(min(float(FIRST_RUN_SECONDS), interval), next_in),
+            name=BACKUP_JOB,
+        )
     if data.config.feed.source:
         interval = data.config.feed.interval_minutes * 60
         last = await data.storage.job_state.get(LAST_POLL)

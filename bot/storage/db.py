@@ -17,6 +17,7 @@ import stat
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -147,6 +148,52 @@ def migrations() -> list[tuple[int, str, str]]:
     return found
 
 
+@dataclass(frozen=True)
+class SchemaState:
+    """Which migrations a database file has, against those this code ships."""
+
+    applied: frozenset[int]
+    available: tuple[tuple[int, str], ...]  # (version, file name), by number
+
+    @property
+    def version(self) -> int:
+        return max(self.applied, default=0)
+
+    @property
+    def pending(self) -> list[str]:
+        """The shipped migrations the database lacks (applied at the next start)."""
+        return [name for version, name in self.available if version not in self.applied]
+
+    @property
+    def unknown(self) -> list[int]:
+        """Versions applied that this code does not ship: a newer uabot made the database."""
+        shipped = {version for version, _ in self.available}
+        return sorted(self.applied - shipped)
+
+
+def read_schema(path: Path) -> SchemaState:
+    """The schema state of an existing database file, read without changing anything (no
+    migration, no schema_version table created): for ``uabot doctor`` and ``restore``."""
+    available = tuple((version, name) for version, name, _ in migrations())
+    _check_sqlite(path)
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise DatabasePathError(f"{path} cannot be opened ({exc})") from None
+    try:
+        has_table = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
+        ).fetchone()
+        rows = conn.execute("SELECT version FROM schema_version").fetchall() if has_table else []
+    except sqlite3.DatabaseError as exc:
+        raise DatabasePathError(
+            f"{path} cannot be read as a SQLite database ({exc}): point it at the bot's database"
+        ) from None
+    finally:
+        conn.close()
+    return SchemaState(frozenset(int(row[0]) for row in rows), available)
+
+
 class Database:
     """An open SQLite database with WAL, foreign keys and the schema brought up to date."""
 
@@ -199,8 +246,9 @@ class Database:
             row = await cursor.fetchone()
         return int(row[0] or 0) if row else 0
 
-    async def migrate(self) -> list[str]:
-        """Apply the migrations this database lacks, each in its own transaction."""
+    async def migrate(self, until: int | None = None) -> list[str]:
+        """Apply the migrations this database lacks, each in its own transaction; ``until``:
+        only those up to that version (the upgrade test builds each earlier schema so)."""
         applied = []
         await self.schema_version()  # creates the table on a new database
         done = {row[0] for row in await self.fetch_all("SELECT version FROM schema_version")}
@@ -208,7 +256,7 @@ class Database:
         fresh = not done
         # By number, not "above the highest": a lower number merged later still applies.
         for version, name, sql in migrations():
-            if version in done:
+            if version in done or (until is not None and version > until):
                 continue
             if not fresh:  # a migration of a large database can take a while: say which
                 log.info("applying migration %s", name)

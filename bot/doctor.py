@@ -1,0 +1,217 @@
+"""``uabot doctor``: every check an operator needs before (and after) starting the bot.
+
+The offline checks are also the ones ``uabot run`` makes before it contacts Telegram (one
+list, ``OFFLINE``): there they stop the start at the first problem, with the same one line
+the doctor prints. The online ones (the feed, Telegram's ``getMe``) reuse the bot's own HTTP
+stack and error classification, so a rejected token or a blocked network reads as it does
+when ``uabot run`` meets it.
+
+A check returns what it found (the "ok" line) or raises one of ``PROBLEMS`` worded as the
+fix. The config itself is checked by loading it (``bot.config``'s one-line errors).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from contextlib import suppress
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from telegram import Bot
+from telegram.error import InvalidToken, RetryAfter, TelegramError
+
+from bot.config import Config, ConfigError, check_token, token_source
+from bot.i18n import CatalogError, check_catalogs
+from bot.ptb.errors import config_fix, described, token_refusal
+from bot.ptb.http import AiohttpRequest
+from bot.ptb.redact import redact, without_userinfo
+from bot.services import feed
+from bot.storage.db import DatabasePathError, check_path, read_schema
+
+# What to do when Telegram does not answer.
+BLOCKED = "check the network, telegram.proxy or telegram.base_url (README: Behind a proxy)"
+
+
+class Problem(Exception):
+    """A check failed: one line saying what is wrong and the fix."""
+
+
+# What a failed check raises: the bot's own one-line errors, and the doctor's.
+PROBLEMS: tuple[type[Exception], ...] = (Problem, ConfigError, DatabasePathError, CatalogError)
+
+
+@dataclass(frozen=True)
+class Result:
+    name: str
+    ok: bool
+    text: str
+
+    def line(self) -> str:
+        return f"{'ok' if self.ok else 'problem':<8} {self.name}: {self.text}"
+
+
+Check = Callable[[Config, Path], str]
+OnlineCheck = Callable[[Config, Path], Awaitable[str]]
+
+
+def token_shape(config: Config, source: Path) -> str:
+    check_token(config, source)
+    return f"{token_source(config, source)} has the shape of a bot token"
+
+
+def storage(config: Config, source: Path) -> str:
+    path = config.storage.path
+    check_path(path)
+    if path.exists():
+        return f"{path} is readable and writable, in a writable folder"
+    return f"{path} does not exist yet: the first start creates it (owner-only)"
+
+
+def schema(config: Config, source: Path, *, pending_ok: bool = True) -> str:
+    """A database a newer uabot made is refused (its schema is unknown here). Migrations
+    still pending are fine for ``uabot run``, which applies them; the doctor points them out
+    (``pending_ok=False``), as after an upgrade."""
+    path = config.storage.path
+    if not path.exists():
+        return "no database yet: created at the first start"
+    state = read_schema(path)
+    if state.unknown:
+        raise Problem(
+            f"{path} is at schema version {state.version}, newer than this uabot knows "
+            f"(migrations {', '.join(map(str, state.unknown))}): install the newer uabot, or "
+            "restore a backup made by this one (uabot restore)"
+        )
+    if not state.pending:
+        return f"version {state.version}, up to date"
+    if not pending_ok:
+        raise Problem(
+            f"version {state.version}; {len(state.pending)} migration(s) pending "
+            f"({', '.join(state.pending)}): `uabot migrate --config {source}` applies them "
+            "(uabot run does at start)"
+        )
+    return f"version {state.version}; {len(state.pending)} migration(s) to apply at start"
+
+
+def catalogs(config: Config, source: Path) -> str:
+    check_catalogs(config.i18n.languages)
+    return "translations load for " + ", ".join(config.i18n.languages)
+
+
+def webhook(config: Config, source: Path) -> str:
+    """Webhook mode's settings (``[telegram] mode``, ``webhook_url``, ``listen``, from the
+    webhook work): their shape is checked as the config loads; this is the place for what
+    goes beyond it (say, Telegram's ``getWebhookInfo`` last error, once the emulator has it).
+    Read with ``getattr`` so the doctor works with and without those keys."""
+    mode = getattr(config.telegram, "mode", "polling")
+    if mode == "polling":
+        return "long polling (no webhook to check)"
+    url = without_userinfo(str(getattr(config.telegram, "webhook_url", "") or "?"))
+    return f"{mode} at {url}, listening on {getattr(config.telegram, 'listen', '?')}"
+
+
+# (name, check): what ``uabot run`` checks before Telegram, in this order.
+OFFLINE: tuple[tuple[str, Check], ...] = (
+    ("token", token_shape),
+    ("storage", storage),
+    ("schema", schema),
+    ("catalogs", catalogs),
+    ("webhook", webhook),
+)
+# The doctor's: the same, and a pending migration is a problem to point out.
+DOCTOR_OFFLINE: tuple[tuple[str, Check], ...] = tuple(
+    (name, partial(schema, pending_ok=False) if check is schema else check)
+    for name, check in OFFLINE
+)
+
+
+def preflight(config: Config, source: Path) -> None:
+    """``uabot run``'s start-up checks: raise the first problem (the CLI prints it, exit 2)."""
+    for _, check in OFFLINE:
+        check(config, source)
+
+
+async def feed_source(config: Config, source: Path) -> str:
+    location = config.feed.source
+    if location is None:
+        return "no feed.source configured"
+    try:
+        files = await feed.fetch(location)
+    except feed.FeedUnavailable as exc:
+        raise Problem(f"cannot read it now: {exc}: check feed.source") from None
+    return f"{without_userinfo(location)}: {len(files)} action file(s)"
+
+
+async def telegram(config: Config, source: Path) -> str:
+    """One ``getMe``, through the configured proxy or Bot API server, with the bot's own
+    request class; no retry: the doctor says what it sees now."""
+    settings = config.telegram
+    bot = Bot(
+        settings.token,
+        base_url=settings.base_url or "https://api.telegram.org/bot",  # PTB's defaults
+        base_file_url=settings.base_file_url or "https://api.telegram.org/file/bot",
+        request=AiohttpRequest(
+            connection_pool_size=1,
+            proxy=settings.proxy,
+            ca_bundle=settings.ca_bundle,
+            connect_timeout=settings.connect_timeout,
+            read_timeout=settings.read_timeout,
+        ),
+    )
+    host = where(config)
+    try:
+        async with bot:
+            return f"@{bot.username} answers ({host})"
+    except InvalidToken as error:
+        status, reason = token_refusal(error)
+        if status is None:  # a proxy's or portal's page: not Telegram's word on the token
+            raise Problem(f"Telegram ({host}) not reachable: {reason}") from None
+        raise Problem(rejected_token(config, source, status)) from None
+    except RetryAfter:
+        raise Problem(f"Telegram ({host}) asks to wait (429): try again in a minute") from None
+    except TelegramError as error:
+        reason = described(error)
+        fix = config_fix(error)
+        hint = BLOCKED if fix is None else fix.text
+        raise Problem(f"Telegram ({host}) not reachable: {reason}: {hint}") from None
+
+
+def rejected_token(config: Config, source: Path, status: int) -> str:
+    """Telegram's refusal of the token (401, or 404 for a malformed one), with the fix: the
+    doctor's line and ``uabot run``'s."""
+    fix = f"check {token_source(config, source)}"
+    if status == 404:
+        fix += " and telegram.base_url"
+    return f"Telegram rejected the token ({status}): {fix}"
+
+
+def where(config: Config) -> str:
+    """Which Bot API host, through which proxy: for the operator, without any secret."""
+    parts = urlsplit(config.telegram.base_url or "https://api.telegram.org/bot")
+    shown = parts.hostname or "?"
+    with suppress(ValueError):  # a port that is not a number: the host says enough
+        shown += f":{parts.port}" if parts.port else ""
+    if config.telegram.proxy:
+        shown += f" through the proxy {without_userinfo(config.telegram.proxy)}"
+    return shown
+
+
+ONLINE: tuple[tuple[str, OnlineCheck], ...] = (("feed", feed_source), ("telegram", telegram))
+
+
+async def examine(config: Config, source: Path) -> list[Result]:
+    """Every check, offline then online; none stops the others."""
+    results = []
+    for name, check in DOCTOR_OFFLINE:
+        try:
+            results.append(Result(name, True, check(config, source)))
+        except PROBLEMS as problem:
+            results.append(Result(name, False, str(problem)))
+    for name, online in ONLINE:
+        try:
+            results.append(Result(name, True, await online(config, source)))
+        except PROBLEMS as problem:
+            results.append(Result(name, False, str(problem)))
+    secrets = config.secrets()
+    return [Result(r.name, r.ok, redact(r.text, secrets)) for r in results]
