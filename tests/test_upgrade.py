@@ -115,6 +115,10 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
     ],
     "job_state": [{"name": "feed.last_poll", "value": "1768039200.0"}],
     "admin_menus": [{"chat_id": 9000, "language_code": "de"}],
+    "selections": [
+        {"user_id": 1, "kind": "topic", "code": "torture"},
+        {"user_id": 1, "kind": "region", "code": "150"},
+    ],
 }
 # (table, column) whose stored values a migration rewrites on purpose: not compared.
 CHANGED_BY_DESIGN: set[tuple[str, str]] = set()
