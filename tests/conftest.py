@@ -55,6 +55,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if {"bot", "restart"} & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.journey)
+        if TRANSPORT == "webhook" and item.get_closest_marker("polling"):
+            item.add_marker(pytest.mark.skip(reason="about long polling"))
     last = [item for item in items if item.get_closest_marker("after_journeys")]
     items[:] = [item for item in items if item not in last] + last
 
@@ -64,6 +66,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "journey: drives the real bot through the bot/restart fixtures (automatic)"
     )
+    config.addinivalue_line("markers", "polling: about getUpdates (skipped over webhooks)")
 
 
 @pytest.fixture(autouse=True)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
-from conftest import ADMIN_ID, FIXTURES, webhook_keys
+from conftest import ADMIN_ID, FIXTURES, SECRET, webhook_keys
 from fault_servers import TOKEN, Uabot, assert_clean, write_config
 
 from bot.actions.importer import import_revision, publish
@@ -235,7 +235,7 @@ async def test_sigterm_mid_broadcast_exits_0_and_the_next_start_sends_each_card_
         finally:
             await uabot.kill()
         assert rc == 0, uabot.output
-        assert_clean(uabot)
+        assert_clean(uabot, SECRET)
         assert "cancelled" not in uabot.output, uabot.output  # the sends in flight finished
         sent = sum(map(_cards, users.values()))
         assert 10 <= sent < len(ids), "stopped mid-broadcast"

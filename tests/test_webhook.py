@@ -11,6 +11,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 from conftest import SECRET, TOKEN, make_config, webhook_keys
 from fault_servers import Uabot, assert_clean, write_config
 
@@ -189,3 +190,60 @@ def test_polling_is_the_default_and_webhook_keys_parse() -> None:
         {"telegram": {"token": TOKEN, "mode": "webhook", "secret_token": SECRET, **own}},
         environ={},
     )
+
+
+async def test_the_emulator_posts_in_order_with_the_secret_and_retries_failures(
+    emulator: Emulator,
+) -> None:
+    """Telegram's side alone: a receiver that answers 500 twice gets every update, in order,
+    each with the secret header; getWebhookInfo tells the last error."""
+    received: list[tuple[int, str | None]] = []
+    failures = 2
+
+    async def receive(request: web.Request) -> web.Response:
+        nonlocal failures
+        body = await request.json()
+        if failures:
+            failures -= 1
+            return web.Response(status=500)
+        received.append((body["update_id"], request.headers.get(SECRET_HEADER)))
+        return web.Response(status=200)
+
+    server = web.Application()
+    server.router.add_post("/hook", receive)
+    runner = web.AppRunner(server)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    port = runner.addresses[0][1]
+    try:
+        async with aiohttp.ClientSession() as session:
+            api = f"{emulator.base_url}{TOKEN}"
+            async with session.post(
+                f"{api}/setWebhook",
+                json={"url": f"http://127.0.0.1:{port}/hook", "secret_token": SECRET},
+            ) as answer:
+                assert (await answer.json())["ok"]
+            user = emulator.user(7)
+            for text in ("one", "two", "three"):
+                await user.send(text)
+            await emulator.wait_until(lambda: len(received) == 3, timeout=10)
+            assert [update_id for update_id, _ in received] == sorted(u for u, _ in received)
+            assert {secret for _, secret in received} == {SECRET}
+            async with session.post(f"{api}/getWebhookInfo") as answer:
+                info = (await answer.json())["result"]
+            assert info["pending_update_count"] == 0
+            assert info["last_error_message"] == (
+                "Wrong response from the webhook: 500 Internal Server Error"
+            )
+            async with session.post(
+                f"{api}/setWebhook", json={"url": "https://x.org/h", "secret_token": "a:b"}
+            ) as answer:
+                assert (await answer.json())["description"] == (
+                    "Bad Request: secret token contains unallowed characters"
+                )
+            async with session.post(f"{api}/deleteWebhook") as answer:
+                assert (await answer.json())["ok"]
+            async with session.post(f"{api}/getUpdates", json={"timeout": 0}) as answer:
+                assert (await answer.json())["ok"]  # polling again
+    finally:
+        await runner.cleanup()
