@@ -16,19 +16,26 @@ from typing import Any
 
 from telegram import LinkPreviewOptions
 from telegram.constants import ParseMode
-from telegram.error import InvalidToken, RetryAfter, TelegramError, TimedOut
+from telegram.error import BadRequest, InvalidToken, RetryAfter, TelegramError, TimedOut
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 
 import handlers
 from bot.actions.outgoing import action_renderer
 from bot.broadcast.engine import BroadcastEngine, Burst
 from bot.broadcast.ratelimit import PriorityRateLimiter
-from bot.config import Config
+from bot.config import Config, TelegramConfig
 from bot.doctor import where as _where
 from bot.letters import draft as drafts
 from bot.ptb import commands
 from bot.ptb.context import BotData, Context
-from bot.ptb.errors import Verdict, config_fix, described, retry_after_seconds, token_refusal
+from bot.ptb.errors import (
+    Verdict,
+    config_fix,
+    described,
+    from_telegram,
+    retry_after_seconds,
+    token_refusal,
+)
 from bot.ptb.http import AiohttpRequest, PollingRequest
 from bot.ptb.persistence import SQLitePersistence, StaleWork
 from bot.ptb.redact import redact
@@ -206,8 +213,9 @@ def build_application(config: Config) -> UabotApp:
 
 @asynccontextmanager
 async def running(app: UabotApp, *, poll_timeout: int = 10) -> AsyncIterator[UabotApp]:
-    """Run ``app`` with long polling inside an existing event loop: ``uabot run``, the tests,
-    the sandbox and the benches; PTB's ``run_polling`` runs the same hooks in the same order.
+    """Run ``app`` with long polling, or its webhook (``telegram.mode``), inside an existing
+    event loop: ``uabot run``, the tests, the sandbox and the benches; PTB's ``run_polling``
+    and ``run_webhook`` run the same hooks in the same order.
     """
     await app.initialize()
     try:
@@ -215,13 +223,32 @@ async def running(app: UabotApp, *, poll_timeout: int = 10) -> AsyncIterator[Uab
             await app.post_init(app)
         if app.updater is None:  # build_application always has one
             raise RuntimeError("the application was built without an updater")
-        await app.updater.start_polling(
-            timeout=poll_timeout,
-            poll_interval=0,
-            allowed_updates=list(ALLOWED_UPDATES),
-            # As run_polling: polling errors go to the error handler (handlers/errors.py).
-            error_callback=lambda error: _polling_error(app, error),
-        )
+        telegram: TelegramConfig = app.bot_data.config.telegram
+        if telegram.mode == "webhook":
+            host, port = telegram.listen
+            # PTB's own server (tornado): it refuses (403) a request without the secret token
+            # in X-Telegram-Bot-Api-Secret-Token, and sets the webhook (again, after
+            # ``connect``: a 429 for the repeat is waited out by its retries).
+            await app.updater.start_webhook(
+                listen=host,
+                port=port,
+                url_path=telegram.webhook_path,
+                webhook_url=telegram.webhook_url,
+                secret_token=telegram.secret_token,
+                allowed_updates=list(ALLOWED_UPDATES),
+                drop_pending_updates=False,
+                bootstrap_retries=3,
+            )
+        else:
+            # Its bootstrap calls deleteWebhook: leaving webhook mode ends the webhook, as
+            # Telegram refuses getUpdates while one is set (updates waiting for it are kept).
+            await app.updater.start_polling(
+                timeout=poll_timeout,
+                poll_interval=0,
+                allowed_updates=list(ALLOWED_UPDATES),
+                # As run_polling: polling errors go to the error handler (handlers/errors.py).
+                error_callback=lambda error: _polling_error(app, error),
+            )
         await app.start()
         yield app
     finally:
@@ -274,7 +301,8 @@ async def _stop_app(app: UabotApp) -> None:
 
 
 async def connect(app: UabotApp) -> None:
-    """``app.initialize()`` (getMe), retried with back-off while Telegram is unreachable.
+    """``app.initialize()`` (getMe), and in webhook mode setWebhook, retried with back-off
+    while Telegram is unreachable.
 
     Each failure is one line: where, why, when the next try is. Only Telegram's own refusal of
     the token ends the wait (``TokenRejected``); the caller cancels the task to give up.
@@ -285,6 +313,7 @@ async def connect(app: UabotApp) -> None:
     while True:
         try:
             await app.initialize()
+            await _set_webhook(app)
             return
         except InvalidToken as error:
             status, reason = token_refusal(error)
@@ -315,6 +344,30 @@ async def connect(app: UabotApp) -> None:
         )
         await asyncio.sleep(wait)
         delay = min(delay * 2, START_RETRY_MAX_SECONDS)
+
+
+async def _set_webhook(app: UabotApp) -> None:
+    """In webhook mode, tell Telegram where to post (``running`` does it again as PTB's
+    ``start_webhook`` always does): here its failures are the start's one-line errors, and its
+    refusal of the URL or the secret token stops the start with the fix."""
+    telegram: TelegramConfig = app.bot_data.config.telegram
+    if telegram.mode != "webhook":
+        return
+    try:
+        await app.bot.set_webhook(
+            url=telegram.webhook_url or "",
+            secret_token=telegram.secret_token,
+            allowed_updates=list(ALLOWED_UPDATES),
+            drop_pending_updates=False,
+        )
+    except BadRequest as error:
+        if not from_telegram(error):
+            raise  # a proxy's page: the way to Telegram, retried as any other
+        said = redact(error.message, app.bot_data.config.secrets())[:200]
+        raise ConfigMistake(
+            f"Telegram refused the webhook ({said}): check telegram.webhook_url (public, "
+            "https, port 443, 80, 88 or 8443) and telegram.secret_token"
+        ) from None
 
 
 async def _close_unstarted(app: UabotApp) -> None:

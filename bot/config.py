@@ -28,6 +28,12 @@ TOKEN_ENV = "UABOT_TOKEN"
 _TOKEN_SHAPE = re.compile(r"\d{1,20}:[A-Za-z0-9_-]{30,60}")
 # The token in config.example.toml: a config copied but not filled in.
 _PLACEHOLDER = "replace-me"
+# Telegram's rule for setWebhook's secret_token.
+_SECRET_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,256}")
+_SECRET_HINT = "from: python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+# The only ports api.telegram.org delivers webhooks to.
+_WEBHOOK_PORTS = (443, 80, 88, 8443)
+_LOOPBACK = ("localhost", "127.0.0.1", "::1")
 
 
 def closest(name: str, known: Iterable[str]) -> str | None:
@@ -60,6 +66,18 @@ class TelegramConfig:
     token_from_env: bool = False  # whether UABOT_TOKEN gave the token (for error messages)
     connect_timeout: float = 5.0  # seconds to open a connection to the Bot API (or proxy)
     read_timeout: float = 5.0  # seconds to wait for each read of an answer
+    # How updates arrive: "polling" (getUpdates, the default) or "webhook" (Telegram POSTs
+    # them to webhook_url, which a reverse proxy forwards to ``listen``).
+    mode: str = "polling"
+    webhook_url: str | None = None  # the public https URL Telegram posts to
+    listen: tuple[str, int] = ("127.0.0.1", 8443)  # where the bot's webhook server listens
+    # Telegram sends it in X-Telegram-Bot-Api-Secret-Token; requests without it are refused.
+    secret_token: Secret | None = field(default=None, repr=False)
+
+    @property
+    def webhook_path(self) -> str:
+        """The path the webhook server answers on: webhook_url's (a reverse proxy keeps it)."""
+        return urlsplit(self.webhook_url or "").path or "/"
 
 
 @dataclass(frozen=True)
@@ -141,6 +159,7 @@ class Config:
         feed = self.feed.source if self.feed.source and "://" in self.feed.source else None
         return (
             token_secrets(self.telegram.token)
+            + ((self.telegram.secret_token,) if self.telegram.secret_token else ())
             + proxy_secrets(self.telegram.proxy)
             + proxy_secrets(feed)
         )
@@ -157,6 +176,10 @@ _SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], str]]] = {
         "ca_bundle": (str, "'certifi', 'system' or the path of a PEM file of CA certificates"),
         "connect_timeout": ((int, float), "a number of seconds such as 5"),
         "read_timeout": ((int, float), "a number of seconds such as 5"),
+        "mode": (str, "'polling' (the default) or 'webhook'"),
+        "webhook_url": (str, "the public https URL Telegram posts updates to"),
+        "listen": (str, "host:port of the bot's webhook server, such as '127.0.0.1:8443'"),
+        "secret_token": (str, f"1-256 characters of A-Z a-z 0-9 _ -, e.g. {_SECRET_HINT}"),
     },
     "storage": {"path": (str, "a file path such as 'uabot.sqlite3'")},
     "i18n": {
@@ -242,6 +265,7 @@ def parse_config(
     for key, seconds in timeouts.items():
         if not 0 < seconds <= 600:
             raise ConfigError(f"telegram.{key} must be more than 0 and at most 600 (seconds)")
+    webhook = _webhook(telegram)
     admins = telegram.get("admins", [])
     if not all(isinstance(a, int) and not isinstance(a, bool) for a in admins):
         raise ConfigError("telegram.admins must hold Telegram user ids (integers), e.g. [12345]")
@@ -316,6 +340,7 @@ def parse_config(
             token_from_env=from_env,
             connect_timeout=float(timeouts["connect_timeout"]),
             read_timeout=float(timeouts["read_timeout"]),
+            **webhook,
         ),
         storage=StorageConfig(
             path=_resolve(raw.get("storage", {}).get("path", StorageConfig.path), base)
@@ -381,6 +406,94 @@ def _proxy(value: str | None) -> str | None:
     except ValueError:
         raise ConfigError(f"telegram.proxy is not a valid URL: {_PERCENT_ENCODE}") from None
     return value
+
+
+def _webhook(telegram: dict[str, Any]) -> dict[str, Any]:
+    """``telegram.mode`` and the webhook keys, checked now (Telegram would refuse them later).
+
+    An http webhook_url is allowed only on this machine (127.0.0.1, ::1, localhost): for a
+    self-hosted Bot API server started with --local, which delivers over http, and the tests'
+    emulator. Telegram itself delivers only over https, to ports 443, 80, 88 or 8443.
+    """
+    mode = telegram.get("mode", TelegramConfig.mode)
+    if mode not in ("polling", "webhook"):
+        raise ConfigError(f"telegram.mode {mode!r} is unknown: use 'polling' or 'webhook'")
+    listen = _listen(telegram.get("listen"))
+    secret = telegram.get("secret_token")
+    if secret is not None and not _SECRET_TOKEN_SHAPE.fullmatch(secret):
+        raise ConfigError(
+            "telegram.secret_token must be 1-256 characters of A-Z a-z 0-9 _ - "
+            f"(not the bot's token): make one {_SECRET_HINT}"
+        )
+    url = telegram.get("webhook_url") or None
+    if mode == "webhook":
+        if url is None:
+            raise ConfigError(
+                "telegram.webhook_url is missing (telegram.mode is 'webhook'): set the public "
+                "https URL Telegram posts to, e.g. 'https://bot.example.org/telegram'"
+            )
+        if secret is None:
+            raise ConfigError(
+                "telegram.secret_token is missing (telegram.mode is 'webhook'): set 1-256 "
+                f"characters of A-Z a-z 0-9 _ -, e.g. {_SECRET_HINT}"
+            )
+        _check_webhook_url(url, own_server=bool(telegram.get("base_url")))
+    return {
+        "mode": mode,
+        "webhook_url": url,
+        "listen": listen,
+        "secret_token": Secret(secret) if secret is not None else None,
+    }
+
+
+def _check_webhook_url(url: str, *, own_server: bool) -> None:
+    try:
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        raise ConfigError(
+            f"telegram.webhook_url {url!r} has a port that is not a number up to 65535"
+        ) from None
+    host = (parts.hostname or "").lower()
+    if parts.scheme not in ("https", "http") or not host:
+        raise ConfigError(
+            f"telegram.webhook_url {url!r} is not an https URL: write it as "
+            "'https://bot.example.org/telegram'"
+        )
+    if parts.query or parts.fragment:
+        raise ConfigError(f"telegram.webhook_url {url!r} must have no ? or #: use a path")
+    if parts.scheme == "http" and host not in _LOOPBACK:
+        raise ConfigError(
+            f"telegram.webhook_url {url!r} must be https (Telegram posts only over https; "
+            "http is allowed only for 127.0.0.1 with your own Bot API server)"
+        )
+    if own_server:
+        return
+    if host in _LOOPBACK:
+        raise ConfigError(
+            f"telegram.webhook_url {url!r} is this machine, which Telegram cannot reach: use "
+            "the public https address of your reverse proxy"
+        )
+    if port not in _WEBHOOK_PORTS:
+        raise ConfigError(
+            f"telegram.webhook_url {url!r}: Telegram posts only to ports 443, 80, 88 or 8443"
+        )
+
+
+def _listen(value: str | None) -> tuple[str, int]:
+    """``telegram.listen`` as (host, port); ``[::1]:8443`` for an IPv6 address."""
+    if value is None:
+        return TelegramConfig.listen
+    try:
+        parts = urlsplit(f"//{value}")
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        port, host = None, None
+    if not host or not port or parts.path or parts.username:
+        raise ConfigError(
+            f"telegram.listen {value!r} must be host:port (port 1-65535), e.g. '127.0.0.1:8443'"
+        )
+    return host, port
 
 
 def _resolve(value: str | Path, base: Path) -> Path:

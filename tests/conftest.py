@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import socket
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -21,16 +23,52 @@ from bot.ptb.context import BotData
 TOKEN = "123456:TEST-TOKEN-abcdefghijklmnopqrstuvwx"  # the shape of a real token
 ADMIN_ID = 9000
 FIXTURES = Path(__file__).parent / "fixtures"
+# How the bots of make_config get their updates: "polling" (the default) or "webhook", which
+# runs the same journeys over PTB's webhook server, the emulator POSTing each update
+# (`UABOT_TEST_TRANSPORT=webhook python -m pytest -m journey`, as .ci/run does).
+TRANSPORT = os.environ.get("UABOT_TEST_TRANSPORT", "polling")
+if TRANSPORT not in ("polling", "webhook"):
+    raise RuntimeError(f"UABOT_TEST_TRANSPORT={TRANSPORT!r}: use 'polling' or 'webhook'")
+SECRET = "test-webhook-secret_0123456789"
+
+
+def free_port() -> int:
+    """A port nothing listens on now (bound and released: taken again only by the bot)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def webhook_keys(port: int | None = None) -> dict[str, Any]:
+    """``[telegram]`` keys for webhook mode on 127.0.0.1 (a free port unless given)."""
+    port = port or free_port()
+    return {
+        "mode": "webhook",
+        "webhook_url": f"http://127.0.0.1:{port}/telegram",
+        "listen": f"127.0.0.1:{port}",
+        "secret_token": SECRET,
+    }
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The check of the transitions the journeys took (tests/transitions.py) runs last."""
+    """Every test that runs the real bot through the ``bot`` or ``restart`` fixture is a
+    journey (``-m journey``); the check of the transitions the journeys took
+    (tests/transitions.py) runs last."""
+    for item in items:
+        if {"bot", "restart"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.journey)
+        if TRANSPORT == "webhook" and item.get_closest_marker("polling"):
+            item.add_marker(pytest.mark.skip(reason="about long polling"))
     last = [item for item in items if item.get_closest_marker("after_journeys")]
     items[:] = [item for item in items if item not in last] + last
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "after_journeys: runs after every other test")
+    config.addinivalue_line(
+        "markers", "journey: drives the real bot through the bot/restart fixtures (automatic)"
+    )
+    config.addinivalue_line("markers", "polling: about getUpdates (skipped over webhooks)")
 
 
 @pytest.fixture(autouse=True)
@@ -75,6 +113,8 @@ def make_config(emulator: Emulator, db_path: Path, **sections: dict[str, Any]) -
         "i18n": {"default_language": "en", "languages": ["en", "de", "fr"]},
         "broadcast": {"messages_per_second": 200},
     }
+    if TRANSPORT == "webhook":
+        raw["telegram"].update(webhook_keys())
     for section, values in sections.items():
         raw[section] = {**raw.get(section, {}), **values}
     return parse_config(raw, environ={})
@@ -87,7 +127,7 @@ def config(emulator: Emulator, tmp_path: Path) -> Config:
 
 @pytest.fixture
 async def bot(config: Config) -> AsyncIterator[Any]:
-    """The real bot, long-polling the emulator until the test ends."""
+    """The real bot, long-polling the emulator (or taking its webhook) until the test ends."""
     async with running(record(build_application(config)), poll_timeout=1) as app:
         yield app
 

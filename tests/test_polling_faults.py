@@ -14,6 +14,8 @@ from journeys import subscriber
 
 from bot.emulator import Emulator
 
+pytestmark = pytest.mark.polling  # about getUpdates: not run over webhooks
+
 
 async def _deaf_for_a_while(emulator: Emulator, status: int, body: str | None = None) -> None:
     """The emulator plays a proxy answering getUpdates with its own page, three polls long."""

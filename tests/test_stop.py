@@ -11,10 +11,16 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
+from conftest import ADMIN_ID, FIXTURES, SECRET, webhook_keys
 from fault_servers import TOKEN, Uabot, assert_clean, write_config
 
-from bot.emulator import Emulator
+from bot.actions.importer import import_revision, publish
+from bot.actions.parse import parse_action
+from bot.emulator import Emulator, SimUser
+from bot.storage import Storage
 from bot.storage.db import _split_sql, migrations
+
+ACTIONS = FIXTURES / "actions"
 
 # Far below what the stops waited before (the whole hang: 60 s here), far above what they take.
 QUICK = 20.0
@@ -172,3 +178,77 @@ async def test_a_stop_during_a_long_migration_rolls_it_back_and_exits_0(
         ).fetchall()
         conn.close()
         assert firsts == [(1, 1), (2, 0)]
+
+
+def _cards(user: SimUser) -> int:
+    return len([m for m in user.messages if m.text and "UA 012/26" in m.text])
+
+
+async def _published_to(database: Path, ids: range) -> None:
+    """Subscribers ``ids`` and the example case published: its broadcast waits for the bot."""
+    storage = await Storage.open(database)
+    try:
+        for uid in ids:
+            await storage.users.subscribe(uid, "en")
+        revision = parse_action(
+            (ACTIONS / "ua-012-26-1.toml").read_bytes(),
+            source="ua-012-26-1.toml",
+            languages=("en", "de", "fr"),
+            default_language="en",
+        )
+        await import_revision(storage, revision, by=None)
+        assert await publish(storage, revision.case, revision.revision, ADMIN_ID)
+    finally:
+        await storage.close()
+
+
+@pytest.mark.parametrize("transport", ["polling", "webhook"])
+async def test_sigterm_mid_broadcast_exits_0_and_the_next_start_sends_each_card_once(
+    tmp_path: Path, transport: str
+) -> None:
+    """The real ``uabot run``: SIGTERM while sends are in flight (Telegram holds them 2 s), then
+    a new start. The sends in flight finish and are recorded, so nobody gets a card twice."""
+    database = tmp_path / "bot.sqlite3"
+    ids = range(1, 61)
+    await _published_to(database, ids)
+    extra = f"admins = [{ADMIN_ID}]\n"
+    if transport == "webhook":
+        extra += "".join(f'{key} = "{value}"\n' for key, value in webhook_keys().items())
+    async with Emulator(token=TOKEN) as emulator:
+        users = {uid: emulator.user(uid) for uid in ids}
+        admin = emulator.user(ADMIN_ID)
+        config = write_config(
+            tmp_path, emulator.base_url, extra=extra + "[broadcast]\nmessages_per_second = 20\n"
+        )
+        emulator.delay("sendMessage", 0.05)  # Telegram's latency: messages are in flight
+        uabot = await Uabot.start(config)
+        try:
+            await uabot.wait_for("started as @")
+            visitor = emulator.user(500, language_code="en")  # updates come in either mode
+            await visitor.send("/start")
+            assert "Welcome!" in (await visitor.receive(timeout=30)).text
+            await emulator.wait_until(lambda: sum(map(_cards, users.values())) >= 10, 30)
+            emulator.delay("sendMessage", 2.0)  # now each send is held mid-way
+            await asyncio.sleep(0.5)
+            uabot.process.send_signal(signal.SIGTERM)
+            rc = await uabot.finish(90)
+        finally:
+            await uabot.kill()
+        assert rc == 0, uabot.output
+        assert_clean(uabot, SECRET)
+        assert "cancelled" not in uabot.output, uabot.output  # the sends in flight finished
+        sent = sum(map(_cards, users.values()))
+        assert 10 <= sent < len(ids), "stopped mid-broadcast"
+        assert max(map(_cards, users.values())) == 1
+
+        emulator.delay("sendMessage", 0)
+        second = await Uabot.start(config)
+        try:
+            await emulator.wait_until(
+                lambda: any("Broadcast finished" in (m.text or "") for m in admin.messages), 60
+            )
+            assert await second.interrupt() == 0
+        finally:
+            await second.kill()
+        assert_clean(second)
+    assert {uid: _cards(user) for uid, user in users.items()} == dict.fromkeys(ids, 1)

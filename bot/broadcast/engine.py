@@ -38,7 +38,8 @@ import asyncio
 import logging
 import time
 from collections import Counter, deque
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -62,6 +63,8 @@ BURST_IN_WINDOW = BURST_WINDOW // 2
 # Sends in a row without Telegram's answer that make a slow link an outage (pause, tell once).
 UNANSWERED_IN_A_ROW = 10
 FIRST_PROBE_INTERVAL = 1.0
+# A stop lets the sends in flight finish (and their outcomes commit) for at most this long.
+STOP_GRACE_SECONDS = 10.0
 
 # (language, the day they last wrote for an earlier revision of the case) -> what they get
 MessagesFor = Callable[[str, date | None], Rendered]
@@ -163,6 +166,12 @@ class BroadcastEngine:
         self._failures: dict[int, int] = {}
         self._bot = bot
         self._sender = BroadcastSender(bot)
+        # Sends in flight, and the gate a stop closes (``_in_flight``).
+        self._sending = 0
+        self._open = asyncio.Event()
+        self._open.set()
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     @property
     def workers(self) -> int:
@@ -194,8 +203,34 @@ class BroadcastEngine:
                 self._report(broadcast)
         return len(unfinished)
 
-    async def stop(self) -> None:
-        """Cancel the senders; what they did not confirm stays pending for the next start."""
+    @asynccontextmanager
+    async def _in_flight(self) -> AsyncIterator[None]:
+        """One send and the commit of its outcome: what a stop lets finish (``stop``)."""
+        await self._open.wait()  # once a stop began, no new send
+        self._sending += 1
+        self._idle.clear()
+        try:
+            yield
+        finally:
+            self._sending -= 1
+            if not self._sending:
+                self._idle.set()
+
+    async def stop(self, grace: float = STOP_GRACE_SECONDS) -> None:
+        """No new send begins; those in flight get ``grace`` seconds to finish and commit their
+        outcome (a send cut short may have been delivered, and would go again at the next
+        start); then the senders are cancelled, and what they did not send stays pending."""
+        self._open.clear()
+        if self._sending:
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._idle.wait(), grace)
+            if self._sending:
+                log.warning(
+                    "stopping: cancelled %d broadcast send(s) still unanswered after %g s; "
+                    "they go again at the next start",
+                    self._sending,
+                    grace,
+                )
         tasks = [run.task for run in self._runs.values() if run.task is not None]
         tasks += self._reports.values()
         for task in tasks:
@@ -356,15 +391,18 @@ class BroadcastEngine:
         if not found:
             return True
         recipient = found[0]
-        error = await self._attempt(run, sender, recipient, parts_for(recipient))
-        if error is None:
-            await outcomes.record((recipient.user_id, Outcome.DELIVERED, recipient.attempts + 1))
-            run.done += 1
-            return True
-        verdict = classify(error)
-        if verdict is Verdict.UNANSWERED:
-            await outcomes.record(self._unanswered(run, recipient))
-            return False
+        async with self._in_flight():
+            error = await self._attempt(run, sender, recipient, parts_for(recipient))
+            if error is None:
+                await outcomes.record(
+                    (recipient.user_id, Outcome.DELIVERED, recipient.attempts + 1)
+                )
+                run.done += 1
+                return True
+            verdict = classify(error)
+            if verdict is Verdict.UNANSWERED:
+                await outcomes.record(self._unanswered(run, recipient))
+                return False
         if verdict in (Verdict.TRANSIENT, Verdict.RETRY_AFTER):
             return False
         if run.burst == (verdict, error.message):
@@ -411,42 +449,46 @@ class BroadcastEngine:
 
         async def work() -> None:
             while not stopped and (recipient := await queue.get()) is not None:
-                error = await self._attempt(run, sender, recipient, parts_for(recipient))
-                attempts = recipient.attempts + 1
-                if error is None:
-                    await outcomes.record((recipient.user_id, Outcome.DELIVERED, attempts))
-                    run.done += 1
-                    for row in breaker.success():
-                        outcomes.add(row)
-                    continue
-                verdict = classify(error)
-                if verdict is Verdict.UNANSWERED:
-                    # Recorded even when the round is over: it may have arrived.
-                    await outcomes.record(self._unanswered(run, recipient))
-                    if breaker.unanswered() and not stopped:
-                        halt(
-                            _Stop(
-                                described(error)[:200],
-                                Burst(described(error)[:200], UNANSWERED_IN_A_ROW, True, True),
-                            )
-                        )
-                    continue
-                if stopped:
-                    continue  # the round is over: this one stays pending
-                if verdict in (Verdict.TRANSIENT, Verdict.RETRY_AFTER):
-                    halt(_Stop(described(error)[:200]))
-                    continue
-                outcome = Outcome.UNREACHABLE if verdict is Verdict.UNREACHABLE else Outcome.FAILED
-                key = (verdict, error.message)
-                burst, released = breaker.failure(key, (recipient.user_id, outcome, attempts))
-                for row in released:
-                    outcomes.add(row)
+                async with self._in_flight():
+                    await deliver(recipient)
+
+        async def deliver(recipient: Recipient) -> None:
+            error = await self._attempt(run, sender, recipient, parts_for(recipient))
+            attempts = recipient.attempts + 1
+            if error is None:
+                await outcomes.record((recipient.user_id, Outcome.DELIVERED, attempts))
                 run.done += 1
-                if burst is not None:
-                    dropped = breaker.drop()
-                    run.done -= len(dropped)
-                    run.probe_after = max(dropped, default=run.probe_after)
-                    halt(_Stop(described(error)[:200], burst, key))
+                for row in breaker.success():
+                    outcomes.add(row)
+                return
+            verdict = classify(error)
+            if verdict is Verdict.UNANSWERED:
+                # Recorded even when the round is over: it may have arrived.
+                await outcomes.record(self._unanswered(run, recipient))
+                if breaker.unanswered() and not stopped:
+                    halt(
+                        _Stop(
+                            described(error)[:200],
+                            Burst(described(error)[:200], UNANSWERED_IN_A_ROW, True, True),
+                        )
+                    )
+                return
+            if stopped:
+                return  # the round is over: this one stays pending
+            if verdict in (Verdict.TRANSIENT, Verdict.RETRY_AFTER):
+                halt(_Stop(described(error)[:200]))
+                return
+            outcome = Outcome.UNREACHABLE if verdict is Verdict.UNREACHABLE else Outcome.FAILED
+            key = (verdict, error.message)
+            burst, released = breaker.failure(key, (recipient.user_id, outcome, attempts))
+            for row in released:
+                outcomes.add(row)
+            run.done += 1
+            if burst is not None:
+                dropped = breaker.drop()
+                run.done -= len(dropped)
+                run.probe_after = max(dropped, default=run.probe_after)
+                halt(_Stop(described(error)[:200], burst, key))
 
         # A TaskGroup cancels the other workers when one fails: no sender keeps going for a
         # round that is being abandoned (and resumed later from the outbox). A cancelled

@@ -12,6 +12,7 @@ from .faults import ApiError, Faults, RateLimiter
 from .html import HtmlError, parse_html, utf16_len
 from .params import Params, Upload
 from .state import BOT_ME, CallbackAnswer, Chat, InlineAnswer, SentMessage, State, StoredFile
+from .webhook import Webhook
 
 __all__ = ["RATE_LIMITED", "BotApi"]
 
@@ -154,9 +155,11 @@ class BotApi:
         self.faults = faults
         self.limiter = limiter
         self.closing = False
+        self.webhook = Webhook(state, faults)
         self.handlers: dict[str, tuple[str, Handler]] = {}
         for name in (
-            "getMe", "logOut", "close", "deleteWebhook", "getWebhookInfo", "getUpdates",
+            "getMe", "logOut", "close", "setWebhook", "deleteWebhook", "getWebhookInfo",
+            "getUpdates",
             "setMyCommands", "getMyCommands", "deleteMyCommands", "setChatMenuButton",
             "sendMessage", "editMessageText", "editMessageReplyMarkup", "answerCallbackQuery",
             "sendDocument", "getFile", "sendChatAction", "deleteMessage", "answerInlineQuery",
@@ -248,17 +251,14 @@ class BotApi:
     async def close(self, params: Params) -> Any:
         return True
 
+    async def set_webhook(self, params: Params) -> Any:
+        return self.webhook.set(params)
+
     async def delete_webhook(self, params: Params) -> Any:
-        if params.get("drop_pending_updates"):
-            self.state.updates.clear()
-        return True
+        return self.webhook.delete(bool(params.get("drop_pending_updates")))
 
     async def get_webhook_info(self, params: Params) -> Any:
-        return {
-            "url": "",
-            "has_custom_certificate": False,
-            "pending_update_count": len(self.state.updates),
-        }
+        return self.webhook.info()
 
     async def set_chat_menu_button(self, params: Params) -> Any:
         return True
@@ -266,6 +266,7 @@ class BotApi:
     async def get_updates(self, params: Params) -> Any:
         """Long polling: acknowledge by offset, then hold until updates or timeout."""
         state = self.state
+        self.webhook.refuse_polling()
         offset = int(params.get("offset") or 0)
         limit = min(max(int(params.get("limit") or 100), 1), 100)
         timeout = max(float(params.get("timeout") or 0), 0.0)
@@ -286,6 +287,7 @@ class BotApi:
         while True:
             if state.polls != poll:  # as Telegram: the newer request wins, this one ends
                 raise ApiError(409, CONFLICT)
+            self.webhook.refuse_polling()  # a webhook was set meanwhile
             result = self._deliverable(limit)
             remaining = deadline - time.monotonic()
             if result or remaining <= 0 or self.closing:

@@ -18,6 +18,7 @@ from .methods import BotApi
 from .params import read_params
 from .state import Chat, State, Stats
 from .users import SimUser
+from .webhook import Webhook
 
 __all__ = ["Emulator"]
 
@@ -79,6 +80,7 @@ class Emulator:
         """Release waiting long polls, then close the server."""
         self.api.closing = True
         self.state.updates_changed.notify()
+        await self.api.webhook.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -152,6 +154,11 @@ class Emulator:
         return web.Response(
             body=stored.data, content_type=stored.mime_type or "application/octet-stream"
         )
+
+    @property
+    def webhook(self) -> Webhook:
+        """The webhook setWebhook set (``webhook.url`` empty: none), its delivery and errors."""
+        return self.api.webhook
 
     # -- users -----------------------------------------------------------------------------
 
