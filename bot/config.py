@@ -104,6 +104,14 @@ class LettersConfig:
 
 
 @dataclass(frozen=True)
+class MetricsConfig:
+    # "host:port" of /healthz and /metrics (Prometheus); None: not served.
+    listen: str | None = None
+    # /healthz answers 503 once Telegram's long poll has not answered for this long.
+    stale_after_seconds: float = 120.0
+
+
+@dataclass(frozen=True)
 class Config:
     telegram: TelegramConfig
     storage: StorageConfig = StorageConfig()
@@ -112,6 +120,7 @@ class Config:
     reminders: RemindersConfig = RemindersConfig()
     feed: FeedConfig = FeedConfig()
     letters: LettersConfig = LettersConfig()
+    metrics: MetricsConfig = MetricsConfig()
 
     def is_admin(self, user_id: int) -> bool:
         return user_id in self.telegram.admins
@@ -158,6 +167,10 @@ _SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], str]]] = {
     },
     "letters": {
         "timeout_minutes": ((int, float), "a number of minutes such as 30"),
+    },
+    "metrics": {
+        "listen": (str, "a host and port such as '127.0.0.1:9464'"),
+        "stale_after_seconds": ((int, float), "a number of seconds such as 120"),
     },
 }
 
@@ -297,7 +310,25 @@ def parse_config(
             auto_publish=feed.get("auto_publish", FeedConfig.auto_publish),
         ),
         letters=LettersConfig(timeout_minutes=float(timeout)),
+        metrics=_metrics(raw.get("metrics", {})),
     )
+
+
+def _metrics(metrics: dict[str, Any]) -> MetricsConfig:
+    """``[metrics]``: ``listen`` as ``host:port`` (an IPv6 host in brackets)."""
+    listen = metrics.get("listen") or None
+    if listen is not None:
+        host, sep, port = listen.rpartition(":")
+        if not sep or not host or not port.isdigit() or int(port) > 65535:
+            raise ConfigError(
+                f"metrics.listen {listen!r} must be host:port, e.g. '127.0.0.1:9464'"
+            )
+    stale = metrics.get("stale_after_seconds", MetricsConfig.stale_after_seconds)
+    if not 0 < stale <= 24 * 3600:
+        raise ConfigError(
+            "metrics.stale_after_seconds must be more than 0 and at most a day, e.g. 120"
+        )
+    return MetricsConfig(listen=listen, stale_after_seconds=float(stale))
 
 
 # What RFC 3986 allows raw in a URL's user and password; anything else must be percent-encoded.

@@ -46,6 +46,7 @@ from telegram.error import TelegramError
 from telegram.ext import ExtBot
 
 from bot.broadcast.sender import BroadcastSender, Prepared
+from bot.metrics import Metrics
 from bot.ptb.errors import Verdict, classify, described
 from bot.ptb.text import Rendered
 from bot.storage import Broadcast, Outcome, Recipient, Storage
@@ -148,6 +149,7 @@ class BroadcastEngine:
         on_burst: BurstNotifier | None = None,
         give_up_after: float = 24 * 3600.0,
         max_probe_interval: float = 300.0,
+        metrics: Metrics | None = None,
     ) -> None:
         self._storage = storage
         self._renderers = renderers
@@ -162,6 +164,7 @@ class BroadcastEngine:
         self._failures: dict[int, int] = {}
         self._bot = bot
         self._sender = BroadcastSender(bot)
+        self._metrics = metrics
 
     @property
     def workers(self) -> int:
@@ -226,7 +229,7 @@ class BroadcastEngine:
     async def _run(self, run: _Run) -> None:
         broadcast = run.broadcast
         storage = self._storage
-        outcomes = _Outcomes(storage, broadcast.id)
+        outcomes = _Outcomes(storage, broadcast.id, self._metrics)
         try:
             counts = await storage.broadcasts.progress(broadcast.id)
             run.done_before = sum(
@@ -613,9 +616,12 @@ class _Outcomes:
     """Outcomes written by one writer task, at once; those that arrive meanwhile form the next
     batch. ``record`` returns once the outcome is committed; ``add`` does not wait."""
 
-    def __init__(self, storage: Storage, broadcast_id: int) -> None:
+    def __init__(
+        self, storage: Storage, broadcast_id: int, metrics: Metrics | None = None
+    ) -> None:
         self._storage = storage
         self._broadcast_id = broadcast_id
+        self._metrics = metrics
         self._rows: list[Row] = []
         self._committed: asyncio.Future[None] | None = None
         self._wake = asyncio.Event()
@@ -678,6 +684,8 @@ class _Outcomes:
                 committed.exception()  # retrieved here; the waiting workers still raise it
                 continue
             committed.set_result(None)
+            if self._metrics is not None:  # counted once committed: the outcome is real
+                self._metrics.broadcast_outcomes(outcome for _uid, outcome, _n in rows)
 
 
 def _prepare(message: Rendered, options: dict[str, Any]) -> list[Prepared]:
