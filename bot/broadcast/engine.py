@@ -46,6 +46,7 @@ from telegram.error import TelegramError
 from telegram.ext import ExtBot
 
 from bot.broadcast.sender import BroadcastSender, Prepared
+from bot.logs import about
 from bot.metrics import Metrics
 from bot.ptb.errors import Verdict, classify, described
 from bot.ptb.text import Rendered
@@ -270,6 +271,7 @@ class BroadcastEngine:
                         "broadcast %s: giving up on the recipients still waiting after %.1f h",
                         broadcast.id,
                         self._give_up_after / 3600,
+                        extra=_about(broadcast),
                     )
                     async with storage.db.transaction():
                         await storage.broadcasts.fail_pending(broadcast.id)
@@ -287,6 +289,7 @@ class BroadcastEngine:
                 finished.delivered,
                 finished.unreachable,
                 finished.failed,
+                extra=_about(broadcast),
             )
         except asyncio.CancelledError:
             raise
@@ -301,6 +304,7 @@ class BroadcastEngine:
                 "it is tried again shortly"
                 if failures < MAX_FAILED_RUNS
                 else "it waits for the next start of the bot",
+                extra=_about(broadcast),
             )
             await self._forget(broadcast.id)
             return
@@ -318,7 +322,9 @@ class BroadcastEngine:
         run.burst = stop.key
         await self._storage.broadcasts.pause(broadcast.id, since, stop.reason)
         if first:
-            log.warning("broadcast %s paused: %s", broadcast.id, stop.reason)
+            log.warning(
+                "broadcast %s paused: %s", broadcast.id, stop.reason, extra=_about(broadcast)
+            )
         if stop.burst is not None and stop.burst.unanswered:
             if run.told_unanswered:
                 return  # a slow link pauses again and again: the admins hear it once
@@ -327,10 +333,18 @@ class BroadcastEngine:
             try:
                 await self._on_burst(broadcast, stop.burst)
             except Exception:
-                log.exception("could not tell the admins that broadcast %s paused", broadcast.id)
+                log.exception(
+                    "could not tell the admins that broadcast %s paused",
+                    broadcast.id,
+                    extra=_about(broadcast),
+                )
 
     async def _resume(self, run: _Run, breaker: _Breaker) -> None:
-        log.warning("broadcast %s resumed: Telegram answers again", run.broadcast.id)
+        log.warning(
+            "broadcast %s resumed: Telegram answers again",
+            run.broadcast.id,
+            extra=_about(run.broadcast),
+        )
         if run.burst is not None:
             # A message went through past the burst: its refusals are individual after all.
             breaker.trust(run.burst)
@@ -511,7 +525,9 @@ class BroadcastEngine:
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.exception("could not report broadcast %s", broadcast.id)
+                log.exception(
+                    "could not report broadcast %s", broadcast.id, extra=_about(broadcast)
+                )
             else:
                 still: set[int] = set()
                 for admin_id, verdict in missed.items():
@@ -525,7 +541,10 @@ class BroadcastEngine:
                     return
                 owed = frozenset(still)
             log.warning(
-                "the report of broadcast %s is tried again in %.1f s", broadcast.id, interval
+                "the report of broadcast %s is tried again in %.1f s",
+                broadcast.id,
+                interval,
+                extra=_about(broadcast),
             )
             await asyncio.sleep(interval)
             interval = min(interval * 2, self._max_probe_interval)
@@ -686,6 +705,11 @@ class _Outcomes:
             committed.set_result(None)
             if self._metrics is not None:  # counted once committed: the outcome is real
                 self._metrics.broadcast_outcomes(outcome for _uid, outcome, _n in rows)
+
+
+def _about(broadcast: Broadcast) -> dict[str, Any]:
+    """The fields of the JSON log lines about ``broadcast``."""
+    return about(broadcast.id, broadcast.case_number)
 
 
 def _prepare(message: Rendered, options: dict[str, Any]) -> list[Prepared]:
