@@ -58,6 +58,8 @@ class TelegramConfig:
     # The CAs trusted for https: "certifi" (default), "system" or a PEM bundle's path.
     ca_bundle: str = "certifi"
     token_from_env: bool = False  # whether UABOT_TOKEN gave the token (for error messages)
+    # The file telegram.token_file named, when the token came from it (for error messages).
+    token_file: Path | None = None
     connect_timeout: float = 5.0  # seconds to open a connection to the Bot API (or proxy)
     read_timeout: float = 5.0  # seconds to wait for each read of an answer
 
@@ -147,6 +149,7 @@ _SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], str]]] = {
         "ca_bundle": (str, "'certifi', 'system' or the path of a PEM file of CA certificates"),
         "connect_timeout": ((int, float), "a number of seconds such as 5"),
         "read_timeout": ((int, float), "a number of seconds such as 5"),
+        "token_file": (str, "the path of a file that holds only the token"),
     },
     "storage": {"path": (str, "a file path such as 'uabot.sqlite3'")},
     "i18n": {
@@ -215,11 +218,20 @@ def parse_config(
     _check_shape(raw)
     telegram = raw.get("telegram", {})
     from_env = bool(environ.get(TOKEN_ENV))
-    token = environ.get(TOKEN_ENV) or telegram.get("token", "")
+    if "token" in telegram and "token_file" in telegram:
+        raise ConfigError("set telegram.token or telegram.token_file, not both")
+    token_file = None
+    if from_env:
+        token = environ[TOKEN_ENV]
+    elif "token_file" in telegram:
+        token_file = _resolve(telegram["token_file"], base)
+        token = _read_token(token_file)
+    else:
+        token = telegram.get("token", "")
     if not token.strip():
         raise ConfigError(
-            f"telegram.token is missing: set it in the config or in ${TOKEN_ENV} "
-            "(get one from @BotFather)"
+            f"telegram.token is missing: set it in the config, in telegram.token_file or in "
+            f"${TOKEN_ENV} (get one from @BotFather)"
         )
     proxy = _proxy(telegram.get("proxy") or None)
     ca_bundle = _ca_bundle(telegram.get("ca_bundle") or TelegramConfig.ca_bundle, base)
@@ -291,6 +303,7 @@ def parse_config(
             admins=frozenset(admins),
             ca_bundle=ca_bundle,
             token_from_env=from_env,
+            token_file=token_file,
             connect_timeout=float(timeouts["connect_timeout"]),
             read_timeout=float(timeouts["read_timeout"]),
         ),
@@ -376,6 +389,24 @@ def _proxy(value: str | None) -> str | None:
     return value
 
 
+def _read_token(path: Path) -> str:
+    """``telegram.token_file``: a file holding only the token (so that the config and the
+    service unit never hold it, and every command run as the bot's user finds it)."""
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        raise ConfigError(
+            f"telegram.token_file {path} not found: put the token from @BotFather in it"
+        ) from None
+    except PermissionError:
+        raise ConfigError(
+            f"telegram.token_file {path}: permission denied: make it readable by the bot's "
+            "user (and nobody else)"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"telegram.token_file {path} cannot be read: {exc}") from None
+
+
 def _resolve(value: str | Path, base: Path) -> Path:
     """A path from the config: ``~`` expanded, relative to the config file's folder."""
     return (base / Path(value).expanduser()).resolve()
@@ -422,6 +453,8 @@ def token_source(config: Config, source: Path | str) -> str:
     """Where the token came from, as an operator would look for it."""
     if config.telegram.token_from_env:
         return f"${TOKEN_ENV} (it overrides telegram.token)"
+    if config.telegram.token_file is not None:
+        return f"the token in {config.telegram.token_file} (telegram.token_file in {source})"
     return f"telegram.token in {source}"
 
 
