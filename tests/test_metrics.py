@@ -9,14 +9,16 @@ from typing import Any
 
 import aiohttp
 import pytest
-from conftest import make_config
+from conftest import FIXTURES, make_config
 from journeys import ADMIN_ID, publish, subscriber
 from prometheus_client.parser import text_string_to_metric_families
+from test_scheduling import run_job
 from transitions import record
 
 from bot.app import build_application, running
 from bot.config import ConfigError, parse_config
 from bot.emulator import Emulator
+from bot.services.scheduling import FEED_JOB
 
 # Long polls answer within a second (poll_timeout=1); this leaves a loaded machine room.
 STALE_AFTER = 4
@@ -136,3 +138,25 @@ async def test_metrics_are_off_by_default_and_listen_is_checked(config: Any) -> 
     assert build_application(config).bot_data.metrics_server is None
     with pytest.raises(ConfigError, match=r"metrics.listen 'localhost' must be host:port"):
         parse_config({"telegram": {"token": "1:x"}, "metrics": {"listen": "localhost"}}, {})
+
+
+async def test_metrics_count_feed_polls_and_the_files_with_problems(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    source = tmp_path / "feed"
+    source.mkdir()
+    (source / "broken.toml").write_bytes((FIXTURES / "actions" / "broken.toml").read_bytes())
+    config = make_config(
+        emulator,
+        tmp_path / "uabot.sqlite3",
+        metrics={"listen": "127.0.0.1:0"},
+        feed={"source": str(source)},
+    )
+    admin = emulator.user(ADMIN_ID, first_name="Admin", language_code="en")
+    async with running(record(build_application(config)), poll_timeout=1) as app:
+        await run_job(app, FEED_JOB)
+        assert "broken.toml" in (await admin.receive()).text
+        await run_job(app, FEED_JOB)  # nothing new: a poll, no new problem
+        values = samples((await get(app, "/metrics"))[1])
+    assert values[("uabot_feed_polls_total", (("result", "ok"),))] == 2
+    assert values[("uabot_feed_problems_total", ())] == 1
