@@ -147,14 +147,14 @@ async def _resume_broadcasts(context: Context) -> None:
 
 
 async def _post_stop(app: UabotApp) -> None:
-    if app.bot_data.metrics_server is not None:
-        await app.bot_data.metrics_server.stop()
     engine = getattr(app.bot_data, "broadcasts", None)
     if engine is not None:
         await engine.stop()
 
 
 async def _post_shutdown(app: UabotApp) -> None:
+    if app.bot_data.metrics_server is not None:  # also when the start failed after post_init
+        await app.bot_data.metrics_server.stop()
     await app.bot_data.shared_storage.close()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import aiohttp
 import pytest
 from conftest import FIXTURES, make_config
+from fault_servers import TOKEN, Uabot, assert_clean, write_config
 from journeys import ADMIN_ID, publish, subscriber
 from prometheus_client.parser import text_string_to_metric_families
 from test_scheduling import run_job
@@ -160,3 +162,23 @@ async def test_metrics_count_feed_polls_and_the_files_with_problems(
         values = samples((await get(app, "/metrics"))[1])
     assert values[("uabot_feed_polls_total", (("result", "ok"),))] == 2
     assert values[("uabot_feed_problems_total", ())] == 1
+
+
+async def test_a_metrics_port_in_use_stops_the_start_with_one_line(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        async with Emulator(token=TOKEN) as emulator:
+            config = write_config(
+                tmp_path, emulator.base_url, extra=f'[metrics]\nlisten = "127.0.0.1:{port}"\n'
+            )
+            uabot = await Uabot.start(config)
+            try:
+                status = await uabot.finish()
+            finally:
+                await uabot.kill()
+    assert status == 2, uabot.output
+    assert f"uabot: metrics.listen 127.0.0.1:{port} cannot be served (" in uabot.output
+    assert "pick another port, or stop what uses it" in uabot.output
+    assert_clean(uabot)
