@@ -54,7 +54,7 @@ BROADCAST_POLL_SECONDS = 10
 START_RETRY_FIRST_SECONDS = 1.0
 START_RETRY_MAX_SECONDS = 60.0
 # What the bot asks Telegram for (the tests' ``running`` and ``uabot run`` alike).
-ALLOWED_UPDATES = ("message", "callback_query")
+ALLOWED_UPDATES = ("message", "callback_query", "inline_query")
 # Stopping waits this long for the poller, twice: during an outage PTB's poller sleeps up to
 # 30 s between tries, and its last getUpdates (confirming the handled updates) waits for the
 # timeouts. Cut short, updates not yet confirmed come again at the next start, as PTB does
@@ -94,7 +94,7 @@ async def _post_init(app: UabotApp) -> None:
         app.bot,
         storage,
         {
-            "action": action_renderer(storage, config),
+            "action": action_renderer(storage, config, app.bot.username, lambda: data.today()),
             announcements.KIND: announcements.announcement_renderer(config),
         },
         rate=config.broadcast.messages_per_second,

@@ -91,7 +91,9 @@ def _parse_files(paths: list[Path], config: Config) -> tuple[list[ActionRevision
     """Parse every file, printing each problem and warning; returns the good revisions and the
     bad count (warnings do not make a file bad)."""
     from bot.actions.parse import ActionFileError, check_action
+    from bot.ptb.context import BotData
 
+    today = BotData.today()  # the bot's one clock: a deadline already past is warned about
     revisions, bad = [], 0
     for path in paths:
         try:
@@ -106,6 +108,7 @@ def _parse_files(paths: list[Path], config: Config) -> tuple[list[ActionRevision
                 source=str(path),
                 languages=config.i18n.languages,
                 default_language=config.i18n.default_language,
+                today=today,
             )
         except ActionFileError as error:
             print(error, file=sys.stderr)

@@ -114,6 +114,13 @@ class MetricsConfig:
 
 
 @dataclass(frozen=True)
+class ActionsConfig:
+    # An open case past its deadline stays in /actions, under "recently expired", this many
+    # days; after that it is found only in /archive.
+    expired_days: int = 14
+
+
+@dataclass(frozen=True)
 class Config:
     telegram: TelegramConfig
     storage: StorageConfig = StorageConfig()
@@ -123,6 +130,7 @@ class Config:
     feed: FeedConfig = FeedConfig()
     letters: LettersConfig = LettersConfig()
     metrics: MetricsConfig = MetricsConfig()
+    actions: ActionsConfig = ActionsConfig()
 
     def is_admin(self, user_id: int) -> bool:
         return user_id in self.telegram.admins
@@ -175,6 +183,7 @@ _SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], str]]] = {
         "listen": (str, "a host and port such as '127.0.0.1:9464'"),
         "stale_after_seconds": ((int, float), "a number of seconds such as 120"),
     },
+    "actions": {"expired_days": (int, "a whole number of days such as 14")},
 }
 
 
@@ -286,6 +295,9 @@ def parse_config(
     )
     if not 0 <= days <= 60:
         raise ConfigError("reminders.days_before_deadline must be between 0 and 60, e.g. 3")
+    expired_days = raw.get("actions", {}).get("expired_days", ActionsConfig.expired_days)
+    if not 0 <= expired_days <= 365:
+        raise ConfigError("actions.expired_days must be between 0 and 365, e.g. 14")
     feed = raw.get("feed", {})
     interval = feed.get("interval_minutes", FeedConfig.interval_minutes)
     if not 0 < interval <= 7 * 24 * 60:
@@ -324,6 +336,7 @@ def parse_config(
         ),
         letters=LettersConfig(timeout_minutes=float(timeout)),
         metrics=_metrics(raw.get("metrics", {})),
+        actions=ActionsConfig(expired_days=expired_days),
     )
 
 

@@ -22,7 +22,7 @@ from babel import Locale, UnknownLocaleError
 from babel.core import get_global
 from babel.dates import format_date as _babel_format_date
 from babel.dates import format_datetime as _babel_format_datetime
-from babel.dates import get_date_format
+from babel.dates import format_skeleton, get_date_format
 from babel.languages import get_territory_language_info
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -155,6 +155,12 @@ def language_name(language: str, in_language: str | None = None) -> str:
     return name[:1].upper() + name[1:]
 
 
+def country_name(code: str, language: str | None = None) -> str:
+    """A country's name from CLDR in ``language`` (or the current locale): "KZ" is
+    "Kazakhstan" in English, "Kasachstan" in German; an unknown code stays as it is."""
+    return Locale.parse(language or current_locale.get()).territories.get(code, code)
+
+
 # Codes babel accepts but that name no letter locale of their own: "no" (the Norwegian
 # macrolanguage) has no country data in CLDR; letters are written in Bokmål (nb) or Nynorsk (nn).
 _PREFERRED_CODES = {"no": "nb"}
@@ -247,6 +253,14 @@ def format_letter_date(value: date, locale: Locale) -> str:
 def format_date(value: date | datetime, language: str | None = None, fmt: str = "long") -> str:
     """A date in the given (or current) locale's own format."""
     return _babel_format_date(value, format=fmt, locale=language or current_locale.get())
+
+
+def format_date_near(value: date, near: date, language: str | None = None) -> str:
+    """A date without its year when it falls in ``near``'s year ("March 12", "12. März",
+    "12 mars"; CLDR's skeleton, so each locale orders it its own way), else the long date."""
+    if value.year != near.year:
+        return format_date(value, language)
+    return format_skeleton("dMMMM", value, locale=language or current_locale.get())
 
 
 def format_time(value: datetime, language: str | None = None) -> str:

@@ -8,9 +8,11 @@ from handlers import (
     actions,
     admin,
     announce,
+    archive,
     closing,
     errors,
     fallback,
+    inline,
     letters,
     locale,
     onboarding,
@@ -36,7 +38,10 @@ def register_all(app: Application) -> None:
     tally.register(app)
     reminders.register(app)
     actions.register(app)
+    archive.register(app)
     publishing.register(app)
     admin.register(app)
+    # Inline queries (``@bot …`` in any chat) come with no chat: nothing above takes them.
+    inline.register(app)
     fallback.register(app)
     app.add_error_handler(errors.on_error)

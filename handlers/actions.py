@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
-from bot.actions import render
+from bot.actions import deadlines, render
 from bot.actions.importer import load
 from bot.actions.model import ActionRevision
 from bot.i18n import gettext as _
@@ -20,76 +23,123 @@ PAGE_SIZE = 5
 BUTTON_TITLE_MAX = 40
 
 
-async def _open_cases(context: Context) -> list[ActionRevision]:
+async def _open_cases(context: Context) -> deadlines.Listing:
+    """The open cases in time, then those recently past their deadline (archived ones drop)."""
     stored = await context.storage.revisions.published_cases(status="open")
-    return [ActionRevision.from_json(item.content) for item in stored]
+    return deadlines.listing(
+        (ActionRevision.from_json(item.content) for item in stored),
+        context.bot_data.today(),
+        context.config.actions.expired_days,
+    )
+
+
+def pages_of(count: int) -> int:
+    return max(1, (count + PAGE_SIZE - 1) // PAGE_SIZE)
+
+
+def nav_row(button: callbacks.Button, page: int, count: int) -> list[InlineKeyboardButton]:
+    """◀️ / ▶️ to the neighbouring pages of a list of ``count`` items (/actions, /archive)."""
+    nav = []
+    if page > 0:
+        nav.append(InlineKeyboardButton("◀️", callback_data=button.data(page - 1)))
+    if page < pages_of(count) - 1:
+        nav.append(InlineKeyboardButton("▶️", callback_data=button.data(page + 1)))
+    return nav
+
+
+def case_button(
+    revision: ActionRevision, default: str, language: str, *, expired: bool = False
+) -> InlineKeyboardButton:
+    """A button that opens the case's card: its number and (short) title, ⌛ once expired."""
+    title = revision.text_for(language, default)[0].title
+    if len(title) > BUTTON_TITLE_MAX:
+        title = title[: BUTTON_TITLE_MAX - 1] + "…"
+    mark = "⌛ " if expired else ""
+    return InlineKeyboardButton(
+        f"{mark}{revision.case} · {title}",
+        callback_data=callbacks.CARD.data(callbacks.case_ref(revision.case)),
+    )
 
 
 def _list_markup(
-    cases: list[ActionRevision], page: int, default: str, language: str
+    listing: deadlines.Listing, page: int, default: str, language: str
 ) -> InlineKeyboardMarkup:
-    rows = []
-    for revision in cases[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]:
-        title = revision.text_for(language, default)[0].title
-        if len(title) > BUTTON_TITLE_MAX:
-            title = title[: BUTTON_TITLE_MAX - 1] + "…"
-        rows.append(
-            [
-                InlineKeyboardButton(
-                    f"{revision.case} · {title}",
-                    callback_data=callbacks.CARD.data(callbacks.case_ref(revision.case)),
-                )
-            ]
-        )
-    pages = (len(cases) + PAGE_SIZE - 1) // PAGE_SIZE
-    nav = []
-    if page > 0:
-        nav.append(InlineKeyboardButton("◀️", callback_data=callbacks.ACTIONS_PAGE.data(page - 1)))
-    if page < pages - 1:
-        nav.append(InlineKeyboardButton("▶️", callback_data=callbacks.ACTIONS_PAGE.data(page + 1)))
-    if nav:
+    cases = listing.all
+    rows = [
+        [case_button(revision, default, language, expired=revision in listing.recent)]
+        for revision in cases[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+    ]
+    if nav := nav_row(callbacks.ACTIONS_PAGE, page, len(cases)):
         rows.append(nav)
     return InlineKeyboardMarkup(rows)
 
 
-def _list_text(count: int, page: int) -> str:
-    pages = (count + PAGE_SIZE - 1) // PAGE_SIZE
-    heading = _("Open actions")
+def _list_text(listing: deadlines.Listing, page: int) -> str:
+    pages = pages_of(len(listing.all))
+    heading = _("Open actions") if listing.current else _("Recently expired")
     if pages > 1:
         heading += " " + _("(page {page} of {pages})").format(page=page + 1, pages=pages)
-    return f"<b>{escape(heading)}</b>\n" + escape(_("Tap a case to see it."))
+    lines = [f"<b>{escape(heading)}</b>"]
+    if not listing.current:
+        lines.append(escape(_("There are no open actions right now.")))
+    lines.append(escape(_("Tap a case to see it.")))
+    if listing.recent:
+        lines.append(
+            "⌛ "
+            + escape(
+                _(
+                    "Recently expired: the deadline has passed; a late letter may still help, "
+                    "check with the organisation first."
+                )
+            )
+        )
+    return "\n".join(lines)
 
 
 async def list_actions(update: Update, context: Context) -> None:
-    """Open cases, newest first, as buttons; paginated."""
-    cases = await _open_cases(context)
-    if not cases:
+    """Open cases, newest first, then the recently expired, as buttons; paginated."""
+    listing = await _open_cases(context)
+    if not listing.all:
         await say(
-            update, escape(_("There are no open actions right now. New ones will reach you here."))
+            update,
+            escape(_("There are no open actions right now. New ones will reach you here."))
+            + "\n"
+            + escape(_("/archive shows the cases that ended, and how.")),
         )
         return
-    await say(
-        update,
-        _list_text(len(cases), 0),
-        markup=_list_markup(cases, 0, context.config.i18n.default_language, context.language),
-    )
+    default = context.config.i18n.default_language
+    await say(update, _list_text(listing, 0), _list_markup(listing, 0, default, context.language))
 
 
-async def list_page(update: Update, context: Context) -> None:
-    """◀️ / ▶️ in the list: edit the same message to another page."""
-    parsed = callbacks.ACTIONS_PAGE.parse(query_of(update).data, int)
-    if parsed is None:  # crafted data: no page the bot ever named
-        await stale_button(update, context)
-        return
-    await answer(update)
-    cases = await _open_cases(context)
-    pages = max(1, (len(cases) + PAGE_SIZE - 1) // PAGE_SIZE)
-    page = min(max(parsed.integer(0), 0), pages - 1)
-    await edit(
-        update,
-        _list_text(len(cases), page),
-        markup=_list_markup(cases, page, context.config.i18n.default_language, context.language),
-    )
+Page = Callable[[Context, int], Awaitable[tuple[str, InlineKeyboardMarkup | None]]]
+
+
+def page_turner(
+    button: callbacks.Button, page: Page
+) -> Callable[[Update, Context], Coroutine[Any, Any, None]]:
+    """The ◀️ / ▶️ handler of a paged list (/actions, /archive): edit the same message to the
+    page ``page`` renders (it clamps the number to the pages there are)."""
+
+    async def turn(update: Update, context: Context) -> None:
+        parsed = button.parse(query_of(update).data, int)
+        if parsed is None:  # crafted data: no page the bot ever named
+            await stale_button(update, context)
+            return
+        await answer(update)
+        text, markup = await page(context, parsed.integer(0))
+        await edit(update, text, markup=markup)
+
+    return turn
+
+
+async def _actions_page(context: Context, number: int) -> tuple[str, InlineKeyboardMarkup]:
+    listing = await _open_cases(context)
+    page = min(max(number, 0), pages_of(len(listing.all)) - 1)
+    default = context.config.i18n.default_language
+    return _list_text(listing, page), _list_markup(listing, page, default, context.language)
+
+
+list_page = page_turner(callbacks.ACTIONS_PAGE, _actions_page)
 
 
 async def _latest(
@@ -116,8 +166,19 @@ async def show_card(update: Update, context: Context) -> None:
     if revision is None:
         return
     await answer(update)
+    await send_card(update, context, revision)
+
+
+async def send_card(update: Update, context: Context, revision: ActionRevision) -> None:
+    """The case's card with today's count (a button, a deep link)."""
     count = await context.storage.tally.count(revision.case)
-    message = render.card(revision, context.config.i18n.default_language, count)
+    message = render.card(
+        revision,
+        context.config.i18n.default_language,
+        count,
+        bot_username=context.bot.username,
+        today=context.bot_data.today(),
+    )
     await say_parts(update, message.texts, message.keyboard)
 
 
@@ -127,7 +188,7 @@ async def read_more(update: Update, context: Context) -> None:
     if revision is None:
         return
     await answer(update)
-    details = render.details(revision, context.config.i18n.default_language)
+    details = render.details(revision, context.config.i18n.default_language, context.bot.username)
     await say_parts(update, details.texts, details.keyboard)
 
 

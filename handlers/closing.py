@@ -1,4 +1,5 @@
-"""/close <case>: the outcome per language, a preview, then the closure is broadcast."""
+"""/close <case>: the outcome per language, its kind (good, mixed, bad), a preview, then the
+closure is broadcast."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from telegram.ext import (
 )
 
 from bot.actions import render
-from bot.actions.closure import OUTCOME_MAX, closing_revision
+from bot.actions.closure import OUTCOME_MAX, OUTCOMES, closing_revision
 from bot.actions.importer import ImportRefused, load
 from bot.actions.model import ActionRevision, case_from_text
 from bot.i18n import format_date, format_number, ngettext
@@ -25,9 +26,9 @@ from bot.services.publishing import close_case
 from handlers import collect
 from handlers.access import admin_filter
 from handlers.conversations import Timeout, conversation
-from handlers.replies import answer, query_of, say, set_buttons
+from handlers.replies import answer, edit, query_of, say, set_buttons
 
-OUTCOME, CONFIRM = range(2)
+OUTCOME, CONFIRM, KIND = range(3)
 KEY = "closing"
 
 
@@ -50,6 +51,47 @@ async def start(update: Update, context: Context) -> int:
         )
         return ConversationHandler.END
     return await collect.begin(update, context, SPEC, latest.texts, case=case)
+
+
+async def _ask_kind(update: Update, context: Context, work: dict[str, Any]) -> int:
+    """Every outcome text is in: was it good, mixed or bad? (The archive shows it, and
+    "Letters helped in N cases" counts the good ones.)"""
+    markup = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    render.outcome_label(kind) or kind,
+                    callback_data=callbacks.CLOSE_OUTCOME.data(kind),
+                )
+            ]
+            for kind in OUTCOMES
+        ]
+    )
+    await say(
+        update,
+        escape(
+            _(
+                "Was the outcome good, mixed or bad for the people in this case? "
+                "“Letters helped in N cases” counts the good ones."
+            )
+        ),
+        markup,
+    )
+    return KIND
+
+
+async def kind_chosen(update: Update, context: Context) -> int:
+    """Good, mixed or bad tapped: record it on the question, then the preview."""
+    query = query_of(update)
+    await answer(update)
+    work = collect.current(context, KEY)
+    parsed = callbacks.CLOSE_OUTCOME.parse(query.data, str)
+    if not work or parsed is None or parsed.text(0) not in OUTCOMES:
+        await set_buttons(update, None)
+        return await collect.lost(update, context)
+    work["kind"] = kind = parsed.text(0)
+    await edit(update, escape(render.outcome_label(kind) or kind) + " ✓")
+    return await _preview(update, context, work)
 
 
 async def _preview(update: Update, context: Context, work: dict[str, Any]) -> int:
@@ -92,7 +134,7 @@ async def _closing(context: Context, work: dict[str, Any]) -> ActionRevision | N
     latest = await load(context.storage, work["case"])
     if latest is None or latest.is_closed:
         return None
-    return closing_revision(latest, work["texts"], context.bot_data.today())
+    return closing_revision(latest, work["texts"], context.bot_data.today(), work.get("kind"))
 
 
 async def confirm(update: Update, context: Context) -> int:
@@ -152,7 +194,7 @@ SPEC = collect.Collect(
         "What was the outcome? Send it in {language} (at most {limit} characters), for "
         "example: “She was released on 3 March.”"
     ).format(language=language, limit=format_number(OUTCOME_MAX)),
-    done=_preview,
+    done=_ask_kind,
 )
 
 
@@ -164,6 +206,11 @@ def register(app: Application) -> None:
             entry_points=[CommandHandler("close", start, filters=admins)],
             states={
                 OUTCOME: collect.handlers(SPEC),
+                KIND: [
+                    CallbackQueryHandler(
+                        kind_chosen, pattern=callbacks.CLOSE_OUTCOME.pattern(arity=1)
+                    )
+                ],
                 CONFIRM: [
                     CallbackQueryHandler(
                         confirm,

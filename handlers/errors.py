@@ -67,7 +67,7 @@ def _outage(error: BaseException | None) -> bool:
 
 
 def _update_kind(update: Update) -> str:
-    for kind in ("message", "edited_message", "callback_query", "my_chat_member"):
+    for kind in ("message", "edited_message", "callback_query", "inline_query", "my_chat_member"):
         if getattr(update, kind, None) is not None:
             return kind
     return "other"

@@ -32,6 +32,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.actions import render
 from bot.actions.importer import load
 from bot.actions.model import ActionRevision, Addressee, case_from_text
 from bot.i18n import format_number, language_name
@@ -43,6 +44,7 @@ from bot.ptb import callbacks
 from bot.ptb.context import Context
 from bot.ptb.text import CAPTION_LIMIT, escape, visible_length
 from bot.services import subscriptions
+from handlers import onboarding
 from handlers.conversations import ENDED_KEY, conversation
 from handlers.fallback import stale_button
 from handlers.replies import (
@@ -348,6 +350,8 @@ async def _begin(update: Update, context: Context, case: str) -> int:
         await say(update, escape(_("{case} has no suggested letter.").format(case=case)))
         return ConversationHandler.END
     await _close_prompt(update, context)  # an earlier letter's buttons go with it
+    if late := render.late_letter_note(revision, context.bot_data.today()):
+        await say(update, late)
     user_data_of(context).pop(ENDED_KEY, None)
     # A random first step number: buttons of a letter begun before on the same case differ.
     draft = Draft(case=revision.case, revision=revision.revision, step=randbelow(10**6))
@@ -376,6 +380,14 @@ async def start_from_command(update: Update, context: Context) -> int:
         )
         return ConversationHandler.END
     return await _begin(update, context, case)
+
+
+async def start_from_link(update: Update, context: Context) -> int:
+    """A ``write-`` deep link (``/start write-ua-046-19``): greet a newcomer, then the letter."""
+    revision = await onboarding.arrive(update, context)
+    if revision is None:  # no open case by that name: /start said so
+        return ConversationHandler.END
+    return await _begin(update, context, revision.case)
 
 
 # --- steps ------------------------------------------------------------------------------------
@@ -878,6 +890,11 @@ def build(timeout_minutes: float) -> ConversationHandler:
         entry_points=[
             CallbackQueryHandler(start_from_button, pattern=callbacks.WRITE.pattern()),
             CommandHandler("write", start_from_command, filters=filters.ChatType.PRIVATE),
+            CommandHandler(
+                "start",
+                start_from_link,
+                filters=filters.ChatType.PRIVATE & onboarding.WRITE_LINK,
+            ),
         ],
         states={
             LANGUAGE: [

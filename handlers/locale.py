@@ -31,13 +31,16 @@ async def language_of(update: Update, context: Context, *, seen: bool = False) -
 
 
 async def use_user_language(update: Update, context: Context) -> None:
-    """Set the locale for this update, and note that the user was seen."""
-    current_locale.set(await language_of(update, context, seen=True))
+    """Set the locale for this update, and note that the user was seen (in a chat: typing
+    ``@bot`` in another chat proves nothing about a bot they blocked)."""
+    seen = update.effective_chat is not None
+    current_locale.set(await language_of(update, context, seen=seen))
     user = update.effective_user
     waiting = context.bot_data.admin_menus_waiting
     # An admin who had never opened the bot at start: Telegram knows the chat now.
     if (
-        user is not None
+        seen
+        and user is not None
         and user.id in waiting
         and await commands.set_admin_menu(context.bot, context.config, user.id)
     ):

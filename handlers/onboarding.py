@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
-from bot.i18n import current_locale, language_name, reader_language
+from bot.actions import render
+from bot.actions.links import parse_payload
+from bot.actions.model import ActionRevision
+from bot.i18n import (
+    current_locale,
+    format_number,
+    language_name,
+    ngettext,
+    reader_language,
+)
 from bot.i18n import gettext as _
 from bot.ptb import callbacks
 from bot.ptb.commands import ADMIN_COMMANDS, command_lines
 from bot.ptb.context import Context
 from bot.ptb.text import escape
-from bot.services import subscriptions
+from bot.services import archive, arrival, subscriptions
 from bot.services.privacy import forget as erase_user
 from bot.services.subscriptions import Alerts
 from handlers.access import is_admin
+from handlers.actions import case_button, list_actions, send_card
 from handlers.conversations import end_conversations
-from handlers.replies import answer, edit, query_of, say, user_of
+from handlers.replies import answer, edit, query_of, say, text_of, user_of
 
 
 def _start_keyboard() -> InlineKeyboardMarkup:
@@ -47,10 +57,10 @@ def _language_keyboard(languages: tuple[str, ...], current: str) -> InlineKeyboa
     return InlineKeyboardMarkup(rows)
 
 
-async def start(update: Update, context: Context) -> None:
-    """Greet, say what the bot does and stores, subscribe, list the commands."""
-    await subscriptions.subscribe(context.storage, user_of(update).id, context.language)
-    text = "\n\n".join(
+def welcome_text(helped: int) -> str:
+    """The greeting of /start: what the bot does and stores, the subscription, "Letters
+    helped in N cases" (``helped``, when there are any), the commands."""
+    return "\n\n".join(
         [
             "<b>"
             + escape(_("Welcome!"))
@@ -69,10 +79,92 @@ async def start(update: Update, context: Context) -> None:
                 )
             ),
             escape(_("You are subscribed: new and updated actions will reach you here.")),
+            *([escape(render.letters_helped(helped))] if helped else []),
             "<b>" + escape(_("Commands")) + "</b>\n" + escape(command_lines()),
         ]
     )
-    await say(update, text, markup=_start_keyboard())
+
+
+def _unavailable_text(asked: str | None, closed: bool) -> str:
+    """Why a link leads to no case (the open cases follow)."""
+    if asked is None:
+        return _("This link names no case.")
+    if closed:
+        return _("{case} is closed: it takes no more letters. Thank you for caring.").format(
+            case=asked
+        )
+    return _("There is no case {case}.").format(case=asked)
+
+
+async def _newest(update: Update, context: Context) -> None:
+    """A new subscriber's first look at the open cases: the newest few and the way to all."""
+    today = context.bot_data.today()
+    cases, total = await arrival.newest_open(
+        context.storage, today, context.config.actions.expired_days
+    )
+    if not cases:
+        return
+    default = context.config.i18n.default_language
+    lines = ["<b>" + escape(_("Open actions")) + "</b>"]
+    rows = []
+    for revision in cases:
+        title = revision.text_for(context.language, default)[0].title
+        line = f"• <b>{escape(revision.case)}</b> · {escape(title)}"
+        if deadline := render.deadline_line(revision, today):
+            line += "\n  " + escape(deadline)
+        lines.append(line)
+        expired = revision.deadline_passed(today)
+        rows.append([case_button(revision, default, context.language, expired=expired)])
+    if total > len(cases):
+        label = ngettext("All {count} open action", "All {count} open actions", total).format(
+            count=format_number(total)
+        )
+        rows.append(
+            [InlineKeyboardButton("📋 " + label, callback_data=callbacks.ACTIONS_PAGE.data(0))]
+        )
+    await say(update, "\n".join(lines), markup=InlineKeyboardMarkup(rows))
+
+
+def _payload(text: str) -> str | None:
+    """The start parameter of a ``/start <payload>`` (a deep link), if any."""
+    parts = text.split(maxsplit=1)
+    return parts[1] if len(parts) > 1 else None
+
+
+class _WriteLink(filters.MessageFilter):
+    """``/start write-…``: a link that asks for a letter (the letter wizard takes it)."""
+
+    def filter(self, message: Message) -> bool:
+        payload = _payload(message.text or "")
+        request = parse_payload(payload) if payload else None
+        return request is not None and request.write
+
+
+WRITE_LINK = _WriteLink(name="WRITE_LINK")
+
+
+async def arrive(update: Update, context: Context) -> ActionRevision | None:
+    """Greet whom /start should greet and, when a link names no open case, say so and list
+    the open ones; returns the open case the link names."""
+    result = await arrival.arrive(
+        context.storage, user_of(update).id, context.language, _payload(text_of(update))
+    )
+    if result.greet:
+        helped = await archive.letters_helped(context.storage)
+        await say(update, welcome_text(helped), markup=_start_keyboard())
+    if result.unavailable:
+        await say(update, escape(_unavailable_text(result.asked, result.closed)))
+        await list_actions(update, context)
+    elif result.request is None and result.subscribed_now:
+        await _newest(update, context)
+    return result.case
+
+
+async def start(update: Update, context: Context) -> None:
+    """/start: greet, subscribe, show the open cases; a deep link opens its case's card."""
+    revision = await arrive(update, context)
+    if revision is not None:
+        await send_card(update, context, revision)
 
 
 async def help_command(update: Update, context: Context) -> None:
@@ -240,7 +332,8 @@ def register(app: Application) -> None:
     private = filters.ChatType.PRIVATE
     app.add_handlers(
         [
-            CommandHandler("start", start, filters=private),
+            # ``/start write-…`` starts the letter wizard instead (handlers/letters.py).
+            CommandHandler("start", start, filters=private & ~WRITE_LINK),
             CommandHandler("help", help_command, filters=private),
             CommandHandler("language", language_command, filters=private),
             CommandHandler("subscribe", subscribe, filters=private),

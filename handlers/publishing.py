@@ -71,7 +71,13 @@ async def upload(update: Update, context: Context) -> None:
     offer = not (result.kind is ImportKind.UNCHANGED and result.published)
     await say(
         update,
-        render.preview(result, subscribers, config.i18n.languages, config.i18n.default_language),
+        render.preview(
+            result,
+            subscribers,
+            config.i18n.languages,
+            config.i18n.default_language,
+            today=context.bot_data.today(),
+        ),
         markup=render.preview_keyboard(revision) if offer else None,
     )
 

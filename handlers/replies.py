@@ -12,12 +12,15 @@ carry a user, a chat, a message or a callback query, so one missing is a wiring 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from telegram import (
     CallbackQuery,
     Chat,
     InlineKeyboardMarkup,
+    InlineQuery,
+    InlineQueryResult,
     InputFile,
     Message,
     Update,
@@ -56,6 +59,12 @@ def message_of(update: Update) -> Message:
 def query_of(update: Update) -> CallbackQuery:
     if (query := update.callback_query) is None:
         raise NotForUs("update has no callback query")
+    return query
+
+
+def inline_query_of(update: Update) -> InlineQuery:
+    if (query := update.inline_query) is None:
+        raise NotForUs("update has no inline query")
     return query
 
 
@@ -119,6 +128,26 @@ async def answer(update: Update, toast: str | None = None, *, alert: bool = Fals
     Telegram shows a spinner on the button until it is answered, so every tap is answered.
     """
     await query_of(update).answer(toast, show_alert=alert or None)
+
+
+async def offer(
+    update: Update,
+    results: Sequence[InlineQueryResult],
+    *,
+    next_offset: str,
+    cache_time: int,
+    personal: bool,
+) -> None:
+    """Answer the update's inline query with ``results`` (HTML texts: the Defaults' parse
+    mode applies to them too); ``next_offset`` lets the client ask for more ("": no more)."""
+    await inline_query_of(update).answer(
+        results,
+        cache_time=cache_time,
+        is_personal=personal,
+        # None, not "": with Defaults, PTB 22.x sends an empty string as "[]" (it takes ""
+        # for an empty list of poll options), and the client would ask for a page "[]".
+        next_offset=next_offset or None,
+    )
 
 
 async def edit(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:

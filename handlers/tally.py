@@ -62,8 +62,15 @@ async def sent(update: Update, context: Context) -> None:
         latest = await load(context.storage, revision.case) or revision
         await edit(
             update,
-            render.card_text(revision, context.config.i18n.default_language, result.letters),
-            markup=render.card_keyboard(latest),
+            render.card_text(
+                revision,
+                context.config.i18n.default_language,
+                result.letters,
+                today=context.bot_data.today(),
+            ),
+            markup=render.card_keyboard(
+                latest, context.config.i18n.default_language, context.bot.username
+            ),
         )
     else:  # the letter's document: its button shows that it was counted
         label = "✅ " + render.letters_sent(result.letters)

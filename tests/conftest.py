@@ -9,12 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from journeys import TODAY
 from transitions import record
 
 from bot import logs
 from bot.app import build_application, running
 from bot.config import Config, parse_config
 from bot.emulator import Emulator
+from bot.ptb.context import BotData
 
 TOKEN = "123456:TEST-TOKEN-abcdefghijklmnopqrstuvwx"  # the shape of a real token
 ADMIN_ID = 9000
@@ -45,6 +47,13 @@ def _restore_logging() -> Iterator[None]:
     for handler in logging.getLogger().handlers:
         for old in [f for f in handler.filters if isinstance(f, logs.RedactingFilter)]:
             handler.removeFilter(old)
+
+
+@pytest.fixture(autouse=True)
+def _fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every application and `uabot check` read today from ``BotData.today``: a fixed day, so
+    no test depends on the date it runs (tests set their own where the day matters)."""
+    monkeypatch.setattr(BotData, "today", staticmethod(lambda: TODAY))
 
 
 @pytest.fixture

@@ -271,12 +271,12 @@ class Pipeline:
 
         for text in (
             render.card_text(revision, "en", 3),
-            render.card_text(revision, "en", 1, wrote=True),
+            render.card_text(revision, "en", 1, wrote_on=date(2026, 3, 12)),
             render.preview(ImportResult(ImportKind.NEW, revision, False), 5, LANGUAGES, "en"),
-            *render.details(revision, "en").texts,
+            *render.details(revision, "en", "uabot_test_bot").texts,
         ):
             parse_html(text)
-        render.card_keyboard(revision)
+        render.card_keyboard(revision, "en", "uabot_test_bot")
         render.preview_keyboard(revision)
 
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
-from journeys import ADMIN_ID, publish, subscriber, upload
+from journeys import ADMIN_ID, TODAY, publish, subscriber, upload
 
 from bot.cli import main
 from bot.emulator import Emulator, SimUser
@@ -67,6 +66,9 @@ async def test_a_closure_reaches_everyone_and_thanks_the_writers(
     french = await admin.receive()
     assert "Send it in French" in french.text
     await admin.tap(french, "⏭ Skip")
+    kind = await admin.receive()
+    assert "good, mixed or bad" in kind.text
+    await admin.tap(kind, "🟢 Good outcome")
     preview = await admin.receive()
     assert "Close UA 012/26?" in preview.text
     assert "The closure goes to 3 subscribers." in preview.text
@@ -77,7 +79,7 @@ async def test_a_closure_reaches_everyone_and_thanks_the_writers(
     english, german, french = [(await users[uid].receive()).text for uid in (1, 2, 3)]
     assert "✅ Case closed · FI 012/26-2" in english
     assert "all charges were dropped" in english
-    assert format_date(date.today(), "en") in english
+    assert format_date(TODAY, "en") in english
     assert "Your letter was one of 2. Thank you!" in english
     assert "alle Anklagen fallen gelassen" in german and "Dein Brief war einer von 2" in german
     assert "all charges were dropped" in french  # no French outcome: the default's

@@ -26,6 +26,7 @@ LONGEST: dict[callbacks.Button, tuple[object, ...]] = {
     callbacks.PUBLISH: (CASE, 999999),
     callbacks.DISCARD: (CASE, 999999),
     callbacks.ACTIONS_PAGE: (9999,),
+    callbacks.ARCHIVE_PAGE: (9999,),
     callbacks.LANGUAGE: ("fil",),
     callbacks.ALERTS: ("off",),
     callbacks.FORGET: ("yes",),
@@ -40,6 +41,7 @@ LONGEST: dict[callbacks.Button, tuple[object, ...]] = {
     callbacks.ANNOUNCE_CANCEL: (),
     callbacks.CLOSE_CONFIRM: (),
     callbacks.CLOSE_CANCEL: (),
+    callbacks.CLOSE_OUTCOME: ("mixed",),
 }
 
 

@@ -173,6 +173,7 @@ async def test_handlers_date_by_the_one_clock_the_jobs_use(emulator: Emulator, b
     await admin.send("Nadia Berger was released.")
     await admin.tap(await admin.receive(), "⏭ Skip")
     await admin.tap(await admin.receive(), "⏭ Skip")
+    await admin.tap(await admin.receive(), "🟡 Mixed outcome")
     preview = await admin.receive()
     assert "Closed on July 14, 2030." in preview.text, preview.text
     await admin.send("/export")

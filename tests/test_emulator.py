@@ -10,7 +10,16 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InlineQueryResultArticle,
+    InlineQueryResultsButton,
+    InputFile,
+    InputTextMessageContent,
+    LinkPreviewOptions,
+)
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TimedOut
 from telegram.request import HTTPXRequest
@@ -463,7 +472,7 @@ async def test_control_api_round_trip(emu: Emulator, tg: Bot, http: httpx.AsyncC
 
 async def test_command_line_runs_standalone() -> None:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.emulator", "--port", "0", "--token", "1:CLI",
+        sys.executable, "-m", "bot.emulator", "--port", "0", "--token", "1:CLI", "--inline",
         cwd=ROOT, stdout=asyncio.subprocess.PIPE,
     )  # fmt: skip
     try:
@@ -473,6 +482,156 @@ async def test_command_line_runs_standalone() -> None:
         async with httpx.AsyncClient() as client:
             me = await client.get(line.removeprefix("base_url=") + "1:CLI/getMe")
         assert me.json()["result"]["username"] == "uabot_test_bot"
+        assert me.json()["result"]["supports_inline_queries"] is True
     finally:
         proc.terminate()
         await proc.wait()
+
+
+# -- inline mode ---------------------------------------------------------------------------
+
+
+def article(n: int, **extra: object) -> InlineQueryResultArticle:
+    return InlineQueryResultArticle(
+        str(n),
+        f"Case {n}",
+        InputTextMessageContent(
+            f"<b>Case {n}</b>",
+            parse_mode=ParseMode.HTML,
+            link_preview_options=LinkPreviewOptions(is_disabled=True),
+        ),
+        reply_markup=InlineKeyboardMarkup(
+            [[InlineKeyboardButton("✍️ Write", url=f"https://t.me/uabot_test_bot?start=w-{n}")]]
+        ),
+        **extra,  # description etc., as the test needs
+    )
+
+
+async def test_inline_mode_follows_botfather(emu: Emulator, tg: Bot) -> None:
+    assert (await tg.get_me()).supports_inline_queries is False  # a new bot, as at Telegram
+    with pytest.raises(AssertionError, match="inline mode off"):
+        await emu.user(1).inline("x")
+    assert emu.stats.updates_enqueued == 0
+    emu.inline_mode = True
+    assert (await tg.get_me()).supports_inline_queries is True
+
+
+async def test_inline_query_answer_and_chosen_result(emu: Emulator, tg: Bot) -> None:
+    emu.inline_mode = emu.inline_feedback = True
+    user = emu.user(1001, first_name="Ada", language_code="de")
+    typing = asyncio.create_task(user.inline("kasach", offset=""))
+    (update,) = await tg.get_updates(timeout=2)
+    query = update.inline_query
+    assert query is not None and query.query == "kasach" and query.offset == ""
+    assert query.from_user.language_code == "de" and query.chat_type == "private"
+    assert update.effective_chat is None  # no chat: the bot is not in the one typed in
+    assert await tg.answer_inline_query(
+        query.id, [article(1, description="Frist"), article(2)], cache_time=5,
+        is_personal=True, next_offset="2",
+    )  # fmt: skip
+    answer = await typing
+    assert [r["title"] for r in answer.results] == ["Case 1", "Case 2"]
+    assert answer.results[0]["description"] == "Frist"
+    assert (answer.cache_time, answer.is_personal, answer.next_offset) == (5, True, "2")
+    assert answer.to_json()["results"] == answer.results
+    with pytest.raises(BadRequest, match=r"(?i)query is too old and response timeout expired"):
+        await tg.answer_inline_query(query.id, [])  # answered once only
+
+    posted = await user.choose(answer, 1)
+    assert posted.text == "Case 2" and posted.entities[0]["type"] == "bold"
+    assert posted.buttons == [[Button("✍️ Write", url="https://t.me/uabot_test_bot?start=w-2")]]
+    assert posted.via_bot is not None and posted.via_bot["username"] == "uabot_test_bot"
+    assert posted.chat_id != user.id and user.other_chat.bot_messages == [posted]
+    assert user.messages == []  # nothing in the private chat with the bot
+    api = posted.to_api(user.other_chat.api_chat())
+    assert api["from"]["id"] == 1001 and api["via_bot"]["id"] == 4242
+    (chosen,) = await tg.get_updates(offset=update.update_id + 1, timeout=2)
+    result = chosen.chosen_inline_result
+    assert result is not None and (result.result_id, result.query) == ("2", "kasach")
+    assert result.inline_message_id and result.from_user.id == 1001
+    with pytest.raises(AssertionError, match=r"no inline result #5.*\['Case 1', 'Case 2'\]"):
+        await user.choose(answer, 5)
+
+    emu.inline_feedback = False  # without /setinlinefeedback, choosing tells the bot nothing
+    await user.choose(answer, 0)
+    assert await tg.get_updates(offset=chosen.update_id + 1) == ()
+
+
+async def test_inline_answers_are_validated_as_telegram_does(
+    emu: Emulator, tg: Bot, http: httpx.AsyncClient
+) -> None:
+    emu.inline_mode = True
+    user = emu.user(7)
+    with pytest.raises(BadRequest, match=r"(?i)query is too old"):
+        await tg.answer_inline_query("12345", [])
+    with pytest.raises(AssertionError, match="no answerInlineQuery"):
+        await user.inline("late", timeout=0.05)
+    (late,) = await tg.get_updates(timeout=1)
+    assert late.inline_query is not None
+    with pytest.raises(BadRequest, match=r"(?i)query is too old"):  # it expired
+        await tg.answer_inline_query(late.inline_query.id, [])
+    offset = late.update_id + 1
+
+    async def refused(results: list[object], **kwargs: object) -> str:
+        nonlocal offset
+        typing = asyncio.create_task(user.inline("q", timeout=5))
+        (update,) = await tg.get_updates(offset=offset, timeout=2)
+        offset = update.update_id + 1
+        assert update.inline_query is not None
+        try:
+            with pytest.raises(BadRequest) as info:
+                await tg.answer_inline_query(update.inline_query.id, results, **kwargs)
+            # a refused answer leaves the query open: a correct one still arrives
+            await tg.answer_inline_query(update.inline_query.id, [])
+            assert (await typing).results == []
+        finally:
+            typing.cancel()
+        return info.value.message.upper()  # PTB capitalises "Results_too_much"
+
+    assert await refused([article(n) for n in range(51)]) == "RESULTS_TOO_MUCH"
+    assert await refused([article(1), article(1)]) == "RESULT_ID_DUPLICATE"
+    long_id = article(1)
+    object.__setattr__(long_id, "id", "x" * 65)  # PTB does not check; Telegram does
+    assert await refused([long_id]) == "RESULT_ID_INVALID"
+    empty = InlineQueryResultArticle("1", "T", InputTextMessageContent(" "))
+    assert await refused([empty]) == "MESSAGE_EMPTY"
+    too_long = InlineQueryResultArticle("1", "T", InputTextMessageContent("x" * 4097))
+    assert await refused([too_long]) == "MESSAGE_TOO_LONG"
+    broken = InlineQueryResultArticle(
+        "1", "T", InputTextMessageContent("<b>x", parse_mode=ParseMode.HTML)
+    )
+    assert "CAN'T PARSE ENTITIES" in await refused([broken])
+    bad_url = InlineQueryResultArticle(
+        "1", "T", InputTextMessageContent("x"),
+        reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton("go", url="javascript:1")]]),
+    )  # fmt: skip
+    assert await refused([bad_url]) == "BUTTON_URL_INVALID"
+    assert await refused([article(1)], next_offset="9" * 65) == "NEXT_OFFSET_INVALID"
+    bad_start = InlineQueryResultsButton("Start", start_parameter="no spaces")
+    assert await refused([], button=bad_start) == "START_PARAM_INVALID"
+
+    # The control API: the web chat types and chooses through it.
+    emu.user(8)
+    typed = asyncio.create_task(http.post("/_emu/inline", json={"user_id": 8, "query": "x"}))
+    (update,) = await tg.get_updates(offset=offset, timeout=2)
+    assert update.inline_query is not None and update.inline_query.query == "x"
+    button = InlineQueryResultsButton("Open the bot", start_parameter="inline")
+    await tg.answer_inline_query(update.inline_query.id, [article(3)], button=button)
+    listed = (await typed).json()["result"]
+    assert [r["id"] for r in listed["results"]] == ["3"]
+    assert listed["button"] == {"text": "Open the bot", "start_parameter": "inline"}
+    chosen = await http.post("/_emu/inline/choose", json={"user_id": 8, "index": 0})
+    body = chosen.json()["result"]
+    assert (body["sender"], body["via_bot"], body["text"]) == ("user", "uabot_test_bot", "Case 3")
+    assert body["buttons"][0][0]["url"] == "https://t.me/uabot_test_bot?start=w-3"
+    other = (await http.get("/_emu/chats/8/other")).json()["result"]
+    assert [m["text"] for m in other] == ["Case 3"]
+    nothing = await http.post("/_emu/inline/choose", json={"user_id": 7, "index": 0})
+    assert nothing.json() == {
+        "ok": False,
+        "description": "no inline result #0; the answer has 0: []",
+    }
+    off = await http.post("/_emu/config", json={"inline_mode": False})
+    assert off.json()["result"]["inline_mode"] is False
+    refused_off = await http.post("/_emu/inline", json={"user_id": 8, "query": "x"})
+    assert "inline mode off" in refused_off.json()["description"]

@@ -21,7 +21,7 @@ from xml.etree import ElementTree
 import docx
 import pytest
 from docx.shared import Mm
-from journeys import ADMIN_ID, FIXTURES, publish, subscriber, upload
+from journeys import ADMIN_ID, FIXTURES, TODAY, publish, subscriber, upload
 
 from bot.actions.model import ActionRevision
 from bot.actions.parse import check_action, parse_action
@@ -163,9 +163,7 @@ async def test_the_letter_to_the_primary_addressee(
 
     lines = texts(data)
     assert lines[0] == f"Ada Lovelace\n{PLACE}"
-    assert lines[1] == DATE_PREFIX[language] + format_letter_date(
-        date.today(), letter_locale(language)
-    )
+    assert lines[1] == DATE_PREFIX[language] + format_letter_date(TODAY, letter_locale(language))
     assert lines[2].split("\n")[:2] == [
         PRIMARY["role"][language],
         PRIMARY["address"].splitlines()[0],
@@ -239,7 +237,7 @@ async def test_a_letter_in_the_targets_language_has_a_translation_page(
     assert "Seite 1" not in found[heading].text and "Seiten davor" in found[heading].text
     assert "Russisch" in found[heading].text
     # Page 1: the letter to send, in Russian (dates and names from CLDR).
-    assert letter[1] == "Zürich, " + format_letter_date(date.today(), letter_locale("ru"))
+    assert letter[1] == "Zürich, " + format_letter_date(TODAY, letter_locale("ru"))
     assert letter[2].startswith("Генеральный прокурор\n")
     assert letter[3] == "Тема: Айдос Серикбаев, Казахстан"  # the file's subject_prefix
     assert letter[4] == "Уважаемый господин Генеральный прокурор!"

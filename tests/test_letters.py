@@ -10,7 +10,7 @@ from typing import Any
 
 import docx
 import pytest
-from journeys import ADMIN_ID, FIXTURES, publish, subscriber, time_out
+from journeys import ADMIN_ID, FIXTURES, TODAY, publish, subscriber, time_out
 
 from bot.emulator import Emulator, SentMessage, SimUser
 from bot.i18n import format_date, format_letter_date, letter_locale
@@ -92,7 +92,7 @@ async def test_the_whole_wizard_gives_a_complete_docx(
     texts = [p.text for p in letter.paragraphs]
     assert texts[0] == "Ada Lovelace\nBern, Switzerland"
     assert texts[1].startswith("Bern, ")  # the town, not the country
-    assert texts[1].endswith(format_letter_date(date.today(), letter_locale(language)))
+    assert texts[1].endswith(format_letter_date(TODAY, letter_locale(language)))
     assert texts[2].startswith("Minister of Justice\nMinistry of Justice\n")
     title = tomllib.loads((FIXTURES / "ua-012-26-1.toml").read_text())["text"][language]["title"]
     assert texts[3].endswith(": " + title)  # the subject line: the case title

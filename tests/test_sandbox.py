@@ -10,13 +10,21 @@ import asyncio
 import os
 import socket
 from collections.abc import AsyncIterator
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import docx
 import pytest
 
+from bot.actions.links import case_payload, deep_link, share_url, write_payload
+from bot.actions.model import ActionRevision
+from bot.actions.parse import parse_action
+from bot.emulator import BOT_USER
+from bot.i18n import format_date
+from bot.ptb.context import BotData
 from bot.sandbox import HOST, Sandbox, sandbox
+from bot.sandbox.seed import EXAMPLE_ACTION, EXAMPLES, as_of
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -37,6 +45,47 @@ async def web_chat() -> AsyncIterator[Sandbox]:
         yield started
 
 
+async def test_the_example_cases_are_open_for_weeks_from_the_day_the_sandbox_starts(
+    web_chat: Sandbox,
+) -> None:
+    """The files say March and December 2026; a newcomer sees deadlines weeks ahead of the
+    day they start the sandbox (the bot's clock, fixed by the tests), whatever that day is."""
+    today = BotData.today()
+    emma = web_chat.emulator.user(1001)
+    await emma.send("/start")
+    await emma.receive()
+    for example in EXAMPLES:
+        original = _parsed(example.path)
+        assert original.deadline is not None
+        time_to_act = original.deadline - original.issued
+        deadline = today - example.age + time_to_act
+        assert deadline > today + timedelta(days=14)
+
+        await emma.send("/actions")
+        listing = await emma.receive()
+        labels = [b.text for row in listing.buttons for b in row]
+        (button,) = [label for label in labels if original.label in label]
+        await emma.tap(listing, button)
+        card = await emma.receive()
+        assert f"Please write before {format_date(deadline, 'en')}." in card.text, card.text
+        assert "passed" not in card.text
+
+
+def _parsed(path: Path) -> ActionRevision:
+    return parse_action(
+        path.read_bytes(), source=str(path), languages=["en", "de", "fr"], default_language="en"
+    )
+
+
+def test_an_example_moved_in_time_keeps_its_time_to_act() -> None:
+    example = _parsed(EXAMPLE_ACTION)
+    moved = as_of(example, date(2030, 5, 10))
+    assert example.deadline is not None and moved.deadline is not None
+    assert moved.issued == date(2030, 5, 10)
+    assert moved.deadline - moved.issued == example.deadline - example.issued
+    assert moved.texts == example.texts and moved.case == example.case
+
+
 def _browser_missing() -> str | None:
     if not CHROMIUM.exists():
         return f"{CHROMIUM} is not installed (apt-get install chromium)"
@@ -47,9 +96,19 @@ def _browser_missing() -> str | None:
     return None
 
 
+# A phone (the chat list collapses) and a desktop screen (list and chat side by side).
+WIDTHS = (400, 1280)
+
+
+@pytest.fixture(params=WIDTHS, ids=[f"{w}px" for w in WIDTHS])
+def width(request: pytest.FixtureRequest) -> int:
+    return int(request.param)
+
+
 @pytest.fixture
-async def page() -> AsyncIterator[Any]:
-    """A Chromium page; skipped without a browser, except in CI where that is a failure."""
+async def page(width: int) -> AsyncIterator[Any]:
+    """A Chromium page ``width`` pixels wide; skipped without a browser, except in CI where
+    that is a failure."""
     missing = _browser_missing()
     if missing:
         if os.environ.get("CI", "").lower() in ("true", "1"):
@@ -62,7 +121,9 @@ async def page() -> AsyncIterator[Any]:
             executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
         )
         try:
-            context = await browser.new_context(accept_downloads=True)
+            context = await browser.new_context(
+                accept_downloads=True, viewport={"width": width, "height": 800}
+            )
             context.set_default_timeout(TIMEOUT_MS)
             yield await context.new_page()
         finally:
@@ -144,6 +205,160 @@ async def test_a_german_supporter_switches_to_french_and_writes_a_letter(
     await expect(card.locator(".meta")).to_have_text("edited")
 
 
+# Every word in the chat (bubbles and buttons) whose boxes lie on more than one line: split
+# mid-word. Hyphens and slashes are places a word may wrap; links and code may break anywhere.
+BROKEN_WORDS_JS = """(rootId) => {
+  const broken = [];
+  const root = document.getElementById(rootId);
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    if (node.parentElement.closest("a:not(.kb), code, pre")) continue;
+    for (const match of node.data.matchAll(/[^\\s\\-\\u2010-\\u2014\\/]+/g)) {
+      const range = document.createRange();
+      range.setStart(node, match.index);
+      range.setEnd(node, match.index + match[0].length);
+      const lines = new Set([...range.getClientRects()]
+        .filter((box) => box.width > 0).map((box) => Math.round(box.bottom)));
+      if (lines.size > 1) broken.push(match[0]);
+    }
+  }
+  return broken;
+}"""
+
+
+async def _box(page: Any, selector: str) -> dict[str, float]:
+    box = await page.locator(selector).bounding_box()
+    assert box is not None, f"{selector} is not displayed"
+    return dict(box)
+
+
+async def test_the_page_fits_the_screen_and_breaks_no_word(
+    web_chat: Sandbox, page: Any, width: int
+) -> None:
+    """At 400 px one column at a time (list, or chat with a back arrow); at 1280 px both."""
+    from playwright.async_api import expect
+
+    phone = width < 700
+    await page.goto(web_chat.url)
+    await expect(page.locator("#sidebar")).to_be_visible()
+    await expect(page.locator("#chat")).to_be_visible(visible=not phone)
+    if phone:
+        assert (await _box(page, "#sidebar"))["width"] == width  # the list fills the screen
+    await page.click('.person[data-user="1001"]')
+    await expect(page.locator("#chat")).to_be_visible()
+    await expect(page.locator("#sidebar")).to_be_visible(visible=not phone)
+    await expect(page.locator("#back")).to_be_visible(visible=phone)
+    for text in ("/start", "/actions"):
+        await page.fill("#text", text)
+        await page.press("#text", "Enter")
+    await page.locator(".msg.bot .kb", has_text="UA 012/26").click()
+    card = page.locator(".msg.bot", has_text="New Urgent Action")
+    await expect(card).to_contain_text("letters sent")
+
+    assert await page.evaluate(BROKEN_WORDS_JS, "messages") == []
+    messages = await _box(page, "#messages")
+    if phone:
+        assert messages["width"] >= width - 1  # the whole screen, not ~140 px beside a list
+    else:
+        assert messages["x"] >= (await _box(page, "#sidebar"))["width"]
+        assert messages["width"] >= 900
+    bubble = await card.locator(".bubble").bounding_box()
+    assert bubble is not None and bubble["width"] >= 0.8 * min(messages["width"], 700)
+    assert bubble["x"] + bubble["width"] <= width
+    assert await page.evaluate("document.documentElement.scrollWidth") <= width
+
+    if phone:
+        await page.click("#back")
+        await expect(page.locator("#sidebar")).to_be_visible()
+        await expect(page.locator("#chat")).to_be_hidden()
+        await page.click('.person[data-user="1001"]')  # the chat is still there
+        await expect(card).to_contain_text("letters sent")
+
+
+BOT = BOT_USER["username"]
+
+
+async def test_typing_at_bot_lists_cases_and_choosing_one_shares_it_with_a_friend(
+    web_chat: Sandbox, page: Any, width: int
+) -> None:
+    """Inline mode as a newcomer meets it: no /start first; the card goes to the friend chat,
+    and its "Write a letter" link comes back to the bot as /start write-…."""
+    from playwright.async_api import expect
+
+    await page.goto(web_chat.url)
+    await page.click('.person[data-user="1001"]')
+    await expect(page.locator("#inline-note")).to_contain_text(f"@{BOT}")
+    results = page.locator("#inline-results .inline-result")
+    await page.locator("#text").press_sequentially(f"@{BOT} ")
+    await expect(results).to_have_count(2)  # both open cases
+    await page.locator("#text").press_sequentially("kaz")
+    await expect(results).to_have_count(1)
+    await expect(results.locator(".title")).to_have_text("Activist held for speaking about camps")
+    await expect(results.locator(".description")).to_contain_text("UA 014/26")
+    await expect(results.locator(".description")).to_contain_text("Please write before")
+    assert await page.evaluate(BROKEN_WORDS_JS, "inline-results") == []
+    box = await _box(page, "#inline-results")
+    assert box["x"] + box["width"] <= width
+
+    await results.click()
+    await expect(page.locator("#inline-results")).to_be_hidden()
+    await expect(page.locator("#tab-friend")).to_have_class("tab active")
+    posted = page.locator(".msg.user", has_text="UA 014/26")
+    await expect(posted.locator(".via")).to_have_text(f"via @{BOT}")
+    await expect(posted).to_contain_text("Activist held for speaking about camps")
+    write = posted.locator("a.kb", has_text="Write a letter")
+    await expect(write).to_have_attribute("href", deep_link(BOT, write_payload("UA 014/26")))
+    assert await page.evaluate(BROKEN_WORDS_JS, "messages") == []
+    assert await page.evaluate("document.documentElement.scrollWidth") <= width
+
+    await write.click()  # as a Telegram app does: the bot's chat, /start <payload>
+    await expect(page.locator("#tab-bot")).to_have_class("tab active")
+    await expect(page.locator(".msg.user")).to_have_text([f"/start {write_payload('UA 014/26')}"])
+    await expect(page.locator(".msg.bot")).not_to_have_count(0)
+
+    # A card's Share button is Telegram's share dialog: here it opens the friend chat with
+    # "@bot " typed, as no other chat exists offline.
+    share = share_url(deep_link(BOT, case_payload("UA 012/26")), "A case")
+    await page.evaluate(
+        "(href) => { const a = link(href, ['Share']); document.body.append(a); a.click(); }", share
+    )
+    await expect(page.locator("#tab-friend")).to_have_class("tab active")
+    await expect(page.locator("#text")).to_have_value(f"@{BOT} ")
+    await expect(results).to_have_count(2)
+
+
+async def test_the_inline_api_keeps_earlier_answers_choosable(web_chat: Sandbox) -> None:
+    """Typing on sends newer queries; a result of an earlier answer can still be chosen, and
+    one the sandbox never gave is refused."""
+    import httpx
+
+    async with httpx.AsyncClient(base_url=web_chat.url.rstrip("/"), timeout=10) as client:
+        assert (await client.get("/api/bot")).json() == {"username": BOT, "inline": True}
+        everything = (await client.post("/api/chats/1003/inline", json={"query": ""})).json()
+        titles = [result["title"] for result in everything["results"]]
+        assert len(titles) == 2 and everything["answered"]
+        narrowed = (await client.post("/api/chats/1003/inline", json={"query": "belg"})).json()
+        assert [r["title"] for r in narrowed["results"]] == [
+            "Une journaliste détenue pour avoir enquêté sur des centres de rétention"
+        ]  # Camille types in French: her language's titles, countries filtered as she names them
+        kazakhstan = titles.index("Un militant détenu pour avoir parlé des camps")
+        chosen = await client.post(
+            "/api/chats/1003/inline/choose",
+            json={"query_id": everything["query_id"], "index": kazakhstan},
+        )
+        assert chosen.status_code == 200
+        unknown = await client.post(
+            "/api/chats/1003/inline/choose", json={"query_id": "nope", "index": 0}
+        )
+        assert unknown.status_code == 404
+        other = (await client.get("/api/chats/1003/other/messages")).json()["messages"]
+        (card,) = other
+        assert card["sender"] == "user" and card["via_bot"] == BOT
+        assert "UA 014/26" in card["text"]
+        assert card["buttons"][0][0]["url"] == deep_link(BOT, write_payload("UA 014/26"))
+        assert web_chat.emulator.user(1003).chat.transcript == []  # nothing in the bot's chat
+
+
 async def test_bot_text_is_rendered_as_text_never_as_markup(web_chat: Sandbox, page: Any) -> None:
     """A name with markup in it comes back in the review as literal text, not as elements."""
     from playwright.async_api import expect
@@ -154,7 +369,8 @@ async def test_bot_text_is_rendered_as_text_never_as_markup(web_chat: Sandbox, p
         await page.fill("#text", text)
         await page.press("#text", "Enter")
         await expect(page.locator(".msg.user")).to_have_count(1 if text == "/start" else 2)
-    await page.locator(".msg.bot .kb", has_text="UA 012/26").click()
+    # /start's newest open cases and /actions both offer the case: either opens its card.
+    await page.locator(".msg.bot .kb", has_text="UA 012/26").last.click()
     await page.locator(".msg.bot .kb", has_text="Write a letter").first.click()
     await page.locator(".msg.bot .kb", has_text="✓ English").click()
     await page.locator(".msg.bot .kb", has_text="Minister of Justice").click()
@@ -214,6 +430,12 @@ async def test_the_api_refuses_other_hosts_and_cross_site_posts(web_chat: Sandbo
             headers={"Origin": "http://evil.example"},
         )
         assert forged.status_code == 403
+        for path, body in (
+            ("/api/chats/1001/inline", {"query": ""}),
+            ("/api/chats/1001/inline/choose", {"query_id": "1", "index": 0}),
+        ):
+            refused = await client.post(path, json=body, headers={"Origin": "http://evil.example"})
+            assert refused.status_code == 403
         same = await client.post(
             "/api/chats/9000/send",
             json={"text": "/stats"},

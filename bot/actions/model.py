@@ -37,6 +37,12 @@ AI_INDEX_MAX = 100
 STATUS_OPEN = "open"
 STATUS_CLOSED = "closed"
 STATUSES = (STATUS_OPEN, STATUS_CLOSED)
+# How a closed case ended for the people in it, in the file as ``outcome = "good"``: the
+# archive shows it and "Letters helped in N cases" counts the good ones.
+OUTCOME_GOOD = "good"
+OUTCOME_MIXED = "mixed"
+OUTCOME_BAD = "bad"
+OUTCOMES = (OUTCOME_GOOD, OUTCOME_MIXED, OUTCOME_BAD)
 
 # Bounds of the numbers and counts a file may hold, checked by the parser. Beyond them lie
 # SQLite's 64-bit integers, date arithmetic past year 9999 and keyboards too long to use;
@@ -222,6 +228,9 @@ class ActionRevision:
     letters: Mapping[str, LetterTemplate] = field(hash=False)
     # Letter languages the organisation advises for the target, best first ("ru", "en").
     preferred_languages: tuple[str, ...] = ()
+    # A closure's outcome kind (one of ``OUTCOMES``); None while open, and for closures
+    # stored before the kind existed.
+    outcome: str | None = None
 
     def __post_init__(self) -> None:
         # Read-only mappings keep the "frozen" promise for the nested values too.
@@ -260,6 +269,11 @@ class ActionRevision:
         """The copy addressees listed at the foot of a letter to ``addressee`` (not itself)."""
         return tuple(item for item in self.addressees if item.copy and item != addressee)
 
+    def deadline_passed(self, today: date) -> bool:
+        """An open case whose deadline lies before ``today``: the one rule of "expired" (the
+        deadline day itself still counts as in time, as for reminders)."""
+        return not self.is_closed and self.deadline is not None and self.deadline < today
+
     @property
     def recommended_languages(self) -> tuple[str, ...]:
         """The preferred languages that have a letter, best first."""
@@ -282,6 +296,8 @@ class ActionRevision:
         }
         if self.preferred_languages:
             data["preferred_languages"] = list(self.preferred_languages)
+        if self.outcome is not None:  # only when given: older revisions keep their fingerprint
+            data["outcome"] = self.outcome
         return data
 
     def to_json(self) -> str:
@@ -310,6 +326,7 @@ class ActionRevision:
                 language: LetterTemplate(**letter) for language, letter in raw["letters"].items()
             },
             preferred_languages=tuple(raw.get("preferred_languages", ())),
+            outcome=raw.get("outcome"),
         )
 
     @property

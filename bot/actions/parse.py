@@ -31,6 +31,7 @@ from bot.actions.model import (
     LETTER_BODY_MAX,
     LETTER_LANGUAGES_MAX,
     OUTCOME_MAX,
+    OUTCOMES,
     PERSONAL_MAX,
     PREFIX_MAX,
     REVISION_MAX,
@@ -117,6 +118,7 @@ class _StringSpec:
 _TOP_KEYS = (
     "case", "revision", "ai_index", "country", "issued", "deadline", "status", "closed_on",
     "addressees", "text", "letter", "preferred_languages",
+    "outcome",
 )  # fmt: skip
 
 _CASE = _StringSpec(N_('the case number like "UA 046/19"'))
@@ -125,6 +127,7 @@ _AI_INDEX = _StringSpec(
 )
 _COUNTRY = _StringSpec(N_('the country code: two capital letters like "KZ"'))
 _STATUS = _StringSpec(N_('"open" or "closed"'))
+_OUTCOME = _StringSpec(N_('"good", "mixed" or "bad"'), required=False)
 
 _ADDRESSEE_FIELDS = {
     "role": _StringSpec(N_('who the addressee is, like "Prosecutor General"'), ROLE_MAX),
@@ -223,9 +226,15 @@ def parse_action(
 
 
 def check_action(
-    data: bytes | str, *, source: str, languages: Sequence[str], default_language: str
+    data: bytes | str,
+    *,
+    source: str,
+    languages: Sequence[str],
+    default_language: str,
+    today: date | None = None,
 ) -> CheckedAction:
-    """``parse_action`` with the file's warnings (``warnings``), which never fail it."""
+    """``parse_action`` with the file's warnings (``warnings``; a deadline already past only
+    when ``today`` is given), which never fail it."""
     if default_language not in languages:
         raise ValueError(f"default language {default_language!r} is not in {list(languages)!r}")
     reader = _Reader(tuple(languages), default_language)
@@ -233,7 +242,7 @@ def check_action(
     revision = _read_document(document, reader) if document is not None else None
     if revision is None or reader.problems:
         raise ActionFileError(source, reader.problems)
-    return CheckedAction(revision, warnings(revision))
+    return CheckedAction(revision, warnings(revision, today))
 
 
 def too_large(source: str, size: int) -> ActionFileError:
@@ -584,6 +593,7 @@ def _read_document(document: Table, reader: _Reader) -> ActionRevision | None:
     _check_after_issued(reader, "deadline", deadline, issued)
     _check_after_issued(reader, "closed_on", closed_on, issued)
     _check_closure(document, reader, status)
+    outcome = _read_outcome(document, reader, status)
     addressees = _read_addressees(document, reader)
     texts = _read_texts(document, reader, revision, status)
     letters = _read_letters(document, reader)
@@ -605,6 +615,7 @@ def _read_document(document: Table, reader: _Reader) -> ActionRevision | None:
         texts=texts,
         letters=letters,
         preferred_languages=preferred,
+        outcome=outcome,
     )
 
 
@@ -711,6 +722,31 @@ def _check_closure(document: Table, reader: _Reader, status: str | None) -> None
                 "or no closed_on"
             ),
         )
+
+
+def _read_outcome(document: Table, reader: _Reader, status: str | None) -> str | None:
+    """A closure's outcome kind: "good", "mixed" or "bad" (optional; not while open)."""
+    value = reader.string(document, "outcome", "", _OUTCOME)
+    if value is None:
+        return None
+    if status == STATUS_OPEN:
+        reader.report(
+            "outcome",
+            _('outcome given but status is "open"; expected outcome only with status = "closed"'),
+        )
+        return None
+    if value in OUTCOMES:
+        return value
+    suggestion = closest(value, OUTCOMES)
+    reader.report(
+        "outcome",
+        (
+            _('unknown outcome "{value}"; did you mean "{suggestion}"?')
+            if suggestion
+            else _('unknown outcome "{value}"; expected {expected}')
+        ).format(value=_shown(value), suggestion=suggestion, expected=_(_OUTCOME.expected)),
+    )
+    return None
 
 
 def _read_addressees(document: Table, reader: _Reader) -> tuple[Addressee, ...]:
@@ -927,15 +963,18 @@ def _read_preferred_languages(document: Table, reader: _Reader) -> tuple[str, ..
     return tuple(codes)
 
 
-def warnings(revision: ActionRevision) -> list[Problem]:
+def warnings(revision: ActionRevision, today: date | None = None) -> list[Problem]:
     """What is valid but probably not meant; ``uabot check`` and the upload preview show it.
 
-    Above all: an addressee without its own salutation or closing for a letter language uses
-    the letter's general one ("Dear Minister," to the embassy). A file with one addressee is
-    exempt: its letters are written for it. Addressee warnings name the role, not only the
-    table's number.
+    A deadline already past on ``today`` (the one clock, ``BotData.today``) comes first:
+    published, the case goes straight to "recently expired" or the archive. A deadline before
+    ``issued`` is a problem, not a warning (``_check_after_issued``). Then: an addressee
+    without its own salutation or closing for a letter language uses the letter's general
+    one ("Dear Minister," to the embassy). A file with one addressee is exempt: its letters
+    are written for it. Addressee warnings name the role, not only the table's number.
     """
-    found = _letter_warnings(revision)  # first: a letter that does not fit a page matters most
+    found = _deadline_warnings(revision, today)
+    found += _letter_warnings(revision)  # a letter that does not fit a page matters most
     several = len(revision.addressees) > 1
     language = current_locale.get()
     for index, addressee in enumerate(revision.addressees, start=1):
@@ -975,6 +1014,34 @@ def warnings(revision: ActionRevision) -> list[Problem]:
                     ),
                 )
             )
+    return found
+
+
+def _deadline_warnings(revision: ActionRevision, today: date | None) -> list[Problem]:
+    """A deadline already past, and a closure that does not say how it ended."""
+    found: list[Problem] = []
+    if today is not None and revision.deadline_passed(today):
+        assert revision.deadline is not None
+        found.append(
+            Problem(
+                "deadline",
+                _(
+                    "{date} is already past (today is {today}): the case will show "
+                    '"Deadline passed" and take letters only with a note; expected a '
+                    "deadline in the future"
+                ).format(date=revision.deadline.isoformat(), today=today.isoformat()),
+            )
+        )
+    if revision.is_closed and revision.outcome is None:
+        found.append(
+            Problem(
+                "outcome",
+                _(
+                    'no outcome kind: the archive cannot count it; expected outcome = "good", '
+                    '"mixed" or "bad"'
+                ),
+            )
+        )
     return found
 
 

@@ -7,16 +7,25 @@ the revision in the reader's language, else the default language with a note say
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.actions.importer import ImportKind, ImportResult
-from bot.actions.model import ActionRevision
+from bot.actions.links import case_payload, deep_link, share_url, write_payload
+from bot.actions.model import OUTCOME_BAD, OUTCOME_GOOD, OUTCOME_MIXED, ActionRevision
 from bot.actions.parse import ActionFileError, Problem, warnings
-from bot.i18n import current_locale, format_date, format_number, language_name, ngettext
+from bot.i18n import (
+    current_locale,
+    format_date,
+    format_date_near,
+    format_number,
+    language_name,
+    ngettext,
+)
 from bot.i18n import gettext as _
 from bot.ptb import callbacks
-from bot.ptb.text import Rendered, escape, pack, paragraphs
+from bot.ptb.text import Rendered, escape, pack, paragraphs, truncate, utf16_length
 
 WARNINGS_SHOWN = 10  # the preview stays one message; `uabot check` lists every warning
 
@@ -36,6 +45,14 @@ def letters_sent(count: int) -> str:
     )
 
 
+def write_again(wrote_on: date, issued: date) -> str:
+    """The follow-up's line for a reader who wrote for an earlier revision (``issued``: the
+    follow-up's date, so a letter of the same year is named by day and month)."""
+    return _(
+        "You wrote for this case on {date}. The situation changed: please write again."
+    ).format(date=format_date_near(wrote_on, issued))
+
+
 def _fallback_note(default_language: str) -> str:
     return (
         "<i>"
@@ -48,16 +65,78 @@ def _fallback_note(default_language: str) -> str:
     )
 
 
-def card_keyboard(revision: ActionRevision, *, with_more: bool = True) -> InlineKeyboardMarkup:
+def share_button(
+    revision: ActionRevision, default_language: str, bot_username: str
+) -> InlineKeyboardButton:
+    """Telegram's share dialog with the case's deep link and its title in the reader's language:
+    whoever the supporter sends it to lands on the card."""
+    title = revision.text_for(current_locale.get(), default_language)[0].title
+    url = share_url(deep_link(bot_username, case_payload(revision.case)), title)
+    return InlineKeyboardButton("📤 " + _("Share"), url=url)
+
+
+def card_keyboard(
+    revision: ActionRevision,
+    default_language: str,
+    bot_username: str,
+    *,
+    with_more: bool = True,
+) -> InlineKeyboardMarkup:
+    """The buttons under every card (push, /actions, reminder, "read more"), in one place."""
     ref = (callbacks.case_ref(revision.case), revision.revision)
     more = [InlineKeyboardButton("📖 " + _("Read more"), callback_data=callbacks.MORE.data(*ref))]
+    share = share_button(revision, default_language, bot_username)
     if revision.is_closed:
-        return InlineKeyboardMarkup([more])
+        return InlineKeyboardMarkup([[*more, share]])
     write = InlineKeyboardButton(
         "✍️ " + _("Write a letter"), callback_data=callbacks.WRITE.data(*ref)
     )
     sent = InlineKeyboardButton("✅ " + _("I sent it"), callback_data=callbacks.SENT.data(*ref))
-    return InlineKeyboardMarkup([[write, *(more if with_more else [])], [sent]])
+    return InlineKeyboardMarkup([[write, *(more if with_more else [])], [sent, share]])
+
+
+def outcome_label(kind: str | None) -> str | None:
+    """ "🟢 Good outcome" and the like: a closure's outcome kind, on cards, in the archive
+    and on /close's buttons."""
+    labels = {
+        OUTCOME_GOOD: "🟢 " + _("Good outcome"),
+        OUTCOME_MIXED: "🟡 " + _("Mixed outcome"),
+        OUTCOME_BAD: "🔴 " + _("Bad outcome"),
+    }
+    return labels.get(kind or "")
+
+
+def deadline_line(revision: ActionRevision, today: date | None) -> str | None:
+    """ "⏰ Please write before …" or, once it passed on ``today``, "⌛ Deadline passed on …"."""
+    if revision.deadline is None or revision.is_closed:
+        return None
+    if today is not None and revision.deadline_passed(today):
+        return passed_line(revision.deadline)
+    return "⏰ " + _("Please write before {date}.").format(date=format_date(revision.deadline))
+
+
+def passed_line(deadline: date) -> str:
+    return "⌛ " + _("Deadline passed on {date}.").format(date=format_date(deadline))
+
+
+def late_letter_note(revision: ActionRevision, today: date) -> str | None:
+    """What the letter wizard says first for a case past its deadline (None when in time)."""
+    if not revision.deadline_passed(today):
+        return None
+    assert revision.deadline is not None
+    return "⌛ " + escape(
+        _(
+            "The deadline of {case} passed on {date}. A late letter can still help, but "
+            "please check with the organisation before sending a late letter."
+        ).format(case=revision.case, date=format_date(revision.deadline))
+    )
+
+
+def letters_helped(cases: int) -> str:
+    """ "Letters helped in 3 cases." (shown only when there is at least one)."""
+    return "🕊 " + ngettext(
+        "Letters helped in {count} case.", "Letters helped in {count} cases.", cases
+    ).format(count=format_number(cases))
 
 
 def card_text(
@@ -65,13 +144,17 @@ def card_text(
     default_language: str,
     count: int,
     *,
-    wrote: bool = False,
+    wrote_on: date | None = None,
     people: int | None = None,
+    today: date | None = None,
 ) -> str:
     """The push message body: kind, title, summary, news, deadline, count (of letters).
 
-    ``wrote``: the reader confirmed a letter for this case; a closure thanks them as one of
-    ``people`` (each person once, however many revisions they wrote for).
+    ``wrote_on``: the day the reader last confirmed a letter for an earlier revision of this
+    case; a follow-up asks them to write again, a closure thanks them as one of ``people``
+    (each person once, however many revisions they wrote for). ``today`` (the bot's clock)
+    turns the deadline into "Deadline passed on …" once it passed. A closure shows its
+    outcome where the open case's summary was: that summary is no longer true.
     """
     text, fell_back = revision.text_for(current_locale.get(), default_language)
     # A translation may lack the news or the outcome: the default language's beats nothing.
@@ -80,26 +163,20 @@ def card_text(
     outcome = text.outcome or default_text.outcome
     blocks = [
         f"<b>{escape(kind_heading(revision))} · {escape(revision.label)}</b>\n"
-        f"<b>{escape(text.title)}</b>",
-        escape(text.summary),
+        f"<b>{escape(text.title)}</b>"
     ]
     if revision.is_closed:
-        closed_on = revision.closed_on or revision.issued
-        blocks.append(
-            "<b>"
-            + escape(_("Closed on {date}.").format(date=format_date(closed_on)))
-            + "</b>"
-            + (f" {escape(outcome)}" if outcome else "")
-        )
-    elif revision.revision > 1 and update:
-        blocks.append("<b>" + escape(_("What's new:")) + "</b> " + escape(update))
+        blocks.append(closed_line(revision, outcome))
+    else:
+        blocks.append(escape(text.summary))
+        if revision.revision > 1 and update:
+            blocks.append("<b>" + escape(_("What's new:")) + "</b> " + escape(update))
+        if revision.revision > 1 and wrote_on is not None:
+            blocks.append("✍️ <b>" + escape(write_again(wrote_on, revision.issued)) + "</b>")
     facts = []
-    if revision.deadline and not revision.is_closed:
-        facts.append(
-            "⏰ "
-            + escape(_("Please write before {date}.").format(date=format_date(revision.deadline)))
-        )
-    if revision.is_closed and wrote:
+    if deadline := deadline_line(revision, today):
+        facts.append(escape(deadline))
+    if revision.is_closed and wrote_on is not None:
         writers = count if people is None else people
         thanks = (
             _("Yours was the only letter. Thank you!")
@@ -119,22 +196,41 @@ def card_text(
     return "\n\n".join(blocks)
 
 
+def closed_line(revision: ActionRevision, outcome: str | None) -> str:
+    """ "<b>Closed on March 5, 2026.</b> She was released." with the kind of outcome, if any."""
+    closed_on = revision.closed_on or revision.issued
+    label = outcome_label(revision.outcome)
+    return (
+        (f"{escape(label)}\n" if label else "")
+        + "<b>"
+        + escape(_("Closed on {date}.").format(date=format_date(closed_on)))
+        + "</b>"
+        + (f" {escape(outcome)}" if outcome else "")
+    )
+
+
 def card(
     revision: ActionRevision,
     default_language: str,
     count: int,
     *,
-    wrote: bool = False,
+    bot_username: str,
+    wrote_on: date | None = None,
     people: int | None = None,
+    today: date | None = None,
 ) -> Rendered:
     """The push message with its buttons (the same message is the card in /actions)."""
     return Rendered(
-        [card_text(revision, default_language, count, wrote=wrote, people=people)],
-        card_keyboard(revision),
+        [
+            card_text(
+                revision, default_language, count, wrote_on=wrote_on, people=people, today=today
+            )
+        ],
+        card_keyboard(revision, default_language, bot_username),
     )
 
 
-def details(revision: ActionRevision, default_language: str) -> Rendered:
+def details(revision: ActionRevision, default_language: str, bot_username: str) -> Rendered:
     """ "Read more": the whole body and the addressees, split at paragraphs if long."""
     text, fell_back = revision.text_for(current_locale.get(), default_language)
     blocks = [f"<b>{escape(revision.label)} · {escape(text.title)}</b>"]
@@ -156,8 +252,43 @@ def details(revision: ActionRevision, default_language: str) -> Rendered:
         blocks.append(
             "<i>" + escape(_("Reference: {index}").format(index=revision.ai_index)) + "</i>"
         )
-    keyboard = None if revision.is_closed else card_keyboard(revision, with_more=False)
+    keyboard = (
+        None
+        if revision.is_closed
+        else card_keyboard(revision, default_language, bot_username, with_more=False)
+    )
     return Rendered(pack(blocks), keyboard)
+
+
+def shared_card(
+    revision: ActionRevision,
+    default_language: str,
+    count: int,
+    bot_username: str,
+    *,
+    today: date | None = None,
+) -> Rendered:
+    """The card as a supporter posts it into another chat through inline mode. Its one button
+    is a link, "✍️ Write a letter" opening the letter in a private chat with the bot: whoever
+    reads it there may never have started the bot, which cannot write to them first."""
+    link = deep_link(bot_username, write_payload(revision.case))
+    write = InlineKeyboardButton("✍️ " + _("Write a letter"), url=link)
+    return Rendered(
+        [card_text(revision, default_language, count, today=today)],
+        InlineKeyboardMarkup([[write]]),
+    )
+
+
+def shared_description(revision: ActionRevision, today: date, count: int) -> str:
+    """The line under a case's title in the inline results: number, deadline, letters so far
+    (plain text: Telegram shows it as it is)."""
+    parts = [revision.case]
+    if revision.deadline and revision.deadline_passed(today):
+        parts.append(_("Deadline passed on {date}.").format(date=format_date(revision.deadline)))
+    elif revision.deadline:
+        parts.append(_("Please write before {date}.").format(date=format_date(revision.deadline)))
+    parts.append(letters_sent(count))
+    return " · ".join(parts)
 
 
 def _kind_line(result: ImportResult) -> str:
@@ -180,9 +311,15 @@ def _kind_line(result: ImportResult) -> str:
 
 
 def preview(
-    result: ImportResult, subscribers: int, languages: tuple[str, ...], default_language: str
+    result: ImportResult,
+    subscribers: int,
+    languages: tuple[str, ...],
+    default_language: str,
+    *,
+    today: date | None = None,
 ) -> str:
-    """What an admin sees before publishing: what it is, its reach, how it will look."""
+    """What an admin sees before publishing: what it is, its reach, how it will look (with
+    ``today``, the bot's clock: a deadline already past is warned about and shown so)."""
     revision = result.revision
     shown_in = current_locale.get()
 
@@ -206,7 +343,7 @@ def preview(
         lines.append(escape(_("Recommended: {languages}").format(languages=recommended)))
     if result.kind is ImportKind.UNCHANGED and result.published:
         return "\n".join(lines)
-    found = warnings(revision)
+    found = warnings(revision, today)
     if found:
         lines.append(
             "<b>⚠️ "
@@ -238,7 +375,7 @@ def preview(
         )
     )
     lines += ["", "<i>" + escape(_("This is how it will look:")) + "</i>", "", ""]
-    return "\n".join(lines) + card_text(revision, default_language, 0)
+    return "\n".join(lines) + card_text(revision, default_language, 0, today=today)
 
 
 def preview_keyboard(revision: ActionRevision) -> InlineKeyboardMarkup:
@@ -283,3 +420,26 @@ def problems(error: ActionFileError, limit: int = 30) -> list[str]:
             )
         )
     return pack(lines, separator="\n")
+
+
+# An outcome is cut to this many UTF-16 units in the archive: five entries stay one message.
+ARCHIVE_OUTCOME_MAX = 300
+
+
+def archive_entry(revision: ActionRevision, default_language: str, letters: int) -> str:
+    """One case in /archive: number and title, how it ended, its final tally of letters."""
+    text, _fell_back = revision.text_for(current_locale.get(), default_language)
+    if revision.is_closed:
+        outcome = text.outcome or revision.texts[default_language].outcome
+        if outcome and utf16_length(outcome) > ARCHIVE_OUTCOME_MAX:
+            outcome = truncate(outcome, ARCHIVE_OUTCOME_MAX - 1) + "…"
+        ended = closed_line(revision, outcome)
+    else:  # expired longer ago than actions.expired_days
+        ended = escape(passed_line(revision.deadline or revision.issued))
+    return "\n".join(
+        [
+            f"<b>{escape(revision.case)}</b> · {escape(text.title)}",
+            ended,
+            "✉️ " + escape(letters_sent(letters)),
+        ]
+    )

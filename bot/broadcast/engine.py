@@ -40,6 +40,7 @@ import time
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from telegram.error import TelegramError
@@ -64,8 +65,8 @@ BURST_IN_WINDOW = BURST_WINDOW // 2
 UNANSWERED_IN_A_ROW = 10
 FIRST_PROBE_INTERVAL = 1.0
 
-# (language, wrote a letter for the case) -> what that recipient gets
-MessagesFor = Callable[[str, bool], Rendered]
+# (language, the day they last wrote for an earlier revision of the case) -> what they get
+MessagesFor = Callable[[str, date | None], Rendered]
 Renderer = Callable[[Broadcast], Awaitable[MessagesFor]]
 # Sends the final report to the admins it is for (None: all of them, else only those given);
 # the admins it did not reach for a passing reason, with why (``Verdict.UNANSWERED``: it went
@@ -242,10 +243,10 @@ class BroadcastEngine:
             await storage.broadcasts.mark_started(broadcast.id, started_at)
             started_at = broadcast.started_at or started_at
             messages_for = await self._renderers[broadcast.kind](broadcast)
-            prepared: dict[tuple[str, bool], list[Prepared]] = {}
+            prepared: dict[tuple[str, date | None], list[Prepared]] = {}
 
             def parts_for(recipient: Recipient) -> list[Prepared]:
-                variant = (recipient.language, recipient.wrote)
+                variant = (recipient.language, recipient.wrote_on)
                 parts = prepared.get(variant)
                 if parts is None:
                     parts = prepared[variant] = _prepare(messages_for(*variant), sender.options)
@@ -406,7 +407,7 @@ class BroadcastEngine:
         async def produce() -> None:
             after = 0
             while batch := await storage.broadcasts.pending(
-                broadcast.id, after, BATCH, broadcast.case_number
+                broadcast.id, after, BATCH, broadcast.case_number, broadcast.revision
             ):
                 for recipient in batch:
                     if not breaker.holds(recipient.user_id):

@@ -8,7 +8,15 @@ It deliberately imports nothing else from the project.
 from .faults import ApiError, RateLimiter, TokenBucket
 from .html import HtmlError, parse_html
 from .server import Emulator
-from .state import BOT_USER, Button, CallbackAnswer, SentDocument, SentMessage, Stats
+from .state import (
+    BOT_USER,
+    Button,
+    CallbackAnswer,
+    InlineAnswer,
+    SentDocument,
+    SentMessage,
+    Stats,
+)
 from .users import SimUser
 
 __all__ = [
@@ -18,6 +26,7 @@ __all__ = [
     "CallbackAnswer",
     "Emulator",
     "HtmlError",
+    "InlineAnswer",
     "RateLimiter",
     "SentDocument",
     "SentMessage",

@@ -18,6 +18,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rate", type=float, default=None, help="overall sends per second")
     parser.add_argument("--per-chat-rate", type=float, default=None)
     parser.add_argument("--per-chat-burst", type=int, default=3)
+    parser.add_argument(
+        "--inline", action="store_true", help="inline mode on, as @BotFather's /setinline"
+    )
+    parser.add_argument(
+        "--inline-feedback",
+        action="store_true",
+        help="choosing an inline result tells the bot (/setinlinefeedback)",
+    )
     args = parser.parse_args(argv)
     emu = Emulator(
         args.token,
@@ -26,6 +34,8 @@ def main(argv: list[str] | None = None) -> None:
         rate_limit=args.rate,
         per_chat_rate=args.per_chat_rate,
         per_chat_burst=args.per_chat_burst,
+        inline_mode=args.inline,
+        inline_feedback=args.inline_feedback,
     )
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve_forever(emu))

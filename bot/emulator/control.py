@@ -85,6 +85,40 @@ def add_control_routes(app: web.Application, emu: Emulator) -> None:
             return _fail(str(exc).split("\n", 1)[0])
         return _ok({"text": answer.text, "show_alert": answer.show_alert, "url": answer.url})
 
+    async def inline(request: web.Request) -> web.StreamResponse:
+        """Type ``@bot query``: the bot's answer, or null when it gave none in time."""
+        body = await _json(request)
+        user = known_user(body["user_id"])
+        try:
+            answer = await user.inline(
+                str(body.get("query", "")),
+                offset=str(body.get("offset", "")),
+                timeout=float(body.get("timeout", 5.0)),
+            )
+        except AssertionError as exc:
+            if "no answerInlineQuery" in str(exc):
+                return _ok(None)
+            return _fail(str(exc).split("\n", 1)[0])
+        return _ok(answer.to_json())
+
+    async def inline_choose(request: web.Request) -> web.StreamResponse:
+        """Choose result ``index`` of the user's last inline answer: the posted message."""
+        body = await _json(request)
+        user = known_user(body["user_id"])
+        if user.last_inline is None:
+            return _fail("this user has no inline answer to choose from")
+        try:
+            posted = await user.choose(user.last_inline, int(body.get("index", 0)))
+        except AssertionError as exc:
+            return _fail(str(exc).split("\n", 1)[0])
+        return _ok(posted.to_json())
+
+    async def other_messages(request: web.Request) -> web.StreamResponse:
+        """What the user posted via the bot into their chat with a friend."""
+        user = known_user(request.match_info["user_id"])
+        after = int(request.query.get("after", 0))
+        return _ok([m.to_json() for m in user.other_chat.transcript if m.message_id > after])
+
     async def upload(request: web.Request) -> web.StreamResponse:
         form = await request.post()
         file = form.get("file")
@@ -139,6 +173,10 @@ def add_control_routes(app: web.Application, emu: Emulator) -> None:
             emu.faults.blocked = {int(x) for x in body["blocked"] or []}
         if "deactivated" in body:
             emu.faults.deactivated = {int(x) for x in body["deactivated"] or []}
+        if "inline_mode" in body:
+            emu.inline_mode = bool(body["inline_mode"])
+        if "inline_feedback" in body:
+            emu.inline_feedback = bool(body["inline_feedback"])
         return _ok(emu.config())
 
     async def current_config(request: web.Request) -> web.StreamResponse:
@@ -157,6 +195,9 @@ def add_control_routes(app: web.Application, emu: Emulator) -> None:
         ("POST", "/_emu/send", send),
         ("POST", "/_emu/tap", tap),
         ("POST", "/_emu/upload", upload),
+        ("POST", "/_emu/inline", inline),
+        ("POST", "/_emu/inline/choose", inline_choose),
+        ("GET", "/_emu/chats/{user_id}/other", other_messages),
         ("GET", "/_emu/chats/{user_id}/messages", messages),
         ("GET", "/_emu/files/{file_id}", files),
         ("GET", "/_emu/stats", stats),

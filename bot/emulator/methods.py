@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 from .faults import ApiError, Faults, RateLimiter
 from .html import HtmlError, parse_html, utf16_len
 from .params import Params, Upload
-from .state import BOT_ME, CallbackAnswer, Chat, SentMessage, State, StoredFile
+from .state import BOT_ME, CallbackAnswer, Chat, InlineAnswer, SentMessage, State, StoredFile
 
 __all__ = ["RATE_LIMITED", "BotApi"]
 
@@ -25,6 +26,19 @@ MAX_TEXT = 4096
 MAX_CAPTION = 1024
 MAX_CALLBACK_DATA = 64
 MAX_CALLBACK_ANSWER = 200
+MAX_INLINE_RESULTS = 50
+MAX_RESULT_ID = 64  # bytes
+MAX_NEXT_OFFSET = 64  # bytes
+QUERY_TOO_OLD = "query is too old and response timeout expired or query ID is invalid"
+# InlineQueryResult types of the Bot API; "article" is the one the emulator posts in full.
+RESULT_TYPES = frozenset(
+    {
+        "article", "audio", "contact", "document", "game", "gif", "location", "mpeg4_gif",
+        "photo", "venue", "video", "voice", "sticker",
+    }
+)  # fmt: skip
+_START_PARAMETER = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_BUTTON_URL = re.compile(r"(?i)(https?|tg)://[^\s]+")
 RATE_LIMITED = frozenset(
     {"sendmessage", "senddocument", "editmessagetext", "editmessagereplymarkup"}
 )
@@ -108,6 +122,9 @@ def _check_markup(markup: Any) -> dict[str, Any] | None:
                     else "can't parse inline keyboard button"
                 )
             data = button.get("callback_data")
+            url = button.get("url")
+            if url is not None and not _BUTTON_URL.fullmatch(str(url)):
+                raise bad_request("BUTTON_URL_INVALID")
             if data is not None:
                 size = len(str(data).encode("utf-8"))
                 if not 1 <= size <= MAX_CALLBACK_DATA:
@@ -142,7 +159,7 @@ class BotApi:
             "getMe", "logOut", "close", "deleteWebhook", "getWebhookInfo", "getUpdates",
             "setMyCommands", "getMyCommands", "deleteMyCommands", "setChatMenuButton",
             "sendMessage", "editMessageText", "editMessageReplyMarkup", "answerCallbackQuery",
-            "sendDocument", "getFile", "sendChatAction", "deleteMessage",
+            "sendDocument", "getFile", "sendChatAction", "deleteMessage", "answerInlineQuery",
         ):  # fmt: skip
             attr = name[0].lower() + "".join(
                 f"_{c.lower()}" if c.isupper() else c for c in name[1:]
@@ -223,7 +240,7 @@ class BotApi:
     # -- service methods -------------------------------------------------------------------
 
     async def get_me(self, params: Params) -> Any:
-        return BOT_ME
+        return {**BOT_ME, "supports_inline_queries": self.state.inline_mode}
 
     async def log_out(self, params: Params) -> Any:
         return True
@@ -465,3 +482,95 @@ class BotApi:
             "file_size": len(stored.data),
             "file_path": stored.file_path,
         }
+
+    async def answer_inline_query(self, params: Params) -> Any:
+        query_id = params.get("inline_query_id")
+        if not query_id:
+            raise bad_request("inline_query_id is empty")
+        pending = self.state.pending_inline.get(str(query_id))
+        if pending is None:
+            raise bad_request(QUERY_TOO_OLD)
+        results = _check_inline_results(params.get("results"))
+        next_offset = str(params.get("next_offset") or "")
+        if len(next_offset.encode("utf-8")) > MAX_NEXT_OFFSET:
+            raise bad_request("NEXT_OFFSET_INVALID")
+        button = params.get("button") or None
+        if button is not None:
+            _check_results_button(button)
+        cache_time = params.get("cache_time")
+        if cache_time is not None and (not isinstance(cache_time, int) or cache_time < 0):
+            raise bad_request("wrong parameter cache_time")
+        del self.state.pending_inline[str(query_id)]
+        answer = InlineAnswer(
+            str(query_id),
+            pending.query,
+            results,
+            300 if cache_time is None else cache_time,
+            bool(params.get("is_personal")),
+            next_offset,
+            button,
+        )
+        if not pending.future.done():
+            pending.future.set_result(answer)
+        self.state.stats.inline_answers += 1
+        self.state.touch()
+        return True
+
+
+def _check_inline_results(results: Any) -> list[dict[str, Any]]:
+    """The results of answerInlineQuery, checked as Telegram checks them."""
+    if results is None or results == "":
+        raise bad_request("results is empty")  # an empty list "[]" is a valid answer
+    if not isinstance(results, list):
+        raise bad_request("can't parse inline query results JSON object")
+    if len(results) > MAX_INLINE_RESULTS:
+        raise bad_request("RESULTS_TOO_MUCH")
+    seen: set[str] = set()
+    for result in results:
+        if not isinstance(result, dict):
+            raise bad_request("can't parse inline query result JSON object")
+        if result.get("type") not in RESULT_TYPES:
+            raise bad_request("RESULT_TYPE_INVALID")
+        result_id = str(result.get("id") or "")
+        if not 1 <= len(result_id.encode("utf-8")) <= MAX_RESULT_ID:
+            raise bad_request("RESULT_ID_INVALID")
+        if result_id in seen:
+            raise bad_request("RESULT_ID_DUPLICATE")
+        seen.add(result_id)
+        if result["type"] == "article":
+            if not str(result.get("title") or "").strip():
+                raise bad_request("ARTICLE_TITLE_EMPTY")
+            content = result.get("input_message_content")
+            if not isinstance(content, dict):
+                raise bad_request("can't parse InputMessageContent: field is required")
+        content = result.get("input_message_content")
+        if isinstance(content, dict) and "message_text" in content:
+            raw = str(content.get("message_text") or "")
+            if not raw:
+                raise bad_request("MESSAGE_EMPTY")
+            text, _ = _format(raw, content.get("parse_mode"), content.get("entities"))
+            if not text.strip():
+                raise bad_request("MESSAGE_EMPTY")
+            if utf16_len(text) > MAX_TEXT:
+                raise bad_request("MESSAGE_TOO_LONG")
+            preview = content.get("link_preview_options")
+            if preview is not None and not isinstance(preview, dict):
+                raise bad_request("can't parse link preview options JSON object")
+        markup = result.get("reply_markup")
+        if markup is not None and (
+            not isinstance(markup, dict) or "inline_keyboard" not in markup
+        ):
+            raise bad_request("REPLY_MARKUP_INVALID")  # only inline keyboards come with results
+        _check_markup(markup)
+    return results
+
+
+def _check_results_button(button: Any) -> None:
+    """The button above the results: a text and either a web app or a start parameter."""
+    if not isinstance(button, dict) or not str(button.get("text") or "").strip():
+        raise bad_request("BUTTON_TEXT_INVALID")
+    start = button.get("start_parameter")
+    if start is None and "web_app" not in button:
+        raise bad_request("can't parse InlineQueryResultsButton: start_parameter is required")
+    if start is not None and not _START_PARAMETER.fullmatch(str(start)):
+        raise bad_request("START_PARAM_INVALID")

@@ -27,6 +27,8 @@ _JSON_FIELDS = frozenset(
         "menu_button",
         "link_preview_options",
         "reply_parameters",
+        "results",
+        "button",
     }
 )
 _INT_FIELDS = frozenset(
@@ -41,6 +43,7 @@ _BOOL_FIELDS = frozenset(
         "drop_pending_updates",
         "disable_content_type_detection",
         "allow_sending_without_reply",
+        "is_personal",
     }
 )
 

@@ -36,6 +36,8 @@ class Emulator:
         rate_limit: float | None = None,
         per_chat_rate: float | None = None,
         per_chat_burst: int = 3,
+        inline_mode: bool = False,
+        inline_feedback: bool = False,
     ) -> None:
         self.token = token
         self.host = host
@@ -44,6 +46,8 @@ class Emulator:
         self.faults = Faults()
         self.limiter = RateLimiter(rate_limit, per_chat_rate, per_chat_burst)
         self.api = BotApi(self.state, self.faults, self.limiter)
+        self.inline_mode = inline_mode
+        self.inline_feedback = inline_feedback
         self._users: dict[int, SimUser] = {}
         self._runner: web.AppRunner | None = None
         self.app = self._make_app()
@@ -187,6 +191,27 @@ class Emulator:
         """All simulated users."""
         return list(self._users.values())
 
+    # -- @BotFather settings ----------------------------------------------------------------
+
+    @property
+    def inline_mode(self) -> bool:
+        """/setinline: getMe's ``supports_inline_queries``; when off, ``SimUser.inline`` fails
+        as the client sends nothing. The bot reads it once, in getMe at start."""
+        return self.state.inline_mode
+
+    @inline_mode.setter
+    def inline_mode(self, on: bool) -> None:
+        self.state.inline_mode = bool(on)
+
+    @property
+    def inline_feedback(self) -> bool:
+        """/setinlinefeedback: whether choosing a result sends ``chosen_inline_result``."""
+        return self.state.inline_feedback
+
+    @inline_feedback.setter
+    def inline_feedback(self, on: bool) -> None:
+        self.state.inline_feedback = bool(on)
+
     # -- observation -----------------------------------------------------------------------
 
     @property
@@ -226,6 +251,8 @@ class Emulator:
             "per_chat_burst": self.limiter.per_chat_burst,
             "blocked": sorted(self.faults.blocked),
             "deactivated": sorted(self.faults.deactivated),
+            "inline_mode": self.inline_mode,
+            "inline_feedback": self.inline_feedback,
         }
 
     # -- faults ----------------------------------------------------------------------------

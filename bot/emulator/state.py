@@ -15,6 +15,7 @@ __all__ = [
     "Button",
     "CallbackAnswer",
     "Chat",
+    "InlineAnswer",
     "Notifier",
     "SentDocument",
     "SentMessage",
@@ -34,10 +35,22 @@ BOT_ME: dict[str, Any] = {
     **BOT_USER,
     "can_join_groups": True,
     "can_read_all_group_messages": False,
-    "supports_inline_queries": False,
+    "supports_inline_queries": False,  # getMe reports State.inline_mode
     "can_connect_to_business": False,
     "has_main_web_app": False,
 }
+
+
+# Ids of the friends users chat with (outside the range simulated users are given).
+FRIEND_ID_BASE = 7_000_000_000
+
+
+@dataclass
+class PendingInline:
+    """An inline query sent to the bot and not answered yet."""
+
+    query: str
+    future: asyncio.Future[InlineAnswer]
 
 
 class Notifier:
@@ -99,6 +112,32 @@ class CallbackAnswer:
     url: str | None = None
 
 
+@dataclass(frozen=True)
+class InlineAnswer:
+    """What answerInlineQuery gave the user typing ``@bot query``: results as the bot sent
+    them (dicts in the Bot API's shape), in the order the client lists them."""
+
+    query_id: str
+    query: str
+    results: list[dict[str, Any]]
+    cache_time: int = 300  # Telegram's default
+    is_personal: bool = False
+    next_offset: str = ""
+    button: dict[str, Any] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The control API's view, for the web chat."""
+        return {
+            "query_id": self.query_id,
+            "query": self.query,
+            "results": self.results,
+            "cache_time": self.cache_time,
+            "is_personal": self.is_personal,
+            "next_offset": self.next_offset,
+            "button": self.button,
+        }
+
+
 @dataclass
 class StoredFile:
     """A file known to the server, downloadable through getFile."""
@@ -141,6 +180,9 @@ class SentMessage:
     deleted: bool = False
     sent_at: float = field(default_factory=time.time)
     edited_at: float | None = None
+    # A message a user posted through inline mode: its author, and the bot it came via.
+    from_user: dict[str, Any] | None = None
+    via_bot: dict[str, Any] | None = None
 
     @property
     def buttons(self) -> list[list[Button]]:
@@ -175,10 +217,12 @@ class SentMessage:
         """The Bot API Message object, valid for PTB's Message.de_json."""
         msg: dict[str, Any] = {
             "message_id": self.message_id,
-            "from": BOT_USER,
+            "from": self.from_user or BOT_USER,
             "chat": chat,
             "date": int(self.sent_at),
         }
+        if self.via_bot is not None:
+            msg["via_bot"] = self.via_bot
         if self.edited_at is not None:
             msg["edit_date"] = int(self.edited_at)
         if self.file is not None:
@@ -198,7 +242,8 @@ class SentMessage:
     def to_json(self) -> dict[str, Any]:
         """The control API's view, for benchmarks and the web chat."""
         data: dict[str, Any] = {
-            "sender": "bot",
+            "sender": "bot" if self.from_user is None else "user",
+            "via_bot": self.via_bot["username"] if self.via_bot else None,
             "message_id": self.message_id,
             "chat_id": self.chat_id,
             "text": self.text,
@@ -231,7 +276,8 @@ class SentMessage:
                 " (deleted)" if self.deleted else "",
             ]
         )
-        lines = [f"bot #{self.message_id}{flags}: {self.text!r}"]
+        who = "bot" if self.via_bot is None else f"via @{self.via_bot['username']}"
+        lines = [f"{who} #{self.message_id}{flags}: {self.text!r}"]
         if self.document:
             size = len(self.document.data)
             lines.append(
@@ -323,6 +369,7 @@ class Stats:
     updates_enqueued: int = 0
     updates_delivered: int = 0
     callback_answers: int = 0
+    inline_answers: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-friendly snapshot."""
@@ -339,6 +386,7 @@ class Stats:
             "updates_enqueued": self.updates_enqueued,
             "updates_delivered": self.updates_delivered,
             "callback_answers": self.callback_answers,
+            "inline_answers": self.inline_answers,
         }
 
 
@@ -353,6 +401,13 @@ class State:
         self.updates: deque[dict[str, Any]] = deque()
         self.allowed_updates: frozenset[str] | None = None
         self.pending_callbacks: dict[str, asyncio.Future[CallbackAnswer]] = {}
+        self.pending_inline: dict[str, PendingInline] = {}
+        # @BotFather's /setinline and /setinlinefeedback: off for a new bot, as at Telegram.
+        self.inline_mode = False
+        self.inline_feedback = False
+        # The chat each user types ``@bot ...`` in (a chat with a friend), by user id: the
+        # bot is no member, so they are kept apart from ``chats``.
+        self.other_chats: dict[int, Chat] = {}
         self.stats = Stats()
         self.changed = Notifier()
         self.updates_changed = Notifier()
@@ -361,6 +416,8 @@ class State:
         self._update_ids = itertools.count(1)
         self._file_ids = itertools.count(1)
         self._callback_ids = itertools.count(1)
+        self._inline_ids = itertools.count(1)
+        self._inline_message_ids = itertools.count(1)
 
     def touch(self, chat: Chat | None = None) -> None:
         """Record that something observable changed (wakes wait_until/receive)."""
@@ -397,6 +454,22 @@ class State:
     def new_callback_id(self) -> str:
         """Callback query ids are opaque strings at Telegram."""
         return f"{next(self._callback_ids)}{id(self) % 100000:05d}"
+
+    def new_inline_query_id(self) -> str:
+        """Inline query ids are opaque strings too (and unique among pending ones)."""
+        return f"{next(self._inline_ids)}{id(self) % 100000:05d}7"
+
+    def new_inline_message_id(self) -> str:
+        """The id a bot edits a posted inline result by (opaque, base64-like at Telegram)."""
+        return f"AgAAA{next(self._inline_message_ids):08d}"
+
+    def other_chat(self, user_id: int) -> Chat:
+        """The chat ``user_id`` shares inline results into: one with a friend, created once."""
+        chat = self.other_chats.get(user_id)
+        if chat is None:
+            friend = {"id": FRIEND_ID_BASE + user_id, "is_bot": False, "first_name": "Friend"}
+            chat = self.other_chats[user_id] = Chat(friend)
+        return chat
 
     @staticmethod
     def scope_key(scope: Any) -> str:

@@ -7,12 +7,22 @@ import re
 import time
 from typing import Any
 
-from .html import utf16_len
-from .state import BOT_USER, CallbackAnswer, Chat, SentMessage, State, UserMessage
+from .html import parse_html, utf16_len
+from .state import (
+    BOT_USER,
+    CallbackAnswer,
+    Chat,
+    InlineAnswer,
+    PendingInline,
+    SentMessage,
+    State,
+    UserMessage,
+)
 
 __all__ = ["SimUser"]
 
 _COMMAND_RE = re.compile(r"/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?")
+MAX_INLINE_QUERY = 256  # characters a client sends of what follows "@bot "
 
 
 class SimUser:
@@ -22,6 +32,7 @@ class SimUser:
         self._state = state
         self.chat = chat
         self._cursor = 0  # index into chat.bot_messages of the next message to receive
+        self.last_inline: InlineAnswer | None = None  # what the control API's choose picks from
 
     @property
     def id(self) -> int:
@@ -37,6 +48,11 @@ class SimUser:
     def messages(self) -> list[SentMessage]:
         """Everything the bot sent to this chat, in its current state."""
         return list(self.chat.bot_messages)
+
+    @property
+    def other_chat(self) -> Chat:
+        """The chat (with a friend) this user types ``@bot ...`` in; the bot is no member."""
+        return self._state.other_chat(self.id)
 
     @property
     def chat_actions(self) -> list[str]:
@@ -138,6 +154,94 @@ class SimUser:
                 f"no answerCallbackQuery within {timeout}s after tapping {button!r} "
                 f"on #{message_id}\n{self.chat.dump()}"
             ) from None
+
+    async def inline(
+        self,
+        query: str,
+        *,
+        offset: str = "",
+        chat_type: str = "private",
+        timeout: float = 5.0,  # noqa: ASYNC109
+    ) -> InlineAnswer:
+        """Type ``@bot query`` in the other chat: send an ``inline_query`` update and return
+        the bot's answerInlineQuery. Past ``timeout`` the query expires, as at Telegram (a late
+        answer gets 400)."""
+        if not self._state.inline_mode:
+            raise AssertionError(
+                f"@{BOT_USER['username']} has inline mode off (@BotFather /setinline): "
+                "Telegram sends it no inline_query"
+            )
+        query = query[:MAX_INLINE_QUERY]
+        query_id = self._state.new_inline_query_id()
+        future: asyncio.Future[InlineAnswer] = asyncio.get_running_loop().create_future()
+        self._state.pending_inline[query_id] = PendingInline(query, future)
+        self._state.enqueue_update(
+            "inline_query",
+            {
+                "id": query_id,
+                "from": self.user,
+                "query": query,
+                "offset": offset,
+                "chat_type": chat_type,
+            },
+        )
+        try:
+            answer = await asyncio.wait_for(asyncio.shield(future), timeout)
+        except TimeoutError:
+            self._state.pending_inline.pop(query_id, None)
+            raise AssertionError(
+                f"no answerInlineQuery within {timeout}s for {self!r}'s inline query "
+                f"{query!r}\n{self.chat.dump()}"
+            ) from None
+        self.last_inline = answer
+        return answer
+
+    async def choose(self, answer: InlineAnswer, index: int = 0) -> SentMessage:
+        """Tap result ``index``: post its input_message_content (with its keyboard) into the
+        other chat as this user's message ``via_bot``; with inline feedback on (@BotFather
+        /setinlinefeedback) the bot gets a ``chosen_inline_result``."""
+        if not 0 <= index < len(answer.results):
+            raise AssertionError(
+                f"no inline result #{index}; the answer has {len(answer.results)}: "
+                f"{[r.get('title') for r in answer.results]}"
+            )
+        result = answer.results[index]
+        content = result.get("input_message_content")
+        if not isinstance(content, dict) or "message_text" not in content:
+            raise AssertionError(f"only text results are emulated, not {result}")
+        raw = str(content["message_text"])
+        parse_mode = content.get("parse_mode") or None
+        if (parse_mode or "").lower() == "html":
+            text, entities = parse_html(raw)
+        else:
+            text, entities = raw, list(content.get("entities") or [])
+        markup = result.get("reply_markup")
+        chat = self.other_chat
+        posted = SentMessage(
+            chat.new_message_id(),
+            chat.id,
+            text,
+            raw,
+            parse_mode,
+            entities,
+            markup,
+            from_user=self.user,
+            via_bot=BOT_USER,
+        )
+        chat.bot_messages.append(posted)
+        chat.by_id[posted.message_id] = posted
+        chat.transcript.append(posted)
+        if self._state.inline_feedback:
+            chosen: dict[str, Any] = {
+                "result_id": result["id"],
+                "from": self.user,
+                "query": answer.query,
+            }
+            if markup:  # Telegram gives an id to edit the posted message only then
+                chosen["inline_message_id"] = self._state.new_inline_message_id()
+            self._state.enqueue_update("chosen_inline_result", chosen)
+        self._state.touch(chat)
+        return posted
 
     # -- observing -------------------------------------------------------------------------
 

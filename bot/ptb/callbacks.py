@@ -122,6 +122,7 @@ CARD = Button("card")
 PUBLISH = Button("publish", legacy=("pub",))
 DISCARD = Button("discard")
 ACTIONS_PAGE = Button("actions")
+ARCHIVE_PAGE = Button("archive")  # handlers/archive.py: v1:archive:<page>
 # Settings (handlers/onboarding.py): "language" alone opens the picker, with a code sets it.
 LANGUAGE = Button("language", legacy=("lang",))
 ALERTS = Button("alerts")
@@ -139,5 +140,6 @@ ANNOUNCE_SEND = Button("announce-send", legacy=("annok",))
 ANNOUNCE_CANCEL = Button("announce-cancel", legacy=("annno",))
 CLOSE_CONFIRM = Button("close-confirm", legacy=("closeok",))
 CLOSE_CANCEL = Button("close-cancel", legacy=("closeno",))
+CLOSE_OUTCOME = Button("close-outcome")  # v1:close-outcome:<good|mixed|bad>
 
 BUTTONS: tuple[Button, ...] = tuple(v for v in globals().values() if isinstance(v, Button))

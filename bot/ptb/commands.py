@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 PUBLIC_COMMANDS: tuple[tuple[str, str], ...] = (
     ("start", N_("Subscribe and see what this bot does")),
     ("actions", N_("The open cases")),
+    ("archive", N_("Cases that ended, and how")),
     ("write", N_("Write a letter for a case")),
     ("mine", N_("The cases you wrote for")),
     ("cancel", N_("Stop the letter you are writing")),

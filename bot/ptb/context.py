@@ -39,7 +39,8 @@ class BotData:
     # Admins who never opened the bot: Telegram refused their admin menu ("chat not found");
     # it is set when they first write (handlers/locale.py).
     admin_menus_waiting: set[int]
-    # The one idea of today, for jobs and handlers alike; tests set a fixed clock.
+    # The one idea of today, for jobs and handlers alike (and `uabot check`, which reads the
+    # class's); tests set a fixed clock (tests/conftest.py).
     today: Callable[[], date] = date.today
 
 

@@ -9,18 +9,39 @@ from __future__ import annotations
 import dataclasses
 import logging
 import sqlite3
+from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 
 from bot.actions.importer import ImportKind, import_revision
+from bot.actions.model import ActionRevision
 from bot.actions.parse import parse_action
 from bot.config import Config, Secret, parse_config
+from bot.ptb.context import BotData
 from bot.services.publishing import publish_and_broadcast
 from bot.storage import Storage
 
 log = logging.getLogger(__name__)
 
-EXAMPLE_ACTION = Path(__file__).resolve().parents[2] / "docs" / "examples" / "ua-012-26-1.toml"
+EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "docs" / "examples"
+EXAMPLE_ACTION = EXAMPLES_DIR / "ua-012-26-1.toml"
 SEED_ADMIN_ID = 9000
+
+
+@dataclass(frozen=True)
+class Example:
+    """A documented action file the sandbox publishes, and how old it is on the day the
+    sandbox starts: recent, with its weeks to write still ahead."""
+
+    path: Path
+    age: timedelta
+
+
+# Two cases in two countries, so that /actions is a list and `@bot kaz` visibly filters.
+EXAMPLES = (
+    Example(EXAMPLE_ACTION, timedelta(days=10)),
+    Example(EXAMPLES_DIR / "ua-014-26-1.toml", timedelta(days=3)),
+)
 
 
 def seeded_config(workdir: Path, base_url: str, base_file_url: str, token: str) -> Config:
@@ -71,25 +92,42 @@ def _read(action_file: Path) -> bytes | None:
     return action_file.read_bytes()
 
 
-async def seed(config: Config, action_file: Path = EXAMPLE_ACTION) -> str | None:
-    """Import and publish the example action, so /actions has a case; returns its label."""
-    data = _read(action_file)
-    if data is None:
-        return None
-    revision = parse_action(
-        data,
-        source=str(action_file),
-        languages=config.i18n.languages,
-        default_language=config.i18n.default_language,
-    )
+def as_of(revision: ActionRevision, issued: date) -> ActionRevision:
+    """The example moved in time to ``issued``, with its original time to act, so a newcomer
+    never meets a case whose deadline passed months ago."""
+    deadline = None
+    if revision.deadline is not None:
+        deadline = issued + (revision.deadline - revision.issued)
+    return dataclasses.replace(revision, issued=issued, deadline=deadline)
+
+
+async def seed(
+    config: Config, examples: tuple[Example, ...] = EXAMPLES, *, today: date | None = None
+) -> list[str]:
+    """Import and publish the examples, dated around ``today`` (default: the day the sandbox
+    starts, by the bot's one clock), so /actions has current cases; returns their labels."""
+    today = today or BotData.today()
+    labels = []
     storage = await Storage.open(config.storage.path)
     try:
-        result = await import_revision(storage, revision, by=None)
-        if result.kind is not ImportKind.UNCHANGED or not result.published:
-            # No engine: the sandbox's bot sends the broadcast when it starts.
-            await publish_and_broadcast(
-                storage, revision.case, revision.revision, requested_by=None, engine=None
+        for example in examples:
+            data = _read(example.path)
+            if data is None:
+                continue
+            revision = parse_action(
+                data,
+                source=str(example.path),
+                languages=config.i18n.languages,
+                default_language=config.i18n.default_language,
             )
+            revision = as_of(revision, today - example.age)
+            result = await import_revision(storage, revision, by=None)
+            if result.kind is not ImportKind.UNCHANGED or not result.published:
+                # No engine: the sandbox's bot sends the broadcast when it starts.
+                await publish_and_broadcast(
+                    storage, revision.case, revision.revision, requested_by=None, engine=None
+                )
+            labels.append(revision.label)
     finally:
         await storage.close()
-    return revision.label
+    return labels

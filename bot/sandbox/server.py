@@ -11,6 +11,7 @@ import hashlib
 import json
 import logging
 import tempfile
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from aiohttp import web
 
 from bot.app import build_application, running
 from bot.config import Config
-from bot.emulator import Emulator, SentMessage, SimUser
+from bot.emulator import BOT_USER, Emulator, InlineAnswer, SentMessage, SimUser
 from bot.sandbox.seed import copied_config, seed, seeded_config
 
 log = logging.getLogger(__name__)
@@ -30,8 +31,10 @@ log = logging.getLogger(__name__)
 HOST = "127.0.0.1"
 STATIC = Path(__file__).parent / "static"
 TOKEN = "123456:SANDBOX-TOKEN"
-# Emulator state changes are awaited by taps; the bot answers well within this.
+# Emulator state changes are awaited by taps and inline queries; the bot answers well within.
 TAP_TIMEOUT = 5.0
+# Inline answers kept per user, so a result stays choosable while newer queries are typed.
+INLINE_ANSWERS_KEPT = 16
 
 _Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -61,7 +64,11 @@ def _users_for(config: Config) -> tuple[SandboxUser, ...]:
 
 
 def _message_json(message: Any) -> dict[str, Any]:
-    """What the page renders: text plus entities (never HTML), buttons, a download link."""
+    """What the page renders: text plus entities (never HTML), buttons, a download link.
+
+    A user's message is plain text, unless the user posted it through inline mode: then it
+    is the bot's card, sent "via @bot" (and so rendered as the bot's messages are).
+    """
     if not isinstance(message, SentMessage):
         return {
             "sender": "user",
@@ -78,7 +85,8 @@ def _message_json(message: Any) -> dict[str, Any]:
             "url": f"/api/files/{message.file.file_id}",
         }
     return {
-        "sender": "bot",
+        "sender": "bot" if message.from_user is None else "user",
+        "via_bot": message.via_bot.get("username") if message.via_bot else None,
         "id": message.message_id,
         "text": message.text,
         "entities": message.entities,
@@ -101,6 +109,7 @@ class Sandbox:
         self.users = {u.id: u for u in users}
         self.port = 0
         self._runner: web.AppRunner | None = None
+        self._inline: dict[int, OrderedDict[str, InlineAnswer]] = {}
         self.app = self._make_app()
 
     @property
@@ -112,11 +121,15 @@ class Sandbox:
         app.router.add_get("/", self._index)
         app.router.add_static("/static/", STATIC, append_version=False)
         app.router.add_get("/api/users", self._users)
+        app.router.add_get("/api/bot", self._bot)
         app.router.add_get("/api/chats/{user_id}/messages", self._messages)
+        app.router.add_get("/api/chats/{user_id}/other/messages", self._other_messages)
         app.router.add_get("/api/chats/{user_id}/commands", self._commands)
         app.router.add_post("/api/chats/{user_id}/send", self._send)
         app.router.add_post("/api/chats/{user_id}/tap", self._tap)
         app.router.add_post("/api/chats/{user_id}/upload", self._upload)
+        app.router.add_post("/api/chats/{user_id}/inline", self._inline_query)
+        app.router.add_post("/api/chats/{user_id}/inline/choose", self._inline_choose)
         app.router.add_get("/api/files/{file_id}", self._file)
         return app
 
@@ -173,9 +186,21 @@ class Sandbox:
             ]
         )
 
+    async def _bot(self, request: web.Request) -> web.StreamResponse:
+        """Who the bot is: the page recognises ``@username …`` and the bot's t.me links."""
+        return web.json_response(
+            {"username": BOT_USER["username"], "inline": self.emulator.inline_mode}
+        )
+
     async def _messages(self, request: web.Request) -> web.StreamResponse:
+        return self._transcript(request, self._sim(request).chat)
+
+    async def _other_messages(self, request: web.Request) -> web.StreamResponse:
+        """The user's chat with a friend, where inline results are posted (not the bot's)."""
+        return self._transcript(request, self._sim(request).other_chat)
+
+    def _transcript(self, request: web.Request, chat: Any) -> web.StreamResponse:
         """The whole chat in its current state (edits applied); cheap "unchanged" when known."""
-        chat = self._sim(request).chat
         messages = [_message_json(m) for m in chat.transcript]
         body = json.dumps(messages, ensure_ascii=False, separators=(",", ":"))
         version = hashlib.blake2b(body.encode(), digest_size=8).hexdigest()
@@ -229,6 +254,48 @@ class Sandbox:
             {"answered": True, "text": answer.text, "show_alert": answer.show_alert}
         )
 
+    async def _inline_query(self, request: web.Request) -> web.StreamResponse:
+        """The user typed ``@bot <query>``: the bot's results, as the client lists them."""
+        sim = self._sim(request)
+        body = await request.json()
+        try:
+            answer = await sim.inline(
+                str(body.get("query", "")), offset=str(body.get("offset", "")), timeout=TAP_TIMEOUT
+            )
+        except AssertionError:
+            return web.json_response({"answered": False})
+        kept = self._inline.setdefault(sim.id, OrderedDict())
+        kept[answer.query_id] = answer
+        while len(kept) > INLINE_ANSWERS_KEPT:
+            kept.popitem(last=False)
+        return web.json_response(
+            {
+                "answered": True,
+                "query_id": answer.query_id,
+                "results": [
+                    {
+                        "title": str(result.get("title") or ""),
+                        "description": str(result.get("description") or ""),
+                    }
+                    for result in answer.results
+                ],
+                "next_offset": answer.next_offset,
+            }
+        )
+
+    async def _inline_choose(self, request: web.Request) -> web.StreamResponse:
+        """Post result ``index`` of answer ``query_id`` into the user's chat with a friend."""
+        sim = self._sim(request)
+        body = await request.json()
+        answer = self._inline.get(sim.id, OrderedDict()).get(str(body.get("query_id")))
+        if answer is None:
+            raise web.HTTPNotFound(text="no such inline answer (type the query again)")
+        try:
+            posted = await sim.choose(answer, int(body.get("index", 0)))
+        except (AssertionError, ValueError):
+            raise web.HTTPBadRequest(text="no such inline result") from None
+        return web.json_response({"id": posted.message_id})
+
     async def _upload(self, request: web.Request) -> web.StreamResponse:
         sim = self._sim(request)
         form = await request.post()
@@ -266,7 +333,8 @@ async def sandbox(
     which still needs the emulator), then the emulator; the temporary directory goes last.
     """
     with tempfile.TemporaryDirectory(prefix="uabot-sandbox-") as tmp:
-        async with Emulator(token=TOKEN, host=HOST) as emulator:
+        # Inline mode on, as @BotFather's /setinline does for a real bot (see the README).
+        async with Emulator(token=TOKEN, host=HOST, inline_mode=True) as emulator:
             urls = (emulator.base_url, emulator.base_file_url, TOKEN)
             if config is None:
                 config = seeded_config(Path(tmp), *urls)

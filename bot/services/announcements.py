@@ -8,6 +8,7 @@ get the default language.
 from __future__ import annotations
 
 import json
+from datetime import date
 
 from bot.broadcast.engine import MessagesFor, Renderer
 from bot.config import Config
@@ -41,7 +42,7 @@ def announcement_renderer(config: Config) -> Renderer:
     async def render(broadcast: Broadcast) -> MessagesFor:
         texts: dict[str, str] = json.loads(broadcast.payload or "{}")
 
-        def rendered(language: str, wrote: bool) -> Rendered:
+        def rendered(language: str, wrote_on: date | None) -> Rendered:
             return for_language(config, texts, language)
 
         return rendered

@@ -105,11 +105,11 @@ async def sweep_drafts(app: Application, rule: StaleWork, end: EndConversation) 
     return len(swept)
 
 
-def _feed_preview(result: ImportResult, subscribers: int, config: Config) -> Build:
+def _feed_preview(result: ImportResult, subscribers: int, config: Config, today: date) -> Build:
     def build() -> tuple[str, InlineKeyboardMarkup | None]:
         heading = "<i>" + escape(_("From the action feed:")) + "</i>\n"
         preview = render.preview(
-            result, subscribers, config.i18n.languages, config.i18n.default_language
+            result, subscribers, config.i18n.languages, config.i18n.default_language, today=today
         )
         return heading + preview, render.preview_keyboard(result.revision)
 
@@ -137,10 +137,14 @@ def _feed_problem(name: str, problem: Callable[[], str]) -> Build:
 
 
 def reminder_due(revision: ActionRevision, today: date, days_before: int) -> bool:
-    """Inside the window: from ``days_before`` days before the deadline to the deadline."""
-    if revision.is_closed or revision.deadline is None:
+    """Inside the window: from ``days_before`` days before the deadline to the deadline.
+
+    Never for a case past its deadline: it is "recently expired" or archived, and a late
+    letter wants a check with the organisation first, not a nudge.
+    """
+    if revision.is_closed or revision.deadline is None or revision.deadline_passed(today):
         return False
-    return revision.deadline - timedelta(days=days_before) <= today <= revision.deadline
+    return revision.deadline - timedelta(days=days_before) <= today
 
 
 async def send_reminders(context: Context) -> int:
@@ -161,7 +165,9 @@ async def send_reminders(context: Context) -> int:
                 continue
             with use_locale(reader_language(config.i18n, due.language)):
                 text = reminder_text(revision, config.i18n.default_language)
-                keyboard = render.card_keyboard(revision)
+                keyboard = render.card_keyboard(
+                    revision, config.i18n.default_language, context.bot.username
+                )
             try:
                 await send_to(context.bot, due.user_id, text, keyboard=keyboard, background=True)
             except TelegramError as exc:
@@ -241,7 +247,10 @@ async def poll_feed(context: Context) -> feed.FeedReport | None:
             continue
         subscribers = await storage.users.count_reachable_subscribers()
         if await reached_admins(
-            context.bot, storage, config, _feed_preview(result, subscribers, config)
+            context.bot,
+            storage,
+            config,
+            _feed_preview(result, subscribers, config, context.bot_data.today()),
         ):
             await feed.mark_handled(storage, handled)
     for name, problem, handled in report.problems:

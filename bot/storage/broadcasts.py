@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from enum import IntEnum
 
 import aiosqlite
@@ -56,7 +57,10 @@ class Recipient:
     user_id: int
     language: str
     attempts: int
-    wrote: bool = False  # confirmed a letter for the broadcast's case (a closure thanks them)
+    # The day of their latest confirmation for an earlier revision of the broadcast's case (a
+    # follow-up asks them to write again, a closure thanks them); None: none, or they already
+    # confirmed the broadcast's revision itself.
+    wrote_on: date | None = None
     unanswered: bool = False  # sent once already without an answer: this is the last try
 
 
@@ -147,26 +151,38 @@ class Broadcasts:
         )
 
     async def pending(
-        self, broadcast_id: int, after_user: int, limit: int, case_number: str | None = None
+        self,
+        broadcast_id: int,
+        after_user: int,
+        limit: int,
+        case_number: str | None = None,
+        revision: int | None = None,
     ) -> list[Recipient]:
         """The next pending recipients in user-id order.
 
         Users who paused alerts or became unreachable since the broadcast began are passed over;
-        ``finish`` counts them as skipped. With ``case_number``, each recipient says whether
-        they confirmed a letter for that case.
+        ``finish`` counts them as skipped. With ``case_number`` and ``revision``, each recipient
+        carries the day they last confirmed a letter for an earlier revision of that case.
         """
         rows = await self._db.fetch_all(
             "SELECT o.user_id, u.language, o.attempts,"
-            " EXISTS (SELECT 1 FROM confirmations c"
-            "         WHERE c.case_number = ? AND c.user_id = o.user_id), o.state"
+            " (SELECT CASE WHEN MAX(c.revision) < ? THEN MAX(c.confirmed_on) END"
+            "  FROM confirmations c WHERE c.case_number = ? AND c.user_id = o.user_id),"
+            " o.state"
             " FROM outbox o JOIN users u ON u.id = o.user_id"
             f" WHERE o.broadcast_id = ? AND o.state IN {_SENDABLE} AND o.user_id > ?"
             " AND u.subscribed = 1 AND u.blocked_at IS NULL"
             " ORDER BY o.user_id LIMIT ?",
-            (case_number, broadcast_id, after_user, limit),
+            (revision, case_number, broadcast_id, after_user, limit),
         )
         return [
-            Recipient(row[0], row[1], row[2], bool(row[3]), row[4] == Outcome.UNANSWERED)
+            Recipient(
+                row[0],
+                row[1],
+                row[2],
+                None if row[3] is None else date.fromisoformat(row[3]),
+                row[4] == Outcome.UNANSWERED,
+            )
             for row in rows
         ]
 

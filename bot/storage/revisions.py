@@ -97,3 +97,16 @@ class Revisions:
             (status,) if status else (),
         )
         return [_stored(row) for row in rows]
+
+    async def count_closed(self, outcome: str) -> int:
+        """Cases whose latest published revision closed them with this outcome kind (kept in
+        the revision's JSON as ``outcome``)."""
+        value = await self._db.fetch_value(
+            "SELECT COUNT(*) FROM revisions r"
+            " JOIN (SELECT case_number, MAX(revision) AS revision FROM revisions"
+            "       WHERE published_at IS NOT NULL GROUP BY case_number) latest"
+            " USING (case_number, revision)"
+            " WHERE r.status = 'closed' AND json_extract(r.content, '$.outcome') = ?",
+            (outcome,),
+        )
+        return int(value)

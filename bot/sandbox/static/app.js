@@ -2,7 +2,11 @@
 // DOM nodes only (never innerHTML), so nothing the bot sends can inject markup or script.
 "use strict";
 
-const state = { users: [], current: null, version: null, rendered: new Map(), busy: false };
+// chat: "bot" (the private chat with the bot) or "friend" (where inline results are posted).
+const state = {
+  users: [], current: null, chat: "bot", version: null, rendered: new Map(), busy: false,
+  bot: { username: "", inline: false }, inline: { seq: 0, timer: null },
+};
 const $ = (id) => document.getElementById(id);
 
 async function api(path, options = {}) {
@@ -32,12 +36,52 @@ function toast(text, alert = false) {
 
 const SAFE_SCHEMES = /^(https?:|mailto:|tg:)/i;
 
+// A t.me link to this bot, with its start payload (null for another address).
+function deepLink(href) {
+  const name = state.bot.username.replace(/[^A-Za-z0-9_]/g, "");
+  if (!name) return null;
+  const pattern = new RegExp(`^https?://t\\.me/${name}/?(?:\\?start=([A-Za-z0-9_-]{1,64}))?$`, "i");
+  const match = pattern.exec(href);
+  return match ? { payload: match[1] || "" } : null;
+}
+
+const SHARE_DIALOG = /^https:\/\/t\.me\/share\/url\?/i;
+
+// Telegram's share dialog asks which chat to send a link to. The sandbox has one other chat,
+// and that takes cards through inline mode: open it with "@bot " typed, its results listed.
+function shareDialog() {
+  switchChat("friend");
+  $("text").value = `@${state.bot.username} `;
+  onInput();
+  $("text").focus();
+  toast("Telegram would ask which chat to share the link with. Here: the chat with a friend, "
+    + "through inline mode; choose a case below.");
+}
+
+// A link to this bot opens its chat and sends /start <payload>, as a Telegram app does; the
+// share dialog opens the chat with a friend; other links open in a new tab.
 function link(href, children) {
   const a = document.createElement("a");
   if (SAFE_SCHEMES.test(href)) {
     a.href = href;
-    a.target = "_blank";
-    a.rel = "noopener noreferrer";
+    const deep = deepLink(href);
+    if (SHARE_DIALOG.test(href) && state.bot.inline) {
+      a.dataset.share = "";
+      a.addEventListener("click", (event) => {
+        event.preventDefault();
+        shareDialog();
+      });
+    } else if (deep) {
+      a.dataset.deepLink = deep.payload;
+      a.addEventListener("click", (event) => {
+        event.preventDefault();
+        switchChat("bot");
+        send(deep.payload ? `/start ${deep.payload}` : "/start");
+      });
+    } else {
+      a.target = "_blank";
+      a.rel = "noopener noreferrer";
+    }
   }
   a.append(...children);
   return a;
@@ -149,7 +193,7 @@ function renderMessage(message) {
   bubble.className = "bubble";
   row.append(bubble);
 
-  if (message.sender === "user") {
+  if (message.sender === "user" && !message.via_bot) {
     if (message.file_name) {
       const file = document.createElement("div");
       file.className = "file";
@@ -165,6 +209,12 @@ function renderMessage(message) {
     return row;
   }
 
+  if (message.via_bot) {
+    const via = document.createElement("div");
+    via.className = "via";
+    via.textContent = `via @${message.via_bot}`;
+    bubble.append(via);
+  }
   if (message.document) {
     const doc = document.createElement("a");
     doc.className = "document";
@@ -199,7 +249,8 @@ function renderMessage(message) {
       buttons.forEach((button, c) => {
         let el;
         if (button.url) {
-          el = link(button.url, [button.text + " ↗"]);
+          el = link(button.url, [button.text]);
+          if (el.target === "_blank") el.append(" ↗");
         } else {
           el = document.createElement("button");
           el.type = "button";
@@ -248,9 +299,11 @@ async function poll() {
     const user = state.current;
     state.busy = true;
     try {
+      const chat = state.chat;
       const known = state.version ? `?known=${state.version}` : "";
-      const data = await api(`/api/chats/${user}/messages${known}`);
-      if (user === state.current && !data.unchanged) {
+      const path = chat === "bot" ? "messages" : "other/messages";
+      const data = await api(`/api/chats/${user}/${path}${known}`);
+      if (user === state.current && chat === state.chat && !data.unchanged) {
         state.version = data.version;
         render(data.messages);
       }
@@ -266,6 +319,10 @@ async function poll() {
 // --- acting -------------------------------------------------------------------------------
 
 async function tap(messageId, row, col, el) {
+  if (state.chat !== "bot") {
+    toast("The emulator answers buttons in the chat with the bot only.", true);
+    return;
+  }
   el.classList.add("pressed");
   try {
     const answer = await post(`/api/chats/${state.current}/tap`,
@@ -281,6 +338,11 @@ async function tap(messageId, row, col, el) {
 
 async function send(text) {
   if (!text.trim()) return;
+  if (state.chat !== "bot") {
+    toast(`The friend is not simulated: here only @${state.bot.username} … (inline mode) works.`,
+      true);
+    return;
+  }
   try {
     await post(`/api/chats/${state.current}/send`, { text });
   } catch (error) {
@@ -315,14 +377,134 @@ async function loadMenu() {
   $("menu-button").disabled = commands.length === 0;
 }
 
-function selectUser(id) {
-  state.current = id;
-  state.version = null;
-  state.rendered.clear();
-  $("messages").replaceChildren();
+// --- inline mode ----------------------------------------------------------------------------
+
+// What follows "@botname" at the start of the input, as Telegram sends it; null otherwise.
+function inlineQuery(text) {
+  const name = state.bot.username;
+  if (!state.bot.inline || !name) return null;
+  const prefix = `@${name}`;
+  if (text.slice(0, prefix.length).toLowerCase() !== prefix.toLowerCase()) return null;
+  const rest = text.slice(prefix.length);
+  if (rest && !/^\s/.test(rest)) return null;  // "@botnamex" is another name
+  return rest.trim();
+}
+
+function hideInline() {
+  state.inline.seq += 1;  // answers still on their way are dropped
+  clearTimeout(state.inline.timer);
+  $("inline-results").hidden = true;
+  $("inline-results").replaceChildren();
+}
+
+function onInput() {
+  const query = inlineQuery($("text").value);
+  if (query === null) { hideInline(); return; }
+  clearTimeout(state.inline.timer);
+  // Telegram's apps wait for a pause in typing too, rather than query every key.
+  state.inline.timer = setTimeout(() => askInline(query, ""), 250);
+}
+
+async function askInline(query, offset) {
+  const seq = ++state.inline.seq;
+  const user = state.current;
+  let answer;
+  try {
+    answer = await post(`/api/chats/${user}/inline`, { query, offset });
+  } catch (error) {
+    toast(`Inline query failed: ${error.message}`, true);
+    return;
+  }
+  if (seq !== state.inline.seq || user !== state.current) return;  // typed on meanwhile
+  showInline(answer, query, offset !== "");
+}
+
+function showInline(answer, query, more) {
+  const box = $("inline-results");
+  if (!more) box.replaceChildren();
+  box.querySelector(".inline-more")?.remove();
+  box.hidden = false;
+  if (!answer.answered) {
+    const none = document.createElement("div");
+    none.className = "inline-empty";
+    none.textContent = "The bot did not answer this inline query.";
+    box.append(none);
+    return;
+  }
+  answer.results.forEach((result, index) => {
+    const item = document.createElement("button");
+    item.type = "button";
+    item.className = "inline-result";
+    item.setAttribute("role", "option");
+    const title = document.createElement("span");
+    title.className = "title";
+    title.textContent = result.title;
+    const description = document.createElement("span");
+    description.className = "description";
+    description.textContent = result.description;
+    item.append(title, description);
+    item.addEventListener("click", () => choose(answer.query_id, index));
+    box.append(item);
+  });
+  if (!box.querySelector(".inline-result")) {
+    const none = document.createElement("div");
+    none.className = "inline-empty";
+    none.textContent = "No results.";
+    box.append(none);
+  }
+  if (answer.next_offset) {
+    const next = document.createElement("button");
+    next.type = "button";
+    next.className = "inline-more";
+    next.textContent = "More results…";
+    next.addEventListener("click", () => askInline(query, answer.next_offset));
+    box.append(next);
+  }
+}
+
+// Post the result into the chat with a friend (the chat one types "@bot …" in), and show it.
+async function choose(queryId, index) {
+  try {
+    await post(`/api/chats/${state.current}/inline/choose`, { query_id: queryId, index });
+  } catch (error) {
+    toast(`Posting failed: ${error.message}`, true);
+    return;
+  }
+  $("text").value = "";
+  hideInline();
+  switchChat("friend");
+}
+
+function switchChat(chat) {
+  if (chat !== state.chat) {
+    state.chat = chat;
+    state.version = null;
+    state.rendered.clear();
+    $("messages").replaceChildren();
+  }
+  for (const tab of document.querySelectorAll(".tab")) {
+    tab.classList.toggle("active", tab.dataset.chat === chat);
+  }
+  const user = state.users.find((u) => u.id === state.current);
+  $("chat-title").textContent = chat === "bot" ? user.name : `${user.name.split(" ")[0]} → Friend`;
+  $("text").placeholder = chat === "bot" ? "Message" : `@${state.bot.username} …`;
+  $("menu-button").hidden = chat !== "bot";
+  $("attach").hidden = chat !== "bot";
   $("menu").hidden = true;
+}
+
+// Which column a phone-width screen shows; a wide one shows both whatever this says.
+function showView(view) {
+  document.body.dataset.view = view;
+}
+
+function selectUser(id) {
+  showView("chat");
+  hideInline();
+  state.current = id;
+  state.chat = null;
+  switchChat("bot");
   const user = state.users.find((u) => u.id === id);
-  $("chat-title").textContent = user.name;
   $("chat-sub").textContent = `id ${user.id} · ${user.language_code}${user.admin ? " · admin" : ""}`;
   for (const el of document.querySelectorAll(".person")) {
     el.classList.toggle("active", Number(el.dataset.user) === id);
@@ -334,6 +516,12 @@ function selectUser(id) {
 
 async function main() {
   state.users = await api("/api/users");
+  state.bot = await api("/api/bot");
+  $("tab-bot").textContent = `@${state.bot.username}`;
+  if (state.bot.inline) {
+    $("inline-example").textContent = `@${state.bot.username}`;
+    $("inline-note").hidden = false;
+  }
   const nav = $("users");
   for (const user of state.users) {
     const el = document.createElement("button");
@@ -350,12 +538,24 @@ async function main() {
     nav.append(el);
   }
   const fromHash = Number(location.hash.slice(1));
-  selectUser(state.users.some((u) => u.id === fromHash) ? fromHash : state.users[0].id);
+  if (state.users.some((u) => u.id === fromHash)) {
+    selectUser(fromHash);
+  } else {
+    selectUser(state.users[0].id);
+    showView("list");  // a phone opens on the chat list; a wide screen on the first chat
+  }
+  $("back").addEventListener("click", () => showView("list"));
+  $("text").addEventListener("input", onInput);
+  for (const tab of document.querySelectorAll(".tab")) {
+    tab.addEventListener("click", () => switchChat(tab.dataset.chat));
+  }
 
   $("composer").addEventListener("submit", (event) => {
     event.preventDefault();
     const text = $("text").value;
+    if (state.chat !== "bot" && inlineQuery(text) !== null) return;  // choose a result instead
     $("text").value = "";
+    hideInline();
     send(text);
   });
   $("menu-button").addEventListener("click", () => { $("menu").hidden = !$("menu").hidden; });

@@ -1,0 +1,81 @@
+"""What a ``/start`` does, with or without a deep link's payload: the rules in one place.
+
+A plain /start greets and subscribes, as it always did. A link (``t.me/<bot>?start=ua-046-19``)
+is someone following a case: a newcomer is greeted and subscribed first (the language comes
+from Telegram's ``language_code``, as for any update), a known user goes straight to the case,
+without the greeting again and without touching their alerts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from bot.actions import deadlines
+from bot.actions.importer import load
+from bot.actions.links import StartRequest, parse_payload
+from bot.actions.model import ActionRevision
+from bot.services import subscriptions
+from bot.storage import Storage
+
+NEWEST_SHOWN = 3  # open cases a new subscriber sees right after the greeting
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """The outcome of one /start.
+
+    ``greet``: say the welcome (a plain /start, or a newcomer's link).
+    ``subscribed_now``: alerts were off until now (a new subscriber): a plain /start shows
+    the newest open cases after the welcome.
+    ``request``: what the link asked for (None: a plain /start, or a payload Telegram never
+    sends, which counts as one).
+    ``case``: the open case the link names; None with a request means it names none, an
+    unknown case or a closed one (``asked`` is the case it named, if any).
+    """
+
+    greet: bool
+    subscribed_now: bool
+    request: StartRequest | None
+    case: ActionRevision | None = None
+    closed: bool = False  # the case the link names is closed
+
+    @property
+    def asked(self) -> str | None:
+        return self.request.case if self.request else None
+
+    @property
+    def unavailable(self) -> bool:
+        """The link names no open case: say so politely and show the open ones."""
+        return self.request is not None and self.case is None
+
+
+async def arrive(storage: Storage, user_id: int, language: str, payload: str | None) -> Arrival:
+    """Subscribe whoever is greeted and find the open case a link names.
+
+    Opening a case by its link counts as opening its card (a deadline reminder is welcome);
+    a ``write-`` link leaves that to the letter, which notes it itself.
+    """
+    request = parse_payload(payload) if payload else None
+    greet = request is None or await storage.users.get(user_id) is None
+    subscribed_now = greet and await subscriptions.subscribe(storage, user_id, language)
+    if request is None or request.case is None:
+        return Arrival(greet, subscribed_now, request)
+    revision = await load(storage, request.case)
+    if revision is None or revision.is_closed:
+        return Arrival(greet, subscribed_now, request, closed=revision is not None)
+    if not request.write:
+        await subscriptions.note_interest(storage, user_id, revision.case)
+    return Arrival(greet, subscribed_now, request, revision)
+
+
+async def newest_open(
+    storage: Storage, today: date, expired_days: int, limit: int = NEWEST_SHOWN
+) -> tuple[list[ActionRevision], int]:
+    """The first ``limit`` cases /actions lists (in time, newest first, then the recently
+    expired) and how many it lists in all."""
+    stored = await storage.revisions.published_cases(status="open")
+    listed = deadlines.listing(
+        (ActionRevision.from_json(item.content) for item in stored), today, expired_days
+    ).all
+    return listed[:limit], len(listed)

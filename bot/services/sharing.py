@@ -1,0 +1,95 @@
+"""Which open cases a supporter can share into another chat (inline mode: ``@bot kazakhstan``).
+
+A query is matched word by word, each word anywhere in what the reader sees of a case in their
+language: its number ("046/19", "UA 046/19", the deep-link form "ua-046-19"), title, summary and
+country name as CLDR writes it in that language ("Kazakhstan", "Kasachstan"). Case and accents
+are ignored, so "turkiye" finds "Türkiye". The query text is the user's: it is never logged.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+
+from bot.actions import deadlines
+from bot.actions.links import case_payload
+from bot.actions.model import ActionRevision
+from bot.i18n import country_name
+from bot.storage import Storage
+
+# Telegram takes at most 50 results per answer; the client asks for more with next_offset.
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class SharedCase:
+    """An open case as a result: its latest revision and the letters sent so far."""
+
+    revision: ActionRevision
+    letters: int
+
+
+@dataclass(frozen=True)
+class Page:
+    """One answer's worth of cases, and the offset of the next ("" when there is none)."""
+
+    cases: list[SharedCase]
+    next_offset: str
+
+
+def _fold(text: str) -> str:
+    """Lower case without accents, for matching what people type."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def searchable(revision: ActionRevision, language: str, default_language: str) -> str:
+    """What a query is matched against: the case as the reader sees it, folded."""
+    text, _ = revision.text_for(language, default_language)
+    fields = (
+        revision.case,
+        case_payload(revision.case),
+        text.title,
+        text.summary,
+        country_name(revision.country, language),
+    )
+    return _fold("\n".join(fields))
+
+
+def matches(revision: ActionRevision, query: str, language: str, default_language: str) -> bool:
+    """Whether every word of ``query`` occurs in the case (an empty query matches all)."""
+    haystack = searchable(revision, language, default_language)
+    return all(word in haystack for word in _fold(query).split())
+
+
+def _start(offset: str) -> int:
+    """Where a page starts: the offset we gave Telegram, else (a crafted one) the beginning."""
+    return int(offset) if offset.isdigit() else 0
+
+
+async def open_cases(
+    storage: Storage,
+    query: str,
+    language: str,
+    default_language: str,
+    *,
+    today: date,
+    expired_days: int,
+    offset: str = "",
+) -> Page:
+    """The cases /actions lists (in time, then recently expired) matching ``query``, one
+    page from ``offset`` on: what can be shared is what can be written for."""
+    stored = await storage.revisions.published_cases(status="open")
+    listed = deadlines.listing(
+        (ActionRevision.from_json(item.content) for item in stored), today, expired_days
+    ).all
+    found = [r for r in listed if matches(r, query, language, default_language)]
+    start = _start(offset)
+    page = found[start : start + PAGE_SIZE]
+    counts = await storage.tally.counts([r.case for r in page])
+    more = start + PAGE_SIZE < len(found)
+    return Page(
+        [SharedCase(r, counts.get(r.case, 0)) for r in page],
+        str(start + PAGE_SIZE) if more else "",
+    )
