@@ -201,11 +201,14 @@ def _with_storage(config: Config, read: Callable[[Storage], Awaitable[list[str]]
 
 def cmd_stats(config: Config, args: argparse.Namespace) -> int:
     """Subscribers and letters, as /stats shows them."""
+    from bot.services import following
     from bot.services.reports import stats_lines
 
     async def read(storage: Storage) -> list[str]:
         return stats_lines(
-            await storage.stats.subscribers(config.telegram.admins), await storage.stats.letters()
+            await storage.stats.subscribers(config.telegram.admins),
+            await storage.stats.letters(),
+            await following.followers(storage),
         )
 
     return _with_storage(config, read)

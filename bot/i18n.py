@@ -155,10 +155,11 @@ def language_name(language: str, in_language: str | None = None) -> str:
     return name[:1].upper() + name[1:]
 
 
-def country_name(code: str, language: str | None = None) -> str:
-    """A country's name from CLDR in ``language`` (or the current locale): "KZ" is
-    "Kazakhstan" in English, "Kasachstan" in German; an unknown code stays as it is."""
-    return Locale.parse(language or current_locale.get()).territories.get(code, code)
+def territory_name(code: str, in_language: str | None = None) -> str:
+    """A country's or region's name from CLDR ("KZ" -> "Kasachstan", "150" -> "Europa"), in
+    ``in_language`` (the current locale by default); the code itself when CLDR has none."""
+    names = Locale.parse(in_language or current_locale.get()).territories
+    return names.get(code) or code
 
 
 # Codes babel accepts but that name no letter locale of their own: "no" (the Norwegian

@@ -19,6 +19,7 @@ from handlers import (
     publishing,
     reminders,
     tally,
+    topics,
 )
 from handlers.conversations import end_conversation as end_conversation
 
@@ -37,6 +38,7 @@ def register_all(app: Application) -> None:
     letters.register(app)
     tally.register(app)
     reminders.register(app)
+    topics.register(app)
     actions.register(app)
     archive.register(app)
     publishing.register(app)

@@ -8,6 +8,7 @@ from telegram.ext import Application, CommandHandler
 from bot.i18n import gettext as _
 from bot.ptb.context import Context
 from bot.ptb.text import escape
+from bot.services import following
 from bot.services.reports import audit_lines, letters_csv, record_export, stats_lines
 from handlers.access import admin_filter
 from handlers.replies import say_all, send_document, user_of
@@ -19,6 +20,7 @@ async def stats(update: Update, context: Context) -> None:
     lines = stats_lines(
         await storage.stats.subscribers(context.config.telegram.admins),
         await storage.stats.letters(),
+        await following.followers(storage),
     )
     await say_all(update, [f"<b>{escape(_('Statistics'))}</b>", *map(escape, lines)])
 

@@ -39,7 +39,12 @@ def _start_keyboard() -> InlineKeyboardMarkup:
                 InlineKeyboardButton(
                     "🔕 " + _("No alerts"), callback_data=callbacks.ALERTS.data("off")
                 ),
-            ]
+            ],
+            [
+                InlineKeyboardButton(
+                    "🏷 " + _("Choose topics"), callback_data=callbacks.FOLLOW.data()
+                )
+            ],
         ]
     )
 
@@ -255,8 +260,12 @@ async def privacy(update: Update, context: Context) -> None:
             "(/forget removes the link to you and keeps only the number);"
         ),
         _(
-            "which cases you opened, to remind you once before their deadline "
-            "(/reminders off stops that);"
+            "which cases you opened, to remind you once before their deadline and to bring "
+            "you their follow-ups (/reminders off stops that);"
+        ),
+        _(
+            "the topics, countries and regions you follow, if you chose any with /topics "
+            "(none: everything reaches you);"
         ),
         _(
             "while you write a letter, its draft (name, place, personal sentence), deleted as "

@@ -17,6 +17,7 @@ from bot.i18n import gettext as _
 from bot.ptb import callbacks
 from bot.ptb.context import Context
 from bot.ptb.text import escape
+from bot.services import following
 from bot.services.broadcast_report import progress_lines
 from bot.services.publishing import discard_draft, import_draft, publish_and_broadcast
 from handlers.access import admin_filter, is_admin
@@ -67,7 +68,7 @@ async def upload(update: Update, context: Context) -> None:
         await say(update, "❌ " + escape(str(refusal)))
         return
 
-    subscribers = await context.storage.users.count_reachable_subscribers()
+    reach, subscribers = await following.reach(context.storage, revision)
     offer = not (result.kind is ImportKind.UNCHANGED and result.published)
     await say(
         update,
@@ -77,6 +78,7 @@ async def upload(update: Update, context: Context) -> None:
             config.i18n.languages,
             config.i18n.default_language,
             today=context.bot_data.today(),
+            reach=reach,
         ),
         markup=render.preview_keyboard(revision) if offer else None,
     )

@@ -30,6 +30,10 @@ LONGEST: dict[callbacks.Button, tuple[object, ...]] = {
     callbacks.LANGUAGE: ("fil",),
     callbacks.ALERTS: ("off",),
     callbacks.FORGET: ("yes",),
+    # /topics: the longest view (a subregion's page) and the longest topic code.
+    callbacks.FOLLOW: ("area", "029", 99),
+    callbacks.FOLLOW_SET: ("topic", "enforced-disappearance", "area", "029", 99),
+    callbacks.FOLLOW_ALL: (),
     callbacks.LETTER_LANGUAGE: (CASE, 999999, 999, "fil"),
     callbacks.LETTER_ADDRESSEE: (CASE, 999999, 999, 99),
     callbacks.LETTER_INITIALS: (CASE, 999999, 999),

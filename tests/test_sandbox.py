@@ -53,7 +53,7 @@ async def test_the_example_cases_are_open_for_weeks_from_the_day_the_sandbox_sta
     today = BotData.today()
     emma = web_chat.emulator.user(1001)
     await emma.send("/start")
-    await emma.receive()
+    await emma.receive_many(2)  # the welcome, then the open cases
     for example in EXAMPLES:
         original = _parsed(example.path)
         assert original.deadline is not None
@@ -251,7 +251,7 @@ async def test_the_page_fits_the_screen_and_breaks_no_word(
     for text in ("/start", "/actions"):
         await page.fill("#text", text)
         await page.press("#text", "Enter")
-    await page.locator(".msg.bot .kb", has_text="UA 012/26").click()
+    await page.locator(".msg.bot .kb", has_text="UA 012/26").last.click()  # /actions' list
     card = page.locator(".msg.bot", has_text="New Urgent Action")
     await expect(card).to_contain_text("letters sent")
 

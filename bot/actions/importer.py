@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
+from bot.actions.audience import audience
 from bot.actions.model import REVISION_MAX, ActionRevision, revision_label
 from bot.i18n import gettext as _
 from bot.storage import Storage
@@ -118,16 +119,26 @@ async def publish(
 ) -> int | None:
     """Publish a draft and queue its broadcast, atomically; None if it was already published."""
     async with storage.db.transaction():
+        stored = await storage.revisions.get(case, revision)
+        if stored is None or stored.published:
+            return None
+        content = ActionRevision.from_json(stored.content)
+        recipients = await audience(storage, content)
         if not await storage.revisions.mark_published(case, revision):
             return None
         await storage.audit.record(requested_by, "publish", revision_label(case, revision))
-        stored = await storage.revisions.get(case, revision)
-        if stored is not None and ActionRevision.from_json(stored.content).is_closed:
-            # No more reminders for a closed case: who opened it need not be kept.
-            await storage.reminders.forget_case(case)
-        return await storage.broadcasts.create(
-            kind="action", case_number=case, revision=revision, requested_by=requested_by
+        broadcast_id = await storage.broadcasts.create(
+            kind="action",
+            case_number=case,
+            revision=revision,
+            requested_by=requested_by,
+            audience=recipients,
         )
+        if content.is_closed:
+            # No more reminders for a closed case: who opened it need not be kept (once its
+            # closure is queued for them).
+            await storage.reminders.forget_case(case)
+        return broadcast_id
 
 
 async def discard(storage: Storage, case: str, revision: int, by: int | None) -> bool:

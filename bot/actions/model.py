@@ -44,6 +44,22 @@ OUTCOME_MIXED = "mixed"
 OUTCOME_BAD = "bad"
 OUTCOMES = (OUTCOME_GOOD, OUTCOME_MIXED, OUTCOME_BAD)
 
+# The topics a case may name (``topics = [...]`` in an action file) and a supporter may follow
+# (/topics): a fixed list, so a typo is a problem with a did-you-mean, not a topic nobody follows.
+# Their names shown to readers are in bot/actions/audience.py (translated).
+TOPICS = (
+    "arbitrary-detention",
+    "death-penalty",
+    "enforced-disappearance",
+    "freedom-of-expression",
+    "human-rights-defenders",
+    "indigenous-peoples",
+    "lgbti",
+    "refugees-and-migrants",
+    "torture",
+    "women-and-gender",
+)
+
 # Bounds of the numbers and counts a file may hold, checked by the parser. Beyond them lie
 # SQLite's 64-bit integers, date arithmetic past year 9999 and keyboards too long to use;
 # case numbers carry a two-digit year, so a case lives in 2000-2099.
@@ -231,6 +247,8 @@ class ActionRevision:
     # A closure's outcome kind (one of ``OUTCOMES``); None while open, and for closures
     # stored before the kind existed.
     outcome: str | None = None
+    # What the case is about (codes from TOPICS, file order): who follows a topic receives it.
+    topics: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         # Read-only mappings keep the "frozen" promise for the nested values too.
@@ -238,6 +256,7 @@ class ActionRevision:
         object.__setattr__(self, "texts", _frozen_mapping(self.texts))
         object.__setattr__(self, "letters", _frozen_mapping(self.letters))
         object.__setattr__(self, "preferred_languages", tuple(self.preferred_languages))
+        object.__setattr__(self, "topics", tuple(self.topics))
 
     @property
     def label(self) -> str:
@@ -298,6 +317,8 @@ class ActionRevision:
             data["preferred_languages"] = list(self.preferred_languages)
         if self.outcome is not None:  # only when given: older revisions keep their fingerprint
             data["outcome"] = self.outcome
+        if self.topics:  # left out when none: older revisions keep their fingerprints
+            data["topics"] = list(self.topics)
         return data
 
     def to_json(self) -> str:
@@ -327,6 +348,7 @@ class ActionRevision:
             },
             preferred_languages=tuple(raw.get("preferred_languages", ())),
             outcome=raw.get("outcome"),
+            topics=tuple(raw.get("topics", ())),
         )
 
     @property

@@ -43,6 +43,7 @@ from bot.actions.model import (
     SUBJECT_MAX,
     SUMMARY_MAX,
     TITLE_MAX,
+    TOPICS,
     UPDATE_MAX,
     ActionRevision,
     Addressee,
@@ -117,7 +118,7 @@ class _StringSpec:
 
 _TOP_KEYS = (
     "case", "revision", "ai_index", "country", "issued", "deadline", "status", "closed_on",
-    "addressees", "text", "letter", "preferred_languages",
+    "addressees", "text", "letter", "preferred_languages", "topics",
     "outcome",
 )  # fmt: skip
 
@@ -598,6 +599,7 @@ def _read_document(document: Table, reader: _Reader) -> ActionRevision | None:
     texts = _read_texts(document, reader, revision, status)
     letters = _read_letters(document, reader)
     preferred = _read_preferred_languages(document, reader)
+    topics = _read_topics(document, reader)
     if reader.problems or case is None or revision is None or country is None:
         return None
     if issued is None or status is None:
@@ -616,6 +618,7 @@ def _read_document(document: Table, reader: _Reader) -> ActionRevision | None:
         letters=letters,
         preferred_languages=preferred,
         outcome=outcome,
+        topics=topics,
     )
 
 
@@ -961,6 +964,45 @@ def _read_preferred_languages(document: Table, reader: _Reader) -> tuple[str, ..
             continue
         codes.append(code)
     return tuple(codes)
+
+
+def _read_topics(document: Table, reader: _Reader) -> tuple[str, ...]:
+    """What the case is about, from the fixed list (``TOPICS``): a typo would reach nobody."""
+    expected = _('a list of topics like ["death-penalty", "torture"]')
+    value = document.get("topics", [])
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        reader.wrong_type("topics", value, expected)
+        return ()
+    if len(value) > len(TOPICS):  # a list longer than the list of topics repeats itself
+        reader.report(
+            "topics",
+            _("too many: {count} topics; expected at most {limit}").format(
+                count=format_number(len(value)), limit=len(TOPICS)
+            ),
+        )
+        return ()
+    topics: list[str] = []
+    for index, topic in enumerate(value, start=1):
+        key = f"topics[{index}]"
+        if topic not in TOPICS:
+            suggestion = closest(topic, TOPICS)
+            if suggestion:
+                message = _('unknown topic "{topic}"; did you mean "{suggestion}"?').format(
+                    topic=_shown(topic), suggestion=suggestion
+                )
+            else:
+                message = _('unknown topic "{topic}"; expected one of {topics}').format(
+                    topic=_shown(topic), topics=", ".join(TOPICS)
+                )
+            reader.report(key, message)
+        elif topic in topics:
+            reader.report(
+                key,
+                _('"{topic}" is listed twice; expected each topic once').format(topic=topic),
+            )
+        else:
+            topics.append(topic)
+    return tuple(topics)
 
 
 def warnings(revision: ActionRevision, today: date | None = None) -> list[Problem]:

@@ -317,8 +317,10 @@ def preview(
     default_language: str,
     *,
     today: date | None = None,
+    reach: int | None = None,
 ) -> str:
-    """What an admin sees before publishing: what it is, its reach, how it will look (with
+    """What an admin sees before publishing: what it is, its reach (``reach`` of the
+    ``subscribers``, when the followers' choices leave some out), how it will look (with
     ``today``, the bot's clock: a deadline already past is warned about and shown so)."""
     revision = result.revision
     shown_in = current_locale.get()
@@ -365,15 +367,19 @@ def preview(
                     )
                 )
             )
-    lines.append(
-        escape(
-            ngettext(
-                "It will reach {count} subscriber.",
-                "It will reach {count} subscribers.",
-                subscribers,
-            ).format(count=format_number(subscribers))
-        )
-    )
+    if reach is not None and reach != subscribers:
+        reach_line = ngettext(
+            "It will reach {count} of {total} subscriber.",
+            "It will reach {count} of {total} subscribers.",
+            subscribers,
+        ).format(count=format_number(reach), total=format_number(subscribers))
+    else:
+        reach_line = ngettext(
+            "It will reach {count} subscriber.",
+            "It will reach {count} subscribers.",
+            subscribers,
+        ).format(count=format_number(subscribers))
+    lines.append(escape(reach_line))
     lines += ["", "<i>" + escape(_("This is how it will look:")) + "</i>", "", ""]
     return "\n".join(lines) + card_text(revision, default_language, 0, today=today)
 

@@ -127,6 +127,12 @@ ARCHIVE_PAGE = Button("archive")  # handlers/archive.py: v1:archive:<page>
 LANGUAGE = Button("language", legacy=("lang",))
 ALERTS = Button("alerts")
 FORGET = Button("forget")
+# What reaches a supporter (handlers/topics.py): "follow" alone opens the menu in a new message,
+# "follow:<view>[:<arg>:<page>]" shows a view in place; "follow-set:<kind>:<code>:<view>..."
+# follows or unfollows, then shows that view again; "follow-all" forgets the choice.
+FOLLOW = Button("follow")
+FOLLOW_SET = Button("follow-set")
+FOLLOW_ALL = Button("follow-all")
 # The letter wizard (handlers/letters.py): v1:<button>:<case>:<revision>:<step>[:<arg>].
 LETTER_LANGUAGE = Button("letter-lang", legacy=("wl",))
 LETTER_ADDRESSEE = Button("letter-addressee", legacy=("wa",))

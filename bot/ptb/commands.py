@@ -28,6 +28,7 @@ PUBLIC_COMMANDS: tuple[tuple[str, str], ...] = (
     ("language", N_("Change your language")),
     ("subscribe", N_("Receive new and updated actions")),
     ("unsubscribe", N_("Pause alerts")),
+    ("topics", N_("Choose the topics and countries that reach you")),
     ("privacy", N_("What the bot stores about you")),
     ("forget", N_("Delete everything the bot holds about you")),
 )

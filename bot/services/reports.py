@@ -9,12 +9,16 @@ from __future__ import annotations
 import csv
 import io
 
-from bot.i18n import format_number, language_name
+from bot.actions.audience import topic_name
+from bot.i18n import format_number, language_name, territory_name
 from bot.i18n import gettext as _
+from bot.services.following import Followers
 from bot.storage import AuditEntry, LetterCount, Storage, SubscriberCounts
 
 
-def stats_lines(subscribers: SubscriberCounts, letters: list[LetterCount]) -> list[str]:
+def stats_lines(
+    subscribers: SubscriberCounts, letters: list[LetterCount], followers: Followers | None = None
+) -> list[str]:
     lines = [
         _("Subscribers"),
         "  " + _("active: {n}").format(n=format_number(subscribers.active)),
@@ -27,6 +31,8 @@ def stats_lines(subscribers: SubscriberCounts, letters: list[LetterCount]) -> li
     ]
     for language, count in subscribers.by_language.items():
         lines.append(f"  {language_name(language)}: {format_number(count)}")
+    if followers is not None:
+        lines += _follower_lines(followers)
     lines.append(_("Letters confirmed"))
     if not letters:
         lines.append("  " + _("none yet"))
@@ -45,6 +51,19 @@ def stats_lines(subscribers: SubscriberCounts, letters: list[LetterCount]) -> li
                         n=format_number(row.letters),
                     )
                 )
+    return lines
+
+
+def _follower_lines(followers: Followers) -> list[str]:
+    """Active subscribers per topic, country and region they follow (/topics)."""
+    lines = [
+        _("What active subscribers follow"),
+        "  " + _("everything: {n}").format(n=format_number(followers.everything)),
+    ]
+    for code, count in followers.topics.items():
+        lines.append(f"  {topic_name(code)}: {format_number(count)}")
+    for code, count in (*followers.countries.items(), *followers.regions.items()):
+        lines.append(f"  {territory_name(code)}: {format_number(count)}")
     return lines
 
 

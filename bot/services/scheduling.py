@@ -28,7 +28,7 @@ from bot.ptb.context import BotData, Context
 from bot.ptb.errors import unreachable
 from bot.ptb.persistence import StaleWork
 from bot.ptb.text import escape, truncate
-from bot.services import feed
+from bot.services import feed, following
 from bot.services.notify import Build, reached_admins, send_to
 from bot.services.publishing import publish_and_broadcast
 
@@ -105,11 +105,18 @@ async def sweep_drafts(app: Application, rule: StaleWork, end: EndConversation) 
     return len(swept)
 
 
-def _feed_preview(result: ImportResult, subscribers: int, config: Config, today: date) -> Build:
+def _feed_preview(
+    result: ImportResult, reach: tuple[int, int], config: Config, today: date
+) -> Build:
     def build() -> tuple[str, InlineKeyboardMarkup | None]:
         heading = "<i>" + escape(_("From the action feed:")) + "</i>\n"
         preview = render.preview(
-            result, subscribers, config.i18n.languages, config.i18n.default_language, today=today
+            result,
+            reach[1],
+            config.i18n.languages,
+            config.i18n.default_language,
+            today=today,
+            reach=reach[0],
         )
         return heading + preview, render.preview_keyboard(result.revision)
 
@@ -245,12 +252,12 @@ async def poll_feed(context: Context) -> feed.FeedReport | None:
                 )
             await feed.mark_handled(storage, handled)
             continue
-        subscribers = await storage.users.count_reachable_subscribers()
+        reach = await following.reach(storage, revision)
         if await reached_admins(
             context.bot,
             storage,
             config,
-            _feed_preview(result, subscribers, config, context.bot_data.today()),
+            _feed_preview(result, reach, config, context.bot_data.today()),
         ):
             await feed.mark_handled(storage, handled)
     for name, problem, handled in report.problems:

@@ -15,7 +15,7 @@ from datetime import date
 from bot.actions import deadlines
 from bot.actions.links import case_payload
 from bot.actions.model import ActionRevision
-from bot.i18n import country_name
+from bot.i18n import territory_name
 from bot.storage import Storage
 
 # Telegram takes at most 50 results per answer; the client asks for more with next_offset.
@@ -52,7 +52,7 @@ def searchable(revision: ActionRevision, language: str, default_language: str) -
         case_payload(revision.case),
         text.title,
         text.summary,
-        country_name(revision.country, language),
+        territory_name(revision.country, language),
     )
     return _fold("\n".join(fields))
 

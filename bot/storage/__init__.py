@@ -13,12 +13,14 @@ from bot.storage.db import Database
 from bot.storage.menus import AdminMenus
 from bot.storage.revisions import Revisions, StoredRevision
 from bot.storage.scheduling import DueReminder, FeedItems, JobState, Reminders
+from bot.storage.selections import Audience, Selections
 from bot.storage.stats import LetterCount, Stats, SubscriberCounts
 from bot.storage.tally import Tally
 from bot.storage.users import User, Users
 
 __all__ = [
     "AdminMenus",
+    "Audience",
     "Audit",
     "AuditEntry",
     "Broadcast",
@@ -33,6 +35,7 @@ __all__ = [
     "Recipient",
     "Reminders",
     "Revisions",
+    "Selections",
     "SharedStorage",
     "Stats",
     "Storage",
@@ -60,6 +63,7 @@ class Storage:
     feed_items: FeedItems
     job_state: JobState
     admin_menus: AdminMenus
+    selections: Selections
 
     @classmethod
     async def open(cls, path: Path | str) -> Storage:
@@ -77,6 +81,7 @@ class Storage:
             feed_items=FeedItems(db),
             job_state=JobState(db),
             admin_menus=AdminMenus(db),
+            selections=Selections(db),
         )
 
     async def close(self) -> None:

@@ -9,6 +9,7 @@ from enum import IntEnum
 import aiosqlite
 
 from bot.storage.db import Database
+from bot.storage.selections import REACHABLE, Audience, matching
 
 
 class Outcome(IntEnum):
@@ -88,22 +89,34 @@ class Broadcasts:
         revision: int | None = None,
         payload: str | None = None,
         requested_by: int | None = None,
+        audience: Audience | None = None,
     ) -> int:
-        """A broadcast with one outbox row per reachable subscriber (call in a transaction)."""
+        """A broadcast with one outbox row per recipient (call in a transaction): every
+        reachable subscriber, or with ``audience`` those it selects (``selections.matching``)."""
         broadcast_id = await self._db.insert(
             "INSERT INTO broadcasts (kind, case_number, revision, payload, requested_by)"
             " VALUES (?, ?, ?, ?, ?)",
             (kind, case_number, revision, payload, requested_by),
         )
+        condition, params = (
+            matching(audience)
+            if audience is not None and await self._selective()
+            else (REACHABLE, ())
+        )
         total = await self._db.execute(
-            "INSERT INTO outbox (broadcast_id, user_id)"
-            " SELECT ?, id FROM users WHERE subscribed = 1 AND blocked_at IS NULL",
-            (broadcast_id,),
+            f"INSERT INTO outbox (broadcast_id, user_id) SELECT ?, u.id FROM users u"
+            f" WHERE {condition}",
+            (broadcast_id, *params),
         )
         await self._db.execute(
             "UPDATE broadcasts SET total = ? WHERE id = ?", (total, broadcast_id)
         )
         return broadcast_id
+
+    async def _selective(self) -> bool:
+        """Whether anyone chose what they follow: if nobody did, every case reaches every
+        reachable subscriber, by the plain query (as fast as before selections existed)."""
+        return bool(await self._db.fetch_value("SELECT EXISTS (SELECT 1 FROM selections)"))
 
     async def get(self, broadcast_id: int) -> Broadcast | None:
         row = await self._db.fetch_one(

@@ -110,3 +110,12 @@ class Revisions:
             (outcome,),
         )
         return int(value)
+
+    async def published_history(self, case_number: str, before: int) -> list[StoredRevision]:
+        """The published revisions of a case below ``before``, newest first."""
+        rows = await self._db.fetch_all(
+            "SELECT * FROM revisions WHERE case_number = ? AND revision < ?"
+            " AND published_at IS NOT NULL ORDER BY revision DESC",
+            (case_number, before),
+        )
+        return [_stored(row) for row in rows]
