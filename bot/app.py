@@ -26,6 +26,7 @@ from bot.broadcast.ratelimit import PriorityRateLimiter
 from bot.config import Config, TelegramConfig
 from bot.doctor import where as _where
 from bot.letters import draft as drafts
+from bot.metrics import Metrics, metrics_server
 from bot.ptb import commands
 from bot.ptb.context import BotData, Context
 from bot.ptb.errors import (
@@ -106,6 +107,7 @@ async def _post_init(app: UabotApp) -> None:
         on_burst=burst,
         give_up_after=config.broadcast.give_up_after_hours * 3600,
         max_probe_interval=config.broadcast.max_probe_interval_seconds,
+        metrics=data.metrics,
     )
     data.admin_menus_waiting = set(await commands.publish(app.bot, config, storage.admin_menus))
     # Interrupted broadcasts go on at once; the job picks up those that `uabot import
@@ -118,6 +120,7 @@ async def _post_init(app: UabotApp) -> None:
         name="resume-broadcasts",
     )
     await scheduling.schedule(app, _stale_letter(config), handlers.end_conversation)
+    await _start_metrics(app)
     admins = len(config.telegram.admins)
     log.info(
         "started as @%s: %d admin%s, database %s, languages %s (default %s)",
@@ -128,6 +131,20 @@ async def _post_init(app: UabotApp) -> None:
         ", ".join(config.i18n.languages),
         config.i18n.default_language,
     )
+
+
+async def _start_metrics(app: UabotApp) -> None:
+    """``[metrics] listen``: serve /healthz and /metrics; a port taken is the operator's fix."""
+    server = app.bot_data.metrics_server
+    if server is None:
+        return
+    try:
+        await server.start()
+    except OSError as exc:
+        raise ConfigMistake(
+            f"metrics.listen {app.bot_data.config.metrics.listen} cannot be served "
+            f"({exc.strerror}): pick another port, or stop what uses it"
+        ) from None
 
 
 async def _resume_broadcasts(context: Context) -> None:
@@ -141,6 +158,8 @@ async def _post_stop(app: UabotApp) -> None:
 
 
 async def _post_shutdown(app: UabotApp) -> None:
+    if app.bot_data.metrics_server is not None:  # also when the start failed after post_init
+        await app.bot_data.metrics_server.stop()
     await app.bot_data.shared_storage.close()
 
 
@@ -180,6 +199,9 @@ def build_application(config: Config) -> UabotApp:
         "connect_timeout": telegram.connect_timeout,
         "read_timeout": telegram.read_timeout,
     }
+    limiter = PriorityRateLimiter(config.broadcast.messages_per_second)
+    polling = PollingRequest(connection_pool_size=1, **http)
+    metrics = Metrics(lambda: limiter.retries_after_429)
     builder = (
         ApplicationBuilder()
         .token(config.telegram.token)
@@ -190,11 +212,11 @@ def build_application(config: Config) -> UabotApp:
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
-        .rate_limiter(PriorityRateLimiter(config.broadcast.messages_per_second))
+        .rate_limiter(limiter)
         .request(AiohttpRequest(**http))
-        .get_updates_request(PollingRequest(connection_pool_size=1, **http))
+        .get_updates_request(polling)
         .persistence(SQLitePersistence(shared_storage, stale_work=_stale_letter(config)))
-        .concurrent_updates(TrackedUpdates(running))
+        .concurrent_updates(TrackedUpdates(running, handled=metrics.update_handled))
         .post_init(_post_init)
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
@@ -207,6 +229,14 @@ def build_application(config: Config) -> UabotApp:
     app.bot_data.config = config
     app.bot_data.shared_storage = shared_storage
     app.bot_data.running = running
+    app.bot_data.metrics = metrics
+    app.bot_data.metrics_server = metrics_server(
+        config.metrics,
+        metrics,
+        lambda: app.bot_data.storage,
+        lambda: polling.answered_at,
+        config.telegram.admins,
+    )
     handlers.register_all(app)
     return app
 

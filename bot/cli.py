@@ -24,7 +24,7 @@ from bot.config import (
     parse_config,
 )
 from bot.i18n import use_locale
-from bot.logs import setup_logging
+from bot.logs import LOG_FORMATS, setup_logging
 from bot.ptb.redact import token_secrets
 from bot.storage.db import DatabaseInUse, DatabasePathError
 
@@ -313,7 +313,13 @@ def _parser() -> argparse.ArgumentParser:
         cmd.set_defaults(handler=handler)
         return cmd
 
-    with_config("run", cmd_run, "Run the bot (long polling).")
+    run = with_config("run", cmd_run, "Run the bot (long polling).")
+    run.add_argument(
+        "--log-format",
+        choices=LOG_FORMATS,
+        default="text",
+        help="text (default) or json: one JSON object a line, for log collectors",
+    )
     with_config("migrate", cmd_migrate, "Apply database migrations and exit.")
     doctor = with_config(
         "doctor", cmd_doctor, "Check the config, database, catalogs, feed and Telegram."
@@ -356,7 +362,11 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     # The environment's token is masked from the first record on; the config's once read.
-    redacting = setup_logging(args.verbose, token_secrets(os.environ.get(TOKEN_ENV, "")))
+    redacting = setup_logging(
+        args.verbose,
+        token_secrets(os.environ.get(TOKEN_ENV, "")),
+        getattr(args, "log_format", "text"),
+    )
     try:
         if getattr(args, "sandbox", False):
             # Seeded throwaway data unless --config names a real config (its database copied).

@@ -64,6 +64,8 @@ class TelegramConfig:
     # The CAs trusted for https: "certifi" (default), "system" or a PEM bundle's path.
     ca_bundle: str = "certifi"
     token_from_env: bool = False  # whether UABOT_TOKEN gave the token (for error messages)
+    # The file telegram.token_file named, when the token came from it (for error messages).
+    token_file: Path | None = None
     connect_timeout: float = 5.0  # seconds to open a connection to the Bot API (or proxy)
     read_timeout: float = 5.0  # seconds to wait for each read of an answer
     # How updates arrive: "polling" (getUpdates, the default) or "webhook" (Telegram POSTs
@@ -122,6 +124,14 @@ class LettersConfig:
 
 
 @dataclass(frozen=True)
+class MetricsConfig:
+    # "host:port" of /healthz and /metrics (Prometheus); None: not served.
+    listen: str | None = None
+    # /healthz answers 503 once Telegram's long poll has not answered for this long.
+    stale_after_seconds: float = 120.0
+
+
+@dataclass(frozen=True)
 class ActionsConfig:
     # An open case past its deadline stays in /actions, under "recently expired", this many
     # days; after that it is found only in /archive.
@@ -147,6 +157,7 @@ class Config:
     reminders: RemindersConfig = RemindersConfig()
     feed: FeedConfig = FeedConfig()
     letters: LettersConfig = LettersConfig()
+    metrics: MetricsConfig = MetricsConfig()
     actions: ActionsConfig = ActionsConfig()
     backup: BackupConfig = BackupConfig()
 
@@ -180,6 +191,7 @@ _SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], str]]] = {
         "webhook_url": (str, "the public https URL Telegram posts updates to"),
         "listen": (str, "host:port of the bot's webhook server, such as '127.0.0.1:8443'"),
         "secret_token": (str, f"1-256 characters of A-Z a-z 0-9 _ -, e.g. {_SECRET_HINT}"),
+        "token_file": (str, "the path of a file that holds only the token"),
     },
     "storage": {"path": (str, "a file path such as 'uabot.sqlite3'")},
     "i18n": {
@@ -200,6 +212,10 @@ _SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], str]]] = {
     },
     "letters": {
         "timeout_minutes": ((int, float), "a number of minutes such as 30"),
+    },
+    "metrics": {
+        "listen": (str, "a host and port such as '127.0.0.1:9464'"),
+        "stale_after_seconds": ((int, float), "a number of seconds such as 120"),
     },
     "actions": {"expired_days": (int, "a whole number of days such as 14")},
     "backup": {
@@ -250,11 +266,20 @@ def parse_config(
     _check_shape(raw)
     telegram = raw.get("telegram", {})
     from_env = bool(environ.get(TOKEN_ENV))
-    token = environ.get(TOKEN_ENV) or telegram.get("token", "")
+    if "token" in telegram and "token_file" in telegram:
+        raise ConfigError("set telegram.token or telegram.token_file, not both")
+    token_file = None
+    if from_env:
+        token = environ[TOKEN_ENV]
+    elif "token_file" in telegram:
+        token_file = _resolve(telegram["token_file"], base)
+        token = _read_token(token_file)
+    else:
+        token = telegram.get("token", "")
     if not token.strip():
         raise ConfigError(
-            f"telegram.token is missing: set it in the config or in ${TOKEN_ENV} "
-            "(get one from @BotFather)"
+            f"telegram.token is missing: set it in the config, in telegram.token_file or in "
+            f"${TOKEN_ENV} (get one from @BotFather)"
         )
     proxy = _proxy(telegram.get("proxy") or None)
     ca_bundle = _ca_bundle(telegram.get("ca_bundle") or TelegramConfig.ca_bundle, base)
@@ -338,6 +363,7 @@ def parse_config(
             admins=frozenset(admins),
             ca_bundle=ca_bundle,
             token_from_env=from_env,
+            token_file=token_file,
             connect_timeout=float(timeouts["connect_timeout"]),
             read_timeout=float(timeouts["read_timeout"]),
             **webhook,
@@ -358,9 +384,27 @@ def parse_config(
             auto_publish=feed.get("auto_publish", FeedConfig.auto_publish),
         ),
         letters=LettersConfig(timeout_minutes=float(timeout)),
+        metrics=_metrics(raw.get("metrics", {})),
         actions=ActionsConfig(expired_days=expired_days),
         backup=BackupConfig(every_hours=float(every), keep=keep, folder=backup_folder),
     )
+
+
+def _metrics(metrics: dict[str, Any]) -> MetricsConfig:
+    """``[metrics]``: ``listen`` as ``host:port`` (an IPv6 host in brackets)."""
+    listen = metrics.get("listen") or None
+    if listen is not None:
+        host, sep, port = listen.rpartition(":")
+        if not sep or not host or not port.isdigit() or int(port) > 65535:
+            raise ConfigError(
+                f"metrics.listen {listen!r} must be host:port, e.g. '127.0.0.1:9464'"
+            )
+    stale = metrics.get("stale_after_seconds", MetricsConfig.stale_after_seconds)
+    if not 0 < stale <= 24 * 3600:
+        raise ConfigError(
+            "metrics.stale_after_seconds must be more than 0 and at most a day, e.g. 120"
+        )
+    return MetricsConfig(listen=listen, stale_after_seconds=float(stale))
 
 
 # What RFC 3986 allows raw in a URL's user and password; anything else must be percent-encoded.
@@ -496,6 +540,24 @@ def _listen(value: str | None) -> tuple[str, int]:
     return host, port
 
 
+def _read_token(path: Path) -> str:
+    """``telegram.token_file``: a file holding only the token (so that the config and the
+    service unit never hold it, and every command run as the bot's user finds it)."""
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        raise ConfigError(
+            f"telegram.token_file {path} not found: put the token from @BotFather in it"
+        ) from None
+    except PermissionError:
+        raise ConfigError(
+            f"telegram.token_file {path}: permission denied: make it readable by the bot's "
+            "user (and nobody else)"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"telegram.token_file {path} cannot be read: {exc}") from None
+
+
 def _resolve(value: str | Path, base: Path) -> Path:
     """A path from the config: ``~`` expanded, relative to the config file's folder."""
     return (base / Path(value).expanduser()).resolve()
@@ -542,6 +604,8 @@ def token_source(config: Config, source: Path | str) -> str:
     """Where the token came from, as an operator would look for it."""
     if config.telegram.token_from_env:
         return f"${TOKEN_ENV} (it overrides telegram.token)"
+    if config.telegram.token_file is not None:
+        return f"the token in {config.telegram.token_file} (telegram.token_file in {source})"
     return f"telegram.token in {source}"
 
 

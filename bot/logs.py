@@ -8,13 +8,19 @@ Two rules hold at every verbosity:
 * no message texts or names: python-telegram-bot's DEBUG loggers write whole requests and
   updates (and the API URL with the token), aiosqlite's every statement with its parameters.
   So ``-v`` turns on DEBUG for the bot's own modules only; libraries stay at INFO.
+
+Plain text by default; ``--log-format json`` writes one JSON object a line for log collectors
+(journald, Loki, Elasticsearch), with the broadcast and case a record is about as fields.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any, Literal
 
 from bot.ptb.redact import redact
 
@@ -36,6 +42,42 @@ CHATTY_LOGGERS = {
 
 # Where APScheduler's executor (PTB's JobQueue) logs a job that raised.
 APSCHEDULER_JOBS = "apscheduler.executors.default"
+
+LogFormat = Literal["text", "json"]
+LOG_FORMATS: tuple[LogFormat, ...] = ("text", "json")
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+# What a record may carry through ``extra`` that the JSON lines show: ids, never user data.
+JSON_FIELDS = ("broadcast", "case")
+
+
+def about(broadcast: int | None = None, case: str | None = None) -> dict[str, Any]:
+    """The ``extra`` of a record about a broadcast or a case (fields of the JSON lines)."""
+    return {"broadcast": broadcast, "case": case}
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object a line: time (UTC, ISO 8601), level, logger, message, and the
+    ``JSON_FIELDS`` a record carries; a traceback as one string field. It formats what the
+    handler's redacting filter left, so secrets are masked here too."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for name in JSON_FIELDS:
+            value = getattr(record, name, None)
+            if value is not None:
+                entry[name] = value
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            entry["traceback"] = record.exc_text
+        if record.stack_info:
+            entry["stack"] = record.stack_info
+        return json.dumps(entry, ensure_ascii=False, default=str)
 
 
 class _StopConfirmFilter(logging.Filter):
@@ -94,14 +136,15 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-def setup_logging(verbose: bool, secrets: Iterable[str] = ()) -> RedactingFilter:
+def setup_logging(
+    verbose: bool, secrets: Iterable[str] = (), log_format: LogFormat = "text"
+) -> RedactingFilter:
     """Log to stderr with a redacting filter on every root handler; returns the filter.
 
-    Called again (tests run several commands in one process), it replaces the earlier filter.
+    Called again (tests run several commands in one process), it replaces the earlier filter
+    and format.
     """
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logging.basicConfig(level=logging.INFO, format=TEXT_FORMAT)
     logging.captureWarnings(True)  # warnings too pass the filter
     for name, level in CHATTY_LOGGERS.items():
         logging.getLogger(name).setLevel(level)
@@ -119,6 +162,10 @@ def setup_logging(verbose: bool, secrets: Iterable[str] = ()) -> RedactingFilter
         for old in [f for f in handler.filters if isinstance(f, RedactingFilter)]:
             handler.removeFilter(old)
         handler.addFilter(redacting)
+        if log_format == "json":
+            handler.setFormatter(JsonFormatter())
+        elif isinstance(handler.formatter, JsonFormatter):
+            handler.setFormatter(logging.Formatter(TEXT_FORMAT))
     if verbose:
         logging.getLogger(__name__).debug(
             "debug logging for the bot's own modules; libraries stay at INFO "

@@ -17,12 +17,13 @@ from bot.i18n import (
 )
 from bot.i18n import gettext as _
 from bot.ptb import callbacks
-from bot.ptb.commands import command_lines
+from bot.ptb.commands import ADMIN_COMMANDS, command_lines
 from bot.ptb.context import Context
 from bot.ptb.text import escape
 from bot.services import archive, arrival, subscriptions
 from bot.services.privacy import forget as erase_user
 from bot.services.subscriptions import Alerts
+from handlers.access import is_admin
 from handlers.actions import case_button, list_actions, send_card
 from handlers.conversations import end_conversations
 from handlers.replies import answer, edit, query_of, say, text_of, user_of
@@ -172,9 +173,16 @@ async def start(update: Update, context: Context) -> None:
 
 
 async def help_command(update: Update, context: Context) -> None:
-    """List the commands in the user's language."""
-    text = "<b>" + escape(_("What I can do")) + "</b>\n" + escape(command_lines())
-    await say(update, text)
+    """List the commands in the user's language; an admin's own commands too (their menu's)."""
+    lines = ["<b>" + escape(_("What I can do")) + "</b>", escape(command_lines())]
+    if is_admin(update, context):
+        lines += [
+            "",
+            "<b>" + escape(_("Admin commands")) + "</b>",
+            escape(command_lines(ADMIN_COMMANDS)),
+            escape(_("Send me an action file (.toml): I show a preview to publish.")),
+        ]
+    await say(update, "\n".join(lines))
 
 
 async def language_command(update: Update, context: Context) -> None:

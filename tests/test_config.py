@@ -144,3 +144,21 @@ def test_an_empty_config_takes_the_dataclass_defaults() -> None:
     assert parse_config({"telegram": {"token": TOKEN}}, environ={}) == Config(
         telegram=TelegramConfig(token=Secret(TOKEN)), storage=storage
     )
+
+
+def test_the_token_may_come_from_a_file_of_its_own(tmp_path: Path) -> None:
+    (tmp_path / "token").write_text("123456:from-the-file\n", encoding="utf-8")
+    config_file = tmp_path / "config.toml"
+    config_file.write_text('[telegram]\ntoken_file = "token"\n', encoding="utf-8")
+    config = load_config(config_file)  # relative to the config's folder, stripped
+    assert config.telegram.token == "123456:from-the-file"
+    assert config.telegram.token_file == tmp_path / "token"
+    assert "123456:from-the-file" not in repr(config)
+    with pytest.raises(ConfigError, match=r"the token in .*token \(telegram.token_file in "):
+        check_token(config, config_file)  # the message says where to fix it
+    env = parse_config({"telegram": {"token_file": "missing"}}, {"UABOT_TOKEN": "1:env"})
+    assert env.telegram.token == "1:env"  # the environment wins, the file is not read
+    with pytest.raises(ConfigError, match=r"telegram.token_file .*missing not found"):
+        parse_config({"telegram": {"token_file": "missing"}}, {}, base=tmp_path)
+    with pytest.raises(ConfigError, match=r"set telegram.token or telegram.token_file, not both"):
+        parse_config({"telegram": {"token": "1:a", "token_file": "token"}}, {}, base=tmp_path)

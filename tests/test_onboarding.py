@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from journeys import ADMIN_ID
 
 from bot.emulator import Emulator
 
@@ -184,3 +185,30 @@ async def test_a_crashing_handler_is_logged_and_the_user_told(
     assert "disk on fire" in caplog.text
     # no message texts in the log (the traceback's paths hold the checkout's folder name)
     assert "/start" not in caplog.text.replace(CHECKOUT, "")
+
+
+async def test_an_admins_help_lists_the_admin_commands_of_their_menu(
+    emulator: Emulator, bot: object
+) -> None:
+    admin = emulator.user(ADMIN_ID, first_name="Admin", language_code="de")
+    await admin.send("/start")
+    await admin.receive()
+    await admin.send("/help")
+    help_text = (await admin.receive()).text
+    assert "Befehle für Admins" in help_text
+    assert "Schick mir eine Aktionsdatei (.toml)" in help_text
+    # The same commands, worded the same, as the admin's "/" menu (one list for both).
+    menu = dict(emulator.commands(language_code="de", scope={"type": "chat", "chat_id": ADMIN_ID}))
+    public = dict(emulator.commands(language_code="de"))
+    admin_only = {name: text for name, text in menu.items() if name not in public}
+    assert {"close", "announce", "broadcasts", "stats", "export", "audit"} <= set(admin_only)
+    for name, description in menu.items():
+        assert f"/{name} – {description}" in help_text
+
+    supporter = emulator.user(15, first_name="S", language_code="de")
+    await supporter.send("/start")
+    await supporter.receive()
+    await supporter.send("/help")
+    supporter_help = (await supporter.receive()).text
+    assert "Befehle für Admins" not in supporter_help
+    assert not any(f"/{name} " in supporter_help for name in admin_only)

@@ -48,6 +48,8 @@ from telegram.error import TelegramError
 from telegram.ext import ExtBot
 
 from bot.broadcast.sender import BroadcastSender, Prepared
+from bot.logs import about
+from bot.metrics import Metrics
 from bot.ptb.errors import Verdict, classify, described
 from bot.ptb.text import Rendered
 from bot.storage import Broadcast, Outcome, Recipient, Storage
@@ -152,6 +154,7 @@ class BroadcastEngine:
         on_burst: BurstNotifier | None = None,
         give_up_after: float = 24 * 3600.0,
         max_probe_interval: float = 300.0,
+        metrics: Metrics | None = None,
     ) -> None:
         self._storage = storage
         self._renderers = renderers
@@ -172,6 +175,7 @@ class BroadcastEngine:
         self._open.set()
         self._idle = asyncio.Event()
         self._idle.set()
+        self._metrics = metrics
 
     @property
     def workers(self) -> int:
@@ -262,7 +266,7 @@ class BroadcastEngine:
     async def _run(self, run: _Run) -> None:
         broadcast = run.broadcast
         storage = self._storage
-        outcomes = _Outcomes(storage, broadcast.id)
+        outcomes = _Outcomes(storage, broadcast.id, self._metrics)
         try:
             counts = await storage.broadcasts.progress(broadcast.id)
             run.done_before = sum(
@@ -303,6 +307,7 @@ class BroadcastEngine:
                         "broadcast %s: giving up on the recipients still waiting after %.1f h",
                         broadcast.id,
                         self._give_up_after / 3600,
+                        extra=_about(broadcast),
                     )
                     async with storage.db.transaction():
                         await storage.broadcasts.fail_pending(broadcast.id)
@@ -320,6 +325,7 @@ class BroadcastEngine:
                 finished.delivered,
                 finished.unreachable,
                 finished.failed,
+                extra=_about(broadcast),
             )
         except asyncio.CancelledError:
             raise
@@ -334,6 +340,7 @@ class BroadcastEngine:
                 "it is tried again shortly"
                 if failures < MAX_FAILED_RUNS
                 else "it waits for the next start of the bot",
+                extra=_about(broadcast),
             )
             await self._forget(broadcast.id)
             return
@@ -351,7 +358,9 @@ class BroadcastEngine:
         run.burst = stop.key
         await self._storage.broadcasts.pause(broadcast.id, since, stop.reason)
         if first:
-            log.warning("broadcast %s paused: %s", broadcast.id, stop.reason)
+            log.warning(
+                "broadcast %s paused: %s", broadcast.id, stop.reason, extra=_about(broadcast)
+            )
         if stop.burst is not None and stop.burst.unanswered:
             if run.told_unanswered:
                 return  # a slow link pauses again and again: the admins hear it once
@@ -360,10 +369,18 @@ class BroadcastEngine:
             try:
                 await self._on_burst(broadcast, stop.burst)
             except Exception:
-                log.exception("could not tell the admins that broadcast %s paused", broadcast.id)
+                log.exception(
+                    "could not tell the admins that broadcast %s paused",
+                    broadcast.id,
+                    extra=_about(broadcast),
+                )
 
     async def _resume(self, run: _Run, breaker: _Breaker) -> None:
-        log.warning("broadcast %s resumed: Telegram answers again", run.broadcast.id)
+        log.warning(
+            "broadcast %s resumed: Telegram answers again",
+            run.broadcast.id,
+            extra=_about(run.broadcast),
+        )
         if run.burst is not None:
             # A message went through past the burst: its refusals are individual after all.
             breaker.trust(run.burst)
@@ -551,7 +568,9 @@ class BroadcastEngine:
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.exception("could not report broadcast %s", broadcast.id)
+                log.exception(
+                    "could not report broadcast %s", broadcast.id, extra=_about(broadcast)
+                )
             else:
                 still: set[int] = set()
                 for admin_id, verdict in missed.items():
@@ -565,7 +584,10 @@ class BroadcastEngine:
                     return
                 owed = frozenset(still)
             log.warning(
-                "the report of broadcast %s is tried again in %.1f s", broadcast.id, interval
+                "the report of broadcast %s is tried again in %.1f s",
+                broadcast.id,
+                interval,
+                extra=_about(broadcast),
             )
             await asyncio.sleep(interval)
             interval = min(interval * 2, self._max_probe_interval)
@@ -656,9 +678,12 @@ class _Outcomes:
     """Outcomes written by one writer task, at once; those that arrive meanwhile form the next
     batch. ``record`` returns once the outcome is committed; ``add`` does not wait."""
 
-    def __init__(self, storage: Storage, broadcast_id: int) -> None:
+    def __init__(
+        self, storage: Storage, broadcast_id: int, metrics: Metrics | None = None
+    ) -> None:
         self._storage = storage
         self._broadcast_id = broadcast_id
+        self._metrics = metrics
         self._rows: list[Row] = []
         self._committed: asyncio.Future[None] | None = None
         self._wake = asyncio.Event()
@@ -721,6 +746,13 @@ class _Outcomes:
                 committed.exception()  # retrieved here; the waiting workers still raise it
                 continue
             committed.set_result(None)
+            if self._metrics is not None:  # counted once committed: the outcome is real
+                self._metrics.broadcast_outcomes(outcome for _uid, outcome, _n in rows)
+
+
+def _about(broadcast: Broadcast) -> dict[str, Any]:
+    """The fields of the JSON log lines about ``broadcast``."""
+    return about(broadcast.id, broadcast.case_number)
 
 
 def _prepare(message: Rendered, options: dict[str, Any]) -> list[Prepared]:

@@ -1,4 +1,5 @@
-"""The bot's public commands: one list for /help, /start and Telegram's command menu."""
+"""The bot's commands: one list for /help, /start and Telegram's command menus (the admins'
+commands too, in their /help and their menu)."""
 
 from __future__ import annotations
 
@@ -44,9 +45,9 @@ ADMIN_COMMANDS: tuple[tuple[str, str], ...] = (
 )
 
 
-def command_lines() -> str:
+def command_lines(commands: tuple[tuple[str, str], ...] = PUBLIC_COMMANDS) -> str:
     """The commands as lines of "/cmd - description" in the current locale."""
-    return "\n".join(f"/{name} – {gettext(text)}" for name, text in PUBLIC_COMMANDS)
+    return "\n".join(f"/{name} – {gettext(text)}" for name, text in commands)
 
 
 def _menu(commands: tuple[tuple[str, str], ...]) -> list[BotCommand]:

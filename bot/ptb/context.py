@@ -15,6 +15,7 @@ from telegram.ext import CallbackContext, ExtBot
 
 from bot.config import Config
 from bot.i18n import current_locale
+from bot.metrics import Metrics, MetricsServer
 from bot.ptb.tasks import Running
 from bot.storage import SharedStorage, Storage
 
@@ -32,6 +33,9 @@ class BotData:
     broadcasts: BroadcastEngine
     # The handlers' and jobs' tasks now running: a stop cuts short those that outlast it.
     running: Running
+    # This application's counters and registry (``[metrics]``; counted even when not served).
+    metrics: Metrics
+    metrics_server: MetricsServer | None = None  # [metrics] listen: /healthz and /metrics
     # Admins who never opened the bot: Telegram refused their admin menu ("chat not found");
     # it is set when they first write (handlers/locale.py).
     admin_menus_waiting: set[int]

@@ -38,6 +38,7 @@ import io
 import logging
 import re
 import ssl
+import time
 from http import HTTPStatus
 from typing import Any
 
@@ -337,6 +338,9 @@ class PollingRequest(AiohttpRequest):
     ``getUpdates``: the backend of every other call answers as PTB's contract says.)
     """
 
+    # When (time.monotonic()) the long poll last got Telegram's answer: /healthz reads it.
+    answered_at: float | None = None
+
     async def do_request(
         self,
         url: str,
@@ -355,4 +359,6 @@ class PollingRequest(AiohttpRequest):
             payload
         ):
             raise NetworkError(f"{HTTPStatus(status).phrase} ({status}), {NOT_TELEGRAM}")
+        if status == HTTPStatus.OK:
+            self.answered_at = time.monotonic()
         return status, payload

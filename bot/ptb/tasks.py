@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -56,10 +57,22 @@ class Running:
 class TrackedUpdates(SimpleUpdateProcessor):
     """PTB's default processor for concurrent updates, with each update's task in ``running``."""
 
-    def __init__(self, running: Running, max_concurrent_updates: int = CONCURRENT_UPDATES) -> None:
+    def __init__(
+        self,
+        running: Running,
+        max_concurrent_updates: int = CONCURRENT_UPDATES,
+        *,
+        handled: Callable[[object, float], None] | None = None,
+    ) -> None:
         super().__init__(max_concurrent_updates)
         self.running = running
+        self.handled = handled  # told each update and its handling time (bot.metrics)
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        with self.running.tracked():
-            await coroutine
+        started = time.monotonic()
+        try:
+            with self.running.tracked():
+                await coroutine
+        finally:
+            if self.handled is not None:
+                self.handled(update, time.monotonic() - started)

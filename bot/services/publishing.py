@@ -6,11 +6,16 @@ the broadcast is only queued, and the running bot picks it up (``BROADCAST_POLL_
 
 from __future__ import annotations
 
+import logging
+
 from bot.actions.importer import ImportResult, discard, import_revision, publish
 from bot.actions.model import ActionRevision
 from bot.broadcast.engine import BroadcastEngine
+from bot.logs import about
 from bot.services import announcements
 from bot.storage import Broadcast, Storage
+
+log = logging.getLogger(__name__)
 
 
 async def import_draft(
@@ -45,7 +50,16 @@ async def publish_and_broadcast(
     broadcast_id = await publish(storage, case, revision, requested_by)
     if broadcast_id is None:
         return None
-    return _start(engine, await storage.broadcasts.get(broadcast_id))
+    broadcast = await storage.broadcasts.get(broadcast_id)
+    log.info(
+        "published %s revision %d: broadcast %d to %d subscribers",
+        case,
+        revision,
+        broadcast_id,
+        broadcast.total if broadcast else 0,
+        extra=about(broadcast_id, case),
+    )
+    return _start(engine, broadcast)
 
 
 async def close_case(

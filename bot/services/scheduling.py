@@ -236,6 +236,7 @@ async def poll_feed(context: Context) -> feed.FeedReport | None:
     try:
         files = await feed.fetch(source)
     except feed.FeedUnavailable as exc:
+        context.bot_data.metrics.feed_polls.labels("unavailable").inc()
         log.warning("feed unavailable, retried at the next interval: %s", exc)
         if not await storage.job_state.get(FEED_DOWN) and await reached_admins(
             context.bot, storage, config, _feed_down(str(exc))
@@ -246,6 +247,8 @@ async def poll_feed(context: Context) -> feed.FeedReport | None:
         await storage.job_state.set(FEED_DOWN, "")
     with use_locale(config.i18n.default_language):
         report = await feed.import_files(storage, config, files)
+    context.bot_data.metrics.feed_polls.labels("ok").inc()
+    context.bot_data.metrics.feed_problems.inc(len(report.problems))
     await storage.job_state.set(LAST_POLL, str(time.time()))
     # A file is handled once its news reached an admin: else the next poll tries again.
     for result, handled in report.imported:

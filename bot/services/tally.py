@@ -13,6 +13,7 @@ import enum
 from dataclasses import dataclass
 
 from bot.actions.model import ActionRevision
+from bot.metrics import Metrics
 from bot.ptb import callbacks
 from bot.storage import Storage
 
@@ -54,7 +55,11 @@ def parse_sent(data: str | None) -> SentButton | None:
 
 
 async def confirm_sent(
-    storage: Storage, data: str | None, user_id: int, reader_language: str
+    storage: Storage,
+    data: str | None,
+    user_id: int,
+    reader_language: str,
+    metrics: Metrics | None = None,
 ) -> Confirmation:
     """Count one letter for ``user_id`` if the tap on ``data`` is genuine (module docstring).
 
@@ -81,4 +86,6 @@ async def confirm_sent(
         )
         letters = await storage.tally.count(revision.case)
         people = await storage.tally.people(revision.case)
+    if new and metrics is not None:
+        metrics.letters_confirmed.inc()
     return Confirmation(Outcome.COUNTED if new else Outcome.ALREADY, revision, letters, people)

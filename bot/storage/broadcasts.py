@@ -212,6 +212,12 @@ class Broadcasts:
             ],
         )
 
+    async def pending_count(self) -> int:
+        """Messages still to send, over every broadcast (the operator's metrics)."""
+        return int(
+            await self._db.fetch_value(f"SELECT COUNT(*) FROM outbox WHERE state IN {_SENDABLE}")
+        )
+
     async def progress(self, broadcast_id: int) -> dict[Outcome, int]:
         rows = await self._db.fetch_all(
             "SELECT state, COUNT(*) FROM outbox WHERE broadcast_id = ? GROUP BY state",

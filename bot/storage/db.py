@@ -237,6 +237,11 @@ class Database:
     async def close(self) -> None:
         await self._conn.close()
 
+    async def ping(self) -> None:
+        """Raise unless the database answers a query (health checks)."""
+        async with self._conn.execute("SELECT 1") as cursor:
+            await cursor.fetchone()
+
     async def schema_version(self) -> int:
         await self._conn.execute(
             "CREATE TABLE IF NOT EXISTS schema_version ("

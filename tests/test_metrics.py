@@ -1,0 +1,184 @@
+"""The operator's /healthz and /metrics ([metrics] listen), scraped from the running bot."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from conftest import FIXTURES, make_config
+from fault_servers import TOKEN, Uabot, assert_clean, write_config
+from journeys import ADMIN_ID, publish, subscriber
+from prometheus_client.parser import text_string_to_metric_families
+from test_scheduling import run_job
+from transitions import record
+
+from bot.app import build_application, running
+from bot.config import ConfigError, parse_config
+from bot.emulator import Emulator
+from bot.services.scheduling import FEED_JOB
+
+# Long polls answer within a second (poll_timeout=1); this leaves a loaded machine room.
+STALE_AFTER = 4
+
+
+async def get(app: Any, path: str) -> tuple[int, str]:
+    port = app.bot_data.metrics_server.port
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(f"http://127.0.0.1:{port}{path}") as response,
+    ):
+        return response.status, await response.text()
+
+
+def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """Every sample of the exposition, parsed by prometheus-client's own parser."""
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+async def health_becomes(app: Any, status: int) -> str:
+    """What /healthz says once it answers ``status`` (generous: the machine may be slow)."""
+    deadline = time.monotonic() + 30
+    while True:
+        got, text = await get(app, "/healthz")
+        if got == status:
+            return text
+        assert time.monotonic() < deadline, f"/healthz stayed {got}: {text}"
+        await asyncio.sleep(0.2)
+
+
+@pytest.fixture
+def metrics_config(emulator: Emulator, tmp_path: Path) -> Any:
+    return make_config(
+        emulator,
+        tmp_path / "uabot.sqlite3",
+        metrics={"listen": "127.0.0.1:0", "stale_after_seconds": STALE_AFTER},
+    )
+
+
+async def test_metrics_count_updates_broadcasts_letters_and_read_the_database(
+    emulator: Emulator, metrics_config: Any
+) -> None:
+    async with running(record(build_application(metrics_config)), poll_timeout=1) as app:
+        english = await subscriber(emulator, 1, "en")
+        german = await subscriber(emulator, 2, "de")
+        await subscriber(emulator, 3, "fr")
+        admin = await subscriber(emulator, ADMIN_ID, "en")
+        emulator.block(3)
+        # One 429 while the broadcast goes out: the limiter waits it out and counts it.
+        emulator.fail_next("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
+        await publish(admin, "ua-012-26-1.toml")
+        card = await english.receive()
+        await german.receive()
+        await admin.receive()  # the admin's own card
+        assert "Broadcast finished" in (await admin.receive()).text
+        assert "Thank you" in (await english.tap(card, "✅ I sent it")).text
+
+        status, text = await get(app, "/metrics")
+        assert status == 200
+        values = samples(text)
+
+        def value(name: str, **labels: str) -> float:
+            return values.get((name, tuple(sorted(labels.items()))), 0.0)
+
+        # /start ×4 and the upload are messages; Publish and "I sent it" are callback queries.
+        assert value("uabot_updates_total", kind="message") == 5
+        assert value("uabot_updates_total", kind="callback_query") == 2
+        assert value("uabot_reply_latency_seconds_count") == 7
+        assert value("uabot_reply_latency_seconds_sum") > 0
+        assert value("uabot_broadcast_messages_total", outcome="delivered") == 3
+        assert value("uabot_broadcast_messages_total", outcome="unreachable") == 1
+        assert value("uabot_telegram_429_total") == 1
+        assert value("uabot_outbox_pending") == 0
+        assert value("uabot_subscribers", language="en") == 2  # the blocked French one is not
+        assert value("uabot_subscribers", language="de") == 1
+        assert value("uabot_subscribers", language="fr") == 0
+        assert value("uabot_letters_confirmed_total") == 1
+        assert ("uabot_feed_problems_total", ()) in values
+        # No user id, name or text in any label.
+        labels = {v for (_name, pairs) in values for (_k, v) in pairs}
+        assert not labels & {"1", "2", "3", str(ADMIN_ID), "User1", "User2"}, labels
+        assert labels <= {
+            "message",
+            "callback_query",
+            "delivered",
+            "unreachable",
+            "en",
+            "de",
+            "+Inf",
+        } | {label for label in labels if label.replace(".", "").isdigit()}, labels
+
+
+async def test_healthz_says_why_when_polling_stalls_or_the_database_is_gone(
+    emulator: Emulator, metrics_config: Any
+) -> None:
+    async with running(record(build_application(metrics_config)), poll_timeout=1) as app:
+        assert await health_becomes(app, 200) == "ok\n"
+        # A proxy answers every long poll with its error page: no updates come in.
+        emulator.http_error(502, methods=("getUpdates",))
+        reason = await health_becomes(app, 503)
+        assert "no updates received: Telegram's getUpdates has not answered for" in reason
+        emulator.end_http_error()
+        assert await health_becomes(app, 200) == "ok\n"
+
+        await app.bot_data.storage.db.close()
+        reason = await health_becomes(app, 503)
+        assert "the database does not answer" in reason
+        assert (await get(app, "/metrics"))[0] == 503
+
+
+async def test_metrics_are_off_by_default_and_listen_is_checked(config: Any) -> None:
+    assert config.metrics.listen is None
+    assert build_application(config).bot_data.metrics_server is None
+    with pytest.raises(ConfigError, match=r"metrics.listen 'localhost' must be host:port"):
+        parse_config({"telegram": {"token": "1:x"}, "metrics": {"listen": "localhost"}}, {})
+
+
+async def test_metrics_count_feed_polls_and_the_files_with_problems(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    source = tmp_path / "feed"
+    source.mkdir()
+    (source / "broken.toml").write_bytes((FIXTURES / "actions" / "broken.toml").read_bytes())
+    config = make_config(
+        emulator,
+        tmp_path / "uabot.sqlite3",
+        metrics={"listen": "127.0.0.1:0"},
+        feed={"source": str(source)},
+    )
+    admin = emulator.user(ADMIN_ID, first_name="Admin", language_code="en")
+    async with running(record(build_application(config)), poll_timeout=1) as app:
+        await run_job(app, FEED_JOB)
+        assert "broken.toml" in (await admin.receive()).text
+        await run_job(app, FEED_JOB)  # nothing new: a poll, no new problem
+        values = samples((await get(app, "/metrics"))[1])
+    assert values[("uabot_feed_polls_total", (("result", "ok"),))] == 2
+    assert values[("uabot_feed_problems_total", ())] == 1
+
+
+async def test_a_metrics_port_in_use_stops_the_start_with_one_line(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        async with Emulator(token=TOKEN) as emulator:
+            config = write_config(
+                tmp_path, emulator.base_url, extra=f'[metrics]\nlisten = "127.0.0.1:{port}"\n'
+            )
+            uabot = await Uabot.start(config)
+            try:
+                status = await uabot.finish()
+            finally:
+                await uabot.kill()
+    assert status == 2, uabot.output
+    assert f"uabot: metrics.listen 127.0.0.1:{port} cannot be served (" in uabot.output
+    assert "pick another port, or stop what uses it" in uabot.output
+    assert_clean(uabot)
