@@ -26,7 +26,7 @@ from bot.broadcast.ratelimit import PriorityRateLimiter
 from bot.config import Config, TelegramConfig
 from bot.doctor import where as _where
 from bot.letters import draft as drafts
-from bot.metrics import Metrics, metrics_server
+from bot.metrics import Metrics, metrics_server, polling_liveness, webhook_liveness
 from bot.ptb import commands
 from bot.ptb.context import BotData, Context
 from bot.ptb.errors import (
@@ -234,7 +234,11 @@ def build_application(config: Config) -> UabotApp:
         config.metrics,
         metrics,
         lambda: app.bot_data.storage,
-        lambda: polling.answered_at,
+        (
+            webhook_liveness(lambda: app.updater is not None and app.updater.running)
+            if config.telegram.mode == "webhook"
+            else polling_liveness(lambda: polling.answered_at, config.metrics.stale_after_seconds)
+        ),
         config.telegram.admins,
     )
     handlers.register_all(app)

@@ -138,32 +138,44 @@ class Metrics:
         return generate_latest(self.registry)
 
 
+# What says whether updates are being received: a problem in words, or None.
+Liveness = Callable[[], str | None]
+
+
+def polling_liveness(last_poll: Callable[[], float | None], stale_after: float) -> Liveness:
+    """Long polling: "received" means the long poll answers, not that users write: a
+    getUpdates answered within ``stale_after`` seconds (it returns after ``poll_timeout`` even
+    when nobody writes)."""
+    since = time.monotonic()
+
+    def problem() -> str | None:
+        last = last_poll()
+        age = time.monotonic() - (last if last is not None else since)
+        if age > stale_after:
+            return f"no updates received: Telegram's getUpdates has not answered for {age:.0f} s"
+        return None
+
+    return problem
+
+
+def webhook_liveness(serving: Callable[[], bool]) -> Liveness:
+    """Webhook mode: Telegram posts only when someone writes, so silence is no fault; alive
+    means the webhook server runs (whether Telegram reaches it through the reverse proxy,
+    getWebhookInfo's last error tells: docs/operating.md)."""
+    return lambda: None if serving() else "the webhook server is not running"
+
+
 class Health:
-    """``/healthz``: updates are being received and the database answers.
+    """``/healthz``: updates are being received (``liveness``) and the database answers."""
 
-    "Received" means the long poll answers, not that users write: a getUpdates answered within
-    ``stale_after`` seconds (it returns after ``poll_timeout`` even when nobody writes).
-    """
-
-    def __init__(
-        self,
-        storage: Callable[[], Storage],
-        last_poll: Callable[[], float | None],
-        stale_after: float,
-    ) -> None:
+    def __init__(self, storage: Callable[[], Storage], liveness: Liveness) -> None:
         self._storage = storage
-        self._last_poll = last_poll
-        self._stale_after = stale_after
-        self._since = time.monotonic()
+        self._liveness = liveness
 
     async def problems(self) -> list[str]:
         problems: list[str] = []
-        last = self._last_poll()
-        age = time.monotonic() - (last if last is not None else self._since)
-        if age > self._stale_after:
-            problems.append(
-                f"no updates received: Telegram's getUpdates has not answered for {age:.0f} s"
-            )
+        if problem := self._liveness():
+            problems.append(problem)
         try:
             await asyncio.wait_for(self._storage().db.ping(), DATABASE_TIMEOUT_SECONDS)
         except Exception as exc:
@@ -229,7 +241,7 @@ def metrics_server(
     config: MetricsConfig,
     metrics: Metrics,
     storage: Callable[[], Storage],
-    last_poll: Callable[[], float | None],
+    liveness: Liveness,
     staff: Iterable[int],
 ) -> MetricsServer | None:
     """The server ``[metrics] listen`` asks for, not started; None when it is not set."""
@@ -240,4 +252,4 @@ def metrics_server(
     async def scrape() -> bytes:
         return await metrics.exposition(storage(), admins)
 
-    return MetricsServer(config, Health(storage, last_poll, config.stale_after_seconds), scrape)
+    return MetricsServer(config, Health(storage, liveness), scrape)

@@ -10,7 +10,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-from conftest import FIXTURES, make_config
+from conftest import FIXTURES, make_config, webhook_keys
 from fault_servers import TOKEN, Uabot, assert_clean, write_config
 from journeys import ADMIN_ID, publish, subscriber
 from prometheus_client.parser import text_string_to_metric_families
@@ -117,6 +117,7 @@ async def test_metrics_count_updates_broadcasts_letters_and_read_the_database(
         } | {label for label in labels if label.replace(".", "").isdigit()}, labels
 
 
+@pytest.mark.polling
 async def test_healthz_says_why_when_polling_stalls_or_the_database_is_gone(
     emulator: Emulator, metrics_config: Any
 ) -> None:
@@ -133,6 +134,26 @@ async def test_healthz_says_why_when_polling_stalls_or_the_database_is_gone(
         reason = await health_becomes(app, 503)
         assert "the database does not answer" in reason
         assert (await get(app, "/metrics"))[0] == 503
+
+
+async def test_in_webhook_mode_silence_is_healthy_while_the_webhook_server_runs(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """Telegram posts only when someone writes: no update for longer than stale_after is
+    no fault in webhook mode (it is with long polling, whose polls answer even when idle)."""
+    config = make_config(
+        emulator,
+        tmp_path / "uabot.sqlite3",
+        telegram=webhook_keys(),
+        metrics={"listen": "127.0.0.1:0", "stale_after_seconds": 0.5},
+    )
+    async with running(record(build_application(config))) as app:
+        assert await health_becomes(app, 200) == "ok\n"
+        await asyncio.sleep(1.5)  # three times stale_after, without a single update
+        assert await get(app, "/healthz") == (200, "ok\n")
+        assert app.updater is not None
+        await app.updater.stop()  # the webhook server is gone
+        assert "the webhook server is not running" in await health_becomes(app, 503)
 
 
 async def test_metrics_are_off_by_default_and_listen_is_checked(config: Any) -> None:
