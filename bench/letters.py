@@ -118,7 +118,7 @@ async def bench_confirmations(users: int) -> None:
             # Every supporter taps twice, all at once: the second tap must not count.
             results = await asyncio.gather(
                 *(
-                    storage.tally.confirm("UA 012/26", 1, user_id, "en")
+                    storage.tally.confirm("UA 012/26", 1, user_id, "en", date(2026, 2, 1))
                     for user_id in range(1, users + 1)
                     for _ in range(2)
                 )

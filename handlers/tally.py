@@ -21,7 +21,12 @@ async def sent(update: Update, context: Context) -> None:
     """Count the letter once per supporter and revision; thank them; update the card."""
     query = query_of(update)
     result = await tally.confirm_sent(
-        context.storage, query.data, query.from_user.id, context.language, context.bot_data.metrics
+        context.storage,
+        query.data,
+        query.from_user.id,
+        context.language,
+        context.bot_data.today(),
+        context.bot_data.metrics,
     )
     revision = result.revision
     if result.outcome is tally.Outcome.NOT_OFFERED or revision is None:

@@ -351,7 +351,7 @@ async def test_mine_splits_a_long_list(emulator: Emulator, bot: Any) -> None:
         await admin.upload(f"ua-{number}.toml", text.encode())
         await admin.tap(await admin.receive(), "📣 Publish")
         await admin.receive()  # the report
-        await storage.tally.confirm(f"UA {100 + number}/26", 1, 34, "en")
+        await storage.tally.confirm(f"UA {100 + number}/26", 1, 34, "en", TODAY)
     await user.send("/mine")
     parts = await user.receive_many(3, timeout=10)  # about 10,000 characters
     assert "Your letters" in parts[0].text

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from datetime import date
 
 from bot.actions.model import ActionRevision
 from bot.metrics import Metrics
@@ -59,9 +60,11 @@ async def confirm_sent(
     data: str | None,
     user_id: int,
     reader_language: str,
+    today: date,
     metrics: Metrics | None = None,
 ) -> Confirmation:
-    """Count one letter for ``user_id`` if the tap on ``data`` is genuine (module docstring).
+    """Count one letter for ``user_id`` if the tap on ``data`` is genuine (module docstring),
+    sent ``today`` (the bot's clock: a follow-up names that day).
 
     A card's button names no letter language: the reader's language (always a configured one)
     is recorded. A document's button names the letter's language, which the case must offer.
@@ -82,7 +85,7 @@ async def confirm_sent(
         if await storage.users.get(user_id) is None:
             return Confirmation(Outcome.UNKNOWN_PERSON, revision)
         new = await storage.tally.confirm(
-            revision.case, revision.revision, user_id, language or reader_language
+            revision.case, revision.revision, user_id, language or reader_language, today
         )
         letters = await storage.tally.count(revision.case)
         people = await storage.tally.people(revision.case)

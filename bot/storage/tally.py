@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from bot.storage.db import Database
 
 
@@ -42,18 +44,27 @@ class Tally:
         return int(value)
 
     async def confirm(
-        self, case_number: str, revision: int, user_id: int, letter_language: str
+        self, case_number: str, revision: int, user_id: int, letter_language: str, on: date
     ) -> bool:
-        """Record one "I sent it"; False when this user already confirmed this revision.
+        """Record one "I sent it" on the day ``on`` (the bot's clock, not SQLite's UTC day);
+        False when this user already confirmed this revision.
 
         One statement, so the person's first confirmation of the case is decided atomically.
         """
         changed = await self._db.execute(
             "INSERT OR IGNORE INTO confirmations"
-            " (case_number, revision, user_id, letter_language, first_for_case)"
-            " SELECT ?, ?, ?, ?, NOT EXISTS (SELECT 1 FROM confirmations"
+            " (case_number, revision, user_id, letter_language, confirmed_on, first_for_case)"
+            " SELECT ?, ?, ?, ?, ?, NOT EXISTS (SELECT 1 FROM confirmations"
             "  WHERE case_number = ? AND user_id = ?)",
-            (case_number, revision, user_id, letter_language, case_number, user_id),
+            (
+                case_number,
+                revision,
+                user_id,
+                letter_language,
+                on.isoformat(),
+                case_number,
+                user_id,
+            ),
         )
         return changed == 1
 
