@@ -20,11 +20,13 @@ class Reminders:
         self._db = db
 
     async def interested(self, user_id: int, case_number: str) -> None:
-        """Remember that a subscriber opened a case: its follow-ups and closure reach them
-        whatever they follow, and a deadline reminder too if they keep reminders on."""
+        """Remember that a user opened a case: its follow-ups and closure reach them whatever
+        they follow, and a deadline reminder too if they keep reminders on. Also while their
+        alerts are paused: those come once they /subscribe again (the broadcast and ``due``
+        leave out whom alerts cannot reach)."""
         await self._db.execute(
             "INSERT OR IGNORE INTO interest (user_id, case_number)"
-            " SELECT id, ? FROM users WHERE id = ? AND subscribed = 1",
+            " SELECT id, ? FROM users WHERE id = ?",
             (case_number, user_id),
         )
 
