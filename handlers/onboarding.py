@@ -24,7 +24,7 @@ from bot.services import archive, arrival, subscriptions
 from bot.services.privacy import forget as erase_user
 from bot.services.subscriptions import Alerts
 from handlers.access import is_admin
-from handlers.actions import case_button, list_actions, send_card
+from handlers.actions import list_actions, send_card
 from handlers.conversations import end_conversations
 from handlers.replies import answer, edit, query_of, say, text_of, user_of
 
@@ -94,9 +94,14 @@ def _unavailable_text(asked: str | None, closed: bool) -> str:
     """Why a link leads to no case (the open cases follow)."""
     if asked is None:
         return _("This link names no case.")
-    if closed:
-        return _("{case} is closed: it takes no more letters. Thank you for caring.").format(
-            case=asked
+    if closed:  # after its closure card
+        return "\n".join(
+            [
+                _("{case} is closed: it takes no more letters. Thank you for caring.").format(
+                    case=asked
+                ),
+                _("/archive shows the cases that ended, and how."),
+            ]
         )
     return _("There is no case {case}.").format(case=asked)
 
@@ -111,15 +116,21 @@ async def _newest(update: Update, context: Context) -> None:
         return
     default = context.config.i18n.default_language
     lines = ["<b>" + escape(_("Open actions")) + "</b>"]
-    rows = []
+    numbers = []  # one short button per case, in one row: the bullets hold title and deadline
     for revision in cases:
         title = revision.text_for(context.language, default)[0].title
         line = f"• <b>{escape(revision.case)}</b> · {escape(title)}"
         if deadline := render.deadline_line(revision, today):
             line += "\n  " + escape(deadline)
         lines.append(line)
-        expired = revision.deadline_passed(today)
-        rows.append([case_button(revision, default, context.language, expired=expired)])
+        mark = "⌛ " if revision.deadline_passed(today) else ""
+        numbers.append(
+            InlineKeyboardButton(
+                mark + revision.case,
+                callback_data=callbacks.CARD.data(callbacks.case_ref(revision.case)),
+            )
+        )
+    rows = [numbers]
     if total > len(cases):
         label = ngettext("All {count} open action", "All {count} open actions", total).format(
             count=format_number(total)
@@ -157,6 +168,8 @@ async def arrive(update: Update, context: Context) -> ActionRevision | None:
     if result.greet:
         helped = await archive.letters_helped(context.storage)
         await say(update, welcome_text(helped), markup=_start_keyboard())
+    if result.closure is not None:  # how it ended: its outcome and letters
+        await send_card(update, context, result.closure)
     if result.unavailable:
         await say(update, escape(_unavailable_text(result.asked, result.closed)))
         await list_actions(update, context)

@@ -8,10 +8,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 from journeys import ADMIN_ID, FIXTURES, subscriber
+from test_topics import follow_topic, with_topics
 
 from bot.actions.links import deep_link
 from bot.emulator import BOT_USER, Emulator, SentMessage, SimUser
+from bot.ptb.context import BotData
 from bot.storage import Storage
 
 BOT = BOT_USER["username"]
@@ -135,20 +138,77 @@ async def test_a_link_to_no_case_says_so_and_lists_the_open_ones(
     await user.expect_silence()
 
 
-async def test_a_link_to_a_closed_case_thanks_and_lists_the_open_ones(
-    emulator: Emulator, bot: Any
-) -> None:
+async def test_a_link_to_a_closed_case_shows_how_it_ended(emulator: Emulator, bot: Any) -> None:
+    """A friend who follows a shared link after the case closed sees its closure card (the
+    outcome, the letters), is pointed to /archive and sees the open cases."""
     for name in ("ua-012-26-1.toml", "ua-012-26-3.toml", "ua-013-26-1.toml"):
         await publish(emulator, name)
     user = emulator.user(37, first_name="Fay", language_code="de")
     await user.send("/start ua-012-26")
-    welcome, polite, listing = await user.receive_many(3)
+    welcome, closure, polite, listing = await user.receive_many(4)
     assert "Willkommen!" in welcome.text
+    assert "Fall abgeschlossen" in closure.text and "Am 3. März 2026 freigelassen" in closure.text
+    assert "0 Briefe verschickt" in closure.text
     assert "UA 012/26" in polite.text and "geschlossen" in polite.text
+    assert "/archive" in polite.text
     (only,) = buttons(listing)
     assert only.startswith("UA 013/26 · Klimaaktivistinnen")
     await user.tap(listing, buttons(listing)[0])
     assert "UA 013/26" in (await user.receive()).text
+
+    friend = emulator.user(137, first_name="Gus", language_code="en")
+    await friend.send("/start ua-012-26")
+    _welcome, closure, polite, _listing = await friend.receive_many(4)
+    assert "Case closed" in closure.text and "Released on 3 March 2026" in closure.text
+    assert "/archive shows the cases that ended, and how." in polite.text
+
+
+async def test_a_case_is_found_by_its_link_its_follow_ups_and_as_typed(
+    emulator: Emulator, bot: Any
+) -> None:
+    """The link's form after /write, a follow-up's label (FI 012/26-2 -> fi-012-26-2) in a
+    link, and a case number typed after /start all name the case."""
+    await publish(emulator, "ua-012-26-1.toml")
+    user = await subscriber(emulator, 43, "en")
+    await user.receive()  # the newest open cases
+    await user.send("/write ua-012-26")
+    assert (await user.receive()).text == LANGUAGE_PROMPT
+    await user.send("/cancel")
+    await user.receive()
+    for text in ("/start ua-012-26-2", "/start fi-012-26-2", "/start UA 012/26"):
+        await user.send(text)
+        card = await user.receive()
+        assert "Journalist detained for reporting on detention centres" in card.text, text
+        assert "Welcome" not in card.text
+        await user.expect_silence()
+    newcomer = emulator.user(44, first_name="Ida", language_code="en")
+    await newcomer.send("/start UA 012/26")
+    welcome, card = await newcomer.receive_many(2)
+    assert "Welcome!" in welcome.text
+    assert "Journalist detained for reporting on detention centres" in card.text
+
+
+async def test_a_case_opened_while_alerts_are_paused_is_remembered(
+    emulator: Emulator, bot: Any
+) -> None:
+    """Someone who paused alerts opens a case by its link, then subscribes again: the case's
+    follow-up reaches them although they follow another topic."""
+    user = await subscriber(emulator, 45, "en")
+    await follow_topic(emulator, user, "death-penalty", "Death penalty")
+    await user.send("/unsubscribe")
+    await user.receive()
+    await publish_data(
+        emulator, "ua-012-26-1.toml", with_topics("ua-012-26-1.toml", '["torture"]')
+    )
+    await user.send("/start ua-012-26")
+    assert "Journalist detained" in (await user.receive()).text
+    await user.send("/subscribe")
+    await user.receive()
+    await publish_data(
+        emulator, "ua-012-26-2.toml", with_topics("ua-012-26-2.toml", '["torture"]')
+    )
+    follow_up = await user.receive()
+    assert "Follow-up" in follow_up.text and "extended by two months" in follow_up.text
 
 
 # -- 2. the Share button --------------------------------------------------------------------------
@@ -160,7 +220,10 @@ async def test_every_card_can_be_shared_with_its_link(emulator: Emulator, bot: A
     pushed = await user.receive()
     url, text = share_target(pushed)
     assert url == deep_link(BOT, "ua-012-26") == f"https://t.me/{BOT}?start=ua-012-26"
-    assert text == "Une journaliste détenue pour avoir enquêté sur des centres de rétention"
+    assert text == (
+        "UA 012/26 · Une journaliste détenue pour avoir enquêté sur des centres de rétention\n"
+        "✍️ Écrivez une lettre avec moi !"
+    )
 
     await user.send("/actions")
     listing = await user.receive()
@@ -194,17 +257,22 @@ async def test_a_new_subscriber_sees_the_newest_three_and_a_way_to_all(
     welcome, newest = await user.receive_many(2)
     assert "Welcome!" in welcome.text
     assert newest.text.startswith("Open actions")
-    # Newest first (by the date issued): 014 (November), then 015 and 013 (February).
-    assert [b.split(" · ")[0] for b in buttons(newest)[:3]] == [
-        "UA 014/26",
-        "UA 015/26",
-        "UA 013/26",
+    # Newest first (by the date issued): 014 (November), then 015 and 013 (February). The
+    # bullets hold the titles and deadlines; the buttons only the numbers, in one row.
+    bullets = [line for line in newest.text.split("\n") if line.startswith("• ")]
+    assert bullets == [
+        "• UA 014/26 · Activist held for speaking about camps",
+        "• UA 015/26 · Climate activists fined for a peaceful sit-in",
+        "• UA 013/26 · Climate activists fined for a peaceful sit-in",
     ]
     assert "UA 012/26" not in newest.text
     assert "Please write before December 31, 2026." in newest.text
-    assert buttons(newest)[3] == "📋 All 4 open actions"
+    assert [[b.text for b in row] for row in newest.buttons] == [
+        ["UA 014/26", "UA 015/26", "UA 013/26"],
+        ["📋 All 4 open actions"],
+    ]
 
-    await user.tap(newest, "UA 014/26 · Activist held for speaking about camps")
+    await user.tap(newest, "UA 014/26")
     assert "Activist held for speaking about camps" in (await user.receive()).text
     await user.tap(newest, "📋 All 4 open actions")
     await emulator.wait_until(lambda: "UA 012/26" in str(user.chat.by_id[newest.message_id]))
@@ -219,29 +287,43 @@ async def test_a_new_subscriber_sees_the_newest_three_and_a_way_to_all(
 
 
 async def test_a_follow_up_asks_those_who_wrote_to_write_again(
-    emulator: Emulator, bot: Any
+    emulator: Emulator, bot: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     wrote = await subscriber(emulator, 41, "de")
     other = await subscriber(emulator, 42, "en")
     await publish(emulator, "ua-012-26-1.toml")
     card = await wrote.receive()
     await other.receive()
+    # The day of the letter is the bot's today (its one clock), not SQLite's.
+    monkeypatch.setattr(BotData, "today", staticmethod(lambda: date(2026, 2, 3)))
     assert "Danke" in (await wrote.tap(card, "✅ Ich habe ihn verschickt")).text
-    storage = bot.bot_data.storage
-    # The day of the confirmation is today's; fixed here so that the line can be checked.
-    await storage.db.execute(
-        "UPDATE confirmations SET confirmed_on = '2026-03-12' WHERE user_id = 41"
-    )
 
     await publish(emulator, "ua-012-26-2.toml")
     follow_up = await wrote.receive()
     normal = await other.receive()
     assert (
-        "Du hast am 12. März für diesen Fall geschrieben. Die Lage hat sich geändert: "
+        "Du hast am 3. Februar für diesen Fall geschrieben. Die Lage hat sich geändert: "
         "Bitte schreib noch einmal." in follow_up.text
     )
     assert "Folgeaktion" in follow_up.text
     assert "Follow-up" in normal.text and "You wrote for this case" not in normal.text
+
+
+async def test_a_follow_up_without_letters_asks_no_one_to_write(
+    emulator: Emulator, bot: Any
+) -> None:
+    """A follow-up that brings no new appeal (no [letter.*]) neither asks earlier writers to
+    write again nor offers a letter it does not have."""
+    wrote = await subscriber(emulator, 46, "en")
+    await publish(emulator, "ua-012-26-1.toml")
+    card = await wrote.receive()
+    await wrote.tap(card, "✅ I sent it")
+    data = (FIXTURES / "ua-012-26-2.toml").read_text(encoding="utf-8")
+    await publish_data(emulator, "ua-012-26-2.toml", data[: data.index("[letter.en]")].encode())
+    follow_up = await wrote.receive()
+    assert "extended by two months" in follow_up.text
+    assert "You wrote for this case" not in follow_up.text
+    assert buttons(follow_up) == ["📖 Read more", "✅ I sent it", "📤 Share"]
 
 
 async def test_recipients_carry_the_day_they_last_wrote_for_an_earlier_revision(
@@ -259,11 +341,7 @@ async def test_recipients_carry_the_day_they_last_wrote_for_an_earlier_revision(
             (1, 2, "2026-03-12"),
             (3, 2, "2026-04-01"),
         ]:
-            await storage.tally.confirm(CASE, revision, user_id, "en")
-            await storage.db.execute(
-                "UPDATE confirmations SET confirmed_on = ? WHERE user_id = ? AND revision = ?",
-                (day, user_id, revision),
-            )
+            await storage.tally.confirm(CASE, revision, user_id, "en", date.fromisoformat(day))
         # Any broadcast's outbox will do: pending() is told the case and the revision sent.
         broadcast = await storage.broadcasts.create(kind="announcement")
 

@@ -3,6 +3,7 @@
 Telegram passes the start parameter only if it is 1-64 characters of ``[A-Za-z0-9_-]``; the
 case number in lower case with each run of other characters turned into one ``-`` fits that
 ("UA 046/19" → ``ua-046-19``). A ``write-`` prefix asks for the letter rather than the card.
+A follow-up's label ("FI 046/19-2" → ``fi-046-19-2``, also ``ua-046-19-2``) names its case.
 Case numbers are always "UA <digits>/<two digits>" (the parser checks), so a payload maps back
 to its case without looking anything up.
 """
@@ -13,10 +14,12 @@ import re
 from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 
+from bot.actions.model import case_from_text
+
 PAYLOAD_MAX = 64  # Telegram's limit for a start parameter
 WRITE_PREFIX = "write-"
 _ALLOWED = re.compile(rf"[A-Za-z0-9_-]{{1,{PAYLOAD_MAX}}}")
-_CASE_SLUG = re.compile(r"ua-([0-9]{1,4})-([0-9]{2})")
+_CASE_SLUG = re.compile(r"(?:ua|fi)-([0-9]{1,4})-([0-9]{2})(?:-[0-9]{1,3})?")
 
 
 def case_payload(case: str) -> str:
@@ -50,6 +53,13 @@ def parse_payload(payload: str) -> StartRequest | None:
     match = _CASE_SLUG.fullmatch(slug)
     case = f"UA {match.group(1)}/{match.group(2)}" if match else None
     return StartRequest(case, write)
+
+
+def parse_typed(text: str) -> StartRequest | None:
+    """A case number typed after /start by hand ("/start UA 012/26": Telegram sends it as it
+    is, no link does), or None for other words (a plain /start)."""
+    case = case_from_text(text)
+    return StartRequest(case) if case else None
 
 
 def deep_link(bot_username: str, payload: str) -> str:

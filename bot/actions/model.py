@@ -197,14 +197,18 @@ class LetterTemplate:
         return data
 
 
-_TYPED_CASE = re.compile(r"(?:UA\s*)?([0-9]{1,4}/[0-9]{2})", re.IGNORECASE)
+# "UA 012/26", "012/26", the link's "ua-012-26", a follow-up's "FI 012/26-2": the case.
+_TYPED_CASE = re.compile(
+    r"(?:(?:UA|FI)[\s-]*)?([0-9]{1,4})[/-]([0-9]{2})(?:-[0-9]{1,3})?", re.IGNORECASE
+)
 
 
 def case_from_text(text: str) -> str | None:
-    """What a person types after /write or /close ("UA 012/26", "ua 012/26", "012/26") as a
-    case number, or None when it is not one."""
+    """What a person types after /write or /close ("UA 012/26", "ua 012/26", "012/26", the
+    link's "ua-012-26", a follow-up's "FI 012/26-2") as a case number, or None when it is not
+    one."""
     match = _TYPED_CASE.fullmatch(text.strip())
-    return f"UA {match.group(1)}" if match else None
+    return f"UA {match.group(1)}/{match.group(2)}" if match else None
 
 
 def revision_label(case: str, revision: int) -> str:

@@ -65,13 +65,20 @@ def _fallback_note(default_language: str) -> str:
     )
 
 
+def share_text(case: str, title: str) -> str:
+    """What a shared card says with its link: the case, its title and a call to write."""
+    return f"{case} · {title}\n✍️ " + _("Write a letter with me!")
+
+
 def share_button(
     revision: ActionRevision, default_language: str, bot_username: str
 ) -> InlineKeyboardButton:
-    """Telegram's share dialog with the case's deep link and its title in the reader's language:
-    whoever the supporter sends it to lands on the card."""
+    """Telegram's share dialog with the case's deep link, its number and title in the reader's
+    language and a call to write: whoever the supporter sends it to lands on the card."""
     title = revision.text_for(current_locale.get(), default_language)[0].title
-    url = share_url(deep_link(bot_username, case_payload(revision.case)), title)
+    url = share_url(
+        deep_link(bot_username, case_payload(revision.case)), share_text(revision.case, title)
+    )
     return InlineKeyboardButton("📤 " + _("Share"), url=url)
 
 
@@ -82,7 +89,8 @@ def card_keyboard(
     *,
     with_more: bool = True,
 ) -> InlineKeyboardMarkup:
-    """The buttons under every card (push, /actions, reminder, "read more"), in one place."""
+    """The buttons under every card (push, /actions, reminder, "read more"), in one place.
+    "Write a letter" only when the revision has letters (a follow-up may bring only news)."""
     ref = (callbacks.case_ref(revision.case), revision.revision)
     more = [InlineKeyboardButton("📖 " + _("Read more"), callback_data=callbacks.MORE.data(*ref))]
     share = share_button(revision, default_language, bot_username)
@@ -92,7 +100,8 @@ def card_keyboard(
         "✍️ " + _("Write a letter"), callback_data=callbacks.WRITE.data(*ref)
     )
     sent = InlineKeyboardButton("✅ " + _("I sent it"), callback_data=callbacks.SENT.data(*ref))
-    return InlineKeyboardMarkup([[write, *(more if with_more else [])], [sent, share]])
+    first = [*([write] if revision.letters else []), *(more if with_more else [])]
+    return InlineKeyboardMarkup([*([first] if first else []), [sent, share]])
 
 
 def outcome_label(kind: str | None) -> str | None:
@@ -171,7 +180,8 @@ def card_text(
         blocks.append(escape(text.summary))
         if revision.revision > 1 and update:
             blocks.append("<b>" + escape(_("What's new:")) + "</b> " + escape(update))
-        if revision.revision > 1 and wrote_on is not None:
+        # Only a follow-up with letters brings a new appeal: news alone asks no one to write.
+        if revision.revision > 1 and wrote_on is not None and revision.letters:
             blocks.append("✍️ <b>" + escape(write_again(wrote_on, revision.issued)) + "</b>")
     facts = []
     if deadline := deadline_line(revision, today):

@@ -3,7 +3,9 @@
 A plain /start greets and subscribes, as it always did. A link (``t.me/<bot>?start=ua-046-19``)
 is someone following a case: a newcomer is greeted and subscribed first (the language comes
 from Telegram's ``language_code``, as for any update), a known user goes straight to the case,
-without the greeting again and without touching their alerts.
+without the greeting again and without touching their alerts. A case number typed after
+/start by hand ("/start UA 012/26") counts as its link. A closed case's link shows how it
+ended (its closure), not only that it ended.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from datetime import date
 
 from bot.actions import deadlines
 from bot.actions.importer import load
-from bot.actions.links import StartRequest, parse_payload
+from bot.actions.links import StartRequest, parse_payload, parse_typed
 from bot.actions.model import ActionRevision
 from bot.services import subscriptions
 from bot.storage import Storage
@@ -31,14 +33,20 @@ class Arrival:
     ``request``: what the link asked for (None: a plain /start, or a payload Telegram never
     sends, which counts as one).
     ``case``: the open case the link names; None with a request means it names none, an
-    unknown case or a closed one (``asked`` is the case it named, if any).
+    unknown case or a closed one (``asked`` is the case it named, if any; ``closure``: the
+    closed case's last revision, the closure).
     """
 
     greet: bool
     subscribed_now: bool
     request: StartRequest | None
     case: ActionRevision | None = None
-    closed: bool = False  # the case the link names is closed
+    closure: ActionRevision | None = None
+
+    @property
+    def closed(self) -> bool:
+        """The case the link names is closed."""
+        return self.closure is not None
 
     @property
     def asked(self) -> str | None:
@@ -56,14 +64,14 @@ async def arrive(storage: Storage, user_id: int, language: str, payload: str | N
     Opening a case by its link counts as opening its card (a deadline reminder is welcome);
     a ``write-`` link leaves that to the letter, which notes it itself.
     """
-    request = parse_payload(payload) if payload else None
+    request = (parse_payload(payload) or parse_typed(payload)) if payload else None
     greet = request is None or await storage.users.get(user_id) is None
     subscribed_now = greet and await subscriptions.subscribe(storage, user_id, language)
     if request is None or request.case is None:
         return Arrival(greet, subscribed_now, request)
     revision = await load(storage, request.case)
     if revision is None or revision.is_closed:
-        return Arrival(greet, subscribed_now, request, closed=revision is not None)
+        return Arrival(greet, subscribed_now, request, closure=revision)
     if not request.write:
         await subscriptions.note_interest(storage, user_id, revision.case)
     return Arrival(greet, subscribed_now, request, revision)
