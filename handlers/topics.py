@@ -25,6 +25,9 @@ MENU = "menu"
 TOPICS = "topics"
 CASES = "cases"  # the countries of the published cases: <page>
 AREA = "area"  # a region: <code>:<page>
+# What a follow-set button does, in its data: a second tap, or a tap in an older message,
+# then asks for what the label showed, not for the opposite of the state now.
+ON, OFF = "on", "off"
 COUNTRIES_PER_PAGE = 10  # two a row: five rows of buttons fit a phone's screen
 
 Screen = tuple[str, InlineKeyboardMarkup]
@@ -86,9 +89,10 @@ def _menu(selection: Selection) -> Screen:
 
 
 def _toggle(selection: Selection, kind: str, code: str, *view: object) -> InlineKeyboardButton:
+    followed = code in selection.of(kind)
     return _button(
-        _mark(code in selection.of(kind), _name(kind, code)),
-        callbacks.FOLLOW_SET.data(kind, code, *view),
+        _mark(followed, _name(kind, code)),
+        callbacks.FOLLOW_SET.data(kind, code, OFF if followed else ON, *view),
     )
 
 
@@ -158,7 +162,9 @@ def _area(selection: Selection, code: str, page: int) -> Screen:
     name = territory_name(code)
     whole = _button(
         _mark(code in selection.regions, _("All of {region}").format(region=name)),
-        callbacks.FOLLOW_SET.data(REGION, code, AREA, code, page),
+        callbacks.FOLLOW_SET.data(
+            REGION, code, OFF if code in selection.regions else ON, AREA, code, page
+        ),
     )
     parts = audience.subregions(code)
     words = ""
@@ -239,20 +245,21 @@ async def show(update: Update, context: Context) -> None:
 
 
 async def choose(update: Update, context: Context) -> None:
-    """Follow or unfollow one topic, country or region, then show the same view again."""
-    parsed = callbacks.FOLLOW_SET.parse(query_of(update).data, str, str, str, optional=2)
-    if parsed is None:
+    """Follow or unfollow one topic, country or region, as the button says, then show the
+    same view again. Buttons of before the state was in the data (``<kind>:<code>:<view>``)
+    are stale: what they meant is unknown."""
+    parsed = callbacks.FOLLOW_SET.parse(query_of(update).data, str, str, str, str, optional=2)
+    if parsed is None or parsed.text(2) not in (ON, OFF):
         await _stale(update)
         return
-    kind, code = parsed.text(0), parsed.text(1)
+    kind, code, state = parsed.text(0), parsed.text(1), parsed.text(2) == ON
     user_id = user_of(update).id
-    state = await following.toggle(context.storage, user_id, kind, code)
-    if state is None:
+    if not await following.choose(context.storage, user_id, kind, code, state):
         await answer(
             update, _("Send /start first: then you can choose what reaches you."), alert=True
         )
         return
-    screen = await _screen(context, user_id, parsed.values[2:])
+    screen = await _screen(context, user_id, parsed.values[3:])
     name = _name(kind, code)
     await answer(
         update,
