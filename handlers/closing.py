@@ -17,11 +17,12 @@ from bot.actions import render
 from bot.actions.closure import OUTCOME_MAX, OUTCOMES, closing_revision
 from bot.actions.importer import ImportRefused, load
 from bot.actions.model import ActionRevision, case_from_text
-from bot.i18n import format_date, format_number, ngettext
+from bot.i18n import format_date, format_number
 from bot.i18n import gettext as _
 from bot.ptb import callbacks
 from bot.ptb.context import Context
 from bot.ptb.text import escape
+from bot.services import following
 from bot.services.publishing import close_case
 from handlers import collect
 from handlers.access import admin_filter
@@ -98,20 +99,14 @@ async def _preview(update: Update, context: Context, work: dict[str, Any]) -> in
     closing = await _closing(context, work)
     if closing is None:
         return await collect.lost(update, context)
-    subscribers = await context.storage.users.count_reachable_subscribers()
+    reach, subscribers = await following.reach(context.storage, closing)
     count = await context.storage.tally.count(closing.case)
     text = "\n\n".join(
         [
             "<b>"
             + escape(_("Close {case}?").format(case=closing.case))
             + "</b> "
-            + escape(
-                ngettext(
-                    "The closure goes to {count} subscriber.",
-                    "The closure goes to {count} subscribers.",
-                    subscribers,
-                ).format(count=format_number(subscribers))
-            ),
+            + escape(render.reach_line(reach, subscribers)),
             "<i>" + escape(_("This is how it will look:")) + "</i>",
             render.card_text(closing, context.config.i18n.default_language, count),
         ]

@@ -12,8 +12,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot.actions import audience
+from bot.i18n import format_number, ngettext, territory_name
 from bot.i18n import gettext as _
-from bot.i18n import territory_name
 from bot.ptb import callbacks
 from bot.ptb.context import Context
 from bot.ptb.text import escape
@@ -25,7 +25,13 @@ MENU = "menu"
 TOPICS = "topics"
 CASES = "cases"  # the countries of the published cases: <page>
 AREA = "area"  # a region: <code>:<page>
+# What a follow-set button does, in its data: a second tap, or a tap in an older message,
+# then asks for what the label showed, not for the opposite of the state now.
+ON, OFF = "on", "off"
 COUNTRIES_PER_PAGE = 10  # two a row: five rows of buttons fit a phone's screen
+# Past this many countries (or regions) the summary counts them: all 257 countries by name in
+# French come near Telegram's 4,096 characters, and no one reads such a list.
+NAMES_SHOWN = 20
 
 Screen = tuple[str, InlineKeyboardMarkup]
 
@@ -46,27 +52,55 @@ def _back(*view: object) -> list[InlineKeyboardButton]:
     return [_button("« " + _("Back"), callbacks.FOLLOW.data(*view))]
 
 
-def summary(selection: Selection) -> str:
-    """What reaches the supporter, in words."""
+def _territories(codes: frozenset[str]) -> str:
+    """Countries' or regions' names, in the reader's alphabetical order."""
+    return ", ".join(map(territory_name, audience.by_name(codes)))
+
+
+def summary(selection: Selection, paused: bool = False) -> str:
+    """What reaches the supporter, in words; while alerts are paused, that first."""
+    lines = []
+    if paused:
+        lines.append(_("Alerts are paused (/subscribe turns them on). When they are on:"))
     if selection.everything:
-        lines = [_("You follow everything: every new case reaches you.")]
+        lines.append(
+            _("You follow everything: every new case will reach you.")
+            if paused
+            else _("You follow everything: every new case reaches you.")
+        )
     else:
-        lines = [_("New cases reach you when they concern one of these:")]
+        lines.append(_("New cases reach you when they concern one of these:"))
         if selection.topics:
             names = ", ".join(map(audience.topic_name, audience.topics_by_name(selection.topics)))
             lines.append("• " + _("Topics: {names}").format(names=names))
-        if selection.countries:
-            names = ", ".join(map(territory_name, audience.by_name(selection.countries)))
-            lines.append("• " + _("Countries: {names}").format(names=names))
-        if selection.regions:
-            names = ", ".join(map(territory_name, audience.by_name(selection.regions)))
-            lines.append("• " + _("Regions: {names}").format(names=names))
+        if count := len(selection.countries):
+            lines.append(
+                "• "
+                + (
+                    _("Countries: {names}").format(names=_territories(selection.countries))
+                    if count <= NAMES_SHOWN
+                    else ngettext(
+                        "Countries: {count} chosen", "Countries: {count} chosen", count
+                    ).format(count=format_number(count))
+                )
+            )
+        if count := len(selection.regions):
+            lines.append(
+                "• "
+                + (
+                    _("Regions: {names}").format(names=_territories(selection.regions))
+                    if count <= NAMES_SHOWN
+                    else ngettext(
+                        "Regions: {count} chosen", "Regions: {count} chosen", count
+                    ).format(count=format_number(count))
+                )
+            )
     lines.append(_("Follow-ups and closures of the cases you opened or wrote for reach you too."))
     return "\n".join(lines)
 
 
-def _menu(selection: Selection) -> Screen:
-    text = "<b>" + escape(_("What reaches you")) + "</b>\n" + escape(summary(selection))
+def _menu(selection: Selection, paused: bool = False) -> Screen:
+    text = "<b>" + escape(_("What reaches you")) + "</b>\n" + escape(summary(selection, paused))
     keyboard = [
         [
             _button(
@@ -86,9 +120,10 @@ def _menu(selection: Selection) -> Screen:
 
 
 def _toggle(selection: Selection, kind: str, code: str, *view: object) -> InlineKeyboardButton:
+    followed = code in selection.of(kind)
     return _button(
-        _mark(code in selection.of(kind), _name(kind, code)),
-        callbacks.FOLLOW_SET.data(kind, code, *view),
+        _mark(followed, _name(kind, code)),
+        callbacks.FOLLOW_SET.data(kind, code, OFF if followed else ON, *view),
     )
 
 
@@ -158,7 +193,9 @@ def _area(selection: Selection, code: str, page: int) -> Screen:
     name = territory_name(code)
     whole = _button(
         _mark(code in selection.regions, _("All of {region}").format(region=name)),
-        callbacks.FOLLOW_SET.data(REGION, code, AREA, code, page),
+        callbacks.FOLLOW_SET.data(
+            REGION, code, OFF if code in selection.regions else ON, AREA, code, page
+        ),
     )
     parts = audience.subregions(code)
     words = ""
@@ -190,7 +227,7 @@ async def _screen(context: Context, user_id: int, view: tuple[str, ...]) -> Scre
     selection = await following.selection(context.storage, user_id)
     name, args = view[0], view[1:]
     if name == MENU and not args:
-        return _menu(selection)
+        return _menu(selection, await _paused(context, user_id))
     if name == TOPICS and not args:
         return _topics(selection)
     if name == CASES and len(args) == 1 and (page := callbacks.number(args[0])) is not None:
@@ -200,6 +237,12 @@ async def _screen(context: Context, user_id: int, view: tuple[str, ...]) -> Scre
         if page is not None and (code == audience.WORLD or audience.is_region(code)):
             return _area(selection, code, page)
     return None
+
+
+async def _paused(context: Context, user_id: int) -> bool:
+    """Whether the user paused alerts (/unsubscribe): then nothing they follow reaches them."""
+    user = await context.storage.users.get(user_id)
+    return user is not None and not user.subscribed
 
 
 async def _edit(update: Update, screen: Screen) -> None:
@@ -214,10 +257,12 @@ async def _stale(update: Update) -> None:
 async def topics(update: Update, context: Context) -> None:
     """/topics (and the button under /start): the summary and the menu, in a new message."""
     user_id = user_of(update).id
-    if await context.storage.users.get(user_id) is None:
+    user = await context.storage.users.get(user_id)
+    if user is None:
         await say(update, escape(_("Send /start first: then you can choose what reaches you.")))
         return
-    text, markup = _menu(await following.selection(context.storage, user_id))
+    selection = await following.selection(context.storage, user_id)
+    text, markup = _menu(selection, not user.subscribed)
     await say(update, text, markup=markup)
 
 
@@ -239,20 +284,21 @@ async def show(update: Update, context: Context) -> None:
 
 
 async def choose(update: Update, context: Context) -> None:
-    """Follow or unfollow one topic, country or region, then show the same view again."""
-    parsed = callbacks.FOLLOW_SET.parse(query_of(update).data, str, str, str, optional=2)
-    if parsed is None:
+    """Follow or unfollow one topic, country or region, as the button says, then show the
+    same view again. Buttons of before the state was in the data (``<kind>:<code>:<view>``)
+    are stale: what they meant is unknown."""
+    parsed = callbacks.FOLLOW_SET.parse(query_of(update).data, str, str, str, str, optional=2)
+    if parsed is None or parsed.text(2) not in (ON, OFF):
         await _stale(update)
         return
-    kind, code = parsed.text(0), parsed.text(1)
+    kind, code, state = parsed.text(0), parsed.text(1), parsed.text(2) == ON
     user_id = user_of(update).id
-    state = await following.toggle(context.storage, user_id, kind, code)
-    if state is None:
+    if not await following.choose(context.storage, user_id, kind, code, state):
         await answer(
             update, _("Send /start first: then you can choose what reaches you."), alert=True
         )
         return
-    screen = await _screen(context, user_id, parsed.values[2:])
+    screen = await _screen(context, user_id, parsed.values[3:])
     name = _name(kind, code)
     await answer(
         update,
@@ -269,7 +315,8 @@ async def everything(update: Update, context: Context) -> None:
     user_id = user_of(update).id
     await following.follow_everything(context.storage, user_id)
     await answer(update, _("You follow everything again."))
-    await _edit(update, _menu(await following.selection(context.storage, user_id)))
+    selection = await following.selection(context.storage, user_id)
+    await _edit(update, _menu(selection, await _paused(context, user_id)))
 
 
 def register(app: Application) -> None:

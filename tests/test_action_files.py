@@ -283,8 +283,25 @@ CHECKS = [
     ("case without prefix", '"UA 012/26"', '"012/26"', "case", "not a case number"),
     ("case too many digits", '"UA 012/26"', '"UA 12345/26"', "case", "not a case number"),
     ("lowercase country", 'country = "BE"', 'country = "be"', "country",
-     'not a country code: "be"; expected two capital letters'),
-    ("three-letter country", 'country = "BE"', 'country = "BEL"', "country", "not a country"),
+     'not a country code: "be"; did you mean "BE"?'),
+    ("three-letter country", 'country = "BE"', 'country = "BEL"', "country",
+     'not a country code: "BEL"; expected two capital letters'),
+    # A code CLDR places in no region would reach no follower of a country or region.
+    ("country no one has", 'country = "BE"', 'country = "XX"', "country",
+     'unknown country code: "XX"; expected the ISO 3166-1 code of a country like "KZ"'),
+    ("a union is no country", 'country = "BE"', 'country = "EU"', "country",
+     'unknown country code: "EU"'),
+    ("the EU's code for Greece", 'country = "BE"', 'country = "EL"', "country",
+     'not a country code: "EL"; did you mean "GR"?'),
+    ("a country's name", 'country = "BE"', 'country = "Kasachstan"', "country",
+     'not a country code: "Kasachstan"; did you mean "KZ"?'),
+    ("a topic's shown name", 'status = "open"', 'status = "open"\ntopics = ["LGBTI rights"]',
+     "topics[1]", 'unknown topic "LGBTI rights"; did you mean "lgbti"?'),
+    ("a topic's German name", 'status = "open"', 'status = "open"\ntopics = ["Todesstrafe"]',
+     "topics[1]", 'unknown topic "Todesstrafe"; did you mean "death-penalty"?'),
+    ("a topic's French name", 'status = "open"',
+     'status = "open"\ntopics = ["droits des femmes et genre"]', "topics[1]",
+     'did you mean "women-and-gender"?'),
     ("deadline before issued", "deadline = 2026-03-03", "deadline = 2025-03-03", "deadline",
      "2025-03-03 is before issued (2026-01-20)"),
     ("closed_on before issued", 'status = "open"',
@@ -472,3 +489,27 @@ def test_addressee_closings_and_letter_prefixes_are_read_and_stored() -> None:
         "addressees[1].closing",
         "wrong type",
     )
+
+
+def test_uabot_check_names_the_country_and_the_topic_meant(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`uabot check` refuses a country CLDR does not place and a topic written by its name,
+    and says what was meant."""
+    from bot.cli import main
+
+    text = (ACTIONS / "ua-013-26-1.toml").read_text("utf-8")
+    assert text.count('country = "AT"') == 1
+    (tmp_path / "a.toml").write_text(text.replace('country = "AT"', 'country = "XX"'), "utf-8")
+    (tmp_path / "b.toml").write_text(
+        text.replace('country = "AT"', 'country = "Österreich"\ntopics = ["LGBTI rights"]'),
+        "utf-8",
+    )
+    assert main(["check", str(tmp_path / "a.toml"), str(tmp_path / "b.toml")]) == 1
+    err = capsys.readouterr().err
+    assert 'a.toml: country: unknown country code: "XX"' in err
+    assert 'b.toml: country: not a country code: "Österreich"; did you mean "AT"?' in err
+    assert 'b.toml: topics[1]: unknown topic "LGBTI rights"; did you mean "lgbti"?' in err
+    for fixture in sorted(ACTIONS.glob("*.toml")):
+        if fixture.name != "broken.toml":
+            assert main(["check", str(fixture)]) == 0, fixture.name

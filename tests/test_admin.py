@@ -71,7 +71,7 @@ async def test_a_closure_reaches_everyone_and_thanks_the_writers(
     await admin.tap(kind, "🟢 Good outcome")
     preview = await admin.receive()
     assert "Close UA 012/26?" in preview.text
-    assert "The closure goes to 3 subscribers." in preview.text
+    assert "It will reach 3 subscribers." in preview.text
     assert "✅ Case closed · FI 012/26-2" in preview.text
     await admin.tap(preview, "✅ Close the case")
     await finished(admin)

@@ -60,7 +60,7 @@ async def follow_topic(emulator: Emulator, user: SimUser, topic: str, name: str)
     menu = await topics_menu(user)
     await tap_until(emulator, user, menu.message_id, "v1:follow:topics", name)
     await tap_until(
-        emulator, user, menu.message_id, f"v1:follow-set:topic:{topic}:topics", f"✓ {name}"
+        emulator, user, menu.message_id, f"v1:follow-set:topic:{topic}:on:topics", f"✓ {name}"
     )
 
 
@@ -206,8 +206,9 @@ async def test_topics_menu_summary_everything_paging_and_stale_buttons(
     assert "What reaches you" in (await user.receive()).text  # no "something went wrong"
 
     for crafted in (
-        "v1:follow-set:topic:tortures:topics",
-        "v1:follow-set:country:ZZ:topics",
+        "v1:follow-set:topic:tortures:on:topics",
+        "v1:follow-set:country:ZZ:on:topics",
+        "v1:follow-set:topic:torture:maybe:topics",
         "v1:follow:area:999:0",
         "v1:follow:cases:x",
     ):
@@ -277,3 +278,131 @@ def test_topics_keep_the_fingerprints_of_files_without_them() -> None:
             languages=("en", "de", "fr"),
             default_language="en",
         )
+
+
+async def test_the_close_preview_counts_whom_the_closure_reaches(
+    emulator: Emulator, bot: Any
+) -> None:
+    """The closure reaches the followers of its topics, country or regions, and whoever
+    opened the case or wrote for it: the preview counts those, as the upload preview does."""
+    storage = bot.bot_data.storage
+    everything = await subscriber(emulator, 401, "en")
+    torture = await subscriber(emulator, 402, "en")
+    kazakhstan = await subscriber(emulator, 403, "en")
+    opener = await subscriber(emulator, 404, "en")  # follows torture, but opened the case
+    await storage.selections.add_many(
+        [(402, "topic", "torture"), (403, "country", "KZ"), (404, "topic", "torture")]
+    )
+    admin = emulator.user(ADMIN_ID, first_name="Admin", language_code="en")
+    await admin.upload(
+        "ua-013-26-1.toml",
+        with_topics("ua-013-26-1.toml", '["death-penalty"]'),
+        "application/toml",
+    )
+    preview = await admin.receive()
+    assert "It will reach 1 of 4 subscribers." in preview.text
+    assert "Delivered: 1" in await published(admin, preview)
+    await opener.send("/start ua-013-26")
+    assert "UA 013/26" in (await opener.receive()).text
+
+    await admin.send("/close UA 013/26")
+    await admin.receive()
+    await admin.send("They were acquitted.")
+    await admin.tap(await admin.receive(), "⏭ Skip")
+    await admin.tap(await admin.receive(), "🟢 Good outcome")
+    preview = await admin.receive()
+    assert "Close UA 013/26?" in preview.text
+    assert "It will reach 2 of 4 subscribers." in preview.text
+    await admin.tap(preview, "✅ Close the case")
+    while "Broadcast finished" not in (report := (await admin.receive(timeout=10)).text):
+        pass
+    assert "Delivered: 2" in report
+    assert len(cards(everything, "Case closed")) == len(cards(opener, "Case closed")) == 1
+    assert cards(torture, "Case closed") == cards(kazakhstan, "Case closed") == []
+
+
+async def test_a_double_tap_or_an_older_menu_does_not_undo_a_choice(
+    emulator: Emulator, bot: Any
+) -> None:
+    """Each button says what it does (follow or stop): two taps at once, or a tap in an
+    older /topics message that still shows the topic unticked, leave it followed."""
+    import asyncio
+
+    storage = bot.bot_data.storage
+    user = await subscriber(emulator, 501, "en")
+    old = (await topics_menu(user)).message_id
+    await tap_until(emulator, user, old, "🏷 Topics", "Torture")
+    new = (await topics_menu(user)).message_id
+    await tap_until(emulator, user, new, "🏷 Topics", "Torture")
+
+    await asyncio.gather(user.tap(new, "Torture"), user.tap(new, "Torture"))
+    await emulator.wait_until(lambda: "✓ Torture" in labels(current(user, new)))
+    assert await storage.selections.get(501) == {("topic", "torture")}
+
+    assert "Torture" in labels(current(user, old))  # unticked there: it means "follow"
+    toast = await tap_until(emulator, user, old, "Torture", "✓ Torture")
+    assert toast == "Following: Torture."
+    assert await storage.selections.get(501) == {("topic", "torture")}
+
+    # Ticked, it means "stop", twice over.
+    await asyncio.gather(user.tap(new, "✓ Torture"), user.tap(new, "✓ Torture"))
+    await emulator.wait_until(lambda: "Torture" in labels(current(user, new)))
+    assert await storage.selections.get(501) == set()
+    # A button from before the state was in the data does nothing but say it is stale.
+    answer = await user.tap(new, "Torture", crafted="v1:follow-set:topic:torture:topics")
+    assert answer.show_alert
+    assert await storage.selections.get(501) == set()
+
+
+@pytest.mark.parametrize("language", ["en", "de", "fr"])
+async def test_a_summary_of_many_countries_counts_them(
+    emulator: Emulator, bot: Any, language: str
+) -> None:
+    """Every country and region chosen: the summary counts them instead of naming 249
+    countries (the message would near Telegram's 4,096 characters)."""
+    from bot.actions import audience
+    from bot.actions.model import TOPICS
+
+    storage = bot.bot_data.storage
+    user = await subscriber(emulator, 601, language)
+    countries = sorted(audience.countries_in(audience.WORLD))
+    regions = [code for code in audience._containment() if audience.is_region(code)]
+    await storage.selections.add_many(
+        [(601, "country", c) for c in countries]
+        + [(601, "region", r) for r in regions]
+        + [(601, "topic", t) for t in TOPICS]
+    )
+    menu = await topics_menu(user)
+    counted = {
+        "en": f"Countries: {len(countries)} chosen",
+        "de": f"Länder: {len(countries)} ausgewählt",
+        "fr": f"Pays : {len(countries)} choisis",
+    }[language]
+    assert counted in menu.text
+    assert len(menu.text) < 1500
+    # A few are still named.
+    await storage.selections.clear(601)
+    await storage.selections.add_many([(601, "country", "KZ"), (601, "country", "AT")])
+    menu = await topics_menu(user)
+    assert {
+        "en": "Countries: Austria, Kazakhstan",
+        "de": "Länder: Kasachstan, Österreich",
+        "fr": "Pays : Autriche, Kazakhstan",
+    }[language] in menu.text
+
+
+async def test_a_paused_supporter_is_told_alerts_are_paused_first(
+    emulator: Emulator, bot: Any
+) -> None:
+    user = await subscriber(emulator, 701, "en")
+    await user.send("/unsubscribe")
+    await user.receive()
+    menu = await topics_menu(user)
+    first = menu.text.split("\n")[1]
+    assert first.startswith("Alerts are paused"), menu.text
+    assert "every new case reaches you" not in menu.text
+    await user.send("/subscribe")
+    await user.receive()
+    menu = await topics_menu(user)
+    assert "Alerts are paused" not in menu.text
+    assert "every new case reaches you" in menu.text

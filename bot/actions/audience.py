@@ -15,7 +15,8 @@ from functools import cache
 from importlib import resources
 
 from bot.actions.model import TOPICS, ActionRevision
-from bot.i18n import N_, gettext, territory_name
+from bot.config import closest
+from bot.i18n import N_, gettext, territory_name, use_locale
 from bot.storage import Audience, Storage
 
 # The name shown for each topic of ``TOPICS`` (translated where shown).
@@ -109,6 +110,54 @@ def by_name(codes: Iterable[str]) -> list[str]:
 
 def topics_by_name(codes: Iterable[str]) -> list[str]:
     return sorted(codes, key=lambda code: _sort_key(topic_name(code)))
+
+
+# Codes people write for a country that are not its ISO 3166-1 code (the EU's own usage).
+_COUNTRY_ALIASES: Mapping[str, str] = {"UK": "GB", "EL": "GR"}
+
+
+@cache
+def _country_names(languages: tuple[str, ...]) -> Mapping[str, str]:
+    """Every country's name in ``languages`` (casefolded) -> its code."""
+    return {
+        territory_name(code, language).casefold(): code
+        for language in languages
+        for code in countries_in(WORLD)
+    }
+
+
+@cache
+def _topic_names(languages: tuple[str, ...]) -> Mapping[str, str]:
+    """Every topic's shown name in ``languages`` (casefolded) -> its code."""
+    names: dict[str, str] = {}
+    for language in languages:
+        with use_locale(language):
+            names |= {topic_name(code).casefold(): code for code in TOPICS}
+    return names
+
+
+def _named(text: str, names: Mapping[str, str]) -> str | None:
+    found = closest(text.casefold(), names)
+    return names[found] if found is not None else None
+
+
+def country_meant(text: str, languages: Iterable[str]) -> str | None:
+    """The country code someone probably meant by ``text`` (did-you-mean for action files):
+    "be" -> "BE", "UK" -> "GB", "Kasachstan" -> "KZ"; None when nothing is close."""
+    if is_country(text.upper()):
+        return text.upper()
+    if text.upper() in _COUNTRY_ALIASES:
+        return _COUNTRY_ALIASES[text.upper()]
+    if len(text) <= 3:  # a code, not a name: "EU" is not "Peru", "BEL" not "Belize"
+        return None
+    return _named(text, _country_names(tuple(dict.fromkeys(("en", *languages)))))
+
+
+def topic_meant(text: str, languages: Iterable[str]) -> str | None:
+    """The topic code someone probably meant by ``text``: a typo of a code ("tortur"), or a
+    topic's shown name in English or a configured language ("LGBTI rights", "Todesstrafe")."""
+    names = _topic_names(tuple(dict.fromkeys(("en", *languages))))
+    return names.get(text.casefold()) or closest(text, TOPICS) or _named(text, names)
 
 
 async def audience(storage: Storage, revision: ActionRevision) -> Audience:

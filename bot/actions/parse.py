@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
+from bot.actions import audience
 from bot.actions.model import (
     ADDRESS_MAX,
     ADDRESSEES_MAX,
@@ -653,15 +654,35 @@ def _read_revision(document: Table, reader: _Reader) -> int | None:
 
 
 def _read_country(document: Table, reader: _Reader) -> str | None:
+    """The country's ISO code, one CLDR places in a region: any other ("XX", "EU") would
+    reach no follower of a country or region."""
     value = reader.string(document, "country", "", _COUNTRY)
-    if value is None or _COUNTRY_RE.fullmatch(value):
+    if value is None or audience.is_country(value):
         return value
-    reader.report(
-        "country",
-        _(
-            'not a country code: "{value}"; expected two capital letters (ISO 3166-1) like "KZ"'
-        ).format(value=_shown(value)),
-    )
+    suggestion = audience.country_meant(value, reader.languages)
+    if suggestion is not None:
+        reader.report(
+            "country",
+            _('not a country code: "{value}"; did you mean "{suggestion}"?').format(
+                value=_shown(value), suggestion=suggestion
+            ),
+        )
+    elif _COUNTRY_RE.fullmatch(value):
+        reader.report(
+            "country",
+            _(
+                'unknown country code: "{value}"; expected the ISO 3166-1 code of a country '
+                'like "KZ"'
+            ).format(value=value),
+        )
+    else:
+        reader.report(
+            "country",
+            _(
+                'not a country code: "{value}"; expected two capital letters (ISO 3166-1) '
+                'like "KZ"'
+            ).format(value=_shown(value)),
+        )
     return None
 
 
@@ -985,7 +1006,7 @@ def _read_topics(document: Table, reader: _Reader) -> tuple[str, ...]:
     for index, topic in enumerate(value, start=1):
         key = f"topics[{index}]"
         if topic not in TOPICS:
-            suggestion = closest(topic, TOPICS)
+            suggestion = audience.topic_meant(topic, reader.languages)
             if suggestion:
                 message = _('unknown topic "{topic}"; did you mean "{suggestion}"?').format(
                     topic=_shown(topic), suggestion=suggestion

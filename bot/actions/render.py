@@ -377,21 +377,24 @@ def preview(
                     )
                 )
             )
+    lines.append(escape(reach_line(reach, subscribers)))
+    lines += ["", "<i>" + escape(_("This is how it will look:")) + "</i>", "", ""]
+    return "\n".join(lines) + card_text(revision, default_language, 0, today=today)
+
+
+def reach_line(reach: int | None, subscribers: int) -> str:
+    """How many subscribers a revision reaches, of how many: the upload's and /close's previews."""
     if reach is not None and reach != subscribers:
-        reach_line = ngettext(
+        return ngettext(
             "It will reach {count} of {total} subscriber.",
             "It will reach {count} of {total} subscribers.",
             subscribers,
         ).format(count=format_number(reach), total=format_number(subscribers))
-    else:
-        reach_line = ngettext(
-            "It will reach {count} subscriber.",
-            "It will reach {count} subscribers.",
-            subscribers,
-        ).format(count=format_number(subscribers))
-    lines.append(escape(reach_line))
-    lines += ["", "<i>" + escape(_("This is how it will look:")) + "</i>", "", ""]
-    return "\n".join(lines) + card_text(revision, default_language, 0, today=today)
+    return ngettext(
+        "It will reach {count} subscriber.",
+        "It will reach {count} subscribers.",
+        subscribers,
+    ).format(count=format_number(subscribers))
 
 
 def preview_keyboard(revision: ActionRevision) -> InlineKeyboardMarkup:

@@ -128,8 +128,10 @@ LANGUAGE = Button("language", legacy=("lang",))
 ALERTS = Button("alerts")
 FORGET = Button("forget")
 # What reaches a supporter (handlers/topics.py): "follow" alone opens the menu in a new message,
-# "follow:<view>[:<arg>:<page>]" shows a view in place; "follow-set:<kind>:<code>:<view>..."
-# follows or unfollows, then shows that view again; "follow-all" forgets the choice.
+# "follow:<view>[:<arg>:<page>]" shows a view in place;
+# "follow-set:<kind>:<code>:<on|off>:<view>..." follows or unfollows (the state wanted, so a
+# double tap changes nothing), then shows that view again (older data without on|off is stale);
+# "follow-all" forgets the choice.
 FOLLOW = Button("follow")
 FOLLOW_SET = Button("follow-set")
 FOLLOW_ALL = Button("follow-all")

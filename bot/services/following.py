@@ -54,13 +54,14 @@ async def selection(storage: Storage, user_id: int) -> Selection:
     return Selection(of(TOPIC), of(COUNTRY), of(REGION))
 
 
-async def toggle(storage: Storage, user_id: int, kind: str, code: str) -> bool | None:
-    """Follow ``code`` or stop following it; the new state, or None when the bot does not
-    know the user (/start first) or offers no such code."""
+async def choose(storage: Storage, user_id: int, kind: str, code: str, followed: bool) -> bool:
+    """Follow ``code`` or stop following it, as the button said (so a second tap changes
+    nothing); False when the bot does not know the user (/start first) or offers no such
+    code."""
     if not can_follow(kind, code):
-        return None
+        return False
     async with storage.db.transaction():
-        return await storage.selections.toggle(user_id, kind, code)
+        return await storage.selections.set(user_id, kind, code, followed)
 
 
 async def follow_everything(storage: Storage, user_id: int) -> None:

@@ -89,20 +89,23 @@ class Selections:
         )
         return {(row[0], row[1]) for row in rows}
 
-    async def toggle(self, user_id: int, kind: str, code: str) -> bool | None:
-        """Follow ``code`` if not followed, else stop; the new state, or None for a user the
-        bot does not know (choices are kept for stored users only)."""
-        removed = await self._db.execute(
-            "DELETE FROM selections WHERE user_id = ? AND kind = ? AND code = ?",
-            (user_id, kind, code),
-        )
-        if removed:
-            return False
-        added = await self._db.execute(
-            "INSERT INTO selections (user_id, kind, code) SELECT id, ?, ? FROM users WHERE id = ?",
-            (kind, code, user_id),
-        )
-        return True if added else None
+    async def set(self, user_id: int, kind: str, code: str, followed: bool) -> bool:
+        """Follow ``code`` or stop, whatever the state before (a double tap, an older menu:
+        the same outcome); False for a user the bot does not know (choices are kept for
+        stored users only)."""
+        if followed:
+            await self._db.execute(
+                "INSERT OR IGNORE INTO selections (user_id, kind, code)"
+                " SELECT id, ?, ? FROM users WHERE id = ?",
+                (kind, code, user_id),
+            )
+        else:
+            await self._db.execute(
+                "DELETE FROM selections WHERE user_id = ? AND kind = ? AND code = ?",
+                (user_id, kind, code),
+            )
+        known = await self._db.fetch_value("SELECT 1 FROM users WHERE id = ?", (user_id,))
+        return known is not None
 
     async def clear(self, user_id: int) -> None:
         """Follow everything again."""
