@@ -109,7 +109,7 @@ async def test_a_german_reader_gets_german_cases_and_country_names(
     assert ids(await leser.inline("kazakhstan")) == ["ua-014-26"]
     assert ids(await leser.inline("KZ")) == ["ua-014-26"]
     assert ids(await leser.inline("belgium")) == ["ua-012-26"]
-    assert (await leser.inline("Kazachstan")).results == []  # Dutch is neither hers nor the default
+    assert (await leser.inline("Kazachstan")).results == []  # Dutch: neither hers nor the default
 
 
 async def test_a_subscriber_is_answered_in_the_language_they_chose(

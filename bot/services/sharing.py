@@ -3,8 +3,9 @@
 A query is matched word by word, each word anywhere in what the reader sees of a case in their
 language: its number ("046/19", "UA 046/19", the deep-link form "ua-046-19"), title, summary and
 country: its ISO code ("KZ") and its name as CLDR writes it in that language and in the default
-one ("Kasachstan", "Kazakhstan"), since names are often learnt from the news in English. Case and
-accents are ignored, so "turkiye" finds "Türkiye". The query text is the user's: it is never logged.
+one ("Kasachstan", "Kazakhstan"), since names are often learnt from the news in English. Case
+and accents are ignored, so "turkiye" finds "Türkiye". The query text is the user's: it is
+never logged.
 """
 
 from __future__ import annotations
