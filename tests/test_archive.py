@@ -20,6 +20,8 @@ from bot.i18n import format_date
 SUMMARY = "has not been allowed to see her lawyer"  # UA 012/26's summary while open
 OUTCOME = "Nadia Berger was released on 3 March; all charges were dropped."
 LANGUAGES = ("en", "de", "fr")
+NOTE_EN = "This action is not available in your language"
+NOTE_DE = "Diese Aktion gibt es nicht in deiner Sprache; hier ist sie auf Englisch."
 
 
 def admin_of(emulator: Emulator) -> SimUser:
@@ -77,8 +79,12 @@ async def test_a_good_closure_through_close_reaches_the_archive_and_start(
     assert f"Closed on {format_date(TODAY, 'en')}. {OUTCOME}" in closure.text
     assert SUMMARY not in closure.text
     assert "Yours was the only letter. Thank you!" in closure.text
+    assert NOTE_EN not in closure.text
     german = (await reader.receive()).text
     assert "🟢 Guter Ausgang" in german and "darf ihren Anwalt" not in german, german
+    # The admin skipped the German outcome: the English one is said to be a stand-in.
+    assert f"🟢 Guter Ausgang\nAbgeschlossen am {format_date(TODAY, 'de')}. {OUTCOME}" in german
+    assert german.endswith(NOTE_DE), german
     stored = await bot.bot_data.storage.revisions.latest("UA 012/26")
     assert ActionRevision.from_json(stored.content).outcome == "good"
 
@@ -98,6 +104,28 @@ async def test_a_good_closure_through_close_reaches_the_archive_and_start(
     assert "Les lettres ont aidé dans 1 cas." in (await late.receive()).text
     await writer.send("/actions")
     assert "/archive shows the cases that ended" in (await writer.receive()).text
+
+
+async def test_news_only_in_english_is_said_to_be_so_to_a_german_reader(
+    emulator: Emulator, bot: Any
+) -> None:
+    """A follow-up whose German text lacks the news shows the English news, with the note."""
+    admin = admin_of(emulator)
+    reader = await subscriber(emulator, 6, "de")
+    await publish(admin, "ua-012-26-1.toml")
+    await finished(admin)
+    await reader.receive()
+    follow_up = (FIXTURES / "ua-012-26-2.toml").read_text("utf-8")
+    german_news = "update = \"Am 10. Februar verlängerte"
+    assert german_news in follow_up
+    follow_up = follow_up.replace(german_news, "# update = \"Am 10. Februar verlängerte")
+    await admin.upload("ua-012-26-2.toml", follow_up.encode(), mime_type="application/toml")
+    await admin.tap(await admin.receive(), "📣 Publish")
+    await finished(admin)
+    card = (await reader.receive()).text
+    assert "Untersuchungshaft der Journalistin" in card  # German, but for the news
+    assert "On 10 February a court extended her pre-trial detention" in card, card
+    assert card.endswith(NOTE_DE), card
 
 
 async def test_mixed_and_bad_outcomes_are_archived_but_not_counted_as_helped(
