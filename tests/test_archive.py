@@ -43,9 +43,10 @@ async def close_with(admin: SimUser, case: str, kind: str) -> SentMessage:
     await admin.send(f"/close {case}")
     await admin.receive()
     await admin.send(OUTCOME)
-    await admin.tap(await admin.receive(), "⏭ Skip")
-    await admin.tap(await admin.receive(), "⏭ Skip")
     question = await admin.receive()
+    while "⏭ Skip" in labels(question):  # each other language of the case
+        await admin.tap(question, "⏭ Skip")
+        question = await admin.receive()
     assert "Was the outcome good, mixed or bad" in question.text
     assert labels(question) == ["🟢 Good outcome", "🟡 Mixed outcome", "🔴 Bad outcome"]
     await admin.tap(question, kind)
@@ -104,6 +105,32 @@ async def test_a_good_closure_through_close_reaches_the_archive_and_start(
     assert "Les lettres ont aidé dans 1 cas." in (await late.receive()).text
     await writer.send("/actions")
     assert "/archive shows the cases that ended" in (await writer.receive()).text
+
+
+async def test_a_good_closure_without_letters_is_not_counted_as_helped(
+    emulator: Emulator, bot: Any
+) -> None:
+    """No confirmed letter, no claim that letters helped; one confirmation makes it count."""
+    admin = admin_of(emulator)
+    writer = await subscriber(emulator, 7, "en")
+    for name in ("ua-012-26-1.toml", "ua-013-26-1.toml"):
+        await publish(admin, name)
+        await finished(admin)
+    unwritten, written = await writer.receive_many(2)
+    assert "UA 013/26" in written.text
+    await writer.tap(written, "✅ I sent it")
+    await admin.tap(await close_with(admin, "UA 012/26", "🟢 Good outcome"), "✅ Close the case")
+    await finished(admin)
+    await writer.receive()
+    await writer.send("/archive")
+    archive = (await writer.receive()).text
+    assert "🟢 Good outcome" in archive and "0 letters sent" in archive
+    assert "Letters helped" not in archive
+    await admin.tap(await close_with(admin, "UA 013/26", "🟢 Good outcome"), "✅ Close the case")
+    await finished(admin)
+    await writer.receive()
+    await writer.send("/archive")
+    assert "Letters helped in 1 case." in (await writer.receive()).text
 
 
 async def test_news_only_in_english_is_said_to_be_so_to_a_german_reader(
