@@ -92,6 +92,10 @@ async def test_a_good_closure_through_close_reaches_the_archive_and_start(
     await writer.send("/archive")
     archive = await writer.receive()
     assert "Letters helped in 1 case." in archive.text
+    assert labels(archive) == ["UA 012/26 · Journalist detained for reporting on de…"]
+    await writer.tap(archive, labels(archive)[0])
+    card = (await writer.receive()).text
+    assert card.startswith("✅ Case closed · FI 012/26-2\n") and OUTCOME in card, card
     assert "<b>" not in archive.text  # HTML, rendered
     entry = archive.text.split("UA 012/26 · ", 1)[1]
     assert entry.startswith("Journalist detained for reporting on detention centres\n")
@@ -143,9 +147,9 @@ async def test_news_only_in_english_is_said_to_be_so_to_a_german_reader(
     await finished(admin)
     await reader.receive()
     follow_up = (FIXTURES / "ua-012-26-2.toml").read_text("utf-8")
-    german_news = "update = \"Am 10. Februar verlängerte"
+    german_news = 'update = "Am 10. Februar verlängerte'
     assert german_news in follow_up
-    follow_up = follow_up.replace(german_news, "# update = \"Am 10. Februar verlängerte")
+    follow_up = follow_up.replace(german_news, '# update = "Am 10. Februar verlängerte')
     await admin.upload("ua-012-26-2.toml", follow_up.encode(), mime_type="application/toml")
     await admin.tap(await admin.receive(), "📣 Publish")
     await finished(admin)
@@ -208,12 +212,18 @@ async def test_the_archive_is_paged_newest_first(emulator: Emulator, bot: Any) -
     assert "Archive (page 1 of 2)" in first.text
     order = [f"UA 1{number:02d}/26" for number in range(7, 0, -1)]
     assert [case for case in order if case in first.text] == order[:5]
-    assert labels(first) == ["▶️"]
+    # Each entry on the page opens its card (⌛: it expired without a closure), then ▶️.
+    title = "Climate activists fined for a peaceful …"
+    assert labels(first) == [f"⌛ {case} · {title}" for case in order[:5]] + ["▶️"]
     await reader.tap(first, "▶️")
     await emulator.wait_until(lambda: "page 2 of 2" in first.text)  # the same message
     assert [case for case in order if case in first.text] == order[5:]
     assert "⌛ Deadline passed on March 1, 2026." in first.text
-    assert labels(first) == ["◀️"]
+    assert labels(first) == [f"⌛ {case} · {title}" for case in order[5:]] + ["◀️"]
+    await reader.tap(first, f"⌛ UA 101/26 · {title}")
+    card = await reader.receive()
+    assert card.text.startswith("🆕 New Urgent Action · UA 101/26\n"), card.text
+    assert "⌛ Deadline passed on March 1, 2026." in card.text
     await reader.tap(first, "◀️")
     await emulator.wait_until(lambda: "page 1 of 2" in first.text)
     # A double tap: the second ▶️ asks for the page the first one shows already (Telegram:
