@@ -24,6 +24,7 @@ from bot.actions.outgoing import action_renderer
 from bot.broadcast.engine import BroadcastEngine, Burst
 from bot.broadcast.ratelimit import PriorityRateLimiter
 from bot.config import Config, TelegramConfig
+from bot.doctor import SETINLINE
 from bot.doctor import where as _where
 from bot.letters import draft as drafts
 from bot.metrics import Metrics, metrics_server, polling_liveness, webhook_liveness
@@ -131,6 +132,8 @@ async def _post_init(app: UabotApp) -> None:
         ", ".join(config.i18n.languages),
         config.i18n.default_language,
     )
+    if not app.bot.bot.supports_inline_queries:  # getMe's: the operator's choice, said once
+        log.info("inline mode is off: %s", SETINLINE.format(bot=app.bot.username))
 
 
 async def _start_metrics(app: UabotApp) -> None:

@@ -162,7 +162,10 @@ async def telegram(config: Config, source: Path) -> str:
     host = where(config)
     try:
         async with bot:
-            return f"@{bot.username} answers ({host})"
+            seen = [f"@{bot.username} answers ({host})", inline_mode(bot)]
+            if getattr(settings, "mode", "polling") == "webhook":
+                seen.append(await webhook_delivery(bot))
+            return "; ".join(seen)
     except InvalidToken as error:
         status, reason = token_refusal(error)
         if status is None:  # a proxy's or portal's page: not Telegram's word on the token
@@ -175,6 +178,34 @@ async def telegram(config: Config, source: Path) -> str:
         fix = config_fix(error)
         hint = BLOCKED if fix is None else fix.text
         raise Problem(f"Telegram ({host}) not reachable: {reason}: {hint}") from None
+
+
+# Inline mode is off for a new bot; only the operator can turn it on (README, "Inline mode").
+SETINLINE = "/setinline at @BotFather lets supporters share cases with @{bot}"
+
+
+def inline_mode(bot: Bot) -> str:
+    """Whether Telegram offers the bot in other chats (getMe): informational, as either is
+    a choice the operator may have made."""
+    if bot.bot.supports_inline_queries:
+        return "inline mode on"
+    return f"inline mode off ({SETINLINE.format(bot=bot.username)})"
+
+
+async def webhook_delivery(bot: Bot) -> str:
+    """What Telegram says of the webhook (getWebhookInfo): where it posts, or why updates wait.
+
+    A last error alone is history (say, a restart); with updates waiting it is a problem now.
+    """
+    info = await bot.get_webhook_info()
+    url = without_userinfo(info.url)
+    if info.pending_update_count > 0 and info.last_error_message:
+        raise Problem(
+            f"Telegram cannot deliver to {url}: {info.last_error_message} "
+            f"({info.pending_update_count} waiting): check the reverse proxy and "
+            "telegram.webhook_url"
+        )
+    return f"Telegram posts to {url}" if url else "webhook not set yet: uabot run sets it"
 
 
 def rejected_token(config: Config, source: Path, status: int) -> str:

@@ -80,19 +80,21 @@ def _list_text(listing: deadlines.Listing, page: int) -> str:
     if pages > 1:
         heading += " " + _("(page {page} of {pages})").format(page=page + 1, pages=pages)
     lines = [f"<b>{escape(heading)}</b>"]
+    # One heading, what the list holds, then what to do with it.
     if not listing.current:
         lines.append(escape(_("There are no open actions right now.")))
-    lines.append(escape(_("Tap a case to see it.")))
-    if listing.recent:
-        lines.append(
-            "⌛ "
-            + escape(
-                _(
-                    "Recently expired: the deadline has passed; a late letter may still help, "
-                    "check with the organisation first."
-                )
-            )
+        expired = _(
+            "Their deadline has passed; a late letter may still help, "
+            "check with the organisation first."
         )
+    else:
+        expired = _(
+            "Recently expired: the deadline has passed; a late letter may still help, "
+            "check with the organisation first."
+        )
+    if listing.recent:
+        lines.append("⌛ " + escape(expired))
+    lines.append(escape(_("Tap a case to see it.")))
     return "\n".join(lines)
 
 

@@ -11,7 +11,7 @@ from bot.ptb import callbacks
 from bot.ptb.context import Context
 from bot.ptb.text import escape
 from bot.services import archive
-from handlers.actions import PAGE_SIZE, nav_row, page_turner, pages_of
+from handlers.actions import PAGE_SIZE, case_button, nav_row, page_turner, pages_of
 from handlers.replies import say
 
 
@@ -32,12 +32,23 @@ async def _page(context: Context, page: int) -> tuple[str, InlineKeyboardMarkup 
     if not entries:
         blocks.append(escape(_("No case has ended yet.")))
     default = context.config.i18n.default_language
-    blocks += [
-        render.archive_entry(entry.revision, default, entry.letters)
-        for entry in entries[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+    shown = entries[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+    blocks += [render.archive_entry(entry.revision, default, entry.letters) for entry in shown]
+    # Each entry opens its card (the letter stays possible there), as in /actions.
+    rows = [
+        [
+            case_button(
+                entry.revision,
+                default,
+                context.language,
+                expired=not entry.revision.is_closed,
+            )
+        ]
+        for entry in shown
     ]
-    nav = nav_row(callbacks.ARCHIVE_PAGE, page, len(entries))
-    return "\n\n".join(blocks), InlineKeyboardMarkup([nav]) if nav else None
+    if nav := nav_row(callbacks.ARCHIVE_PAGE, page, len(entries)):
+        rows.append(nav)
+    return "\n\n".join(blocks), InlineKeyboardMarkup(rows) if rows else None
 
 
 async def show_archive(update: Update, context: Context) -> None:

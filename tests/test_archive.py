@@ -20,6 +20,8 @@ from bot.i18n import format_date
 SUMMARY = "has not been allowed to see her lawyer"  # UA 012/26's summary while open
 OUTCOME = "Nadia Berger was released on 3 March; all charges were dropped."
 LANGUAGES = ("en", "de", "fr")
+NOTE_EN = "This action is not available in your language"
+NOTE_DE = "Diese Aktion gibt es nicht in deiner Sprache; hier ist sie auf Englisch."
 
 
 def admin_of(emulator: Emulator) -> SimUser:
@@ -41,9 +43,10 @@ async def close_with(admin: SimUser, case: str, kind: str) -> SentMessage:
     await admin.send(f"/close {case}")
     await admin.receive()
     await admin.send(OUTCOME)
-    await admin.tap(await admin.receive(), "⏭ Skip")
-    await admin.tap(await admin.receive(), "⏭ Skip")
     question = await admin.receive()
+    while "⏭ Skip" in labels(question):  # each other language of the case
+        await admin.tap(question, "⏭ Skip")
+        question = await admin.receive()
     assert "Was the outcome good, mixed or bad" in question.text
     assert labels(question) == ["🟢 Good outcome", "🟡 Mixed outcome", "🔴 Bad outcome"]
     await admin.tap(question, kind)
@@ -77,14 +80,22 @@ async def test_a_good_closure_through_close_reaches_the_archive_and_start(
     assert f"Closed on {format_date(TODAY, 'en')}. {OUTCOME}" in closure.text
     assert SUMMARY not in closure.text
     assert "Yours was the only letter. Thank you!" in closure.text
+    assert NOTE_EN not in closure.text
     german = (await reader.receive()).text
     assert "🟢 Guter Ausgang" in german and "darf ihren Anwalt" not in german, german
+    # The admin skipped the German outcome: the English one is said to be a stand-in.
+    assert f"🟢 Guter Ausgang\nAbgeschlossen am {format_date(TODAY, 'de')}. {OUTCOME}" in german
+    assert german.endswith(NOTE_DE), german
     stored = await bot.bot_data.storage.revisions.latest("UA 012/26")
     assert ActionRevision.from_json(stored.content).outcome == "good"
 
     await writer.send("/archive")
     archive = await writer.receive()
     assert "Letters helped in 1 case." in archive.text
+    assert labels(archive) == ["UA 012/26 · Journalist detained for reporting on de…"]
+    await writer.tap(archive, labels(archive)[0])
+    card = (await writer.receive()).text
+    assert card.startswith("✅ Case closed · FI 012/26-2\n") and OUTCOME in card, card
     assert "<b>" not in archive.text  # HTML, rendered
     entry = archive.text.split("UA 012/26 · ", 1)[1]
     assert entry.startswith("Journalist detained for reporting on detention centres\n")
@@ -98,6 +109,54 @@ async def test_a_good_closure_through_close_reaches_the_archive_and_start(
     assert "Les lettres ont aidé dans 1 cas." in (await late.receive()).text
     await writer.send("/actions")
     assert "/archive shows the cases that ended" in (await writer.receive()).text
+
+
+async def test_a_good_closure_without_letters_is_not_counted_as_helped(
+    emulator: Emulator, bot: Any
+) -> None:
+    """No confirmed letter, no claim that letters helped; one confirmation makes it count."""
+    admin = admin_of(emulator)
+    writer = await subscriber(emulator, 7, "en")
+    for name in ("ua-012-26-1.toml", "ua-013-26-1.toml"):
+        await publish(admin, name)
+        await finished(admin)
+    written = (await writer.receive_many(2))[1]
+    assert "UA 013/26" in written.text
+    await writer.tap(written, "✅ I sent it")
+    await admin.tap(await close_with(admin, "UA 012/26", "🟢 Good outcome"), "✅ Close the case")
+    await finished(admin)
+    await writer.receive()
+    await writer.send("/archive")
+    archive = (await writer.receive()).text
+    assert "🟢 Good outcome" in archive and "0 letters sent" in archive
+    assert "Letters helped" not in archive
+    await admin.tap(await close_with(admin, "UA 013/26", "🟢 Good outcome"), "✅ Close the case")
+    await finished(admin)
+    await writer.receive()
+    await writer.send("/archive")
+    assert "Letters helped in 1 case." in (await writer.receive()).text
+
+
+async def test_news_only_in_english_is_said_to_be_so_to_a_german_reader(
+    emulator: Emulator, bot: Any
+) -> None:
+    """A follow-up whose German text lacks the news shows the English news, with the note."""
+    admin = admin_of(emulator)
+    reader = await subscriber(emulator, 6, "de")
+    await publish(admin, "ua-012-26-1.toml")
+    await finished(admin)
+    await reader.receive()
+    follow_up = (FIXTURES / "ua-012-26-2.toml").read_text("utf-8")
+    german_news = 'update = "Am 10. Februar verlängerte'
+    assert german_news in follow_up
+    follow_up = follow_up.replace(german_news, '# update = "Am 10. Februar verlängerte')
+    await admin.upload("ua-012-26-2.toml", follow_up.encode(), mime_type="application/toml")
+    await admin.tap(await admin.receive(), "📣 Publish")
+    await finished(admin)
+    card = (await reader.receive()).text
+    assert "Untersuchungshaft der Journalistin" in card  # German, but for the news
+    assert "On 10 February a court extended her pre-trial detention" in card, card
+    assert card.endswith(NOTE_DE), card
 
 
 async def test_mixed_and_bad_outcomes_are_archived_but_not_counted_as_helped(
@@ -153,12 +212,18 @@ async def test_the_archive_is_paged_newest_first(emulator: Emulator, bot: Any) -
     assert "Archive (page 1 of 2)" in first.text
     order = [f"UA 1{number:02d}/26" for number in range(7, 0, -1)]
     assert [case for case in order if case in first.text] == order[:5]
-    assert labels(first) == ["▶️"]
+    # Each entry on the page opens its card (⌛: it expired without a closure), then ▶️.
+    title = "Climate activists fined for a peaceful …"
+    assert labels(first) == [f"⌛ {case} · {title}" for case in order[:5]] + ["▶️"]
     await reader.tap(first, "▶️")
     await emulator.wait_until(lambda: "page 2 of 2" in first.text)  # the same message
     assert [case for case in order if case in first.text] == order[5:]
     assert "⌛ Deadline passed on March 1, 2026." in first.text
-    assert labels(first) == ["◀️"]
+    assert labels(first) == [f"⌛ {case} · {title}" for case in order[5:]] + ["◀️"]
+    await reader.tap(first, f"⌛ UA 101/26 · {title}")
+    card = await reader.receive()
+    assert card.text.startswith("🆕 New Urgent Action · UA 101/26\n"), card.text
+    assert "⌛ Deadline passed on March 1, 2026." in card.text
     await reader.tap(first, "◀️")
     await emulator.wait_until(lambda: "page 1 of 2" in first.text)
     # A double tap: the second ▶️ asks for the page the first one shows already (Telegram:

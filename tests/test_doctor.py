@@ -12,7 +12,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from conftest import TOKEN
+from conftest import SECRET, TOKEN, webhook_keys
 from fault_servers import (
     UNAUTHORIZED,
     Uabot,
@@ -61,10 +61,45 @@ async def test_all_ok_against_telegram_names_the_bot(emulator: Emulator, tmp_pat
     assert status == 0, uabot.output
     assert list(lines) == list(CHECKS), uabot.output
     assert all(text.startswith("ok: ") for text in lines.values()), uabot.output
-    assert lines["telegram"] == f"ok: @uabot_test_bot answers (127.0.0.1:{emulator.port})"
+    assert lines["telegram"] == (
+        f"ok: @uabot_test_bot answers (127.0.0.1:{emulator.port}); inline mode off (/setinline"
+        " at @BotFather lets supporters share cases with @uabot_test_bot)"
+    )
     assert lines["schema"] == f"ok: version {migrations()[-1][0]}, up to date"
     assert lines["feed"] == f"ok: {feed}: 1 action file(s)"
     assert uabot.out[-1] == "all checks passed"
+
+
+async def test_in_webhook_mode_the_doctor_says_what_telegram_sees_of_the_webhook(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """getWebhookInfo: where Telegram posts, or its last error while updates wait."""
+    emulator.inline_mode = True
+    db = tmp_path / "bot.sqlite3"
+    await (await Database.open(db)).close()
+    port = refused_port()  # the bot is down: nothing listens where Telegram posts
+    url = f"http://127.0.0.1:{port}/telegram"
+    keys = "".join(f'{key} = "{value}"\n' for key, value in webhook_keys(port).items())
+    config = write_config(tmp_path, emulator.base_url, db=db, extra=keys)
+    answers = f"ok: @uabot_test_bot answers (127.0.0.1:{emulator.port}); inline mode on"
+
+    status, lines, uabot = await doctor(config)  # before the first `uabot run`
+    assert status == 0, uabot.output
+    assert lines["telegram"] == f"{answers}; webhook not set yet: uabot run sets it"
+
+    emulator.webhook.set({"url": url, "secret_token": SECRET})
+    status, lines, uabot = await doctor(config)
+    assert status == 0, uabot.output
+    assert lines["telegram"] == f"{answers}; Telegram posts to {url}"
+
+    await emulator.user(61, language_code="en").send("/start")  # it cannot be delivered
+    await emulator.wait_until(lambda: emulator.webhook.failures >= 1, timeout=10)
+    status, lines, uabot = await doctor(config)
+    assert status == 1, uabot.output
+    assert lines["telegram"] == (
+        f"problem: Telegram cannot deliver to {url}: Connection refused (1 waiting): check the"
+        " reverse proxy and telegram.webhook_url"
+    )
 
 
 async def test_a_rejected_token_reads_as_uabot_run_says_it(tmp_path: Path) -> None:
@@ -200,3 +235,24 @@ async def test_uabot_run_stops_at_a_missing_catalog_before_telegram(tmp_path: Pa
     assert len(run.err) == 1 and run.err[0].startswith("uabot: no catalog for language 'xx'")
     assert "rejected" not in run.output  # Telegram was never asked
     assert status == 1 and lines["catalogs"].startswith("problem: no catalog for language 'xx'")
+
+
+async def test_uabot_run_says_once_at_start_that_inline_mode_is_off(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """getMe's supports_inline_queries: the README's /setinline step, where the operator looks."""
+    config = write_config(tmp_path, emulator.base_url)
+    off = (
+        "inline mode is off: /setinline at @BotFather lets supporters share cases with"
+        " @uabot_test_bot"
+    )
+    for inline_mode, said in ((False, 1), (True, 0)):
+        emulator.inline_mode = inline_mode
+        run = await Uabot.start(config)
+        try:
+            await run.wait_for("started as @")
+            assert await run.interrupt() == 0
+        finally:
+            await run.kill()
+        assert sum(off in line for line in run.err) == said, run.output
+        assert_clean(run, TOKEN, SECRET_HALF)

@@ -57,8 +57,12 @@ async def test_an_expired_case_is_recently_expired_then_only_in_the_archive(
 
     bot.bot_data.today = lambda: date(2026, 3, 10)  # a week past UA 012/26's deadline
     listing = await actions(reader)
-    assert listing.text.startswith("Open actions")
-    assert "⌛ Recently expired: the deadline has passed" in listing.text
+    assert listing.text == (
+        "Open actions\n"
+        "⌛ Recently expired: the deadline has passed; a late letter may still help, check with"
+        " the organisation first.\n"
+        "Tap a case to see it."
+    )
     assert labels(listing)[0].startswith("UA 013/26 · ")  # in time first
     assert labels(listing)[1].startswith("⌛ UA 012/26 · ")
     await reader.tap(listing, labels(listing)[1])
@@ -79,8 +83,14 @@ async def test_an_expired_case_is_recently_expired_then_only_in_the_archive(
     listing = await actions(reader)
     assert not [label for label in labels(listing) if "UA 012/26" in label]
     assert labels(listing)[0].startswith("⌛ UA 013/26 · ")  # past by two days now
-    assert listing.text.startswith("Recently expired")
-    assert "There are no open actions right now." in listing.text
+    # One heading, what it means, then what to do.
+    assert listing.text == (
+        "Recently expired\n"
+        "There are no open actions right now.\n"
+        "⌛ Their deadline has passed; a late letter may still help, check with the"
+        " organisation first.\n"
+        "Tap a case to see it."
+    )
     await reader.send("/archive")
     archive = await reader.receive()
     assert "UA 012/26" in archive.text and "UA 013/26" not in archive.text

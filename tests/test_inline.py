@@ -77,6 +77,7 @@ async def test_an_english_reader_who_never_started_the_bot_finds_cases(
         assert ids(await stranger.inline(number)) == ["ua-014-26"], number
     assert (await stranger.inline("zanzibar")).results == []  # nothing: an empty answer
     assert (await stranger.inline("Kasachstan")).results == []  # the German name is not his
+    assert ids(await stranger.inline("kz")) == ["ua-014-26"]  # the ISO code, in any case
 
     # Typing @bot told the bot nothing about him: no row, no message in a private chat.
     assert await bot.bot_data.storage.users.get(501) is None
@@ -104,7 +105,11 @@ async def test_a_german_reader_gets_german_cases_and_country_names(
     assert ids(await leser.inline("osterreich")) == ["ua-013-26"]  # accents need not be typed
     assert ids(await leser.inline("belgien")) == ["ua-012-26"]
     assert ids(await leser.inline("UA 013/26")) == ["ua-013-26"]
-    assert (await leser.inline("kazakhstan")).results == []
+    # The default language's name (the files' language) and the ISO code find it too.
+    assert ids(await leser.inline("kazakhstan")) == ["ua-014-26"]
+    assert ids(await leser.inline("KZ")) == ["ua-014-26"]
+    assert ids(await leser.inline("belgium")) == ["ua-012-26"]
+    assert (await leser.inline("Kazachstan")).results == []  # Dutch: neither hers nor the default
 
 
 async def test_a_subscriber_is_answered_in_the_language_they_chose(
@@ -118,7 +123,9 @@ async def test_a_subscriber_is_answered_in_the_language_they_chose(
     (result,) = (await lecteur.inline("kazakhstan militant")).results
     assert result["title"] == "Un militant détenu pour avoir parlé des camps"
     assert ids(await lecteur.inline("belgique")) == ["ua-012-26"]
-    assert (await lecteur.inline("belgium")).results == []  # his Telegram's English is not it
+    # English is the default language: its country names are known to every reader.
+    assert ids(await lecteur.inline("belgium")) == ["ua-012-26"]
+    assert (await lecteur.inline("belgien")).results == []  # German is neither
 
 
 async def test_choosing_a_case_posts_its_card_with_a_link_to_write(
@@ -158,7 +165,10 @@ async def test_many_cases_come_page_by_page(
     assert (ids(first), first.next_offset) == (["ua-014-26", "ua-013-26"], "2")
     rest = await user.inline("", offset=first.next_offset)
     assert (ids(rest), rest.next_offset) == (["ua-012-26"], "")
-    assert ids(await user.inline("", offset="crafted")) == ids(first)
+    # Crafted offsets start from the beginning: "²" and "０" are digits to str.isdigit(), not
+    # to int() or to us.
+    for crafted in ("crafted", "²", "０", "-1", "1.5"):
+        assert ids(await user.inline("", offset=crafted)) == ids(first), crafted
 
 
 async def test_no_open_case_is_an_empty_answer_and_queries_are_not_logged(

@@ -201,7 +201,12 @@ def card_text(
     else:
         facts.append("✉️ " + escape(letters_sent(count)))
     blocks.append("\n".join(facts))
-    if fell_back:
+    # The outcome or the news borrowed from the default language is a fallback too.
+    if revision.is_closed:
+        borrowed = bool(outcome) and not text.outcome
+    else:
+        borrowed = revision.revision > 1 and bool(update) and not text.update
+    if fell_back or borrowed:
         blocks.append(_fallback_note(default_language))
     return "\n\n".join(blocks)
 

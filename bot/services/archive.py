@@ -38,6 +38,7 @@ async def letters_helped(storage: Storage) -> int:
 
     Good only, not mixed: a mixed outcome (released, yet still charged) is no success the
     organisation would claim for the letters, and a supporter reads the line as one. Closures
-    without an outcome kind (made before it existed) are not counted either.
+    without an outcome kind (made before it existed) are not counted either, nor are cases
+    without a confirmed letter: nothing then says the letters helped.
     """
     return await storage.revisions.count_closed(OUTCOME_GOOD)

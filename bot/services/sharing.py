@@ -2,8 +2,10 @@
 
 A query is matched word by word, each word anywhere in what the reader sees of a case in their
 language: its number ("046/19", "UA 046/19", the deep-link form "ua-046-19"), title, summary and
-country name as CLDR writes it in that language ("Kazakhstan", "Kasachstan"). Case and accents
-are ignored, so "turkiye" finds "Türkiye". The query text is the user's: it is never logged.
+country: its ISO code ("KZ") and its name as CLDR writes it in that language and in the default
+one ("Kasachstan", "Kazakhstan"), since names are often learnt from the news in English. Case
+and accents are ignored, so "turkiye" finds "Türkiye". The query text is the user's: it is
+never logged.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from bot.actions import deadlines
 from bot.actions.links import case_payload
 from bot.actions.model import ActionRevision
 from bot.i18n import territory_name
+from bot.ptb.callbacks import number
 from bot.storage import Storage
 
 # Telegram takes at most 50 results per answer; the client asks for more with next_offset.
@@ -52,7 +55,9 @@ def searchable(revision: ActionRevision, language: str, default_language: str) -
         case_payload(revision.case),
         text.title,
         text.summary,
+        revision.country,
         territory_name(revision.country, language),
+        territory_name(revision.country, default_language),
     )
     return _fold("\n".join(fields))
 
@@ -65,7 +70,7 @@ def matches(revision: ActionRevision, query: str, language: str, default_languag
 
 def _start(offset: str) -> int:
     """Where a page starts: the offset we gave Telegram, else (a crafted one) the beginning."""
-    return int(offset) if offset.isdigit() else 0
+    return number(offset) or 0
 
 
 async def open_cases(

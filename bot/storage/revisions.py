@@ -100,13 +100,15 @@ class Revisions:
 
     async def count_closed(self, outcome: str) -> int:
         """Cases whose latest published revision closed them with this outcome kind (kept in
-        the revision's JSON as ``outcome``)."""
+        the revision's JSON as ``outcome``) and for which at least one letter was confirmed:
+        a case nobody wrote for is no case the letters helped in."""
         value = await self._db.fetch_value(
             "SELECT COUNT(*) FROM revisions r"
             " JOIN (SELECT case_number, MAX(revision) AS revision FROM revisions"
             "       WHERE published_at IS NOT NULL GROUP BY case_number) latest"
             " USING (case_number, revision)"
-            " WHERE r.status = 'closed' AND json_extract(r.content, '$.outcome') = ?",
+            " WHERE r.status = 'closed' AND json_extract(r.content, '$.outcome') = ?"
+            " AND EXISTS (SELECT 1 FROM confirmations c WHERE c.case_number = r.case_number)",
             (outcome,),
         )
         return int(value)
