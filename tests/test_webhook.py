@@ -111,10 +111,12 @@ async def test_uabot_run_stops_with_one_line_when_telegram_refuses_the_webhook(
     keys = webhook_keys()
     extra = "".join(f'{key} = "{value}"\n' for key, value in keys.items())
     config = write_config(tmp_path, emulator.base_url, extra=extra)
-    emulator.http_error(502, methods=("setWebhook",), seconds=1.5)  # an outage first: waited
-    emulator.fail_next("setWebhook", 400, "Bad Request: bad webhook: Failed to resolve host")
+    emulator.http_error(502, methods=("setWebhook",))  # an outage first: waited out
     uabot = await Uabot.start(config)
     try:
+        await uabot.wait_for("not reachable: Bad Gateway (502)")
+        emulator.fail_next("setWebhook", 400, "Bad Request: bad webhook: Failed to resolve host")
+        emulator.end_http_error()
         rc = await uabot.finish(60)
     finally:
         await uabot.kill()
