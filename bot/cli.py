@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
+import signal
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -92,11 +94,32 @@ def _print_snapshot(snapshot: Snapshot) -> None:
         print(f"  {table}: {count} rows")
 
 
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM (systemd, a container stop) ends a one-shot command the way Ctrl-C does: its
+    cleanup runs (a half-written temporary copy is removed), not the kernel's hard stop."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def cmd_backup(config: Config, args: argparse.Namespace) -> int:
     """A consistent copy of the database, also while the bot runs (SQLite's backup API)."""
-    from bot.storage.backup import take
+    from bot.storage.backup import TargetRefused, take
 
-    _print_snapshot(take(config.storage.path, args.to))
+    try:
+        with _terminate_as_interrupt():
+            taken = take(config.storage.path, args.to, force=args.force)
+    except TargetRefused as refusal:  # about the option, not about storage.path
+        print(f"uabot: --to: {refusal}", file=sys.stderr)
+        return EXIT_USAGE
+    _print_snapshot(taken)
     return 0
 
 
@@ -112,13 +135,16 @@ def cmd_restore(config: Config, args: argparse.Namespace) -> int:
     check_path(config.storage.path)
     lock = hold_lock(config.storage.path)
     try:
-        restored = put_back(args.source, config.storage.path)
+        with _terminate_as_interrupt():
+            restored, kept = put_back(args.source, config.storage.path)
     except BackupRefused as refusal:
         print(f"uabot: {refusal}", file=sys.stderr)
         return EXIT_USAGE
     finally:
         os.close(lock)
     _print_snapshot(restored)
+    if kept is not None:
+        print(f"the database it replaced is kept as {kept}")
     if restored.schema.pending:
         print(f"{len(restored.schema.pending)} migration(s) will be applied at the next start")
     return 0
@@ -327,6 +353,9 @@ def _parser() -> argparse.ArgumentParser:
     doctor.set_defaults(doctor=True)
     backup = with_config("backup", cmd_backup, "Copy the database (also while the bot runs).")
     backup.add_argument("--to", type=Path, required=True, metavar="FILE", help="the copy")
+    backup.add_argument(
+        "--force", action="store_true", help="replace FILE if it is an older uabot backup"
+    )
     restore = with_config(
         "restore", cmd_restore, "Replace the database with a backup (the bot must be stopped)."
     )

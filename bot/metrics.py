@@ -25,6 +25,7 @@ from telegram import Update
 
 from bot.config import MetricsConfig
 from bot.storage import Outcome, Storage
+from bot.storage.db import DatabasePathError
 
 log = logging.getLogger(__name__)
 
@@ -178,6 +179,8 @@ class Health:
             problems.append(problem)
         try:
             await asyncio.wait_for(self._storage().db.ping(), DATABASE_TIMEOUT_SECONDS)
+        except DatabasePathError as exc:  # its file deleted or replaced: the reason as it is
+            problems.append(f"the database is unusable: {exc}")
         except Exception as exc:
             problems.append(f"the database does not answer ({type(exc).__name__}: {exc})")
         return problems

@@ -6,6 +6,8 @@ a new bot finish the broadcast with exactly one message for each subscriber.
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
 import sqlite3
 import stat
 import time
@@ -20,6 +22,8 @@ from journeys import subscriber, upload
 
 from bot.config import BackupConfig, Config, StorageConfig
 from bot.emulator import Emulator, SimUser
+from bot.services.backup import backup_now
+from bot.services.backup import folder as backup_folder
 from bot.storage import Database, Storage
 from bot.storage.db import migrations
 
@@ -48,6 +52,11 @@ async def eventually(predicate: Callable[[], Awaitable[bool]], timeout: float = 
 def remove_database(path: Path) -> None:
     for suffix in ("", "-wal", "-shm"):
         path.with_name(path.name + suffix).unlink(missing_ok=True)
+
+
+def kept_copies(folder: Path) -> list[Path]:
+    """The databases restores replaced, oldest first."""
+    return sorted(folder.glob("bot.sqlite3.before-restore-*"))
 
 
 def mode(path: Path) -> int:
@@ -105,7 +114,9 @@ async def test_backup_while_the_bot_runs_and_restore_refused_until_it_stops(
     assert status == 0, restored.output
     assert "  users: 3 rows" in restored.out
     assert rows(db, "users") == 3 and mode(db) == 0o600
-    assert rows(db.with_name(db.name + ".before-restore"), "users") == 4  # kept, just in case
+    (kept,) = kept_copies(tmp_path)
+    assert restored.out[-1] == f"the database it replaced is kept as {kept}"
+    assert rows(kept, "users") == 4  # kept, just in case
 
 
 async def test_restore_refuses_a_newer_schema_and_takes_an_older_one(tmp_path: Path) -> None:
@@ -198,3 +209,156 @@ async def test_a_backup_mid_broadcast_restored_elsewhere_finishes_it_once_for_ev
         await emulator.wait_until(lambda: reports(admin), timeout=30)
     assert {uid: cards(user) for uid, user in users.items()} == dict.fromkeys(users, 1)
     assert "Delivered: 41" in reports(admin)[0] and "Failed: 0" in reports(admin)[0]
+
+
+async def database_with_users(path: Path, count: int) -> None:
+    storage = await Storage.open(path)
+    await storage.close()
+    with sqlite3.connect(path) as conn:
+        for uid in range(1, count + 1):
+            conn.execute("INSERT INTO users (id, language) VALUES (?, 'en')", (uid,))
+    conn.close()
+
+
+async def test_backup_to_an_existing_file_or_a_folder_is_refused_in_one_line(
+    tmp_path: Path,
+) -> None:
+    config = write_config(tmp_path, "http://127.0.0.1:1/bot")
+    await database_with_users(tmp_path / "bot.sqlite3", 2)
+    settings = config.read_bytes()
+
+    status, refused = await uabot("backup", config, "--to", str(config))
+    assert status == 2
+    assert refused.err == [
+        f"uabot: --to: {config} already exists: choose a new file name, or add --force to "
+        "replace it"
+    ]
+    status, refused = await uabot("backup", config, "--to", str(config), "--force")
+    assert status == 2
+    assert refused.err[0].startswith(f"uabot: --to: not replaced, even with --force: {config}")
+    assert config.read_bytes() == settings  # the config in use, untouched
+
+    status, refused = await uabot("backup", config, "--to", str(tmp_path))
+    assert status == 2
+    assert refused.err == [
+        f"uabot: --to: {tmp_path} is a folder: name a file in it, e.g. "
+        f"{tmp_path / 'uabot.sqlite3'}"
+    ]
+
+    backup = tmp_path / "nightly.sqlite3"
+    status, taken = await uabot("backup", config, "--to", str(backup))
+    assert status == 0, taken.output
+    with sqlite3.connect(tmp_path / "bot.sqlite3") as conn:
+        conn.execute("INSERT INTO users (id, language) VALUES (3, 'en')")
+    conn.close()
+    status, refused = await uabot("backup", config, "--to", str(backup))
+    assert status == 2 and rows(backup, "users") == 2
+    status, taken = await uabot("backup", config, "--to", str(backup), "--force")
+    assert status == 0, taken.output
+    assert rows(backup, "users") == 3  # an older backup is replaced when asked
+
+
+async def test_sigterm_during_a_backup_leaves_no_temporary_file(tmp_path: Path) -> None:
+    config = write_config(tmp_path, "http://127.0.0.1:1/bot")
+    db = tmp_path / "bot.sqlite3"
+    await database_with_users(db, 1)
+    folder = tmp_path / "copies"
+    folder.mkdir()
+    target = folder / "t.sqlite3"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE ballast (blob BLOB)")
+    conn.close()
+    # Large enough for the copy to take a moment; larger each time it ended before the
+    # signal could be sent while its temporary file was there (a fast machine).
+    for _ in range(5):
+        with sqlite3.connect(db) as conn:
+            conn.executemany("INSERT INTO ballast VALUES (randomblob(1000000))", [()] * 60)
+        conn.close()
+        process = await Uabot.start(config, command="backup", args=("--to", str(target)))
+        try:
+            while process.process.returncode is None:
+                if any(folder.iterdir()):
+                    break
+                await asyncio.sleep(0.005)
+            if process.process.returncode is None:  # the temporary copy is being written
+                process.process.terminate()
+                status = await process.finish()
+                break
+            await process.finish()
+            target.unlink()
+        finally:
+            await process.kill()
+    else:
+        raise AssertionError("every backup ended before it could be stopped")
+    assert status == 130, process.output
+    assert list(folder.iterdir()) == []
+    assert_clean(process, TOKEN)
+
+
+async def test_rotation_keeps_the_new_backup_beside_future_dated_names_and_sweeps_leftovers(
+    config: Config, caplog: Any
+) -> None:
+    """The job's own step (``backup_now``): names stamped in the future (a clock once wrong)
+    must not outrank the backup just taken; a killed backup's temporary files go."""
+    await database_with_users(config.storage.path, 1)
+    settings = replace(config, backup=BackupConfig(every_hours=24, keep=2))
+    folder = backup_folder(settings)
+    folder.mkdir()
+    old = time.time() - 7200
+    future = [folder / f"{config.storage.path.stem}-2099010{n}-000000.sqlite3" for n in (1, 2, 3)]
+    leftovers = [
+        folder / f".{config.storage.path.stem}-20261129-101010.sqlite3.abcd1234.tmp",
+        folder / f".{config.storage.path.stem}-20261129-101010.sqlite3.abcd1234.tmp-journal",
+    ]
+    fresh = folder / f".{config.storage.path.stem}-20261129-111111.sqlite3.ffff0000.tmp"
+    for n, path in enumerate([*future, *leftovers, fresh]):
+        path.write_bytes(b"x")
+        if path != fresh:
+            os.utime(path, (old + n, old + n))
+    with caplog.at_level(logging.INFO, logger="bot.services.backup"):
+        taken = backup_now(settings)
+    assert taken.exists() and rows(taken, "users") == 1
+    assert sorted(folder.iterdir()) == sorted([future[2], taken, fresh])
+    assert "named after a future time" in caplog.text
+    assert "left by an interrupted backup" in caplog.text
+
+
+async def test_restore_refuses_files_of_other_programs_and_keeps_every_replaced_database(
+    tmp_path: Path,
+) -> None:
+    config = write_config(tmp_path, "http://127.0.0.1:1/bot")
+    folder = tmp_path / "in"
+    folder.mkdir()
+    weird, foreign, good = (folder / f"{n}.sqlite3" for n in ("weird", "foreign", "good"))
+    for path, version in ((weird, "'1.0'"), (foreign, "1")):
+        with sqlite3.connect(path) as conn:
+            conn.execute("CREATE TABLE schema_version (version, name, applied_at)")
+            conn.execute(f"INSERT INTO schema_version VALUES ({version}, 'x', 'now')")
+            conn.execute("CREATE TABLE notes (text TEXT)")
+        conn.close()
+    await database_with_users(good, 2)
+    with sqlite3.connect(good) as conn:  # a WAL-mode file: read, it must get no -shm beside it
+        conn.execute("PRAGMA journal_mode = WAL")
+    conn.close()
+    before = sorted(folder.iterdir())
+
+    status, refused = await uabot("restore", config, "--from", str(weird))
+    assert status == 2
+    assert refused.err == [
+        f"uabot: {weird} is no uabot database: its schema_version holds '1.0', not a version "
+        "number"
+    ]
+    status, refused = await uabot("restore", config, "--from", str(foreign))
+    assert status == 2
+    assert refused.err[0].startswith(
+        f"uabot: {foreign} is no uabot database: at schema version 1 it lacks the tables "
+    )
+    assert not (tmp_path / "bot.sqlite3").exists()
+
+    await database_with_users(tmp_path / "bot.sqlite3", 5)
+    for _ in range(2):
+        status, restored = await uabot("restore", config, "--from", str(good))
+        assert status == 0, restored.output
+    kept = kept_copies(tmp_path)
+    assert [rows(path, "users") for path in kept] == [5, 2]  # the first copy not overwritten
+    assert sorted(folder.iterdir()) == before

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import sqlite3
 import time
 from pathlib import Path
 from typing import Any
@@ -203,3 +204,25 @@ async def test_a_metrics_port_in_use_stops_the_start_with_one_line(tmp_path: Pat
     assert f"uabot: metrics.listen 127.0.0.1:{port} cannot be served (" in uabot.output
     assert "pick another port, or stop what uses it" in uabot.output
     assert_clean(uabot)
+
+
+async def test_healthz_fails_when_the_database_file_is_deleted_or_its_writes_are_locked(
+    emulator: Emulator, metrics_config: Any
+) -> None:
+    path = metrics_config.storage.path
+    async with running(record(build_application(metrics_config)), poll_timeout=1) as app:
+        assert await health_becomes(app, 200) == "ok\n"
+        # Another program holds the write lock: the bot could not save anything.
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("BEGIN EXCLUSIVE")
+        assert "database is locked" in await health_becomes(app, 503)
+        other.execute("ROLLBACK")
+        other.close()
+        assert await health_becomes(app, 200) == "ok\n"
+
+        moved = path.with_name("elsewhere.sqlite3")
+        path.rename(moved)  # deleted or moved away: the bot writes a file no one will open
+        reason = await health_becomes(app, 503)
+        assert f"the database is unusable: {path} was deleted while the bot runs" in reason
+        moved.rename(path)
+        assert await health_becomes(app, 200) == "ok\n"

@@ -22,8 +22,10 @@ from bot.storage.db import DatabasePathError
 log = logging.getLogger(__name__)
 
 LAST_BACKUP = "backup.last"
-# <database name>-YYYYMMDD-HHMMSS.sqlite3: sorted by name is sorted by time.
+# <database name>-YYYYMMDD-HHMMSS.sqlite3, the UTC time it was taken.
 _STAMP = "%Y%m%d-%H%M%S"
+# A temporary copy untouched this long is a killed backup's leftover, not one being written.
+STALE_TEMP_SECONDS = 3600
 
 
 def folder(config: Config) -> Path:
@@ -33,25 +35,65 @@ def folder(config: Config) -> Path:
 
 def _pattern(config: Config) -> re.Pattern[str]:
     stem = re.escape(config.storage.path.stem)
-    return re.compile(rf"^{stem}-\d{{8}}-\d{{6}}\.sqlite3$")
+    return re.compile(rf"^{stem}-(\d{{8}}-\d{{6}})\.sqlite3$")
+
+
+def _temp_pattern(config: Config) -> re.Pattern[str]:
+    """The temporary files of a backup (``storage.backup``'s mkstemp name, its -journal)."""
+    stem = re.escape(config.storage.path.stem)
+    return re.compile(rf"^\.{stem}-\d{{8}}-\d{{6}}\.sqlite3\.[^/]+\.tmp(-journal)?$")
+
+
+def _sweep_stale(config: Config, target_folder: Path, now: float) -> None:
+    """Remove what a killed backup left (a whole database's size each time)."""
+    temp = _temp_pattern(config)
+    for path in target_folder.iterdir():
+        if temp.match(path.name) and now - path.stat().st_mtime > STALE_TEMP_SECONDS:
+            path.unlink(missing_ok=True)
+            log.info("removed %s, left by an interrupted backup", path.name)
+
+
+def _rotate(config: Config, target_folder: Path, target: Path, now: datetime) -> int:
+    """Delete the oldest backups beyond ``keep``, never ``target``; how many are kept.
+
+    Oldest by file time, not by name: a name stamped in the future (a clock set wrong once)
+    would sort after every new backup and have them deleted in its place.
+    """
+    pattern = _pattern(config)
+    others = []
+    for path in target_folder.iterdir():
+        match = pattern.match(path.name)
+        if not match or path == target:
+            continue
+        stamped = datetime.strptime(match.group(1), _STAMP).replace(tzinfo=UTC)
+        if stamped > now:
+            log.warning(
+                "backup %s is named after a future time (was the clock wrong?): "
+                "rotated by its file time",
+                path.name,
+            )
+        others.append(path)
+    others.sort(key=lambda path: path.stat().st_mtime)
+    doomed = others[: max(len(others) - (config.backup.keep - 1), 0)]
+    for old in doomed:
+        old.unlink(missing_ok=True)
+    return len(others) - len(doomed) + 1
 
 
 def backup_now(config: Config, now: datetime | None = None) -> Path:
     """Take one backup into ``folder`` and delete the oldest beyond ``keep``; its path."""
     target_folder = folder(config)
     target_folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    stamp = (now or datetime.now(UTC)).strftime(_STAMP)
-    target = target_folder / f"{config.storage.path.stem}-{stamp}.sqlite3"
-    snapshot = take(config.storage.path, target)
-    pattern = _pattern(config)
-    ours = sorted(p for p in target_folder.iterdir() if pattern.match(p.name))
-    for old in ours[: -config.backup.keep]:
-        old.unlink(missing_ok=True)
+    moment = now or datetime.now(UTC)
+    _sweep_stale(config, target_folder, time.time())
+    target = target_folder / f"{config.storage.path.stem}-{moment.strftime(_STAMP)}.sqlite3"
+    snapshot = take(config.storage.path, target, force=True)
+    kept = _rotate(config, target_folder, target, moment)
     log.info(
         "backup %s taken (%d bytes); %d kept in %s",
         target.name,
         snapshot.size,
-        min(len(ours), config.backup.keep),
+        kept,
         target_folder,
     )
     return target

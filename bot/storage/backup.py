@@ -16,12 +16,15 @@ import sqlite3
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.storage.db import (
     DatabasePathError,
     SchemaState,
+    open_read_only,
     read_schema,
+    tables_at,
 )
 
 # The database's own files: never a backup's target.
@@ -30,6 +33,10 @@ _OWN_FILES = ("", "-wal", "-shm", "-journal", ".lock")
 
 class BackupRefused(Exception):
     """The backup cannot be restored here (one line with the reason and the fix)."""
+
+
+class TargetRefused(Exception):
+    """``uabot backup --to`` names no file a backup may be written to (one line, the fix)."""
 
 
 @dataclass(frozen=True)
@@ -57,13 +64,14 @@ def _tables(conn: sqlite3.Connection) -> dict[str, int]:
 
 
 def snapshot(path: Path) -> Snapshot:
-    """Size, schema state and row counts of a database file (read-only)."""
-    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    """Size, schema state and row counts of a file no one writes (a backup, a database just
+    put back): opened immutable, so no -wal or -shm file is created beside it."""
+    conn = open_read_only(path, immutable=True)
     try:
         rows = _tables(conn)
     finally:
         conn.close()
-    return Snapshot(path, path.stat().st_size, read_schema(path), rows)
+    return Snapshot(path, path.stat().st_size, read_schema(path, immutable=True), rows)
 
 
 @contextlib.contextmanager
@@ -75,8 +83,9 @@ def _private_temp(beside: Path) -> Iterator[Path]:
     temp = Path(name)
     try:
         yield temp
-    finally:
+    finally:  # also on Ctrl-C or SIGTERM (the CLI turns it into KeyboardInterrupt)
         temp.unlink(missing_ok=True)
+        temp.with_name(temp.name + "-journal").unlink(missing_ok=True)
 
 
 def _copy(source: sqlite3.Connection, target: Path) -> None:
@@ -103,20 +112,41 @@ def _fsync_folder(folder: Path) -> None:
         os.close(fd)
 
 
-def take(database: Path, target: Path) -> Snapshot:
-    """Back ``database`` up into ``target`` (replaced if it exists), while the bot may run."""
+def _check_target(target: Path, *, force: bool) -> None:
+    """Refuse a target that is a folder, or a file already there unless ``force`` (and even
+    then one that is no uabot database: a typo must not replace the config or anything else)."""
+    if target.is_dir():
+        raise TargetRefused(
+            f"{target} is a folder: name a file in it, e.g. {target / 'uabot.sqlite3'}"
+        )
+    if not target.exists():
+        return
+    if not force:
+        raise TargetRefused(
+            f"{target} already exists: choose a new file name, or add --force to replace it"
+        )
+    try:
+        check_restorable(target)
+    except BackupRefused as refusal:
+        raise TargetRefused(f"not replaced, even with --force: {refusal}") from None
+
+
+def take(database: Path, target: Path, *, force: bool = False) -> Snapshot:
+    """Back ``database`` up into ``target``, while the bot may run. An existing ``target`` is
+    replaced only with ``force``, and only if it is a uabot database (an older backup)."""
     if not database.is_file():
         raise DatabasePathError(f"{database} does not exist: check storage.path")
     own = {database.resolve().with_name(database.name + suffix) for suffix in _OWN_FILES}
     if target.resolve() in own:
-        raise DatabasePathError(
+        raise TargetRefused(
             f"{target} is the database (or one of its files): back up to another file"
         )
+    _check_target(target, force=force)
     folder = target.parent
     if not folder.is_dir():
-        raise DatabasePathError(f"{target}: the folder {folder} does not exist: create it first")
+        raise TargetRefused(f"{target}: the folder {folder} does not exist: create it first")
     if not os.access(folder, os.W_OK | os.X_OK):
-        raise DatabasePathError(f"{target}: the folder {folder} is not writable by this user")
+        raise TargetRefused(f"{target}: the folder {folder} is not writable by this user")
     # Not read-only: in WAL mode a reader may need to write the -shm index.
     try:
         source = sqlite3.connect(f"{database.resolve().as_uri()}?mode=rw", uri=True)
@@ -138,10 +168,18 @@ def check_restorable(backup: Path) -> Snapshot:
     unknown here; an older one is fine: the migrations run at the next start)."""
     if not backup.is_file():
         raise BackupRefused(f"{backup} does not exist or is not a file")
+    if backup.with_name(backup.name + "-wal").exists():
+        # Read as a backup (immutable), its -wal's pages would be missed.
+        raise BackupRefused(
+            f"{backup} has a -wal file beside it: it is a live database, not a backup; "
+            "take one with `uabot backup`"
+        )
     try:
         found = snapshot(backup)
-    except (sqlite3.DatabaseError, DatabasePathError) as exc:
+    except sqlite3.DatabaseError as exc:
         raise BackupRefused(f"{backup} is not a SQLite database ({exc})") from None
+    except DatabasePathError as exc:
+        raise BackupRefused(str(exc)) from None
     if not found.schema.applied:
         raise BackupRefused(f"{backup} is no uabot database (it has no schema_version)")
     if found.schema.unknown:
@@ -150,18 +188,41 @@ def check_restorable(backup: Path) -> Snapshot:
             f"{backup} was made by a newer uabot (schema version {found.schema.version}; "
             f"migrations {versions} are unknown here): install that version first"
         )
+    missing = sorted(tables_at(found.schema.applied) - set(found.rows))
+    if missing:
+        raise BackupRefused(
+            f"{backup} is no uabot database: at schema version {found.schema.version} it "
+            f"lacks the tables {', '.join(missing)}"
+        )
     return found
 
 
-def put_back(backup: Path, database: Path) -> Snapshot:
-    """Replace ``database`` with the copy in ``backup``, atomically.
+def _keep_replaced(database: Path) -> Path:
+    """Hard-link ``database`` as ``<database>.before-restore-<UTC time>``: a new name for
+    every restore, so a second restore never replaces the copy the first one kept."""
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    for attempt in range(100):
+        suffix = f".before-restore-{stamp}" + (f"-{attempt}" if attempt else "")
+        kept = database.with_name(database.name + suffix)
+        try:
+            os.link(database, kept)
+        except FileExistsError:
+            continue
+        return kept
+    raise DatabasePathError(f"{database}: too many copies kept this second: try again")
+
+
+def put_back(backup: Path, database: Path) -> tuple[Snapshot, Path | None]:
+    """Replace ``database`` with the copy in ``backup``, atomically; what it holds now and
+    where the replaced one is kept (None if there was none).
 
     The caller checked the path (``check_path``) and holds the database's lock
-    (``hold_lock``), so no bot runs on it. The database it replaces is kept as
-    ``<database>.before-restore`` (a hard link: the rename stays one step); its -wal is
-    folded into it first, so none is left to be replayed into the restored file.
+    (``hold_lock``), so no bot runs on it. The database it replaces is kept beside it
+    (``_keep_replaced``: a hard link, the rename stays one step); its -wal is folded into it
+    first, so none is left to be replayed into the restored file.
     """
     check_restorable(backup)
+    kept = None
     try:
         if database.exists():
             old = sqlite3.connect(database)
@@ -169,10 +230,8 @@ def put_back(backup: Path, database: Path) -> Snapshot:
                 old.execute("PRAGMA journal_mode = DELETE")  # checkpoints, removes the -wal
             finally:
                 old.close()
-            kept = database.with_name(database.name + ".before-restore")
-            kept.unlink(missing_ok=True)
-            os.link(database, kept)
-        source = sqlite3.connect(f"{backup.resolve().as_uri()}?mode=ro", uri=True)
+            kept = _keep_replaced(database)
+        source = open_read_only(backup, immutable=True)
         try:
             with _private_temp(database) as temp:
                 _copy(source, temp)
@@ -184,4 +243,4 @@ def put_back(backup: Path, database: Path) -> Snapshot:
     except sqlite3.Error as exc:  # say, storage.path names a file that is no database
         raise DatabasePathError(f"{database} could not be restored: {exc}") from None
     _fsync_folder(database.parent)
-    return snapshot(database)
+    return snapshot(database), kept

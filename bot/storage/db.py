@@ -8,6 +8,7 @@ repositories only run statements and never commit on their own.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fcntl
 import logging
 import os
@@ -33,6 +34,9 @@ FILE_MODE = 0o600
 _COMPANIONS = ("-wal", "-shm")
 # The first 16 bytes of every SQLite 3 database file.
 _SQLITE_HEADER = b"SQLite format 3\x00"
+BUSY_TIMEOUT_MS = 5000
+# The health check's write probe: a write lock held longer than this is a fault to report.
+PROBE_BUSY_MS = 1000
 
 
 class DatabasePathError(Exception):
@@ -171,13 +175,20 @@ class SchemaState:
         return sorted(self.applied - shipped)
 
 
-def read_schema(path: Path) -> SchemaState:
+def open_read_only(path: Path, *, immutable: bool = False) -> sqlite3.Connection:
+    """A read-only connection; ``immutable``: for a file no one writes (a backup), which
+    SQLite then opens without locks and without creating -wal or -shm files beside it."""
+    flags = "mode=ro&immutable=1" if immutable else "mode=ro"
+    return sqlite3.connect(f"{path.resolve().as_uri()}?{flags}", uri=True)
+
+
+def read_schema(path: Path, *, immutable: bool = False) -> SchemaState:
     """The schema state of an existing database file, read without changing anything (no
     migration, no schema_version table created): for ``uabot doctor`` and ``restore``."""
     available = tuple((version, name) for version, name, _ in migrations())
     _check_sqlite(path)
     try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        conn = open_read_only(path, immutable=immutable)
     except sqlite3.Error as exc:
         raise DatabasePathError(f"{path} cannot be opened ({exc})") from None
     try:
@@ -191,7 +202,35 @@ def read_schema(path: Path) -> SchemaState:
         ) from None
     finally:
         conn.close()
+    # uabot writes whole numbers only: anything else is another program's schema_version.
+    odd = next((row[0] for row in rows if type(row[0]) is not int), None)
+    if odd is not None:
+        raise DatabasePathError(
+            f"{path} is no uabot database: its schema_version holds {odd!r}, not a version number"
+        )
     return SchemaState(frozenset(int(row[0]) for row in rows), available)
+
+
+def tables_at(applied: frozenset[int]) -> set[str]:
+    """The tables uabot's migrations ``applied`` make (built in memory): what a uabot
+    database at that state holds, to tell it from another program's file."""
+    conn = sqlite3.connect(":memory:")
+    try:
+        conn.execute(
+            "CREATE TABLE schema_version ("
+            " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+        )
+        for version, _, sql in migrations():
+            if version in applied:
+                conn.executescript(sql)
+        return {
+            row[0]
+            for row in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            )
+        }
+    finally:
+        conn.close()
 
 
 class Database:
@@ -201,6 +240,7 @@ class Database:
         self._conn = connection
         self._path = path
         self._lock = asyncio.Lock()
+        self._identity: tuple[int, int] | None = None
         self._in_transaction: ContextVar[bool] = ContextVar(f"in_tx_{id(self)}", default=False)
 
     @classmethod
@@ -218,7 +258,7 @@ class Database:
             await conn.execute("PRAGMA journal_mode = WAL")
             await conn.execute("PRAGMA foreign_keys = ON")
             await conn.execute("PRAGMA synchronous = NORMAL")
-            await conn.execute("PRAGMA busy_timeout = 5000")
+            await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         except (sqlite3.DatabaseError, OSError) as exc:
             await conn.close()
             raise DatabasePathError(
@@ -226,6 +266,9 @@ class Database:
                 "database or at a new file"
             ) from None
         db = cls(conn, path)
+        with contextlib.suppress(OSError):  # the file now open: ping tells if it is replaced
+            opened = path.stat()
+            db._identity = (opened.st_dev, opened.st_ino)
         if migrate:
             try:
                 await db.migrate()
@@ -238,9 +281,31 @@ class Database:
         await self._conn.close()
 
     async def ping(self) -> None:
-        """Raise unless the database answers a query (health checks)."""
-        async with self._conn.execute("SELECT 1") as cursor:
-            await cursor.fetchone()
+        """Raise unless the database can be written (health checks): its file is still the
+        one open here (not deleted or replaced under the bot, whose writes would go nowhere)
+        and no other connection holds the write lock for longer than ``PROBE_BUSY_MS``."""
+        if self._path is not None and self._identity is not None:
+            try:
+                found = self._path.stat()
+            except FileNotFoundError:
+                raise DatabasePathError(
+                    f"{self._path} was deleted while the bot runs: what it writes now is lost"
+                ) from None
+            if (found.st_dev, found.st_ino) != self._identity:
+                raise DatabasePathError(
+                    f"{self._path} was replaced while the bot runs: it still writes the old file"
+                )
+        # Shielded: a health check's timeout must not leave BEGIN without its ROLLBACK.
+        await asyncio.shield(self._write_probe())
+
+    async def _write_probe(self) -> None:
+        async with self._lock:  # not inside another task's transaction
+            await self._conn.execute(f"PRAGMA busy_timeout = {PROBE_BUSY_MS}")
+            try:
+                await self._conn.execute("BEGIN IMMEDIATE")
+                await self._conn.execute("ROLLBACK")
+            finally:
+                await self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
     async def schema_version(self) -> int:
         await self._conn.execute(
