@@ -123,9 +123,13 @@ async def _post_init(app: UabotApp) -> None:
     await scheduling.schedule(app, _stale_letter(config), handlers.end_conversation)
     await _start_metrics(app)
     admins = len(config.telegram.admins)
+    telegram = config.telegram
     log.info(
-        "started as @%s: %d admin%s, database %s, languages %s (default %s)",
+        "started as @%s (%s): %d admin%s, database %s, languages %s (default %s)",
         app.bot.username,
+        "long polling"
+        if telegram.mode != "webhook"
+        else f"webhook on {telegram.listen[0]}:{telegram.listen[1]}{telegram.webhook_path}",
         admins,
         "" if admins == 1 else "s",
         config.storage.path,
@@ -204,7 +208,7 @@ def build_application(config: Config) -> UabotApp:
     }
     limiter = PriorityRateLimiter(config.broadcast.messages_per_second)
     polling = PollingRequest(connection_pool_size=1, **http)
-    metrics = Metrics(lambda: limiter.retries_after_429)
+    metrics = Metrics(lambda: limiter.retries_after_429, ALLOWED_UPDATES)
     builder = (
         ApplicationBuilder()
         .token(config.telegram.token)

@@ -41,7 +41,8 @@ log = logging.getLogger(__name__)
 
 
 def cmd_run(config: Config, args: argparse.Namespace) -> int:
-    """Long polling until Ctrl-C or SIGTERM, once the doctor's offline checks pass."""
+    """Long polling (or the webhook) until Ctrl-C or SIGTERM, once the doctor's offline checks
+    pass."""
     from bot.app import ConfigMistake, TokenRejected, run
     from bot.doctor import Problem, preflight, rejected_token
     from bot.i18n import CatalogError
@@ -151,8 +152,13 @@ def cmd_restore(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_migrate(config: Config, args: argparse.Namespace) -> int:
-    """Bring the database schema up to date and say where it stands."""
+    """Bring the database schema up to date and say where it stands; refused while a bot runs.
+
+    The lock ``uabot run`` and ``restore`` hold: a migration under a running (older) bot would
+    change the tables beneath its queries. ``uabot run`` migrates at start anyway.
+    """
     from bot.storage import Database
+    from bot.storage.db import check_path, hold_lock
 
     async def migrate() -> tuple[list[str], int]:
         db = await Database.open(config.storage.path, migrate=False)
@@ -162,7 +168,12 @@ def cmd_migrate(config: Config, args: argparse.Namespace) -> int:
         finally:
             await db.close()
 
-    applied, version = asyncio.run(migrate())
+    check_path(config.storage.path)
+    lock = hold_lock(config.storage.path)
+    try:
+        applied, version = asyncio.run(migrate())
+    finally:
+        os.close(lock)
     for name in applied:
         print(f"applied {name}")
     print(f"{config.storage.path}: schema version {version}")
@@ -339,7 +350,9 @@ def _parser() -> argparse.ArgumentParser:
         cmd.set_defaults(handler=handler)
         return cmd
 
-    run = with_config("run", cmd_run, "Run the bot (long polling).")
+    run = with_config(
+        "run", cmd_run, "Run the bot (long polling, or a webhook: [telegram] mode)."
+    )
     run.add_argument(
         "--log-format",
         choices=LOG_FORMATS,
@@ -388,6 +401,27 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+# What a shell tool killed by SIGPIPE exits with (128 + 13): its reader closed the pipe first.
+EXIT_PIPE = 128 + signal.SIGPIPE
+
+
+def _flushed(code: int) -> int:
+    """Flush what the command printed now: a reader gone (`uabot backup | head`) is then no
+    error at exit, as the work was done; the command's exit status stands."""
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _stdout_gone()
+    return code
+
+
+def _stdout_gone() -> None:
+    """Point stdout at /dev/null, so Python's own flush at exit does not fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     # The environment's token is masked from the first record on; the config's once read.
@@ -411,11 +445,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             config = load_config(args.config)
         if config is None:
-            return int(args.handler(config, args))
+            return _flushed(int(args.handler(config, args)))
         redacting.add(config.secrets())
         # One language for everything a command prints: the config's default.
         with use_locale(config.i18n.default_language):
-            return int(args.handler(config, args))
+            return _flushed(int(args.handler(config, args)))
+    except BrokenPipeError:  # the reader stopped early (`| head`, a pager quit): no bug
+        _stdout_gone()
+        return EXIT_PIPE
     except ConfigError as exc:
         print(f"uabot: config error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -12,10 +12,13 @@ fix. The config itself is checked by loading it (``bot.config``'s one-line error
 
 from __future__ import annotations
 
+import errno
+import os
+import socket
+import tempfile
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -27,8 +30,8 @@ from bot.i18n import CatalogError, check_catalogs
 from bot.ptb.errors import config_fix, described, token_refusal
 from bot.ptb.http import AiohttpRequest
 from bot.ptb.redact import redact, without_userinfo
-from bot.services import feed
-from bot.storage.db import DatabasePathError, check_path, read_schema
+from bot.services import backup, feed
+from bot.storage.db import DatabasePathError, check_path, lock_holder, read_schema
 
 # What to do when Telegram does not answer.
 BLOCKED = "check the network, telegram.proxy or telegram.base_url (README: Behind a proxy)"
@@ -69,10 +72,10 @@ def storage(config: Config, source: Path) -> str:
     return f"{path} does not exist yet: the first start creates it (owner-only)"
 
 
-def schema(config: Config, source: Path, *, pending_ok: bool = True) -> str:
+def schema(config: Config, source: Path) -> str:
     """A database a newer uabot made is refused (its schema is unknown here). Migrations
-    still pending are fine for ``uabot run``, which applies them; the doctor points them out
-    (``pending_ok=False``), as after an upgrade."""
+    still pending are no problem: ``uabot run`` applies them at start (the doctor after an
+    upgrade, while the old bot still runs, says so and needs no ``uabot migrate``)."""
     path = config.storage.path
     if not path.exists():
         return "no database yet: created at the first start"
@@ -85,13 +88,76 @@ def schema(config: Config, source: Path, *, pending_ok: bool = True) -> str:
         )
     if not state.pending:
         return f"version {state.version}, up to date"
-    if not pending_ok:
+    count = len(state.pending)
+    return (
+        f"version {state.version}; {count} migration{'' if count == 1 else 's'} pending "
+        f"({', '.join(state.pending)}): applied at the next start"
+    )
+
+
+def backup_folder(config: Config, source: Path) -> str:
+    """The folder the running bot's backup job writes to (``[backup]``): a backup that cannot be
+    written is otherwise only a warning in the log, every interval."""
+    if not config.backup.every_hours:
+        return "no automatic backups ([backup] every_hours = 0)"
+    target = backup.folder(config)
+    if target.is_dir():
+        try:
+            with tempfile.TemporaryFile(dir=target):
+                pass
+        except OSError as exc:
+            raise Problem(
+                f"{target} is not writable by this user ({exc.strerror}): fix its owner or "
+                "choose another [backup] folder (under systemd's ProtectSystem=strict: "
+                "one in /var/lib/uabot, or add it to ReadWritePaths)"
+            ) from None
+        return f"{target} is writable (every {config.backup.every_hours:g} h, {_keep(config)})"
+    existing = next((p for p in target.parents if p.exists()), None)
+    if existing is None or not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
         raise Problem(
-            f"version {state.version}; {len(state.pending)} migration(s) pending "
-            f"({', '.join(state.pending)}): `uabot migrate --config {source}` applies them "
-            "(uabot run does at start)"
+            f"{target} does not exist and cannot be created here ({existing} is not a writable "
+            "folder): create it for this user, or choose another [backup] folder"
         )
-    return f"version {state.version}; {len(state.pending)} migration(s) to apply at start"
+    return f"{target} does not exist yet: the first backup creates it (owner-only)"
+
+
+def _keep(config: Config) -> str:
+    return f"the newest {config.backup.keep} kept"
+
+
+def metrics_listen(config: Config, source: Path) -> str:
+    """``[metrics] listen`` can be served: a port another program holds (or a host that is not
+    this machine's) otherwise stops ``uabot run`` only once Telegram has answered."""
+    listen = config.metrics.listen
+    if listen is None:
+        return "not served ([metrics] listen not set)"
+    host, _, port = listen.rpartition(":")
+    try:
+        with _bound(host.strip("[]"), int(port)):
+            pass
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE and (pid := lock_holder(config.storage.path)):
+            return f"{listen} is served by the running uabot (pid {pid})"
+        raise Problem(
+            f"{listen} cannot be served ({exc.strerror or exc}): choose another metrics.listen "
+            "(a free port; an address of this machine; ports below 1024 need privileges)"
+        ) from None
+    return f"{listen} is free to serve /healthz and /metrics"
+
+
+def _bound(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host:port`` as aiohttp binds it (SO_REUSEADDR), to close at once."""
+    family, kind, proto, _, address = socket.getaddrinfo(
+        host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    )[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
 
 
 def catalogs(config: Config, source: Path) -> str:
@@ -119,10 +185,11 @@ OFFLINE: tuple[tuple[str, Check], ...] = (
     ("catalogs", catalogs),
     ("webhook", webhook),
 )
-# The doctor's: the same, and a pending migration is a problem to point out.
-DOCTOR_OFFLINE: tuple[tuple[str, Check], ...] = tuple(
-    (name, partial(schema, pending_ok=False) if check is schema else check)
-    for name, check in OFFLINE
+# The doctor's: the same, and what only matters once the bot runs (its backups, its ports).
+DOCTOR_OFFLINE: tuple[tuple[str, Check], ...] = (
+    *OFFLINE,
+    ("backup", backup_folder),
+    ("metrics", metrics_listen),
 )
 
 

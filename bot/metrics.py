@@ -17,12 +17,13 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
 from aiohttp import web
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.registry import Collector
 from telegram import Update
 
+from bot import __version__
 from bot.config import MetricsConfig
 from bot.storage import Outcome, Storage
 from bot.storage.db import DatabasePathError
@@ -33,6 +34,8 @@ log = logging.getLogger(__name__)
 DATABASE_TIMEOUT_SECONDS = 5.0
 # Reply latency buckets (seconds): a reply is expected well under a second.
 LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+# uabot_feed_polls_total's results (bot/services/scheduling.py's poll_feed counts them).
+FEED_POLL_RESULTS = ("ok", "unavailable")
 
 
 def update_kind(update: object) -> str:
@@ -85,7 +88,12 @@ class _ScrapeTime(Collector):
 class Metrics:
     """One application's registry, its counters, and what ``/healthz`` looks at."""
 
-    def __init__(self, retries_after_429: Callable[[], int] = lambda: 0) -> None:
+    def __init__(
+        self,
+        retries_after_429: Callable[[], int] = lambda: 0,
+        update_kinds: Iterable[str] = (),
+    ) -> None:
+        """``update_kinds``: those the bot asks Telegram for, shown at 0 from the start."""
         self.registry = CollectorRegistry()
         registry = self.registry
         self.updates = Counter(
@@ -119,8 +127,34 @@ class Metrics:
             "Feed files with a problem (reported to the admins).",
             registry=registry,
         )
+        self.last_backup = Gauge(
+            "uabot_last_backup_timestamp_seconds",
+            "When the running bot last took its own backup ([backup]; 0: none yet), Unix time.",
+            registry=registry,
+        )
+        self.backup_failures = Counter(
+            "uabot_backup_failures",
+            "The running bot's backups that failed (each logged; the admins told at the 3rd "
+            "in a row).",
+            registry=registry,
+        )
+        Info("uabot_build", "The uabot version running.", registry=registry).info(
+            {"version": __version__}
+        )
         self._scrape_time = _ScrapeTime(retries_after_429)
         registry.register(self._scrape_time)
+        self._known_labels(update_kinds)
+
+    def _known_labels(self, update_kinds: Iterable[str]) -> None:
+        """Every known label value at 0 from the start: an alert on ``rate()`` or
+        ``increase()`` sees a series before its first event (Prometheus' advice)."""
+        for kind in (*update_kinds, "other"):
+            self.updates.labels(kind)
+        for outcome in Outcome:
+            if outcome is not Outcome.PENDING:  # never counted: only what the sender decided
+                self.broadcast_messages.labels(outcome.name.lower())
+        for result in FEED_POLL_RESULTS:
+            self.feed_polls.labels(result)
 
     def update_handled(self, update: object, seconds: float) -> None:
         self.updates.labels(update_kind(update)).inc()

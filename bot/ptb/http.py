@@ -352,13 +352,40 @@ class PollingRequest(AiohttpRequest):
         pool_timeout: Any = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
         """See ``BaseRequest.do_request``."""
-        status, payload = await super().do_request(
-            url, method, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
-        )
+        try:
+            status, payload = await super().do_request(
+                url,
+                method,
+                request_data,
+                read_timeout,
+                write_timeout,
+                connect_timeout,
+                pool_timeout,
+            )
+        except Exception:
+            self._lost()
+            raise
         if status in (HTTPStatus.UNAUTHORIZED, HTTPStatus.NOT_FOUND) and not is_bot_api_answer(
             payload
         ):
+            self._lost()
             raise NetworkError(f"{HTTPStatus(status).phrase} ({status}), {NOT_TELEGRAM}")
-        if status == HTTPStatus.OK:
+        if status >= HTTPStatus.INTERNAL_SERVER_ERROR:
+            self._lost()
+        elif status == HTTPStatus.OK:
+            if self._lost_at is not None:
+                # The error handler warned at each failure; the end of the outage, once.
+                log.info(
+                    "Telegram reachable again: polling resumed after %.0f s",
+                    time.monotonic() - self._lost_at,
+                )
+                self._lost_at = None
             self.answered_at = time.monotonic()
         return status, payload
+
+    # Since when (time.monotonic()) the long poll has been failing; None while it answers.
+    _lost_at: float | None = None
+
+    def _lost(self) -> None:
+        if self._lost_at is None:
+            self._lost_at = time.monotonic()

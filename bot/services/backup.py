@@ -15,13 +15,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.config import Config
+from bot.i18n import format_number
+from bot.i18n import gettext as _
 from bot.ptb.context import BotData, Context
+from bot.ptb.text import escape, truncate
+from bot.services.notify import notify_admins
 from bot.storage.backup import take
 from bot.storage.db import DatabasePathError
 
 log = logging.getLogger(__name__)
 
 LAST_BACKUP = "backup.last"
+# Backups failed in a row since the last one taken; the admins are told at FAILURES_TOLD.
+FAILURES = "backup.failures"
+FAILURES_TOLD = 3
+# How much of the error the admins' message quotes.
+REASON_CHARS = 300
 # <database name>-YYYYMMDD-HHMMSS.sqlite3, the UTC time it was taken.
 _STAMP = "%Y%m%d-%H%M%S"
 # A temporary copy untouched this long is a killed backup's leftover, not one being written.
@@ -106,5 +115,31 @@ async def run_backup(context: Context) -> None:
         await asyncio.to_thread(backup_now, data.config)
     except (OSError, DatabasePathError) as exc:  # a full disk: said, retried
         log.warning("backup failed, tried again at the next interval: %s", exc)
+        await backup_failed(context, exc)
         return
-    await data.storage.job_state.set(LAST_BACKUP, str(time.time()))
+    taken_at = time.time()
+    await data.storage.job_state.set(LAST_BACKUP, str(taken_at))
+    await data.storage.job_state.set(FAILURES, "0")
+    data.metrics.last_backup.set(taken_at)
+
+
+async def backup_failed(context: Context, error: Exception) -> None:
+    """Count a failed backup (``/metrics``, and in a row in the database, across restarts);
+    at the ``FAILURES_TOLD``-th in a row the admins are told once: a log line alone is read
+    too late, when the backup is needed."""
+    data: BotData = context.bot_data
+    data.metrics.backup_failures.inc()
+    in_a_row = int(await data.storage.job_state.get(FAILURES) or 0) + 1
+    await data.storage.job_state.set(FAILURES, str(in_a_row))
+    if in_a_row != FAILURES_TOLD:
+        return
+    reason = truncate(str(error), REASON_CHARS)
+
+    def build() -> tuple[str, None]:
+        text = _(
+            "The automatic backup has failed {count} times in a row: {reason}\n"
+            "Check the [backup] folder on the server (uabot doctor)."
+        ).format(count=format_number(in_a_row), reason=reason)
+        return escape(text), None
+
+    await notify_admins(context.bot, data.storage, data.config, build)

@@ -82,6 +82,7 @@ async def schedule(app: Application, stale_work: StaleWork, end: EndConversation
     if hours := data.config.backup.every_hours:  # 0: no automatic backups
         interval = hours * 3600
         last = await data.storage.job_state.get(backup.LAST_BACKUP)
+        data.metrics.last_backup.set(float(last or 0))  # /metrics: also the one before a restart
         # A bot that never took one takes the first soon after its start.
         next_in = float(last) + interval - time.time() if last else 0.0
         queue.run_repeating(

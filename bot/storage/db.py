@@ -100,6 +100,23 @@ def hold_lock(path: Path) -> int:
     return fd
 
 
+def lock_holder(path: Path) -> str | None:
+    """The pid written in ``<database>.lock`` while a process holds it (``hold_lock``); None
+    when no uabot runs on ``path``. Only looks: creates nothing, writes nothing."""
+    lock_path = path.with_name(path.name + ".lock")
+    try:
+        fd = os.open(lock_path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return os.read(fd, 32).decode("ascii", "replace").strip() or "?"
+    finally:
+        os.close(fd)  # also releases the shared lock taken
+    return None
+
+
 def _check_sqlite(path: Path) -> None:
     """Refuse an existing file that is not a SQLite database before touching it (or its mode)."""
     try:
