@@ -6,6 +6,7 @@ import asyncio
 import socket
 import sqlite3
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +19,21 @@ from prometheus_client.parser import text_string_to_metric_families
 from test_scheduling import run_job
 from transitions import record
 
-from bot.app import build_application, running
+from bot import __version__
+from bot.app import ALLOWED_UPDATES, build_application, running
 from bot.config import ConfigError, parse_config
 from bot.emulator import Emulator
-from bot.services.scheduling import FEED_JOB
+from bot.metrics import FEED_POLL_RESULTS
+from bot.services.scheduling import BACKUP_JOB, FEED_JOB
+from bot.storage import Outcome
 
+# Every label value the counters know from the start (zero until their first event).
+KNOWN_LABELS = {
+    *ALLOWED_UPDATES,
+    "other",
+    *(outcome.name.lower() for outcome in Outcome if outcome is not Outcome.PENDING),
+    *FEED_POLL_RESULTS,
+}
 # Long polls answer within a second (poll_timeout=1); this leaves a loaded machine room.
 STALE_AFTER = 4
 
@@ -107,15 +118,9 @@ async def test_metrics_count_updates_broadcasts_letters_and_read_the_database(
         # No user id, name or text in any label.
         labels = {v for (_name, pairs) in values for (_k, v) in pairs}
         assert not labels & {"1", "2", "3", str(ADMIN_ID), "User1", "User2"}, labels
-        assert labels <= {
-            "message",
-            "callback_query",
-            "delivered",
-            "unreachable",
-            "en",
-            "de",
-            "+Inf",
-        } | {label for label in labels if label.replace(".", "").isdigit()}, labels
+        assert labels <= KNOWN_LABELS | {"en", "de", "+Inf", __version__} | {
+            label for label in labels if label.replace(".", "").isdigit()
+        }, labels
 
 
 @pytest.mark.polling
@@ -226,3 +231,60 @@ async def test_healthz_fails_when_the_database_file_is_deleted_or_its_writes_are
         assert f"the database is unusable: {path} was deleted while the bot runs" in reason
         moved.rename(path)
         assert await health_becomes(app, 200) == "ok\n"
+
+
+async def test_alerts_see_every_known_series_at_zero_and_the_version_from_the_start(
+    emulator: Emulator, metrics_config: Any
+) -> None:
+    """``rate()``/``increase()`` of a series that does not exist yet is no alert at all: the
+    known kinds, outcomes and poll results are there at 0 before their first event."""
+    async with running(record(build_application(metrics_config)), poll_timeout=1) as app:
+        status, text = await get(app, "/metrics")
+    assert status == 200
+    values = samples(text)
+    for kind in (*ALLOWED_UPDATES, "other"):
+        assert values[("uabot_updates_total", (("kind", kind),))] == 0
+    for outcome in ("delivered", "unreachable", "failed", "skipped", "unconfirmed"):
+        assert values[("uabot_broadcast_messages_total", (("outcome", outcome),))] == 0
+    for result in ("ok", "unavailable"):
+        assert values[("uabot_feed_polls_total", (("result", result),))] == 0
+    assert values[("uabot_build_info", (("version", __version__),))] == 1
+    assert values[("uabot_last_backup_timestamp_seconds", ())] == 0
+    assert values[("uabot_backup_failures_total", ())] == 0
+
+
+async def test_failing_backups_are_counted_and_the_admins_told_once_at_the_third(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """A backup job that fails (a full disk, a folder the service may not write) was only a
+    warning in the log: /metrics counts it, the admins hear of it once, and a backup taken
+    again sets the time an alert watches."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    db = tmp_path / "uabot.sqlite3"
+    listen = {"listen": "127.0.0.1:0", "stale_after_seconds": STALE_AFTER}
+    failing = make_config(
+        emulator, db, metrics=listen, backup={"every_hours": 24, "folder": str(blocker / "b")}
+    )
+    async with running(record(build_application(failing)), poll_timeout=1) as app:
+        admin = await subscriber(emulator, ADMIN_ID, "de")
+        for _ in range(4):
+            await run_job(app, BACKUP_JOB)
+        told = await admin.receive()
+        assert "Die automatische Sicherung ist 3-mal hintereinander fehlgeschlagen" in told.text
+        assert str(blocker / "b") in told.text
+        values = samples((await get(app, "/metrics"))[1])
+        assert values[("uabot_backup_failures_total", ())] == 4
+        assert values[("uabot_last_backup_timestamp_seconds", ())] == 0
+        await admin.expect_silence()  # once, not at each failure after the third
+    working = replace(failing, backup=replace(failing.backup, folder=tmp_path / "backups"))
+    async with running(record(build_application(working)), poll_timeout=1) as app:
+        before = time.time()
+        await run_job(app, BACKUP_JOB)
+        values = samples((await get(app, "/metrics"))[1])
+        assert values[("uabot_last_backup_timestamp_seconds", ())] >= int(before)
+        assert values[("uabot_backup_failures_total", ())] == 0  # this process's count
+    # Restarted: the time of the last backup is there from the start, for the alert.
+    async with running(record(build_application(working)), poll_timeout=1) as app:
+        values = samples((await get(app, "/metrics"))[1])
+        assert values[("uabot_last_backup_timestamp_seconds", ())] >= int(before)

@@ -15,8 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.config import Config
-from bot.i18n import format_number
-from bot.i18n import gettext as _
+from bot.i18n import format_number, ngettext
 from bot.ptb.context import BotData, Context
 from bot.ptb.text import escape, truncate
 from bot.services.notify import notify_admins
@@ -136,9 +135,12 @@ async def backup_failed(context: Context, error: Exception) -> None:
     reason = truncate(str(error), REASON_CHARS)
 
     def build() -> tuple[str, None]:
-        text = _(
+        text = ngettext(
+            "The automatic backup has failed {count} time in a row: {reason}\n"
+            "Check the [backup] folder on the server (uabot doctor).",
             "The automatic backup has failed {count} times in a row: {reason}\n"
-            "Check the [backup] folder on the server (uabot doctor)."
+            "Check the [backup] folder on the server (uabot doctor).",
+            in_a_row,
         ).format(count=format_number(in_a_row), reason=reason)
         return escape(text), None
 
