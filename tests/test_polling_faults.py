@@ -7,6 +7,7 @@ Telegram's own 401 still means a rejected token.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pytest
@@ -60,3 +61,21 @@ async def test_a_proxys_400_page_while_polling_is_logged_as_an_outage_not_a_bug(
     messages = [record.getMessage() for record in caplog.records]
     assert any("Telegram not reachable while polling" in m for m in messages)
     assert not any(m.startswith("error while handling") for m in messages)
+
+
+async def test_the_end_of_an_outage_is_logged_once(
+    emulator: Emulator, bot: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Each failed poll is a warning; without a line when it works again, the log of a
+    recovered bot reads like one still cut off."""
+    caplog.set_level(logging.INFO, logger="bot.ptb.http")
+    user = await subscriber(emulator, 1, "en")
+    await _deaf_for_a_while(emulator, 502)
+    await user.send("/privacy")
+    assert (await user.receive(timeout=60)).text
+    messages = [record.getMessage() for record in caplog.records]
+    warned = [i for i, m in enumerate(messages) if "Telegram not reachable while polling" in m]
+    back = [i for i, m in enumerate(messages) if "Telegram reachable again" in m]
+    assert warned and len(back) == 1, messages
+    assert back[0] > warned[-1]
+    assert "polling resumed after" in messages[back[0]]

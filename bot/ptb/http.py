@@ -370,13 +370,13 @@ class PollingRequest(AiohttpRequest):
         ):
             self._lost()
             raise NetworkError(f"{HTTPStatus(status).phrase} ({status}), {NOT_TELEGRAM}")
-        if status >= HTTPStatus.INTERNAL_SERVER_ERROR:
+        if status != HTTPStatus.OK:  # PTB raises the error for it (the error handler logs it)
             self._lost()
-        elif status == HTTPStatus.OK:
+        else:
             if self._lost_at is not None:
                 # The error handler warned at each failure; the end of the outage, once.
                 log.info(
-                    "Telegram reachable again: polling resumed after %.0f s",
+                    "Telegram reachable again: polling resumed after %.0f s of failures",
                     time.monotonic() - self._lost_at,
                 )
                 self._lost_at = None
