@@ -84,3 +84,22 @@ def test_the_install_steps_work_on_a_fresh_debian() -> None:
         assert programs, path.name
         assert programs[0][:3] == ["python3", "-m", "venv"], (path.name, programs[0])
         assert "python3-venv" in path.read_text(encoding="utf-8"), path.name
+
+
+def test_the_guides_agree_on_one_webhook_and_on_what_docker_and_journalctl_need() -> None:
+    """One webhook example throughout (a second one on another port read as the same setup);
+    `docker run` has no --secret; journalctl needs root or the adm group."""
+    texts = {path.name: path.read_text(encoding="utf-8") for path in DOCS}
+    for name, text in texts.items():
+        for listen in re.findall(r'listen = "([^"]+)"', text):
+            assert listen in ("127.0.0.1:8443", "127.0.0.1:9464"), (name, listen)
+        for url in re.findall(r"proxy_pass (http://[^;]+);", text):
+            assert url == "http://127.0.0.1:8443", (name, url)
+        for path in re.findall(r"location (/\w+)", text):
+            assert path == "/telegram", (name, path)
+    lines = [line for path in DOCS for line in shell_lines(path)]
+    docker = [line for line in lines if line.startswith("docker run")]
+    assert docker and not any("--secret" in line for line in docker), docker
+    assert all(" --stop-timeout 30 " in line for line in docker)
+    journal = [line for line in lines if "journalctl" in line]
+    assert journal and all(line.startswith("sudo journalctl") for line in journal), journal
