@@ -350,9 +350,7 @@ def _parser() -> argparse.ArgumentParser:
         cmd.set_defaults(handler=handler)
         return cmd
 
-    run = with_config(
-        "run", cmd_run, "Run the bot (long polling, or a webhook: [telegram] mode)."
-    )
+    run = with_config("run", cmd_run, "Run the bot (long polling, or a webhook: [telegram] mode).")
     run.add_argument(
         "--log-format",
         choices=LOG_FORMATS,

@@ -132,17 +132,34 @@ def metrics_listen(config: Config, source: Path) -> str:
     if listen is None:
         return "not served ([metrics] listen not set)"
     host, _, port = listen.rpartition(":")
+    held = _servable(config, "metrics.listen", listen, host.strip("[]"), int(port))
+    return held or f"{listen} is free to serve /healthz and /metrics"
+
+
+def webhook_listen(config: Config, source: Path) -> str:
+    """Webhook mode: ``telegram.listen`` can be served (as ``metrics_listen``)."""
+    if config.telegram.mode != "webhook":
+        return "long polling: no webhook server to run"
+    host, port = config.telegram.listen
+    shown = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    held = _servable(config, "telegram.listen", shown, host, port)
+    return held or f"{shown} is free for the webhook server"
+
+
+def _servable(config: Config, key: str, shown: str, host: str, port: int) -> str | None:
+    """Raise the problem when ``host:port`` cannot be bound, unless the uabot running on this
+    database holds it: then that, as the ok line (after an upgrade, the old bot runs)."""
     try:
-        with _bound(host.strip("[]"), int(port)):
+        with _bound(host, port):
             pass
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE and (pid := lock_holder(config.storage.path)):
-            return f"{listen} is served by the running uabot (pid {pid})"
+            return f"{shown} is served by the running uabot (pid {pid})"
         raise Problem(
-            f"{listen} cannot be served ({exc.strerror or exc}): choose another metrics.listen "
-            "(a free port; an address of this machine; ports below 1024 need privileges)"
+            f"{shown} cannot be served ({exc.strerror or exc}): choose another {key} (a free "
+            "port; an address of this machine; ports below 1024 need privileges)"
         ) from None
-    return f"{listen} is free to serve /healthz and /metrics"
+    return None
 
 
 def _bound(host: str, port: int) -> socket.socket:
@@ -190,6 +207,7 @@ DOCTOR_OFFLINE: tuple[tuple[str, Check], ...] = (
     *OFFLINE,
     ("backup", backup_folder),
     ("metrics", metrics_listen),
+    ("webhook server", webhook_listen),
 )
 
 

@@ -126,3 +126,14 @@ async def test_backup_and_stats_into_a_closed_pipe_end_quietly(tmp_path: Path) -
     stats = _into_a_closed_pipe(config, "stats")
     assert stats.returncode in (0, 141), stats.stderr
     assert stats.stderr == ""
+
+
+def test_run_help_names_both_ways_of_receiving_updates() -> None:
+    shown = subprocess.run(
+        [sys.executable, "-m", "bot", "run", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    assert "Run the bot (long polling, or a webhook: [telegram] mode)." in shown

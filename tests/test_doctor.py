@@ -38,6 +38,7 @@ CHECKS = (
     "webhook",
     "backup",
     "metrics",
+    "webhook server",
     "feed",
     "telegram",
 )
@@ -330,3 +331,23 @@ async def test_a_metrics_port_taken_is_a_problem_unless_the_running_bot_holds_it
         await bot.interrupt()
     assert status == 0, lines
     assert lines["metrics"].startswith(f"ok: {listen} is served by the running uabot (pid "), lines
+
+
+async def test_in_webhook_mode_a_taken_listen_port_is_a_problem(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        keys = "".join(f'{key} = "{value}"\n' for key, value in webhook_keys(port).items())
+        config = write_config(tmp_path, emulator.base_url, extra=keys)
+        status, lines, _ = await doctor(config)
+    assert status == 1
+    assert lines["webhook server"] == (
+        f"problem: 127.0.0.1:{port} cannot be served (Address already in use): choose another "
+        "telegram.listen (a free port; an address of this machine; ports below 1024 need "
+        "privileges)"
+    )
+    status, lines, _ = await doctor(config)
+    assert lines["webhook server"] == f"ok: 127.0.0.1:{port} is free for the webhook server"
