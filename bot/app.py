@@ -406,7 +406,8 @@ async def _check_listen(telegram: TelegramConfig) -> None:
     except OSError as exc:
         raise ConfigMistake(
             f"telegram.listen {host_port(host, port)} cannot be served "
-            f"({exc.strerror or exc}): pick another port, or stop what uses it"
+            f"({os.strerror(exc.errno) if exc.errno else exc}): pick another port, or stop "
+            "what uses it"
         ) from None
     server.close()
     await server.wait_closed()
