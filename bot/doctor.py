@@ -108,7 +108,14 @@ def webhook(config: Config, source: Path) -> str:
     if mode == "polling":
         return "long polling (no webhook to check)"
     url = without_userinfo(str(getattr(config.telegram, "webhook_url", "") or "?"))
-    return f"{mode} at {url}, listening on {getattr(config.telegram, 'listen', '?')}"
+    listen = getattr(config.telegram, "listen", None)
+    where = "?" if listen is None else host_port(*listen)
+    return f"{mode} at {url}, listening on {where}"
+
+
+def host_port(host: str, port: int) -> str:
+    """``telegram.listen`` as written in the config (``[::1]:8443`` for IPv6)."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 # (name, check): what ``uabot run`` checks before Telegram, in this order.
