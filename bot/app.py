@@ -158,10 +158,12 @@ async def _resume_broadcasts(context: Context) -> None:
     await context.bot_data.broadcasts.resume_all()
 
 
-async def _post_stop(app: UabotApp) -> None:
+async def _stop_broadcasts(app: UabotApp, deadline: float) -> None:
+    """The broadcast engine stops with the replies, not after them: its sends in flight share
+    the same deadline, so a stop takes at most ``REPLY_GRACE_SECONDS`` in all."""
     engine = getattr(app.bot_data, "broadcasts", None)
     if engine is not None:
-        await engine.stop()
+        await engine.stop(grace=max(0.0, deadline - asyncio.get_running_loop().time()))
 
 
 async def _post_shutdown(app: UabotApp) -> None:
@@ -225,7 +227,6 @@ def build_application(config: Config) -> UabotApp:
         .persistence(SQLitePersistence(shared_storage, stale_work=_stale_letter(config)))
         .concurrent_updates(TrackedUpdates(running, handled=metrics.update_handled))
         .post_init(_post_init)
-        .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
     )
     if config.telegram.base_url:
@@ -300,9 +301,7 @@ async def running(app: UabotApp, *, poll_timeout: int = 10) -> AsyncIterator[Uab
         if app.updater and app.updater.running:
             await _stop_updater(app)
         if app.running:
-            await _stop_app(app, deadline)
-            if app.post_stop:
-                await app.post_stop(app)
+            await asyncio.gather(_stop_app(app, deadline), _stop_broadcasts(app, deadline))
         await app.shutdown()
         if app.post_shutdown:
             await app.post_shutdown(app)
