@@ -11,7 +11,7 @@ import logging
 import os
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager, suppress
+from contextlib import AsyncExitStack, asynccontextmanager, suppress
 from typing import Any
 
 from telegram import LinkPreviewOptions
@@ -24,7 +24,7 @@ from bot.actions.outgoing import action_renderer
 from bot.broadcast.engine import BroadcastEngine, Burst
 from bot.broadcast.ratelimit import PriorityRateLimiter
 from bot.config import Config, TelegramConfig
-from bot.doctor import SETINLINE
+from bot.doctor import SETINLINE, host_port
 from bot.doctor import where as _where
 from bot.letters import draft as drafts
 from bot.metrics import Metrics, metrics_server, polling_liveness, webhook_liveness
@@ -67,6 +67,10 @@ ALLOWED_UPDATES = ("message", "callback_query", "inline_query")
 # timeouts. Cut short, updates not yet confirmed come again at the next start, as PTB does
 # when that call fails.
 STOP_GRACE_SECONDS = 0.9
+# From the stop on, the replies being handled and the updates already fetched or accepted
+# (Telegram was told they arrived: they never come again) get this long to be answered; what
+# still runs then (Telegram does not answer) is cancelled, so a stop in an outage ends.
+REPLY_GRACE_SECONDS = 10.0
 
 
 class ConfigMistake(Exception):
@@ -129,7 +133,7 @@ async def _post_init(app: UabotApp) -> None:
         app.bot.username,
         "long polling"
         if telegram.mode != "webhook"
-        else f"webhook on {telegram.listen[0]}:{telegram.listen[1]}{telegram.webhook_path}",
+        else f"webhook on {host_port(*telegram.listen)}{telegram.webhook_path}",
         admins,
         "" if admins == 1 else "s",
         config.storage.path,
@@ -158,10 +162,12 @@ async def _resume_broadcasts(context: Context) -> None:
     await context.bot_data.broadcasts.resume_all()
 
 
-async def _post_stop(app: UabotApp) -> None:
+async def _stop_broadcasts(app: UabotApp, deadline: float) -> None:
+    """The broadcast engine stops with the replies, not after them: its sends in flight share
+    the same deadline, so a stop takes at most ``REPLY_GRACE_SECONDS`` in all."""
     engine = getattr(app.bot_data, "broadcasts", None)
     if engine is not None:
-        await engine.stop()
+        await engine.stop(grace=max(0.0, deadline - asyncio.get_running_loop().time()))
 
 
 async def _post_shutdown(app: UabotApp) -> None:
@@ -225,7 +231,6 @@ def build_application(config: Config) -> UabotApp:
         .persistence(SQLitePersistence(shared_storage, stale_work=_stale_letter(config)))
         .concurrent_updates(TrackedUpdates(running, handled=metrics.update_handled))
         .post_init(_post_init)
-        .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
     )
     if config.telegram.base_url:
@@ -278,14 +283,17 @@ async def running(app: UabotApp, *, poll_timeout: int = 10) -> AsyncIterator[Uab
                 secret_token=telegram.secret_token,
                 allowed_updates=list(ALLOWED_UPDATES),
                 drop_pending_updates=False,
-                bootstrap_retries=3,
+                # ``connect`` just set it, with its one-line errors: a failed repeat is tried
+                # again, not the end of the start (``_serve`` lets a stop end the tries).
+                bootstrap_retries=-1,
             )
         else:
-            # Its bootstrap calls deleteWebhook: leaving webhook mode ends the webhook, as
-            # Telegram refuses getUpdates while one is set (updates waiting for it are kept).
+            # Its bootstrap calls deleteWebhook again (``connect`` did, with its one-line
+            # errors): a failed repeat is tried again, not the end of the start.
             await app.updater.start_polling(
                 timeout=poll_timeout,
                 poll_interval=0,
+                bootstrap_retries=-1,
                 allowed_updates=list(ALLOWED_UPDATES),
                 # As run_polling: polling errors go to the error handler (handlers/errors.py).
                 error_callback=lambda error: _polling_error(app, error),
@@ -293,12 +301,11 @@ async def running(app: UabotApp, *, poll_timeout: int = 10) -> AsyncIterator[Uab
         await app.start()
         yield app
     finally:
+        deadline = asyncio.get_running_loop().time() + REPLY_GRACE_SECONDS
         if app.updater and app.updater.running:
             await _stop_updater(app)
         if app.running:
-            await _stop_app(app)
-            if app.post_stop:
-                await app.post_stop(app)
+            await asyncio.gather(_stop_app(app, deadline), _stop_broadcasts(app, deadline))
         await app.shutdown()
         if app.post_shutdown:
             await app.post_shutdown(app)
@@ -321,12 +328,14 @@ async def _stop_updater(app: UabotApp) -> None:
         await stopping
 
 
-async def _stop_app(app: UabotApp) -> None:
-    """``Application.stop()``, which waits for every reply and job still running: after
-    ``STOP_GRACE_SECONDS`` those are cancelled, so that a call Telegram does not answer or a
-    feed that trickles in does not hold the stop (one line says so, no traceback)."""
+async def _stop_app(app: UabotApp, deadline: float) -> None:
+    """``Application.stop()``, which handles the updates in its queue and waits for every
+    reply and job still running: at ``deadline`` (loop time) those are cancelled, so that a
+    call Telegram does not answer or a feed that trickles in does not hold the stop (one line
+    says so, no traceback)."""
     stopping = asyncio.ensure_future(app.stop())
-    done, _ = await asyncio.wait({stopping}, timeout=STOP_GRACE_SECONDS)
+    grace = max(0.0, deadline - asyncio.get_running_loop().time())
+    done, _ = await asyncio.wait({stopping}, timeout=grace)
     if not done:
         data: BotData = app.bot_data
         unfinished = [task for task in data.running.tasks if not task.done()]
@@ -336,19 +345,21 @@ async def _stop_app(app: UabotApp) -> None:
             log.warning(
                 "stopping: cancelled %d reply or job task(s) still running after %g s",
                 len(unfinished),
-                STOP_GRACE_SECONDS,
+                REPLY_GRACE_SECONDS,
             )
     await stopping
 
 
 async def connect(app: UabotApp) -> None:
-    """``app.initialize()`` (getMe), and in webhook mode setWebhook, retried with back-off
-    while Telegram is unreachable.
+    """``app.initialize()`` (getMe), then setWebhook (webhook mode) or deleteWebhook (polling:
+    Telegram refuses getUpdates while a webhook is set; updates waiting for it are kept),
+    retried with back-off while Telegram is unreachable. Webhook mode's port is checked first.
 
     Each failure is one line: where, why, when the next try is. Only Telegram's own refusal of
     the token ends the wait (``TokenRejected``); the caller cancels the task to give up.
     """
     config: Config = app.bot_data.config
+    await _check_listen(config.telegram)
     secrets = config.secrets()
     delay = START_RETRY_FIRST_SECONDS
     while True:
@@ -387,12 +398,32 @@ async def connect(app: UabotApp) -> None:
         delay = min(delay * 2, START_RETRY_MAX_SECONDS)
 
 
+async def _check_listen(telegram: TelegramConfig) -> None:
+    """Webhook mode: ``telegram.listen`` can be served, before Telegram is told to post there
+    (PTB's server binds it only after setWebhook, and a port taken would be a traceback)."""
+    if telegram.mode != "webhook":
+        return
+    host, port = telegram.listen
+    try:
+        server = await asyncio.get_running_loop().create_server(asyncio.Protocol, host, port)
+    except OSError as exc:
+        raise ConfigMistake(
+            f"telegram.listen {host_port(host, port)} cannot be served "
+            f"({os.strerror(exc.errno) if exc.errno else exc}): pick another port, or stop "
+            "what uses it"
+        ) from None
+    server.close()
+    await server.wait_closed()
+
+
 async def _set_webhook(app: UabotApp) -> None:
-    """In webhook mode, tell Telegram where to post (``running`` does it again as PTB's
-    ``start_webhook`` always does): here its failures are the start's one-line errors, and its
-    refusal of the URL or the secret token stops the start with the fix."""
+    """In webhook mode, tell Telegram where to post; in polling mode, end any webhook
+    (``running`` does either again as PTB's bootstrap always does): here their failures are
+    the start's one-line errors, and a refusal of the URL or the secret token stops the start
+    with the fix."""
     telegram: TelegramConfig = app.bot_data.config.telegram
     if telegram.mode != "webhook":
+        await app.bot.delete_webhook(drop_pending_updates=False)
         return
     try:
         await app.bot.set_webhook(
@@ -417,7 +448,7 @@ async def _close_unstarted(app: UabotApp) -> None:
     await app.bot_data.shared_storage.close()  # the database connection (and its thread)
 
 
-async def _unless_stopped(work: Awaitable[None], stop: asyncio.Event) -> bool:
+async def _unless_stopped(work: Awaitable[object], stop: asyncio.Event) -> bool:
     """Run ``work`` until it ends (True, or its exception) or ``stop`` is set first (False:
     ``work`` is cancelled, and awaited so that it has cleaned up)."""
     task = asyncio.ensure_future(work)
@@ -462,11 +493,18 @@ async def _serve(app: UabotApp, prepare: Callable[[], Awaitable[None]] | None = 
             log.info("stopped before Telegram answered")
             await _close_unstarted(app)
             return
-        async with running(app):
+        async with AsyncExitStack() as started:
+            # PTB's start (its bootstrap retries) is stoppable too.
+            if not await _unless_stopped(started.enter_async_context(running(app)), stop):
+                log.info("stopped before the bot started")
+                return
             await stop.wait()
     finally:
+        # Until the process ends, a second Ctrl-C or SIGTERM changes nothing: neither the
+        # loop's handlers (asyncio.run closes the loop) nor Python's defaults (exit 130/143).
         for sig in stop_signals:
             loop.remove_signal_handler(sig)
+            signal.signal(sig, signal.SIG_IGN)
 
 
 def run(config: Config, prepare: Callable[[], Awaitable[None]] | None = None) -> None:

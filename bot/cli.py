@@ -40,6 +40,17 @@ EXIT_USAGE = 2
 log = logging.getLogger(__name__)
 
 
+def fatal(args: argparse.Namespace, problem: str) -> int:
+    """An operator's mistake that ends the command: one line on stderr, exit status 2. With
+    ``--log-format json`` the line is a log record too (one JSON object), so that a log
+    collector reads it as it reads every other line."""
+    if getattr(args, "log_format", "text") == "json":
+        log.critical("uabot: %s", problem)
+    else:
+        print(f"uabot: {problem}", file=sys.stderr)
+    return EXIT_USAGE
+
+
 def cmd_run(config: Config, args: argparse.Namespace) -> int:
     """Long polling (or the webhook) until Ctrl-C or SIGTERM, once the doctor's offline checks
     pass."""
@@ -56,17 +67,14 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
     try:
         preflight(config, args.config)  # the token, the database, the catalogs: bot.doctor
     except (Problem, CatalogError) as problem:
-        print(f"uabot: {problem}", file=sys.stderr)
-        return EXIT_USAGE
+        return fatal(args, str(problem))
     lock = hold_lock(config.storage.path)  # one bot per database, until this process ends
     try:
         run(config, open_database)  # a stop while it migrates is a clean stop too
     except TokenRejected as rejected:
-        print(f"uabot: {rejected_token(config, args.config, rejected.status)}", file=sys.stderr)
-        return EXIT_USAGE
+        return fatal(args, rejected_token(config, args.config, rejected.status))
     except ConfigMistake as mistake:
-        print(f"uabot: {mistake}", file=sys.stderr)
-        return EXIT_USAGE
+        return fatal(args, str(mistake))
     finally:
         os.close(lock)
     return 0
@@ -452,14 +460,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         _stdout_gone()
         return EXIT_PIPE
     except ConfigError as exc:
-        print(f"uabot: config error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return fatal(args, f"config error: {exc}")
     except DatabasePathError as exc:
-        print(f"uabot: storage.path: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return fatal(args, f"storage.path: {exc}")
     except DatabaseInUse as exc:
-        print(f"uabot: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return fatal(args, str(exc))
     except KeyboardInterrupt:
         # Ctrl-C is how `run` and `sandbox` stop: a normal end, whenever it comes (also while
         # starting); it interrupts the one-shot commands.

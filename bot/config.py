@@ -21,7 +21,7 @@ import aiohttp
 import yarl
 from babel import Locale
 
-from bot.ptb.redact import proxy_secrets, token_secrets
+from bot.ptb.redact import proxy_secrets, token_secrets, without_userinfo
 
 TOKEN_ENV = "UABOT_TOKEN"
 # A token from @BotFather: the bot's id, a colon, a secret of about 35 characters.
@@ -490,9 +490,10 @@ def _webhook(telegram: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _check_webhook_url(url: str, *, own_server: bool) -> None:
+def _check_webhook_url(webhook_url: str, *, own_server: bool) -> None:
+    url = without_userinfo(webhook_url)  # what the errors quote: never a password
     try:
-        parts = urlsplit(url)
+        parts = urlsplit(webhook_url)
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
         raise ConfigError(
@@ -632,13 +633,19 @@ def load_config(path: Path | str) -> Config:
     """Read and validate the TOML file at ``path``."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise ConfigError(
             f"config file {path} not found: copy config.example.toml to {path} and edit it"
         ) from None
     except OSError as exc:
         raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path} is not UTF-8 (byte {exc.start + 1}): save it as UTF-8"
+        ) from None
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -141,7 +141,7 @@ def webhook_listen(config: Config, source: Path) -> str:
     if config.telegram.mode != "webhook":
         return "long polling: no webhook server to run"
     host, port = config.telegram.listen
-    shown = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    shown = host_port(host, port)
     held = _servable(config, "telegram.listen", shown, host, port)
     return held or f"{shown} is free for the webhook server"
 
@@ -191,7 +191,14 @@ def webhook(config: Config, source: Path) -> str:
     if mode == "polling":
         return "long polling (no webhook to check)"
     url = without_userinfo(str(getattr(config.telegram, "webhook_url", "") or "?"))
-    return f"{mode} at {url}, listening on {getattr(config.telegram, 'listen', '?')}"
+    listen = getattr(config.telegram, "listen", None)
+    where = "?" if listen is None else host_port(*listen)
+    return f"{mode} at {url}, listening on {where}"
+
+
+def host_port(host: str, port: int) -> str:
+    """``telegram.listen`` as written in the config (``[::1]:8443`` for IPv6)."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 # (name, check): what ``uabot run`` checks before Telegram, in this order.

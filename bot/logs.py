@@ -96,6 +96,22 @@ class _StopConfirmFilter(logging.Filter):
         return True
 
 
+class _WebhookBodyFilter(logging.Filter):
+    """A webhook post that is JSON but not an update: PTB logs the whole body (user data) at
+    CRITICAL with a traceback. One line, without the body. (A body that is not JSON is a 500,
+    which PTB logs at DEBUG, below what a library may log here.)"""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not str(record.msg).startswith("Something went wrong processing the data received"):
+            return True
+        error = record.exc_info[1] if record.exc_info else None
+        record.msg = "webhook: a post with the secret token is not an update (%s): ignored"
+        record.args = (type(error).__name__ if error else "?",)
+        record.levelno, record.levelname = logging.WARNING, "WARNING"
+        record.exc_info = record.exc_text = None
+        return True
+
+
 class _CancelledJobFilter(logging.Filter):
     """A job cancelled at stop (bot.app cancels what outlasts the grace): one line, not the
     traceback APScheduler logs for it."""
@@ -151,6 +167,8 @@ def setup_logging(
     updater = logging.getLogger("telegram.ext.Updater")
     if not any(isinstance(f, _StopConfirmFilter) for f in updater.filters):
         updater.addFilter(_StopConfirmFilter())
+    if not any(isinstance(f, _WebhookBodyFilter) for f in updater.filters):
+        updater.addFilter(_WebhookBodyFilter())  # its webhook server logs as the Updater
     jobs = logging.getLogger(APSCHEDULER_JOBS)
     if not any(isinstance(f, _CancelledJobFilter) for f in jobs.filters):
         jobs.addFilter(_CancelledJobFilter())

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 
-from fault_servers import Uabot, write_config
+import aiohttp
+import pytest
+from aiohttp import web
+from conftest import webhook_keys
+from fault_servers import Uabot, assert_clean, base_url, write_config
 
 from bot.emulator import Emulator
 from bot.storage import Database
@@ -137,3 +144,124 @@ def test_run_help_names_both_ways_of_receiving_updates() -> None:
         check=True,
     ).stdout
     assert "Run the bot (long polling, or a webhook: [telegram] mode)." in shown
+
+
+@contextlib.asynccontextmanager
+async def proxy_failing(
+    emulator: Emulator, method: str, calls: set[int]
+) -> AsyncIterator[tuple[str, list[int]]]:
+    """A proxy to the emulator that answers the ``calls``-th calls of ``method`` (1 is the
+    first) with nginx's HTML 502 page; its base_url and each status it gave ``method``."""
+    seen: list[int] = []
+    target = emulator.base_url.removesuffix("/bot")
+
+    async def forward(request: web.Request) -> web.Response:
+        body = await request.read()
+        if request.path.endswith(f"/{method}"):
+            if len(seen) + 1 in calls:
+                seen.append(502)
+                return web.Response(
+                    status=502,
+                    text=f"<html><h1>502 Bad Gateway</h1>nginx {request.path}</html>",
+                    content_type="text/html",
+                )
+            seen.append(200)
+        async with (
+            aiohttp.ClientSession() as session,
+            session.request(
+                request.method,
+                target + request.path_qs,
+                data=body,
+                headers={"Content-Type": request.headers.get("Content-Type", "")},
+            ) as answer,
+        ):
+            return web.Response(
+                status=answer.status, body=await answer.read(), content_type=answer.content_type
+            )
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", forward)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    try:
+        yield base_url(int(runner.addresses[0][1])), seen
+    finally:
+        await runner.cleanup()
+
+
+@pytest.mark.parametrize(
+    ("mode", "method", "calls"),
+    [
+        # The start's own deleteWebhook fails once, then PTB's repeat of it once.
+        ("polling", "deleteWebhook", {1, 3}),
+        # The start's setWebhook passes; PTB's repeat of it (start_webhook) fails 4 times.
+        ("webhook", "setWebhook", {2, 3, 4, 5}),
+    ],
+)
+async def test_a_failed_webhook_call_at_start_is_retried_not_a_traceback(
+    emulator: Emulator, tmp_path: Path, mode: str, method: str, calls: set[int]
+) -> None:
+    extra = ""
+    if mode == "webhook":
+        extra = "".join(f'{key} = "{value}"\n' for key, value in webhook_keys().items())
+    async with proxy_failing(emulator, method, calls) as (url, seen):
+        config = write_config(tmp_path, url, token=emulator.token, extra=extra)
+        uabot = await Uabot.start(config)
+        try:
+            await uabot.wait_for("started as @")
+            user = emulator.user(33, language_code="en")
+            await user.send("/start")
+            assert "Welcome!" in (await user.receive(timeout=60)).text
+            assert await uabot.interrupt() == 0
+        finally:
+            await uabot.kill()
+    assert seen.count(502) == len(calls), seen
+    assert_clean(uabot, emulator.token)
+
+
+async def test_a_webhook_port_in_use_is_one_line_and_exit_2_before_telegram(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = int(taken.getsockname()[1])
+        config = write_config(
+            tmp_path,
+            emulator.base_url,
+            token=emulator.token,
+            extra="".join(f'{key} = "{value}"\n' for key, value in webhook_keys(port).items()),
+        )
+        uabot = await Uabot.start(config)
+        try:
+            rc = await uabot.finish(60)
+        finally:
+            await uabot.kill()
+    assert rc == 2, uabot.output
+    assert uabot.err[-1:] == [
+        f"uabot: telegram.listen 127.0.0.1:{port} cannot be served (Address already in use): "
+        "pick another port, or stop what uses it"
+    ], uabot.output
+    assert emulator.stats.requests["setWebhook"] == 0  # Telegram was not told to post there
+    assert_clean(uabot)
+
+
+async def test_a_stop_while_ptb_retries_the_webhook_at_start_is_clean(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    extra = "".join(f'{key} = "{value}"\n' for key, value in webhook_keys().items())
+    async with proxy_failing(emulator, "setWebhook", set(range(2, 1000))) as (url, seen):
+        config = write_config(tmp_path, url, token=emulator.token, extra=extra)
+        uabot = await Uabot.start(config)
+        try:
+            for _ in range(600):  # PTB's retries are silent: the proxy counts them
+                if seen.count(502) >= 2:
+                    break
+                await asyncio.sleep(0.1)
+            assert seen.count(502) >= 2, uabot.output
+            assert await uabot.interrupt() == 0
+        finally:
+            await uabot.kill()
+    assert "stopped before the bot started" in uabot.output
+    assert_clean(uabot, emulator.token)

@@ -162,3 +162,45 @@ def test_the_token_may_come_from_a_file_of_its_own(tmp_path: Path) -> None:
         parse_config({"telegram": {"token_file": "missing"}}, {}, base=tmp_path)
     with pytest.raises(ConfigError, match=r"set telegram.token or telegram.token_file, not both"):
         parse_config({"telegram": {"token": "1:a", "token_file": "token"}}, {}, base=tmp_path)
+
+
+def test_a_config_file_that_is_not_utf8_is_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "config.toml"
+    path.write_bytes(GOOD.replace('"de"', '"d\xe9"').encode("latin-1"))  # saved as Latin-1
+    byte = GOOD.index('"de"') + 3  # the é, counted from 1
+    said = f"{path} is not UTF-8 (byte {byte}): save it as UTF-8"
+    for command in ("run", "migrate"):
+        assert main([command, "--config", str(path)]) == 2
+        err = capsys.readouterr().err
+        assert err.splitlines()[-1] == f"uabot: config error: {said}", err
+    assert main(["doctor", "--config", str(path)]) == 1  # the doctor's first problem
+    out = capsys.readouterr()
+    assert f"config: {said}" in out.out
+    assert "Traceback" not in out.err
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://uabot:Pw0rd-Sekret@bot.example.org:8080/telegram",  # a port Telegram refuses
+        "https://uabot:Pw0rd-Sekret@bot.example.org:99999/telegram",  # no port at all
+        "https://uabot:Pw0rd-Sekret@127.0.0.1/telegram",  # this machine
+        "http://uabot:Pw0rd-Sekret@bot.example.org/telegram?x=1",  # http, a query
+    ],
+)
+def test_webhook_url_errors_never_show_its_password(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], url: str
+) -> None:
+    path = write(
+        tmp_path,
+        f'[telegram]\ntoken = "{TOKEN}"\nmode = "webhook"\nwebhook_url = "{url}"\n'
+        'secret_token = "abcdef"\n',
+    )
+    assert main(["run", "--config", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "uabot: config error: telegram.webhook_url 'https://bot.example.org" in err.replace(
+        "'http://", "'https://"
+    ).replace("127.0.0.1", "bot.example.org"), err
+    assert "Pw0rd-Sekret" not in err and "uabot:Pw0rd" not in err

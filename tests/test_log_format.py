@@ -6,6 +6,7 @@ import io
 import json
 import logging
 import re
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -115,3 +116,28 @@ def test_the_json_lines_are_masked_like_the_text() -> None:
     assert "RuntimeError" in record["traceback"]
     assert (record["broadcast"], record["case"]) == (7, "UA 1/26")
     assert second.endswith("WARNING bot.test: plain again")
+
+
+async def test_the_fatal_one_liners_are_json_too(tmp_path: Path) -> None:
+    """``--log-format json``: the line that ends a start is one JSON object as every other."""
+    async with Emulator(token=TOKEN) as emulator:
+        with socket.socket() as taken:
+            taken.bind(("127.0.0.1", 0))
+            taken.listen()
+            port = taken.getsockname()[1]
+            metrics = f'[metrics]\nlisten = "127.0.0.1:{port}"\n'
+            cases = {
+                "config error: unknown key telegram.colour": "colour = 1\n",
+                f"metrics.listen 127.0.0.1:{port} cannot be served": metrics,
+            }
+            for fragment, extra in cases.items():
+                config = write_config(tmp_path, emulator.base_url, extra=extra)
+                uabot = await Uabot.start(config, args=("--log-format", "json"))
+                try:
+                    assert await uabot.finish(60) == 2, uabot.output
+                finally:
+                    await uabot.kill()
+                last = records(uabot)[-1]  # every line parses as JSON
+                assert last["level"] == "CRITICAL", last
+                assert last["message"].startswith("uabot: "), last
+                assert fragment in last["message"], last

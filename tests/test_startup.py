@@ -180,7 +180,8 @@ async def test_the_bot_comes_up_when_telegram_answers_again(tmp_path: Path) -> N
         await uabot.kill()
     started = next(line for line in uabot.err if "started as @" in line)
     assert started.endswith(
-        f"started as @uabot_test_bot (long polling): 0 admins, database {db}, languages en, de, fr (default en)"
+        f"started as @uabot_test_bot (long polling): 0 admins, database {db}, "
+        "languages en, de, fr (default en)"
     ), started
     assert_no_secret(uabot)
     assert_clean(uabot)

@@ -249,3 +249,49 @@ async def test_the_emulator_posts_in_order_with_the_secret_and_retries_failures(
                 assert (await answer.json())["ok"]  # polling again
     finally:
         await runner.cleanup()
+
+
+async def test_a_post_that_is_no_update_leaves_no_body_in_the_log(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """A post with the secret token whose body is not an update, or not JSON: PTB logged the
+    body (user data) at CRITICAL with a traceback: now one line without it. A body that is not
+    JSON is refused (500) and not logged."""
+    keys = webhook_keys()
+    extra = "".join(f'{key} = "{value}"\n' for key, value in keys.items())
+    uabot = await Uabot.start(write_config(tmp_path, emulator.base_url, extra=extra))
+    try:
+        await uabot.wait_for("started as @")
+        user = emulator.user(41, language_code="en")
+        await user.send("/start")
+        assert "Welcome" in (await user.receive(timeout=30)).text  # the webhook is served
+        headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET, "Content-Type": "application/json"}
+        bodies = (
+            b'{"update_id": 1, "message": {"text": "my brother Taras in Kherson"}}',
+            b'{"update_id": 2, "text": "Taras \xff Kherson',
+        )
+        async with aiohttp.ClientSession() as session:
+            for body in bodies:
+                async with session.post(keys["webhook_url"], data=body, headers=headers) as r:
+                    assert r.status >= 400
+        await uabot.wait_for("is not an update")
+        assert await uabot.interrupt() == 0
+    finally:
+        await uabot.kill()
+    assert_clean(uabot, "Taras", "Kherson", SECRET)
+    assert "CRITICAL" not in uabot.output
+
+
+async def test_the_doctor_shows_where_the_webhook_listens_as_host_and_port(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    keys = webhook_keys()
+    extra = "".join(f'{key} = "{value}"\n' for key, value in keys.items())
+    doctor = await Uabot.start(
+        write_config(tmp_path, emulator.base_url, extra=extra), command="doctor"
+    )
+    try:
+        await doctor.finish(60)
+    finally:
+        await doctor.kill()
+    assert f"listening on {keys['listen']}" in doctor.output, doctor.output
