@@ -60,6 +60,8 @@ BROADCAST_POLL_SECONDS = 10
 # While Telegram is unreachable at start: the first wait, doubled after each try up to the last.
 START_RETRY_FIRST_SECONDS = 1.0
 START_RETRY_MAX_SECONDS = 60.0
+# How often a start that PTB's bootstrap still retries is said (its retries log at DEBUG).
+START_STALL_LOG_SECONDS = 10.0
 # What the bot asks Telegram for (the tests' ``running`` and ``uabot run`` alike).
 ALLOWED_UPDATES = ("message", "callback_query", "inline_query")
 # Stopping waits this long for the poller, twice: during an outage PTB's poller sleeps up to
@@ -126,6 +128,12 @@ async def _post_init(app: UabotApp) -> None:
     )
     await scheduling.schedule(app, _stale_letter(config), handlers.end_conversation)
     await _start_metrics(app)
+
+
+def _log_started(app: UabotApp) -> None:
+    """The operator's "it runs" line: said once the updates are taken (the webhook server
+    listens, or the long poll runs), not before."""
+    config: Config = app.bot_data.config
     admins = len(config.telegram.admins)
     telegram = config.telegram
     log.info(
@@ -142,6 +150,35 @@ async def _post_init(app: UabotApp) -> None:
     )
     if not app.bot.bot.supports_inline_queries:  # getMe's: the operator's choice, said once
         log.info("inline mode is off: %s", SETINLINE.format(bot=app.bot.username))
+
+
+async def _started(app: UabotApp, starting: Awaitable[object]) -> None:
+    """Wait for PTB's ``start_webhook``/``start_polling``. Its bootstrap repeats the call
+    ``connect`` just made (setWebhook or deleteWebhook) with retries it logs at DEBUG only:
+    while a repeat keeps failing, say so every ``START_STALL_LOG_SECONDS``."""
+    task = asyncio.ensure_future(starting)
+    waited = 0.0
+    try:
+        while True:
+            done, _ = await asyncio.wait({task}, timeout=START_STALL_LOG_SECONDS)
+            if done:
+                task.result()
+                break
+            waited += START_STALL_LOG_SECONDS
+            log.warning(
+                "Telegram (%s) has not confirmed the %s for %g s (its repeat at start fails); "
+                "still trying",
+                _where(app.bot_data.config),
+                "webhook" if app.bot_data.config.telegram.mode == "webhook" else "long polling",
+                waited,
+            )
+    except asyncio.CancelledError:
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task
+        raise
+    app.bot_data.serving = True
+    _log_started(app)
 
 
 async def _start_metrics(app: UabotApp) -> None:
@@ -247,7 +284,9 @@ def build_application(config: Config) -> UabotApp:
         metrics,
         lambda: app.bot_data.storage,
         (
-            webhook_liveness(lambda: app.updater is not None and app.updater.running)
+            webhook_liveness(
+                lambda: app.bot_data.serving and app.updater is not None and app.updater.running
+            )
             if config.telegram.mode == "webhook"
             else polling_liveness(lambda: polling.answered_at, config.metrics.stale_after_seconds)
         ),
@@ -275,7 +314,7 @@ async def running(app: UabotApp, *, poll_timeout: int = 10) -> AsyncIterator[Uab
             # PTB's own server (tornado): it refuses (403) a request without the secret token
             # in X-Telegram-Bot-Api-Secret-Token, and sets the webhook (again, after
             # ``connect``: a 429 for the repeat is waited out by its retries).
-            await app.updater.start_webhook(
+            starting = app.updater.start_webhook(
                 listen=host,
                 port=port,
                 url_path=telegram.webhook_path,
@@ -290,7 +329,7 @@ async def running(app: UabotApp, *, poll_timeout: int = 10) -> AsyncIterator[Uab
         else:
             # Its bootstrap calls deleteWebhook again (``connect`` did, with its one-line
             # errors): a failed repeat is tried again, not the end of the start.
-            await app.updater.start_polling(
+            starting = app.updater.start_polling(
                 timeout=poll_timeout,
                 poll_interval=0,
                 bootstrap_retries=-1,
@@ -298,6 +337,7 @@ async def running(app: UabotApp, *, poll_timeout: int = 10) -> AsyncIterator[Uab
                 # As run_polling: polling errors go to the error handler (handlers/errors.py).
                 error_callback=lambda error: _polling_error(app, error),
             )
+        await _started(app, starting)
         await app.start()
         yield app
     finally:

@@ -36,6 +36,9 @@ class BotData:
     # This application's counters and registry (``[metrics]``; counted even when not served).
     metrics: Metrics
     metrics_server: MetricsServer | None = None  # [metrics] listen: /healthz and /metrics
+    # The updater's start returned: updates are taken (the webhook server listens, or the
+    # long poll runs); /healthz is not healthy before.
+    serving: bool = False
     # Admins who never opened the bot: Telegram refused their admin menu ("chat not found");
     # it is set when they first write (handlers/locale.py).
     admin_menus_waiting: set[int]
