@@ -506,7 +506,11 @@ def _check_webhook_url(webhook_url: str, *, own_server: bool) -> None:
             "'https://bot.example.org/telegram'"
         )
     if parts.query or parts.fragment:
-        raise ConfigError(f"telegram.webhook_url {url!r} must have no ? or #: use a path")
+        shown = without_userinfo(url).split("?")[0].split("#")[0]
+        raise ConfigError(
+            f"telegram.webhook_url {shown!r}… must have no ? or #: use a path (what follows "
+            "them is not shown: it may hold a secret)"
+        )
     if parts.scheme == "http" and host not in _LOOPBACK:
         raise ConfigError(
             f"telegram.webhook_url {url!r} must be https (Telegram posts only over https; "

@@ -13,7 +13,6 @@ fix. The config itself is checked by loading it (``bot.config``'s one-line error
 from __future__ import annotations
 
 import errno
-import os
 import socket
 import tempfile
 from collections.abc import Awaitable, Callable
@@ -113,12 +112,21 @@ def backup_folder(config: Config, source: Path) -> str:
             ) from None
         return f"{target} is writable (every {config.backup.every_hours:g} h, {_keep(config)})"
     existing = next((p for p in target.parents if p.exists()), None)
-    if existing is None or not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+    if existing is None or not existing.is_dir() or not _can_make_folder_in(existing):
         raise Problem(
             f"{target} does not exist and cannot be created here ({existing} is not a writable "
             "folder): create it for this user, or choose another [backup] folder"
         )
     return f"{target} does not exist yet: the first backup creates it (owner-only)"
+
+
+def _can_make_folder_in(parent: Path) -> bool:
+    """Try it (and undo it): permission bits say yes to root where the kernel says no."""
+    try:
+        with tempfile.TemporaryDirectory(dir=parent):
+            return True
+    except OSError:
+        return False
 
 
 def _keep(config: Config) -> str:

@@ -188,6 +188,7 @@ def test_a_config_file_that_is_not_utf8_is_one_line_and_exit_2(
         "https://uabot:Pw0rd-Sekret@bot.example.org:99999/telegram",  # no port at all
         "https://uabot:Pw0rd-Sekret@127.0.0.1/telegram",  # this machine
         "http://uabot:Pw0rd-Sekret@bot.example.org/telegram?x=1",  # http, a query
+        "https://bot.example.org/telegram?key=Pw0rd-Sekret",  # a secret in the query
     ],
 )
 def test_webhook_url_errors_never_show_its_password(

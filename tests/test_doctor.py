@@ -295,6 +295,11 @@ async def test_an_unwritable_backup_folder_is_a_problem_while_backups_are_on(
     assert lines["backup"] == (
         f"ok: {missing} does not exist yet: the first backup creates it (owner-only)"
     )
+    # Permission bits say yes to root where the kernel says no: the doctor tries.
+    beyond = Path("/proc/uabot-doctor-test/backups")
+    write_config(tmp_path, url, extra=f'[backup]\nfolder = "{beyond}"\n')
+    status, lines, _ = await doctor(config)
+    assert status == 1 and lines["backup"].startswith(f"problem: {beyond} does not exist"), lines
     write_config(tmp_path, url, extra=f'[backup]\nevery_hours = 0\nfolder = "{backups}"\n')
     _, lines, _ = await doctor(config)
     assert lines["backup"] == "ok: no automatic backups ([backup] every_hours = 0)"
