@@ -705,7 +705,7 @@ async def test_the_bot_gives_up_on_a_silent_proxy_and_recovers(
     """https through an authenticating proxy; it goes silent: a reply fails in bounded time,
     without the token or the password, and long polling comes back when the proxy does."""
     from bot.app import build_application, running
-    from tests.conftest import make_config
+    from conftest import make_config
 
     pem = tmp_path / "ca.pem"
     ca.cert_pem.write_to_path(str(pem))
