@@ -704,8 +704,9 @@ async def test_the_bot_gives_up_on_a_silent_proxy_and_recovers(
 ) -> None:
     """https through an authenticating proxy; it goes silent: a reply fails in bounded time,
     without the token or the password, and long polling comes back when the proxy does."""
-    from bot.app import build_application, running
     from conftest import make_config
+
+    from bot.app import build_application, running
 
     pem = tmp_path / "ca.pem"
     ca.cert_pem.write_to_path(str(pem))
