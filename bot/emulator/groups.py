@@ -122,6 +122,7 @@ class SimGroup(ChatView):
         if admin and not self.member(user).can("can_promote_members"):
             raise AssertionError(f"{user.get('first_name')} may not add admins to {self!r}")
         status = "administrator" if admin else "member"
+        self.group.bot_removed = False
         old, new = self.group.set_member(BOT_USER, status, frozenset(rights))
         self._state.my_chat_member(self.group, user, old, new)
         self._service(user, {"new_chat_members": [BOT_USER]})
@@ -141,6 +142,7 @@ class SimGroup(ChatView):
         supergroup (removing there bans), and the bot's calls to the chat answer 403."""
         status = "kicked" if self.type == "supergroup" else "left"
         self._set_bot(status, frozenset(), by)
+        self.group.bot_removed = True
 
     def _set_bot(self, status: str, rights: frozenset[str], by: User | None) -> None:
         if not self.bot_in:

@@ -235,7 +235,7 @@ class BotApi:
         if chat.migrated_to is not None:
             raise ApiError(400, UPGRADED, migrate_to_chat_id=chat.migrated_to)
         status = chat.bot_member.status
-        if status == "kicked":
+        if status == "kicked" or (status == "left" and chat.bot_removed):
             raise ApiError(403, f"Forbidden: bot was kicked from the {chat.type} chat")
         if status == "left":
             raise ApiError(403, f"Forbidden: bot is not a member of the {chat.type} chat")

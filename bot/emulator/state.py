@@ -434,6 +434,7 @@ class GroupChat(Chat):
     members: dict[int, Member] = field(default_factory=dict)
     pinned: list[int] = field(default_factory=list)  # message ids, the newest last
     migrated_to: int | None = None  # set once a group became this supergroup
+    bot_removed: bool = False  # someone removed the bot (not: it left, or was never added)
 
     @property
     def id(self) -> int:
