@@ -62,7 +62,7 @@ class SimGroup(ChatView):
     # -- members ---------------------------------------------------------------------------
 
     def member(self, who: User | int) -> Member:
-        """A user's membership (status "left" for someone never in the group)."""
+        """A user's membership; asserts that they were in the group at some time."""
         user_id = who if isinstance(who, int) else int(_user(who)["id"])
         found = self.group.member(user_id)
         if found is None:
@@ -185,10 +185,10 @@ class SimGroup(ChatView):
         bot here), replies to its own messages and messages mentioning it."""
         if not self._state.privacy_mode or self.group.bot_member.is_admin:
             return True
-        if text.startswith("/"):
-            command = text.split(maxsplit=1)[0]
-            return "@" not in command or command.endswith("@" + BOT_USER["username"])
-        return isinstance(reply_to, SentMessage) or any(e["type"] == "mention" for e in entities)
+        # text_entities gives bot_command only to bare commands and those addressed to us.
+        return isinstance(reply_to, SentMessage) or any(
+            e["type"] in ("bot_command", "mention") for e in entities
+        )
 
     async def send(
         self, who: User, text: str, *, reply_to: SentMessage | UserMessage | None = None
