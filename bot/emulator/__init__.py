@@ -5,33 +5,42 @@ offers simulated users plus fault injection (flood limits, blocked users, errors
 It deliberately imports nothing else from the project.
 """
 
-from .faults import ApiError, RateLimiter, TokenBucket
+from .faults import GROUP_LIMIT, ApiError, RateLimiter, TokenBucket
+from .groups import SimGroup
 from .html import HtmlError, parse_html
 from .server import Emulator
 from .state import (
     BOT_USER,
     Button,
     CallbackAnswer,
+    GroupChat,
     InlineAnswer,
+    Member,
     SentDocument,
     SentMessage,
     Stats,
+    UserMessage,
 )
 from .users import SimUser
 
 __all__ = [
     "BOT_USER",
+    "GROUP_LIMIT",
     "ApiError",
     "Button",
     "CallbackAnswer",
     "Emulator",
+    "GroupChat",
     "HtmlError",
     "InlineAnswer",
+    "Member",
     "RateLimiter",
     "SentDocument",
     "SentMessage",
+    "SimGroup",
     "SimUser",
     "Stats",
     "TokenBucket",
+    "UserMessage",
     "parse_html",
 ]

@@ -11,8 +11,12 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from .groups import SimGroup
+from .state import BOT_USER, UserMessage
+
 if TYPE_CHECKING:
     from .server import Emulator
+    from .users import SimUser
 
 __all__ = ["add_control_routes"]
 
@@ -49,9 +53,9 @@ def add_control_routes(app: web.Application, emu: Emulator) -> None:
 
         return wrapper
 
-    def known_user(user_id: Any) -> Any:
+    def known_user(user_id: Any) -> SimUser:
         uid = int(user_id)
-        if uid not in emu.state.chats:
+        if uid not in emu.state.chats or uid < 0:
             raise KeyError(f"unknown user {uid}; create it via POST /_emu/users")
         return emu.user(uid)
 
@@ -177,6 +181,11 @@ def add_control_routes(app: web.Application, emu: Emulator) -> None:
             emu.inline_mode = bool(body["inline_mode"])
         if "inline_feedback" in body:
             emu.inline_feedback = bool(body["inline_feedback"])
+        if "privacy_mode" in body:
+            emu.privacy_mode = bool(body["privacy_mode"])
+        if "group_limit" in body:
+            limit = body["group_limit"]
+            emu.set_group_limit(*(limit if limit else (None,)))
         return _ok(emu.config())
 
     async def current_config(request: web.Request) -> web.StreamResponse:
@@ -189,6 +198,93 @@ def add_control_routes(app: web.Application, emu: Emulator) -> None:
             scope=json.loads(scope) if scope else None,
         )
         return _ok([{"command": c, "description": d} for c, d in cmds])
+
+    # -- groups: the sandbox's group chat, driven like the users above ---------------------
+
+    def group_json(group: SimGroup) -> dict[str, Any]:
+        pinned = group.pinned
+        return {
+            "chat_id": group.id,
+            "type": group.type,
+            "title": group.title,
+            "bot_status": group.bot_status,
+            "members": [
+                {"user_id": m.user["id"], "status": m.status}
+                for m in group.group.members.values()
+                if m.user["id"] != BOT_USER["id"]
+            ],
+            "pinned": pinned.message_id if pinned is not None else None,
+            "old_chat_ids": [c.chat_id for c in group.old_chats],
+        }
+
+    async def groups(request: web.Request) -> web.StreamResponse:
+        """Create a group: ``{"title", "members": [ids], "admins": [ids], "supergroup"}``."""
+        body = await _json(request)
+        group = emu.group(
+            str(body["title"]),
+            members=[known_user(u) for u in body.get("members") or []],
+            admins=[known_user(u) for u in body.get("admins") or []],
+            supergroup=bool(body.get("supergroup")),
+        )
+        return _ok(group_json(group))
+
+    def find_group(request: web.Request) -> SimGroup:
+        return emu.find_group(int(request.match_info["chat_id"]))
+
+    async def group_info(request: web.Request) -> web.StreamResponse:
+        return _ok(group_json(find_group(request)))
+
+    async def group_send(request: web.Request) -> web.StreamResponse:
+        """``{"user_id", "text", "reply_to": message_id?}``: the message as the bot gets it."""
+        body = await _json(request)
+        group = find_group(request)
+        reply_to = body.get("reply_to")
+        target = group.group.by_id.get(int(reply_to)) if reply_to is not None else None
+        try:
+            message = await group.send(
+                known_user(body["user_id"]), str(body["text"]), reply_to=target
+            )
+        except AssertionError as exc:
+            return _fail(str(exc).split("\n", 1)[0])
+        record = group.group.by_id[message["message_id"]]
+        return _ok({**message, "delivered": isinstance(record, UserMessage) and record.delivered})
+
+    async def group_bot(request: web.Request) -> web.StreamResponse:
+        """``{"action": "add"|"remove"|"promote"|"demote", "by": user_id?, "admin": bool?,
+        "rights": [...]?}``: change the bot's membership (a my_chat_member update)."""
+        body = await _json(request)
+        group = find_group(request)
+        by = known_user(body["by"]) if body.get("by") is not None else None
+        action = body.get("action")
+        try:
+            if action == "add":
+                extra = {"rights": body["rights"]} if "rights" in body else {}
+                group.add_bot(by, admin=bool(body.get("admin")), **extra)
+            elif action == "remove":
+                group.remove_bot(by)
+            elif action == "promote":
+                group.promote_bot(body.get("rights") or ("can_pin_messages",), by)
+            elif action == "demote":
+                group.demote_bot(by)
+            else:
+                return _fail("action must be add, remove, promote or demote")
+        except AssertionError as exc:
+            return _fail(str(exc).split("\n", 1)[0])
+        return _ok(group_json(group))
+
+    async def group_join(request: web.Request) -> web.StreamResponse:
+        body = await _json(request)
+        group = find_group(request)
+        group.join(known_user(body["user_id"]))
+        return _ok(group_json(group))
+
+    async def group_migrate(request: web.Request) -> web.StreamResponse:
+        group = find_group(request)
+        try:
+            group.migrate()
+        except AssertionError as exc:
+            return _fail(str(exc).split("\n", 1)[0])
+        return _ok(group_json(group))
 
     routes = [
         ("POST", "/_emu/users", users),
@@ -204,6 +300,12 @@ def add_control_routes(app: web.Application, emu: Emulator) -> None:
         ("GET", "/_emu/config", current_config),
         ("POST", "/_emu/config", config),
         ("GET", "/_emu/commands", commands),
+        ("POST", "/_emu/groups", groups),
+        ("GET", "/_emu/groups/{chat_id}", group_info),
+        ("POST", "/_emu/groups/{chat_id}/send", group_send),
+        ("POST", "/_emu/groups/{chat_id}/bot", group_bot),
+        ("POST", "/_emu/groups/{chat_id}/join", group_join),
+        ("POST", "/_emu/groups/{chat_id}/migrate", group_migrate),
     ]
     for method, path, handler in routes:
         app.router.add_route(method, path, guarded(handler))

@@ -17,11 +17,19 @@ __all__ = ["ApiError", "Faults", "HttpFault", "InjectedError", "RateLimiter", "T
 class ApiError(Exception):
     """A Bot API error response: raised by method handlers, rendered by the server."""
 
-    def __init__(self, error_code: int, description: str, retry_after: int | None = None) -> None:
+    def __init__(
+        self,
+        error_code: int,
+        description: str,
+        retry_after: int | None = None,
+        *,
+        migrate_to_chat_id: int | None = None,
+    ) -> None:
         super().__init__(description)
         self.error_code = error_code
         self.description = description
         self.retry_after = retry_after
+        self.migrate_to_chat_id = migrate_to_chat_id
 
     def payload(self) -> dict[str, Any]:
         """The JSON body Telegram sends for this error."""
@@ -30,8 +38,13 @@ class ApiError(Exception):
             "error_code": self.error_code,
             "description": self.description,
         }
+        parameters: dict[str, int] = {}
         if self.retry_after is not None:
-            body["parameters"] = {"retry_after": self.retry_after}
+            parameters["retry_after"] = self.retry_after
+        if self.migrate_to_chat_id is not None:
+            parameters["migrate_to_chat_id"] = self.migrate_to_chat_id
+        if parameters:
+            body["parameters"] = parameters
         return body
 
 
@@ -68,21 +81,38 @@ class TokenBucket:
         self.tokens -= 1
 
 
+# Telegram's limit in one group: about 20 messages or edits per minute.
+GROUP_LIMIT = (20, 60.0)
+
+
 class RateLimiter:
-    """An overall bucket plus optional per-chat buckets, like Telegram's flood control."""
+    """An overall bucket plus optional per-chat buckets, like Telegram's flood control, and
+    a bucket per group (negative chat id) for Telegram's per-group limit."""
 
     def __init__(
         self,
         rate: float | None = None,
         per_chat_rate: float | None = None,
         per_chat_burst: int = 3,
+        group_limit: tuple[int, float] | None = GROUP_LIMIT,
     ) -> None:
         self.overall: TokenBucket | None = None
         self.per_chat_rate: float | None = None
         self.per_chat_burst = per_chat_burst
+        self.group_limit: tuple[int, float] | None = None
         self._chats: dict[int, TokenBucket] = {}
+        self._groups: dict[int, TokenBucket] = {}
         self.set_rate(rate)
         self.set_per_chat(per_chat_rate, per_chat_burst)
+        self.set_group_limit(group_limit)
+
+    def set_group_limit(self, limit: tuple[int, float] | None) -> None:
+        """``(count, seconds)``: each group takes ``count`` sends or edits at once, then one
+        every ``seconds / count``; None disables. Existing group buckets restart full."""
+        if limit is not None and (limit[0] < 1 or limit[1] <= 0):
+            raise ValueError("a group limit needs count >= 1 and seconds > 0")
+        self.group_limit = limit
+        self._groups.clear()
 
     @property
     def rate(self) -> float | None:
@@ -102,10 +132,18 @@ class RateLimiter:
 
     def acquire(self, chat_id: int) -> None:
         """Take a token from every applicable bucket or raise the 429 Telegram would."""
-        if self.overall is None and self.per_chat_rate is None:
+        if self.overall is None and self.per_chat_rate is None and self.group_limit is None:
             return
         now = time.monotonic()
         wait = self.overall.wait_time(now) if self.overall else 0.0
+        group_bucket: TokenBucket | None = None
+        if self.group_limit is not None and chat_id < 0:
+            group_bucket = self._groups.get(chat_id)
+            if group_bucket is None:
+                count, seconds = self.group_limit
+                group_bucket = TokenBucket(count / seconds, count)
+                self._groups[chat_id] = group_bucket
+            wait = max(wait, group_bucket.wait_time(now))
         chat_bucket: TokenBucket | None = None
         if self.per_chat_rate is not None:
             chat_bucket = self._chats.get(chat_id)
@@ -119,6 +157,8 @@ class RateLimiter:
             self.overall.take()
         if chat_bucket:
             chat_bucket.take()
+        if group_bucket:
+            group_bucket.take()
 
 
 @dataclass

@@ -11,7 +11,17 @@ from typing import Any
 from .faults import ApiError, Faults, RateLimiter
 from .html import HtmlError, parse_html, utf16_len
 from .params import Params, Upload
-from .state import BOT_ME, CallbackAnswer, Chat, InlineAnswer, SentMessage, State, StoredFile
+from .state import (
+    BOT_ME,
+    BOT_USER,
+    CallbackAnswer,
+    Chat,
+    GroupChat,
+    InlineAnswer,
+    SentMessage,
+    State,
+    StoredFile,
+)
 from .webhook import Webhook
 
 __all__ = ["RATE_LIMITED", "BotApi"]
@@ -58,6 +68,8 @@ CHAT_ACTIONS = frozenset(
         "upload_video_note",
     }
 )
+UPGRADED = "Bad Request: group chat was upgraded to a supergroup chat"
+NO_RIGHTS_TO_UNPIN = "Bad Request: not enough rights to manage pinned messages in the chat"
 NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup "
     "are exactly the same as a current content and reply markup of the message"
@@ -163,6 +175,8 @@ class BotApi:
             "setMyCommands", "getMyCommands", "deleteMyCommands", "setChatMenuButton",
             "sendMessage", "editMessageText", "editMessageReplyMarkup", "answerCallbackQuery",
             "sendDocument", "getFile", "sendChatAction", "deleteMessage", "answerInlineQuery",
+            "getChat", "getChatMember", "getChatAdministrators", "getChatMemberCount",
+            "pinChatMessage", "unpinChatMessage", "leaveChat",
         ):  # fmt: skip
             attr = name[0].lower() + "".join(
                 f"_{c.lower()}" if c.isupper() else c for c in name[1:]
@@ -210,7 +224,21 @@ class BotApi:
         chat = self.state.chats.get(chat_id) if isinstance(chat_id, int) else None
         if chat is None:
             raise bad_request("chat not found")
+        if isinstance(chat, GroupChat):
+            self._check_group(chat)
         return chat
+
+    @staticmethod
+    def _check_group(chat: GroupChat) -> None:
+        """What Telegram answers for a group that became a supergroup, or one the bot is not
+        in (any method naming the chat)."""
+        if chat.migrated_to is not None:
+            raise ApiError(400, UPGRADED, migrate_to_chat_id=chat.migrated_to)
+        status = chat.bot_member.status
+        if status == "kicked" or (status == "left" and chat.bot_removed):
+            raise ApiError(403, f"Forbidden: bot was kicked from the {chat.type} chat")
+        if status == "left":
+            raise ApiError(403, f"Forbidden: bot is not a member of the {chat.type} chat")
 
     def _writable_chat(self, params: Params) -> Chat:
         chat = self._chat(params)
@@ -243,7 +271,11 @@ class BotApi:
     # -- service methods -------------------------------------------------------------------
 
     async def get_me(self, params: Params) -> Any:
-        return {**BOT_ME, "supports_inline_queries": self.state.inline_mode}
+        return {
+            **BOT_ME,
+            "supports_inline_queries": self.state.inline_mode,
+            "can_read_all_group_messages": not self.state.privacy_mode,
+        }
 
     async def log_out(self, params: Params) -> Any:
         return True
@@ -484,6 +516,97 @@ class BotApi:
             "file_size": len(stored.data),
             "file_path": stored.file_path,
         }
+
+    # -- groups ----------------------------------------------------------------------------
+
+    def _user_id(self, params: Params) -> int:
+        user_id = params.get("user_id")
+        if user_id is None or user_id == "":
+            raise bad_request("user_id is empty")  # PTB always sends one
+        if not isinstance(user_id, int):
+            raise bad_request("wrong parameter user_id")
+        return user_id
+
+    async def get_chat(self, params: Params) -> Any:
+        chat = self._chat(params)
+        full = {**chat.api_chat(), "accent_color_id": 0, "max_reaction_count": 11}
+        if isinstance(chat, GroupChat) and chat.pinned:
+            pinned = chat.by_id.get(chat.pinned[-1])
+            if isinstance(pinned, SentMessage):
+                full["pinned_message"] = pinned.to_api(chat.api_chat())
+        return full
+
+    async def get_chat_member(self, params: Params) -> Any:
+        chat = self._chat(params)
+        user_id = self._user_id(params)
+        if isinstance(chat, GroupChat):
+            member = chat.member(user_id)
+            if member is not None:
+                return member.to_api()
+            known = self.state.chats.get(user_id)
+            if known is None or isinstance(known, GroupChat):
+                raise bad_request("user not found")
+            return {"status": "left", "user": known.user}
+        if user_id == chat.id:
+            return {"status": "member", "user": chat.user}
+        if user_id == BOT_USER["id"]:
+            return {"status": "member", "user": BOT_USER}
+        raise bad_request("user not found")
+
+    async def get_chat_administrators(self, params: Params) -> Any:
+        chat = self._chat(params)
+        if not isinstance(chat, GroupChat):
+            return []  # Telegram: "there are no administrators in the private chat"
+        return [m.to_api() for m in chat.members.values() if m.is_admin]
+
+    async def get_chat_member_count(self, params: Params) -> Any:
+        chat = self._chat(params)
+        if not isinstance(chat, GroupChat):
+            return 2
+        return sum(1 for m in chat.members.values() if m.is_member)
+
+    async def pin_chat_message(self, params: Params) -> Any:
+        chat = self._chat(params)
+        message_id = params.get("message_id")
+        if message_id is None:
+            raise bad_request("message identifier is not specified")
+        if isinstance(chat, GroupChat) and not chat.bot_member.can("can_pin_messages"):
+            raise bad_request("not enough rights to pin a message")
+        msg = chat.by_id.get(message_id)
+        if msg is None or msg.deleted:
+            raise bad_request("message to pin not found")
+        if isinstance(chat, GroupChat):
+            if message_id in chat.pinned:
+                chat.pinned.remove(message_id)
+            chat.pinned.append(message_id)
+        self.state.touch(chat)
+        return True
+
+    async def unpin_chat_message(self, params: Params) -> Any:
+        chat = self._chat(params)
+        if not isinstance(chat, GroupChat):
+            return True
+        if not chat.bot_member.can("can_pin_messages"):
+            raise ApiError(400, NO_RIGHTS_TO_UNPIN)
+        message_id = params.get("message_id")
+        if message_id is None:  # the most recently pinned one
+            if chat.pinned:
+                chat.pinned.pop()
+        elif message_id in chat.pinned:
+            chat.pinned.remove(message_id)
+        else:
+            raise bad_request("message to unpin not found")
+        self.state.touch(chat)
+        return True
+
+    async def leave_chat(self, params: Params) -> Any:
+        chat = self._chat(params)
+        if not isinstance(chat, GroupChat):
+            raise bad_request("chat member status can't be changed in private chats")
+        old, new = chat.set_member(BOT_USER, "left")
+        self.state.my_chat_member(chat, BOT_USER, old, new)
+        self.state.touch(chat)
+        return True
 
     async def answer_inline_query(self, params: Params) -> Any:
         query_id = params.get("inline_query_id")

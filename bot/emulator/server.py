@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from types import TracebackType
 from typing import Any
@@ -13,10 +13,11 @@ from typing import Any
 from aiohttp import web
 
 from .control import add_control_routes
-from .faults import ApiError, Faults, HttpFault, RateLimiter, html_page
+from .faults import GROUP_LIMIT, ApiError, Faults, HttpFault, RateLimiter, html_page
+from .groups import SimGroup
 from .methods import BotApi
 from .params import read_params
-from .state import Chat, State, Stats
+from .state import DEFAULT_ADMIN_RIGHTS, Chat, GroupChat, State, Stats
 from .users import SimUser
 from .webhook import Webhook
 
@@ -39,17 +40,21 @@ class Emulator:
         per_chat_burst: int = 3,
         inline_mode: bool = False,
         inline_feedback: bool = False,
+        group_limit: tuple[int, float] | None = GROUP_LIMIT,
+        privacy_mode: bool = True,
     ) -> None:
         self.token = token
         self.host = host
         self.port = port
         self.state = State()
         self.faults = Faults()
-        self.limiter = RateLimiter(rate_limit, per_chat_rate, per_chat_burst)
+        self.limiter = RateLimiter(rate_limit, per_chat_rate, per_chat_burst, group_limit)
         self.api = BotApi(self.state, self.faults, self.limiter)
         self.inline_mode = inline_mode
         self.inline_feedback = inline_feedback
+        self.privacy_mode = privacy_mode
         self._users: dict[int, SimUser] = {}
+        self._groups: dict[int, SimGroup] = {}
         self._runner: web.AppRunner | None = None
         self.app = self._make_app()
 
@@ -198,6 +203,55 @@ class Emulator:
         """All simulated users."""
         return list(self._users.values())
 
+    # -- groups ----------------------------------------------------------------------------
+
+    def group(
+        self,
+        title: str,
+        members: Iterable[SimUser] = (),
+        admins: Iterable[SimUser] = (),
+        *,
+        supergroup: bool = False,
+    ) -> SimGroup:
+        """A new group (``supergroup=True``: a supergroup) without the bot; add it with
+        ``SimGroup.add_bot()``. The first of ``admins`` (else of ``members``) created it and is
+        its "creator"; the other admins are administrators with a client's default rights."""
+        admin_list, member_list = list(admins), list(members)
+        people = admin_list + [m for m in member_list if m not in admin_list]
+        if not people:
+            raise ValueError("a group needs at least one member")
+        chat_id = self.state.new_group_id(supergroup)
+        chat = GroupChat(
+            user={"id": chat_id, "first_name": title},
+            chat_id=chat_id,
+            title=title,
+            type="supergroup" if supergroup else "group",
+        )
+        for n, person in enumerate(people):
+            if n == 0:
+                chat.set_member(person.user, "creator")
+            elif person in admin_list:
+                chat.set_member(person.user, "administrator", DEFAULT_ADMIN_RIGHTS)
+            else:
+                chat.set_member(person.user, "member")
+        self.state.chats[chat_id] = chat
+        sim = SimGroup(self.state, chat)
+        self._groups[chat_id] = sim
+        self.state.touch(chat)
+        return sim
+
+    def find_group(self, chat_id: int) -> SimGroup:
+        """A group by its id, the old id of a migrated group included."""
+        for sim in self._groups.values():
+            if chat_id == sim.id or any(old.chat_id == chat_id for old in sim.old_chats):
+                return sim
+        raise KeyError(f"unknown group {chat_id}")
+
+    @property
+    def groups(self) -> list[SimGroup]:
+        """All simulated groups."""
+        return list(self._groups.values())
+
     # -- @BotFather settings ----------------------------------------------------------------
 
     @property
@@ -209,6 +263,16 @@ class Emulator:
     @inline_mode.setter
     def inline_mode(self, on: bool) -> None:
         self.state.inline_mode = bool(on)
+
+    @property
+    def privacy_mode(self) -> bool:
+        """/setprivacy: when on (Telegram's default) a bot that is no admin of a group gets only
+        commands, replies to its messages, mentions of it and service messages there."""
+        return self.state.privacy_mode
+
+    @privacy_mode.setter
+    def privacy_mode(self, on: bool) -> None:
+        self.state.privacy_mode = bool(on)
 
     @property
     def inline_feedback(self) -> bool:
@@ -260,6 +324,8 @@ class Emulator:
             "deactivated": sorted(self.faults.deactivated),
             "inline_mode": self.inline_mode,
             "inline_feedback": self.inline_feedback,
+            "privacy_mode": self.privacy_mode,
+            "group_limit": list(self.limiter.group_limit) if self.limiter.group_limit else None,
         }
 
     # -- faults ----------------------------------------------------------------------------
@@ -276,6 +342,11 @@ class Emulator:
     def set_per_chat_rate(self, rate: float | None, burst: int | None = None) -> None:
         """Limit sends per chat (``burst`` = bucket capacity); None disables."""
         self.limiter.set_per_chat(rate, burst)
+
+    def set_group_limit(self, count: int | None, seconds: float = 60.0) -> None:
+        """Telegram's per-group limit: ``count`` sends or edits per ``seconds`` in each group
+        (default 20 per minute; time-compressed tests shorten ``seconds``); None disables."""
+        self.limiter.set_group_limit(None if count is None else (count, seconds))
 
     def block(self, user_id: int) -> None:
         """The user blocked the bot: sends to them fail with 403."""

@@ -15,7 +15,9 @@ __all__ = [
     "Button",
     "CallbackAnswer",
     "Chat",
+    "GroupChat",
     "InlineAnswer",
+    "Member",
     "Notifier",
     "SentDocument",
     "SentMessage",
@@ -296,6 +298,9 @@ class UserMessage:
     text: str | None
     file_name: str | None = None
     deleted: bool = False
+    # In a group: who wrote it, and whether the bot got it (privacy mode filters).
+    from_user: dict[str, Any] | None = None
+    delivered: bool = True
 
     def to_json(self) -> dict[str, Any]:
         """The control API's view."""
@@ -305,11 +310,15 @@ class UserMessage:
             "text": self.text,
             "file_name": self.file_name,
             "deleted": self.deleted,
+            "from_id": self.from_user["id"] if self.from_user else None,
+            "delivered": self.delivered,
         }
 
     def __str__(self) -> str:
         what = f"<file {self.file_name}> " if self.file_name else ""
-        return f"user #{self.message_id}: {what}{self.text!r}"
+        who = f"{self.from_user.get('first_name')} " if self.from_user else "user "
+        hidden = "" if self.delivered else " (not delivered: privacy mode)"
+        return f"{who}#{self.message_id}{hidden}: {what}{self.text!r}"
 
 
 @dataclass
@@ -348,6 +357,115 @@ class Chat:
         name = self.user.get("first_name")
         shown = self.transcript[-limit:]
         head = f"chat {self.id} ({name}), {len(self.transcript)} messages"
+        if len(self.transcript) > limit:
+            head += f", last {limit} shown"
+        body = "\n".join(f"  {m}".replace("\n", "\n  ") for m in shown) or "  (empty)"
+        return f"{head}:\n{body}"
+
+
+# ChatMemberAdministrator's rights, in the Bot API's order (all are sent, true or false).
+ADMIN_RIGHTS = (
+    "can_manage_chat", "can_delete_messages", "can_manage_video_chats", "can_restrict_members",
+    "can_promote_members", "can_change_info", "can_invite_users", "can_post_stories",
+    "can_edit_stories", "can_delete_stories", "can_pin_messages", "can_manage_topics",
+)  # fmt: skip
+# What a person made admin in a client gets by default (all but promoting others and topics).
+DEFAULT_ADMIN_RIGHTS = frozenset(ADMIN_RIGHTS) - {"can_promote_members", "can_manage_topics"}
+MEMBER_STATUSES = frozenset({"creator", "administrator", "member", "left", "kicked"})
+# Group ids as Telegram gives them: basic groups negative, supergroups -100 followed by digits.
+GROUP_ID_BASE = -4_000_000_000
+SUPERGROUP_ID_BASE = -1_002_000_000_000
+
+
+@dataclass
+class Member:
+    """One user's membership of a group: a ChatMember of the Bot API."""
+
+    user: dict[str, Any]
+    status: str  # one of MEMBER_STATUSES
+    rights: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        if self.status not in MEMBER_STATUSES:
+            raise ValueError(f"unknown member status {self.status!r}")
+        unknown = self.rights - set(ADMIN_RIGHTS)
+        if unknown:
+            raise ValueError(f"unknown admin rights {sorted(unknown)}")
+
+    @property
+    def is_member(self) -> bool:
+        """Present in the chat (sees it, may write)."""
+        return self.status in ("creator", "administrator", "member")
+
+    @property
+    def is_admin(self) -> bool:
+        return self.status in ("creator", "administrator")
+
+    def can(self, right: str) -> bool:
+        """The creator holds every right; an administrator those granted."""
+        return self.status == "creator" or (
+            self.status == "administrator" and right in self.rights
+        )
+
+    def to_api(self) -> dict[str, Any]:
+        """The Bot API ChatMember object (ChatMemberOwner, ...Administrator, ...Banned...)."""
+        member: dict[str, Any] = {"status": self.status, "user": self.user}
+        if self.status == "creator":
+            member["is_anonymous"] = False
+        elif self.status == "administrator":
+            member["can_be_edited"] = False
+            member["is_anonymous"] = False
+            member.update({right: right in self.rights for right in ADMIN_RIGHTS})
+        elif self.status == "kicked":
+            member["until_date"] = 0  # forever
+        return member
+
+
+@dataclass(kw_only=True)
+class GroupChat(Chat):
+    """A group or supergroup: members with a status, the bot among them or not.
+
+    ``user`` (of Chat) is unused for groups: transcripts and ids come from ``chat_id``.
+    """
+
+    chat_id: int
+    title: str
+    type: str = "group"  # or "supergroup"
+    members: dict[int, Member] = field(default_factory=dict)
+    pinned: list[int] = field(default_factory=list)  # message ids, the newest last
+    migrated_to: int | None = None  # set once a group became this supergroup
+    bot_removed: bool = False  # someone removed the bot (not: it left, or was never added)
+
+    @property
+    def id(self) -> int:
+        return self.chat_id
+
+    def api_chat(self) -> dict[str, Any]:
+        return {"id": self.chat_id, "type": self.type, "title": self.title}
+
+    def member(self, user_id: int) -> Member | None:
+        return self.members.get(user_id)
+
+    def set_member(
+        self, user: dict[str, Any], status: str, rights: frozenset[str] = frozenset()
+    ) -> tuple[Member, Member]:
+        """Give ``user`` a new status; (old, new) membership, for ``my_chat_member``."""
+        old = self.members.get(int(user["id"])) or Member(user, "left")
+        new = Member(user, status, rights if status == "administrator" else frozenset())
+        self.members[int(user["id"])] = new
+        return old, new
+
+    @property
+    def bot_member(self) -> Member:
+        """The bot's membership ("left" before it was ever added)."""
+        return self.members.get(BOT_USER["id"]) or Member(BOT_USER, "left")
+
+    def dump(self, limit: int = 30) -> str:
+        shown = self.transcript[-limit:]
+        head = (
+            f"{self.type} {self.chat_id} ({self.title!r}, bot {self.bot_member.status}), "
+            f"{len(self.transcript)} messages"
+        )
         if len(self.transcript) > limit:
             head += f", last {limit} shown"
         body = "\n".join(f"  {m}".replace("\n", "\n  ") for m in shown) or "  (empty)"
@@ -405,6 +523,9 @@ class State:
         # @BotFather's /setinline and /setinlinefeedback: off for a new bot, as at Telegram.
         self.inline_mode = False
         self.inline_feedback = False
+        # @BotFather's /setprivacy: on for a new bot; in groups where the bot is no admin it
+        # then gets only commands, replies to its messages, mentions and service messages.
+        self.privacy_mode = True
         # The chat each user types ``@bot ...`` in (a chat with a friend), by user id: the
         # bot is no member, so they are kept apart from ``chats``.
         self.other_chats: dict[int, Chat] = {}
@@ -418,6 +539,7 @@ class State:
         self._callback_ids = itertools.count(1)
         self._inline_ids = itertools.count(1)
         self._inline_message_ids = itertools.count(1)
+        self._group_ids = itertools.count(1)
 
     def touch(self, chat: Chat | None = None) -> None:
         """Record that something observable changed (wakes wait_until/receive)."""
@@ -432,6 +554,19 @@ class State:
         self.stats.updates_enqueued += 1
         self.updates_changed.notify()
         return update_id
+
+    def my_chat_member(self, chat: GroupChat, by: dict[str, Any], old: Member, new: Member) -> int:
+        """The ``my_chat_member`` update Telegram sends when the bot's status changes."""
+        return self.enqueue_update(
+            "my_chat_member",
+            {
+                "chat": chat.api_chat(),
+                "from": by,
+                "date": int(time.time()),
+                "old_chat_member": old.to_api(),
+                "new_chat_member": new.to_api(),
+            },
+        )
 
     def store_file(self, data: bytes, file_name: str | None, mime_type: str | None) -> StoredFile:
         """Keep an uploaded file and give it Telegram-like ids and a path."""
@@ -462,6 +597,10 @@ class State:
     def new_inline_message_id(self) -> str:
         """The id a bot edits a posted inline result by (opaque, base64-like at Telegram)."""
         return f"AgAAA{next(self._inline_message_ids):08d}"
+
+    def new_group_id(self, supergroup: bool) -> int:
+        """A fresh id: ``-4…`` for a basic group, ``-100…`` for a supergroup."""
+        return (SUPERGROUP_ID_BASE if supergroup else GROUP_ID_BASE) - next(self._group_ids)
 
     def other_chat(self, user_id: int) -> Chat:
         """The chat ``user_id`` shares inline results into: one with a friend, created once."""

@@ -19,19 +19,90 @@ from .state import (
     UserMessage,
 )
 
-__all__ = ["SimUser"]
+__all__ = ["ChatView", "SimUser", "text_entities"]
 
 _COMMAND_RE = re.compile(r"/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?")
+_MENTION_RE = re.compile("@" + BOT_USER["username"] + r"\b")
 MAX_INLINE_QUERY = 256  # characters a client sends of what follows "@bot "
 
 
-class SimUser:
-    """One user in a private chat with the bot; create it with ``Emulator.user()``."""
+def text_entities(text: str) -> list[dict[str, Any]]:
+    """The entities a client gives a typed text: a leading /command (bare or addressed to this
+    bot) and mentions of this bot."""
+    entities: list[dict[str, Any]] = []
+    match = _COMMAND_RE.match(text)
+    if match and ("@" not in match.group() or match.group().endswith("@" + BOT_USER["username"])):
+        entities.append({"type": "bot_command", "offset": 0, "length": utf16_len(match.group())})
+    for mention in _MENTION_RE.finditer(text):
+        if mention.start() == 0 or not text[mention.start() - 1].isalnum():
+            offset = utf16_len(text[: mention.start()])
+            entities.append(
+                {"type": "mention", "offset": offset, "length": utf16_len(mention.group())}
+            )
+    return entities
+
+
+class ChatView:
+    """What one side sees of a chat: the bot's messages, received one by one."""
 
     def __init__(self, state: State, chat: Chat) -> None:
         self._state = state
         self.chat = chat
         self._cursor = 0  # index into chat.bot_messages of the next message to receive
+
+    @property
+    def messages(self) -> list[SentMessage]:
+        """Everything the bot sent to this chat, in its current state."""
+        return list(self.chat.bot_messages)
+
+    # -- observing -------------------------------------------------------------------------
+
+    async def receive(self, timeout: float = 5.0) -> SentMessage:  # noqa: ASYNC109
+        """The next bot message this user has not received yet (waits for it)."""
+        deadline = time.monotonic() + timeout
+        while self._cursor >= len(self.chat.bot_messages):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not await self.chat.changed.wait(remaining):
+                if self._cursor < len(self.chat.bot_messages):
+                    break
+                raise AssertionError(
+                    f"{self!r} received no new message within {timeout}s\n{self.chat.dump()}"
+                )
+        message = self.chat.bot_messages[self._cursor]
+        self._cursor += 1
+        return message
+
+    async def receive_many(self, count: int, timeout: float = 5.0) -> list[SentMessage]:  # noqa: ASYNC109
+        """The next ``count`` new bot messages, all within ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        received: list[SentMessage] = []
+        for _ in range(count):
+            try:
+                received.append(await self.receive(max(deadline - time.monotonic(), 0.0)))
+            except AssertionError as exc:
+                raise AssertionError(
+                    f"expected {count} messages within {timeout}s, got {len(received)}\n{exc}"
+                ) from None
+        return received
+
+    async def expect_silence(self, seconds: float = 0.3) -> None:
+        """Assert that the bot sends nothing new for ``seconds``."""
+        deadline = time.monotonic() + seconds
+        while True:
+            if self._cursor < len(self.chat.bot_messages):
+                unexpected = "\n".join(str(m) for m in self.chat.bot_messages[self._cursor :])
+                raise AssertionError(f"{self!r} expected silence but got:\n{unexpected}")
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            await self.chat.changed.wait(remaining)
+
+
+class SimUser(ChatView):
+    """One user in a private chat with the bot; create it with ``Emulator.user()``."""
+
+    def __init__(self, state: State, chat: Chat) -> None:
+        super().__init__(state, chat)
         self.last_inline: InlineAnswer | None = None  # what the control API's choose picks from
 
     @property
@@ -43,11 +114,6 @@ class SimUser:
     def user(self) -> dict[str, Any]:
         """The Bot API User object."""
         return self.chat.user
-
-    @property
-    def messages(self) -> list[SentMessage]:
-        """Everything the bot sent to this chat, in its current state."""
-        return list(self.chat.bot_messages)
 
     @property
     def other_chat(self) -> Chat:
@@ -80,13 +146,9 @@ class SimUser:
         """Send a text message; a leading /command gets its bot_command entity."""
         message = self._new_message(text)
         message["text"] = text
-        match = _COMMAND_RE.match(text)
-        if match and (
-            "@" not in match.group() or match.group().endswith("@" + BOT_USER["username"])
-        ):
-            message["entities"] = [
-                {"type": "bot_command", "offset": 0, "length": utf16_len(match.group())}
-            ]
+        entities = [e for e in text_entities(text) if e["type"] == "bot_command"]
+        if entities:
+            message["entities"] = entities
         self._state.enqueue_update("message", message)
         self._state.touch(self.chat)
         return message
@@ -242,45 +304,3 @@ class SimUser:
             self._state.enqueue_update("chosen_inline_result", chosen)
         self._state.touch(chat)
         return posted
-
-    # -- observing -------------------------------------------------------------------------
-
-    async def receive(self, timeout: float = 5.0) -> SentMessage:  # noqa: ASYNC109
-        """The next bot message this user has not received yet (waits for it)."""
-        deadline = time.monotonic() + timeout
-        while self._cursor >= len(self.chat.bot_messages):
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or not await self.chat.changed.wait(remaining):
-                if self._cursor < len(self.chat.bot_messages):
-                    break
-                raise AssertionError(
-                    f"{self!r} received no new message within {timeout}s\n{self.chat.dump()}"
-                )
-        message = self.chat.bot_messages[self._cursor]
-        self._cursor += 1
-        return message
-
-    async def receive_many(self, count: int, timeout: float = 5.0) -> list[SentMessage]:  # noqa: ASYNC109
-        """The next ``count`` new bot messages, all within ``timeout`` seconds."""
-        deadline = time.monotonic() + timeout
-        received: list[SentMessage] = []
-        for _ in range(count):
-            try:
-                received.append(await self.receive(max(deadline - time.monotonic(), 0.0)))
-            except AssertionError as exc:
-                raise AssertionError(
-                    f"expected {count} messages within {timeout}s, got {len(received)}\n{exc}"
-                ) from None
-        return received
-
-    async def expect_silence(self, seconds: float = 0.3) -> None:
-        """Assert that the bot sends nothing new for ``seconds``."""
-        deadline = time.monotonic() + seconds
-        while True:
-            if self._cursor < len(self.chat.bot_messages):
-                unexpected = "\n".join(str(m) for m in self.chat.bot_messages[self._cursor :])
-                raise AssertionError(f"{self!r} expected silence but got:\n{unexpected}")
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return
-            await self.chat.changed.wait(remaining)
