@@ -25,11 +25,8 @@ BUTTON_TITLE_MAX = 40
 
 async def _open_cases(context: Context) -> deadlines.Listing:
     """The open cases in time, then those recently past their deadline (archived ones drop)."""
-    stored = await context.storage.revisions.published_cases(status="open")
-    return deadlines.listing(
-        (ActionRevision.from_json(item.content) for item in stored),
-        context.bot_data.today(),
-        context.config.actions.expired_days,
+    return await deadlines.listed(
+        context.storage, context.bot_data.today(), context.config.actions.expired_days
     )
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from bot.actions.model import ActionRevision
+from bot.storage import Storage
 
 
 @dataclass(frozen=True)
@@ -62,3 +63,12 @@ def listing(revisions: Iterable[ActionRevision], today: date, expired_days: int)
         else:
             found.current.append(revision)
     return found
+
+
+async def listed(storage: Storage, today: date, expired_days: int) -> Listing:
+    """The published open cases as /actions lists them: the one reading for /actions, a new
+    subscriber's newest cases and inline mode, so all three offer the same cases."""
+    stored = await storage.revisions.published_cases(status="open")
+    return listing(
+        (ActionRevision.from_json(item.content) for item in stored), today, expired_days
+    )

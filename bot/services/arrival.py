@@ -82,8 +82,5 @@ async def newest_open(
 ) -> tuple[list[ActionRevision], int]:
     """The first ``limit`` cases /actions lists (in time, newest first, then the recently
     expired) and how many it lists in all."""
-    stored = await storage.revisions.published_cases(status="open")
-    listed = deadlines.listing(
-        (ActionRevision.from_json(item.content) for item in stored), today, expired_days
-    ).all
+    listed = (await deadlines.listed(storage, today, expired_days)).all
     return listed[:limit], len(listed)

@@ -85,10 +85,7 @@ async def open_cases(
 ) -> Page:
     """The cases /actions lists (in time, then recently expired) matching ``query``, one
     page from ``offset`` on: what can be shared is what can be written for."""
-    stored = await storage.revisions.published_cases(status="open")
-    listed = deadlines.listing(
-        (ActionRevision.from_json(item.content) for item in stored), today, expired_days
-    ).all
+    listed = (await deadlines.listed(storage, today, expired_days)).all
     found = [r for r in listed if matches(r, query, language, default_language)]
     start = _start(offset)
     page = found[start : start + PAGE_SIZE]
