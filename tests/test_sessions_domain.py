@@ -372,6 +372,22 @@ async def test_the_session_message_in_the_groups_language_with_its_numbers(
     assert status_lines(ended, 1234, T0 + 3600, "en")[0] == "Session ended"
 
 
+async def test_a_session_ended_early_thanks_for_the_minutes_it_ran(storage: Storage) -> None:
+    session_id = await started(storage, minutes=60)
+    await people(storage, 1)
+    await sessions.confirm(storage, session_id, 1, "en", TODAY)
+    ended = await sessions.end_in_group(storage, GROUP, T0 + 20 * 60 + 10)  # /session_end
+    assert ended is not None and ended.id == session_id
+    assert thank_you(ended, "en") == "1 letter in 20 minutes — thank you!"
+    assert thank_you(ended, "fr") == "1 lettre en 20 minutes — merci !"
+    fast = SessionsConfig(minute_seconds=0.5)
+    quick = await sessions.start(storage, fast, GROUP, T0, CASE, 10)
+    assert quick.session is not None
+    done = await sessions.end(storage, quick.session.id, T0 + 5.0)  # time up, compressed
+    assert done is not None
+    assert thank_you(done, "de", fast.minute_seconds) == "0 Briefe in 10 Minuten – danke!"
+
+
 # -- the pacing -------------------------------------------------------------------------------
 
 

@@ -19,6 +19,15 @@ def minutes_left(session: StoredSession, now: float, minute_seconds: float = 60.
     return math.ceil(round(remaining / minute_seconds, 6))
 
 
+def minutes_held(session: StoredSession, minute_seconds: float = 60.0) -> int:
+    """How long an ended session ran, in whole minutes: what it was given, or less when an
+    admin ended it early (at least 1); a running one: what it was given."""
+    if session.ended_at is None:
+        return session.minutes
+    ran = round((session.ended_at - session.started_at) / minute_seconds)
+    return max(1, min(session.minutes, ran))
+
+
 def counts_line(group_letters: int, case_letters: int) -> str:
     """ "7 letters from this group · 1,234 in all" (the case's letters, every confirmation)."""
     return ngettext(
@@ -63,11 +72,12 @@ def status_lines(
         return [
             _("Session ended"),
             counts_line(session.letters, case_letters),
-            summary_line(session.letters, session.minutes),
+            summary_line(session.letters, minutes_held(session, minute_seconds)),
         ]
 
 
-def thank_you(session: StoredSession, language: str) -> str:
-    """The short message posted when a session ends."""
+def thank_you(session: StoredSession, language: str, minute_seconds: float = 60.0) -> str:
+    """The short message posted when a session ends ("14 letters in 60 minutes — thank
+    you!"), with the minutes it really ran."""
     with use_locale(language):
-        return summary_line(session.letters, session.minutes)
+        return summary_line(session.letters, minutes_held(session, minute_seconds))
