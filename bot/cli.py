@@ -310,6 +310,7 @@ def cmd_stats(config: Config, args: argparse.Namespace) -> int:
             await storage.stats.subscribers(config.telegram.admins),
             await storage.stats.letters(),
             await following.followers(storage),
+            await storage.sessions.counts(),
         )
 
     return _with_storage(config, read)

@@ -149,6 +149,16 @@ class BackupConfig:
 
 
 @dataclass(frozen=True)
+class SessionsConfig:
+    # /session without minutes runs this long; at most max_minutes may be asked for.
+    default_minutes: int = 45
+    max_minutes: int = 24 * 60
+    # How many real seconds a session's minute lasts: 60, but for tests and the sandbox,
+    # which compress a session's countdown and end into seconds.
+    minute_seconds: float = 60.0
+
+
+@dataclass(frozen=True)
 class Config:
     telegram: TelegramConfig
     storage: StorageConfig = StorageConfig()
@@ -160,6 +170,7 @@ class Config:
     metrics: MetricsConfig = MetricsConfig()
     actions: ActionsConfig = ActionsConfig()
     backup: BackupConfig = BackupConfig()
+    sessions: SessionsConfig = SessionsConfig()
 
     def is_admin(self, user_id: int) -> bool:
         return user_id in self.telegram.admins
@@ -222,6 +233,11 @@ _SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], str]]] = {
         "every_hours": ((int, float), "a number of hours such as 24 (0: no automatic backups)"),
         "keep": (int, "a whole number of backups such as 7"),
         "folder": (str, "a folder path such as 'backups'"),
+    },
+    "sessions": {
+        "default_minutes": (int, "a whole number of minutes such as 45"),
+        "max_minutes": (int, "a whole number of minutes such as 1440"),
+        "minute_seconds": ((int, float), "a number of seconds such as 60"),
     },
 }
 
@@ -387,6 +403,26 @@ def parse_config(
         metrics=_metrics(raw.get("metrics", {})),
         actions=ActionsConfig(expired_days=expired_days),
         backup=BackupConfig(every_hours=float(every), keep=keep, folder=backup_folder),
+        sessions=_sessions(raw.get("sessions", {})),
+    )
+
+
+def _sessions(sessions: dict[str, Any]) -> SessionsConfig:
+    """``[sessions]``: writing sessions in groups."""
+    maximum = sessions.get("max_minutes", SessionsConfig.max_minutes)
+    if not 1 <= maximum <= 7 * 24 * 60:
+        raise ConfigError("sessions.max_minutes must be between 1 and 10080 (a week), e.g. 1440")
+    default = sessions.get("default_minutes", SessionsConfig.default_minutes)
+    if not 1 <= default <= maximum:
+        raise ConfigError(
+            f"sessions.default_minutes must be between 1 and sessions.max_minutes ({maximum}), "
+            "e.g. 45"
+        )
+    minute = sessions.get("minute_seconds", SessionsConfig.minute_seconds)
+    if not 0 < minute <= 60:
+        raise ConfigError("sessions.minute_seconds must be more than 0 and at most 60, e.g. 60")
+    return SessionsConfig(
+        default_minutes=default, max_minutes=maximum, minute_seconds=float(minute)
     )
 
 

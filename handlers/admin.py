@@ -21,6 +21,7 @@ async def stats(update: Update, context: Context) -> None:
         await storage.stats.subscribers(context.config.telegram.admins),
         await storage.stats.letters(),
         await following.followers(storage),
+        await storage.sessions.counts(),
     )
     await say_all(update, [f"<b>{escape(_('Statistics'))}</b>", *map(escape, lines)])
 
@@ -28,7 +29,7 @@ async def stats(update: Update, context: Context) -> None:
 async def export(update: Update, context: Context) -> None:
     """The per-case, per-revision, per-language counts as a CSV document."""
     storage = context.storage
-    data = letters_csv(await storage.stats.letters())
+    data = letters_csv(await storage.stats.letters(), await storage.sessions.per_case())
     name = f"uabot-letters-{context.bot_data.today().isoformat()}.csv"
     await send_document(
         update,

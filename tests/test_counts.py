@@ -220,7 +220,15 @@ def test_csv_cells_that_a_spreadsheet_would_run_get_a_quote() -> None:
     data = letters_csv(rows).decode("utf-8-sig")
     parsed = list(csv.DictReader(io.StringIO(data, newline="")))
     assert [row["language"] for row in parsed] == ["'" + value for value in dangerous] + ["de"]
-    assert parsed[-1] == {"case": CASE, "revision": "2", "language": "de", "letters": "3"}
+    assert parsed[-1] == {
+        "case": CASE,
+        "revision": "2",
+        "language": "de",
+        "letters": "3",
+        "groups": "",
+        "sessions": "",
+        "session_letters": "",
+    }
 
 
 # -- 6. long texts are cut by Telegram's measure: UTF-16 code units ---------------------------

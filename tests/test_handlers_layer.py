@@ -29,6 +29,8 @@ STORAGE_READS = {
     "audit.latest",
     "reminders.enabled",
     "revisions.published_cases",
+    "sessions.counts",
+    "sessions.per_case",
     "stats.letters",
     "stats.subscribers",
     "tally.cases_of",

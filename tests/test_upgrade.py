@@ -119,6 +119,34 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
         {"user_id": 1, "kind": "topic", "code": "torture"},
         {"user_id": 1, "kind": "region", "code": "150"},
     ],
+    "groups": [{"chat_id": -1001, "language": "fr", "added_at": "2026-01-12 18:00:00"}],
+    "sessions": [
+        {  # ended: counts only
+            "id": 1,
+            "group_id": -1001,
+            "case_number": CASE,
+            "started_at": 1768240800.0,
+            "minutes": 60,
+            "ends_at": 1768244400.0,
+            "message_id": 77,
+            "pinned": 1,
+            "ended_at": 1768244400.0,
+            "letters": 14,
+        },
+        {  # running
+            "id": 2,
+            "group_id": -1001,
+            "case_number": CASE,
+            "started_at": 1768327200.0,
+            "minutes": 45,
+            "ends_at": 1768329900.0,
+            "message_id": 80,
+            "pinned": 0,
+            "ended_at": None,
+            "letters": 1,
+        },
+    ],
+    "session_writers": [{"session_id": 2, "user_id": 1}],
 }
 # (table, column) whose stored values a migration rewrites on purpose: not compared.
 CHANGED_BY_DESIGN: set[tuple[str, str]] = set()

@@ -13,11 +13,14 @@ from bot.actions.audience import topic_name
 from bot.i18n import format_number, language_name, territory_name
 from bot.i18n import gettext as _
 from bot.services.following import Followers
-from bot.storage import AuditEntry, LetterCount, Storage, SubscriberCounts
+from bot.storage import AuditEntry, LetterCount, SessionCounts, Storage, SubscriberCounts
 
 
 def stats_lines(
-    subscribers: SubscriberCounts, letters: list[LetterCount], followers: Followers | None = None
+    subscribers: SubscriberCounts,
+    letters: list[LetterCount],
+    followers: Followers | None = None,
+    sessions: SessionCounts | None = None,
 ) -> list[str]:
     lines = [
         _("Subscribers"),
@@ -51,7 +54,26 @@ def stats_lines(
                         n=format_number(row.letters),
                     )
                 )
+    if sessions is not None:
+        lines += _session_lines(sessions)
     return lines
+
+
+def _session_lines(sessions: SessionCounts) -> list[str]:
+    """Writing sessions in groups: counts only (no group names, no writers)."""
+    return [
+        _("Writing sessions in groups"),
+        "  " + _("groups with the bot: {n}").format(n=format_number(sessions.groups)),
+        "  "
+        + _("groups that held a session: {n}").format(
+            n=format_number(sessions.groups_with_sessions)
+        ),
+        "  "
+        + _("sessions: {n} ({running} running)").format(
+            n=format_number(sessions.sessions), running=format_number(sessions.running)
+        ),
+        "  " + _("letters in sessions: {n}").format(n=format_number(sessions.letters)),
+    ]
 
 
 def _follower_lines(followers: Followers) -> list[str]:
@@ -77,13 +99,31 @@ def spreadsheet_cell(value: object) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-def letters_csv(letters: list[LetterCount]) -> bytes:
-    """case,revision,language,letters — one row per count; UTF-8 with BOM for spreadsheets."""
+def letters_csv(
+    letters: list[LetterCount], sessions: dict[str, tuple[int, int, int]] | None = None
+) -> bytes:
+    """case,revision,language,letters,groups,sessions,session_letters — one row per count;
+    UTF-8 with BOM for spreadsheets.
+
+    The session columns are per case (``Sessions.per_case``: groups, sessions, letters in
+    them), filled on the case's first row only, so a column's sum is the total; a case that
+    had sessions but no letter yet gets a row of its own with 0 letters.
+    """
+    sessions = dict(sessions or {})
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")  # RFC 4180: a CR in a cell is quoted too
-    writer.writerow(["case", "revision", "language", "letters"])
-    for row in letters:
-        cells = (row.case_number, row.revision, row.language, row.letters)
+    writer.writerow(
+        ["case", "revision", "language", "letters", "groups", "sessions", "session_letters"]
+    )
+    rows: list[tuple[object, ...]] = [
+        (row.case_number, row.revision, row.language, row.letters) for row in letters
+    ]
+    known = {row.case_number for row in letters}
+    rows += [(case, "", "", 0) for case in sessions if case not in known]
+    rows.sort(key=lambda row: str(row[0]))  # stable: each case's rows keep their order
+    for row in rows:
+        per_case = sessions.pop(str(row[0]), None)
+        cells = (*row, *(per_case if per_case is not None else ("", "", "")))
         writer.writerow([spreadsheet_cell(cell) for cell in cells])
     return buffer.getvalue().encode("utf-8-sig")
 

@@ -14,6 +14,7 @@ from bot.storage.menus import AdminMenus
 from bot.storage.revisions import Revisions, StoredRevision
 from bot.storage.scheduling import DueReminder, FeedItems, JobState, Reminders
 from bot.storage.selections import Audience, Selections
+from bot.storage.sessions import Group, Groups, SessionCounts, Sessions, StoredSession
 from bot.storage.stats import LetterCount, Stats, SubscriberCounts
 from bot.storage.tally import Tally
 from bot.storage.users import User, Users
@@ -28,6 +29,8 @@ __all__ = [
     "Database",
     "DueReminder",
     "FeedItems",
+    "Group",
+    "Groups",
     "JobState",
     "LetterCount",
     "Outcome",
@@ -36,10 +39,13 @@ __all__ = [
     "Reminders",
     "Revisions",
     "Selections",
+    "SessionCounts",
+    "Sessions",
     "SharedStorage",
     "Stats",
     "Storage",
     "StoredRevision",
+    "StoredSession",
     "SubscriberCounts",
     "Tally",
     "User",
@@ -64,6 +70,8 @@ class Storage:
     job_state: JobState
     admin_menus: AdminMenus
     selections: Selections
+    groups: Groups
+    sessions: Sessions
 
     @classmethod
     async def open(cls, path: Path | str) -> Storage:
@@ -82,6 +90,8 @@ class Storage:
             job_state=JobState(db),
             admin_menus=AdminMenus(db),
             selections=Selections(db),
+            groups=Groups(db),
+            sessions=Sessions(db),
         )
 
     async def close(self) -> None:

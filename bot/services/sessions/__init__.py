@@ -1,0 +1,211 @@
+"""Writing sessions in groups (issue 15): the one place that starts, counts and ends them.
+
+A group admin starts a session for a case (``start``); members' "I sent it" count for it
+(``confirm``); it ends when its time is up or an admin ends it (``end``); a restart finds the
+running ones again (``resume``). Each write owns its transaction. Privacy: who wrote is kept
+only while a session runs, to count each person once; ``end`` drops it with the final count.
+
+Handlers and jobs (Telegram) come on top: they post and edit the message (``text``), paced by
+``pacing.EditPacer``, and schedule what ``plan`` says.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import date
+
+from bot.actions.model import ActionRevision
+from bot.config import SessionsConfig
+from bot.metrics import Metrics
+from bot.storage import Storage, StoredSession
+
+
+class StartRefused(enum.Enum):
+    UNKNOWN_GROUP = "unknown group"  # the bot has no row for the chat (not added, or removed)
+    RUNNING = "running"  # the group holds a session already
+    NO_CASE = "no case"  # no such open, published case (or none open at all)
+    BAD_MINUTES = "bad minutes"  # not between 1 and sessions.max_minutes
+
+
+@dataclass(frozen=True)
+class Started:
+    session: StoredSession | None
+    refused: StartRefused | None = None
+    running: StoredSession | None = None  # the session already running, when RUNNING
+
+
+async def start(
+    storage: Storage,
+    config: SessionsConfig,
+    group_id: int,
+    now: float,
+    case_number: str | None = None,
+    minutes: int | None = None,
+) -> Started:
+    """Start a session in a group: ``minutes`` default to ``sessions.default_minutes``, the
+    case to the newest open one. One per group: the schema refuses a second running one."""
+    minutes = config.default_minutes if minutes is None else minutes
+    if not 1 <= minutes <= config.max_minutes:
+        return Started(None, StartRefused.BAD_MINUTES)
+    async with storage.db.transaction():
+        if await storage.groups.get(group_id) is None:
+            return Started(None, StartRefused.UNKNOWN_GROUP)
+        if (running := await storage.sessions.running(group_id)) is not None:
+            return Started(None, StartRefused.RUNNING, running)
+        case = await _open_case(storage, case_number)
+        if case is None:
+            return Started(None, StartRefused.NO_CASE)
+        ends_at = now + minutes * config.minute_seconds
+        session_id = await storage.sessions.start(group_id, case, now, minutes, ends_at)
+        if session_id is None:  # cannot happen under the transaction; the schema says so
+            return Started(None, StartRefused.RUNNING, await storage.sessions.running(group_id))
+        session = await storage.sessions.get(session_id)
+    return Started(session)
+
+
+async def _open_case(storage: Storage, case_number: str | None) -> str | None:
+    """The case named if it is published and open, else None; no name: the newest open."""
+    if case_number is None:
+        newest = await storage.revisions.published_cases(status="open")
+        return newest[0].case_number if newest else None
+    stored = await storage.revisions.latest(case_number, published_only=True)
+    if stored is None or ActionRevision.from_json(stored.content).is_closed:
+        return None
+    return stored.case_number
+
+
+async def record_message(
+    storage: Storage, session_id: int, message_id: int, *, pinned: bool
+) -> None:
+    """The session message was posted (and pinned, where the bot may): edits and the end
+    find it after a restart."""
+    async with storage.db.transaction():
+        await storage.sessions.set_message(session_id, message_id, pinned=pinned)
+
+
+class Counted(enum.Enum):
+    COUNTED = "counted"  # a new letter for the case and for the session
+    CASE_ONLY = "case only"  # new for the case, but this person counted in the session already
+    ALREADY = "already"  # this person had confirmed this revision: nothing new to count
+    ENDED = "ended"  # no running session by this id: nothing counted
+    UNKNOWN_PERSON = "unknown"  # no user row (never started the bot, or /forget)
+    NOT_OFFERED = "not offered"  # the case has no open published revision any more
+
+
+@dataclass(frozen=True)
+class SessionConfirmation:
+    outcome: Counted
+    session: StoredSession | None = None  # as it stands after the confirmation
+    case_letters: int = 0  # letters for the case, every revision, person and session
+
+
+async def confirm(
+    storage: Storage,
+    session_id: int,
+    user_id: int,
+    letter_language: str,
+    today: date,
+    metrics: Metrics | None = None,
+) -> SessionConfirmation:
+    """One member's "I sent it" for the case of a running session.
+
+    The letter is one confirmation of the case's latest published revision, as in a private
+    chat (one per person and revision), and counts for the session when it is a new letter
+    and its writer has not counted in this session yet: a letter confirmed before the session
+    is not the session's, and nobody counts twice in one. One transaction, so concurrent
+    confirmations are counted exactly (the database serialises them).
+    """
+    async with storage.db.transaction():
+        session = await storage.sessions.get(session_id)
+        if session is None or not session.running:
+            return SessionConfirmation(Counted.ENDED, session)
+        stored = await storage.revisions.latest(session.case_number, published_only=True)
+        if stored is None or ActionRevision.from_json(stored.content).is_closed:
+            return SessionConfirmation(Counted.NOT_OFFERED, session)
+        if await storage.users.get(user_id) is None:
+            return SessionConfirmation(Counted.UNKNOWN_PERSON, session)
+        new = await storage.tally.confirm(
+            stored.case_number, stored.revision, user_id, letter_language, today
+        )
+        counted = new and await storage.sessions.add_writer(session_id, user_id)
+        session = await storage.sessions.get(session_id)
+        case_letters = await storage.tally.count(stored.case_number)
+    if new and metrics is not None:
+        metrics.letters_confirmed.inc()
+    outcome = Counted.COUNTED if counted else Counted.CASE_ONLY if new else Counted.ALREADY
+    return SessionConfirmation(outcome, session, case_letters)
+
+
+async def end(storage: Storage, session_id: int, now: float) -> StoredSession | None:
+    """End a running session (its time is up, or a group admin ended it): the final count
+    stays, who wrote goes. The ended session, or None when it had ended already (the end job
+    and /session_end racing: only one of them posts the thank-you)."""
+    async with storage.db.transaction():
+        if not await storage.sessions.end(session_id, now):
+            return None
+        return await storage.sessions.get(session_id)
+
+
+async def end_in_group(storage: Storage, group_id: int, now: float) -> StoredSession | None:
+    """/session_end: end the group's running session, if it has one."""
+    async with storage.db.transaction():
+        running = await storage.sessions.running(group_id)
+        return None if running is None else await end(storage, running.id, now)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a (re)started bot schedules for one running session."""
+
+    session: StoredSession
+    end_in: float  # seconds until the end job (0: time is up, end it now)
+    next_tick_in: float | None  # seconds until the next countdown edit; None: end first
+    tick_every: float  # the countdown's period: one session minute
+
+
+def plan(session: StoredSession, now: float, minute_seconds: float = 60.0) -> Plan:
+    """The end job at ``ends_at`` and the countdown on the session's minute marks (so
+    "47 minutes left" changes when a minute has passed, not a minute after a restart)."""
+    end_in = max(0.0, session.ends_at - now)
+    elapsed = max(0.0, now - session.started_at)
+    marks = int(elapsed // minute_seconds) + 1
+    tick_at = session.started_at + marks * minute_seconds
+    next_tick = tick_at - now if tick_at < session.ends_at else None
+    return Plan(session, end_in, next_tick, minute_seconds)
+
+
+async def resume(storage: Storage, now: float, minute_seconds: float = 60.0) -> list[Plan]:
+    """After a restart: every running session and what to schedule for it. Each needs its
+    end job and its countdown again, and one edit of its message at once (a confirmation
+    just before the stop may not have been shown); sessions whose time ran out while the
+    bot was down come with ``end_in == 0``."""
+    return [plan(s, now, minute_seconds) for s in await storage.sessions.all_running()]
+
+
+async def add_group(storage: Storage, chat_id: int, language: str) -> bool:
+    """The bot was added to a group: record its id and language; False when known."""
+    async with storage.db.transaction():
+        return await storage.groups.add(chat_id, language)
+
+
+async def set_language(storage: Storage, chat_id: int, language: str) -> bool:
+    async with storage.db.transaction():
+        return await storage.groups.set_language(chat_id, language)
+
+
+async def forget_group(storage: Storage, chat_id: int, now: float) -> StoredSession | None:
+    """The bot was removed from a group: forget it, and end its running session (returned,
+    so its jobs can be cancelled; nothing can be posted there any more)."""
+    async with storage.db.transaction():
+        ended = await end_in_group(storage, chat_id, now)
+        await storage.groups.remove(chat_id)
+    return ended
+
+
+async def migrate_group(storage: Storage, old_id: int, new_id: int) -> None:
+    """The group became a supergroup (``migrate_to_chat_id``): its row and its sessions,
+    the running one too, take the new id."""
+    async with storage.db.transaction():
+        await storage.groups.move(old_id, new_id)
+        await storage.sessions.move_group(old_id, new_id)

@@ -1,0 +1,77 @@
+"""How often a group's session message may be edited: a pure clock-in, time-out component.
+
+Every confirmation wants the message edited at once and the countdown once a minute, but a
+group takes only so many messages a minute from a bot. The pacer spaces the edits of one chat
+evenly within that budget and merges updates that come while an edit is already planned into
+that edit (it renders whatever is current when it runs), so no count is ever lost and no
+update waits longer than one spacing.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+# Telegram's limit for a bot in one group: "no more than 20 messages per minute in the same
+# group" (Bot FAQ); edits count as messages there, and beyond it Telegram answers 429 with a
+# retry_after for the whole chat. Every message to the group is told to the pacer (``sent``).
+GROUP_MESSAGES_PER_MINUTE = 20
+WINDOW_SECONDS = 60.0
+
+
+@dataclass
+class _Chat:
+    sent: deque[float] = field(default_factory=deque)  # send times within the last window
+    planned: float | None = None  # when the next edit goes, if one is planned
+
+
+class EditPacer:
+    """Per chat: at most ``per_minute`` sends in any ``window`` seconds, spaced evenly."""
+
+    def __init__(
+        self, per_minute: int = GROUP_MESSAGES_PER_MINUTE, window: float = WINDOW_SECONDS
+    ) -> None:
+        if per_minute < 1 or window <= 0:
+            raise ValueError("per_minute must be at least 1 and window more than 0")
+        self.per_minute = per_minute
+        self.window = window
+        self.spacing = window / per_minute
+        self._chats: dict[int, _Chat] = {}
+
+    def request(self, chat_id: int, now: float) -> float | None:
+        """Something the message shows changed: the time to edit it at (``now`` or later),
+        or None when an edit is planned already and will show it (merged)."""
+        chat = self._chats.setdefault(chat_id, _Chat())
+        if chat.planned is not None:
+            return None
+        chat.planned = self.next_slot(chat_id, now)
+        return chat.planned
+
+    def next_slot(self, chat_id: int, now: float) -> float:
+        """The earliest time at or after ``now`` a message may go to the chat."""
+        chat = self._chats.get(chat_id)
+        if chat is None or not chat.sent:
+            return now
+        slot = max(now, chat.sent[-1] + self.spacing)
+        if len(chat.sent) >= self.per_minute:  # messages sent outside the plan count too
+            slot = max(slot, chat.sent[-self.per_minute] + self.window)
+        return slot
+
+    def sent(self, chat_id: int, now: float) -> None:
+        """A message or an edit went to the chat (a planned edit, or any other message):
+        it counts against the budget and ends the planned edit, if any."""
+        chat = self._chats.setdefault(chat_id, _Chat())
+        chat.sent.append(now)
+        while chat.sent and chat.sent[0] <= now - self.window:
+            chat.sent.popleft()
+        chat.planned = None
+
+    def cancel(self, chat_id: int) -> None:
+        """A planned edit that will not be sent (the session ended): the next request plans."""
+        chat = self._chats.get(chat_id)
+        if chat is not None:
+            chat.planned = None
+
+    def forget(self, chat_id: int) -> None:
+        """The chat is gone (the bot removed, the group migrated)."""
+        self._chats.pop(chat_id, None)

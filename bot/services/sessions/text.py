@@ -1,0 +1,83 @@
+"""What a session message says about the session: counts, time left, the end. In the group's
+language (gettext) with its numbers (babel), whatever the locale of the update at hand."""
+
+from __future__ import annotations
+
+import math
+
+from bot.i18n import format_number, ngettext, use_locale
+from bot.i18n import gettext as _
+from bot.storage import StoredSession
+
+
+def minutes_left(session: StoredSession, now: float, minute_seconds: float = 60.0) -> int:
+    """Whole minutes left, rounded up ("1 minute left" until the end); 0 once time is up."""
+    remaining = session.ends_at - now
+    if remaining <= 0:
+        return 0
+    # A tick a hair late must not show one minute less: 2699.999 s is still 45 minutes.
+    return math.ceil(round(remaining / minute_seconds, 6))
+
+
+def minutes_held(session: StoredSession, minute_seconds: float = 60.0) -> int:
+    """How long an ended session ran, in whole minutes: what it was given, or less when an
+    admin ended it early (at least 1); a running one: what it was given."""
+    if session.ended_at is None:
+        return session.minutes
+    ran = round((session.ended_at - session.started_at) / minute_seconds)
+    return max(1, min(session.minutes, ran))
+
+
+def counts_line(group_letters: int, case_letters: int) -> str:
+    """ "7 letters from this group · 1,234 in all" (the case's letters, every confirmation)."""
+    return ngettext(
+        "{n} letter from this group · {total} in all",
+        "{n} letters from this group · {total} in all",
+        group_letters,
+    ).format(n=format_number(group_letters), total=format_number(case_letters))
+
+
+def time_left_line(minutes: int) -> str:
+    return ngettext("{n} minute left", "{n} minutes left", minutes).format(
+        n=format_number(minutes)
+    )
+
+
+def summary_line(letters: int, minutes: int) -> str:
+    """ "14 letters in 60 minutes — thank you!" (the thank-you and the ended message)."""
+    duration = ngettext("{n} minute", "{n} minutes", minutes).format(n=format_number(minutes))
+    return ngettext(
+        "{n} letter in {duration} — thank you!",
+        "{n} letters in {duration} — thank you!",
+        letters,
+    ).format(n=format_number(letters), duration=duration)
+
+
+def status_lines(
+    session: StoredSession,
+    case_letters: int,
+    now: float,
+    language: str,
+    minute_seconds: float = 60.0,
+) -> list[str]:
+    """The session message's changing part, in ``language``: counts and the countdown while
+    it runs; "Session ended" and the summary once it has ended."""
+    with use_locale(language):
+        if session.running:
+            left = minutes_left(session, now, minute_seconds)
+            return [
+                counts_line(session.letters, case_letters),
+                time_left_line(left) if left else _("Time is up"),
+            ]
+        return [
+            _("Session ended"),
+            counts_line(session.letters, case_letters),
+            summary_line(session.letters, minutes_held(session, minute_seconds)),
+        ]
+
+
+def thank_you(session: StoredSession, language: str, minute_seconds: float = 60.0) -> str:
+    """The short message posted when a session ends ("14 letters in 60 minutes — thank
+    you!"), with the minutes it really ran."""
+    with use_locale(language):
+        return summary_line(session.letters, minutes_held(session, minute_seconds))
