@@ -1,6 +1,6 @@
 """Groups the bot is in and their writing sessions (issue 15). Counts only once a session ends.
 
-See migrations 017 and 018 for what is kept and why. The caller owns each transaction.
+See migrations 012 and 013 for what is kept and why. The caller owns each transaction.
 """
 
 from __future__ import annotations
