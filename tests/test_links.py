@@ -10,6 +10,7 @@ from bot.actions.links import (
     deep_link,
     parse_payload,
     parse_typed,
+    session_payload,
     share_url,
     write_payload,
 )
@@ -59,3 +60,12 @@ def test_links() -> None:
         "https://t.me/share/url?url=https%3A%2F%2Ft.me%2Fuabot%3Fstart%3Dua-1-26"
         "&text=UA%201%2F26%3A%20Free%20her%20%26%20now"
     )
+
+
+def test_a_session_payload_names_the_session_and_asks_for_the_letter() -> None:
+    assert session_payload(17) == "session-17"
+    assert parse_payload("session-17") == StartRequest(None, write=True, session=17)
+    assert parse_payload("Session-17") == StartRequest(None, write=True, session=17)
+    # Not a session: no id, or words after it.
+    assert parse_payload("session-") == StartRequest(None)
+    assert parse_payload("session-17-x") == StartRequest(None)
