@@ -14,3 +14,11 @@ async def changed(app: Application, session_id: int) -> None:
 
     Placeholder until the live session message is built; callers may rely on the name.
     """
+
+
+def stop(app: Application, session_id: int) -> None:
+    """Cancel a session's jobs (its countdown, its end, a planned edit): the bot was removed
+    from the group, so nothing can be posted there any more.
+
+    Placeholder until the live session message is built; callers may rely on the name.
+    """
