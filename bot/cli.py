@@ -25,7 +25,7 @@ from bot.config import (
     load_config,
     parse_config,
 )
-from bot.i18n import use_locale
+from bot.i18n import configure, use_locale
 from bot.logs import LOG_FORMATS, setup_logging
 from bot.ptb.redact import token_secrets
 from bot.storage.db import DatabaseInUse, DatabasePathError
@@ -454,6 +454,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if config is None:
             return _flushed(int(args.handler(config, args)))
         redacting.add(config.secrets())
+        configure(config.i18n)  # the organisation's variants (de-CH, formal) for what it prints
         # One language for everything a command prints: the config's default.
         with use_locale(config.i18n.default_language):
             return _flushed(int(args.handler(config, args)))
