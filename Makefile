@@ -2,10 +2,12 @@
 # so `make compile` is only a check; `make messages` is what a developer runs after
 # changing user-facing strings.
 PYBABEL ?= pybabel
+# The Python that has babel: the one next to PYBABEL when it is given as a path (.venv/bin).
+PYTHON ?= $(if $(findstring /,$(PYBABEL)),$(dir $(PYBABEL))python,python3)
 DOMAIN = uabot
 LANGS = de fr en
 
-.PHONY: messages compile
+.PHONY: messages variants compile
 messages:
 	$(PYBABEL) extract -F babel.cfg -k N_ --no-location --sort-output \
 		--project=uabot --copyright-holder="uabot contributors" -o locales/$(DOMAIN).pot .
@@ -17,6 +19,11 @@ messages:
 			$(PYBABEL) init -D $(DOMAIN) -i locales/$(DOMAIN).pot -d locales -l $$lang; \
 		fi; \
 	done
+	$(MAKE) variants PYTHON=$(PYTHON)
+
+# The mechanical variants (de_CH: ss, «…») made from their base catalogs: tools/variants.py.
+variants:
+	$(PYTHON) tools/variants.py
 
 compile:
 	$(PYBABEL) compile -D $(DOMAIN) -d locales --statistics
