@@ -191,7 +191,7 @@ def cmd_migrate(config: Config, args: argparse.Namespace) -> int:
 def _parse_files(paths: list[Path], config: Config) -> tuple[list[ActionRevision], int]:
     """Parse every file, printing each problem and warning; returns the good revisions and the
     bad count (warnings do not make a file bad)."""
-    from bot.actions.parse import ActionFileError, check_action
+    from bot.actions.parse import ActionFileError, check_action, register_warnings
     from bot.ptb.context import BotData
 
     today = BotData.today()  # the bot's one clock: a deadline already past is warned about
@@ -216,7 +216,8 @@ def _parse_files(paths: list[Path], config: Config) -> tuple[list[ActionRevision
             bad += 1
             continue
         revisions.append(checked.revision)
-        for warning in checked.warnings:
+        register = register_warnings(checked.revision, config.i18n.formal)
+        for warning in [*checked.warnings, *register]:
             print(f"warning: {warning.describe(str(path))}", file=sys.stderr)
     return revisions, bad
 

@@ -341,9 +341,7 @@ def format_date_near(value: date, near: date, language: str | None = None) -> st
     "12 mars"; CLDR's skeleton, so each locale orders it its own way), else the long date."""
     if value.year != near.year:
         return format_date(value, language)
-    return format_skeleton(
-        "dMMMM", value, locale=babel_locale(language or current_locale.get())
-    )
+    return format_skeleton("dMMMM", value, locale=babel_locale(language or current_locale.get()))
 
 
 def format_time(value: datetime, language: str | None = None) -> str:
@@ -356,3 +354,26 @@ def format_time(value: datetime, language: str | None = None) -> str:
 def format_number(value: int | float, language: str | None = None) -> str:
     """A number with the locale's grouping ("10,000", "10.000", "10 000")."""
     return format_decimal(value, locale=babel_locale(language or current_locale.get()))
+
+
+# German address forms, for "one register per organisation" (i18n.formal): the interface's
+# catalogs and the action files' texts must not mix "du" and "Sie".
+_INFORMAL = re.compile(r"\b(?:du|dich|dir|dein(?:e[mnrs]?)?|euch|eue?r(?:e[mnrs]?)?)\b", re.I)
+_FORMAL = re.compile(r"\b(?:Sie|Ihnen|Ihr(?:e[mnrs]?)?)\b")
+_SENTENCE_START = re.compile(r"(?:^|[.!?:;]\s*|[„“«»\"(]\s*)$")
+
+
+def informal_address(text: str) -> str | None:
+    """The first "du" form in a German ``text`` ("dich", "Deine"), else None."""
+    found = _INFORMAL.search(text)
+    return found.group(0) if found else None
+
+
+def formal_address(text: str) -> str | None:
+    """The first "Sie" form in a German ``text`` that can only be the formal "you": a
+    capitalised "Sie"/"Ihr…" inside a sentence ("Tippen Sie", "an Ihre"), or "Ihnen".
+    At the start of a sentence or a quotation it may be "she"/"they": not counted."""
+    for found in _FORMAL.finditer(text):
+        if found.group(0) == "Ihnen" or not _SENTENCE_START.search(text[: found.start()]):
+            return found.group(0)
+    return None
