@@ -358,15 +358,22 @@ def format_number(value: int | float, language: str | None = None) -> str:
 
 # German address forms, for "one register per organisation" (i18n.formal): the interface's
 # catalogs and the action files' texts must not mix "du" and "Sie".
-_INFORMAL = re.compile(r"\b(?:du|dich|dir|dein(?:e[mnrs]?)?|euch|eue?r(?:e[mnrs]?)?)\b", re.I)
+_INFORMAL = re.compile(r"\b(?:du|dich|dir|dein(?:e[mnrs]?)?|euch|euer|eure[mnrs]?)\b", re.I)
 _FORMAL = re.compile(r"\b(?:Sie|Ihnen|Ihr(?:e[mnrs]?)?)\b")
 _SENTENCE_START = re.compile(r"(?:^|[.!?:;]\s*|[„“«»\"(]\s*)$")
 
 
+def _quoted(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` is a word in quotes: named („du“), not used."""
+    return text[start - 1 : start] in ("„", "«", '"') and text[end : end + 1] in ("“", "»", '"')
+
+
 def informal_address(text: str) -> str | None:
     """The first "du" form in a German ``text`` ("dich", "Deine"), else None."""
-    found = _INFORMAL.search(text)
-    return found.group(0) if found else None
+    for found in _INFORMAL.finditer(text):
+        if not _quoted(text, found.start(), found.end()):
+            return found.group(0)
+    return None
 
 
 def formal_address(text: str) -> str | None:
@@ -374,6 +381,8 @@ def formal_address(text: str) -> str | None:
     capitalised "Sie"/"Ihr…" inside a sentence ("Tippen Sie", "an Ihre"), or "Ihnen".
     At the start of a sentence or a quotation it may be "she"/"they": not counted."""
     for found in _FORMAL.finditer(text):
+        if _quoted(text, found.start(), found.end()):
+            continue
         if found.group(0) == "Ihnen" or not _SENTENCE_START.search(text[: found.start()]):
             return found.group(0)
     return None

@@ -100,20 +100,16 @@ def generate(locale: str) -> str:
     return buffer.getvalue().decode()
 
 
-def _wanted() -> dict[Path, str]:
-    return {
-        _po(locale): generate(locale)
-        for locale in TRANSFORMS
-        if all(_po(name).is_file() for name in fallbacks(locale) if "_" not in name.split("@")[0])
-    }
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="only report stale catalogs")
     args = parser.parse_args(argv)
     stale = []
-    for path, text in _wanted().items():
+    # In order: de_CH@formal is what differs from the chain below it, de_CH included.
+    for locale in TRANSFORMS:
+        if not all(_po(name).is_file() for name in fallbacks(locale) if "_" not in name):
+            continue  # its base is not there (a checkout without the formal catalog)
+        path, text = _po(locale), generate(locale)
         if path.is_file() and path.read_text(encoding="utf-8") == text:
             continue
         stale.append(path)
