@@ -193,7 +193,7 @@ def test_reader_language_and_formatting_accept_variants() -> None:
     assert format_number(1234567, "de") == format_number(1234567, "de_CH") != "1.234.567"
     assert i18n.language_name("fr", "de") == "Französisch"
     with use_locale("de"):
-        assert catalog("de").gettext("the closing like \"Yours sincerely,\"") == (
+        assert catalog("de").gettext('the closing like "Yours sincerely,"') == (
             "die Grussformel wie «Mit freundlichen Grüssen»"
         )
 
@@ -208,11 +208,12 @@ def test_formal_without_a_catalog_stops_at_start(monkeypatch: pytest.MonkeyPatch
 # -- the journeys ------------------------------------------------------------------------------
 
 FORMAL = {"formal": True}
+SWISS = ["de-CH", "fr-CH", "en"]
 VARIANTS = {
     "de": ({"languages": ["en", "de", "fr"]}, "du", "„Brief schreiben“"),
-    "de-CH": ({"languages": ["de-CH", "fr-CH", "en"]}, "du", "«Brief schreiben»"),
+    "de-CH": ({"languages": SWISS}, "du", "«Brief schreiben»"),
     "de formal": ({"languages": ["en", "de", "fr"], **FORMAL}, "Sie", "„Brief schreiben“"),
-    "de-CH formal": ({"languages": ["de-CH", "fr-CH", "en"], **FORMAL}, "Sie", "«Brief schreiben»"),
+    "de-CH formal": ({"languages": SWISS, **FORMAL}, "Sie", "«Brief schreiben»"),
 }
 EXPECTED = {
     "du": {
