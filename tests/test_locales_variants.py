@@ -263,3 +263,42 @@ async def test_key_messages_in_each_german_variant(
         await admin.send("/stats")
         stats = (await admin.receive()).text
         assert "Abonnierende" in stats and "Bestätigte Briefe" in stats
+
+
+# -- uabot check: one register ----------------------------------------------------------------
+
+ACTIONS = ROOT / "tests" / "fixtures" / "actions"
+SUMMARY = 'summary = "Die Investigativjournalistin'
+
+
+def test_check_warns_when_a_german_text_uses_the_other_register(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.cli import main
+
+    text = (ACTIONS / "ua-012-26-1.toml").read_text("utf-8")
+    assert text.count(SUMMARY) == 1
+    formal = tmp_path / "formal.toml"
+    formal.write_text(text.replace(SUMMARY, 'summary = "Schreiben Sie heute! Die Journalistin'))
+    informal = tmp_path / "informal.toml"
+    informal.write_text(
+        text.replace(
+            SUMMARY, 'summary = "Schreib heute, dein Brief hilft! Die Journalistin'
+        ).replace("Ich fordere Sie auf", "Ich bitte dich")
+    )
+    config = tmp_path / "formal-config.toml"
+    config.write_text('[telegram]\ntoken = "1:x"\n[i18n]\nformal = true\n', "utf-8")
+
+    # The default: du. Warnings, not problems: the files still pass.
+    assert main(["check", str(formal), str(informal)]) == 0
+    err = capsys.readouterr().err
+    assert 'formal.toml: text.de.summary: uses "Sie": the bot says "du" to supporters' in err
+    assert "informal.toml: text.de" not in err
+    # A letter addresses officials: "Sie" there is right, "du" never.
+    assert 'informal.toml: letter.de.body: uses "dich": a letter addresses officials' in err
+    assert "formal.toml: letter.de" not in err.replace("informal.toml: letter.de", "")
+
+    assert main(["check", "--config", str(config), str(formal), str(informal)]) == 0
+    err = capsys.readouterr().err
+    assert 'informal.toml: text.de.summary: uses "dein": the bot says "Sie"' in err
+    assert "formal.toml: text.de.summary" not in err.replace("informal.toml: text.de", "")
