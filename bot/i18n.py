@@ -60,18 +60,20 @@ FORMAL = "formal"
 _variants: dict[str, str] = {}
 
 
+_TAG = re.compile(r"([A-Za-z]{2,3})(?:[-_]([A-Za-z]{2}|[0-9]{3}))?")
+
+
 def split_tag(tag: str) -> tuple[str, str | None]:
     """A configured language tag ("de-CH", "de_CH", "de-ch", "de") as (language, territory).
 
     The one place a variant is read: the language is what users, action files and statistics
-    know ("de"); the territory only chooses the catalog variant and CLDR's formats."""
-    try:
-        parsed = Locale.parse(tag.strip().replace("-", "_"))
-    except (ValueError, UnknownLocaleError) as error:
-        raise ValueError(f"{tag!r} is not a language tag like 'de' or 'de-CH'") from error
-    if parsed.script or parsed.variant:
-        raise ValueError(f"{tag!r}: only a language and a country, like 'de-CH'")
-    return parsed.language, parsed.territory
+    know ("de"); the territory only chooses the catalog variant and CLDR's formats. Whether a
+    catalog exists for it is ``check_catalogs``'s to say."""
+    found = _TAG.fullmatch(tag.strip())
+    if found is None:
+        raise ValueError(f"{tag!r} is not a language tag like 'de' or 'de-CH'")
+    language, territory = found.groups()
+    return language.lower(), territory.upper() if territory else None
 
 
 def configure(i18n: I18nConfig) -> None:
