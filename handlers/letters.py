@@ -659,6 +659,7 @@ def _letter(context: Context, draft: Draft, revision: ActionRevision) -> Letter:
         default_language=context.config.i18n.default_language,
         reader_language=context.language,
         region=context.config.i18n.region,
+        date_place=context.config.letters.place,
     )
 
 

@@ -738,7 +738,7 @@ def test_each_addressee_s_letter_has_its_own_ascii_file_name() -> None:
         for language in ("de", "fr", "ru")
     }
     assert "UA-014-26-Brief-generalstaatsanwalt-de.docx" in names
-    assert "UA-014-26-lettre-procureur-general-fr.docx" in names
+    assert "AU-014-26-lettre-procureur-general-fr.docx" in names
     # No Latin letters in the Russian role: the default language's role names the file.
     assert "UA-014-26-letter-prosecutor-general-ru.docx" in names
     assert len(names) == 9 and all(name.isascii() for name in names)

@@ -188,11 +188,11 @@ async def test_a_german_supporter_switches_to_french_and_writes_a_letter(
     await tap(last_bot(), "Créer la lettre")
 
     link = page.locator("a.document")
-    await expect(link).to_contain_text("UA-012-26-lettre-minister-of-justice-fr.docx")
+    await expect(link).to_contain_text("AU-012-26-lettre-minister-of-justice-fr.docx")
     async with page.expect_download() as download_info:
         await link.click()
     download = await download_info.value
-    assert download.suggested_filename == "UA-012-26-lettre-minister-of-justice-fr.docx"
+    assert download.suggested_filename == "AU-012-26-lettre-minister-of-justice-fr.docx"
     letter = docx.Document(str(await download.path()))
     paragraphs = [p.text for p in letter.paragraphs]
     assert paragraphs[0] == "Lukas Meier"

@@ -22,6 +22,7 @@ from bot.i18n import (
     format_number,
     language_name,
     ngettext,
+    pgettext,
 )
 from bot.i18n import gettext as _
 from bot.ptb import callbacks
@@ -36,6 +37,23 @@ def kind_heading(revision: ActionRevision) -> str:
     if revision.revision > 1:
         return "🔄 " + _("Follow-up")
     return "🆕 " + _("New Urgent Action")
+
+
+def case_label(case: str, revision: int = 1) -> str:
+    """How readers of the current language name a case or a follow-up: "UA 046/19" and
+    "FI 046/19-2" in English, "AU 046/19" and "AU 046/19-2" in French.
+
+    Case numbers are stored as "UA <number>" whatever the language; the prefixes are the
+    catalog's (an organisation's variant catalog may set its own, e.g. "FI" in fr-CH).
+    """
+    number = case.removeprefix(callbacks.CASE_PREFIX)
+    if revision == 1:
+        # Translators: the abbreviation of "Urgent Action" before a case number (UA 046/19);
+        # French sections write "AU" (action urgente).
+        return pgettext("case label", "UA") + " " + number
+    # Translators: the abbreviation before a follow-up's number (FI 046/19-2, "Further
+    # Information"); where sections name follow-ups like the case, the same as "UA".
+    return pgettext("follow-up label", "FI") + f" {number}-{revision}"
 
 
 def letters_sent(count: int) -> str:
@@ -170,9 +188,9 @@ def card_text(
     default_text = revision.texts[default_language]
     update = text.update or default_text.update
     outcome = text.outcome or default_text.outcome
+    label = case_label(revision.case, revision.revision)
     blocks = [
-        f"<b>{escape(kind_heading(revision))} · {escape(revision.label)}</b>\n"
-        f"<b>{escape(text.title)}</b>"
+        f"<b>{escape(kind_heading(revision))} · {escape(label)}</b>\n<b>{escape(text.title)}</b>"
     ]
     if revision.is_closed:
         blocks.append(closed_line(revision, outcome))
@@ -248,7 +266,8 @@ def card(
 def details(revision: ActionRevision, default_language: str, bot_username: str) -> Rendered:
     """ "Read more": the whole body and the addressees, split at paragraphs if long."""
     text, fell_back = revision.text_for(current_locale.get(), default_language)
-    blocks = [f"<b>{escape(revision.label)} · {escape(text.title)}</b>"]
+    label = case_label(revision.case, revision.revision)
+    blocks = [f"<b>{escape(label)} · {escape(text.title)}</b>"]
     if fell_back:
         blocks.append(_fallback_note(default_language))
     blocks.extend(paragraphs(text.body))
