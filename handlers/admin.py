@@ -31,7 +31,9 @@ async def export(update: Update, context: Context) -> None:
     """The per-case, per-revision, per-language counts as a CSV document."""
     storage = context.storage
     data = letters_csv(await storage.stats.letters(), await storage.sessions.per_case())
-    name = f"uabot-letters-{context.bot_data.today().isoformat()}.csv"
+    # Translators: a word of the counts file's name (uabot-letters-2026-03-01.csv); no spaces.
+    word = _("letters")
+    name = f"uabot-{word}-{context.bot_data.today().isoformat()}.csv"
     await send_document(
         update,
         InputFile(data, filename=name),

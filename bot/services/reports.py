@@ -11,6 +11,7 @@ import io
 import re
 
 from bot.actions.audience import topic_name
+from bot.actions.render import case_label
 from bot.i18n import N_, format_number, language_name, territory_name
 from bot.i18n import gettext as _
 from bot.services.following import Followers
@@ -146,14 +147,18 @@ _AUDIT_VERBS = {
 _BROADCAST_SUBJECT = re.compile(r"broadcast (?P<id>\d+)")
 
 
+_LABEL_SUBJECT = re.compile(r"(?:UA|FI) (?P<number>[0-9]+/[0-9]{2})(?:-(?P<revision>[0-9]+))?")
+
+
 def audit_subject(subject: str) -> str:
-    """A stored subject as the reader says it: "broadcast 7" -> "Sendung 7"; a case label
-    or a file name stays as it is."""
-    match = _BROADCAST_SUBJECT.fullmatch(subject)
-    if match is None:
-        return subject
-    # Translators: the subject of an /audit line: the broadcast with this number.
-    return _("broadcast {id}").format(id=match.group("id"))
+    """A stored subject as the reader says it: "broadcast 7" -> "Versand 7", "FI 012/26-2"
+    -> "AU 012/26-2" (``case_label``); a file name stays as it is."""
+    if match := _BROADCAST_SUBJECT.fullmatch(subject):
+        # Translators: the subject of an /audit line: the broadcast with this number.
+        return _("broadcast {id}").format(id=match.group("id"))
+    if match := _LABEL_SUBJECT.fullmatch(subject):
+        return case_label("UA " + match.group("number"), int(match.group("revision") or 1))
+    return subject
 
 
 def audit_lines(entries: list[AuditEntry]) -> list[str]:
