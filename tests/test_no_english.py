@@ -15,7 +15,7 @@ from typing import Any
 
 import docx
 import pytest
-from journeys import ADMIN_ID, TODAY, subscriber, upload
+from journeys import ADMIN_ID, FIXTURES, TODAY, subscriber, upload
 
 from bot.emulator import Emulator, SentMessage, SimUser
 from bot.i18n import format_letter_date, letter_locale
@@ -214,3 +214,33 @@ def test_no_message_hides_in_an_f_string() -> None:
     assert calls_in_f_strings("""title = f"<b>{escape(_('Statistics'))}</b>"\n""", "x.py") == [
         "x.py:1: _('Statistics')"
     ]
+
+
+async def test_a_french_reader_names_a_case_au_and_an_admin_reads_toml_errors_in_german(
+    emulator: Emulator, bot: Any
+) -> None:
+    """The case label a French reader sees ("AU 012/26") is one they can type; tomllib's
+    English reason reaches a German admin in German."""
+    toasts: list[str] = []
+    reader = await subscriber(emulator, 2, "fr")
+    admin = emulator.user(ADMIN_ID, first_name="Admin", language_code="de")
+    await publish(admin, "ua-012-26-1.toml", toasts)
+    card = await reader.receive()
+    assert "AU 012/26" in card.text
+    await until(admin, WORDS["de"]["finished"])
+
+    await reader.send("/write AU 012/26")
+    languages = await reader.receive()
+    assert languages.buttons, languages.text  # the wizard's first step: the letter's language
+    assert any("Français" in button.text for row in languages.buttons for button in row)
+
+    broken = (
+        (FIXTURES / "ua-012-26-1.toml")
+        .read_text("utf-8")
+        .replace("revision = 1", "revision = = 1")
+    )
+    await admin.upload("kaputt.toml", broken.encode(), mime_type="application/toml")
+    problems = (await until(admin, "kaputt.toml")).text
+    assert "TOML" in problems and "Zeile" in problems, problems
+    assert "Invalid value" not in problems
+    assert "der Wert ist kein gültiges TOML (Text steht in Anführungszeichen)" in problems

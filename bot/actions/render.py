@@ -85,7 +85,7 @@ def _fallback_note(default_language: str) -> str:
 
 def share_text(case: str, title: str) -> str:
     """What a shared card says with its link: the case, its title and a call to write."""
-    return f"{case} · {title}\n✍️ " + _("Write a letter with me!")
+    return f"{case_label(case)} · {title}\n✍️ " + _("Write a letter with me!")
 
 
 def share_button(
@@ -155,7 +155,7 @@ def late_letter_note(revision: ActionRevision, today: date) -> str | None:
         _(
             "The deadline of {case} passed on {date}. A late letter can still help, but "
             "please check with the organisation before sending a late letter."
-        ).format(case=revision.case, date=format_date(revision.deadline))
+        ).format(case=case_label(revision.case), date=format_date(revision.deadline))
     )
 
 
@@ -481,7 +481,7 @@ def archive_entry(revision: ActionRevision, default_language: str, letters: int)
         ended = escape(passed_line(revision.deadline or revision.issued))
     return "\n".join(
         [
-            f"<b>{escape(revision.case)}</b> · {escape(text.title)}",
+            f"<b>{escape(case_label(revision.case))}</b> · {escape(text.title)}",
             ended,
             "✉️ " + escape(letters_sent(letters)),
         ]
