@@ -172,7 +172,7 @@ async def test_a_german_supporter_switches_to_french_and_writes_a_letter(
 
     await send("/actions")
     listing = page.locator(".msg.bot", has_text="Actions en cours")
-    await tap(listing, "UA 012/26")
+    await tap(listing, "AU 012/26")  # French: action urgente
     card = await pinned(page.locator(".msg.bot", has_text="Nouvelle Action urgente"))
     await expect(card).to_contain_text("0 lettre envoyée")
     await tap(card, "Écrire une lettre")
@@ -354,7 +354,7 @@ async def test_the_inline_api_keeps_earlier_answers_choosable(web_chat: Sandbox)
         other = (await client.get("/api/chats/1003/other/messages")).json()["messages"]
         (card,) = other
         assert card["sender"] == "user" and card["via_bot"] == BOT
-        assert "UA 014/26" in card["text"]
+        assert "AU 014/26" in card["text"]  # French: action urgente
         assert card["buttons"][0][0]["url"] == deep_link(BOT, write_payload("UA 014/26"))
         assert web_chat.emulator.user(1003).chat.transcript == []  # nothing in the bot's chat
 

@@ -328,20 +328,20 @@ def shared_description(revision: ActionRevision, today: date, count: int) -> str
 def _kind_line(result: ImportResult) -> str:
     revision = result.revision
     if result.kind is ImportKind.NEW:
-        return _("New case {case}").format(case=revision.case)
+        return _("New case {case}").format(case=case_label(revision.case))
     if result.kind is ImportKind.FOLLOW_UP:
         return _("Follow-up {revision} of case {case}").format(
-            revision=revision.revision, case=revision.case
+            revision=revision.revision, case=case_label(revision.case)
         )
     if result.kind is ImportKind.CLOSURE:
-        return _("Closure of case {case}").format(case=revision.case)
+        return _("Closure of case {case}").format(case=case_label(revision.case))
     if result.published:
         return _("Nothing changed: revision {revision} of {case} is already published.").format(
-            revision=revision.revision, case=revision.case
+            revision=revision.revision, case=case_label(revision.case)
         )
     return _(
         "Nothing changed: revision {revision} of {case} is already stored as a draft."
-    ).format(revision=revision.revision, case=revision.case)
+    ).format(revision=revision.revision, case=case_label(revision.case))
 
 
 def preview(
