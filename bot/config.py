@@ -126,6 +126,9 @@ class FeedConfig:
 class LettersConfig:
     # A letter left alone this long is closed with a note and its draft deleted.
     timeout_minutes: float = 30.0
+    # The organisation's town for a letter's date line when the writer gives no place of
+    # their own ("Bern, 3. März 2026"); None: the date alone.
+    place: str | None = None
 
 
 @dataclass(frozen=True)
@@ -229,6 +232,7 @@ _SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], str]]] = {
     },
     "letters": {
         "timeout_minutes": ((int, float), "a number of minutes such as 30"),
+        "place": (str, "the organisation's town for letters' date lines, such as 'Bern'"),
     },
     "metrics": {
         "listen": (str, "a host and port such as '127.0.0.1:9464'"),
@@ -442,7 +446,9 @@ def parse_config(
             interval_minutes=float(interval),
             auto_publish=feed.get("auto_publish", FeedConfig.auto_publish),
         ),
-        letters=LettersConfig(timeout_minutes=float(timeout)),
+        letters=LettersConfig(
+            timeout_minutes=float(timeout), place=raw.get("letters", {}).get("place") or None
+        ),
         metrics=_metrics(raw.get("metrics", {})),
         actions=ActionsConfig(expired_days=expired_days),
         backup=BackupConfig(every_hours=float(every), keep=keep, folder=backup_folder),

@@ -180,6 +180,11 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return catalog(current_locale.get()).ngettext(singular, plural, n)
 
 
+def pgettext(context: str, message: str) -> str:
+    """Translate a short ``message`` whose meaning ``context`` tells translators ("UA")."""
+    return catalog(current_locale.get()).pgettext(context, message)
+
+
 _ = gettext
 
 

@@ -53,7 +53,7 @@ def case_button(
         title = title[: BUTTON_TITLE_MAX - 1] + "…"
     mark = "⌛ " if expired else ""
     return InlineKeyboardButton(
-        f"{mark}{revision.case} · {title}",
+        f"{mark}{render.case_label(revision.case)} · {title}",
         callback_data=callbacks.CARD.data(callbacks.case_ref(revision.case)),
     )
 

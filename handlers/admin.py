@@ -23,14 +23,17 @@ async def stats(update: Update, context: Context) -> None:
         await following.followers(storage),
         await storage.sessions.counts(),
     )
-    await say_all(update, [f"<b>{escape(_('Statistics'))}</b>", *map(escape, lines)])
+    # Not in an f-string: pybabel extracts no call from inside one.
+    await say_all(update, ["<b>" + escape(_("Statistics")) + "</b>", *map(escape, lines)])
 
 
 async def export(update: Update, context: Context) -> None:
     """The per-case, per-revision, per-language counts as a CSV document."""
     storage = context.storage
     data = letters_csv(await storage.stats.letters(), await storage.sessions.per_case())
-    name = f"uabot-letters-{context.bot_data.today().isoformat()}.csv"
+    # Translators: a word of the counts file's name (uabot-letters-2026-03-01.csv); no spaces.
+    word = _("letters")
+    name = f"uabot-{word}-{context.bot_data.today().isoformat()}.csv"
     await send_document(
         update,
         InputFile(data, filename=name),
@@ -42,7 +45,7 @@ async def export(update: Update, context: Context) -> None:
 async def audit(update: Update, context: Context) -> None:
     """The latest 20 admin actions."""
     entries = await context.storage.audit.latest(20)
-    title = f"<b>{escape(_('Latest admin actions'))}</b>"
+    title = "<b>" + escape(_("Latest admin actions")) + "</b>"
     await say_all(update, [title, *map(escape, audit_lines(entries))])
 
 

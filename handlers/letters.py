@@ -193,7 +193,7 @@ async def _follow(
             _(
                 "{case} was updated while you were writing: your letter now follows the "
                 "latest version."
-            ).format(case=latest.case)
+            ).format(case=render.case_label(latest.case))
         ),
     )
     return draft, latest
@@ -333,7 +333,11 @@ async def _begin(update: Update, context: Context, case: str) -> int:
     if revision is None:
         await say(
             update,
-            escape(_("There is no case {case}. /actions lists the open ones.").format(case=case)),
+            escape(
+                _("There is no case {case}. /actions lists the open ones.").format(
+                    case=render.case_label(case)
+                )
+            ),
         )
         return ConversationHandler.END
     if revision.is_closed:
@@ -341,13 +345,16 @@ async def _begin(update: Update, context: Context, case: str) -> int:
             update,
             escape(
                 _("{case} is closed: it takes no more letters. Thank you for caring.").format(
-                    case=case
+                    case=render.case_label(case)
                 )
             ),
         )
         return ConversationHandler.END
     if not revision.letters:
-        await say(update, escape(_("{case} has no suggested letter.").format(case=case)))
+        await say(
+            update,
+            escape(_("{case} has no suggested letter.").format(case=render.case_label(case))),
+        )
         return ConversationHandler.END
     await _close_prompt(update, context)  # an earlier letter's buttons go with it
     if late := render.late_letter_note(revision, context.bot_data.today()):
@@ -659,6 +666,7 @@ def _letter(context: Context, draft: Draft, revision: ActionRevision) -> Letter:
         default_language=context.config.i18n.default_language,
         reader_language=context.language,
         region=context.config.i18n.region,
+        date_place=context.config.letters.place,
     )
 
 

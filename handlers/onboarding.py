@@ -119,7 +119,7 @@ async def _newest(update: Update, context: Context) -> None:
     numbers = []  # one short button per case, in one row: the bullets hold title and deadline
     for revision in cases:
         title = revision.text_for(context.language, default)[0].title
-        line = f"• <b>{escape(revision.case)}</b> · {escape(title)}"
+        line = f"• <b>{escape(render.case_label(revision.case))}</b> · {escape(title)}"
         if deadline := render.deadline_line(revision, today):
             line += "\n  " + escape(deadline)
         lines.append(line)

@@ -122,7 +122,7 @@ async def decide(update: Update, context: Context) -> None:
         await answer(update, _("This revision was already published or discarded."), alert=True)
         return
     revision = await load(storage, case, revision_number)
-    label = revision.label if revision else case
+    label = render.case_label(case, revision.revision if revision else 1)
     await answer(update)
     await edit(
         update,

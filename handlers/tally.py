@@ -108,7 +108,7 @@ async def mine(update: Update, context: Context) -> None:
             else _("open")
         )
         lines.append(
-            f"• <b>{escape(case)}</b> · {escape(text.title)}\n  "
+            f"• <b>{escape(render.case_label(case))}</b> · {escape(text.title)}\n  "
             + escape(f"{status} · {render.letters_sent(counts[case])}")
         )
     await say_all(update, lines)

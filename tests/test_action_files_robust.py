@@ -533,8 +533,8 @@ async def test_a_poisoned_file_in_the_feed_is_reported_once_and_the_rest_goes_on
         texts = [message.text for message in received]
         previews = [m for m in received if "Depuis le flux d'actions" in m.text]
         assert len(previews) == 2, texts
-        assert "Nouveau cas UA 012/26" in previews[0].text  # in the order of the files
-        assert "Nouveau cas UA 013/26" in previews[1].text
+        assert "Nouveau cas AU 012/26" in previews[0].text  # in the order of the files
+        assert "Nouveau cas AU 013/26" in previews[1].text
         problems = [text for text in texts if "ne peut pas importer" in text]
         assert len(problems) == 2, texts
         assert "2-nested.toml" in problems[0]
@@ -553,7 +553,7 @@ async def test_a_poisoned_file_in_the_feed_is_reported_once_and_the_rest_goes_on
         )
         await run_feed(app)  # the next poll works
         texts = [message.text for message in await admin.receive_many(2)]  # report, preview
-        assert any("Suivi 2 du cas UA 012/26" in text for text in texts), texts
+        assert any("Suivi 2 du cas AU 012/26" in text for text in texts), texts
     assert not [m for m in admin.messages if "Désolé" in m.text]
 
 

@@ -221,7 +221,7 @@ async def test_every_card_can_be_shared_with_its_link(emulator: Emulator, bot: A
     url, text = share_target(pushed)
     assert url == deep_link(BOT, "ua-012-26") == f"https://t.me/{BOT}?start=ua-012-26"
     assert text == (
-        "UA 012/26 · Une journaliste détenue pour avoir enquêté sur des centres de rétention\n"
+        "AU 012/26 · Une journaliste détenue pour avoir enquêté sur des centres de rétention\n"
         "✍️ Écrivez une lettre avec moi !"
     )
 

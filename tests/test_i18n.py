@@ -77,7 +77,7 @@ def test_every_message_is_translated(language: str) -> None:
     po = _read(LOCALES / language / "LC_MESSAGES" / f"{DOMAIN}.po", language)
     problems: list[str] = []
     for template in _messages(_read(POT)):
-        message = po.get(template.id)
+        message = po.get(template.id, context=template.context)
         if message is None:
             problems.append(f"missing (run `make messages`): {template.id!r}")
             continue

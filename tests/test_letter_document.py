@@ -13,6 +13,7 @@ import subprocess
 import tomllib
 import zipfile
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -368,12 +369,22 @@ def _letter(language: str, place: str | None, on: date, region: str | None = "CH
         ("fr", "Lyon", date(2026, 11, 29), "Lyon, le 29 novembre 2026", "fr-CH"),
         ("fr", "Lyon, France", date(2026, 11, 1), "Lyon, le 1er novembre 2026", "fr-CH"),
         ("ru", None, date(2026, 11, 29), "29 ноября 2026\u202fг.", "ru-RU"),
+        # Without the writer's town: French opens with "Le"; the organisation's town
+        # (letters.place) stands in where it is configured.
+        ("fr", None, date(2026, 3, 1), "Le 1er mars 2026", "fr-CH"),
+        ("de", "@Bern", date(2026, 3, 3), "Bern, 3. März 2026", "de-CH"),
+        ("en", "@Bern", date(2026, 3, 3), "Bern, 3 March 2026", "en-GB"),
     ],
 )
 def test_date_lines_and_regional_tags(
     language: str, place: str | None, on: date, line: str, tag: str
 ) -> None:
-    data = compose(_letter(language, place, on))
+    """``place`` is the writer's town, or "@town" the organisation's (``letters.place``)."""
+    if place is not None and place.startswith("@"):
+        letter = replace(_letter(language, None, on), date_place=place[1:])
+    else:
+        letter = _letter(language, place, on)
+    data = compose(letter)
     assert texts(data)[1] == line
     assert set(languages_of_runs(part(data, "word/document.xml"))) == {tag}
 
@@ -738,7 +749,7 @@ def test_each_addressee_s_letter_has_its_own_ascii_file_name() -> None:
         for language in ("de", "fr", "ru")
     }
     assert "UA-014-26-Brief-generalstaatsanwalt-de.docx" in names
-    assert "UA-014-26-lettre-procureur-general-fr.docx" in names
+    assert "AU-014-26-lettre-procureur-general-fr.docx" in names
     # No Latin letters in the Russian role: the default language's role names the file.
     assert "UA-014-26-letter-prosecutor-general-ru.docx" in names
     assert len(names) == 9 and all(name.isascii() for name in names)

@@ -83,9 +83,10 @@ async def test_the_whole_wizard_gives_a_complete_docx(
     document = await user.receive()
     assert document.document is not None
     # Named by addressee, so several letters do not download as "(1)", "(2)"; "letter" in
-    # the letter's language.
-    word = {"en": "letter", "de": "Brief", "fr": "lettre"}[language]
-    assert document.document.file_name == f"UA-012-26-{word}-minister-of-justice-{language}.docx"
+    # the letter's language, as is the case's label (French: AU, action urgente).
+    label, word = {"en": ("UA", "letter"), "de": ("UA", "Brief"), "fr": ("AU", "lettre")}[language]
+    name = f"{label}-012-26-{word}-minister-of-justice-{language}.docx"
+    assert document.document.file_name == name
     assert "minister.justice@example.org" in document.text
     assert document.buttons[0][0].text.startswith("✅")
     letter = docx.Document(io.BytesIO(document.document.data))
@@ -365,9 +366,9 @@ async def test_cancel_outside_a_letter_and_bad_write_arguments(
     await user.send("/cancel")
     assert "rien à annuler" in (await user.receive()).text.lower()
     await user.send("/write " + "x" * 4000)
-    assert "/write UA 012/26" in (await user.receive()).text
+    assert "/write AU 012/26" in (await user.receive()).text  # French: action urgente
     await user.send("/write ua 999/26")
-    assert "UA 999/26" in (await user.receive()).text
+    assert "AU 999/26" in (await user.receive()).text
 
 
 async def test_a_button_of_an_earlier_letter_does_not_act_on_this_one(

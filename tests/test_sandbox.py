@@ -172,7 +172,7 @@ async def test_a_german_supporter_switches_to_french_and_writes_a_letter(
 
     await send("/actions")
     listing = page.locator(".msg.bot", has_text="Actions en cours")
-    await tap(listing, "UA 012/26")
+    await tap(listing, "AU 012/26")  # French: action urgente
     card = await pinned(page.locator(".msg.bot", has_text="Nouvelle Action urgente"))
     await expect(card).to_contain_text("0 lettre envoyée")
     await tap(card, "Écrire une lettre")
@@ -188,11 +188,11 @@ async def test_a_german_supporter_switches_to_french_and_writes_a_letter(
     await tap(last_bot(), "Créer la lettre")
 
     link = page.locator("a.document")
-    await expect(link).to_contain_text("UA-012-26-lettre-minister-of-justice-fr.docx")
+    await expect(link).to_contain_text("AU-012-26-lettre-minister-of-justice-fr.docx")
     async with page.expect_download() as download_info:
         await link.click()
     download = await download_info.value
-    assert download.suggested_filename == "UA-012-26-lettre-minister-of-justice-fr.docx"
+    assert download.suggested_filename == "AU-012-26-lettre-minister-of-justice-fr.docx"
     letter = docx.Document(str(await download.path()))
     paragraphs = [p.text for p in letter.paragraphs]
     assert paragraphs[0] == "Lukas Meier"
@@ -354,7 +354,7 @@ async def test_the_inline_api_keeps_earlier_answers_choosable(web_chat: Sandbox)
         other = (await client.get("/api/chats/1003/other/messages")).json()["messages"]
         (card,) = other
         assert card["sender"] == "user" and card["via_bot"] == BOT
-        assert "UA 014/26" in card["text"]
+        assert "AU 014/26" in card["text"]  # French: action urgente
         assert card["buttons"][0][0]["url"] == deep_link(BOT, write_payload("UA 014/26"))
         assert web_chat.emulator.user(1003).chat.transcript == []  # nothing in the bot's chat
 

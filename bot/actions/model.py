@@ -197,9 +197,9 @@ class LetterTemplate:
         return data
 
 
-# "UA 012/26", "012/26", the link's "ua-012-26", a follow-up's "FI 012/26-2": the case.
+# "UA 012/26", "012/26", the link's "ua-012-26", a follow-up's "FI 012/26-2", French "AU 012/26".
 _TYPED_CASE = re.compile(
-    r"(?:(?:UA|FI)[\s-]*)?([0-9]{1,4})[/-]([0-9]{2})(?:-[0-9]{1,3})?", re.IGNORECASE
+    r"(?:(?:UA|FI|AU)[\s-]*)?([0-9]{1,4})[/-]([0-9]{2})(?:-[0-9]{1,3})?", re.IGNORECASE
 )
 
 

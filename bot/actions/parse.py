@@ -357,17 +357,60 @@ def _nesting_problem(text: str) -> str | None:
     return None
 
 
+# tomllib's reasons (in English) as the admin reads them; a reason not listed here (another
+# Python's wording) is shown as tomllib gives it.
+_TOML_REASONS = {
+    "Invalid statement": N_("this line is no key = value, [table] or comment"),
+    "Expected newline or end of document after a statement": N_(
+        "one key = value per line: something follows the value"
+    ),
+    "Invalid value": N_("the value is not valid TOML (text needs quotes)"),
+    "Cannot overwrite a value": N_("this key already has a value"),
+    "Expected '=' after a key in a key/value pair": N_('a key needs "=" and a value'),
+    "Expected ']' at the end of a table declaration": N_('a [table] needs its closing "]"'),
+    "Expected ']]' at the end of an array declaration": N_('a [[table]] needs its closing "]]"'),
+    "Invalid initial character for a key part": N_("a key cannot start with this character"),
+    "Unclosed array": N_('a list needs its closing "]"'),
+    "Unclosed inline table": N_("an inline table (in braces) is not closed"),
+    "Unterminated string": N_("a text needs its closing quote"),
+    "Unescaped '\\' in a string": N_('a "\\" in a text needs to be written "\\\\"'),
+    "Invalid hex value": N_("a \\u escape needs hexadecimal digits"),
+    "Escaped character is not a Unicode scalar value": N_("a \\u escape names no character"),
+    "Invalid date or datetime": N_("this is no valid date"),
+}
+_TOML_REASON_PATTERNS = (
+    (re.compile(r"Cannot declare (?P<key>.+) twice"), N_("{key} is declared twice")),
+    (re.compile(r"Cannot redefine namespace (?P<key>.+)"), N_("{key} is declared twice")),
+    (re.compile(r"Cannot mutate immutable namespace (?P<key>.+)"), N_("{key} cannot change")),
+    (re.compile(r"Duplicate inline table key (?P<key>.+)"), N_("{key} is there twice")),
+    (re.compile(r"Illegal character (?P<char>.+)"), N_("the character {char} is not allowed")),
+    (re.compile(r"Found invalid character (?P<char>.+)"), N_("{char} is unexpected here")),
+    (re.compile(r"Expected (?P<char>.+)"), N_("{char} is missing")),
+)
+
+
+def _toml_reason(reason: str) -> str:
+    """tomllib's reason in the reader's language where it is one of tomllib's known ones."""
+    known = _TOML_REASONS.get(reason)
+    if known is not None:
+        return _(known)
+    for pattern, text in _TOML_REASON_PATTERNS:
+        if match := pattern.fullmatch(reason):
+            return _(text).format(**match.groupdict())
+    return reason
+
+
 def _toml_problem(error: str) -> str:
     """Reword tomllib's message so the line and column come first (3.11 has no attributes)."""
     match = _TOML_POSITION_RE.match(error)
     if match is None:
         return _(
             "not valid TOML: {reason}; expected key = value lines as in docs/action-files.md"
-        ).format(reason=error)
+        ).format(reason=_toml_reason(error))
     return _(
         "not valid TOML at line {line}, column {column}: {reason}; "
         "expected key = value lines as in docs/action-files.md"
-    ).format(**match.groupdict())
+    ).format(**{**match.groupdict(), "reason": _toml_reason(match.group("reason"))})
 
 
 def _shown(text: str) -> str:

@@ -22,6 +22,7 @@ from bot.i18n import (
     format_number,
     language_name,
     ngettext,
+    pgettext,
 )
 from bot.i18n import gettext as _
 from bot.ptb import callbacks
@@ -36,6 +37,23 @@ def kind_heading(revision: ActionRevision) -> str:
     if revision.revision > 1:
         return "🔄 " + _("Follow-up")
     return "🆕 " + _("New Urgent Action")
+
+
+def case_label(case: str, revision: int = 1) -> str:
+    """How readers of the current language name a case or a follow-up: "UA 046/19" and
+    "FI 046/19-2" in English, "AU 046/19" and "AU 046/19-2" in French.
+
+    Case numbers are stored as "UA <number>" whatever the language; the prefixes are the
+    catalog's (an organisation's variant catalog may set its own, e.g. "FI" in fr-CH).
+    """
+    number = case.removeprefix(callbacks.CASE_PREFIX)
+    if revision == 1:
+        # Translators: the abbreviation of "Urgent Action" before a case number (UA 046/19);
+        # French sections write "AU" (action urgente).
+        return pgettext("case label", "UA") + " " + number
+    # Translators: the abbreviation before a follow-up's number (FI 046/19-2, "Further
+    # Information"); where sections name follow-ups like the case, the same as "UA".
+    return pgettext("follow-up label", "FI") + f" {number}-{revision}"
 
 
 def letters_sent(count: int) -> str:
@@ -67,7 +85,7 @@ def _fallback_note(default_language: str) -> str:
 
 def share_text(case: str, title: str) -> str:
     """What a shared card says with its link: the case, its title and a call to write."""
-    return f"{case} · {title}\n✍️ " + _("Write a letter with me!")
+    return f"{case_label(case)} · {title}\n✍️ " + _("Write a letter with me!")
 
 
 def share_button(
@@ -137,7 +155,7 @@ def late_letter_note(revision: ActionRevision, today: date) -> str | None:
         _(
             "The deadline of {case} passed on {date}. A late letter can still help, but "
             "please check with the organisation before sending a late letter."
-        ).format(case=revision.case, date=format_date(revision.deadline))
+        ).format(case=case_label(revision.case), date=format_date(revision.deadline))
     )
 
 
@@ -170,9 +188,9 @@ def card_text(
     default_text = revision.texts[default_language]
     update = text.update or default_text.update
     outcome = text.outcome or default_text.outcome
+    label = case_label(revision.case, revision.revision)
     blocks = [
-        f"<b>{escape(kind_heading(revision))} · {escape(revision.label)}</b>\n"
-        f"<b>{escape(text.title)}</b>"
+        f"<b>{escape(kind_heading(revision))} · {escape(label)}</b>\n<b>{escape(text.title)}</b>"
     ]
     if revision.is_closed:
         blocks.append(closed_line(revision, outcome))
@@ -248,7 +266,8 @@ def card(
 def details(revision: ActionRevision, default_language: str, bot_username: str) -> Rendered:
     """ "Read more": the whole body and the addressees, split at paragraphs if long."""
     text, fell_back = revision.text_for(current_locale.get(), default_language)
-    blocks = [f"<b>{escape(revision.label)} · {escape(text.title)}</b>"]
+    label = case_label(revision.case, revision.revision)
+    blocks = [f"<b>{escape(label)} · {escape(text.title)}</b>"]
     if fell_back:
         blocks.append(_fallback_note(default_language))
     blocks.extend(paragraphs(text.body))
@@ -309,20 +328,20 @@ def shared_description(revision: ActionRevision, today: date, count: int) -> str
 def _kind_line(result: ImportResult) -> str:
     revision = result.revision
     if result.kind is ImportKind.NEW:
-        return _("New case {case}").format(case=revision.case)
+        return _("New case {case}").format(case=case_label(revision.case))
     if result.kind is ImportKind.FOLLOW_UP:
         return _("Follow-up {revision} of case {case}").format(
-            revision=revision.revision, case=revision.case
+            revision=revision.revision, case=case_label(revision.case)
         )
     if result.kind is ImportKind.CLOSURE:
-        return _("Closure of case {case}").format(case=revision.case)
+        return _("Closure of case {case}").format(case=case_label(revision.case))
     if result.published:
         return _("Nothing changed: revision {revision} of {case} is already published.").format(
-            revision=revision.revision, case=revision.case
+            revision=revision.revision, case=case_label(revision.case)
         )
     return _(
         "Nothing changed: revision {revision} of {case} is already stored as a draft."
-    ).format(revision=revision.revision, case=revision.case)
+    ).format(revision=revision.revision, case=case_label(revision.case))
 
 
 def preview(
@@ -462,7 +481,7 @@ def archive_entry(revision: ActionRevision, default_language: str, letters: int)
         ended = escape(passed_line(revision.deadline or revision.issued))
     return "\n".join(
         [
-            f"<b>{escape(revision.case)}</b> · {escape(text.title)}",
+            f"<b>{escape(case_label(revision.case))}</b> · {escape(text.title)}",
             ended,
             "✉️ " + escape(letters_sent(letters)),
         ]

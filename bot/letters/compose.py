@@ -33,12 +33,14 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
 from bot.actions.model import ActionRevision, Addressee, LetterTemplate
+from bot.actions.render import case_label
 from bot.i18n import (
     format_letter_date,
     is_right_to_left,
     language_name,
     language_tag,
     letter_locale,
+    pgettext,
     strings_language,
     use_locale,
 )
@@ -96,8 +98,9 @@ class Letter:
     ``copies`` are listed at the foot ("Copy to: ..."); ``subject`` is the subject line (none
     without one); roles missing in ``language`` come from ``fallback_language``; ``region``
     (ISO 3166, e.g. "CH") tags the document ``de-CH``; ``translation`` is the same letter in
-    the supporter's language, added as a page headed "for you, not to be sent".
-    Build one with ``letter_for``.
+    the supporter's language, added as a page headed "for you, not to be sent";
+    ``date_place`` is the organisation's town (config ``letters.place``) for the date line of
+    a sender who gave no place. Build one with ``letter_for``.
     """
 
     template: LetterTemplate
@@ -112,6 +115,7 @@ class Letter:
     fallback_language: str = "en"
     region: str | None = None
     translation: Letter | None = None
+    date_place: str | None = None
 
     @property
     def salutation(self) -> str:
@@ -140,6 +144,7 @@ def letter_for(
     default_language: str,
     reader_language: str | None = None,
     region: str | None = None,
+    date_place: str | None = None,
 ) -> Letter:
     """The letter to ``revision.addressees[addressee]`` in ``language``, with its copies and
     subject; when ``reader_language`` differs and has a letter, with a translation page."""
@@ -160,6 +165,7 @@ def letter_for(
             on=on,
             default_language=default_language,
             region=region,
+            date_place=date_place,
         )
     return Letter(
         template=revision.letters[language],
@@ -174,6 +180,7 @@ def letter_for(
         fallback_language=default_language,
         region=region,
         translation=translation,
+        date_place=date_place,
     )
 
 
@@ -200,7 +207,8 @@ def file_name(case: str, language: str, role: str | None = None) -> str:
     with use_locale(strings_language(language)):
         # Translators: a word of a letter's file name (UA-031-26-letter-de.docx); no spaces.
         word = _("letter")
-    parts = [case, word, *([role] if role else [])]
+        label = case_label(case)  # "AU-046-19-lettre-fr.docx"
+    parts = [label, word, *([role] if role else [])]
     stem = "-".join(filter(None, (_slug(part) for part in parts)))
     return f"{stem}-{language}.docx"
 
@@ -478,13 +486,18 @@ def _city(place: str) -> str:
 
 
 def date_line(letter: Letter) -> str:
-    """ "Zürich, 29. November 2026" / "Lyon, le 29 novembre 2026" / "29 November 2026"."""
+    """ "Zürich, 29. November 2026" / "Lyon, le 29 novembre 2026" / "29 November 2026" /
+    "Le 1er mars 2026": the sender's town, else the organisation's (``date_place``), else
+    the date alone, each as the letter's language writes it."""
     when = format_letter_date(letter.on, letter_locale(letter.language, letter.region))
-    if not letter.sender_place:
-        return when
+    place = _city(letter.sender_place) if letter.sender_place else letter.date_place
     with use_locale(strings_language(letter.language)):
+        if not place:
+            # Translators: the date line of a letter without a place; French writes
+            # "Le {date}", most languages the date alone.
+            return pgettext("letter date line", "{date}").format(date=when)
         # Translators: the date line of a letter: the sender's town, then the date.
-        return _("{place}, {date}").format(place=_city(letter.sender_place), date=when)
+        return _("{place}, {date}").format(place=place, date=when)
 
 
 def subject_line(letter: Letter) -> str | None:

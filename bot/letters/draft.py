@@ -131,6 +131,7 @@ def letter_for(
     default_language: str,
     reader_language: str,
     region: str | None = None,
+    date_place: str | None = None,
 ) -> Letter:
     """The draft's letter; in a language other than the reader's (when theirs has a letter)
     it carries a translation page for them."""
@@ -146,6 +147,7 @@ def letter_for(
         default_language=default_language,
         reader_language=reader_language,
         region=region,
+        date_place=date_place,
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.actions.model import revision_label
+from bot.actions.render import case_label
 from bot.broadcast.engine import Burst, Progress
 from bot.i18n import format_number, format_time, ngettext
 from bot.i18n import gettext as _
@@ -15,7 +15,7 @@ from bot.storage import Broadcast
 def _name(broadcast: Broadcast) -> str:
     if broadcast.case_number is None or broadcast.revision is None:
         return _("Broadcast {id}").format(id=broadcast.id)
-    return revision_label(broadcast.case_number, broadcast.revision)
+    return case_label(broadcast.case_number, broadcast.revision)
 
 
 def final_report(broadcast: Broadcast) -> str:

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 from bot.actions.audience import topic_name
-from bot.i18n import format_number, language_name, territory_name
+from bot.actions.render import case_label
+from bot.i18n import N_, format_number, language_name, territory_name
 from bot.i18n import gettext as _
 from bot.services.following import Followers
 from bot.storage import AuditEntry, LetterCount, SessionCounts, Storage, SubscriberCounts
@@ -128,13 +130,46 @@ def letters_csv(
     return buffer.getvalue().encode("utf-8-sig")
 
 
+# The audit trail stores its verbs and subjects in English, as machine words ("publish",
+# "broadcast 7"); they are put into the reader's language only when shown.
+_AUDIT_VERBS = {
+    # Translators: an admin action in /audit: a case file was imported.
+    "import": N_("import"),
+    # Translators: an admin action in /audit: a case was published.
+    "publish": N_("publish"),
+    # Translators: an admin action in /audit: an imported case was discarded unpublished.
+    "discard": N_("discard"),
+    # Translators: an admin action in /audit: the letter counts were exported as a file.
+    "export": N_("export"),
+    # Translators: an admin action in /audit: an announcement was sent.
+    "announce": N_("announce"),
+}
+_BROADCAST_SUBJECT = re.compile(r"broadcast (?P<id>\d+)")
+
+
+_LABEL_SUBJECT = re.compile(r"(?:UA|FI) (?P<number>[0-9]+/[0-9]{2})(?:-(?P<revision>[0-9]+))?")
+
+
+def audit_subject(subject: str) -> str:
+    """A stored subject as the reader says it: "broadcast 7" -> "Versand 7", "FI 012/26-2"
+    -> "AU 012/26-2" (``case_label``); a file name stays as it is."""
+    if match := _BROADCAST_SUBJECT.fullmatch(subject):
+        # Translators: the subject of an /audit line: the broadcast with this number.
+        return _("broadcast {id}").format(id=match.group("id"))
+    if match := _LABEL_SUBJECT.fullmatch(subject):
+        return case_label("UA " + match.group("number"), int(match.group("revision") or 1))
+    return subject
+
+
 def audit_lines(entries: list[AuditEntry]) -> list[str]:
     if not entries:
         return [_("Nothing recorded yet.")]
     lines = []
     for entry in entries:
         who = str(entry.admin_id) if entry.admin_id is not None else _("command line")
-        lines.append(f"{entry.at} UTC · {who} · {entry.action} {entry.subject}".rstrip())
+        verb = _AUDIT_VERBS.get(entry.action)
+        action = _(verb) if verb is not None else entry.action
+        lines.append(f"{entry.at} UTC · {who} · {action} {audit_subject(entry.subject)}".rstrip())
     return lines
 
 

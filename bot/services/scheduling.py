@@ -214,7 +214,7 @@ def reminder_text(revision: ActionRevision, default_language: str) -> str:
             "<b>⏰ "
             + escape(
                 _("Reminder: letters for {case} are needed by {date}.").format(
-                    case=revision.case, date=format_date(revision.deadline)
+                    case=render.case_label(revision.case), date=format_date(revision.deadline)
                 )
             )
             + "</b>",
