@@ -5,7 +5,7 @@ PYBABEL ?= pybabel
 DOMAIN = uabot
 LANGS = de fr en
 
-.PHONY: messages compile
+.PHONY: messages compile typography
 messages:
 	$(PYBABEL) extract -F babel.cfg -k N_ --no-location --sort-output \
 		--project=uabot --copyright-holder="uabot contributors" -o locales/$(DOMAIN).pot .
@@ -20,3 +20,10 @@ messages:
 
 compile:
 	$(PYBABEL) compile -D $(DOMAIN) -d locales --statistics
+
+# French spacing, apostrophes and guillemets after adding or merging French strings
+# (docs/translation-style.md); tests/test_typography.py checks every catalog.
+PYTHON ?= python3
+typography:
+	$(PYTHON) tools/typography.py --fix
+	$(PYTHON) tools/typography.py

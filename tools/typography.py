@@ -35,6 +35,9 @@ _DE_PRONOUN_MARK = re.compile(
 )
 # French inclusive writing with median dots ("abonné·e·s", "tou·te·s"): neutral wording instead.
 _FR_MEDIAN_DOT = re.compile(r"\w·\w")
+# ; ! ? ending a clause (followed by a space, the end or closing punctuation): "?!" is one group.
+# A "?" inside a word or URL ("?start=") is no punctuation of the sentence.
+_FR_HIGH_MARKS = re.compile(r"[;!?]+(?=\s|$|[)»\"'’.,…])")
 
 
 def _language_and_region(locale: str) -> tuple[str, str]:
@@ -67,11 +70,8 @@ def problems(locale: str, msgid: str, msgstr: str) -> list[str]:
     found = list(_code_quotes_ok(msgid, msgstr)) if language in ("fr", "de") else []
     text = _outside_fields(msgstr)
     if language == "fr":
-        for match in re.finditer(r"[;!?]", text):
-            before = text[match.start() - 1] if match.start() else ""
-            if before not in (NNBSP, "!", "?", "") and not before.isspace():
-                continue  # "…?!" or a mark glued to a word in code ("?" in a URL): not prose
-            if before != NNBSP and before not in ("!", "?"):
+        for match in _FR_HIGH_MARKS.finditer(text):
+            if match.start() and text[match.start() - 1] != NNBSP:
                 found.append(f"{match.group()!r} needs U+202F (narrow no-break space) before it")
         for match in re.finditer(r":(?=\s|$)", text):
             if text[match.start() - 1 : match.start()] != NBSP:
@@ -116,16 +116,22 @@ def problems(locale: str, msgid: str, msgstr: str) -> list[str]:
 
 def fix_french(msgstr: str) -> str:
     """The mechanical part of French typography: no-break spaces, ’, « ». Idempotent."""
-    # Words the reader sees in straight quotes -> « » (code the reader types stays as it is:
-    # the caller keeps segments that are in the msgid).
+    # Straight quotes are left alone: which ones are code the reader types is a translator's
+    # call (problems() reports the others).
     text = msgstr.replace("'", "’")
-    text = re.sub(r"[ \u00a0\u202f]*([;!?])", lambda m: NNBSP + m.group(1), text)
-    # "?!" or "!!": one space before the first mark only.
-    text = re.sub(f"([!?]){NNBSP}([!?])", r"\1\2", text)
-    text = re.sub(r"[ \u00a0\u202f]+:(?=\s|$)", NBSP + ":", text)
+    text = re.sub(r"(?<=\S)[ \u00a0\u202f]*(" + _FR_HIGH_MARKS.pattern + ")", NNBSP + r"\1", text)
+    text = re.sub(r"(?<=\S)[ \u00a0\u202f]*:(?=\s|$)", NBSP + ":", text)
     text = re.sub(r"«[ \u00a0\u202f]*", "«" + NNBSP, text)
-    text = re.sub(r"[ \u00a0\u202f]*»", NNBSP + "»", text)
-    return text
+    return re.sub(r"[ \u00a0\u202f]*»", NNBSP + "»", text)
+
+
+def forms(value: object) -> tuple[str, ...]:
+    """A message's id or string as a tuple of forms (one for a singular message)."""
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, tuple | list):
+        return tuple(str(form or "") for form in value)
+    return ("",)
 
 
 def _po_files() -> list[Path]:
@@ -146,10 +152,12 @@ def _fix_catalogs() -> int:
         for message in catalog:
             if not message.id:
                 continue
-            if isinstance(message.string, tuple):
-                fixed: str | tuple[str, ...] = tuple(fix_french(s) for s in message.string)
-            else:
-                fixed = fix_french(message.string)
+            raw = message.string
+            fixed: str | tuple[str, ...] = (
+                fix_french(raw)
+                if isinstance(raw, str)
+                else tuple(fix_french(s) for s in forms(raw))
+            )
             if fixed != message.string:
                 message.string = fixed
                 changed += 1
@@ -173,10 +181,9 @@ def main(argv: list[str]) -> int:
         for message in catalog:
             if not message.id:
                 continue
-            ids = message.id if isinstance(message.id, tuple) else (message.id,)
-            strings = message.string if isinstance(message.string, tuple) else (message.string,)
-            for string in strings:
-                for problem in problems(locale, " ".join(ids), string or ""):
+            ids = forms(message.id)
+            for string in forms(message.string):
+                for problem in problems(locale, " ".join(ids), string):
                     count += 1
                     print(f"{locale}: {ids[0]!r}: {problem}")
     return 1 if count else 0
