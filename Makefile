@@ -2,10 +2,12 @@
 # so `make compile` is only a check; `make messages` is what a developer runs after
 # changing user-facing strings.
 PYBABEL ?= pybabel
+# The Python that has babel: the one next to PYBABEL when it is given as a path (.venv/bin).
+PYTHON ?= $(if $(findstring /,$(PYBABEL)),$(dir $(PYBABEL))python,python3)
 DOMAIN = uabot
 LANGS = de fr en
 
-.PHONY: messages compile typography
+.PHONY: messages typography compile
 messages:
 	$(PYBABEL) extract -F babel.cfg -k N_ --no-location --sort-output \
 		--project=uabot --copyright-holder="uabot contributors" -o locales/$(DOMAIN).pot .
@@ -17,13 +19,12 @@ messages:
 			$(PYBABEL) init -D $(DOMAIN) -i locales/$(DOMAIN).pot -d locales -l $$lang; \
 		fi; \
 	done
+	$(MAKE) typography PYTHON=$(PYTHON)
+
+# French spacing, apostrophes and guillemet spaces (docs/translation-style.md), applied to the
+# French catalogs after each update; tests/test_typography.py checks every catalog.
+typography:
+	$(PYTHON) tools/typography.py --fix
 
 compile:
 	$(PYBABEL) compile -D $(DOMAIN) -d locales --statistics
-
-# French spacing, apostrophes and guillemets after adding or merging French strings
-# (docs/translation-style.md); tests/test_typography.py checks every catalog.
-PYTHON ?= python3
-typography:
-	$(PYTHON) tools/typography.py --fix
-	$(PYTHON) tools/typography.py

@@ -3,9 +3,9 @@
 The rules are written in docs/translation-style.md; this is their one executable form.
 tests/test_typography.py checks every catalog under locales/ with `problems()`, so a message
 added or merged with a plain space before "?" fails there instead of leaving the "?" alone on
-a line in Telegram. After adding French strings, `python tools/typography.py --fix` (or
-`make typography`) applies the mechanical part (spaces, apostrophes, guillemets) in place;
-wording stays a translator's job.
+a line in Telegram. `make messages` ends with `make typography` (this script with --fix), which
+applies the mechanical part (spaces, apostrophes, guillemet spaces) to the French catalogs in
+place; wording stays a translator's job.
 """
 
 from __future__ import annotations
