@@ -7,7 +7,7 @@ PYTHON ?= $(if $(findstring /,$(PYBABEL)),$(dir $(PYBABEL))python,python3)
 DOMAIN = uabot
 LANGS = de fr en
 
-.PHONY: messages typography compile
+.PHONY: messages variants typography compile
 messages:
 	$(PYBABEL) extract -F babel.cfg -k N_ --no-location --sort-output \
 		--project=uabot --copyright-holder="uabot contributors" -o locales/$(DOMAIN).pot .
@@ -19,7 +19,12 @@ messages:
 			$(PYBABEL) init -D $(DOMAIN) -i locales/$(DOMAIN).pot -d locales -l $$lang; \
 		fi; \
 	done
+	$(MAKE) variants PYTHON=$(PYTHON)
 	$(MAKE) typography PYTHON=$(PYTHON)
+
+# The mechanical variants (de_CH: ss, «…») made from their base catalogs: tools/variants.py.
+variants:
+	$(PYTHON) tools/variants.py
 
 # French spacing, apostrophes and guillemet spaces (docs/translation-style.md), applied to the
 # French catalogs after each update; tests/test_typography.py checks every catalog.

@@ -26,6 +26,7 @@ from bot.broadcast.ratelimit import PriorityRateLimiter
 from bot.config import Config, TelegramConfig
 from bot.doctor import SETINLINE, host_port
 from bot.doctor import where as _where
+from bot.i18n import configure as configure_languages
 from bot.letters import draft as drafts
 from bot.metrics import Metrics, metrics_server, polling_liveness, webhook_liveness
 from bot.ptb import commands
@@ -238,6 +239,7 @@ def _stale_letter(config: Config) -> StaleWork:
 
 def build_application(config: Config) -> UabotApp:
     """Build the bot for ``config``: services, defaults and every handler, nothing started."""
+    configure_languages(config.i18n)  # the organisation's variants (de-CH, formal) from now on
     shared_storage = SharedStorage(config.storage.path)
     running = Running()  # what a stop may cut short (bot.ptb.tasks)
     # One HTTP stack for every call; the long poll's own connection also reads a proxy's

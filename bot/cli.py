@@ -25,7 +25,7 @@ from bot.config import (
     load_config,
     parse_config,
 )
-from bot.i18n import use_locale
+from bot.i18n import configure, use_locale
 from bot.logs import LOG_FORMATS, setup_logging
 from bot.ptb.redact import token_secrets
 from bot.storage.db import DatabaseInUse, DatabasePathError
@@ -191,7 +191,7 @@ def cmd_migrate(config: Config, args: argparse.Namespace) -> int:
 def _parse_files(paths: list[Path], config: Config) -> tuple[list[ActionRevision], int]:
     """Parse every file, printing each problem and warning; returns the good revisions and the
     bad count (warnings do not make a file bad)."""
-    from bot.actions.parse import ActionFileError, check_action
+    from bot.actions.parse import ActionFileError, check_action, register_warnings
     from bot.ptb.context import BotData
 
     today = BotData.today()  # the bot's one clock: a deadline already past is warned about
@@ -216,7 +216,8 @@ def _parse_files(paths: list[Path], config: Config) -> tuple[list[ActionRevision
             bad += 1
             continue
         revisions.append(checked.revision)
-        for warning in checked.warnings:
+        register = register_warnings(checked.revision, config.i18n.formal)
+        for warning in [*checked.warnings, *register]:
             print(f"warning: {warning.describe(str(path))}", file=sys.stderr)
     return revisions, bad
 
@@ -454,6 +455,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if config is None:
             return _flushed(int(args.handler(config, args)))
         redacting.add(config.secrets())
+        configure(config.i18n)  # the organisation's variants (de-CH, formal) for what it prints
         # One language for everything a command prints: the config's default.
         with use_locale(config.i18n.default_language):
             return _flushed(int(args.handler(config, args)))

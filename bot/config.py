@@ -94,6 +94,11 @@ class I18nConfig:
     # The organisation's country (ISO 3166, "CH"): letters in a language official there are
     # tagged and dated for it (de-CH, fr-CH); None: each language's own region (de-DE, en-GB).
     region: str | None = None
+    # The configured tags naming a country ("de-CH", "fr-CH"): the catalog variant and CLDR
+    # formats of their language (bot.i18n.configure); ``languages`` holds the languages alone.
+    variants: tuple[str, ...] = ()
+    # Address supporters as "Sie" where a formal catalog exists (locales/de@formal).
+    formal: bool = False
 
 
 @dataclass(frozen=True)
@@ -209,6 +214,7 @@ _SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], str]]] = {
         "default_language": (str, "a language code such as 'en'"),
         "languages": (list, "a list of language codes, e.g. ['en', 'de', 'fr']"),
         "region": (str, "a country code of two capital letters such as 'CH'"),
+        "formal": (bool, "true or false"),
     },
     "broadcast": {
         "messages_per_second": ((int, float), "a number such as 25"),
@@ -269,6 +275,38 @@ def _check_shape(raw: dict[str, Any]) -> None:
                 )
 
 
+def _languages(i18n: dict[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...], str]:
+    """``i18n.languages`` as languages, the tags that name a variant ("de-CH"), and the
+    default language; bot.i18n.split_tag reads each tag."""
+    from bot.i18n import split_tag
+
+    tags = i18n.get("languages", I18nConfig.languages)
+    if not tags or not all(isinstance(tag, str) and tag for tag in tags):
+        raise ConfigError("i18n.languages must be a non-empty list of codes, e.g. ['en', 'de']")
+    languages: list[str] = []
+    variants: list[str] = []
+    for tag in tags:
+        try:
+            language, territory = split_tag(tag)
+        except ValueError as error:
+            raise ConfigError(f"i18n.languages: {error}") from None
+        if language in languages:
+            raise ConfigError(f"i18n.languages names {language!r} twice: keep one variant")
+        languages.append(language)
+        if territory:
+            variants.append(f"{language}-{territory}")
+    default = i18n.get("default_language", I18nConfig.default_language)
+    try:
+        default_language = split_tag(default)[0] if isinstance(default, str) else ""
+    except ValueError:
+        default_language = ""
+    if default_language not in languages:
+        raise ConfigError(
+            f"i18n.default_language {default!r} is not in i18n.languages: add it there"
+        )
+    return tuple(languages), tuple(variants), default_language
+
+
 def parse_config(
     raw: dict[str, Any], environ: dict[str, str] | None = None, *, base: Path | None = None
 ) -> Config:
@@ -312,15 +350,7 @@ def parse_config(
         raise ConfigError("telegram.admins must hold Telegram user ids (integers), e.g. [12345]")
 
     i18n = raw.get("i18n", {})
-    languages = tuple(i18n.get("languages", I18nConfig.languages))
-    if not languages or not all(isinstance(lang, str) and lang for lang in languages):
-        raise ConfigError("i18n.languages must be a non-empty list of codes, e.g. ['en', 'de']")
-    default_language = i18n.get("default_language", I18nConfig.default_language)
-    if default_language not in languages:
-        raise ConfigError(
-            f"i18n.default_language {default_language!r} is not in i18n.languages: add it there"
-        )
-
+    languages, variants, default_language = _languages(i18n)
     region = i18n.get("region") or None
     if region is not None and not (
         region.isascii()
@@ -330,6 +360,13 @@ def parse_config(
         and region in Locale("en").territories
     ):
         raise ConfigError(f"i18n.region {region!r} is not a country code: use e.g. 'CH'")
+    if region is None:
+        # languages = ["de-CH", "fr-CH"] says where the organisation is: its letters too.
+        territories = {tag.replace("_", "-").split("-")[1].upper() for tag in variants}
+        region = territories.pop() if len(territories) == 1 else None
+    formal = i18n.get("formal", I18nConfig.formal)
+    if not isinstance(formal, bool):
+        raise ConfigError("i18n.formal must be true or false")
 
     broadcast = raw.get("broadcast", {})
     rate = broadcast.get("messages_per_second", BroadcastConfig.messages_per_second)
@@ -387,7 +424,13 @@ def parse_config(
         storage=StorageConfig(
             path=_resolve(raw.get("storage", {}).get("path", StorageConfig.path), base)
         ),
-        i18n=I18nConfig(default_language=default_language, languages=languages, region=region),
+        i18n=I18nConfig(
+            default_language=default_language,
+            languages=languages,
+            region=region,
+            variants=variants,
+            formal=formal,
+        ),
         broadcast=BroadcastConfig(
             messages_per_second=float(rate),
             give_up_after_hours=float(give_up),

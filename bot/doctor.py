@@ -25,7 +25,7 @@ from telegram import Bot
 from telegram.error import InvalidToken, RetryAfter, TelegramError
 
 from bot.config import Config, ConfigError, check_token, token_source
-from bot.i18n import CatalogError, check_catalogs
+from bot.i18n import CatalogError, check_catalogs, configure
 from bot.ptb.errors import config_fix, described, token_refusal
 from bot.ptb.http import AiohttpRequest
 from bot.ptb.redact import redact, without_userinfo
@@ -186,6 +186,7 @@ def _bound(host: str, port: int) -> socket.socket:
 
 
 def catalogs(config: Config, source: Path) -> str:
+    configure(config.i18n)
     check_catalogs(config.i18n.languages)
     return "translations load for " + ", ".join(config.i18n.languages)
 

@@ -53,20 +53,100 @@ class CatalogError(RuntimeError):
     """A configured language has no usable catalog: fail at start, never show English silently."""
 
 
-@cache
-def catalog(language: str) -> _gettext.NullTranslations:
-    """Compile ``locales/<language>/LC_MESSAGES/uabot.po`` in memory (cached per process)."""
-    if language == SOURCE_LANGUAGE:
-        return _gettext.NullTranslations()
-    po_path = LOCALES_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
-    if not po_path.is_file():
-        raise CatalogError(f"no catalog for language {language!r}: expected {po_path}")
+# A variant catalog's modifier: ``locales/de@formal`` speaks "Sie" (config ``i18n.formal``).
+FORMAL = "formal"
+# language -> the locale the organisation configured for it ("de" -> "de_CH@formal"); set by
+# ``configure`` from the config once per process (one organisation per process).
+_variants: dict[str, str] = {}
+
+
+_TAG = re.compile(r"([A-Za-z]{2,3})(?:[-_]([A-Za-z]{2}|[0-9]{3}))?")
+
+
+def split_tag(tag: str) -> tuple[str, str | None]:
+    """A configured language tag ("de-CH", "de_CH", "de-ch", "de") as (language, territory).
+
+    The one place a variant is read: the language is what users, action files and statistics
+    know ("de"); the territory only chooses the catalog variant and CLDR's formats. Whether a
+    catalog exists for it is ``check_catalogs``'s to say."""
+    found = _TAG.fullmatch(tag.strip())
+    if found is None:
+        raise ValueError(f"{tag!r} is not a language tag like 'de' or 'de-CH'")
+    language, territory = found.groups()
+    return language.lower(), territory.upper() if territory else None
+
+
+def configure(i18n: I18nConfig) -> None:
+    """Speak each configured language in the organisation's variant (``i18n.variants``,
+    ``i18n.formal``) from now on: its catalog chain and CLDR locale."""
+    territories = dict(split_tag(tag) for tag in i18n.variants)
+    _variants.clear()
+    for language in i18n.languages:
+        territory = territories.get(language)
+        locale = f"{language}_{territory}" if territory else language
+        if i18n.formal and (LOCALES_DIR / f"{language}@{FORMAL}").is_dir():
+            locale += f"@{FORMAL}"
+        _variants[language] = locale
+
+
+def locale_of(language: str) -> str:
+    """The configured locale of ``language`` ("de" -> "de_CH@formal"), else the language."""
+    return _variants.get(language, language)
+
+
+def babel_locale(language: str) -> str:
+    """The CLDR locale that formats dates and numbers for ``language`` ("de" -> "de_CH")."""
+    return locale_of(language).partition("@")[0]
+
+
+def fallbacks(locale: str) -> list[str]:
+    """The catalogs of ``locale``, most specific first, in gettext's own order
+    (``gettext._expand_lang`` without codesets): de_CH@formal, de@formal, de_CH, de. A variant
+    catalog holds only what differs from the next one that has it."""
+    base, _, modifier = locale.partition("@")
+    language, _, territory = base.partition("_")
+    chain = [base, language] if territory else [language]
+    if modifier:
+        chain = [f"{name}@{modifier}" for name in chain] + chain
+    return list(dict.fromkeys(chain))
+
+
+def _read_catalog(name: str) -> _gettext.NullTranslations:
+    """Compile ``locales/<name>/LC_MESSAGES/uabot.po`` in memory."""
+    po_path = LOCALES_DIR / name / "LC_MESSAGES" / f"{DOMAIN}.po"
     with po_path.open("rb") as po_file:
-        messages = read_po(po_file, locale=language, domain=DOMAIN)
+        messages = read_po(po_file, locale=name.partition("@")[0], domain=DOMAIN)
     buffer = io.BytesIO()
     write_mo(buffer, messages, use_fuzzy=False)
     buffer.seek(0)
     return Translations(fp=buffer, domain=DOMAIN)
+
+
+@cache
+def _catalog_chain(locale: str) -> _gettext.NullTranslations:
+    """The catalogs of ``locale`` joined by gettext's ``add_fallback`` (cached per process)."""
+    language = locale.partition("@")[0].partition("_")[0]
+    if language == SOURCE_LANGUAGE:
+        return _gettext.NullTranslations()
+    names = [
+        name
+        for name in fallbacks(locale)
+        if (LOCALES_DIR / name / "LC_MESSAGES" / f"{DOMAIN}.po").is_file()
+    ]
+    if language not in names:
+        expected = LOCALES_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+        raise CatalogError(f"no catalog for language {language!r}: expected {expected}")
+    if "@" in locale and f"{language}@{locale.partition('@')[2]}" not in names:
+        raise CatalogError(f"no {locale.partition('@')[2]} catalog for language {language!r}")
+    first, *rest = (_read_catalog(name) for name in names)
+    for more in rest:
+        first.add_fallback(more)
+    return first
+
+
+def catalog(language: str) -> _gettext.NullTranslations:
+    """The translations of ``language`` in its configured variant (``configure``)."""
+    return _catalog_chain(locale_of(language))
 
 
 def has_catalog(language: str) -> bool:
@@ -150,7 +230,7 @@ def language_name(language: str, in_language: str | None = None) -> str:
     """A language's name: in its own, capitalised for the picker ("Deutsch", "Français"), or
     in ``in_language`` as it reads inside a sentence ("anglais", "Englisch")."""
     if in_language is not None:
-        return Locale.parse(language).get_language_name(in_language) or language
+        return Locale.parse(language).get_language_name(babel_locale(in_language)) or language
     name = Locale.parse(language).get_display_name(language) or language
     return name[:1].upper() + name[1:]
 
@@ -158,7 +238,7 @@ def language_name(language: str, in_language: str | None = None) -> str:
 def territory_name(code: str, in_language: str | None = None) -> str:
     """A country's or region's name from CLDR ("KZ" -> "Kasachstan", "150" -> "Europa"), in
     ``in_language`` (the current locale by default); the code itself when CLDR has none."""
-    names = Locale.parse(in_language or current_locale.get()).territories
+    names = Locale.parse(babel_locale(in_language or current_locale.get())).territories
     return names.get(code) or code
 
 
@@ -253,7 +333,9 @@ def format_letter_date(value: date, locale: Locale) -> str:
 
 def format_date(value: date | datetime, language: str | None = None, fmt: str = "long") -> str:
     """A date in the given (or current) locale's own format."""
-    return _babel_format_date(value, format=fmt, locale=language or current_locale.get())
+    return _babel_format_date(
+        value, format=fmt, locale=babel_locale(language or current_locale.get())
+    )
 
 
 def format_date_near(value: date, near: date, language: str | None = None) -> str:
@@ -261,16 +343,48 @@ def format_date_near(value: date, near: date, language: str | None = None) -> st
     "12 mars"; CLDR's skeleton, so each locale orders it its own way), else the long date."""
     if value.year != near.year:
         return format_date(value, language)
-    return format_skeleton("dMMMM", value, locale=language or current_locale.get())
+    return format_skeleton("dMMMM", value, locale=babel_locale(language or current_locale.get()))
 
 
 def format_time(value: datetime, language: str | None = None) -> str:
     """A date and time in UTC, in the locale's short format ("11/29/26, 9:05 PM")."""
     return _babel_format_datetime(
-        value, format="short", tzinfo=UTC, locale=language or current_locale.get()
+        value, format="short", tzinfo=UTC, locale=babel_locale(language or current_locale.get())
     )
 
 
 def format_number(value: int | float, language: str | None = None) -> str:
     """A number with the locale's grouping ("10,000", "10.000", "10 000")."""
-    return format_decimal(value, locale=language or current_locale.get())
+    return format_decimal(value, locale=babel_locale(language or current_locale.get()))
+
+
+# German address forms, for "one register per organisation" (i18n.formal): the interface's
+# catalogs and the action files' texts must not mix "du" and "Sie".
+_INFORMAL = re.compile(r"\b(?:du|dich|dir|dein(?:e[mnrs]?)?|euch|euer|eure[mnrs]?)\b", re.I)
+_FORMAL = re.compile(r"\b(?:Sie|Ihnen|Ihr(?:e[mnrs]?)?)\b")
+_SENTENCE_START = re.compile(r"(?:^|[.!?:;]\s*|[„“«»\"(]\s*)$")
+
+
+def _quoted(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` is a word in quotes: named („du“), not used."""
+    return text[start - 1 : start] in ("„", "«", '"') and text[end : end + 1] in ("“", "»", '"')
+
+
+def informal_address(text: str) -> str | None:
+    """The first "du" form in a German ``text`` ("dich", "Deine"), else None."""
+    for found in _INFORMAL.finditer(text):
+        if not _quoted(text, found.start(), found.end()):
+            return found.group(0)
+    return None
+
+
+def formal_address(text: str) -> str | None:
+    """The first "Sie" form in a German ``text`` that can only be the formal "you": a
+    capitalised "Sie"/"Ihr…" inside a sentence ("Tippen Sie", "an Ihre"), or "Ihnen".
+    At the start of a sentence or a quotation it may be "she"/"they": not counted."""
+    for found in _FORMAL.finditer(text):
+        if _quoted(text, found.start(), found.end()):
+            continue
+        if found.group(0) == "Ihnen" or not _SENTENCE_START.search(text[: found.start()]):
+            return found.group(0)
+    return None

@@ -74,7 +74,7 @@ async def test_an_expired_case_is_recently_expired_then_only_in_the_archive(
     await german.tap(listing, labels(listing)[1])
     german_card = await german.receive()
     passed = format_date(DEADLINE, "de")
-    assert f"⌛ Frist abgelaufen am {passed}." in german_card.text, german_card.text
+    assert f"⌛ Frist am {passed} abgelaufen." in german_card.text, german_card.text
 
     bot.bot_data.today = lambda: date(2026, 3, 17)  # 14 days past: the last day listed
     assert "⌛ UA 012/26 · " in labels(await actions(reader))[1]

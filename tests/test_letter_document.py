@@ -233,7 +233,7 @@ async def test_a_letter_in_the_targets_language_has_a_translation_page(
         if paragraph.paragraph_format.page_break_before
     )
     letter, translation = [p.text for p in found[:heading]], [p.text for p in found[heading + 1 :]]
-    assert found[heading].text.startswith("Übersetzung für dich ins Deutsche")
+    assert found[heading].text.startswith("Übersetzung für dich auf Deutsch")
     assert "Seite 1" not in found[heading].text and "Seiten davor" in found[heading].text
     assert "Russisch" in found[heading].text
     # Page 1: the letter to send, in Russian (dates and names from CLDR).
@@ -614,7 +614,7 @@ def test_the_translation_page_asks_for_every_page_before_it() -> None:
     letter = _from("ua-033-26-long.toml", 0, "en", reader_language="de")
     heading = [p for p in texts(compose(letter)) if p.startswith("Übersetzung")]
     assert heading == [
-        "Übersetzung für dich ins Deutsche: Diese Seite nicht abschicken. Schick die Seiten "
+        "Übersetzung für dich auf Deutsch: Diese Seite nicht mitschicken. Schick die Seiten "
         "davor, den Brief auf Englisch."
     ]
 

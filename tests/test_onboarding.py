@@ -37,7 +37,7 @@ async def test_start_greets_in_the_users_language_and_subscribes(
     again = await user.receive()
     already = {
         "en": "already subscribed",
-        "de": "bereits abonniert",
+        "de": "bereits angemeldet",
         "fr": "abonnement est déjà actif",
     }[expected_language]
     assert already in again.text
@@ -86,7 +86,7 @@ async def test_unsubscribe_pauses_and_subscribe_resumes(emulator: Emulator, bot:
     await user.send("/unsubscribe")
     assert "bereits aus" in (await user.receive()).text
     await user.send("/subscribe")
-    assert "Du hast abonniert" in (await user.receive()).text
+    assert "Du bist angemeldet" in (await user.receive()).text
 
 
 async def test_privacy_says_what_is_stored(emulator: Emulator, bot: object) -> None:

@@ -184,7 +184,7 @@ async def test_a_german_supporter_switches_to_french_and_writes_a_letter(
     await tap(last_bot(), "Passer")
     await expect(last_bot()).to_contain_text("phrase personnelle")
     await tap(last_bot(), "Passer")
-    await expect(last_bot()).to_contain_text("Votre lettre (Français)")
+    await expect(last_bot()).to_contain_text("Votre lettre (français)")
     await tap(last_bot(), "Créer la lettre")
 
     link = page.locator("a.document")

@@ -97,11 +97,11 @@ async def test_the_feed_offers_new_revisions_to_admins_once(
         await admin.tap(await admin.receive(), "Deutsch")
         await run_job(app, FEED_JOB)
         first, second = await admin.receive_many(2)
-        preview = first if "Aus dem Aktions-Feed" in first.text else second
+        preview = first if "Aus dem Aktionsfeed" in first.text else second
         problem = second if preview is first else first
         assert "Neuer Fall UA 012/26" in preview.text
         assert "nicht importieren kann: broken.toml" in problem.text
-        assert 'deadlne: unbekannter Schlüssel "deadlne"' in problem.text
+        assert 'deadlne: unbekannter Schlüssel „deadlne“' in problem.text
         await run_job(app, FEED_JOB)  # nothing new: no second preview, no second complaint
         await admin.expect_silence(0.3)
 

@@ -553,7 +553,7 @@ async def test_german_wording_of_the_wizard(emulator: Emulator, bot: Any) -> Non
     }
     prompts, document = await document_with_copies(emulator, 63, "de", labels)
     place, personal = prompts[3].history[0], prompts[4].history[0]
-    assert "(freiwillig)" in place and "(freiwillig," in personal
+    assert "(optional)" in place and "(optional," in personal
     assert document.text.startswith("✉️ Dein Brief geht an: Generalstaatsanwalt.\n")
     assert "• Menschenrechtsbeauftragte: per E-Mail an ombudsman@example.org" in document.text
 

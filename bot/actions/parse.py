@@ -56,7 +56,9 @@ from bot.i18n import (
     N_,
     canonical_language,
     current_locale,
+    formal_address,
     format_number,
+    informal_address,
     is_language_code,
     language_name,
     strings_language,
@@ -1074,6 +1076,36 @@ def warnings(revision: ActionRevision, today: date | None = None) -> list[Proble
                     f"preferred_languages[{index}]",
                     _("there is no [letter.{code}], so it cannot be offered").format(
                         code=language
+                    ),
+                )
+            )
+    return found
+
+
+def register_warnings(revision: ActionRevision, formal: bool) -> list[Problem]:
+    """German texts that address the reader in the other register than the bot's
+    (``i18n.formal``), and German letters that say "du": a letter addresses officials, so
+    "Sie" there is right whatever the bot says to supporters."""
+    found: list[Problem] = []
+    text = revision.texts.get("de")
+    for key, value in (vars(text) if text is not None else {}).items():
+        word = (informal_address if formal else formal_address)(value or "")
+        if word is not None:
+            message = (
+                _('uses "{word}": the bot says "Sie" to supporters (i18n.formal = true)')
+                if formal
+                else _('uses "{word}": the bot says "du" to supporters (i18n.formal = false)')
+            )
+            found.append(Problem(f"text.de.{key}", message.format(word=word)))
+    letter = revision.letters.get("de")
+    for key, value in (vars(letter) if letter is not None else {}).items():
+        word = informal_address(value) if isinstance(value, str) else None
+        if word is not None:
+            found.append(
+                Problem(
+                    f"letter.de.{key}",
+                    _('uses "{word}": a letter addresses officials; expected "Sie"').format(
+                        word=word
                     ),
                 )
             )

@@ -158,7 +158,9 @@ def preview(letter: Letter) -> list[str]:
     blocks = [
         "<b>"
         + escape(
-            _("Your letter ({language})").format(language=language_name(letter.language, None))
+            _("Your letter ({language})").format(
+                language=language_name(letter.language, current_locale.get())
+            )
         )
         + "</b>",
         escape(sender),
