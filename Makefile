@@ -7,7 +7,7 @@ PYTHON ?= $(if $(findstring /,$(PYBABEL)),$(dir $(PYBABEL))python,python3)
 DOMAIN = uabot
 LANGS = de fr en
 
-.PHONY: messages variants compile
+.PHONY: messages variants typography compile
 messages:
 	$(PYBABEL) extract -F babel.cfg -k N_ --no-location --sort-output \
 		--project=uabot --copyright-holder="uabot contributors" -o locales/$(DOMAIN).pot .
@@ -20,10 +20,16 @@ messages:
 		fi; \
 	done
 	$(MAKE) variants PYTHON=$(PYTHON)
+	$(MAKE) typography PYTHON=$(PYTHON)
 
 # The mechanical variants (de_CH: ss, «…») made from their base catalogs: tools/variants.py.
 variants:
 	$(PYTHON) tools/variants.py
+
+# French spacing, apostrophes and guillemet spaces (docs/translation-style.md), applied to the
+# French catalogs after each update; tests/test_typography.py checks every catalog.
+typography:
+	$(PYTHON) tools/typography.py --fix
 
 compile:
 	$(PYBABEL) compile -D $(DOMAIN) -d locales --statistics

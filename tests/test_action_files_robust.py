@@ -531,14 +531,14 @@ async def test_a_poisoned_file_in_the_feed_is_reported_once_and_the_rest_goes_on
         await run_feed(app)
         received = await admin.receive_many(4)
         texts = [message.text for message in received]
-        previews = [m for m in received if "Depuis le flux d'actions" in m.text]
+        previews = [m for m in received if "Depuis le flux d’actions" in m.text]
         assert len(previews) == 2, texts
         assert "Nouveau cas AU 012/26" in previews[0].text  # in the order of the files
         assert "Nouveau cas AU 013/26" in previews[1].text
         problems = [text for text in texts if "ne peut pas importer" in text]
         assert len(problems) == 2, texts
         assert "2-nested.toml" in problems[0]
-        assert "imbriqué trop profondément à la ligne 46 : plus de 8 niveaux" in problems[0]
+        assert "imbriqué trop profondément à la ligne 46\u00a0: plus de 8 niveaux" in problems[0]
         assert "3-huge.toml" in problems[1]
         assert "100000000000000000000 est supérieur à 9999" in problems[1]
         assert await storage.job_state.get(LAST_POLL) is not None

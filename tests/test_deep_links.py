@@ -110,8 +110,8 @@ async def test_a_write_link_starts_the_letter(emulator: Emulator, bot: Any) -> N
     newcomer = emulator.user(34, first_name="Eli", language_code="fr")
     await newcomer.send("/start write-UA-012-26")
     welcome, prompt = await newcomer.receive_many(2)
-    assert "Bienvenue !" in welcome.text
-    assert prompt.text == "Dans quelle langue voulez-vous écrire la lettre ?"
+    assert "Bienvenue\u202f!" in welcome.text
+    assert prompt.text == "Dans quelle langue voulez-vous écrire la lettre\u202f?"
     await newcomer.expect_silence()
 
 
@@ -222,7 +222,7 @@ async def test_every_card_can_be_shared_with_its_link(emulator: Emulator, bot: A
     assert url == deep_link(BOT, "ua-012-26") == f"https://t.me/{BOT}?start=ua-012-26"
     assert text == (
         "AU 012/26 · Une journaliste détenue pour avoir enquêté sur des centres de rétention\n"
-        "✍️ Écrivez une lettre avec moi !"
+        "✍️ Écrivez une lettre avec moi\u202f!"
     )
 
     await user.send("/actions")

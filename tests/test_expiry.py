@@ -131,7 +131,7 @@ async def test_a_late_letter_gets_a_note_first(emulator: Emulator, bot: Any) -> 
     assert "Délai échu le 3 mars 2026" in (await french.receive()).text  # the open cases
     await french.send("/write UA 012/26")
     note = await french.receive()
-    assert "3 mars 2026" in note.text and "vérifiez auprès de l'organisation" in note.text
+    assert "3 mars 2026" in note.text and "vérifiez auprès de l’organisation" in note.text
 
 
 async def test_no_reminder_for_an_expired_case(emulator: Emulator, bot: Any) -> None:

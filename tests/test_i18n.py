@@ -120,7 +120,8 @@ def test_translations_keep_placeholders(language: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("language", "welcome"), [("en", "Welcome!"), ("de", "Willkommen!"), ("fr", "Bienvenue !")]
+    ("language", "welcome"),
+    [("en", "Welcome!"), ("de", "Willkommen!"), ("fr", "Bienvenue\u202f!")],
 )
 def test_catalog_loads_and_translates(language: str, welcome: str) -> None:
     assert catalog(language).gettext("Welcome!") == welcome

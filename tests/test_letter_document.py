@@ -44,13 +44,13 @@ W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 SUBJECT = {
     "en": "Re: Aidos Serikbayev, Kazakhstan",  # the letter's own subject
     "de": "Betreff: Aktivist in Haft, weil er über Lager berichtet hat",  # else the case title
-    "fr": "Objet : Un militant détenu pour avoir parlé des camps",
+    "fr": "Objet\u00a0: Un militant détenu pour avoir parlé des camps",
 }
 DATE_PREFIX = {"en": "Zürich, ", "de": "Zürich, ", "fr": "Zürich, le "}
 COPIES_TO_PRIMARY = {
     "en": "Copy to: Ambassador of Kazakhstan and Human Rights Commissioner",
     "de": "Kopie an: Botschafter Kasachstans und Menschenrechtsbeauftragte",
-    "fr": "Copie à : Ambassadeur du Kazakhstan et Commissaire aux droits de l'homme",
+    "fr": "Copie à\u00a0: Ambassadeur du Kazakhstan et Commissaire aux droits de l'homme",
 }
 TAG = {"en": "en-GB", "de": "de-DE", "fr": "fr-FR", "ru": "ru-RU"}  # no i18n.region configured
 COPY_WORDS = re.compile(r"\b(copy|kopie|copie)\b", re.IGNORECASE)
@@ -213,7 +213,7 @@ async def test_a_copy_addressee_and_an_email_only_addressee_get_their_own_letter
     assert lines[2] == SUBJECT["fr"]
     assert not any("Commissaire aux droits" in line for line in lines[:-1])
     assert lines[3] == "Madame la Commissaire,"
-    assert lines[-1] == "Copie à : Ambassadeur du Kazakhstan"
+    assert lines[-1] == "Copie à\u00a0: Ambassadeur du Kazakhstan"
 
 
 async def test_a_letter_in_the_targets_language_has_a_translation_page(

@@ -15,7 +15,7 @@ CHECKOUT = str(Path(__file__).resolve().parent.parent)
 GREETINGS = {
     "en-GB": ("en", "Welcome!"),
     "de-CH": ("de", "Willkommen!"),
-    "fr-BE": ("fr", "Bienvenue !"),
+    "fr-BE": ("fr", "Bienvenue\u202f!"),
     "it": ("en", "Welcome!"),
 }
 
@@ -38,7 +38,7 @@ async def test_start_greets_in_the_users_language_and_subscribes(
     already = {
         "en": "already subscribed",
         "de": "bereits angemeldet",
-        "fr": "déjà abonné",
+        "fr": "abonnement est déjà actif",
     }[expected_language]
     assert already in again.text
 
@@ -55,7 +55,7 @@ async def test_language_picker_changes_the_language_of_every_later_answer(
     assert names == ["✓ English", "Deutsch", "Français"]
 
     answer = await user.tap(picker, "Français")
-    assert answer.text == "Langue choisie : Français."
+    assert answer.text == "Langue choisie\u00a0: Français."
     await emulator.wait_until(lambda: picker_text(user, picker.message_id) == answer.text)
 
     await user.send("/help")

@@ -167,8 +167,8 @@ async def test_a_german_supporter_switches_to_french_and_writes_a_letter(
     await tap(greeting, "Sprache ändern")
     picker = await pinned(page.locator(".msg.bot", has_text="Wähle deine Sprache"))
     await tap(picker, "Français")
-    await expect(page.locator("#toast")).to_have_text("Langue choisie : Français.")
-    await expect(picker.locator(".text")).to_have_text("Langue choisie : Français.")  # edited
+    await expect(page.locator("#toast")).to_have_text("Langue choisie\u00a0: Français.")
+    await expect(picker.locator(".text")).to_have_text("Langue choisie\u00a0: Français.")  # edited
 
     await send("/actions")
     listing = page.locator(".msg.bot", has_text="Actions en cours")

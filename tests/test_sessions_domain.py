@@ -368,7 +368,7 @@ async def test_the_session_message_in_the_groups_language_with_its_numbers(
     assert ended is not None
     assert thank_you(ended, "en") == "7 letters in 60 minutes — thank you!"
     assert thank_you(ended, "de") == "7 Briefe in 60 Minuten – danke!"
-    assert thank_you(ended, "fr") == "7 lettres en 60 minutes — merci !"
+    assert thank_you(ended, "fr") == "7 lettres en 60\u00a0minutes — merci\u202f!"
     assert status_lines(ended, 1234, T0 + 3600, "en")[0] == "Session ended"
 
 
@@ -379,7 +379,7 @@ async def test_a_session_ended_early_thanks_for_the_minutes_it_ran(storage: Stor
     ended = await sessions.end_in_group(storage, GROUP, T0 + 20 * 60 + 10)  # /session_end
     assert ended is not None and ended.id == session_id
     assert thank_you(ended, "en") == "1 letter in 20 minutes — thank you!"
-    assert thank_you(ended, "fr") == "1 lettre en 20 minutes — merci !"
+    assert thank_you(ended, "fr") == "1 lettre en 20\u00a0minutes — merci\u202f!"
     fast = SessionsConfig(minute_seconds=0.5)
     quick = await sessions.start(storage, fast, GROUP, T0, CASE, 10)
     assert quick.session is not None

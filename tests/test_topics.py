@@ -97,7 +97,7 @@ async def test_a_case_reaches_its_followers_and_its_follow_up_also_who_opened_or
     await tap_until(emulator, kazakhstan, mid, "Asie ›", "Asie centrale ›")
     await tap_until(emulator, kazakhstan, mid, "Asie centrale ›", "Kazakhstan")
     toast = await tap_until(emulator, kazakhstan, mid, "Kazakhstan", "✓ Kazakhstan")
-    assert toast == "Vous suivez désormais : Kazakhstan."
+    assert toast == "Vous suivez désormais\u00a0: Kazakhstan."
     # All of Asia.
     menu = await topics_menu(asia)
     await tap_until(emulator, asia, menu.message_id, "🌍 Regions and all countries", "Asia ›")
@@ -378,7 +378,7 @@ async def test_a_summary_of_many_countries_counts_them(
     counted = {
         "en": f"Countries: {len(countries)} chosen",
         "de": f"Länder: {len(countries)} ausgewählt",
-        "fr": f"Pays : {len(countries)} choisis",
+        "fr": f"Pays\u00a0: {len(countries)} choisis",
     }[language]
     assert counted in menu.text
     assert len(menu.text) < 1500
@@ -389,7 +389,7 @@ async def test_a_summary_of_many_countries_counts_them(
     assert {
         "en": "Countries: Austria, Kazakhstan",
         "de": "Länder: Kasachstan, Österreich",
-        "fr": "Pays : Autriche, Kazakhstan",
+        "fr": "Pays\u00a0: Autriche, Kazakhstan",
     }[language] in menu.text
 
 

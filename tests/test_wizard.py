@@ -624,7 +624,7 @@ async def test_french_wording_of_the_wizard(emulator: Emulator, bot: Any) -> Non
     }
     prompts, document = await document_with_copies(emulator, 67, "fr", labels)
     assert "(facultative," in prompts[4].history[0]
-    assert "Appuyez ensuite sur « Je l’ai envoyée »" in document.text
+    assert "Touchez ensuite «\u202fJe l’ai envoyée\u202f»" in document.text
     assert document.find_button("✅ Je l’ai envoyée") is not None
     route = await emulator.user(67).receive()
-    assert "Appuyez sur le texte ci-dessous pour le copier, collez-le" in route.text
+    assert "Touchez le texte ci-dessous pour le copier, collez-le" in route.text
