@@ -150,6 +150,7 @@ class BroadcastEngine:
         renderers: dict[str, Renderer],
         *,
         rate: float,
+        paid: bool = False,
         on_finished: Reporter | None = None,
         on_burst: BurstNotifier | None = None,
         give_up_after: float = 24 * 3600.0,
@@ -168,7 +169,7 @@ class BroadcastEngine:
         # Runs that failed, per broadcast: a permanent error must not restart it every 10 s.
         self._failures: dict[int, int] = {}
         self._bot = bot
-        self._sender = BroadcastSender(bot)
+        self._sender = BroadcastSender(bot, paid=paid)
         # Sends in flight, and the gate a stop closes (``_in_flight``).
         self._sending = 0
         self._open = asyncio.Event()

@@ -6,6 +6,10 @@ button during a 10,000-message broadcast waits for one token (1/rate seconds), n
 A 429 pauses every request for ``retry_after`` and the request is tried again: this limiter is
 the one place that waits out Telegram's flood control, for replies and broadcasts alike. A sender
 sees ``RetryAfter`` only after ``max_retries`` waits in a row for the same request.
+
+With paid broadcasts (``broadcast.paid``) the bucket holds up to 1,000 a second, but only the
+messages sent with ``allow_paid_broadcast`` may use more than Telegram's free rate: everything
+else (replies, reminders, reports) also passes a ``free_rate`` bucket.
 """
 
 from __future__ import annotations
@@ -53,11 +57,45 @@ class RateLimitArgs(TypedDict, total=False):
 BACKGROUND: RateLimitArgs = {"background": True}
 
 
-class PriorityRateLimiter(BaseRateLimiter[RateLimitArgs]):
-    """A token bucket of ``rate`` per second whose tokens go to interactive requests first."""
+class _FreeRate:
+    """The cap on requests that are not paid broadcasts: ``rate`` a second. Its burst is as
+    small as the main bucket's, so Telegram's own (a second's worth) never runs dry."""
 
-    def __init__(self, rate: float, *, burst: float | None = None, max_retries: int = 3) -> None:
+    def __init__(self, rate: float) -> None:
         self.rate = rate
+        self.capacity = max(1.0, rate / 20)
+        self._tokens = self.capacity
+        self._stamp: float | None = None
+
+    async def take(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            now = loop.time()
+            if self._stamp is not None:
+                self._tokens = min(
+                    self.capacity, self._tokens + (now - self._stamp) * self.rate
+                )
+            self._stamp = now
+            if self._tokens >= 1:
+                self._tokens -= 1
+                return
+            await asyncio.sleep((1 - self._tokens) / self.rate)
+
+
+class PriorityRateLimiter(BaseRateLimiter[RateLimitArgs]):
+    """A token bucket of ``rate`` per second whose tokens go to interactive requests first;
+    with ``free_rate``, requests that are not paid broadcasts stay within that too."""
+
+    def __init__(
+        self,
+        rate: float,
+        *,
+        burst: float | None = None,
+        max_retries: int = 3,
+        free_rate: float | None = None,
+    ) -> None:
+        self.rate = rate
+        self._free = _FreeRate(free_rate) if free_rate is not None and free_rate < rate else None
         # A small burst keeps replies instant without ever exceeding Telegram's window.
         self.capacity = burst if burst is not None else max(1.0, rate / 20)
         self.max_retries = max_retries
@@ -149,7 +187,10 @@ class PriorityRateLimiter(BaseRateLimiter[RateLimitArgs]):
         if endpoint not in COUNTED_METHODS:
             return await callback(*args, **kwargs)
         background = bool(rate_limit_args and rate_limit_args.get("background"))
+        free = self._free if data.get("allow_paid_broadcast") is not True else None
         for attempt in range(self.max_retries + 1):
+            if free is not None:
+                await free.take()
             await self.acquire(background)
             try:
                 return await callback(*args, **kwargs)
