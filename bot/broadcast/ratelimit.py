@@ -72,9 +72,7 @@ class _FreeRate:
         while True:
             now = loop.time()
             if self._stamp is not None:
-                self._tokens = min(
-                    self.capacity, self._tokens + (now - self._stamp) * self.rate
-                )
+                self._tokens = min(self.capacity, self._tokens + (now - self._stamp) * self.rate)
             self._stamp = now
             if self._tokens >= 1:
                 self._tokens -= 1
