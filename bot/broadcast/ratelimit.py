@@ -57,32 +57,10 @@ class RateLimitArgs(TypedDict, total=False):
 BACKGROUND: RateLimitArgs = {"background": True}
 
 
-class _FreeRate:
-    """The cap on requests that are not paid broadcasts: ``rate`` a second. Its burst is as
-    small as the main bucket's, so Telegram's own (a second's worth) never runs dry."""
-
-    def __init__(self, rate: float) -> None:
-        self.rate = rate
-        self.capacity = max(1.0, rate / 20)
-        self._tokens = self.capacity
-        self._stamp: float | None = None
-
-    async def take(self) -> None:
-        loop = asyncio.get_running_loop()
-        while True:
-            now = loop.time()
-            if self._stamp is not None:
-                self._tokens = min(self.capacity, self._tokens + (now - self._stamp) * self.rate)
-            self._stamp = now
-            if self._tokens >= 1:
-                self._tokens -= 1
-                return
-            await asyncio.sleep((1 - self._tokens) / self.rate)
-
-
 class PriorityRateLimiter(BaseRateLimiter[RateLimitArgs]):
     """A token bucket of ``rate`` per second whose tokens go to interactive requests first;
-    with ``free_rate``, requests that are not paid broadcasts stay within that too."""
+    with ``free_rate``, a request that is not a paid broadcast message also takes a token of a
+    second bucket at that rate, in the same order (replies still first)."""
 
     def __init__(
         self,
@@ -93,15 +71,18 @@ class PriorityRateLimiter(BaseRateLimiter[RateLimitArgs]):
         free_rate: float | None = None,
     ) -> None:
         self.rate = rate
-        self._free = _FreeRate(free_rate) if free_rate is not None and free_rate < rate else None
         # A small burst keeps replies instant without ever exceeding Telegram's window.
         self.capacity = burst if burst is not None else max(1.0, rate / 20)
+        self.free_rate = free_rate if free_rate is not None and free_rate < rate else None
+        self._free_capacity = max(1.0, (self.free_rate or 0) / 20)
+        self._free_tokens = self._free_capacity
         self.max_retries = max_retries
         self._tokens = self.capacity
         self._stamp = 0.0
         self._paused_until = 0.0
-        self._interactive: deque[asyncio.Future[None]] = deque()
-        self._background: deque[asyncio.Future[None]] = deque()
+        # Waiters, and whether each also needs a token of the free rate.
+        self._interactive: deque[tuple[asyncio.Future[None], bool]] = deque()
+        self._background: deque[tuple[asyncio.Future[None], bool]] = deque()
         self._wakeup: asyncio.Event | None = None
         self._pacer: asyncio.Task[None] | None = None
         self.retries_after_429 = 0
@@ -118,28 +99,41 @@ class PriorityRateLimiter(BaseRateLimiter[RateLimitArgs]):
             self._pacer.cancel()
             await asyncio.gather(self._pacer, return_exceptions=True)
             self._pacer = None
-        for waiter in (*self._interactive, *self._background):
+        for waiter, _ in (*self._interactive, *self._background):
             waiter.cancel()
 
     def _refill(self, now: float) -> None:
-        self._tokens = min(self.capacity, self._tokens + (now - self._stamp) * self.rate)
+        elapsed = now - self._stamp
+        self._tokens = min(self.capacity, self._tokens + elapsed * self.rate)
+        if self.free_rate is not None:
+            self._free_tokens = min(
+                self._free_capacity, self._free_tokens + elapsed * self.free_rate
+            )
         self._stamp = now
 
-    async def acquire(self, background: bool = False) -> None:
-        """Wait for a token; interactive callers are served before background ones."""
+    def _take(self, free: bool) -> None:
+        self._tokens -= 1
+        if free:
+            self._free_tokens -= 1
+
+    async def acquire(self, background: bool = False, paid: bool = False) -> None:
+        """Wait for a token; interactive callers are served before background ones, and with
+        a free rate, everything but ``paid`` broadcast messages stays within it too."""
         loop = asyncio.get_running_loop()
         now = loop.time()
         self._refill(now)
+        free = self.free_rate is not None and not paid
         if (
             self._tokens >= 1
+            and (not free or self._free_tokens >= 1)
             and now >= self._paused_until
             and not self._interactive
             and (not background or not self._background)
         ):
-            self._tokens -= 1
+            self._take(free)
             return
         waiter: asyncio.Future[None] = loop.create_future()
-        (self._background if background else self._interactive).append(waiter)
+        (self._background if background else self._interactive).append((waiter, free))
         assert self._wakeup is not None, "rate limiter used before initialize()"
         self._wakeup.set()
         await waiter
@@ -161,10 +155,17 @@ class PriorityRateLimiter(BaseRateLimiter[RateLimitArgs]):
                 await asyncio.sleep(max((1 - self._tokens) / self.rate, PACER_TICK))
                 continue
             queue = self._interactive or self._background
-            waiter = queue.popleft()
-            if not waiter.done():
-                self._tokens -= 1
-                waiter.set_result(None)
+            waiter, free = queue[0]
+            if waiter.done():
+                queue.popleft()
+                continue
+            if free and self._free_tokens < 1:
+                assert self.free_rate is not None
+                await asyncio.sleep(max((1 - self._free_tokens) / self.free_rate, PACER_TICK))
+                continue
+            queue.popleft()
+            self._take(free)
+            waiter.set_result(None)
 
     def pause(self, seconds: float) -> None:
         """Stop every counted request for ``seconds`` (Telegram's flood control is per bot)."""
@@ -172,6 +173,7 @@ class PriorityRateLimiter(BaseRateLimiter[RateLimitArgs]):
         if until > self._paused_until:
             self._paused_until = until
             self._tokens = 0
+            self._free_tokens = 0
 
     async def process_request(
         self,
@@ -185,11 +187,9 @@ class PriorityRateLimiter(BaseRateLimiter[RateLimitArgs]):
         if endpoint not in COUNTED_METHODS:
             return await callback(*args, **kwargs)
         background = bool(rate_limit_args and rate_limit_args.get("background"))
-        free = self._free if data.get("allow_paid_broadcast") is not True else None
+        paid = data.get("allow_paid_broadcast") is True
         for attempt in range(self.max_retries + 1):
-            if free is not None:
-                await free.take()
-            await self.acquire(background)
+            await self.acquire(background, paid)
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
