@@ -74,7 +74,8 @@ class PriorityRateLimiter(BaseRateLimiter[RateLimitArgs]):
         # A small burst keeps replies instant without ever exceeding Telegram's window.
         self.capacity = burst if burst is not None else max(1.0, rate / 20)
         self.free_rate = free_rate if free_rate is not None and free_rate < rate else None
-        self._free_capacity = max(1.0, (self.free_rate or 0) / 20)
+        # A few replies at once go out at once; Telegram's own burst (a second's worth) is larger.
+        self._free_capacity = max(1.0, (self.free_rate or 0) / 6)
         self._free_tokens = self._free_capacity
         self.max_retries = max_retries
         self._tokens = self.capacity
