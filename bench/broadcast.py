@@ -51,7 +51,8 @@ REPLY_TIMEOUT = 10.0
 LANGUAGES = ("en", "de", "fr")
 
 GOAL_RATE_RATIO = 0.98
-GOAL_CPU_MS = 0.5
+GOAL_CPU_MS = 1.0
+GOAL_CPU_MS_AT_1000 = 0.5  # issue 16: one core drives 1,000/s with half of it left
 GOAL_P95_S = 0.5
 GOAL_ENQUEUE_S = 1.0
 ENQUEUE_SUBSCRIBERS = 100_000
@@ -451,6 +452,7 @@ async def run(
     p95 = percentile(answers, 95) if answers else float("inf")
     worst = max(answers) if answers else float("inf")
     goals: list[bool] = []
+    cpu_goal = GOAL_CPU_MS_AT_1000 if rate >= 1000 else GOAL_CPU_MS
 
     def goal(ok: bool) -> str:
         goals.append(ok)
@@ -477,8 +479,8 @@ async def run(
     )
     out(
         f"  bot CPU: {cpu:.2f} s over {duration:.2f} s = {cpu / duration:.0%} of one core; "
-        f"{cpu_ms:.3f} ms per delivered message  goal <= {GOAL_CPU_MS} ms "
-        f"({cpu_ms / GOAL_CPU_MS:.2f}x the goal)  {goal(cpu_ms <= GOAL_CPU_MS)}"
+        f"{cpu_ms:.3f} ms per delivered message  goal <= {cpu_goal} ms "
+        f"({cpu_ms / cpu_goal:.2f}x the goal)  {goal(cpu_ms <= cpu_goal)}"
     )
     out("    (this process only: the emulator and the talkers run in their own processes)")
     out(

@@ -82,9 +82,10 @@ _Key = tuple[Verdict, str]  # a refusal: its verdict and Telegram's words
 _UNANSWERED: _Key = (Verdict.UNANSWERED, "")  # the streak of sends without an answer
 
 
-# At most this many broadcast messages in flight: 1,000/s (paid) at up to ~190 ms round trip,
-# leaving a quarter of the bot's 256 connections (bot.ptb.http) to replies.
-MAX_WORKERS = 64
+# At most this many broadcast messages in flight: 1,000/s (paid) while a send and the commit of
+# its outcome take up to ~125 ms together; half of the bot's 256 connections (bot.ptb.http)
+# stay free for replies. (64 lost a tenth of 1,000/s to the database's pauses at 1,000,000.)
+MAX_WORKERS = 128
 
 
 def workers_for(rate: float) -> int:
