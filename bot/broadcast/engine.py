@@ -1,6 +1,8 @@
 """The broadcast engine: a durable outbox drained by paced workers, that waits out outages.
 
-Publishing writes one outbox row per recipient in one transaction; this engine sends them
+Publishing writes one outbox row per recipient in one transaction (beyond
+``broadcasts.CHUNK`` the first chunk; the producer queues each next one as it nears the end,
+``Broadcasts.enqueue_more``); this engine sends them
 through ``BroadcastSender`` and the shared ``PriorityRateLimiter`` (as background traffic, so
 replies go first), writes the outcomes back and resumes unfinished broadcasts at start.
 
