@@ -23,7 +23,7 @@ import handlers
 from bot.actions.outgoing import action_renderer
 from bot.broadcast.engine import BroadcastEngine, Burst
 from bot.broadcast.ratelimit import PriorityRateLimiter
-from bot.config import Config, TelegramConfig
+from bot.config import FREE_RATE_LIMIT, Config, TelegramConfig
 from bot.doctor import SETINLINE, host_port
 from bot.doctor import where as _where
 from bot.i18n import configure as configure_languages
@@ -111,6 +111,7 @@ async def _post_init(app: UabotApp) -> None:
             announcements.KIND: announcements.announcement_renderer(config),
         },
         rate=config.broadcast.messages_per_second,
+        paid=config.broadcast.paid,
         on_finished=report,
         on_burst=burst,
         give_up_after=config.broadcast.give_up_after_hours * 3600,
@@ -251,7 +252,10 @@ def build_application(config: Config) -> UabotApp:
         "connect_timeout": telegram.connect_timeout,
         "read_timeout": telegram.read_timeout,
     }
-    limiter = PriorityRateLimiter(config.broadcast.messages_per_second)
+    limiter = PriorityRateLimiter(
+        config.broadcast.messages_per_second,
+        free_rate=FREE_RATE_LIMIT if config.broadcast.paid else None,
+    )
     polling = PollingRequest(connection_pool_size=1, **http)
     metrics = Metrics(lambda: limiter.retries_after_429, ALLOWED_UPDATES)
     builder = (

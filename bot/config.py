@@ -104,6 +104,9 @@ class I18nConfig:
 @dataclass(frozen=True)
 class BroadcastConfig:
     messages_per_second: float = 25.0
+    # Broadcast messages carry ``allow_paid_broadcast``: Telegram then takes up to
+    # ``PAID_RATE_LIMIT`` a second instead of ``FREE_RATE_LIMIT``, for Stars per message.
+    paid: bool = False
     # A recipient whom only outages kept from their message fails after this long.
     give_up_after_hours: float = 24.0
     # A paused broadcast probes Telegram with back-off doubling from 1 s up to this.
@@ -221,6 +224,7 @@ _SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], str]]] = {
     },
     "broadcast": {
         "messages_per_second": ((int, float), "a number such as 25"),
+        "paid": (bool, "true or false"),
         "give_up_after_hours": ((int, float), "a number of hours such as 24"),
         "max_probe_interval_seconds": ((int, float), "a number of seconds such as 300"),
     },
@@ -374,8 +378,8 @@ def parse_config(
 
     broadcast = raw.get("broadcast", {})
     rate = broadcast.get("messages_per_second", BroadcastConfig.messages_per_second)
-    if not 0 < rate <= 1000:
-        raise ConfigError("broadcast.messages_per_second must be between 0 and 1000, e.g. 25")
+    paid = broadcast.get("paid", BroadcastConfig.paid)
+    _check_rate(rate, paid)
     give_up = broadcast.get("give_up_after_hours", BroadcastConfig.give_up_after_hours)
     if not 0 < give_up <= 24 * 30:
         raise ConfigError(
@@ -437,6 +441,7 @@ def parse_config(
         ),
         broadcast=BroadcastConfig(
             messages_per_second=float(rate),
+            paid=paid,
             give_up_after_hours=float(give_up),
             max_probe_interval_seconds=float(probe),
         ),
@@ -454,6 +459,28 @@ def parse_config(
         backup=BackupConfig(every_hours=float(every), keep=keep, folder=backup_folder),
         sessions=_sessions(raw.get("sessions", {})),
     )
+
+
+# Telegram's documented ceilings for messages to many users: about 30 a second for free, up to
+# 1,000 a second with ``allow_paid_broadcast`` (Stars per message beyond the free rate).
+FREE_RATE_LIMIT = 30
+PAID_RATE_LIMIT = 1000
+
+
+def _check_rate(rate: float, paid: bool) -> None:
+    """Keep the broadcast rate within what Telegram takes, paid or not."""
+    if paid:
+        if not 0 < rate <= PAID_RATE_LIMIT:
+            raise ConfigError(
+                f"broadcast.messages_per_second must be more than 0 and at most "
+                f"{PAID_RATE_LIMIT} with broadcast.paid = true, e.g. 1000"
+            )
+    elif not 0 < rate <= FREE_RATE_LIMIT:
+        raise ConfigError(
+            f"broadcast.messages_per_second must be more than 0 and at most {FREE_RATE_LIMIT}"
+            f" (Telegram's free limit), e.g. 25; up to {PAID_RATE_LIMIT} needs"
+            " broadcast.paid = true (Telegram charges Stars per message beyond the free rate)"
+        )
 
 
 def _sessions(sessions: dict[str, Any]) -> SessionsConfig:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from telegram import InputFile, Update
 from telegram.ext import Application, CommandHandler
 
@@ -17,11 +19,14 @@ from handlers.replies import say_all, send_document, user_of
 async def stats(update: Update, context: Context) -> None:
     """Subscribers (active, paused, unreachable, by language) and letters per case."""
     storage = context.storage
+    # Asked at once: during a broadcast each query would otherwise wait behind its writes.
     lines = stats_lines(
-        await storage.stats.subscribers(context.config.telegram.admins),
-        await storage.stats.letters(),
-        await following.followers(storage),
-        await storage.sessions.counts(),
+        *await asyncio.gather(
+            storage.stats.subscribers(context.config.telegram.admins),
+            storage.stats.letters(),
+            following.followers(storage),
+            storage.sessions.counts(),
+        )
     )
     # Not in an f-string: pybabel extracts no call from inside one.
     await say_all(update, ["<b>" + escape(_("Statistics")) + "</b>", *map(escape, lines)])

@@ -111,7 +111,8 @@ def make_config(emulator: Emulator, db_path: Path, **sections: dict[str, Any]) -
         },
         "storage": {"path": str(db_path)},
         "i18n": {"default_language": "en", "languages": ["en", "de", "fr"]},
-        "broadcast": {"messages_per_second": 200},
+        # Faster than Telegram's free 30/s, so paid (allow_paid_broadcast, the emulator's 1000/s).
+        "broadcast": {"messages_per_second": 200, "paid": True},
     }
     if TRANSPORT == "webhook":
         raw["telegram"].update(webhook_keys())

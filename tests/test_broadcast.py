@@ -112,7 +112,7 @@ async def test_a_blocked_user_is_marked_unreachable_and_the_broadcast_finishes(
 async def test_telegrams_429_is_obeyed_and_nothing_is_lost(emulator: Emulator, bot: Any) -> None:
     users = await subscribers(emulator, dict.fromkeys(range(1, 31), "en"))
     admin = await admin_of(emulator)
-    emulator.rate_limit = 10  # the bot believes it may send 200/s
+    emulator.paid_rate_limit = 10  # the bot believes it may send 200/s
     await publish(admin, "ua-012-26-1.toml")
     await emulator.wait_until(
         lambda: any("Broadcast finished" in m.text for m in admin.messages), timeout=20

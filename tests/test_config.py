@@ -71,7 +71,22 @@ def test_the_environment_overrides_the_token() -> None:
         ),
         (
             {"telegram": {"token": "1:a"}, "broadcast": {"messages_per_second": 0}},
-            "between 0 and 1000",
+            "more than 0 and at most 30",
+        ),
+        (
+            {"telegram": {"token": "1:a"}, "broadcast": {"messages_per_second": 200}},
+            "at most 30 (Telegram's free limit), e.g. 25; up to 1000 needs broadcast.paid = true",
+        ),
+        (
+            {
+                "telegram": {"token": "1:a"},
+                "broadcast": {"messages_per_second": 1001, "paid": True},
+            },
+            "at most 1000 with broadcast.paid = true",
+        ),
+        (
+            {"telegram": {"token": "1:a"}, "broadcast": {"paid": "yes"}},
+            "broadcast.paid has the wrong type",
         ),
         (
             {"telegram": {"token": "1:a"}, "i18n": {"default_language": "it"}},

@@ -1,6 +1,8 @@
 """The broadcast engine: a durable outbox drained by paced workers, that waits out outages.
 
-Publishing writes one outbox row per recipient in one transaction; this engine sends them
+Publishing writes one outbox row per recipient in one transaction (beyond
+``broadcasts.CHUNK`` the first chunk; the producer queues each next one as it nears the end,
+``Broadcasts.enqueue_more``); this engine sends them
 through ``BroadcastSender`` and the shared ``PriorityRateLimiter`` (as background traffic, so
 replies go first), writes the outcomes back and resumes unfinished broadcasts at start.
 
@@ -82,9 +84,16 @@ _Key = tuple[Verdict, str]  # a refusal: its verdict and Telegram's words
 _UNANSWERED: _Key = (Verdict.UNANSWERED, "")  # the streak of sends without an answer
 
 
+# At most this many broadcast messages in flight: 1,000/s (paid) while a send and the commit of
+# its outcome take up to ~125 ms together; half of the bot's 256 connections (bot.ptb.http)
+# stay free for replies. (64 lost a tenth of 1,000/s to the database's pauses at 1,000,000.)
+MAX_WORKERS = 128
+
+
 def workers_for(rate: float) -> int:
-    """Enough requests in flight to use the whole budget at Telegram's ~100 ms latency."""
-    return max(4, min(64, int(rate * 0.25) + 1))
+    """Enough requests in flight to use the whole budget at Telegram's ~100 ms latency (with
+    room for slower answers)."""
+    return max(4, min(MAX_WORKERS, int(rate * 0.25) + 1))
 
 
 @dataclass(frozen=True)
@@ -150,6 +159,7 @@ class BroadcastEngine:
         renderers: dict[str, Renderer],
         *,
         rate: float,
+        paid: bool = False,
         on_finished: Reporter | None = None,
         on_burst: BurstNotifier | None = None,
         give_up_after: float = 24 * 3600.0,
@@ -168,7 +178,7 @@ class BroadcastEngine:
         # Runs that failed, per broadcast: a permanent error must not restart it every 10 s.
         self._failures: dict[int, int] = {}
         self._bot = bot
-        self._sender = BroadcastSender(bot)
+        self._sender = BroadcastSender(bot, paid=paid)
         # Sends in flight, and the gate a stop closes (``_in_flight``).
         self._sending = 0
         self._open = asyncio.Event()
@@ -268,12 +278,13 @@ class BroadcastEngine:
         storage = self._storage
         outcomes = _Outcomes(storage, broadcast.id, self._metrics)
         try:
-            counts = await storage.broadcasts.progress(broadcast.id)
-            run.done_before = sum(
-                n
-                for outcome, n in counts.items()
-                if outcome not in (Outcome.PENDING, Outcome.UNANSWERED)
-            )
+            if broadcast.started_at is not None:  # resumed: what earlier runs did
+                counts = await storage.broadcasts.progress(broadcast.id)
+                run.done_before = sum(
+                    n
+                    for outcome, n in counts.items()
+                    if outcome not in (Outcome.PENDING, Outcome.UNANSWERED)
+                )
             started_at = time.time()
             await storage.broadcasts.mark_started(broadcast.id, started_at)
             started_at = broadcast.started_at or started_at
@@ -444,9 +455,16 @@ class BroadcastEngine:
 
         async def produce() -> None:
             after = 0
-            while batch := await storage.broadcasts.pending(
-                broadcast.id, after, BATCH, broadcast.case_number, broadcast.revision
-            ):
+            while True:
+                batch = await storage.broadcasts.pending(
+                    broadcast.id, after, BATCH, broadcast.case_number, broadcast.revision
+                )
+                # Near the end of what is queued: the next chunk of a large broadcast.
+                more = len(batch) < BATCH and await storage.broadcasts.enqueue_more(broadcast.id)
+                if not batch:
+                    if more:
+                        continue
+                    break
                 for recipient in batch:
                     if not breaker.holds(recipient.user_id):
                         await queue.put(recipient)

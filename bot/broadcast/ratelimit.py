@@ -6,6 +6,10 @@ button during a 10,000-message broadcast waits for one token (1/rate seconds), n
 A 429 pauses every request for ``retry_after`` and the request is tried again: this limiter is
 the one place that waits out Telegram's flood control, for replies and broadcasts alike. A sender
 sees ``RetryAfter`` only after ``max_retries`` waits in a row for the same request.
+
+With paid broadcasts (``broadcast.paid``) the bucket holds up to 1,000 a second, but only the
+messages sent with ``allow_paid_broadcast`` may use more than Telegram's free rate: everything
+else (replies, reminders, reports) also passes a ``free_rate`` bucket.
 """
 
 from __future__ import annotations
@@ -54,18 +58,32 @@ BACKGROUND: RateLimitArgs = {"background": True}
 
 
 class PriorityRateLimiter(BaseRateLimiter[RateLimitArgs]):
-    """A token bucket of ``rate`` per second whose tokens go to interactive requests first."""
+    """A token bucket of ``rate`` per second whose tokens go to interactive requests first;
+    with ``free_rate``, a request that is not a paid broadcast message also takes a token of a
+    second bucket at that rate, in the same order (replies still first)."""
 
-    def __init__(self, rate: float, *, burst: float | None = None, max_retries: int = 3) -> None:
+    def __init__(
+        self,
+        rate: float,
+        *,
+        burst: float | None = None,
+        max_retries: int = 3,
+        free_rate: float | None = None,
+    ) -> None:
         self.rate = rate
         # A small burst keeps replies instant without ever exceeding Telegram's window.
         self.capacity = burst if burst is not None else max(1.0, rate / 20)
+        self.free_rate = free_rate if free_rate is not None and free_rate < rate else None
+        # A few replies at once go out at once; Telegram's own burst (a second's worth) is larger.
+        self._free_capacity = max(1.0, (self.free_rate or 0) / 6)
+        self._free_tokens = self._free_capacity
         self.max_retries = max_retries
         self._tokens = self.capacity
         self._stamp = 0.0
         self._paused_until = 0.0
-        self._interactive: deque[asyncio.Future[None]] = deque()
-        self._background: deque[asyncio.Future[None]] = deque()
+        # Waiters, and whether each also needs a token of the free rate.
+        self._interactive: deque[tuple[asyncio.Future[None], bool]] = deque()
+        self._background: deque[tuple[asyncio.Future[None], bool]] = deque()
         self._wakeup: asyncio.Event | None = None
         self._pacer: asyncio.Task[None] | None = None
         self.retries_after_429 = 0
@@ -82,28 +100,41 @@ class PriorityRateLimiter(BaseRateLimiter[RateLimitArgs]):
             self._pacer.cancel()
             await asyncio.gather(self._pacer, return_exceptions=True)
             self._pacer = None
-        for waiter in (*self._interactive, *self._background):
+        for waiter, _ in (*self._interactive, *self._background):
             waiter.cancel()
 
     def _refill(self, now: float) -> None:
-        self._tokens = min(self.capacity, self._tokens + (now - self._stamp) * self.rate)
+        elapsed = now - self._stamp
+        self._tokens = min(self.capacity, self._tokens + elapsed * self.rate)
+        if self.free_rate is not None:
+            self._free_tokens = min(
+                self._free_capacity, self._free_tokens + elapsed * self.free_rate
+            )
         self._stamp = now
 
-    async def acquire(self, background: bool = False) -> None:
-        """Wait for a token; interactive callers are served before background ones."""
+    def _take(self, free: bool) -> None:
+        self._tokens -= 1
+        if free:
+            self._free_tokens -= 1
+
+    async def acquire(self, background: bool = False, paid: bool = False) -> None:
+        """Wait for a token; interactive callers are served before background ones, and with
+        a free rate, everything but ``paid`` broadcast messages stays within it too."""
         loop = asyncio.get_running_loop()
         now = loop.time()
         self._refill(now)
+        free = self.free_rate is not None and not paid
         if (
             self._tokens >= 1
+            and (not free or self._free_tokens >= 1)
             and now >= self._paused_until
             and not self._interactive
             and (not background or not self._background)
         ):
-            self._tokens -= 1
+            self._take(free)
             return
         waiter: asyncio.Future[None] = loop.create_future()
-        (self._background if background else self._interactive).append(waiter)
+        (self._background if background else self._interactive).append((waiter, free))
         assert self._wakeup is not None, "rate limiter used before initialize()"
         self._wakeup.set()
         await waiter
@@ -125,10 +156,17 @@ class PriorityRateLimiter(BaseRateLimiter[RateLimitArgs]):
                 await asyncio.sleep(max((1 - self._tokens) / self.rate, PACER_TICK))
                 continue
             queue = self._interactive or self._background
-            waiter = queue.popleft()
-            if not waiter.done():
-                self._tokens -= 1
-                waiter.set_result(None)
+            waiter, free = queue[0]
+            if waiter.done():
+                queue.popleft()
+                continue
+            if free and self._free_tokens < 1:
+                assert self.free_rate is not None
+                await asyncio.sleep(max((1 - self._free_tokens) / self.free_rate, PACER_TICK))
+                continue
+            queue.popleft()
+            self._take(free)
+            waiter.set_result(None)
 
     def pause(self, seconds: float) -> None:
         """Stop every counted request for ``seconds`` (Telegram's flood control is per bot)."""
@@ -136,6 +174,7 @@ class PriorityRateLimiter(BaseRateLimiter[RateLimitArgs]):
         if until > self._paused_until:
             self._paused_until = until
             self._tokens = 0
+            self._free_tokens = 0
 
     async def process_request(
         self,
@@ -149,8 +188,9 @@ class PriorityRateLimiter(BaseRateLimiter[RateLimitArgs]):
         if endpoint not in COUNTED_METHODS:
             return await callback(*args, **kwargs)
         background = bool(rate_limit_args and rate_limit_args.get("background"))
+        paid = data.get("allow_paid_broadcast") is True
         for attempt in range(self.max_retries + 1):
-            await self.acquire(background)
+            await self.acquire(background, paid)
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 
+from .faults import FREE_RATE, PAID_RATE
 from .server import Emulator, serve_forever
 
 
@@ -15,7 +16,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8081)
     parser.add_argument("--token", default="123456:TEST-TOKEN")
-    parser.add_argument("--rate", type=float, default=None, help="overall sends per second")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=FREE_RATE,
+        help="a bot's sends per second (Telegram's ~30; 0: unlimited)",
+    )
+    parser.add_argument(
+        "--paid-rate",
+        type=float,
+        default=PAID_RATE,
+        help="paid broadcast messages (allow_paid_broadcast) per second (Telegram's 1000)",
+    )
     parser.add_argument("--per-chat-rate", type=float, default=None)
     parser.add_argument("--per-chat-burst", type=int, default=3)
     parser.add_argument(
@@ -31,7 +43,8 @@ def main(argv: list[str] | None = None) -> None:
         args.token,
         host=args.host,
         port=args.port,
-        rate_limit=args.rate,
+        rate_limit=args.rate or None,
+        paid_rate_limit=args.paid_rate or None,
         per_chat_rate=args.per_chat_rate,
         per_chat_burst=args.per_chat_burst,
         inline_mode=args.inline,

@@ -169,6 +169,8 @@ def add_control_routes(app: web.Application, emu: Emulator) -> None:
         body = await _json(request)
         if "rate_limit" in body:
             emu.rate_limit = body["rate_limit"]
+        if "paid_rate_limit" in body:
+            emu.paid_rate_limit = body["paid_rate_limit"]
         if "per_chat_rate" in body or "per_chat_burst" in body:
             emu.limiter.set_per_chat(
                 body.get("per_chat_rate", emu.limiter.per_chat_rate), body.get("per_chat_burst")

@@ -83,11 +83,16 @@ class TokenBucket:
 
 # Telegram's limit in one group: about 20 messages or edits per minute.
 GROUP_LIMIT = (20, 60.0)
+# Telegram's limits for a bot's messages overall: about 30 a second, and up to 1,000 a second
+# for messages sent with ``allow_paid_broadcast`` (paid in Stars, counted apart).
+FREE_RATE = 30.0
+PAID_RATE = 1000.0
 
 
 class RateLimiter:
     """An overall bucket plus optional per-chat buckets, like Telegram's flood control, and
-    a bucket per group (negative chat id) for Telegram's per-group limit."""
+    a bucket per group (negative chat id) for Telegram's per-group limit. Paid broadcast
+    messages (``allow_paid_broadcast``) draw from their own overall bucket instead."""
 
     def __init__(
         self,
@@ -95,14 +100,17 @@ class RateLimiter:
         per_chat_rate: float | None = None,
         per_chat_burst: int = 3,
         group_limit: tuple[int, float] | None = GROUP_LIMIT,
+        paid_rate: float | None = PAID_RATE,
     ) -> None:
         self.overall: TokenBucket | None = None
+        self.paid: TokenBucket | None = None
         self.per_chat_rate: float | None = None
         self.per_chat_burst = per_chat_burst
         self.group_limit: tuple[int, float] | None = None
         self._chats: dict[int, TokenBucket] = {}
         self._groups: dict[int, TokenBucket] = {}
         self.set_rate(rate)
+        self.set_paid_rate(paid_rate)
         self.set_per_chat(per_chat_rate, per_chat_burst)
         self.set_group_limit(group_limit)
 
@@ -123,6 +131,15 @@ class RateLimiter:
         """Replace the overall bucket (starts full); None or 0 disables it."""
         self.overall = TokenBucket(rate) if rate else None
 
+    @property
+    def paid_rate(self) -> float | None:
+        """Paid broadcast messages per second, or None for unlimited."""
+        return self.paid.rate if self.paid else None
+
+    def set_paid_rate(self, rate: float | None) -> None:
+        """Replace the paid messages' bucket (starts full); None or 0 disables it."""
+        self.paid = TokenBucket(rate) if rate else None
+
     def set_per_chat(self, rate: float | None, burst: int | None = None) -> None:
         """Change the per-chat limit; existing chat buckets restart full."""
         self.per_chat_rate = rate or None
@@ -130,12 +147,14 @@ class RateLimiter:
             self.per_chat_burst = burst
         self._chats.clear()
 
-    def acquire(self, chat_id: int) -> None:
-        """Take a token from every applicable bucket or raise the 429 Telegram would."""
-        if self.overall is None and self.per_chat_rate is None and self.group_limit is None:
+    def acquire(self, chat_id: int, paid: bool = False) -> None:
+        """Take a token from every applicable bucket or raise the 429 Telegram would; a paid
+        message takes the paid bucket's instead of the overall one's."""
+        overall = self.paid if paid else self.overall
+        if overall is None and self.per_chat_rate is None and self.group_limit is None:
             return
         now = time.monotonic()
-        wait = self.overall.wait_time(now) if self.overall else 0.0
+        wait = overall.wait_time(now) if overall else 0.0
         group_bucket: TokenBucket | None = None
         if self.group_limit is not None and chat_id < 0:
             group_bucket = self._groups.get(chat_id)
@@ -153,8 +172,8 @@ class RateLimiter:
             wait = max(wait, chat_bucket.wait_time(now))
         if wait > 0:
             raise too_many_requests(wait)
-        if self.overall:
-            self.overall.take()
+        if overall:
+            overall.take()
         if chat_bucket:
             chat_bucket.take()
         if group_bucket:

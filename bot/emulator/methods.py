@@ -385,7 +385,10 @@ class BotApi:
         raw = _raw_text(params)
         parse_mode, text, entities = _message_text(raw, params)
         markup = _check_markup(params.get("reply_markup"))
-        self.limiter.acquire(chat.id)
+        paid = bool(params.get("allow_paid_broadcast"))
+        self.limiter.acquire(chat.id, paid)
+        if paid:
+            self.state.stats.paid_messages += 1
         msg = SentMessage(chat.new_message_id(), chat.id, text, raw, parse_mode, entities, markup)
         return self._record(chat, msg)
 

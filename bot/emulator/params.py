@@ -44,6 +44,7 @@ _BOOL_FIELDS = frozenset(
         "disable_content_type_detection",
         "allow_sending_without_reply",
         "is_personal",
+        "allow_paid_broadcast",
     }
 )
 

@@ -13,7 +13,16 @@ from typing import Any
 from aiohttp import web
 
 from .control import add_control_routes
-from .faults import GROUP_LIMIT, ApiError, Faults, HttpFault, RateLimiter, html_page
+from .faults import (
+    FREE_RATE,
+    GROUP_LIMIT,
+    PAID_RATE,
+    ApiError,
+    Faults,
+    HttpFault,
+    RateLimiter,
+    html_page,
+)
 from .groups import SimGroup
 from .methods import BotApi
 from .params import read_params
@@ -35,7 +44,8 @@ class Emulator:
         *,
         host: str = "127.0.0.1",
         port: int = 0,
-        rate_limit: float | None = None,
+        rate_limit: float | None = FREE_RATE,
+        paid_rate_limit: float | None = PAID_RATE,
         per_chat_rate: float | None = None,
         per_chat_burst: int = 3,
         inline_mode: bool = False,
@@ -48,7 +58,9 @@ class Emulator:
         self.port = port
         self.state = State()
         self.faults = Faults()
-        self.limiter = RateLimiter(rate_limit, per_chat_rate, per_chat_burst, group_limit)
+        self.limiter = RateLimiter(
+            rate_limit, per_chat_rate, per_chat_burst, group_limit, paid_rate_limit
+        )
         self.api = BotApi(self.state, self.faults, self.limiter)
         self.inline_mode = inline_mode
         self.inline_feedback = inline_feedback
@@ -318,6 +330,7 @@ class Emulator:
         """Current fault settings, as served by GET /_emu/config."""
         return {
             "rate_limit": self.limiter.rate,
+            "paid_rate_limit": self.limiter.paid_rate,
             "per_chat_rate": self.limiter.per_chat_rate,
             "per_chat_burst": self.limiter.per_chat_burst,
             "blocked": sorted(self.faults.blocked),
@@ -338,6 +351,15 @@ class Emulator:
     @rate_limit.setter
     def rate_limit(self, rate: float | None) -> None:
         self.limiter.set_rate(rate)
+
+    @property
+    def paid_rate_limit(self) -> float | None:
+        """Paid broadcast messages (``allow_paid_broadcast``) per second; None: unlimited."""
+        return self.limiter.paid_rate
+
+    @paid_rate_limit.setter
+    def paid_rate_limit(self, rate: float | None) -> None:
+        self.limiter.set_paid_rate(rate)
 
     def set_per_chat_rate(self, rate: float | None, burst: int | None = None) -> None:
         """Limit sends per chat (``burst`` = bucket capacity); None disables."""

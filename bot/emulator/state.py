@@ -481,6 +481,7 @@ class Stats:
     edited_messages: int = 0
     deleted_messages: int = 0
     too_many_requests: int = 0
+    paid_messages: int = 0  # sent with allow_paid_broadcast (Telegram charges Stars for them)
     errors: int = 0
     non_api_answers: int = 0  # error pages played for a proxy or an outage (http_error)
     errors_by_code: Counter[int] = field(default_factory=Counter)
@@ -498,6 +499,7 @@ class Stats:
             "edited_messages": self.edited_messages,
             "deleted_messages": self.deleted_messages,
             "too_many_requests": self.too_many_requests,
+            "paid_messages": self.paid_messages,
             "non_api_answers": self.non_api_answers,
             "errors": self.errors,
             "errors_by_code": {str(k): v for k, v in self.errors_by_code.items()},

@@ -7,6 +7,7 @@ forgets the choice, and how far a case reaches (the upload preview).
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 
 from bot.actions import audience
@@ -100,9 +101,11 @@ class Followers:
 
 async def followers(storage: Storage) -> Followers:
     """The counts /stats shows (counts only, no one named)."""
-    return Followers(
-        await storage.selections.following_everything(),
-        await storage.selections.followers(TOPIC),
-        await storage.selections.followers(COUNTRY),
-        await storage.selections.followers(REGION),
+    selections = storage.selections
+    everything, topics, countries, regions = await asyncio.gather(
+        selections.following_everything(),
+        selections.followers(TOPIC),
+        selections.followers(COUNTRY),
+        selections.followers(REGION),
     )
+    return Followers(everything, topics, countries, regions)

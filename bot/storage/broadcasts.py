@@ -1,10 +1,19 @@
-"""Broadcasts and their outbox: the durable queue behind every push to subscribers."""
+"""Broadcasts and their outbox: the durable queue behind every push to subscribers.
+
+A broadcast to more than ``CHUNK`` recipients is queued in chunks of ``CHUNK`` in user-id order:
+``create`` writes the first one (and the count of all as ``total``), ``enqueue_more`` each next
+one while the first messages go out. Measured (bench/broadcast.py, 1,000,000 subscribers, a
+shared 2-core machine): the whole outbox written at Publish took 0.6-2.5 s, during which the
+database answered nobody; a chunk takes ~20 ms.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import asdict, dataclass
 from datetime import date
 from enum import IntEnum
+from typing import Any
 
 import aiosqlite
 
@@ -23,6 +32,9 @@ class Outcome(IntEnum):
     # Sent once without an answer: still pending, owed one more try (never a third).
     UNANSWERED = 6
 
+
+# Recipients queued at once: the first chunk at Publish, the next as the sender nears the end.
+CHUNK = 20_000
 
 # The states a recipient is still sent in.
 _SENDABLE = f"({int(Outcome.PENDING)}, {int(Outcome.UNANSWERED)})"
@@ -75,6 +87,16 @@ def _broadcast(row: aiosqlite.Row) -> Broadcast:
     return Broadcast(*row)
 
 
+def _audience(stored: dict[str, Any]) -> Audience:
+    """An ``Audience`` back from its JSON (lists where it holds tuples)."""
+    return Audience(
+        tuple(stored["topics"]),
+        tuple(stored["countries"]),
+        tuple(stored["regions"]),
+        stored["case_number"],
+    )
+
+
 class Broadcasts:
     """Narrow async access to ``broadcasts`` and ``outbox``."""
 
@@ -92,26 +114,86 @@ class Broadcasts:
         audience: Audience | None = None,
     ) -> int:
         """A broadcast with one outbox row per recipient (call in a transaction): every
-        reachable subscriber, or with ``audience`` those it selects (``selections.matching``)."""
+        reachable subscriber, or with ``audience`` those it selects (``selections.matching``);
+        beyond ``CHUNK`` of them, the first ``CHUNK`` (``enqueue_more`` queues the others)."""
         broadcast_id = await self._db.insert(
             "INSERT INTO broadcasts (kind, case_number, revision, payload, requested_by)"
             " VALUES (?, ?, ?, ?, ?)",
             (kind, case_number, revision, payload, requested_by),
         )
+        selective = audience is not None and await self._selective()
         condition, params = (
             matching(audience)
-            if audience is not None and await self._selective()
-            else (REACHABLE, ())
+            if audience is not None and selective
+            else (
+                REACHABLE,
+                (),
+            )
         )
-        total = await self._db.execute(
-            f"INSERT INTO outbox (broadcast_id, user_id) SELECT ?, u.id FROM users u"
-            f" WHERE {condition}",
-            (broadcast_id, *params),
-        )
+        queued = await self._enqueue(broadcast_id, 0, condition, params)
+        if queued < CHUNK:
+            total, after = queued, None
+        else:  # more to come: the count of all, and where the next chunk begins
+            total = int(
+                await self._db.fetch_value(
+                    f"SELECT COUNT(*) FROM users u WHERE {condition}", params
+                )
+            )
+            after = await self._last_queued(broadcast_id)
         await self._db.execute(
-            "UPDATE broadcasts SET total = ? WHERE id = ?", (total, broadcast_id)
+            "UPDATE broadcasts SET total = ?, enqueue_after = ?, audience = ? WHERE id = ?",
+            (
+                total,
+                after,
+                json.dumps(asdict(audience)) if audience is not None and selective else None,
+                broadcast_id,
+            ),
         )
         return broadcast_id
+
+    async def _enqueue(
+        self, broadcast_id: int, after: int, condition: str, params: tuple[object, ...]
+    ) -> int:
+        """Queue the next ``CHUNK`` recipients after user ``after`` (the table read in id
+        order, NOT INDEXED, so a chunk stops early instead of sorting everyone)."""
+        return await self._db.execute(
+            "INSERT OR IGNORE INTO outbox (broadcast_id, user_id) SELECT ?, u.id"
+            f" FROM users u NOT INDEXED WHERE u.id > ? AND {condition} ORDER BY u.id LIMIT ?",
+            (broadcast_id, after, *params, CHUNK),
+        )
+
+    async def _last_queued(self, broadcast_id: int) -> int:
+        return int(
+            await self._db.fetch_value(
+                "SELECT MAX(user_id) FROM outbox WHERE broadcast_id = ?", (broadcast_id,)
+            )
+        )
+
+    async def enqueue_more(self, broadcast_id: int) -> bool:
+        """Queue the broadcast's next chunk of recipients; False when all were queued. The
+        last chunk sets ``total`` to the recipients queued in all."""
+        row = await self._db.fetch_one(
+            "SELECT enqueue_after, audience FROM broadcasts WHERE id = ?", (broadcast_id,)
+        )
+        if row is None or row[0] is None:
+            return False
+        condition, params = (
+            matching(_audience(json.loads(row[1]))) if row[1] is not None else (REACHABLE, ())
+        )
+        async with self._db.transaction():
+            queued = await self._enqueue(broadcast_id, row[0], condition, params)
+            if queued < CHUNK:
+                await self._db.execute(
+                    "UPDATE broadcasts SET enqueue_after = NULL,"
+                    " total = (SELECT COUNT(*) FROM outbox WHERE broadcast_id = ?) WHERE id = ?",
+                    (broadcast_id, broadcast_id),
+                )
+            else:
+                await self._db.execute(
+                    "UPDATE broadcasts SET enqueue_after = ? WHERE id = ?",
+                    (await self._last_queued(broadcast_id), broadcast_id),
+                )
+        return True
 
     async def _selective(self) -> bool:
         """Whether anyone chose what they follow: if nobody did, every case reaches every
@@ -246,7 +328,7 @@ class Broadcasts:
         await self._db.execute(
             "UPDATE broadcasts SET delivered = ?, unreachable = ?, failed = ?,"
             " skipped = skipped + ?, unconfirmed = ?, finished_at = ?, paused_at = NULL,"
-            " pause_reason = NULL WHERE id = ?",
+            " pause_reason = NULL, enqueue_after = NULL WHERE id = ?",
             (
                 counts[Outcome.DELIVERED],
                 counts[Outcome.UNREACHABLE],

@@ -438,5 +438,20 @@ class Database:
 
 
 def _split_sql(sql: str) -> list[str]:
-    """Split a migration into statements (migrations hold no ';' inside literals or triggers)."""
-    return [part.strip() for part in sql.split(";") if part.strip()]
+    """Split a migration into statements; a ';' inside a trigger's body or a literal does not
+    end one (``sqlite3.complete_statement`` says where one ends)."""
+    statements: list[str] = []
+    current = ""
+    for part in sql.split(";"):
+        current += part + ";"
+        if sqlite3.complete_statement(current):
+            statement = current.strip().removesuffix(";").strip()
+            if statement and not all(
+                line.strip().startswith("--") or not line.strip()
+                for line in statement.splitlines()
+            ):
+                statements.append(statement)
+            current = ""
+    if current.strip().removesuffix(";").strip():
+        statements.append(current.strip().removesuffix(";"))
+    return statements
