@@ -84,7 +84,7 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
             "audience": None,
         }
     ],
-    # Derived: the triggers of migration 017 count the users above (no rows of its own).
+    # Derived: the triggers of migration 014 count the users above (no rows of its own).
     "user_counts": [],
     "outbox": [
         {"broadcast_id": 1, "user_id": 1, "state": 1, "attempts": 1},

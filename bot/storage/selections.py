@@ -129,7 +129,7 @@ class Selections:
         return {row[0]: row[1] for row in rows}
 
     async def following_everything(self) -> int:
-        """Reachable subscribers without selections: all of them (the counters migration 017
+        """Reachable subscribers without selections: all of them (the counters migration 014
         keeps) less those who chose, so the cost grows with the selections, not the users."""
         value = await self._db.fetch_value(
             "SELECT (SELECT COALESCE(SUM(n), 0) FROM user_counts"

@@ -34,7 +34,7 @@ class Stats:
     async def subscribers(self, staff: Collection[int] = ()) -> SubscriberCounts:
         """Counts of supporters. ``staff`` (the admins) count only while subscribed: an admin's
         row is stored for their language when they first write, not because they joined."""
-        # From the counters the triggers keep (migration 017) and the last_seen index, not
+        # From the counters the triggers keep (migration 014) and the last_seen index, not
         # by reading every user: a million subscribers are counted in milliseconds.
         staff_ids = sorted(staff)
         marks = ", ".join("?" * len(staff_ids))
