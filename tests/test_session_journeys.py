@@ -53,6 +53,8 @@ async def local_group(
     members = [await subscriber(emulator, first_id + n, "de") for n in (1, 2, 3)]
     group = emulator.group(title, members=members, admins=[admin])
     group.add_bot(admin=admin_bot)
+    intro = await group.receive(timeout=WAIT)  # the bot introduces itself, in German
+    assert intro.text.startswith("👋"), intro.text
     return group, admin, members
 
 

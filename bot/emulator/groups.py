@@ -3,7 +3,6 @@ from several users filtered by privacy mode, pins and the upgrade to a supergrou
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -218,39 +217,9 @@ class SimGroup(ChatView):
         button: str,
         timeout: float = 5.0,  # noqa: ASYNC109
     ) -> CallbackAnswer:
-        """``who`` presses an inline button (by text, else callback_data) under a bot message
-        in the group; returns the bot's answer, which only ``who`` sees."""
-        user = self._author(who)
-        message_id = message if isinstance(message, int) else message.message_id
-        current = self.group.by_id.get(message_id)
-        if not isinstance(current, SentMessage) or current.deleted:
-            raise AssertionError(f"no bot message #{message_id} to tap\n{self.dump()}")
-        found = current.find_button(button)
-        if found is None or found.callback_data is None:
-            labels = [b.text for row in current.buttons for b in row]
-            raise AssertionError(
-                f"no callback button {button!r} in #{message_id}; buttons: {labels}\n{current}"
-            )
-        query_id = self._state.new_callback_id()
-        future: asyncio.Future[CallbackAnswer] = asyncio.get_running_loop().create_future()
-        self._state.pending_callbacks[query_id] = future
-        self._state.enqueue_update(
-            "callback_query",
-            {
-                "id": query_id,
-                "from": user,
-                "message": current.to_api(self.group.api_chat()),
-                "chat_instance": f"{self.id}",
-                "data": found.callback_data,
-            },
-        )
-        try:
-            return await asyncio.wait_for(asyncio.shield(future), timeout)
-        except TimeoutError:
-            raise AssertionError(
-                f"no answerCallbackQuery within {timeout}s after {user.get('first_name')} "
-                f"tapped {button!r} on #{message_id}\n{self.dump()}"
-            ) from None
+        """A member presses an inline button under a bot message in the group (by text, else
+        callback_data): the bot's answer, which only that member sees."""
+        return await self._tap(self._author(who), message, button, timeout)
 
     def _as_api(self, message: SentMessage | UserMessage) -> dict[str, Any]:
         if isinstance(message, SentMessage):

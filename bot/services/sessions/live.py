@@ -375,6 +375,15 @@ async def _thanks_job(context: Context) -> None:
         log.warning("session %s: no thank-you: %s", session_id, described(error))
 
 
+async def moved(app: Application, old_id: int, new_id: int) -> None:
+    """The group became a supergroup (``sessions.migrate_group`` done): its running session
+    posts its message in the new chat now, not at the next minute (ids start again there)."""
+    _data(app).session_pacer.forget(old_id)
+    running = await _data(app).storage.sessions.running(new_id)
+    if running is not None:
+        await changed(app, running.id)
+
+
 def stop(app: Application, session_id: int) -> None:
     """Cancel a session's jobs (its countdown, its end, a planned edit, its closing): the
     session ended, or the bot was removed from the group (nothing can be posted there)."""
