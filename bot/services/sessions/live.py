@@ -385,7 +385,13 @@ async def moved(app: Application, old_id: int, new_id: int) -> None:
     """The group became a supergroup (``sessions.migrate_group`` done): its running session
     posts its message in the new chat now, not at the next minute (ids start again there)."""
     _data(app).session_pacer.forget(old_id)
-    running = await _data(app).storage.sessions.running(new_id)
+    await group_changed(app, new_id)
+
+
+async def group_changed(app: Application, chat_id: int) -> None:
+    """Something of the group its session message shows changed (the group's language, a
+    new chat id): the running session's message is edited (paced), if one runs."""
+    running = await _data(app).storage.sessions.running(chat_id)
     if running is not None:
         await changed(app, running.id)
 
