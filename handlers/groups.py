@@ -12,7 +12,14 @@ from __future__ import annotations
 
 import time
 
-from telegram import ChatMember, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import (
+    ChatMember,
+    ChatMemberRestricted,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -63,8 +70,8 @@ PERSONAL_COMMANDS = (
 
 def _present(member: ChatMember) -> bool:
     """Whether the bot is in the chat with this status (a restricted bot may still be)."""
-    if member.status == ChatMember.RESTRICTED:
-        return bool(getattr(member, "is_member", False))
+    if isinstance(member, ChatMemberRestricted):
+        return member.is_member
     return member.status in (ChatMember.MEMBER, ChatMember.ADMINISTRATOR, ChatMember.OWNER)
 
 
