@@ -5,11 +5,13 @@ counted down, and closed with a thank-you; its jobs on PTB's JobQueue.
 confirmation in the group or in a private chat, a minute of the countdown): it asks the
 application's one ``EditPacer`` for a slot, and the edit job that runs at the slot renders
 whatever is current then, so updates that come closer together are merged into one edit.
-Every message the bot sends to a group is told to the pacer (``note_sent``).
+Every message the bot sends to a group is told to the pacer (``note_sent``). A session's
+edits go one at a time (a lock each): two on their way at once may arrive swapped.
 
 Jobs carry the session's id only and read the group's id when they run, so a group that
 became a supergroup needs nothing here. The database is what survives a restart: ``resume``
-(at start-up) schedules each running session's jobs again and one edit at once.
+(at start-up) schedules each running session's jobs again and one edit at once, and closes
+the sessions that ended just before the stop (``sessions.closing``).
 
 Telegram's per-group limit is paced here, not in the rate limiter: a 429 for one group is
 that group's (``CHAT_PACED``), and it moves this session's next edit after Telegram's
@@ -24,7 +26,6 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, ChatMigrated, RetryAfter, TelegramError
@@ -99,7 +100,7 @@ def note_sent(app: Application, chat_id: int) -> None:
     _data(app).session_pacer.sent(chat_id, time.time())
 
 
-JobCallback = Callable[[Any], Awaitable[None]]
+JobCallback = Callable[[Context], Awaitable[None]]
 
 
 def _run_once(
