@@ -46,6 +46,7 @@ from bot.ptb.tasks import Running, TrackedUpdates
 from bot.services import announcements, scheduling
 from bot.services.broadcast_report import burst_notice, final_report
 from bot.services.notify import notify_admins
+from bot.services.sessions import live as session_live
 from bot.storage import Broadcast, SharedStorage
 
 log = logging.getLogger(__name__)
@@ -63,8 +64,9 @@ START_RETRY_FIRST_SECONDS = 1.0
 START_RETRY_MAX_SECONDS = 60.0
 # How often a start that PTB's bootstrap still retries is said (its retries log at DEBUG).
 START_STALL_LOG_SECONDS = 10.0
-# What the bot asks Telegram for (the tests' ``running`` and ``uabot run`` alike).
-ALLOWED_UPDATES = ("message", "callback_query", "inline_query")
+# What the bot asks Telegram for (the tests' ``running`` and ``uabot run`` alike);
+# ``my_chat_member``: the bot added to or removed from a group (handlers/groups.py).
+ALLOWED_UPDATES = ("message", "callback_query", "inline_query", "my_chat_member")
 # Stopping waits this long for the poller, twice: during an outage PTB's poller sleeps up to
 # 30 s between tries, and its last getUpdates (confirming the handled updates) waits for the
 # timeouts. Cut short, updates not yet confirmed come again at the next start, as PTB does
@@ -129,6 +131,7 @@ async def _post_init(app: UabotApp) -> None:
         name="resume-broadcasts",
     )
     await scheduling.schedule(app, _stale_letter(config), handlers.end_conversation)
+    await session_live.resume(app)  # groups' running writing sessions: their jobs again
     await _start_metrics(app)
 
 
@@ -285,6 +288,8 @@ def build_application(config: Config) -> UabotApp:
     app.bot_data.shared_storage = shared_storage
     app.bot_data.running = running
     app.bot_data.metrics = metrics
+    app.bot_data.session_pacer = session_live.new_pacer(config.sessions)
+    app.bot_data.session_locks = {}
     app.bot_data.metrics_server = metrics_server(
         config.metrics,
         metrics,

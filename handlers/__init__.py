@@ -12,12 +12,14 @@ from handlers import (
     closing,
     errors,
     fallback,
+    groups,
     inline,
     letters,
     locale,
     onboarding,
     publishing,
     reminders,
+    sessions,
     tally,
     topics,
 )
@@ -30,6 +32,8 @@ def register_all(app: Application) -> None:
     locale.register(app, group=-1)
     # Group 0: the first matching handler wins, so the catch-all fallback comes last.
     onboarding.register(app)
+    # Groups: joining and leaving, /help, /language, personal commands sent to private.
+    groups.register(app)
     # Admins' conversations (their entry points are admin-only commands).
     closing.register(app)
     announce.register(app)
@@ -37,6 +41,8 @@ def register_all(app: Application) -> None:
     # take the user's text and buttons.
     letters.register(app)
     tally.register(app)
+    # Groups' writing sessions: /session, /session_end and the session message's button.
+    sessions.register(app)
     reminders.register(app)
     topics.register(app)
     actions.register(app)

@@ -127,6 +127,8 @@ ARCHIVE_PAGE = Button("archive")  # handlers/archive.py: v1:archive:<page>
 LANGUAGE = Button("language", legacy=("lang",))
 ALERTS = Button("alerts")
 FORGET = Button("forget")
+# handlers/groups.py: a group admin picks the group's language (v1:group-lang:<code>).
+GROUP_LANGUAGE = Button("group-lang")
 # What reaches a supporter (handlers/topics.py): "follow" alone opens the menu in a new message,
 # "follow:<view>[:<arg>:<page>]" shows a view in place;
 # "follow-set:<kind>:<code>:<on|off>:<view>..." follows or unfollows (the state wanted, so a
@@ -149,5 +151,8 @@ ANNOUNCE_CANCEL = Button("announce-cancel", legacy=("annno",))
 CLOSE_CONFIRM = Button("close-confirm", legacy=("closeok",))
 CLOSE_CANCEL = Button("close-cancel", legacy=("closeno",))
 CLOSE_OUTCOME = Button("close-outcome")  # v1:close-outcome:<good|mixed|bad>
+# A group's writing session (handlers/sessions.py): "✅ I sent it" under the session message,
+# v1:session-sent:<session id>.
+SESSION_SENT = Button("session-sent")
 
 BUTTONS: tuple[Button, ...] = tuple(v for v in globals().values() if isinstance(v, Button))
