@@ -113,7 +113,7 @@ async def test_only_group_admins_change_the_groups_language(emulator: Emulator, 
 
     await group.send(cy, "/language")
     refusal = await group.receive()
-    assert refusal.text == "Nur die Admins der Gruppe können ihre Sprache ändern."
+    assert refusal.text == "Nur wer die Gruppe verwaltet, kann ihre Sprache ändern."
     assert refusal.buttons == []
 
     await group.send(ada, f"/language@{BOT}")
@@ -124,7 +124,7 @@ async def test_only_group_admins_change_the_groups_language(emulator: Emulator, 
     # A member taps the admin's picker: told no (in their own language), nothing changes.
     tapped = await group.tap(bo, picker, "Français")
     assert tapped.show_alert and tapped.text == (
-        "Seules les personnes qui administrent le groupe peuvent changer sa langue."
+        "Il faut administrer le groupe pour changer sa langue."
     ), tapped
     await group.send(cy, "/help")
     assert (await group.receive()).text.startswith("Was ich in dieser Gruppe mache")
