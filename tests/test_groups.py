@@ -316,3 +316,13 @@ async def test_a_new_group_language_shows_on_the_running_session_message(
 
     await until(in_french)
     assert len(group.messages) == 3  # the intro, the session, the picker: edited, not posted
+
+
+async def test_groups_have_their_own_command_menu(emulator: Emulator, bot: Any) -> None:
+    """Telegram's "/" menu in a group lists what works there, not the personal commands."""
+    groups = {"type": "all_group_chats"}
+    german = dict(emulator.commands(language_code="de", scope=groups))
+    assert list(german) == ["session", "session_end", "language", "help"]
+    assert german["help"] == "Was der Bot in dieser Gruppe macht"
+    assert dict(emulator.commands(scope=groups))["help"] == "What the bot does in this group"
+    assert "mine" in dict(emulator.commands(language_code="de"))  # private chats keep theirs
