@@ -10,6 +10,7 @@ from typing import Any
 from .state import (
     BOT_USER,
     DEFAULT_ADMIN_RIGHTS,
+    CallbackAnswer,
     GroupChat,
     Member,
     SentMessage,
@@ -208,6 +209,17 @@ class SimGroup(ChatView):
             self._state.enqueue_update("message", message)
         self._state.touch(self.group)
         return message
+
+    async def tap(
+        self,
+        who: User,
+        message: SentMessage | int,
+        button: str,
+        timeout: float = 5.0,  # noqa: ASYNC109
+    ) -> CallbackAnswer:
+        """A member presses an inline button under a bot message in the group (by text, else
+        callback_data): the bot's answer, which only that member sees."""
+        return await self._tap(self._author(who), message, button, timeout)
 
     def _as_api(self, message: SentMessage | UserMessage) -> dict[str, Any]:
         if isinstance(message, SentMessage):

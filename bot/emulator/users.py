@@ -97,6 +97,52 @@ class ChatView:
                 return
             await self.chat.changed.wait(remaining)
 
+    async def _tap(
+        self,
+        user: dict[str, Any],
+        message: SentMessage | int,
+        button: str,
+        timeout: float,  # noqa: ASYNC109
+        *,
+        crafted: str | None = None,
+    ) -> CallbackAnswer:
+        """``user`` presses a button under a bot message of this chat: the callback query
+        Telegram sends, and the bot's answer to it."""
+        message_id = message if isinstance(message, int) else message.message_id
+        current = self.chat.by_id.get(message_id)
+        if not isinstance(current, SentMessage):
+            raise AssertionError(f"no bot message #{message_id} to tap\n{self.chat.dump()}")
+        if current.deleted:
+            raise AssertionError(f"message #{message_id} was deleted\n{current}")
+        found = current.find_button(button)
+        if found is None:
+            labels = [b.text for row in current.buttons for b in row]
+            raise AssertionError(
+                f"no button {button!r} in message #{message_id}; buttons: {labels}\n{current}"
+            )
+        if found.callback_data is None:
+            raise AssertionError(f"button {button!r} has no callback_data ({found})")
+        query_id = self._state.new_callback_id()
+        future: asyncio.Future[CallbackAnswer] = asyncio.get_running_loop().create_future()
+        self._state.pending_callbacks[query_id] = future
+        self._state.enqueue_update(
+            "callback_query",
+            {
+                "id": query_id,
+                "from": user,
+                "message": current.to_api(self.chat.api_chat()),
+                "chat_instance": f"-{abs(self.chat.id)}",
+                "data": found.callback_data if crafted is None else crafted,
+            },
+        )
+        try:
+            return await asyncio.wait_for(asyncio.shield(future), timeout)
+        except TimeoutError:
+            raise AssertionError(
+                f"no answerCallbackQuery within {timeout}s after tapping {button!r} "
+                f"on #{message_id}\n{self.chat.dump()}"
+            ) from None
+
 
 class SimUser(ChatView):
     """One user in a private chat with the bot; create it with ``Emulator.user()``."""
@@ -149,6 +195,7 @@ class SimUser(ChatView):
         entities = [e for e in text_entities(text) if e["type"] == "bot_command"]
         if entities:
             message["entities"] = entities
+        self.chat.started = True
         self._state.enqueue_update("message", message)
         self._state.touch(self.chat)
         return message
@@ -166,6 +213,7 @@ class SimUser(ChatView):
         message["document"] = stored.document()
         if caption:
             message["caption"] = caption
+        self.chat.started = True
         self._state.enqueue_update("message", message)
         self._state.touch(self.chat)
         return message
@@ -182,40 +230,7 @@ class SimUser(ChatView):
 
         ``crafted``: a modified client sends this callback data instead of the button's.
         """
-        message_id = message if isinstance(message, int) else message.message_id
-        current = self.chat.by_id.get(message_id)
-        if not isinstance(current, SentMessage):
-            raise AssertionError(f"no bot message #{message_id} to tap\n{self.chat.dump()}")
-        if current.deleted:
-            raise AssertionError(f"message #{message_id} was deleted\n{current}")
-        found = current.find_button(button)
-        if found is None:
-            labels = [b.text for row in current.buttons for b in row]
-            raise AssertionError(
-                f"no button {button!r} in message #{message_id}; buttons: {labels}\n{current}"
-            )
-        if found.callback_data is None:
-            raise AssertionError(f"button {button!r} has no callback_data ({found})")
-        query_id = self._state.new_callback_id()
-        future: asyncio.Future[CallbackAnswer] = asyncio.get_running_loop().create_future()
-        self._state.pending_callbacks[query_id] = future
-        self._state.enqueue_update(
-            "callback_query",
-            {
-                "id": query_id,
-                "from": self.user,
-                "message": current.to_api(self.chat.api_chat()),
-                "chat_instance": f"-{self.id}",
-                "data": found.callback_data if crafted is None else crafted,
-            },
-        )
-        try:
-            return await asyncio.wait_for(asyncio.shield(future), timeout)
-        except TimeoutError:
-            raise AssertionError(
-                f"no answerCallbackQuery within {timeout}s after tapping {button!r} "
-                f"on #{message_id}\n{self.chat.dump()}"
-            ) from None
+        return await self._tap(self.user, message, button, timeout, crafted=crafted)
 
     async def inline(
         self,
