@@ -223,3 +223,28 @@ async def test_privacy_tells_of_group_sessions(emulator: Emulator, bot: Any) -> 
     await user.send("/privacy")
     text = (await user.receive()).text
     assert "group's writing session" in text and "never who wrote" in text
+
+
+async def test_crafted_session_data_counts_no_session_letter(
+    emulator: Emulator, bot: Any, changed: list[int]
+) -> None:
+    """A modified client's "I sent it" naming a session: a session id that is no number is
+    refused; a running session of another case counts nothing there (only the case's letter,
+    as any "I sent it" under a letter)."""
+    await publish(emulator, "ua-012-26-1.toml")
+    await publish(emulator, "ua-013-26-1.toml")
+    group, _admin, (_hanna, _ines, jo) = local_group(emulator)
+    session = await running_session(bot, group)  # for UA 012/26
+    await subscriber(emulator, jo.id, "en")
+    assert "Open actions" in (await jo.receive()).text  # a new subscriber's first look
+    await jo.send("/start ua-013-26")
+    other_case = await jo.receive()
+
+    refused = await jo.tap(other_case, "✅ I sent it", crafted="v1:sent:012/26:1:en:x1")
+    assert refused.text == "This button no longer works. /help lists what I can do."
+    answer = await jo.tap(other_case, "✅ I sent it", crafted=f"v1:sent:013/26:1:en:{session.id}")
+    assert "writing session" not in answer.text and "Thank you" in answer.text, answer.text
+    current = await bot.bot_data.storage.sessions.get(session.id)
+    assert current is not None and current.letters == 0
+    assert await bot.bot_data.storage.tally.count("UA 013/26") == 1
+    assert changed == []
