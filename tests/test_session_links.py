@@ -1,14 +1,18 @@
 """Journeys: members of a group follow its writing session's "✍️ Write my letter" link into the
 private chat, write the session's letter and confirm it there; it counts in the session.
 
-The session is started through the domain (``sessions.start``), as a group admin's /session
-does; what is asserted is what the members receive and what the session counts.
+The first journey drives it all through the group: the admin's /session, the link on the
+session message, the message's counts after a private "I sent it". The others start the
+session through the domain (``sessions.start``, as /session does) and assert on what the
+members receive and what the session counts (``live.changed`` recorded).
 """
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from journeys import subscriber
@@ -82,6 +86,57 @@ async def write_letter(user: SimUser, prompt: SentMessage) -> SentMessage:
     return document
 
 
+def write_my_letter(message: SentMessage) -> str:
+    """What a Telegram app sends when "✍️ Write my letter" is tapped: ``/start <payload>`` of
+    the button's t.me link, in the private chat with the bot."""
+    (button,) = [b for row in message.buttons for b in row if b.text == "✍️ Write my letter"]
+    assert button.url is not None and button.callback_data is None
+    parts = urlsplit(button.url)
+    assert (parts.netloc, parts.path) == ("t.me", "/" + BOT_USER["username"])
+    return "/start " + parse_qs(parts.query)["start"][0]
+
+
+def group_counts(message: SentMessage) -> tuple[int, int]:
+    """(the group's letters, the case's) from the session message's counts line."""
+    match = re.search(r"(\d+) letters? from this group · (\d+) in all", message.text)
+    assert match, message.text
+    return int(match.group(1)), int(match.group(2))
+
+
+async def test_through_the_group_a_newcomer_writes_and_the_session_message_counts_it(
+    emulator: Emulator, bot: Any
+) -> None:
+    """/session in the group; a member who never started the bot taps "Write my letter":
+    their private chat in their language, the letter, "I sent it"; the group's message
+    counts it, and the group sees no name."""
+    await publish(emulator, "ua-012-26-1.toml")
+    group, admin, (hanna, *_rest) = local_group(emulator)
+    await group.send(admin, f"/session {CASE} 60")
+    await emulator.wait_until(
+        lambda: any("✍️ Write my letter" in buttons(m) for m in group.messages), timeout=30
+    )
+    (message,) = [m for m in group.messages if "✍️ Write my letter" in buttons(m)]
+    assert group_counts(message) == (0, 0)
+
+    await hanna.send(write_my_letter(message))
+    welcome, prompt = await hanna.receive_many(2)
+    assert "Willkommen!" in welcome.text and "nicht abonniert" in welcome.text
+    assert prompt.text == "In welcher Sprache möchtest du den Brief schreiben?"
+    document = await write_letter(hanna, prompt)
+    thanks = await hanna.tap(document, document.buttons[0][0].text)
+    assert (
+        thanks.text == "Danke! Dein Brief zählt für das Schreibtreffen der Gruppe: bisher 1 Brief."
+    )
+
+    def shown() -> SentMessage:
+        return next(m for m in group.messages if m.message_id == message.message_id)
+
+    await emulator.wait_until(lambda: group_counts(shown()) == (1, 1), timeout=30)
+    assert "Hanna" not in shown().text and "Muster" not in shown().text
+    stored = await bot.bot_data.storage.users.get(hanna.id)
+    assert stored is not None and not stored.subscribed
+
+
 async def test_a_member_new_to_the_bot_writes_for_the_session(
     emulator: Emulator, bot: Any, changed: list[int]
 ) -> None:
@@ -107,7 +162,7 @@ async def test_a_member_new_to_the_bot_writes_for_the_session(
 
     document = await write_letter(hanna, prompt)
     thanks = await hanna.tap(document, document.buttons[0][0].text)
-    assert "Schreibaktion" in thanks.text and "1 Brief" in thanks.text, thanks.text
+    assert "Schreibtreffen" in thanks.text and "1 Brief" in thanks.text, thanks.text
     current = await bot.bot_data.storage.sessions.get(session.id)
     assert current is not None and current.letters == 1
     assert await bot.bot_data.storage.tally.count(CASE) == 1
@@ -176,7 +231,7 @@ async def test_a_letter_confirmed_after_the_session_counts_for_the_case_only(
     await sessions.end(bot.bot_data.storage, session.id, time.time())
 
     thanks = await hanna.tap(document, document.buttons[0][0].text)
-    assert "Schreibaktion" not in thanks.text and "Danke" in thanks.text, thanks.text
+    assert "Schreibtreffen" not in thanks.text and "Danke" in thanks.text, thanks.text
     assert await bot.bot_data.storage.tally.count(CASE) == 1
     ended = await bot.bot_data.storage.sessions.get(session.id)
     assert ended is not None and ended.letters == 0 and not ended.running
