@@ -495,7 +495,7 @@ async def test_the_group_admin_starts_a_session_and_a_member_writes_from_it(
     await expect(page.locator(".msg.bot").first).to_contain_text("/session")
     await page.fill("#text", "/session UA 012/26 30")
     await page.press("#text", "Enter")
-    session = page.locator(".msg.bot", has_text="Writing session")
+    session = page.locator(".msg.bot", has_text="Writing session · UA 012/26")
     await expect(session).to_contain_text("UA 012/26")
     await expect(session).to_contain_text("0 letters from this group")
     await expect(page.locator(".msg.user .from")).to_have_text(["Noor"])
@@ -509,9 +509,12 @@ async def test_the_group_admin_starts_a_session_and_a_member_writes_from_it(
     )
     await expect(page.locator(".msg.bot").last).to_contain_text("In welcher Sprache")
 
+    if await page.locator("#back").is_visible():  # a phone: the chat list first
+        await page.click("#back")
     await page.click(".person.group")
     await page.select_option("#as", "1003")
-    session = page.locator(".msg.bot", has_text="Writing session")
+    session = page.locator(".msg.bot", has_text="Writing session · UA 012/26")
     await session.locator("button.kb", has_text="I sent it").click()
-    await expect(page.locator("#toast")).to_be_visible()  # Camille's answer: write first
+    # Camille never wrote a letter: her answer (hers only) sends her to write it first.
+    await expect(page.locator("#toast")).to_contain_text("Écrivez d’abord votre lettre")
     await expect(session).to_contain_text("0 letters from this group")
