@@ -94,9 +94,12 @@ class SendLog:
         )
 
 
-def thanked(group: Any) -> bool:
-    """The thank-you ("14 letters in 60 minutes — thank you!") is among the last messages."""
-    return any("thank you" in m.text for m in group.messages[-3:])
+def thanked(group: Group) -> bool:
+    """The thank-you ("🙏 14 letters in 60 minutes — thank you!") came after the session
+    message (whose final text ends with the same summary)."""
+    return any(
+        m.message_id > group.message_id and "thank you" in m.text for m in group.sim.messages
+    )
 
 
 def session_message(group: Any) -> Any:
@@ -149,6 +152,7 @@ async def run(args: argparse.Namespace, workdir: Path) -> int:
             },
             environ={},
         )
+        emu.user(ADMIN_ID, "Admin", language_code="en")  # gets the bot's start-up notices
         groups: list[Group] = []
         for g in range(args.groups):
             admin = emu.user(GROUP_ADMIN_BASE + g, f"Admin{g}", language_code="en")
@@ -239,7 +243,7 @@ async def run(args: argparse.Namespace, workdir: Path) -> int:
             # The end: time up (the end job), the final message, the unpin, the thank-you.
             end_deadline = args.minutes * minute + WAIT_GENEROUS
             await emu.wait_until(
-                lambda: all(g.sim.pinned is None and thanked(g.sim) for g in groups),
+                lambda: all(g.sim.pinned is None and thanked(g) for g in groups),
                 end_deadline,
                 "every session ended, unpinned, thanked",
             )
