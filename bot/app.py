@@ -62,8 +62,9 @@ START_RETRY_FIRST_SECONDS = 1.0
 START_RETRY_MAX_SECONDS = 60.0
 # How often a start that PTB's bootstrap still retries is said (its retries log at DEBUG).
 START_STALL_LOG_SECONDS = 10.0
-# What the bot asks Telegram for (the tests' ``running`` and ``uabot run`` alike).
-ALLOWED_UPDATES = ("message", "callback_query", "inline_query")
+# What the bot asks Telegram for (the tests' ``running`` and ``uabot run`` alike);
+# ``my_chat_member``: the bot added to or removed from a group (handlers/groups.py).
+ALLOWED_UPDATES = ("message", "callback_query", "inline_query", "my_chat_member")
 # Stopping waits this long for the poller, twice: during an outage PTB's poller sleeps up to
 # 30 s between tries, and its last getUpdates (confirming the handled updates) waits for the
 # timeouts. Cut short, updates not yet confirmed come again at the next start, as PTB does

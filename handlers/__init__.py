@@ -12,6 +12,7 @@ from handlers import (
     closing,
     errors,
     fallback,
+    groups,
     inline,
     letters,
     locale,
@@ -30,6 +31,8 @@ def register_all(app: Application) -> None:
     locale.register(app, group=-1)
     # Group 0: the first matching handler wins, so the catch-all fallback comes last.
     onboarding.register(app)
+    # Groups: joining and leaving, /help, /language, personal commands sent to private.
+    groups.register(app)
     # Admins' conversations (their entry points are admin-only commands).
     closing.register(app)
     announce.register(app)

@@ -1,4 +1,10 @@
-"""Pick the language of every update before any other handler runs."""
+"""Pick the language of every update before any other handler runs.
+
+A person's language is theirs (``bot.i18n.reader_language`` decides); what the bot says in a
+group is in the group's language (chosen by who added the bot, changed by its admins with
+/language), so every member reads the same. A button's answer (a toast) goes to the one
+person who tapped, so it stays in theirs.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +14,25 @@ from telegram.ext import Application, TypeHandler
 from bot.i18n import current_locale, reader_language
 from bot.ptb import commands
 from bot.ptb.context import Context
+from bot.ptb.groups import is_group
 from bot.services import subscriptions
 
 
 async def language_of(update: Update, context: Context, *, seen: bool = False) -> str:
-    """The language of the update's user (``bot.i18n.reader_language`` decides); with
-    ``seen``, also note that the user was seen."""
+    """The language of the update: a group's message speaks the group's (once it is known),
+    anything else its user's; with ``seen``, also note that the user was seen."""
+    language = await user_language(update, context, seen=seen)
+    chat = update.effective_chat
+    if chat is not None and is_group(chat) and update.callback_query is None:
+        group = await context.storage.groups.get(chat.id)
+        if group is not None:
+            return reader_language(context.config.i18n, group.language)
+    return language
+
+
+async def user_language(update: Update, context: Context, *, seen: bool = False) -> str:
+    """The language of the update's user (``bot.i18n.reader_language`` decides), wherever
+    they write; with ``seen``, also note that the user was seen."""
     user = update.effective_user
     if user is None:  # a poll or a channel post: no reader, so the default language
         return reader_language(context.config.i18n, None)

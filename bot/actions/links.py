@@ -76,6 +76,11 @@ def session_payload(session_id: int) -> str:
     return f"{SESSION_PREFIX}{session_id}"
 
 
+def chat_link(bot_username: str) -> str:
+    """``https://t.me/<bot>``: the private chat with the bot, nothing asked."""
+    return f"https://t.me/{bot_username}"
+
+
 def deep_link(bot_username: str, payload: str) -> str:
     """``https://t.me/<bot>?start=<payload>``."""
     return f"https://t.me/{bot_username}?start={payload}"

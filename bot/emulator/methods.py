@@ -243,6 +243,9 @@ class BotApi:
     def _writable_chat(self, params: Params) -> Chat:
         chat = self._chat(params)
         self.faults.check_chat(chat.id)
+        if not isinstance(chat, GroupChat) and not chat.started:
+            # A user Telegram knows (met in a group) who never opened the bot's chat.
+            raise ApiError(403, "Forbidden: bot can't initiate conversation with a user")
         return chat
 
     def _bot_message(self, chat: Chat, params: Params, action: str) -> SentMessage:

@@ -175,10 +175,17 @@ class Emulator:
         last_name: str | None = None,
         username: str | None = None,
         language_code: str | None = None,
+        started: bool = False,
     ) -> SimUser:
-        """The simulated user with this id, created on first use (then returned as is)."""
+        """The simulated user with this id, created on first use (then returned as is).
+
+        The bot may write to them once they wrote to it (``send``, ``upload``): before, it
+        gets Telegram's 403. ``started``: they opened the bot before (a database seeded with
+        subscribers), so it may write at once.
+        """
         existing = self._users.get(user_id)
         if existing is not None:
+            existing.chat.started |= started
             return existing
         data: dict[str, Any] = {
             "id": user_id,
@@ -192,7 +199,7 @@ class Emulator:
         ):
             if value:
                 data[key] = value
-        chat = Chat(data)
+        chat = Chat(data, started=started)
         self.state.chats[user_id] = chat
         sim = SimUser(self.state, chat)
         self._users[user_id] = sim

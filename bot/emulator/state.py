@@ -332,6 +332,9 @@ class Chat:
     transcript: list[SentMessage | UserMessage] = field(default_factory=list)
     chat_actions: list[str] = field(default_factory=list)
     changed: Notifier = field(default_factory=Notifier)
+    # Whether the user ever wrote to the bot (or tapped in its chat): until then Telegram
+    # refuses the bot's messages ("bot can't initiate conversation with a user").
+    started: bool = False
 
     @property
     def id(self) -> int:

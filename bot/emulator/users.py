@@ -195,6 +195,7 @@ class SimUser(ChatView):
         entities = [e for e in text_entities(text) if e["type"] == "bot_command"]
         if entities:
             message["entities"] = entities
+        self.chat.started = True
         self._state.enqueue_update("message", message)
         self._state.touch(self.chat)
         return message
@@ -212,6 +213,7 @@ class SimUser(ChatView):
         message["document"] = stored.document()
         if caption:
             message["caption"] = caption
+        self.chat.started = True
         self._state.enqueue_update("message", message)
         self._state.touch(self.chat)
         return message

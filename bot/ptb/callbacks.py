@@ -127,6 +127,8 @@ ARCHIVE_PAGE = Button("archive")  # handlers/archive.py: v1:archive:<page>
 LANGUAGE = Button("language", legacy=("lang",))
 ALERTS = Button("alerts")
 FORGET = Button("forget")
+# handlers/groups.py: a group admin picks the group's language (v1:group-lang:<code>).
+GROUP_LANGUAGE = Button("group-lang")
 # What reaches a supporter (handlers/topics.py): "follow" alone opens the menu in a new message,
 # "follow:<view>[:<arg>:<page>]" shows a view in place;
 # "follow-set:<kind>:<code>:<on|off>:<view>..." follows or unfollows (the state wanted, so a

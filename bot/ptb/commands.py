@@ -34,6 +34,15 @@ PUBLIC_COMMANDS: tuple[tuple[str, str], ...] = (
 )
 
 
+# What the bot does in a group (its /help there); the rest happens in a private chat.
+GROUP_COMMANDS: tuple[tuple[str, str], ...] = (
+    ("session", N_("Start a writing session for a case (group admins)")),
+    ("session_end", N_("End the running session (group admins)")),
+    ("language", N_("Change the group's language (group admins)")),
+    ("help", N_("What the bot does in this group")),
+)
+
+
 # Shown only in admins' menus (a per-chat scope); others get the unknown-command answer.
 ADMIN_COMMANDS: tuple[tuple[str, str], ...] = (
     ("close", N_("Close a case and announce its outcome")),
