@@ -45,6 +45,7 @@ from bot.ptb.tasks import Running, TrackedUpdates
 from bot.services import announcements, scheduling
 from bot.services.broadcast_report import burst_notice, final_report
 from bot.services.notify import notify_admins
+from bot.services.sessions import live as session_live
 from bot.storage import Broadcast, SharedStorage
 
 log = logging.getLogger(__name__)
@@ -128,6 +129,7 @@ async def _post_init(app: UabotApp) -> None:
         name="resume-broadcasts",
     )
     await scheduling.schedule(app, _stale_letter(config), handlers.end_conversation)
+    await session_live.resume(app)  # groups' running writing sessions: their jobs again
     await _start_metrics(app)
 
 
@@ -280,6 +282,7 @@ def build_application(config: Config) -> UabotApp:
     app.bot_data.shared_storage = shared_storage
     app.bot_data.running = running
     app.bot_data.metrics = metrics
+    app.bot_data.session_pacer = session_live.new_pacer(config.sessions)
     app.bot_data.metrics_server = metrics_server(
         config.metrics,
         metrics,

@@ -19,6 +19,7 @@ from handlers import (
     onboarding,
     publishing,
     reminders,
+    sessions,
     tally,
     topics,
 )
@@ -40,6 +41,8 @@ def register_all(app: Application) -> None:
     # take the user's text and buttons.
     letters.register(app)
     tally.register(app)
+    # Groups' writing sessions: /session, /session_end and the session message's button.
+    sessions.register(app)
     reminders.register(app)
     topics.register(app)
     actions.register(app)

@@ -123,12 +123,15 @@ async def uploading(update: Update) -> None:
     await chat_of(update).send_action("upload_document")
 
 
-async def answer(update: Update, toast: str | None = None, *, alert: bool = False) -> None:
-    """Answer the update's button tap: silently, with a toast, or (``alert``) a dialogue.
+async def answer(
+    update: Update, toast: str | None = None, *, alert: bool = False, url: str | None = None
+) -> None:
+    """Answer the update's button tap: silently, with a toast, or (``alert``) a dialogue;
+    ``url`` (a ``t.me/<bot>?start=…`` link) opens the private chat with the bot.
 
     Telegram shows a spinner on the button until it is answered, so every tap is answered.
     """
-    await query_of(update).answer(toast, show_alert=alert or None)
+    await query_of(update).answer(toast, show_alert=alert or None, url=url)
 
 
 async def offer(

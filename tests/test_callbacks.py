@@ -46,6 +46,7 @@ LONGEST: dict[callbacks.Button, tuple[object, ...]] = {
     callbacks.CLOSE_CONFIRM: (),
     callbacks.CLOSE_CANCEL: (),
     callbacks.CLOSE_OUTCOME: ("mixed",),
+    callbacks.SESSION_SENT: (999999999,),  # a session's id: Button.parse takes 9 digits
 }
 
 

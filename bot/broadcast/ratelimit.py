@@ -47,10 +47,15 @@ class RateLimitArgs(TypedDict, total=False):
     """Passed as ``rate_limit_args`` by senders that may wait (broadcasts)."""
 
     background: bool
+    # The sender paces this chat itself and handles its 429 (a group's session message:
+    # Telegram's 20 per minute in one group). Its 429 is that chat's, so it pauses nothing
+    # else and is raised at once, for the sender to try later.
+    chat_paced: bool
 
 
 # What background senders (broadcasts, reminders) pass: replies go first.
 BACKGROUND: RateLimitArgs = {"background": True}
+CHAT_PACED: RateLimitArgs = {"chat_paced": True}
 
 
 class PriorityRateLimiter(BaseRateLimiter[RateLimitArgs]):
@@ -149,6 +154,9 @@ class PriorityRateLimiter(BaseRateLimiter[RateLimitArgs]):
         if endpoint not in COUNTED_METHODS:
             return await callback(*args, **kwargs)
         background = bool(rate_limit_args and rate_limit_args.get("background"))
+        if rate_limit_args and rate_limit_args.get("chat_paced"):
+            await self.acquire(background)
+            return await callback(*args, **kwargs)
         for attempt in range(self.max_retries + 1):
             await self.acquire(background)
             try:

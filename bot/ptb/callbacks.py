@@ -151,5 +151,8 @@ ANNOUNCE_CANCEL = Button("announce-cancel", legacy=("annno",))
 CLOSE_CONFIRM = Button("close-confirm", legacy=("closeok",))
 CLOSE_CANCEL = Button("close-cancel", legacy=("closeno",))
 CLOSE_OUTCOME = Button("close-outcome")  # v1:close-outcome:<good|mixed|bad>
+# A group's writing session (handlers/sessions.py): "✅ I sent it" under the session message,
+# v1:session-sent:<session id>.
+SESSION_SENT = Button("session-sent")
 
 BUTTONS: tuple[Button, ...] = tuple(v for v in globals().values() if isinstance(v, Button))

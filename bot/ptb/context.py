@@ -21,6 +21,7 @@ from bot.storage import SharedStorage, Storage
 
 if TYPE_CHECKING:  # an annotation only: plumbing does not import the domain
     from bot.broadcast.engine import BroadcastEngine
+    from bot.services.sessions.pacing import EditPacer
 
 
 class BotData:
@@ -31,6 +32,9 @@ class BotData:
     shared_storage: SharedStorage
     storage: Storage
     broadcasts: BroadcastEngine
+    # The edits of groups' session messages, within Telegram's per-group limit (one pacer
+    # for the application: bot.services.sessions.live).
+    session_pacer: EditPacer
     # The handlers' and jobs' tasks now running: a stop cuts short those that outlast it.
     running: Running
     # This application's counters and registry (``[metrics]``; counted even when not served).

@@ -171,9 +171,11 @@ class Sessions:
         return changed == 1
 
     async def move_group(self, old_id: int, new_id: int) -> None:
-        """A group became a supergroup: its sessions follow it."""
+        """A group became a supergroup: its sessions follow it. Their messages stay in the
+        old chat (message ids start again in the new one): a running session posts anew."""
         await self._db.execute(
-            "UPDATE sessions SET group_id = ? WHERE group_id = ?", (new_id, old_id)
+            "UPDATE sessions SET group_id = ?, message_id = NULL, pinned = 0 WHERE group_id = ?",
+            (new_id, old_id),
         )
 
     async def counts(self) -> SessionCounts:

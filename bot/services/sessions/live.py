@@ -1,24 +1,370 @@
-"""The session message while a session runs: edits when something it shows changed.
+"""The session message while a session runs: posted, edited when something it shows changed,
+counted down, and closed with a thank-you; its jobs on PTB's JobQueue.
 
-``changed`` is the one call for "a count of this session moved" (a confirmation in the
-group or in a private chat): it asks for an edit, which the group's pacing then schedules.
+``changed`` is the one call for "something this session's message shows moved" (a
+confirmation in the group or in a private chat, a minute of the countdown): it asks the
+application's one ``EditPacer`` for a slot, and the edit job that runs at the slot renders
+whatever is current then, so updates that come closer together are merged into one edit.
+Every message the bot sends to a group is told to the pacer (``note_sent``).
+
+Jobs carry the session's id only and read the group's id when they run, so a group that
+became a supergroup needs nothing here. The database is what survives a restart: ``resume``
+(at start-up) schedules each running session's jobs again and one edit at once.
+
+Telegram's per-group limit is paced here, not in the rate limiter: a 429 for one group is
+that group's (``CHAT_PACED``), and it moves this session's next edit after Telegram's
+``retry_after``, never losing it.
 """
 
 from __future__ import annotations
 
+import enum
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.error import BadRequest, ChatMigrated, RetryAfter, TelegramError
 from telegram.ext import Application
+
+from bot.actions.importer import load
+from bot.actions.links import case_payload, deep_link, session_payload
+from bot.broadcast.ratelimit import CHAT_PACED
+from bot.config import SessionsConfig
+from bot.i18n import gettext as _
+from bot.i18n import use_locale
+from bot.ptb import callbacks
+from bot.ptb.context import BotData, Context
+from bot.ptb.errors import described, retry_after_seconds, unchanged
+from bot.services import sessions
+from bot.services.scheduling import jobs
+from bot.services.sessions import text
+from bot.services.sessions.pacing import WINDOW_SECONDS, EditPacer
+from bot.storage import StoredSession
+
+log = logging.getLogger(__name__)
+
+JOB_PREFIX = "session"
+
+
+class Job(enum.Enum):
+    """A session's jobs, named ``session-<id>-<kind>`` (``stop`` cancels them by name)."""
+
+    EDIT = "edit"  # the paced edit (or the post) of the message
+    TICK = "tick"  # the countdown: one ``changed`` per session minute
+    END = "end"  # the session's time is up
+    CLOSE = "close"  # the ended message shown, unpinned
+    THANKS = "thanks"  # the thank-you posted
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a job carries: the session, and for a planned edit the chat the pacer planned
+    it for (the group's id is read when the job runs: it may have become a supergroup)."""
+
+    session_id: int
+    planned_chat: int = 0
+
+
+def _target(context: Context) -> tuple[Application, Target]:
+    if context.job is None or not isinstance(context.job.data, Target):
+        raise TypeError("a session job without its target")
+    app: Application = context.application  # its bot takes rate_limit_args
+    return app, context.job.data
+
+
+def job_name(session_id: int, kind: Job) -> str:
+    return f"{JOB_PREFIX}-{session_id}-{kind.value}"
+
+
+def new_pacer(config: SessionsConfig) -> EditPacer:
+    """The application's one pacer. Its window is one minute of session time: 60 s, or
+    what a time-compressed configuration (``sessions.minute_seconds``) makes of it."""
+    return EditPacer(window=WINDOW_SECONDS * config.minute_seconds / 60.0)
+
+
+def _data(app: Application) -> BotData:
+    data: BotData = app.bot_data
+    return data
+
+
+def note_sent(app: Application, chat_id: int) -> None:
+    """A message or an edit went to a group (any reply there): it counts against the group's
+    budget, so the next edit of a session message waits for its turn."""
+    _data(app).session_pacer.sent(chat_id, time.time())
+
+
+JobCallback = Callable[[Any], Awaitable[None]]
+
+
+def _run_once(
+    app: Application,
+    callback: JobCallback,
+    delay: float,
+    session_id: int,
+    kind: Job,
+    planned_chat: int = 0,
+) -> None:
+    # misfire_grace_time None: a job due while the scheduler was not running yet (a
+    # restart's edit at once, an end already due) runs late rather than never.
+    jobs(app).run_once(
+        _data(app).running.job(callback),
+        when=max(0.0, delay),
+        data=Target(session_id, planned_chat),
+        name=job_name(session_id, kind),
+        job_kwargs={"misfire_grace_time": None},
+    )
 
 
 async def changed(app: Application, session_id: int) -> None:
-    """Something the session message shows changed: have it edited (paced per group).
+    """Something the session message shows changed: have it edited (paced per group)."""
+    session = await _data(app).storage.sessions.get(session_id)
+    if session is None or not session.running:
+        return  # the end shows the final count
+    _plan_edit(app, session_id, session.group_id, time.time())
 
-    Placeholder until the live session message is built; callers may rely on the name.
-    """
+
+def _plan_edit(app: Application, session_id: int, chat_id: int, now: float) -> None:
+    at = _data(app).session_pacer.request(chat_id, now)
+    if at is None:
+        return  # an edit is planned: it will show this too
+    _run_once(app, _edit_job, at - time.time(), session_id, Job.EDIT, chat_id)
+
+
+async def _edit_job(context: Context) -> None:
+    app, target = _target(context)
+    session_id, chat_id = target.session_id, target.planned_chat
+    session = await _data(app).storage.sessions.get(session_id)
+    if session is None:
+        _data(app).session_pacer.cancel(chat_id)
+        return
+    # Told before the state is read: a change committed from here on plans the next edit.
+    note_sent(app, session.group_id)
+    if session.group_id != chat_id:
+        _data(app).session_pacer.cancel(chat_id)
+    retry = await _show(app, session_id)
+    if retry is not None:
+        _data(app).session_pacer.cancel(session.group_id)
+        _plan_edit(app, session_id, session.group_id, time.time() + retry)
+
+
+async def _show(app: Application, session_id: int, *, reposted: bool = False) -> float | None:
+    """Edit the session message as things stand now (post it if it has none, or lost it);
+    the seconds Telegram asked to wait (429), else None."""
+    data = _data(app)
+    storage = data.storage
+    session = await storage.sessions.get(session_id)
+    if session is None or (group := await storage.groups.get(session.group_id)) is None:
+        return None  # the bot was removed from the group
+    rendered = await _render(app, session, group.language)
+    if rendered is None:
+        return None
+    body, markup = rendered
+    bot = app.bot
+    try:
+        if session.message_id is None:
+            await _post(app, session, body, markup)
+        else:
+            await bot.edit_message_text(
+                body,
+                chat_id=session.group_id,
+                message_id=session.message_id,
+                reply_markup=markup,
+                rate_limit_args=CHAT_PACED,
+            )
+    except RetryAfter as error:
+        return retry_after_seconds(error)
+    except ChatMigrated as error:
+        # The group became a supergroup before its service message was handled: follow it
+        # (message ids start again there, so the message is posted anew).
+        await sessions.migrate_group(storage, session.group_id, error.new_chat_id)
+        data.session_pacer.forget(session.group_id)
+        if not reposted:
+            return await _show(app, session_id, reposted=True)
+    except BadRequest as error:
+        if unchanged(error):
+            return None
+        if "message to edit not found" in error.message.lower() and session.running:
+            # Deleted by a group admin: a running session gets its message back.
+            try:
+                await _post(app, session, body, markup)
+            except RetryAfter as again:
+                return retry_after_seconds(again)
+            except TelegramError as again:
+                log.warning("session %s: not posted again: %s", session_id, described(again))
+            return None
+        log.warning("session %s: the message was not updated: %s", session_id, described(error))
+    except TelegramError as error:
+        log.warning("session %s: the message was not updated: %s", session_id, described(error))
+    return None
+
+
+async def _post(
+    app: Application, session: StoredSession, body: str, markup: InlineKeyboardMarkup | None
+) -> None:
+    """Post the session message, pin it where the bot may (quietly), record both."""
+    bot = app.bot
+    message = await bot.send_message(
+        session.group_id, body, reply_markup=markup, rate_limit_args=CHAT_PACED
+    )
+    pinned = False
+    try:
+        pinned = await bot.pin_chat_message(
+            session.group_id, message.message_id, disable_notification=True
+        )
+    except TelegramError as error:  # not an admin, or no right to pin: it stays unpinned
+        log.info("session %s: not pinned: %s", session.id, described(error))
+    await sessions.record_message(
+        _data(app).storage, session.id, message.message_id, pinned=pinned
+    )
+
+
+async def _render(
+    app: Application, session: StoredSession, language: str
+) -> tuple[str, InlineKeyboardMarkup | None] | None:
+    data = _data(app)
+    config = data.config
+    revision = await load(data.storage, session.case_number)
+    if revision is None:
+        return None
+    case_letters = await data.storage.tally.count(session.case_number)
+    body = text.message_text(
+        session,
+        revision,
+        case_letters,
+        time.time(),
+        language,
+        config.i18n.default_language,
+        data.today(),
+        config.sessions.minute_seconds,
+    )
+    username = app.bot.username
+    with use_locale(language):
+        if session.running:
+            write = InlineKeyboardButton(
+                "✍️ " + _("Write my letter"),
+                url=deep_link(username, session_payload(session.id)),
+            )
+            sent = InlineKeyboardButton(
+                "✅ " + _("I sent it"), callback_data=callbacks.SESSION_SENT.data(session.id)
+            )
+            return body, InlineKeyboardMarkup([[write, sent]])
+        case = InlineKeyboardButton(
+            "📖 " + _("The case"), url=deep_link(username, case_payload(session.case_number))
+        )
+        return body, InlineKeyboardMarkup([[case]])
+
+
+# -- starting, counting down, ending ------------------------------------------------------------
+
+
+async def begin(app: Application, session: StoredSession) -> None:
+    """A session was started: its countdown and end jobs, and its message posted now."""
+    _schedule(app, sessions.plan(session, time.time(), _data(app).config.sessions.minute_seconds))
+    await changed(app, session.id)
+
+
+def _schedule(app: Application, plan: sessions.Plan) -> None:
+    session_id = plan.session.id
+    _run_once(app, _end_job, plan.end_in, session_id, Job.END)
+    if plan.next_tick_in is not None:
+        jobs(app).run_repeating(
+            _data(app).running.job(_tick_job),
+            interval=plan.tick_every,
+            first=plan.next_tick_in,
+            data=Target(session_id),
+            name=job_name(session_id, Job.TICK),
+            job_kwargs={"misfire_grace_time": None, "coalesce": True},
+        )
+
+
+async def _tick_job(context: Context) -> None:
+    app, target = _target(context)
+    await changed(app, target.session_id)
+
+
+async def _end_job(context: Context) -> None:
+    app, target = _target(context)
+    ended = await sessions.end(_data(app).storage, target.session_id, time.time())
+    if ended is not None:  # else /session_end came first and closed it
+        closed(app, ended)
+
+
+def closed(app: Application, session: StoredSession) -> None:
+    """A session ended (its time is up, or /session_end): its jobs stop, and at the group's
+    next slot the message shows the result, is unpinned, and the thank-you follows."""
+    stop(app, session.id)
+    now = time.time()
+    at = _data(app).session_pacer.next_slot(session.group_id, now)
+    _run_once(app, _close_job, at - now, session.id, Job.CLOSE)
+
+
+async def _close_job(context: Context) -> None:
+    app, target = _target(context)
+    session_id = target.session_id
+    session = await _data(app).storage.sessions.get(session_id)
+    if session is None:
+        return
+    note_sent(app, session.group_id)
+    retry = await _show(app, session_id)
+    if retry is not None:
+        _run_once(app, _close_job, retry, session_id, Job.CLOSE)
+        return
+    session = await _data(app).storage.sessions.get(session_id)
+    if session is None:
+        return
+    if session.pinned and session.message_id is not None:
+        try:
+            await app.bot.unpin_chat_message(session.group_id, session.message_id)
+        except TelegramError as error:
+            log.info("session %s: not unpinned: %s", session_id, described(error))
+    now = time.time()
+    at = _data(app).session_pacer.next_slot(session.group_id, now)
+    _run_once(app, _thanks_job, at - now, session_id, Job.THANKS)
+
+
+async def _thanks_job(context: Context) -> None:
+    app, target = _target(context)
+    data = _data(app)
+    session_id = target.session_id
+    session = await data.storage.sessions.get(session_id)
+    if session is None or (group := await data.storage.groups.get(session.group_id)) is None:
+        return
+    note_sent(app, session.group_id)
+    thanks = text.thank_you(session, group.language, data.config.sessions.minute_seconds)
+    try:
+        await app.bot.send_message(session.group_id, "🙏 " + thanks, rate_limit_args=CHAT_PACED)
+    except RetryAfter as error:
+        _run_once(app, _thanks_job, retry_after_seconds(error), session_id, Job.THANKS)
+    except TelegramError as error:
+        log.warning("session %s: no thank-you: %s", session_id, described(error))
 
 
 def stop(app: Application, session_id: int) -> None:
-    """Cancel a session's jobs (its countdown, its end, a planned edit): the bot was removed
-    from the group, so nothing can be posted there any more.
+    """Cancel a session's jobs (its countdown, its end, a planned edit, its closing): the
+    session ended, or the bot was removed from the group (nothing can be posted there)."""
+    queue = jobs(app)
+    for kind in Job:
+        for job in queue.get_jobs_by_name(job_name(session_id, kind)):
+            if kind is Job.EDIT and isinstance(job.data, Target):
+                _data(app).session_pacer.cancel(job.data.planned_chat)
+            job.schedule_removal()
 
-    Placeholder until the live session message is built; callers may rely on the name.
-    """
+
+async def resume(app: Application) -> None:
+    """At start-up: every running session's jobs again and one edit at once (a confirmation
+    just before the stop may not show yet); a session whose time ran out while the bot was
+    down ends now."""
+    data = _data(app)
+    for plan in await sessions.resume(
+        data.storage, time.time(), data.config.sessions.minute_seconds
+    ):
+        if plan.end_in <= 0:
+            ended = await sessions.end(data.storage, plan.session.id, time.time())
+            if ended is not None:
+                closed(app, ended)
+            continue
+        _schedule(app, plan)
+        await changed(app, plan.session.id)

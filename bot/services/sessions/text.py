@@ -4,10 +4,19 @@ language (gettext) with its numbers (babel), whatever the locale of the update a
 from __future__ import annotations
 
 import math
+from datetime import date
 
+from bot.actions import render
+from bot.actions.model import ActionRevision
 from bot.i18n import format_number, ngettext, use_locale
 from bot.i18n import gettext as _
+from bot.ptb.text import escape, truncate, utf16_length
 from bot.storage import StoredSession
+
+# The case's summary and its addressees on the session message, in UTF-16 units: the message
+# stays about one screen in a busy group; the whole text is one tap away (the letter's link).
+SUMMARY_UNITS = 600
+ADDRESSEES_UNITS = 300
 
 
 def minutes_left(session: StoredSession, now: float, minute_seconds: float = 60.0) -> int:
@@ -81,3 +90,45 @@ def thank_you(session: StoredSession, language: str, minute_seconds: float = 60.
     you!"), with the minutes it really ran."""
     with use_locale(language):
         return summary_line(session.letters, minutes_held(session, minute_seconds))
+
+
+def _shortened(text: str, units: int) -> str:
+    return text if utf16_length(text) <= units else truncate(text, units - 1).rstrip() + "…"
+
+
+def message_text(
+    session: StoredSession,
+    revision: ActionRevision,
+    case_letters: int,
+    now: float,
+    language: str,
+    default_language: str,
+    today: date,
+    minute_seconds: float = 60.0,
+) -> str:
+    """The session message (HTML), in the group's ``language``: the case's title and summary,
+    whom to write to, the deadline, then the counts and the countdown; once the session has
+    ended, the title and the result."""
+    with use_locale(language):
+        text, _fell_back = revision.text_for(language, default_language)
+        heading = "✍️ " + _("Writing session") + " · " + revision.label
+        blocks = [f"<b>{escape(heading)}</b>\n<b>{escape(text.title)}</b>"]
+        if session.running:
+            blocks.append(escape(_shortened(text.summary, SUMMARY_UNITS)))
+            roles = [
+                a.role_in(language, default_language) for a in revision.addressees if not a.copy
+            ]
+            if roles:
+                to = _shortened("; ".join(roles), ADDRESSEES_UNITS)
+                write_to = _("Write to:")
+                blocks.append(f"<b>{escape(write_to)}</b> {escape(to)}")
+            if deadline := render.deadline_line(revision, today):
+                blocks.append(escape(deadline))
+        lines = status_lines(session, case_letters, now, language, minute_seconds)
+        blocks.append(
+            "\n".join(
+                f"<b>{escape(line)}</b>" if i == 0 else escape(line)
+                for i, line in enumerate(lines)
+            )
+        )
+    return "\n\n".join(blocks)
