@@ -12,10 +12,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
-from journeys import ADMIN_ID, subscriber
+from journeys import ADMIN_ID, publish, subscriber
 from telegram.error import Forbidden
 
 from bot.emulator import BOT_USER, Emulator, SentMessage, SimGroup, SimUser
+from bot.services import sessions
+from bot.services.sessions import live
 
 BOT = BOT_USER["username"]
 PRIVATE_CHAT = f"https://t.me/{BOT}"
@@ -261,3 +263,33 @@ async def test_the_emulator_refuses_a_private_chat_the_user_never_opened(
     await bo.send("/start")
     assert (await bo.receive()).text.startswith("Bienvenue")
     await bot.bot.send_message(2, "hello")  # now Bo has opened the chat
+
+
+async def test_removed_during_a_session_it_ends_the_session_and_stops_its_jobs(
+    emulator: Emulator, bot: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing can be posted in a group the bot left: its running session ends with its
+    count, and its jobs are cancelled (``live.stop``, sessionlive's)."""
+    stopped: list[int] = []
+    monkeypatch.setattr(live, "stop", lambda app, session_id: stopped.append(session_id))
+    admin = emulator.user(ADMIN_ID, first_name="Admin", language_code="en")
+    await publish(admin, "ua-012-26-1.toml")
+    while "Broadcast finished" not in (await admin.receive(timeout=10)).text:
+        pass  # no subscribers: the report comes at once
+    group = local_group(emulator)
+    group.add_bot()
+    await group.receive()
+    data = bot.bot_data
+    started = await sessions.start(data.storage, data.config.sessions, group.id, time.time())
+    assert started.session is not None
+    assert "sessions: 1 (1 running)" in await stats(emulator)
+    group.remove_bot()
+    await until(lambda: stopped_yet(stopped))
+    assert stopped == [started.session.id]
+    report = await stats(emulator)
+    assert "sessions: 1 (0 running)" in report and "groups with the bot: 0" in report, report
+    await group.expect_silence()
+
+
+async def stopped_yet(stopped: list[int]) -> bool:
+    return bool(stopped)
