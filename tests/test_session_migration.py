@@ -109,11 +109,14 @@ async def start_session(emulator: Emulator, group: SimGroup, admin: SimUser) -> 
         return next((m for m in group.messages[before:] if m.find_button(SENT)), None)
 
     await group.send(admin, f"/session {CASE} 600")
-    await emulator.wait_until(lambda: posted() is not None, WAIT, "the session message")
+    await emulator.wait_until(
+        lambda: (found := posted()) is not None and group.pinned is found,
+        WAIT,
+        "the session message, pinned",
+    )
     message = posted()
     assert message is not None
     assert "0 letters from this group" in message.text, message
-    assert group.pinned is message
     return message
 
 
@@ -152,7 +155,7 @@ async def test_a_migration_during_a_session_moves_the_message_to_the_supergroup(
     moved_message = session_message(group)
     assert moved_message is not None and moved_message.chat_id == new_id
     assert "1 letter from this group · 1 in all" in moved_message.text, moved_message
-    assert group.pinned is moved_message
+    await emulator.wait_until(lambda: group.pinned is moved_message, WAIT, "pinned there")
     assert await storage.groups.get(old_id) is None
     stored_group = await storage.groups.get(new_id)
     assert stored_group is not None and stored_group.language == "en"
