@@ -129,7 +129,6 @@ async def run(args: argparse.Namespace, workdir: Path) -> int:
     from bot.app import build_application, running
     from bot.config import parse_config
     from bot.emulator import Emulator
-    from bot.services import sessions
     from bot.services.sessions import text
 
     minute = args.minute_seconds
@@ -176,10 +175,10 @@ async def run(args: argparse.Namespace, workdir: Path) -> int:
             started = time.monotonic()
             for group in groups:
                 group.sim.add_bot(by=group.admin, admin=True)
-            # The bot records each group when it is added; until then (older code) the bench
-            # records it itself, as the bot would.
-            for group in groups:
-                await sessions.add_group(storage, group.sim.id, "en")
+            # The bot records each group and introduces itself there.
+            await emu.wait_until(
+                lambda: all(g.sim.messages for g in groups), WAIT_GENEROUS, "the introductions"
+            )
             setup_s = time.monotonic() - started
 
             started = time.monotonic()
@@ -279,7 +278,8 @@ async def run(args: argparse.Namespace, workdir: Path) -> int:
     answered = sum(len(g.answers) for g in groups)
 
     out(
-        f"setup: {args.groups} groups x ({args.writers} writers + 1 group admin), bot added in "
+        f"setup: {args.groups} groups x ({args.writers} writers + 1 group admin), bot added and "
+        f"introduced in "
         f"{setup_s:.2f} s; session messages posted in {posted_s:.2f} s "
         f"({pinned} of {args.groups} pinned)"
     )
