@@ -142,11 +142,13 @@ async def migrated(update: Update, context: Context) -> None:
     both service messages (one in each chat); the first moves, the second finds nothing."""
     message = message_of(update)
     if message.migrate_to_chat_id is not None:
-        await sessions.migrate_group(context.storage, message.chat.id, message.migrate_to_chat_id)
+        old_id, new_id = message.chat.id, message.migrate_to_chat_id
     elif message.migrate_from_chat_id is not None:
-        await sessions.migrate_group(
-            context.storage, message.migrate_from_chat_id, message.chat.id
-        )
+        old_id, new_id = message.migrate_from_chat_id, message.chat.id
+    else:
+        return
+    await sessions.migrate_group(context.storage, old_id, new_id)
+    await live.moved(context.application, old_id, new_id)
 
 
 async def help_in_group(update: Update, context: Context) -> None:

@@ -24,7 +24,7 @@ from bot.ptb.text import escape
 from bot.services import sessions
 from bot.services.sessions import live
 from handlers.fallback import stale_button
-from handlers.locale import language_of
+from handlers.locale import user_language
 from handlers.replies import answer, chat_of, message_of, query_of, say
 
 
@@ -117,7 +117,7 @@ async def sent_in_group(update: Update, context: Context) -> None:
         return
     session_id = args.integer(0)
     # The tapper's own language: the toast is theirs, and so is the letter they wrote.
-    language = await language_of(update, context)
+    language = await user_language(update, context)
     result = await sessions.confirm(
         context.storage,
         session_id,

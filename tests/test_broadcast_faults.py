@@ -309,7 +309,7 @@ async def test_only_telegrams_own_words_make_someone_unreachable(
     verdict: Verdict,
 ) -> None:
     """The answers as PTB's real request path turns them into errors, read by the classifier."""
-    emulator.user(1)
+    emulator.user(1, started=True)
     emulator.http_error(status, methods=("sendMessage",), body=body, content_type=content_type)
     with pytest.raises(TelegramError) as raised:
         await bot.bot.send_message(1, "hello")
@@ -332,8 +332,9 @@ async def test_a_sigkill_mid_broadcast_repeats_at_most_the_messages_in_flight(
         encoding="utf-8",
     )
     ids = range(1, 61)
-    users = {uid: emulator.user(uid) for uid in ids}
-    admin = emulator.user(ADMIN_ID)
+    # Subscribers stored directly: they opened the bot before, so it may write to them.
+    users = {uid: emulator.user(uid, started=True) for uid in ids}
+    admin = emulator.user(ADMIN_ID, started=True)
     storage = await Storage.open(database)
     try:
         for uid in ids:

@@ -30,6 +30,7 @@ LONGEST: dict[callbacks.Button, tuple[object, ...]] = {
     callbacks.LANGUAGE: ("fil",),
     callbacks.ALERTS: ("off",),
     callbacks.FORGET: ("yes",),
+    callbacks.GROUP_LANGUAGE: ("fil",),
     # /topics: the longest view (a subregion's page) and the longest topic code.
     callbacks.FOLLOW: ("area", "029", 99),
     callbacks.FOLLOW_SET: ("topic", "enforced-disappearance", "area", "029", 99),

@@ -31,6 +31,7 @@ from bot.storage import SessionCounts, Storage, SubscriberCounts
 CASE = "UA 012/26"
 OTHER = "UA 013/26"
 GROUP = -100200
+OTHER_GROUP = -100300
 TODAY = date(2026, 1, 12)
 T0 = 1_768_240_800.0  # a session's start, Unix seconds
 CONFIG = SessionsConfig()
@@ -460,6 +461,20 @@ def test_messages_outside_the_plan_count_against_the_budget() -> None:
     assert pacer.request(GROUP, 7.0) == 7.0
     with pytest.raises(ValueError):
         EditPacer(per_minute=0)
+
+
+def test_a_429_holds_the_chat_until_its_retry_after() -> None:
+    pacer = EditPacer()
+    pacer.sent(GROUP, 100.0)  # the edit Telegram answered 429, retry after 30 s
+    pacer.hold(GROUP, 130.0)
+    assert pacer.request(GROUP, 100.1) == 130.0  # not one spacing later: after the wait
+    assert pacer.request(GROUP, 101.0) is None  # merged into it
+    assert pacer.next_slot(OTHER_GROUP, 101.0) == 101.0  # other groups are not held
+    pacer.hold(GROUP, 120.0)  # an earlier hold changes nothing
+    assert pacer.next_slot(GROUP, 101.0) == 130.0
+    fresh = EditPacer()
+    fresh.hold(GROUP, 50.0)  # held before anything was sent (a /help answer's 429)
+    assert fresh.next_slot(GROUP, 10.0) == 50.0 and fresh.next_slot(GROUP, 60.0) == 60.0
 
 
 def test_the_countdown_alone_edits_at_most_once_a_minute() -> None:

@@ -69,6 +69,7 @@ def add_control_routes(app: web.Application, emu: Emulator) -> None:
                 last_name=item.get("last_name"),
                 username=item.get("username"),
                 language_code=item.get("language_code"),
+                started=bool(item.get("started", False)),
             )
         return _ok(len(items))
 

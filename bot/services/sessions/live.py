@@ -47,6 +47,8 @@ from bot.storage import StoredSession
 log = logging.getLogger(__name__)
 
 JOB_PREFIX = "session"
+# A job may run this much before its slot (the scheduler's clock and ours) and still send.
+SLOT_SLACK = 0.005
 
 
 class Job(enum.Enum):
@@ -135,19 +137,35 @@ def _plan_edit(app: Application, session_id: int, chat_id: int, now: float) -> N
 
 async def _edit_job(context: Context) -> None:
     app, target = _target(context)
-    session_id, chat_id = target.session_id, target.planned_chat
-    session = await _data(app).storage.sessions.get(session_id)
+    pacer = _data(app).session_pacer
+    session = await _data(app).storage.sessions.get(target.session_id)
     if session is None:
-        _data(app).session_pacer.cancel(chat_id)
+        pacer.cancel(target.planned_chat)
+        return
+    chat_id = session.group_id
+    if chat_id != target.planned_chat:  # the group became a supergroup meanwhile
+        pacer.cancel(target.planned_chat)
+    if not _in_slot(app, chat_id, _edit_job, target.session_id, Job.EDIT):
         return
     # Told before the state is read: a change committed from here on plans the next edit.
-    note_sent(app, session.group_id)
-    if session.group_id != chat_id:
-        _data(app).session_pacer.cancel(chat_id)
-    retry = await _show(app, session_id)
+    note_sent(app, chat_id)
+    retry = await _show(app, target.session_id)
     if retry is not None:
-        _data(app).session_pacer.cancel(session.group_id)
-        _plan_edit(app, session_id, session.group_id, time.time() + retry)
+        pacer.hold(chat_id, time.time() + retry)
+        _plan_edit(app, target.session_id, chat_id, time.time())
+
+
+def _in_slot(
+    app: Application, chat_id: int, callback: JobCallback, session_id: int, kind: Job
+) -> bool:
+    """Whether the group's slot has come; if not (a 429's wait, or other messages to the
+    group since the job was planned), the job runs again at its slot."""
+    now = time.time()
+    slot = _data(app).session_pacer.next_slot(chat_id, now)
+    if slot <= now + SLOT_SLACK:
+        return True
+    _run_once(app, callback, slot - now, session_id, kind, chat_id)
+    return False
 
 
 async def _show(app: Application, session_id: int, *, reposted: bool = False) -> float | None:
@@ -174,6 +192,10 @@ async def _show(app: Application, session_id: int, *, reposted: bool = False) ->
                 reply_markup=markup,
                 rate_limit_args=CHAT_PACED,
             )
+        if session.running and not await _still_running(app, session_id):
+            # Ended while this edit was on its way: it may have overtaken the final one.
+            note_sent(app, session.group_id)
+            return await _show(app, session_id, reposted=reposted)
     except RetryAfter as error:
         return retry_after_seconds(error)
     except ChatMigrated as error:
@@ -199,6 +221,11 @@ async def _show(app: Application, session_id: int, *, reposted: bool = False) ->
     except TelegramError as error:
         log.warning("session %s: the message was not updated: %s", session_id, described(error))
     return None
+
+
+async def _still_running(app: Application, session_id: int) -> bool:
+    session = await _data(app).storage.sessions.get(session_id)
+    return session is not None and session.running
 
 
 async def _post(
@@ -303,16 +330,18 @@ def closed(app: Application, session: StoredSession) -> None:
 
 async def _close_job(context: Context) -> None:
     app, target = _target(context)
+    data = _data(app)
     session_id = target.session_id
-    session = await _data(app).storage.sessions.get(session_id)
-    if session is None:
+    session = await data.storage.sessions.get(session_id)
+    if session is None or not _in_slot(app, session.group_id, _close_job, session_id, Job.CLOSE):
         return
     note_sent(app, session.group_id)
     retry = await _show(app, session_id)
     if retry is not None:
-        _run_once(app, _close_job, retry, session_id, Job.CLOSE)
+        data.session_pacer.hold(session.group_id, time.time() + retry)
+        _run_once(app, _close_job, retry, session_id, Job.CLOSE, session.group_id)
         return
-    session = await _data(app).storage.sessions.get(session_id)
+    session = await data.storage.sessions.get(session_id)
     if session is None:
         return
     if session.pinned and session.message_id is not None:
@@ -321,8 +350,8 @@ async def _close_job(context: Context) -> None:
         except TelegramError as error:
             log.info("session %s: not unpinned: %s", session_id, described(error))
     now = time.time()
-    at = _data(app).session_pacer.next_slot(session.group_id, now)
-    _run_once(app, _thanks_job, at - now, session_id, Job.THANKS)
+    at = data.session_pacer.next_slot(session.group_id, now)
+    _run_once(app, _thanks_job, at - now, session_id, Job.THANKS, session.group_id)
 
 
 async def _thanks_job(context: Context) -> None:
@@ -332,14 +361,27 @@ async def _thanks_job(context: Context) -> None:
     session = await data.storage.sessions.get(session_id)
     if session is None or (group := await data.storage.groups.get(session.group_id)) is None:
         return
+    if not _in_slot(app, session.group_id, _thanks_job, session_id, Job.THANKS):
+        return
     note_sent(app, session.group_id)
     thanks = text.thank_you(session, group.language, data.config.sessions.minute_seconds)
     try:
         await app.bot.send_message(session.group_id, "🙏 " + thanks, rate_limit_args=CHAT_PACED)
     except RetryAfter as error:
-        _run_once(app, _thanks_job, retry_after_seconds(error), session_id, Job.THANKS)
+        retry = retry_after_seconds(error)
+        data.session_pacer.hold(session.group_id, time.time() + retry)
+        _run_once(app, _thanks_job, retry, session_id, Job.THANKS, session.group_id)
     except TelegramError as error:
         log.warning("session %s: no thank-you: %s", session_id, described(error))
+
+
+async def moved(app: Application, old_id: int, new_id: int) -> None:
+    """The group became a supergroup (``sessions.migrate_group`` done): its running session
+    posts its message in the new chat now, not at the next minute (ids start again there)."""
+    _data(app).session_pacer.forget(old_id)
+    running = await _data(app).storage.sessions.running(new_id)
+    if running is not None:
+        await changed(app, running.id)
 
 
 def stop(app: Application, session_id: int) -> None:

@@ -23,6 +23,7 @@ WINDOW_SECONDS = 60.0
 class _Chat:
     sent: deque[float] = field(default_factory=deque)  # send times within the last window
     planned: float | None = None  # when the next edit goes, if one is planned
+    held_until: float = 0.0  # Telegram answered 429: nothing goes to the chat before this
 
 
 class EditPacer:
@@ -50,9 +51,11 @@ class EditPacer:
     def next_slot(self, chat_id: int, now: float) -> float:
         """The earliest time at or after ``now`` a message may go to the chat."""
         chat = self._chats.get(chat_id)
-        if chat is None or not chat.sent:
+        if chat is None:
             return now
-        slot = max(now, chat.sent[-1] + self.spacing)
+        if not chat.sent:
+            return max(now, chat.held_until)
+        slot = max(now, chat.held_until, chat.sent[-1] + self.spacing)
         if len(chat.sent) >= self.per_minute:  # messages sent outside the plan count too
             slot = max(slot, chat.sent[-self.per_minute] + self.window)
         return slot
@@ -65,6 +68,12 @@ class EditPacer:
         while chat.sent and chat.sent[0] <= now - self.window:
             chat.sent.popleft()
         chat.planned = None
+
+    def hold(self, chat_id: int, until: float) -> None:
+        """Telegram answered 429 for the chat: no slot before ``until`` (its retry_after);
+        an edit planned earlier waits for it (the caller asks ``next_slot`` when it runs)."""
+        chat = self._chats.setdefault(chat_id, _Chat())
+        chat.held_until = max(chat.held_until, until)
 
     def cancel(self, chat_id: int) -> None:
         """A planned edit that will not be sent (the session ended): the next request plans."""
