@@ -102,7 +102,7 @@ async def test_wrong_token_unknown_method_and_case_insensitivity(
 
 
 async def test_json_form_and_query_bodies(emu: Emulator, http: httpx.AsyncClient) -> None:
-    user = emu.user(7, first_name="Grace")
+    user = emu.user(7, first_name="Grace", started=True)
     markup = {"inline_keyboard": [[{"text": "Yes", "callback_data": "y"}]]}
     as_json = await http.post(
         f"/bot{TOKEN}/sendMessage", json={"chat_id": 7, "text": "json", "reply_markup": markup}
@@ -131,7 +131,7 @@ async def test_json_form_and_query_bodies(emu: Emulator, http: httpx.AsyncClient
 
 
 async def test_send_html_with_keyboard(emu: Emulator, tg: Bot) -> None:
-    user = emu.user(1001, first_name="Ada", language_code="de-CH")
+    user = emu.user(1001, first_name="Ada", language_code="de-CH", started=True)
     html = '<b>Hallo</b> &amp; <a href="https://amnesty.ch">mehr</a> 👋 <i>ok</i>'
     msg = await tg.send_message(
         1001, html, parse_mode=ParseMode.HTML, reply_markup=keyboard(("Deutsch", "lang:de"))
@@ -153,7 +153,7 @@ async def test_send_html_with_keyboard(emu: Emulator, tg: Bot) -> None:
 
 
 async def test_edit_message_text_and_not_modified(emu: Emulator, tg: Bot) -> None:
-    user = emu.user(1001)
+    user = emu.user(1001, started=True)
     first = await tg.send_message(1001, "one", reply_markup=keyboard(("A", "a")))
     edited = await tg.edit_message_text("<b>two</b>", 1001, first.message_id, parse_mode="HTML")
     assert edited.text == "two" and edited.edit_date is not None
@@ -186,14 +186,14 @@ async def test_edit_message_text_and_not_modified(emu: Emulator, tg: Bot) -> Non
     ],
 )
 async def test_malformed_html_is_rejected(emu: Emulator, tg: Bot, html: str) -> None:
-    emu.user(1001)
+    emu.user(1001, started=True)
     with pytest.raises(BadRequest, match=r"(?i)can't parse entities"):
         await tg.send_message(1001, html, parse_mode=ParseMode.HTML)
     assert emu.stats.sent_messages == 0
 
 
 async def test_length_and_button_limits(emu: Emulator, tg: Bot) -> None:
-    emu.user(1001)
+    emu.user(1001, started=True)
     await tg.send_message(1001, "x" * 4096)
     await tg.send_message(1001, "<b>" + "x" * 4096 + "</b>", parse_mode="HTML")  # tags are free
     with pytest.raises(BadRequest, match=r"(?i)message is too long"):
@@ -211,7 +211,7 @@ async def test_length_and_button_limits(emu: Emulator, tg: Bot) -> None:
 
 
 async def test_send_document_get_file_and_download(emu: Emulator, tg: Bot) -> None:
-    user = emu.user(1001)
+    user = emu.user(1001, started=True)
     payload = b'[letter]\nlanguage = "de"\n'
     msg = await tg.send_document(
         1001, InputFile(payload, filename="ua.toml"), caption="<i>Brief</i>", parse_mode="HTML"
@@ -237,7 +237,7 @@ async def test_send_document_get_file_and_download(emu: Emulator, tg: Bot) -> No
 
 
 async def test_updates_for_command_tap_and_upload(emu: Emulator, tg: Bot) -> None:
-    user = emu.user(1001, first_name="Ada", language_code="de-CH", username="ada")
+    user = emu.user(1001, first_name="Ada", language_code="de-CH", username="ada", started=True)
     await user.send("/start@uabot_test_bot ua-123")
     (update,) = await tg.get_updates(timeout=1)
     assert update.message is not None and update.message.from_user is not None
@@ -274,7 +274,7 @@ async def test_updates_for_command_tap_and_upload(emu: Emulator, tg: Bot) -> Non
 
 
 async def test_long_poll_holds_until_an_update_arrives(emu: Emulator, tg: Bot) -> None:
-    user = emu.user(5)
+    user = emu.user(5, started=True)
     started = time.monotonic()
     assert await tg.get_updates(timeout=0.3) == ()
     # It held for the poll's length; the upper bound only says it ended at all.
@@ -291,7 +291,7 @@ async def test_long_poll_holds_until_an_update_arrives(emu: Emulator, tg: Bot) -
 
 
 async def test_sim_user_assertions_are_readable(emu: Emulator, tg: Bot) -> None:
-    user = emu.user(1001, first_name="Ada")
+    user = emu.user(1001, first_name="Ada", started=True)
     await user.send("/start")
     with pytest.raises(AssertionError, match=r"(?s)no new message.*user #1: '/start'"):
         await user.receive(timeout=0.05)
@@ -332,7 +332,7 @@ async def test_commands_per_language_and_scope(emu: Emulator, tg: Bot) -> None:
 
 @pytest.mark.usefixtures("timedelta_retry_after")
 async def test_rate_limit_answers_429_with_retry_after(emu: Emulator, tg: Bot) -> None:
-    emu.user(1001)
+    emu.user(1001, started=True)
     emu.rate_limit = 2
     await tg.send_message(1001, "1")
     await tg.send_message(1001, "2")
@@ -348,8 +348,8 @@ async def test_rate_limit_answers_429_with_retry_after(emu: Emulator, tg: Bot) -
 
 
 async def test_per_chat_rate_and_slow_refill(emu: Emulator, http: httpx.AsyncClient) -> None:
-    emu.user(1)
-    emu.user(2)
+    emu.user(1, started=True)
+    emu.user(2, started=True)
     emu.set_per_chat_rate(0.2, burst=2)  # one message per 5 s after a burst of two
     url = f"/bot{TOKEN}/sendMessage"
     for _ in range(2):
@@ -363,7 +363,7 @@ async def test_per_chat_rate_and_slow_refill(emu: Emulator, http: httpx.AsyncCli
 
 
 async def test_blocked_and_deactivated_users(emu: Emulator, tg: Bot) -> None:
-    user = emu.user(1001)
+    user = emu.user(1001, started=True)
     emu.block(1001)
     with pytest.raises(Forbidden, match=r"(?i)bot was blocked by the user"):
         await tg.send_message(1001, "hi")
@@ -379,9 +379,26 @@ async def test_blocked_and_deactivated_users(emu: Emulator, tg: Bot) -> None:
     assert emu.stats.errors_by_code[403] == 3
 
 
+async def test_the_bot_cannot_write_first_to_a_user_who_never_wrote_to_it(
+    emu: Emulator, tg: Bot
+) -> None:
+    """Telegram knows the user (from a group, say), but they never opened the bot's chat."""
+    user = emu.user(1002, first_name="Met in a group")
+    for call in (tg.send_message(1002, "hi"), tg.send_chat_action(1002, "typing")):
+        with pytest.raises(Forbidden, match=r"(?i)bot can't initiate conversation with a user"):
+            await call
+    await user.send("/start")  # now the chat is open
+    await tg.send_message(1002, "welcome")
+    assert [m.text for m in user.messages] == ["welcome"]
+    seeded = emu.user(1003, started=True)  # opened it before (a seeded database's subscriber)
+    await tg.send_message(1003, "news")
+    assert [m.text for m in seeded.messages] == ["news"]
+    assert emu.stats.errors_by_code[403] == 2
+
+
 @pytest.mark.usefixtures("timedelta_retry_after")
 async def test_injected_errors_and_delays(emu: Emulator, tg: Bot) -> None:
-    emu.user(1001)
+    emu.user(1001, started=True)
     emu.fail_next("sendMessage", 429, "Too Many Requests: retry after 7", retry_after=7)
     with pytest.raises(RetryAfter) as caught:
         await tg.send_message(1001, "x")
@@ -518,7 +535,7 @@ async def test_inline_mode_follows_botfather(emu: Emulator, tg: Bot) -> None:
 
 async def test_inline_query_answer_and_chosen_result(emu: Emulator, tg: Bot) -> None:
     emu.inline_mode = emu.inline_feedback = True
-    user = emu.user(1001, first_name="Ada", language_code="de")
+    user = emu.user(1001, first_name="Ada", language_code="de", started=True)
     typing = asyncio.create_task(user.inline("kasach", offset=""))
     (update,) = await tg.get_updates(timeout=2)
     query = update.inline_query
@@ -561,7 +578,7 @@ async def test_inline_answers_are_validated_as_telegram_does(
     emu: Emulator, tg: Bot, http: httpx.AsyncClient
 ) -> None:
     emu.inline_mode = True
-    user = emu.user(7)
+    user = emu.user(7, started=True)
     with pytest.raises(BadRequest, match=r"(?i)query is too old"):
         await tg.answer_inline_query("12345", [])
     with pytest.raises(AssertionError, match="no answerInlineQuery"):
@@ -611,7 +628,7 @@ async def test_inline_answers_are_validated_as_telegram_does(
     assert await refused([], button=bad_start) == "START_PARAM_INVALID"
 
     # The control API: the web chat types and chooses through it.
-    emu.user(8)
+    emu.user(8, started=True)
     typed = asyncio.create_task(http.post("/_emu/inline", json={"user_id": 8, "query": "x"}))
     (update,) = await tg.get_updates(offset=offset, timeout=2)
     assert update.inline_query is not None and update.inline_query.query == "x"

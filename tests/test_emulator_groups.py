@@ -349,6 +349,7 @@ async def test_per_group_limit_answers_429_beyond_it(
     assert emu.stats.too_many_requests == 2
     # Other groups and private chats have their own budgets.
     await tg.send_message(other.id, "fine")
+    emu.user(2, started=True)  # Bo opened the bot's private chat
     for n in range(25):
         await tg.send_message(2, f"private {n}")
 

@@ -53,7 +53,7 @@ async def test_the_sources_password_reaches_no_name_key_or_admin(
     async def junk(request: web.Request) -> web.Response:
         return web.Response(body=b'title = "not an action"')
 
-    admin = emulator.user(ADMIN_ID, first_name="Admin", language_code="en")
+    admin = emulator.user(ADMIN_ID, first_name="Admin", language_code="en", started=True)
     async with serving({"/index.json": index, "/": junk, "/sub/": junk}) as port:
         source = f"http://feeduser:{PASSWORD}@127.0.0.1:{port}/index.json"
         async with restart(feed=FeedConfig(source=source)) as app:
@@ -94,7 +94,7 @@ async def test_a_deeply_nested_index_is_unavailable_and_told_once(
     async def index(request: web.Request) -> web.Response:
         return web.Response(body=b"[" * 200_000)  # under the size limit
 
-    admin = emulator.user(ADMIN_ID, first_name="Admin", language_code="en")
+    admin = emulator.user(ADMIN_ID, first_name="Admin", language_code="en", started=True)
     async with serving({"/index.json": index}) as port:
         with pytest.raises(feed.FeedUnavailable, match="nested too deeply"):
             await feed.fetch(f"http://127.0.0.1:{port}/index.json")
@@ -130,7 +130,7 @@ async def test_redirects_are_not_followed(emulator: Emulator, restart: Any) -> N
                 await feed.fetch(f"http://127.0.0.1:{port}/old.json")
             assert "HTTP 302" in str(raised.value)
             assert f"http://localhost:{other}/index.json" in str(raised.value)
-            admin = emulator.user(ADMIN_ID, first_name="Admin", language_code="en")
+            admin = emulator.user(ADMIN_ID, first_name="Admin", language_code="en", started=True)
             async with restart(feed=FeedConfig(source=f"http://127.0.0.1:{port}/old.json")) as app:
                 await run_feed(app)
                 assert "redirects (HTTP 302)" in (await admin.receive()).text

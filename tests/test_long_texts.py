@@ -100,7 +100,7 @@ async def test_a_feed_file_is_handled_only_once_its_preview_reached_an_admin(
     source = tmp_path / "feed"
     source.mkdir()
     (source / "long.toml").write_bytes(long_copies_file(290))
-    admin = emulator.user(ADMIN_ID, first_name="Admin", language_code="en")
+    admin = emulator.user(ADMIN_ID, first_name="Admin", language_code="en", started=True)
     async with restart(feed=replace(config.feed, source=str(source))) as app:
         (job,) = app.job_queue.get_jobs_by_name(FEED_JOB)
         emulator.fail_next("sendMessage", 400, "Bad Request: message is too long")

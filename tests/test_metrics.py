@@ -181,7 +181,7 @@ async def test_metrics_count_feed_polls_and_the_files_with_problems(
         metrics={"listen": "127.0.0.1:0"},
         feed={"source": str(source)},
     )
-    admin = emulator.user(ADMIN_ID, first_name="Admin", language_code="en")
+    admin = emulator.user(ADMIN_ID, first_name="Admin", language_code="en", started=True)
     async with running(record(build_application(config)), poll_timeout=1) as app:
         await run_job(app, FEED_JOB)
         assert "broken.toml" in (await admin.receive()).text
