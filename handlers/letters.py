@@ -43,7 +43,7 @@ from bot.letters.draft import DRAFT_KEY, SENDER_KEY, Draft, InvalidInput
 from bot.ptb import callbacks
 from bot.ptb.context import Context
 from bot.ptb.text import CAPTION_LIMIT, escape, visible_length
-from bot.services import subscriptions
+from bot.services import subscriptions, tally
 from handlers import onboarding
 from handlers.conversations import ENDED_KEY, conversation
 from handlers.fallback import stale_button
@@ -328,7 +328,8 @@ def _button(
 # --- entry ------------------------------------------------------------------------------------
 
 
-async def _begin(update: Update, context: Context, case: str) -> int:
+async def _begin(update: Update, context: Context, case: str, session: int | None = None) -> int:
+    """Open the letter for ``case``; ``session``: a group's running session it counts for."""
     revision = await load(context.storage, case)
     if revision is None:
         await say(
@@ -354,7 +355,9 @@ async def _begin(update: Update, context: Context, case: str) -> int:
         await say(update, late)
     user_data_of(context).pop(ENDED_KEY, None)
     # A random first step number: buttons of a letter begun before on the same case differ.
-    draft = Draft(case=revision.case, revision=revision.revision, step=randbelow(10**6))
+    draft = Draft(
+        case=revision.case, revision=revision.revision, step=randbelow(10**6), session=session
+    )
     _save(context, draft)
     await subscriptions.note_interest(context.storage, user_of(update).id, revision.case)
     return await _ask_language(update, context, draft, revision)
@@ -383,11 +386,13 @@ async def start_from_command(update: Update, context: Context) -> int:
 
 
 async def start_from_link(update: Update, context: Context) -> int:
-    """A ``write-`` deep link (``/start write-ua-046-19``): greet a newcomer, then the letter."""
-    revision = await onboarding.arrive(update, context)
-    if revision is None:  # no open case by that name: /start said so
+    """A ``write-`` deep link (``/start write-ua-046-19``) or a group session's "Write my
+    letter" (``/start session-17``): greet a newcomer, then the letter (tied to the session
+    while it runs)."""
+    arrived = await onboarding.arrive(update, context)
+    if arrived.case is None:  # no open case by that name: /start said so
         return ConversationHandler.END
-    return await _begin(update, context, revision.case)
+    return await _begin(update, context, arrived.case.case, arrived.session)
 
 
 # --- steps ------------------------------------------------------------------------------------
@@ -761,9 +766,7 @@ async def _send_letter(
     document = InputFile(compose(letter), filename=letter_file_name(revision.case, letter))
     sent_button = InlineKeyboardButton(
         "✅ " + _("I sent it"),
-        callback_data=callbacks.SENT.data(
-            callbacks.case_ref(revision.case), revision.revision, letter.language
-        ),
+        callback_data=tally.sent_data(revision, letter.language, draft.session),
     )
     where = drafts.where_to_send(letter)
     # Many copies with long addresses may not fit a caption: the directions follow instead.

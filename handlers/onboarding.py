@@ -7,7 +7,6 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 
 from bot.actions import render
 from bot.actions.links import parse_payload
-from bot.actions.model import ActionRevision
 from bot.i18n import (
     current_locale,
     format_number,
@@ -49,6 +48,22 @@ def _start_keyboard() -> InlineKeyboardMarkup:
     )
 
 
+def _alerts_offer_keyboard() -> InlineKeyboardMarkup:
+    """A newcomer from a group's session is not subscribed: alerts are offered, not imposed."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    "🔔 " + _("Get alerts"), callback_data=callbacks.ALERTS.data("on")
+                ),
+                InlineKeyboardButton(
+                    "🌐 " + _("Change language"), callback_data=callbacks.LANGUAGE.data()
+                ),
+            ]
+        ]
+    )
+
+
 def _language_keyboard(languages: tuple[str, ...], current: str) -> InlineKeyboardMarkup:
     rows = [
         [
@@ -62,9 +77,18 @@ def _language_keyboard(languages: tuple[str, ...], current: str) -> InlineKeyboa
     return InlineKeyboardMarkup(rows)
 
 
-def welcome_text(helped: int) -> str:
-    """The greeting of /start: what the bot does and stores, the subscription, "Letters
-    helped in N cases" (``helped``, when there are any), the commands."""
+def welcome_text(helped: int, subscribed: bool = True) -> str:
+    """The greeting of /start: what the bot does and stores, the subscription (or, for a
+    newcomer from a group's session, the offer of alerts), "Letters helped in N cases"
+    (``helped``, when there are any), the commands."""
+    alerts = (
+        _("You are subscribed: new and updated actions will reach you here.")
+        if subscribed
+        else _(
+            "You are not subscribed to alerts. If you want new and updated actions to reach "
+            "you here, tap “Get alerts” (or send /subscribe)."
+        )
+    )
     return "\n\n".join(
         [
             "<b>"
@@ -83,15 +107,17 @@ def welcome_text(helped: int) -> str:
                     "exactly what, /forget erases it."
                 )
             ),
-            escape(_("You are subscribed: new and updated actions will reach you here.")),
+            escape(alerts),
             *([escape(render.letters_helped(helped))] if helped else []),
             "<b>" + escape(_("Commands")) + "</b>\n" + escape(command_lines()),
         ]
     )
 
 
-def _unavailable_text(asked: str | None, closed: bool) -> str:
+def _unavailable_text(asked: str | None, closed: bool, session_gone: bool = False) -> str:
     """Why a link leads to no case (the open cases follow)."""
+    if session_gone and asked is None:  # a session link naming no session the bot knows
+        return _("This writing session is over, or the link is not one of mine.")
     if asked is None:
         return _("This link names no case.")
     if closed:  # after its closure card
@@ -159,28 +185,42 @@ class _WriteLink(filters.MessageFilter):
 WRITE_LINK = _WriteLink(name="WRITE_LINK")
 
 
-async def arrive(update: Update, context: Context) -> ActionRevision | None:
+async def arrive(update: Update, context: Context) -> arrival.Arrival:
     """Greet whom /start should greet and, when a link names no open case, say so and list
-    the open ones; returns the open case the link names."""
+    the open ones; ``case`` of the result is the open case the link names."""
     result = await arrival.arrive(
         context.storage, user_of(update).id, context.language, _payload(text_of(update))
     )
     if result.greet:
         helped = await archive.letters_helped(context.storage)
-        await say(update, welcome_text(helped), markup=_start_keyboard())
+        if result.offer_alerts:
+            await say(update, welcome_text(helped, subscribed=False), _alerts_offer_keyboard())
+        else:
+            await say(update, welcome_text(helped), markup=_start_keyboard())
     if result.closure is not None:  # how it ended: its outcome and letters
         await send_card(update, context, result.closure)
     if result.unavailable:
-        await say(update, escape(_unavailable_text(result.asked, result.closed)))
+        text = _unavailable_text(result.asked, result.closed, result.session_gone)
+        await say(update, escape(text))
         await list_actions(update, context)
+    elif result.session_gone:  # the session ended, its case is open: the letter follows
+        await say(
+            update,
+            escape(
+                _(
+                    "This group's writing session has ended. Your letter is still welcome: "
+                    "it counts for {case}."
+                ).format(case=result.asked)
+            ),
+        )
     elif result.request is None and result.subscribed_now:
         await _newest(update, context)
-    return result.case
+    return result
 
 
 async def start(update: Update, context: Context) -> None:
     """/start: greet, subscribe, show the open cases; a deep link opens its case's card."""
-    revision = await arrive(update, context)
+    revision = (await arrive(update, context)).case
     if revision is not None:
         await send_card(update, context, revision)
 
@@ -271,6 +311,12 @@ async def privacy(update: Update, context: Context) -> None:
         _(
             "the cases for which you tapped “I sent it”, so that each letter counts once "
             "(/forget removes the link to you and keeps only the number);"
+        ),
+        _(
+            "if you write during a group's writing session (“Write my letter” in a group): "
+            "that your letter counted in that session, only while it runs, so that each "
+            "person counts once; then only the group's number of letters stays. The group "
+            "sees counts, never who wrote;"
         ),
         _(
             "which cases you opened, until they close: their follow-ups reach you, and a "

@@ -13,6 +13,7 @@ from bot.ptb import callbacks
 from bot.ptb.context import Context
 from bot.ptb.text import escape
 from bot.services import tally
+from bot.services.sessions import live
 from handlers.fallback import stale_button
 from handlers.replies import answer, edit, query_of, say, say_all, set_buttons
 
@@ -43,7 +44,15 @@ async def sent(update: Update, context: Context) -> None:
         )
         return
     new = result.outcome is tally.Outcome.COUNTED
-    if new and result.letters == 1:
+    if result.session is not None and result.session_counted:  # a group's writing session
+        thanks = ngettext(
+            "Thank you! Your letter counts for the group's writing session: {count} letter "
+            "there so far.",
+            "Thank you! Your letter counts for the group's writing session: {count} letters "
+            "there so far.",
+            result.session.letters,
+        ).format(count=format_number(result.session.letters))
+    elif new and result.letters == 1:
         thanks = _("Thank you! Yours is the first letter counted.")
     elif new and result.people == 1:  # the only writer, for another revision
         thanks = _("Counted, thank you! {letters} so far.").format(
@@ -60,6 +69,8 @@ async def sent(update: Update, context: Context) -> None:
             letters=render.letters_sent(result.letters)
         )
     await answer(update, thanks)
+    if result.session is not None:  # its message shows the new count (paced per group)
+        await live.changed(context.application, result.session.id)
     message = query.message
     if not new or message is None:
         return

@@ -21,7 +21,7 @@ CASE = callbacks.case_ref("UA 1234/2026-12")
 LONGEST: dict[callbacks.Button, tuple[object, ...]] = {
     callbacks.WRITE: (CASE, 999999),
     callbacks.MORE: (CASE, 999999),
-    callbacks.SENT: (CASE, 999999, "fil"),
+    callbacks.SENT: (CASE, 999999, "fil", 999999999),  # under a letter begun for a session
     callbacks.CARD: (CASE,),
     callbacks.PUBLISH: (CASE, 999999),
     callbacks.DISCARD: (CASE, 999999),

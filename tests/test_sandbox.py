@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import socket
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
@@ -442,3 +443,78 @@ async def test_the_api_refuses_other_hosts_and_cross_site_posts(web_chat: Sandbo
             headers={"Origin": web_chat.url.rstrip("/")},
         )
         assert same.status_code == 200
+
+
+# -- the group chat (issue 15) ---------------------------------------------------------------
+
+
+async def test_the_group_chat_is_seeded_and_acts_as_its_members(web_chat: Sandbox) -> None:
+    """Noor created the group with the three supporters and added the bot (which introduced
+    itself); the API writes as members only, and a member who is no admin cannot /session."""
+    import httpx
+
+    emulator = web_chat.emulator
+    async with httpx.AsyncClient(base_url=web_chat.url.rstrip("/")) as client:
+        (group,) = (await client.get("/api/groups")).json()
+        assert group["title"] == "Local group" and group["type"] == "group"
+        statuses = {m["id"]: m["status"] for m in group["members"]}
+        assert statuses == {1004: "creator", 1001: "member", 1002: "member", 1003: "member"}
+        noor = next(u for u in (await client.get("/api/users")).json() if u["id"] == 1004)
+        assert noor["name"] == "Noor (group admin)" and not noor["admin"]
+        sim = emulator.find_group(group["id"])
+        await emulator.wait_until(lambda: bool(sim.messages), timeout=10)
+        assert "/session" in sim.messages[0].text  # the bot's introduction
+
+        stranger = await client.post(
+            f"/api/groups/{group['id']}/send", json={"as": 9000, "text": "/help"}
+        )
+        assert stranger.status_code == 400  # the bot's admin is no member of the group
+        sent = await client.post(
+            f"/api/groups/{group['id']}/send", json={"as": 1001, "text": "/session"}
+        )
+        assert sent.status_code == 200
+        await emulator.wait_until(lambda: len(sim.messages) == 2, timeout=10)
+        assert "admins" in sim.messages[-1].text and not sim.messages[-1].buttons
+        transcript = (await client.get(f"/api/groups/{group['id']}/messages")).json()
+        mine = [m for m in transcript["messages"] if m["sender"] == "user"]
+        assert [(m["from"], m["text"]) for m in mine] == [("Emma", "/session")]
+
+
+async def test_the_group_admin_starts_a_session_and_a_member_writes_from_it(
+    web_chat: Sandbox, page: Any
+) -> None:
+    """In the page: the group in the chat list, /session as Noor, the session message; as
+    Lukas, "Write my letter" opens his private chat with the letter in German; back in the
+    group, his "I sent it" there counts (the toast is his only)."""
+    from playwright.async_api import expect
+
+    await page.goto(web_chat.url)
+    await page.click(".person.group")
+    await expect(page.locator("#chat-title")).to_have_text("👥 Local group")
+    await expect(page.locator("#as")).to_have_value("1004")  # its admin, first
+    await expect(page.locator(".msg.bot").first).to_contain_text("/session")
+    await page.fill("#text", "/session UA 012/26 30")
+    await page.press("#text", "Enter")
+    session = page.locator(".msg.bot", has_text="Writing session · UA 012/26")
+    await expect(session).to_contain_text("UA 012/26")
+    await expect(session).to_contain_text("0 letters from this group")
+    await expect(page.locator(".msg.user .from")).to_have_text(["Noor"])
+
+    await page.select_option("#as", "1002")
+    await session.locator("a.kb", has_text="Write my letter").click()
+    await expect(page.locator("#chat-sub")).to_contain_text("de-CH")
+    await expect(page.locator(".msg.user")).to_have_text([re.compile(r"^/start session-\d+$")])
+    await expect(page.locator(".msg.bot", has_text="Willkommen!")).to_contain_text(
+        "nicht abonniert"
+    )
+    await expect(page.locator(".msg.bot").last).to_contain_text("In welcher Sprache")
+
+    if await page.locator("#back").is_visible():  # a phone: the chat list first
+        await page.click("#back")
+    await page.click(".person.group")
+    await page.select_option("#as", "1003")
+    session = page.locator(".msg.bot", has_text="Writing session · UA 012/26")
+    await session.locator("button.kb", has_text="I sent it").click()
+    # Camille never wrote a letter: her answer (hers only) sends her to write it first.
+    await expect(page.locator("#toast")).to_contain_text("Écrivez d’abord votre lettre")
+    await expect(session).to_contain_text("0 letters from this group")

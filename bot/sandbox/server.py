@@ -22,7 +22,7 @@ from aiohttp import web
 
 from bot.app import build_application, running
 from bot.config import Config
-from bot.emulator import BOT_USER, Emulator, InlineAnswer, SentMessage, SimUser
+from bot.emulator import BOT_USER, Emulator, InlineAnswer, SentMessage, SimGroup, SimUser
 from bot.sandbox.seed import copied_config, seed, seeded_config
 
 log = logging.getLogger(__name__)
@@ -56,11 +56,28 @@ SUPPORTERS = (
 )
 
 
+# The group's admin (a local group's organiser): a group admin, not one of the bot's admins.
+GROUP_ADMIN = SandboxUser(1004, "Noor (group admin)", "en-GB")
+# A local group writing together: its admin and the three supporters; the admin adds the bot.
+GROUP_TITLE = "Local group"
+
+
 def _users_for(config: Config) -> tuple[SandboxUser, ...]:
     admins = sorted(config.telegram.admins)
+    people = (*SUPPORTERS, GROUP_ADMIN)
     if not admins:
-        return SUPPORTERS
-    return (*SUPPORTERS, SandboxUser(admins[0], "Admin", "en-GB", admin=True))
+        return people
+    return (*people, SandboxUser(admins[0], "Admin", "en-GB", admin=True))
+
+
+def _local_group(emulator: Emulator) -> SimGroup:
+    """The group chat: Noor created it with the three supporters and adds the bot, as a
+    group's organiser would (the bot gets ``my_chat_member``, as from Telegram)."""
+    admin = emulator.user(GROUP_ADMIN.id)
+    members = [emulator.user(user.id) for user in SUPPORTERS]
+    group = emulator.group(GROUP_TITLE, members=members, admins=[admin])
+    group.add_bot(by=admin)
+    return group
 
 
 def _message_json(message: Any) -> dict[str, Any]:
@@ -70,12 +87,15 @@ def _message_json(message: Any) -> dict[str, Any]:
     is the bot's card, sent "via @bot" (and so rendered as the bot's messages are).
     """
     if not isinstance(message, SentMessage):
+        author = message.from_user or {}
         return {
             "sender": "user",
             "id": message.message_id,
             "text": message.text or "",
             "file_name": message.file_name,
             "deleted": message.deleted,
+            "from": author.get("first_name"),
+            "from_id": author.get("id"),
         }
     document = None
     if message.file is not None:
@@ -103,10 +123,17 @@ def _message_json(message: Any) -> dict[str, Any]:
 class Sandbox:
     """The web chat over a running emulator; ``start()`` binds 127.0.0.1 only."""
 
-    def __init__(self, emulator: Emulator, config: Config, users: tuple[SandboxUser, ...]) -> None:
+    def __init__(
+        self,
+        emulator: Emulator,
+        config: Config,
+        users: tuple[SandboxUser, ...],
+        groups: tuple[SimGroup, ...] = (),
+    ) -> None:
         self.emulator = emulator
         self.config = config
         self.users = {u.id: u for u in users}
+        self.groups = {g.id: g for g in groups}
         self.port = 0
         self._runner: web.AppRunner | None = None
         self._inline: dict[int, OrderedDict[str, InlineAnswer]] = {}
@@ -131,6 +158,11 @@ class Sandbox:
         app.router.add_post("/api/chats/{user_id}/inline", self._inline_query)
         app.router.add_post("/api/chats/{user_id}/inline/choose", self._inline_choose)
         app.router.add_get("/api/files/{file_id}", self._file)
+        app.router.add_get("/api/groups", self._groups)
+        app.router.add_get("/api/groups/{group_id}/messages", self._group_messages)
+        app.router.add_get("/api/groups/{group_id}/commands", self._group_commands)
+        app.router.add_post("/api/groups/{group_id}/send", self._group_send)
+        app.router.add_post("/api/groups/{group_id}/tap", self._group_tap)
         return app
 
     async def start(self, port: int = 0) -> Sandbox:
@@ -173,6 +205,28 @@ class Sandbox:
             raise web.HTTPNotFound(text="not a sandbox user")
         return self.emulator.user(user_id)
 
+    def _group(self, request: web.Request) -> SimGroup:
+        """The group by its id; a migration to a supergroup keeps its old id working."""
+        try:
+            group_id = int(request.match_info["group_id"])
+        except ValueError:
+            raise web.HTTPNotFound() from None
+        for group in self.groups.values():
+            if group_id == group.id or any(old.chat_id == group_id for old in group.old_chats):
+                return group
+        raise web.HTTPNotFound(text="not a sandbox group")
+
+    def _member(self, group: SimGroup, body: dict[str, Any]) -> SimUser:
+        """The sandbox user acting in the group (``as``): one of its current members."""
+        try:
+            user_id = int(body.get("as", 0))
+        except (TypeError, ValueError):
+            raise web.HTTPBadRequest(text="'as' must be a user id") from None
+        found = group.group.member(user_id)
+        if user_id not in self.users or found is None or not found.is_member:
+            raise web.HTTPBadRequest(text="not a member of this group")
+        return self.emulator.user(user_id)
+
     # -- pages and API ---------------------------------------------------------------------
 
     async def _index(self, request: web.Request) -> web.StreamResponse:
@@ -192,16 +246,87 @@ class Sandbox:
             {"username": BOT_USER["username"], "inline": self.emulator.inline_mode}
         )
 
+    async def _groups(self, request: web.Request) -> web.StreamResponse:
+        """The group chats, each with its members (who may act there) and its admins."""
+        listed = []
+        for group in self.groups.values():
+            members = [
+                {"id": uid, "status": member.status}
+                for uid, member in group.group.members.items()
+                if uid in self.users and member.is_member
+            ]
+            listed.append(
+                {"id": group.id, "title": group.title, "type": group.type, "members": members}
+            )
+        return web.json_response(listed)
+
+    async def _group_messages(self, request: web.Request) -> web.StreamResponse:
+        """The group's transcript (service messages, which have no text, left out)."""
+        group = self._group(request)
+        shown = [
+            m for m in group.transcript if isinstance(m, SentMessage) or m.text or m.file_name
+        ]
+        return self._transcript(request, shown)
+
+    async def _group_commands(self, request: web.Request) -> web.StreamResponse:
+        """The menu Telegram shows in a group: the group's scope, then all groups', then the
+        default."""
+        group = self._group(request)
+        scopes: list[dict[str, Any] | None] = [
+            {"type": "chat", "chat_id": group.id},
+            {"type": "all_group_chats"},
+            None,
+        ]
+        return self._menu(scopes, request.query.get("language", ""))
+
+    async def _group_send(self, request: web.Request) -> web.StreamResponse:
+        group = self._group(request)
+        body = await request.json()
+        sim = self._member(group, body)
+        text = str(body.get("text", ""))
+        if not text.strip():
+            raise web.HTTPBadRequest(text="empty message")
+        message = await group.send(sim, text)
+        return web.json_response({"id": message["message_id"]})
+
+    async def _group_tap(self, request: web.Request) -> web.StreamResponse:
+        """``as`` presses button [row][col] under a bot message in the group; the answer goes
+        to that member only (a toast)."""
+        group = self._group(request)
+        body = await request.json()
+        sim = self._member(group, body)
+        message_id, button = self._button(group.group.by_id.get(int(body["message_id"])), body)
+        try:
+            answer = await group.tap(sim, message_id, button, TAP_TIMEOUT)
+        except AssertionError:
+            return web.json_response({"answered": False})
+        return web.json_response(
+            {"answered": True, "text": answer.text, "show_alert": answer.show_alert}
+        )
+
+    def _button(self, message: Any, body: dict[str, Any]) -> tuple[int, str]:
+        """A bot message's id and the callback data of its button [row][col] (404/400
+        otherwise)."""
+        if not isinstance(message, SentMessage) or message.deleted:
+            raise web.HTTPNotFound(text="no such message")
+        try:
+            button = message.buttons[int(body["row"])][int(body["col"])]
+        except (IndexError, KeyError, ValueError):
+            raise web.HTTPBadRequest(text="no such button") from None
+        if button.callback_data is None:
+            raise web.HTTPBadRequest(text="not a callback button")
+        return message.message_id, button.callback_data
+
     async def _messages(self, request: web.Request) -> web.StreamResponse:
-        return self._transcript(request, self._sim(request).chat)
+        return self._transcript(request, self._sim(request).chat.transcript)
 
     async def _other_messages(self, request: web.Request) -> web.StreamResponse:
         """The user's chat with a friend, where inline results are posted (not the bot's)."""
-        return self._transcript(request, self._sim(request).other_chat)
+        return self._transcript(request, self._sim(request).other_chat.transcript)
 
-    def _transcript(self, request: web.Request, chat: Any) -> web.StreamResponse:
+    def _transcript(self, request: web.Request, transcript: list[Any]) -> web.StreamResponse:
         """The whole chat in its current state (edits applied); cheap "unchanged" when known."""
-        messages = [_message_json(m) for m in chat.transcript]
+        messages = [_message_json(m) for m in transcript]
         body = json.dumps(messages, ensure_ascii=False, separators=(",", ":"))
         version = hashlib.blake2b(body.encode(), digest_size=8).hexdigest()
         if request.query.get("known") == version:
@@ -213,8 +338,12 @@ class Sandbox:
     async def _commands(self, request: web.Request) -> web.StreamResponse:
         """The menu Telegram would show this user: the most specific scope, then language."""
         sim = self._sim(request)
-        language = (sim.user.get("language_code") or "").split("-")[0].lower()
         scopes: list[dict[str, Any] | None] = [{"type": "chat", "chat_id": sim.id}, None]
+        return self._menu(scopes, sim.user.get("language_code") or "")
+
+    def _menu(self, scopes: list[dict[str, Any] | None], language_code: str) -> web.Response:
+        """The commands of the first scope that has any, in the language, else the default."""
+        language = language_code.split("-")[0].lower()
         for scope in scopes:
             for code in (language, ""):
                 commands = self.emulator.commands(language_code=code, scope=scope)
@@ -237,17 +366,9 @@ class Sandbox:
         """Press button [row][col]; the answer (a toast, or an alert) is the response."""
         sim = self._sim(request)
         body = await request.json()
-        message = sim.chat.by_id.get(int(body["message_id"]))
-        if not isinstance(message, SentMessage) or message.deleted:
-            raise web.HTTPNotFound(text="no such message")
+        message_id, button = self._button(sim.chat.by_id.get(int(body["message_id"])), body)
         try:
-            button = message.buttons[int(body["row"])][int(body["col"])]
-        except (IndexError, KeyError, ValueError):
-            raise web.HTTPBadRequest(text="no such button") from None
-        if button.callback_data is None:
-            raise web.HTTPBadRequest(text="not a callback button")
-        try:
-            answer = await sim.tap(message.message_id, button.callback_data, TAP_TIMEOUT)
+            answer = await sim.tap(message_id, button, TAP_TIMEOUT)
         except AssertionError:
             return web.json_response({"answered": False})
         return web.json_response(
@@ -346,7 +467,8 @@ async def sandbox(
                 first_name = user.name.split(" ")[0]
                 emulator.user(user.id, first_name, language_code=user.language_code)
             async with running(build_application(config), poll_timeout=poll_timeout):
-                web_chat = await Sandbox(emulator, config, users).start(port)
+                group = _local_group(emulator)  # the running bot is told it was added
+                web_chat = await Sandbox(emulator, config, users, (group,)).start(port)
                 try:
                     yield web_chat
                 finally:

@@ -6,6 +6,13 @@ from Telegram's ``language_code``, as for any update), a known user goes straigh
 without the greeting again and without touching their alerts. A case number typed after
 /start by hand ("/start UA 012/26") counts as its link. A closed case's link shows how it
 ended (its closure), not only that it ended.
+
+A group's session link (``session-<id>``, "✍️ Write my letter" under a session message) opens
+the letter for the session's case, tied to the session while it runs. A member who never
+started the bot comes from a group, not from a wish for alerts: they are greeted and stored
+(their language) but not subscribed; the greeting offers the alerts instead. A session that
+ended meanwhile still leads to its case's letter (with a note); an unknown one to the open
+cases.
 """
 
 from __future__ import annotations
@@ -32,6 +39,9 @@ class Arrival:
     the newest open cases after the welcome.
     ``request``: what the link asked for (None: a plain /start, or a payload Telegram never
     sends, which counts as one).
+    ``session``: the running group session the letter counts for (a session link).
+    ``session_gone``: a session link whose session ended or never was: no letter counts
+    for it (``case`` is its case if still open, else None: the open cases are shown).
     ``case``: the open case the link names; None with a request means it names none, an
     unknown case or a closed one (``asked`` is the case it named, if any; ``closure``: the
     closed case's last revision, the closure).
@@ -42,6 +52,14 @@ class Arrival:
     request: StartRequest | None
     case: ActionRevision | None = None
     closure: ActionRevision | None = None
+    session: int | None = None
+    session_gone: bool = False
+    session_case: str | None = None  # the case of the session a session link names
+
+    @property
+    def offer_alerts(self) -> bool:
+        """A newcomer brought in by a group's session: greeted, not subscribed."""
+        return self.greet and self.request is not None and self.request.session is not None
 
     @property
     def closed(self) -> bool:
@@ -50,7 +68,7 @@ class Arrival:
 
     @property
     def asked(self) -> str | None:
-        return self.request.case if self.request else None
+        return self.session_case or (self.request.case if self.request else None)
 
     @property
     def unavailable(self) -> bool:
@@ -66,6 +84,8 @@ async def arrive(storage: Storage, user_id: int, language: str, payload: str | N
     """
     request = (parse_payload(payload) or parse_typed(payload)) if payload else None
     greet = request is None or await storage.users.get(user_id) is None
+    if request is not None and request.session is not None:
+        return await _session_arrival(storage, user_id, language, request, greet)
     subscribed_now = greet and await subscriptions.subscribe(storage, user_id, language)
     if request is None or request.case is None:
         return Arrival(greet, subscribed_now, request)
@@ -75,6 +95,29 @@ async def arrive(storage: Storage, user_id: int, language: str, payload: str | N
     if not request.write:
         await subscriptions.note_interest(storage, user_id, revision.case)
     return Arrival(greet, subscribed_now, request, revision)
+
+
+async def _session_arrival(
+    storage: Storage, user_id: int, language: str, request: StartRequest, greet: bool
+) -> Arrival:
+    """A session link: bring a newcomer in unsubscribed, find the session's open case."""
+    assert request.session is not None
+    if greet:
+        await subscriptions.join_unsubscribed(storage, user_id, language)
+    session = await storage.sessions.get(request.session)
+    if session is None:
+        return Arrival(greet, False, request, session_gone=True)
+    case = session.case_number
+    revision = await load(storage, case)
+    if revision is None or revision.is_closed:
+        gone = not session.running
+        return Arrival(
+            greet, False, request, closure=revision, session_gone=gone, session_case=case
+        )
+    tied = session.id if session.running else None
+    return Arrival(
+        greet, False, request, revision, session=tied, session_gone=tied is None, session_case=case
+    )
 
 
 async def newest_open(

@@ -27,6 +27,13 @@ async def subscribe(storage: Storage, user_id: int, language: str) -> bool:
         return await storage.users.subscribe(user_id, language)
 
 
+async def join_unsubscribed(storage: Storage, user_id: int, language: str) -> None:
+    """Store a newcomer who came for something else (a group's writing session) with their
+    language but without alerts: subscribing is their choice (/subscribe)."""
+    async with storage.db.transaction():
+        await storage.users.set_language(user_id, language)
+
+
 async def set_alerts(storage: Storage, user_id: int, on: bool, language: str) -> Alerts:
     """Resume (or start) alerts, or pause them; the bot keeps working either way."""
     if on:

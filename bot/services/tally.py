@@ -5,6 +5,10 @@ checked here, not in the handler: the person must be known to the bot (after /fo
 not, and an old button must not bring them back and count their letter twice), the revision
 must be published and not a closure, and a letter language named by the button must be one
 the case offers.
+
+A letter begun from a group's writing session ("Write my letter") carries the session's id on
+its button: while the session runs, the letter counts there too (``sessions.confirm``); once it
+has ended, the letter counts for the case alone, as any other.
 """
 
 from __future__ import annotations
@@ -16,7 +20,8 @@ from datetime import date
 from bot.actions.model import ActionRevision
 from bot.metrics import Metrics
 from bot.ptb import callbacks
-from bot.storage import Storage
+from bot.services import sessions
+from bot.storage import Storage, StoredSession
 
 
 class Outcome(enum.Enum):
@@ -32,6 +37,10 @@ class Confirmation:
     revision: ActionRevision | None = None
     letters: int = 0  # letters confirmed for the case, every revision and person
     people: int = 0  # people who confirmed a letter for the case, each counted once
+    # The running group session of the letter (a new letter moves the case's total its
+    # message shows), and whether the letter counted there (not when its writer had already).
+    session: StoredSession | None = None
+    session_counted: bool = False
 
 
 @dataclass(frozen=True)
@@ -41,17 +50,30 @@ class SentButton:
     case: str
     revision: int
     letter_language: str | None
+    session: int | None = None  # the group session the letter was begun for
+
+
+def sent_data(revision: ActionRevision, letter_language: str, session: int | None) -> str:
+    """The callback data of "I sent it" under a letter (``session``: the group session the
+    letter was begun for)."""
+    ref = (callbacks.case_ref(revision.case), revision.revision, letter_language)
+    return callbacks.SENT.data(*ref, *([session] if session is not None else []))
 
 
 def parse_sent(data: str | None) -> SentButton | None:
     """The button's arguments, or None when they are not what the bot ever builds."""
-    parsed = callbacks.SENT.parse(data, str, int, optional=1)
+    parsed = callbacks.SENT.parse(data, str, int, optional=2)
     if parsed is None:
+        return None
+    rest = parsed.rest
+    session = callbacks.number(rest[1]) if len(rest) > 1 else None
+    if len(rest) > 1 and (session is None or len(rest[1]) > 18):
         return None
     return SentButton(
         callbacks.case_from_ref(parsed.text(0)),
         parsed.integer(1),
-        parsed.rest[0] if parsed.rest else None,
+        rest[0] if rest else None,
+        session,
     )
 
 
@@ -81,6 +103,10 @@ async def confirm_sent(
     language = button.letter_language
     if language is not None and language not in revision.letters:
         return Confirmation(Outcome.NOT_OFFERED)
+    if button.session is not None and language is not None:
+        in_session = await _confirm_in_session(storage, button, user_id, language, today, metrics)
+        if in_session is not None:
+            return in_session
     async with storage.db.transaction():  # /forget cannot come between the check and the count
         if await storage.users.get(user_id) is None:
             return Confirmation(Outcome.UNKNOWN_PERSON, revision)
@@ -92,3 +118,47 @@ async def confirm_sent(
     if new and metrics is not None:
         metrics.letters_confirmed.inc()
     return Confirmation(Outcome.COUNTED if new else Outcome.ALREADY, revision, letters, people)
+
+
+_SESSION_OUTCOMES = {
+    sessions.Counted.COUNTED: Outcome.COUNTED,
+    sessions.Counted.CASE_ONLY: Outcome.COUNTED,  # new for the case; counted in the session before
+    sessions.Counted.ALREADY: Outcome.ALREADY,
+    sessions.Counted.UNKNOWN_PERSON: Outcome.UNKNOWN_PERSON,
+}
+
+
+async def _confirm_in_session(
+    storage: Storage,
+    button: SentButton,
+    user_id: int,
+    language: str,
+    today: date,
+    metrics: Metrics | None,
+) -> Confirmation | None:
+    """Count the letter through its group session; None when the session no longer takes it
+    (ended, its case closed since, or crafted data naming another case's session): then it
+    counts as any letter does."""
+    assert button.session is not None
+    named = await storage.sessions.get(button.session)
+    if named is None or named.case_number != button.case:
+        return None
+    result = await sessions.confirm(storage, named.id, user_id, language, today, metrics)
+    outcome = _SESSION_OUTCOMES.get(result.outcome)
+    if outcome is None:
+        return None
+    assert result.session is not None  # the running session, as it stands now
+    case = result.session.case_number
+    stored = await storage.revisions.latest(case, published_only=True)
+    revision = ActionRevision.from_json(stored.content) if stored else None
+    if outcome is Outcome.UNKNOWN_PERSON:
+        return Confirmation(outcome, revision)
+    people = await storage.tally.people(case)
+    return Confirmation(
+        outcome,
+        revision,
+        result.case_letters,
+        people,
+        session=result.session if outcome is Outcome.COUNTED else None,
+        session_counted=result.outcome is sessions.Counted.COUNTED,
+    )

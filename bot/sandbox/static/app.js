@@ -3,8 +3,10 @@
 "use strict";
 
 // chat: "bot" (the private chat with the bot) or "friend" (where inline results are posted).
+// group: the group chat shown instead (its id), where ``as`` (a member) writes and taps.
 const state = {
   users: [], current: null, chat: "bot", version: null, rendered: new Map(), busy: false,
+  groups: [], group: null, as: null,
   bot: { username: "", inline: false }, inline: { seq: 0, timer: null },
 };
 const $ = (id) => document.getElementById(id);
@@ -75,7 +77,8 @@ function link(href, children) {
       a.dataset.deepLink = deep.payload;
       a.addEventListener("click", (event) => {
         event.preventDefault();
-        switchChat("bot");
+        // In a group, the link opens the private chat of the member who tapped it.
+        if (state.group !== null) selectUser(state.as); else switchChat("bot");
         send(deep.payload ? `/start ${deep.payload}` : "/start");
       });
     } else {
@@ -194,6 +197,13 @@ function renderMessage(message) {
   row.append(bubble);
 
   if (message.sender === "user" && !message.via_bot) {
+    if (state.group !== null && message.from) {  // a group: who wrote it
+      const from = document.createElement("div");
+      from.className = "from";
+      from.textContent = message.from;
+      bubble.append(from);
+      if (message.from_id !== state.as) row.classList.add("other");
+    }
     if (message.file_name) {
       const file = document.createElement("div");
       file.className = "file";
@@ -294,16 +304,22 @@ function render(messages) {
   if (atBottom) box.scrollTop = box.scrollHeight;
 }
 
+// Where the shown chat's messages come from: the group's, or the user's chat with the bot or
+// with a friend.
+function chatPath() {
+  if (state.group !== null) return `/api/groups/${state.group}/messages`;
+  const path = state.chat === "bot" ? "messages" : "other/messages";
+  return `/api/chats/${state.current}/${path}`;
+}
+
 async function poll() {
-  if (state.current !== null && !state.busy) {
-    const user = state.current;
+  if ((state.current !== null || state.group !== null) && !state.busy) {
+    const shown = chatPath();
     state.busy = true;
     try {
-      const chat = state.chat;
       const known = state.version ? `?known=${state.version}` : "";
-      const path = chat === "bot" ? "messages" : "other/messages";
-      const data = await api(`/api/chats/${user}/${path}${known}`);
-      if (user === state.current && chat === state.chat && !data.unchanged) {
+      const data = await api(`${shown}${known}`);
+      if (shown === chatPath() && !data.unchanged) {
         state.version = data.version;
         render(data.messages);
       }
@@ -319,14 +335,15 @@ async function poll() {
 // --- acting -------------------------------------------------------------------------------
 
 async function tap(messageId, row, col, el) {
-  if (state.chat !== "bot") {
+  if (state.group === null && state.chat !== "bot") {
     toast("The emulator answers buttons in the chat with the bot only.", true);
     return;
   }
   el.classList.add("pressed");
   try {
-    const answer = await post(`/api/chats/${state.current}/tap`,
-      { message_id: messageId, row, col });
+    const answer = state.group !== null
+      ? await post(`/api/groups/${state.group}/tap`, { as: state.as, message_id: messageId, row, col })
+      : await post(`/api/chats/${state.current}/tap`, { message_id: messageId, row, col });
     if (answer.answered && answer.text) toast(answer.text, answer.show_alert);
     if (!answer.answered) toast("The bot did not answer this button.", true);
   } catch (error) {
@@ -338,6 +355,14 @@ async function tap(messageId, row, col, el) {
 
 async function send(text) {
   if (!text.trim()) return;
+  if (state.group !== null) {
+    try {
+      await post(`/api/groups/${state.group}/send`, { as: state.as, text });
+    } catch (error) {
+      toast(`Sending failed: ${error.message}`, true);
+    }
+    return;
+  }
   if (state.chat !== "bot") {
     toast(`The friend is not simulated: here only @${state.bot.username} … (inline mode) works.`,
       true);
@@ -363,7 +388,14 @@ async function upload(file) {
 async function loadMenu() {
   const menu = $("menu");
   menu.replaceChildren();
-  const commands = await api(`/api/chats/${state.current}/commands`);
+  let commands;
+  if (state.group !== null) {
+    const member = state.users.find((u) => u.id === state.as);
+    const language = encodeURIComponent(member ? member.language_code : "");
+    commands = await api(`/api/groups/${state.group}/commands?language=${language}`);
+  } else {
+    commands = await api(`/api/chats/${state.current}/commands`);
+  }
   for (const { command, description } of commands) {
     const item = document.createElement("button");
     item.type = "button";
@@ -498,17 +530,67 @@ function showView(view) {
   document.body.dataset.view = view;
 }
 
+function markActive() {
+  for (const el of document.querySelectorAll(".person")) {
+    const group = el.dataset.group !== undefined;
+    el.classList.toggle("active", group
+      ? Number(el.dataset.group) === state.group
+      : state.group === null && Number(el.dataset.user) === state.current);
+  }
+}
+
+// The group chat: everyone's messages; the composer writes (and buttons tap) as ``as``.
+function selectGroup(id) {
+  const group = state.groups.find((g) => g.id === id);
+  showView("chat");
+  hideInline();
+  state.group = id;
+  state.version = null;
+  state.rendered.clear();
+  $("messages").replaceChildren();
+  const select = $("as");
+  select.replaceChildren();
+  for (const member of group.members) {
+    const user = state.users.find((u) => u.id === member.id);
+    const option = document.createElement("option");
+    option.value = member.id;
+    option.textContent = `${user.name.split(" ")[0]}${member.status === "member" ? "" : " (admin)"}`;
+    select.append(option);
+  }
+  const admin = group.members.find((m) => m.status !== "member") || group.members[0];
+  select.value = String(admin.id);
+  state.as = admin.id;
+  select.hidden = false;
+  $("chat-tabs").hidden = true;
+  $("attach").hidden = true;
+  $("menu-button").hidden = false;
+  $("menu").hidden = true;
+  $("chat-title").textContent = `👥 ${group.title}`;
+  $("chat-sub").textContent = `group · ${group.members.length} members · id ${group.id}`;
+  $("text").placeholder = "Message (as the member chosen on the left)";
+  markActive();
+  history.replaceState(null, "", `#group${id}`);
+  loadMenu().catch((error) => console.warn("menu", error));
+  $("text").focus();
+}
+
 function selectUser(id) {
   showView("chat");
   hideInline();
+  if (state.group !== null) {
+    state.group = null;
+    state.version = null;
+    state.rendered.clear();
+    $("messages").replaceChildren();
+  }
+  $("as").hidden = true;
+  $("chat-tabs").hidden = false;
   state.current = id;
   state.chat = null;
   switchChat("bot");
   const user = state.users.find((u) => u.id === id);
   $("chat-sub").textContent = `id ${user.id} · ${user.language_code}${user.admin ? " · admin" : ""}`;
-  for (const el of document.querySelectorAll(".person")) {
-    el.classList.toggle("active", Number(el.dataset.user) === id);
-  }
+  markActive();
   history.replaceState(null, "", `#${id}`);
   loadMenu().catch((error) => console.warn("menu", error));
   $("text").focus();
@@ -537,8 +619,34 @@ async function main() {
     el.addEventListener("click", () => selectUser(user.id));
     nav.append(el);
   }
+  state.groups = await api("/api/groups");
+  const groupNav = $("groups");
+  for (const group of state.groups) {
+    const el = document.createElement("button");
+    el.type = "button";
+    el.className = "person group";
+    el.dataset.group = group.id;
+    const name = document.createElement("span");
+    name.className = "name";
+    name.textContent = `👥 ${group.title}`;
+    const sub = document.createElement("small");
+    sub.textContent = `group · ${group.members.length} members`;
+    el.append(name, sub);
+    el.addEventListener("click", () => selectGroup(group.id));
+    groupNav.append(el);
+  }
+  $("as").addEventListener("change", () => {
+    state.as = Number($("as").value);
+    state.version = null;  // whose messages are "mine" changed: render again
+    state.rendered.clear();
+    $("messages").replaceChildren();
+    loadMenu().catch((error) => console.warn("menu", error));
+  });
   const fromHash = Number(location.hash.slice(1));
-  if (state.users.some((u) => u.id === fromHash)) {
+  const groupHash = Number(location.hash.replace(/^#group/, ""));
+  if (location.hash.startsWith("#group") && state.groups.some((g) => g.id === groupHash)) {
+    selectGroup(groupHash);
+  } else if (state.users.some((u) => u.id === fromHash)) {
     selectUser(fromHash);
   } else {
     selectUser(state.users[0].id);
