@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from conftest import make_config
 from journeys import ADMIN_ID, FIXTURES, subscriber
+from test_session_links import write_letter, write_my_letter
 
 from bot.actions.importer import import_revision, publish
 from bot.actions.parse import parse_action
@@ -50,12 +51,13 @@ async def open_case(app: Any) -> None:
 
 
 async def local_group(emulator: Emulator, app: Any) -> tuple[SimGroup, SimUser, list[SimUser]]:
-    """A group admin and three members who started the bot; the admin adds the bot as an
-    admin that may pin, and it introduces itself."""
+    """A group admin, two members who started the bot and one who never did; the admin adds
+    the bot as an admin that may pin, and it introduces itself."""
     await open_case(app)
     emulator.user(ADMIN_ID, first_name="Admin", language_code="en")
     gaby = emulator.user(70, first_name="Gaby", language_code="en")
-    members = [await subscriber(emulator, uid, "en") for uid in (71, 72, 73)]
+    members = [await subscriber(emulator, uid, "en") for uid in (71, 72)]
+    members.append(emulator.user(73, first_name="Cem", language_code="en"))  # a newcomer
     group = emulator.group("Local group Bern", members=members, admins=[gaby])
     group.add_bot(by=gaby, admin=True, rights=("can_pin_messages",))
     await introduced(emulator, group, 0)
@@ -137,7 +139,7 @@ async def test_a_migration_during_a_session_moves_the_message_to_the_supergroup(
     emulator: Emulator, bot: Any
 ) -> None:
     storage = bot.bot_data.storage
-    group, gaby, (ana, ben, _cem) = await local_group(emulator, bot)
+    group, gaby, (ana, ben, cem) = await local_group(emulator, bot)
     old_id = group.id
     old_message = await start_session(emulator, group, gaby)
     answer = await group.tap(ana, old_message, SENT, timeout=WAIT)
@@ -174,6 +176,15 @@ async def test_a_migration_during_a_session_moves_the_message_to_the_supergroup(
     await shows(emulator, group, "2 letters from this group · 2 in all")
     assert session_message(group) is moved_message  # edited, not posted again
 
+    # A member new to the bot writes through the new message's "Write my letter": counted
+    # there too (the private side finds the session by its id, wherever the group went).
+    await cem.send(write_my_letter(moved_message))
+    _welcome, prompt = await cem.receive_many(2, timeout=WAIT)
+    document = await write_letter(cem, prompt)
+    counted = await cem.tap(document, document.buttons[0][0].text, timeout=WAIT)
+    assert "3 letters there so far" in (counted.text or ""), counted
+    await shows(emulator, group, "3 letters from this group · 3 in all")
+
     # The end in the new chat: the result, unpinned, the thank-you.
     await group.send(gaby, "/session_end")
     await emulator.wait_until(
@@ -181,14 +192,14 @@ async def test_a_migration_during_a_session_moves_the_message_to_the_supergroup(
         WAIT,
         "the session ended in the supergroup",
     )
-    assert "2 letters from this group · 2 in all" in moved_message.text
+    assert "3 letters from this group · 3 in all" in moved_message.text
     assert not moved_message.find_button(SENT)
     await emulator.wait_until(lambda: thank_you(group, moved_message), WAIT, "thank-you")
     thanks = thank_you(group, moved_message)
-    assert thanks is not None and "2 letters in" in thanks.text, thanks
+    assert thanks is not None and "3 letters in" in thanks.text, thanks
     ended = await storage.sessions.get(running.id)
     assert ended is not None and not ended.running and ended.group_id == new_id
-    assert ended.letters == 2
+    assert ended.letters == 3
     # Nothing went to the old chat after the migration but what was there before it.
     old_chat = group.old_chats[0]
     assert [m.message_id for m in old_chat.bot_messages][-1] == old_message.message_id
