@@ -12,7 +12,14 @@ from __future__ import annotations
 
 import time
 
-from telegram import ChatMember, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import (
+    ChatMember,
+    ChatMemberRestricted,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -63,9 +70,18 @@ PERSONAL_COMMANDS = (
 
 def _present(member: ChatMember) -> bool:
     """Whether the bot is in the chat with this status (a restricted bot may still be)."""
-    if member.status == ChatMember.RESTRICTED:
-        return bool(getattr(member, "is_member", False))
+    if isinstance(member, ChatMemberRestricted):
+        return member.is_member
     return member.status in (ChatMember.MEMBER, ChatMember.ADMINISTRATOR, ChatMember.OWNER)
+
+
+async def say_in_group(
+    update: Update, context: Context, text: str, markup: InlineKeyboardMarkup | None = None
+) -> None:
+    """Say ``text`` in the group, and count it against the group's budget of messages a
+    minute, which the session message's edits share (``live.note_sent``)."""
+    await say(update, text, markup=markup)
+    live.note_sent(context.application, chat_of(update).id)
 
 
 def _private_chat_button(url: str, label: str | None = None) -> InlineKeyboardMarkup:
@@ -130,11 +146,12 @@ async def membership(update: Update, context: Context) -> None:
         if await sessions.add_group(context.storage, chat_id, language):
             with use_locale(language):
                 button = _private_chat_button(chat_link(context.bot.username))
-                await say(update, intro_text(), markup=button)
+                await say_in_group(update, context, intro_text(), button)
     elif was_in and not is_in:
         ended = await sessions.forget_group(context.storage, chat_id, time.time())
         if ended is not None:
             live.stop(context.application, ended.id)
+        context.bot_data.session_pacer.forget(chat_id)
 
 
 async def migrated(update: Update, context: Context) -> None:
@@ -166,7 +183,9 @@ async def help_in_group(update: Update, context: Context) -> None:
             ),
         ]
     )
-    await say(update, text, markup=_private_chat_button(chat_link(context.bot.username)))
+    await say_in_group(
+        update, context, text, _private_chat_button(chat_link(context.bot.username))
+    )
 
 
 def _personal_link(update: Update, context: Context, command: str) -> tuple[str, bool]:
@@ -190,10 +209,11 @@ async def personal_in_group(update: Update, context: Context) -> None:
     command = (message_of(update).text or "").split()[0].lstrip("/").split("@")[0].lower()
     url, letter = _personal_link(update, context, command)
     label = "✍️ " + _("Write my letter") if letter else None
-    await say(
+    await say_in_group(
         update,
+        context,
         escape(_("That is personal, so it happens in a private chat with me, not here.")),
-        markup=_private_chat_button(url, label),
+        _private_chat_button(url, label),
     )
 
 
@@ -214,12 +234,15 @@ def _group_language_keyboard(languages: tuple[str, ...], current: str) -> Inline
 async def language_in_group(update: Update, context: Context) -> None:
     """/language in a group: its admins choose the group's language; others are told no."""
     if not await is_group_admin(message_of(update), update.effective_user):
-        await say(update, escape(_("Only the group's admins can change its language.")))
+        await say_in_group(
+            update, context, escape(_("Only the group's admins can change its language."))
+        )
         return
-    await say(
+    await say_in_group(
         update,
+        context,
         escape(_("Choose the group's language:")),
-        markup=_group_language_keyboard(context.config.i18n.languages, context.language),
+        _group_language_keyboard(context.config.i18n.languages, context.language),
     )
 
 
@@ -244,6 +267,8 @@ async def group_language_chosen(update: Update, context: Context) -> None:
     confirmation = _("Language set: {language}.").format(language=language_name(code))
     await answer(update, confirmation)
     await edit(update, escape(confirmation))
+    live.note_sent(context.application, chat_of(update).id)
+    await live.group_changed(context.application, chat_of(update).id)  # a running session's
 
 
 def register(app: Application) -> None:

@@ -293,3 +293,26 @@ async def test_removed_during_a_session_it_ends_the_session_and_stops_its_jobs(
 
 async def stopped_yet(stopped: list[int]) -> bool:
     return bool(stopped)
+
+
+async def test_a_new_group_language_shows_on_the_running_session_message(
+    emulator: Emulator, bot: Any
+) -> None:
+    admin = emulator.user(ADMIN_ID, first_name="Admin", language_code="en")
+    await publish(admin, "ua-012-26-1.toml")
+    group = local_group(emulator)
+    group.add_bot(admin=True)
+    await group.receive()
+    ada = emulator.user(1)
+    await group.send(ada, "/session UA 012/26 60")
+    session = await group.receive()
+    assert "✅ Ich habe ihn verschickt" in [b.text for row in session.buttons for b in row]
+    await group.send(ada, "/language")
+    await group.tap(ada, await group.receive(), "Français")
+
+    async def in_french() -> bool:
+        labels = [b.text for row in session.buttons for b in row]
+        return "✅ Je l’ai envoyée" in labels
+
+    await until(in_french)
+    assert len(group.messages) == 3  # the intro, the session, the picker: edited, not posted

@@ -146,7 +146,7 @@ async def test_the_feed_from_an_http_index_survives_a_server_that_is_down_or_gar
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = runner.addresses[0][1]
-    admin = emulator.user(ADMIN_ID, first_name="Admin", language_code="en")
+    admin = emulator.user(ADMIN_ID, first_name="Admin", language_code="en", started=True)
     feed = FeedConfig(source=f"http://127.0.0.1:{port}/index.json")
     async with restart(feed=feed) as app:
         await run_job(app, FEED_JOB)

@@ -26,6 +26,7 @@ from journeys import ADMIN_ID, publish, subscriber
 from bot.config import Config
 from bot.emulator import Emulator, SentMessage, SimGroup, SimUser
 from bot.ptb import callbacks
+from bot.services import sessions
 from bot.services.sessions import live
 
 CASE = "UA 012/26"
@@ -327,3 +328,35 @@ async def test_a_429_in_a_group_moves_its_edit_and_loses_no_count(
     await wait(emulator, lambda: counts(current(group, message)) == (2, 2), "count lost")
     assert emulator.stats.requests["editMessageText"] >= 2
     assert bot.bot.rate_limiter.retries_after_429 == 0  # nothing waited bot-wide
+
+
+async def test_a_session_ended_just_before_a_stop_shows_its_result_after_the_start(
+    emulator: Emulator, restart: Any
+) -> None:
+    async with restart() as app:
+        await published(emulator, "ua-012-26-1.toml")
+        group, ada, (bo, _cy, _di) = await local_group(emulator)
+        message = await started(emulator, group, ada, f"{CASE} 600")
+        assert (await group.tap(bo, message, SENT)).text == COUNTED
+        await wait(emulator, lambda: counts(current(group, message)) == (1, 1), "not counted")
+        # The session ends (as /session_end does) and the bot stops before its message
+        # could show it: no job is left to do it.
+        storage = app.bot_data.storage
+        assert await sessions.end(storage, session_id(message), time.time()) is not None
+        live.stop(app, session_id(message))
+    assert "Noch" in current(group, message).text and group.pinned is not None
+    async with restart() as app:
+        await wait(emulator, lambda: ENDED in current(group, message).text, "not closed")
+        await wait(emulator, lambda: group.messages[-1].text.startswith("🙏"), "no thank-you")
+        await wait(emulator, lambda: group.pinned is None, "still pinned")
+        assert counts(current(group, message)) == (1, 1)
+        # The close is recorded once the thank-you is out: a further start closes nothing.
+        storage = app.bot_data.storage
+        deadline = time.monotonic() + WAIT
+        while await sessions.closing(storage):
+            assert time.monotonic() < deadline, "the close not recorded"
+            await asyncio.sleep(0.02)
+    thanks = len([m for m in group.messages if m.text.startswith("🙏")])
+    async with restart():
+        await asyncio.sleep(0.3)
+    assert len([m for m in group.messages if m.text.startswith("🙏")]) == thanks == 1

@@ -272,8 +272,9 @@ async def test_sigterm_mid_broadcast_exits_0_and_the_next_start_sends_each_card_
     if transport == "webhook":
         extra += "".join(f'{key} = "{value}"\n' for key, value in webhook_keys().items())
     async with Emulator(token=TOKEN) as emulator:
-        users = {uid: emulator.user(uid) for uid in ids}
-        admin = emulator.user(ADMIN_ID)
+        # Subscribers stored directly: they opened the bot before, so it may write to them.
+        users = {uid: emulator.user(uid, started=True) for uid in ids}
+        admin = emulator.user(ADMIN_ID, started=True)
         config = write_config(
             tmp_path, emulator.base_url, extra=extra + "[broadcast]\nmessages_per_second = 20\n"
         )

@@ -58,7 +58,7 @@ async def tg(emu: Emulator) -> AsyncIterator[Bot]:
 
 
 async def test_json_call(emu: Emulator, tg: Bot) -> None:
-    user = emu.user(1001, first_name="Ada")
+    user = emu.user(1001, first_name="Ada", started=True)
     assert (await tg.get_me()).username == "uabot_test_bot"
     markup = InlineKeyboardMarkup([[InlineKeyboardButton("Ja", callback_data="yes")]])
     msg = await tg.send_message(1001, "<b>Grüß</b> dich", parse_mode="HTML", reply_markup=markup)
@@ -69,7 +69,7 @@ async def test_json_call(emu: Emulator, tg: Bot) -> None:
 
 
 async def test_multipart_upload_and_download(emu: Emulator, tg: Bot) -> None:
-    user = emu.user(1001)
+    user = emu.user(1001, started=True)
     payload = b'[letter]\nlanguage = "de"\n' + bytes(range(256)) * 8
     msg = await tg.send_document(
         1001,
@@ -140,7 +140,7 @@ async def test_long_poll_outlasts_the_default_read_timeout(emu: Emulator) -> Non
 
 
 async def test_slow_answer_times_out(emu: Emulator, tg: Bot) -> None:
-    emu.user(1001)
+    emu.user(1001, started=True)
     emu.delay("sendMessage", seconds=0.5)
     with pytest.raises(TimedOut) as late:
         await tg.send_message(1001, "slow", read_timeout=0.1)
@@ -155,7 +155,7 @@ async def test_slow_answer_times_out(emu: Emulator, tg: Bot) -> None:
 
 
 async def test_pool_timeout_when_every_connection_is_busy(emu: Emulator) -> None:
-    emu.user(1001)
+    emu.user(1001, started=True)
     request = AiohttpRequest(connection_pool_size=1, pool_timeout=0.1)
     async with Bot(TOKEN, base_url=emu.base_url, request=request) as bot:
         emu.delay("sendMessage", seconds=0.5)
@@ -195,7 +195,7 @@ async def test_write_timeout_on_a_peer_that_does_not_read() -> None:
 
 
 async def test_forbidden(emu: Emulator, tg: Bot) -> None:
-    emu.user(1001)
+    emu.user(1001, started=True)
     emu.block(1001)
     with pytest.raises(Forbidden, match=r"(?i)bot was blocked by the user"):
         await tg.send_message(1001, "hi")
@@ -203,7 +203,7 @@ async def test_forbidden(emu: Emulator, tg: Bot) -> None:
 
 async def test_retry_after(emu: Emulator, tg: Bot, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PTB_TIMEDELTA", "true")
-    emu.user(1001)
+    emu.user(1001, started=True)
     emu.fail_next("sendMessage", 429, "Too Many Requests: retry after 7", retry_after=7)
     with pytest.raises(RetryAfter) as caught:
         await tg.send_message(1001, "x")
@@ -211,7 +211,7 @@ async def test_retry_after(emu: Emulator, tg: Bot, monkeypatch: pytest.MonkeyPat
 
 
 async def test_bad_request(emu: Emulator, tg: Bot) -> None:
-    emu.user(1001)
+    emu.user(1001, started=True)
     emu.fail_next("sendMessage", 400, "Bad Request: injected")
     with pytest.raises(BadRequest, match=r"(?i)injected"):
         await tg.send_message(1001, "x")

@@ -53,7 +53,8 @@ async def test_updates_come_by_webhook_and_a_post_without_the_secret_is_refused(
         assert "Welcome!" in (await user.receive(timeout=10)).text
         assert hook.posts >= 1 and emulator.stats.requests["getUpdates"] == 0
 
-        stranger = emulator.user(32, language_code="en")  # known to Telegram: replies can go
+        # Known to Telegram, and the update posted by hand is their /start: replies can go.
+        stranger = emulator.user(32, language_code="en", started=True)
         body = json.dumps(update(10_000, stranger.id, "/start"))
         async with aiohttp.ClientSession() as session:
             for headers in ({}, {SECRET_HEADER: "wrong-secret"}):

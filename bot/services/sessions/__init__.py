@@ -12,6 +12,7 @@ Handlers and jobs (Telegram) come on top: they post and edit the message (``text
 from __future__ import annotations
 
 import enum
+import json
 from dataclasses import dataclass
 from datetime import date
 
@@ -140,11 +141,40 @@ async def confirm(
 async def end(storage: Storage, session_id: int, now: float) -> StoredSession | None:
     """End a running session (its time is up, or a group admin ended it): the final count
     stays, who wrote goes. The ended session, or None when it had ended already (the end job
-    and /session_end racing: only one of them posts the thank-you)."""
+    and /session_end racing: only one of them posts the thank-you).
+
+    In the same transaction it becomes one to close (``closing``): its message still shows
+    it running until the result, the unpin and the thank-you are out, and a restart in
+    between finds it there."""
     async with storage.db.transaction():
         if not await storage.sessions.end(session_id, now):
             return None
+        await _set_closing(storage, session_id, True)
         return await storage.sessions.get(session_id)
+
+
+CLOSING = "sessions.closing"  # job_state: ids of ended sessions whose message is not closed
+
+
+async def closing(storage: Storage) -> list[int]:
+    """Ended sessions whose message has not shown the result yet (a restart closes them)."""
+    return sorted(json.loads(await storage.job_state.get(CLOSING) or "[]"))
+
+
+async def closed(storage: Storage, session_id: int) -> None:
+    """The session's message shows the result and the thank-you is out (or nothing can be
+    posted in the group any more)."""
+    async with storage.db.transaction():
+        await _set_closing(storage, session_id, False)
+
+
+async def _set_closing(storage: Storage, session_id: int, pending: bool) -> None:
+    ids = set(await closing(storage))
+    if pending:
+        ids.add(session_id)
+    else:
+        ids.discard(session_id)
+    await storage.job_state.set(CLOSING, json.dumps(sorted(ids)))
 
 
 async def end_in_group(storage: Storage, group_id: int, now: float) -> StoredSession | None:

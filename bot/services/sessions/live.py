@@ -333,7 +333,10 @@ async def _close_job(context: Context) -> None:
     data = _data(app)
     session_id = target.session_id
     session = await data.storage.sessions.get(session_id)
-    if session is None or not _in_slot(app, session.group_id, _close_job, session_id, Job.CLOSE):
+    if session is None:
+        await sessions.closed(data.storage, session_id)
+        return
+    if not _in_slot(app, session.group_id, _close_job, session_id, Job.CLOSE):
         return
     note_sent(app, session.group_id)
     retry = await _show(app, session_id)
@@ -360,6 +363,7 @@ async def _thanks_job(context: Context) -> None:
     session_id = target.session_id
     session = await data.storage.sessions.get(session_id)
     if session is None or (group := await data.storage.groups.get(session.group_id)) is None:
+        await sessions.closed(data.storage, session_id)  # nowhere to post it any more
         return
     if not _in_slot(app, session.group_id, _thanks_job, session_id, Job.THANKS):
         return
@@ -371,15 +375,23 @@ async def _thanks_job(context: Context) -> None:
         retry = retry_after_seconds(error)
         data.session_pacer.hold(session.group_id, time.time() + retry)
         _run_once(app, _thanks_job, retry, session_id, Job.THANKS, session.group_id)
+        return
     except TelegramError as error:
         log.warning("session %s: no thank-you: %s", session_id, described(error))
+    await sessions.closed(data.storage, session_id)
 
 
 async def moved(app: Application, old_id: int, new_id: int) -> None:
     """The group became a supergroup (``sessions.migrate_group`` done): its running session
     posts its message in the new chat now, not at the next minute (ids start again there)."""
     _data(app).session_pacer.forget(old_id)
-    running = await _data(app).storage.sessions.running(new_id)
+    await group_changed(app, new_id)
+
+
+async def group_changed(app: Application, chat_id: int) -> None:
+    """Something of the group its session message shows changed (the group's language, a
+    new chat id): the running session's message is edited (paced), if one runs."""
+    running = await _data(app).storage.sessions.running(chat_id)
     if running is not None:
         await changed(app, running.id)
 
@@ -398,8 +410,11 @@ def stop(app: Application, session_id: int) -> None:
 async def resume(app: Application) -> None:
     """At start-up: every running session's jobs again and one edit at once (a confirmation
     just before the stop may not show yet); a session whose time ran out while the bot was
-    down ends now."""
+    down ends now; one that ended just before the stop is closed now (its result, the unpin,
+    the thank-you)."""
     data = _data(app)
+    for session_id in await sessions.closing(data.storage):
+        _run_once(app, _close_job, 0.0, session_id, Job.CLOSE)
     for plan in await sessions.resume(
         data.storage, time.time(), data.config.sessions.minute_seconds
     ):
