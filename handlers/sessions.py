@@ -24,14 +24,13 @@ from bot.ptb.text import escape
 from bot.services import sessions
 from bot.services.sessions import live
 from handlers.fallback import stale_button
+from handlers.groups import say_in_group
 from handlers.locale import user_language
-from handlers.replies import answer, chat_of, message_of, query_of, say
+from handlers.replies import answer, chat_of, message_of, query_of
 
 
 async def _reply(update: Update, context: Context, text: str) -> None:
-    """Answer in the group, within its budget (the session message's edits share it)."""
-    await say(update, escape(text))
-    live.note_sent(context.application, chat_of(update).id)
+    await say_in_group(update, context, escape(text))
 
 
 def _arguments(args: list[str]) -> tuple[str | None, int | None] | None:

@@ -113,7 +113,7 @@ async def test_only_group_admins_change_the_groups_language(emulator: Emulator, 
 
     await group.send(cy, "/language")
     refusal = await group.receive()
-    assert refusal.text == "Nur die Admins der Gruppe können ihre Sprache ändern."
+    assert refusal.text == "Nur wer die Gruppe verwaltet, kann ihre Sprache ändern."
     assert refusal.buttons == []
 
     await group.send(ada, f"/language@{BOT}")
@@ -124,7 +124,7 @@ async def test_only_group_admins_change_the_groups_language(emulator: Emulator, 
     # A member taps the admin's picker: told no (in their own language), nothing changes.
     tapped = await group.tap(bo, picker, "Français")
     assert tapped.show_alert and tapped.text == (
-        "Seules les personnes qui administrent le groupe peuvent changer sa langue."
+        "Il faut administrer le groupe pour changer sa langue."
     ), tapped
     await group.send(cy, "/help")
     assert (await group.receive()).text.startswith("Was ich in dieser Gruppe mache")
@@ -316,3 +316,13 @@ async def test_a_new_group_language_shows_on_the_running_session_message(
 
     await until(in_french)
     assert len(group.messages) == 3  # the intro, the session, the picker: edited, not posted
+
+
+async def test_groups_have_their_own_command_menu(emulator: Emulator, bot: Any) -> None:
+    """Telegram's "/" menu in a group lists what works there, not the personal commands."""
+    groups = {"type": "all_group_chats"}
+    german = dict(emulator.commands(language_code="de", scope=groups))
+    assert list(german) == ["session", "session_end", "language", "help"]
+    assert german["help"] == "Was der Bot in dieser Gruppe macht"
+    assert dict(emulator.commands(scope=groups))["help"] == "What the bot does in this group"
+    assert "mine" in dict(emulator.commands(language_code="de"))  # private chats keep theirs

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Bot, BotCommand, BotCommandScopeChat
+from telegram import Bot, BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeChat
 from telegram.error import BadRequest
 
 from bot.config import Config
@@ -64,7 +64,8 @@ def _menu(commands: tuple[tuple[str, str], ...]) -> list[BotCommand]:
 
 
 async def publish(bot: Bot, config: Config, menus: AdminMenus) -> frozenset[int]:
-    """Set the command menus: for every language, and with admin commands for each admin.
+    """Set the command menus: for every language, in groups only the group's commands, and
+    with admin commands for each admin.
 
     Telegram keeps a chat's menu until it is deleted, so the admin menus set are recorded
     (before they are set: a crash in between leaves a record, not a stray menu) and those of
@@ -78,6 +79,10 @@ async def publish(bot: Bot, config: Config, menus: AdminMenus) -> frozenset[int]
     for language in languages:
         with use_locale(language or config.i18n.default_language):
             await bot.set_my_commands(_menu(PUBLIC_COMMANDS), language_code=language)
+            # Groups get their own menu: personal commands do not run there.
+            await bot.set_my_commands(
+                _menu(GROUP_COMMANDS), scope=BotCommandScopeAllGroupChats(), language_code=language
+            )
     waiting = frozenset(
         [
             admin
