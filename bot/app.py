@@ -283,6 +283,7 @@ def build_application(config: Config) -> UabotApp:
     app.bot_data.running = running
     app.bot_data.metrics = metrics
     app.bot_data.session_pacer = session_live.new_pacer(config.sessions)
+    app.bot_data.session_locks = {}
     app.bot_data.metrics_server = metrics_server(
         config.metrics,
         metrics,

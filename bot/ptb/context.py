@@ -7,6 +7,7 @@ locale the update's first handler (group -1) set, read back through ``language``
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -35,6 +36,8 @@ class BotData:
     # The edits of groups' session messages, within Telegram's per-group limit (one pacer
     # for the application: bot.services.sessions.live).
     session_pacer: EditPacer
+    # One lock per running session: its message's edits go one at a time, in order.
+    session_locks: dict[int, asyncio.Lock]
     # The handlers' and jobs' tasks now running: a stop cuts short those that outlast it.
     running: Running
     # This application's counters and registry (``[metrics]``; counted even when not served).

@@ -5,11 +5,13 @@ counted down, and closed with a thank-you; its jobs on PTB's JobQueue.
 confirmation in the group or in a private chat, a minute of the countdown): it asks the
 application's one ``EditPacer`` for a slot, and the edit job that runs at the slot renders
 whatever is current then, so updates that come closer together are merged into one edit.
-Every message the bot sends to a group is told to the pacer (``note_sent``).
+Every message the bot sends to a group is told to the pacer (``note_sent``). A session's
+edits go one at a time (a lock each): two on their way at once may arrive swapped.
 
 Jobs carry the session's id only and read the group's id when they run, so a group that
 became a supergroup needs nothing here. The database is what survives a restart: ``resume``
-(at start-up) schedules each running session's jobs again and one edit at once.
+(at start-up) schedules each running session's jobs again and one edit at once, and closes
+the sessions that ended just before the stop (``sessions.closing``).
 
 Telegram's per-group limit is paced here, not in the rate limiter: a 429 for one group is
 that group's (``CHAT_PACED``), and it moves this session's next edit after Telegram's
@@ -18,12 +20,12 @@ that group's (``CHAT_PACED``), and it moves this session's next edit after Teleg
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, ChatMigrated, RetryAfter, TelegramError
@@ -98,7 +100,7 @@ def note_sent(app: Application, chat_id: int) -> None:
     _data(app).session_pacer.sent(chat_id, time.time())
 
 
-JobCallback = Callable[[Any], Awaitable[None]]
+JobCallback = Callable[[Context], Awaitable[None]]
 
 
 def _run_once(
@@ -138,21 +140,29 @@ def _plan_edit(app: Application, session_id: int, chat_id: int, now: float) -> N
 async def _edit_job(context: Context) -> None:
     app, target = _target(context)
     pacer = _data(app).session_pacer
-    session = await _data(app).storage.sessions.get(target.session_id)
+    session_id = target.session_id
+    session = await _data(app).storage.sessions.get(session_id)
     if session is None:
         pacer.cancel(target.planned_chat)
         return
     chat_id = session.group_id
     if chat_id != target.planned_chat:  # the group became a supergroup meanwhile
         pacer.cancel(target.planned_chat)
-    if not _in_slot(app, chat_id, _edit_job, target.session_id, Job.EDIT):
-        return
-    # Told before the state is read: a change committed from here on plans the next edit.
-    note_sent(app, chat_id)
-    retry = await _show(app, target.session_id)
+    # One edit of a message at a time: two on their way at once could arrive swapped, and
+    # the older count would stay.
+    async with _lock(app, session_id):
+        if not _in_slot(app, chat_id, _edit_job, session_id, Job.EDIT):
+            return
+        # Told before the state is read: a change committed from here on plans the next edit.
+        note_sent(app, chat_id)
+        retry = await _show(app, session_id)
     if retry is not None:
         pacer.hold(chat_id, time.time() + retry)
-        _plan_edit(app, target.session_id, chat_id, time.time())
+        _plan_edit(app, session_id, chat_id, time.time())
+
+
+def _lock(app: Application, session_id: int) -> asyncio.Lock:
+    return _data(app).session_locks.setdefault(session_id, asyncio.Lock())
 
 
 def _in_slot(
@@ -192,10 +202,6 @@ async def _show(app: Application, session_id: int, *, reposted: bool = False) ->
                 reply_markup=markup,
                 rate_limit_args=CHAT_PACED,
             )
-        if session.running and not await _still_running(app, session_id):
-            # Ended while this edit was on its way: it may have overtaken the final one.
-            note_sent(app, session.group_id)
-            return await _show(app, session_id, reposted=reposted)
     except RetryAfter as error:
         return retry_after_seconds(error)
     except ChatMigrated as error:
@@ -221,11 +227,6 @@ async def _show(app: Application, session_id: int, *, reposted: bool = False) ->
     except TelegramError as error:
         log.warning("session %s: the message was not updated: %s", session_id, described(error))
     return None
-
-
-async def _still_running(app: Application, session_id: int) -> bool:
-    session = await _data(app).storage.sessions.get(session_id)
-    return session is not None and session.running
 
 
 async def _post(
@@ -336,10 +337,11 @@ async def _close_job(context: Context) -> None:
     if session is None:
         await sessions.closed(data.storage, session_id)
         return
-    if not _in_slot(app, session.group_id, _close_job, session_id, Job.CLOSE):
-        return
-    note_sent(app, session.group_id)
-    retry = await _show(app, session_id)
+    async with _lock(app, session_id):  # after an edit still on its way
+        if not _in_slot(app, session.group_id, _close_job, session_id, Job.CLOSE):
+            return
+        note_sent(app, session.group_id)
+        retry = await _show(app, session_id)
     if retry is not None:
         data.session_pacer.hold(session.group_id, time.time() + retry)
         _run_once(app, _close_job, retry, session_id, Job.CLOSE, session.group_id)
@@ -379,6 +381,7 @@ async def _thanks_job(context: Context) -> None:
     except TelegramError as error:
         log.warning("session %s: no thank-you: %s", session_id, described(error))
     await sessions.closed(data.storage, session_id)
+    data.session_locks.pop(session_id, None)
 
 
 async def moved(app: Application, old_id: int, new_id: int) -> None:
