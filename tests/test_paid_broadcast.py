@@ -87,7 +87,7 @@ async def tg(emulator: Emulator) -> AsyncIterator[Bot]:
 async def test_the_emulator_takes_30_a_second_for_free_and_1000_paid(
     emulator: Emulator, tg: Bot
 ) -> None:
-    emulator.user(1)
+    emulator.user(1, started=True)
     paid = await asyncio.gather(
         *(tg.send_message(1, f"paid {i}", allow_paid_broadcast=True) for i in range(100)),
         return_exceptions=True,

@@ -154,7 +154,7 @@ async def test_a_member_new_to_the_bot_writes_for_the_session(
     welcome, prompt = await hanna.receive_many(2)
     assert "Willkommen!" in welcome.text
     assert "nicht abonniert" in welcome.text
-    assert "Du hast abonniert" not in welcome.text  # not the subscriber's greeting
+    assert "Du bist angemeldet" not in welcome.text  # not the subscriber's greeting
     assert buttons(welcome)[0] == "🔔 Benachrichtigungen erhalten"
     assert prompt.text == "In welcher Sprache möchtest du den Brief schreiben?"
     stored = await bot.bot_data.storage.users.get(hanna.id)
@@ -179,7 +179,7 @@ async def test_a_member_new_to_the_bot_writes_for_the_session(
 
     # The offer stands: one tap subscribes.
     await hanna.tap(welcome, "🔔 Benachrichtigungen erhalten")
-    await emulator.wait_until(lambda: "Du hast abonniert" in hanna.messages[-1].text)
+    await emulator.wait_until(lambda: "Du bist angemeldet" in hanna.messages[-1].text)
     stored = await bot.bot_data.storage.users.get(hanna.id)
     assert stored is not None and stored.subscribed
 
