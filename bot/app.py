@@ -149,7 +149,7 @@ def _log_started(app: UabotApp) -> None:
         else f"webhook on {host_port(*telegram.listen)}{telegram.webhook_path}",
         admins,
         "" if admins == 1 else "s",
-        config.storage.path,
+        config.storage.shown,
         ", ".join(config.i18n.languages),
         config.i18n.default_language,
     )
@@ -244,7 +244,7 @@ def _stale_letter(config: Config) -> StaleWork:
 def build_application(config: Config) -> UabotApp:
     """Build the bot for ``config``: services, defaults and every handler, nothing started."""
     configure_languages(config.i18n)  # the organisation's variants (de-CH, formal) from now on
-    shared_storage = SharedStorage(config.storage.path)
+    shared_storage = SharedStorage(config.storage.target)
     running = Running()  # what a stop may cut short (bot.ptb.tasks)
     # One HTTP stack for every call; the long poll's own connection also reads a proxy's
     # 401/404 page as an outage (PollingRequest), not as a rejected token.

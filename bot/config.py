@@ -85,6 +85,24 @@ class TelegramConfig:
 @dataclass(frozen=True)
 class StorageConfig:
     path: Path = Path("uabot.sqlite3")
+    # A PostgreSQL database instead of the SQLite file (``postgresql://user:pw@host/db``).
+    url: str | None = None
+
+    @property
+    def target(self) -> Path | str:
+        """What ``bot.storage`` opens: the URL when one is set, else the SQLite file."""
+        return self.url if self.url is not None else self.path
+
+    @property
+    def sqlite(self) -> bool:
+        return self.url is None
+
+    @property
+    def shown(self) -> str:
+        """The database for logs and messages: the file, or the URL without its password."""
+        from bot.storage.db import shown_url
+
+        return str(self.path) if self.url is None else shown_url(self.url)
 
 
 @dataclass(frozen=True)
@@ -215,7 +233,13 @@ _SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], str]]] = {
         "secret_token": (str, f"1-256 characters of A-Z a-z 0-9 _ -, e.g. {_SECRET_HINT}"),
         "token_file": (str, "the path of a file that holds only the token"),
     },
-    "storage": {"path": (str, "a file path such as 'uabot.sqlite3'")},
+    "storage": {
+        "path": (str, "a file path such as 'uabot.sqlite3'"),
+        "url": (
+            str,
+            "a PostgreSQL URL such as 'postgresql://uabot:PASSWORD@db.example.org/uabot'",
+        ),
+    },
     "i18n": {
         "default_language": (str, "a language code such as 'en'"),
         "languages": (list, "a list of language codes, e.g. ['en', 'de', 'fr']"),
@@ -429,9 +453,7 @@ def parse_config(
             read_timeout=float(timeouts["read_timeout"]),
             **webhook,
         ),
-        storage=StorageConfig(
-            path=_resolve(raw.get("storage", {}).get("path", StorageConfig.path), base)
-        ),
+        storage=_storage(raw.get("storage", {}), base),
         i18n=I18nConfig(
             default_language=default_language,
             languages=languages,
@@ -743,6 +765,25 @@ def check_token(config: Config, source: Path | str) -> None:
             f"{where} does not look like a bot token (digits, a colon, then about 35 letters, "
             "digits, - or _): copy it again from @BotFather"
         )
+
+
+def _storage(raw: dict[str, Any], base: Path) -> StorageConfig:
+    """SQLite's file (``path``, the default) or PostgreSQL (``url``): one of them."""
+    url = raw.get("url")
+    if url is None:
+        return StorageConfig(path=_resolve(raw.get("path", StorageConfig.path), base))
+    if "path" in raw:
+        raise ConfigError(
+            "storage.path and storage.url are both set: keep url for PostgreSQL or path for "
+            "SQLite (uabot migrate-storage copies a SQLite database to PostgreSQL)"
+        )
+    scheme = urlsplit(url).scheme
+    if scheme not in ("postgresql", "postgres"):
+        raise ConfigError(
+            f"storage.url must start with postgresql:// (not {scheme or url[:12]!r}): e.g. "
+            "'postgresql://uabot:PASSWORD@db.example.org/uabot'"
+        )
+    return StorageConfig(url=url)
 
 
 def load_config(path: Path | str) -> Config:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
@@ -30,6 +31,9 @@ TRANSPORT = os.environ.get("UABOT_TEST_TRANSPORT", "polling")
 if TRANSPORT not in ("polling", "webhook"):
     raise RuntimeError(f"UABOT_TEST_TRANSPORT={TRANSPORT!r}: use 'polling' or 'webhook'")
 SECRET = "test-webhook-secret_0123456789"
+# The suite's second run (.ci/run): every database a test opens is a fresh schema in this
+# PostgreSQL database instead of a SQLite file; unset (the README's command), SQLite only.
+POSTGRES_URL = os.environ.get("UABOT_TEST_DATABASE_URL")
 
 
 def free_port() -> int:
@@ -69,6 +73,54 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", "journey: drives the real bot through the bot/restart fixtures (automatic)"
     )
     config.addinivalue_line("markers", "polling: about getUpdates (skipped over webhooks)")
+    config.addinivalue_line(
+        "markers", "sqlite_only: about SQLite's files (skipped with UABOT_TEST_DATABASE_URL)"
+    )
+
+
+@pytest.fixture(autouse=True)
+def _postgres(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """With ``UABOT_TEST_DATABASE_URL``: each SQLite path a test opens is a fresh PostgreSQL
+    schema (the same path, the same schema: a restart finds its data); tests marked
+    ``sqlite_only`` (backup files, SQLite's upgrade samples) skip."""
+    if POSTGRES_URL is None:
+        yield
+        return
+    if request.node.get_closest_marker("sqlite_only"):
+        pytest.skip("SQLite only (UABOT_TEST_DATABASE_URL runs the suite on PostgreSQL)")
+    import psycopg
+
+    from bot.storage.db import Database, is_postgres_url
+
+    schemas: dict[Path, str] = {}
+    opened = Database.open.__func__  # type: ignore[attr-defined]
+
+    def schema_url(path: Path) -> str:
+        if path not in schemas:
+            name = f"t{os.getpid()}_{len(_SCHEMAS)}"
+            _SCHEMAS.append(name)
+            with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+                conn.execute(f"CREATE SCHEMA {name}")
+            separator = "&" if "?" in POSTGRES_URL else "?"
+            schemas[path] = f"{POSTGRES_URL}{separator}options=-csearch_path%3D{name}"
+        return schemas[path]
+
+    async def open_on_postgres(cls: type, path: Path | str, *, migrate: bool = True) -> Any:
+        if not is_postgres_url(path):
+            path = schema_url(Path(path))
+        return await opened(cls, path, migrate=migrate)
+
+    monkeypatch.setattr(Database, "open", classmethod(open_on_postgres))
+    yield
+    if schemas:  # a pool a test left open must not hang the run: the schema then stays
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+            conn.execute("SET lock_timeout = '5s'")
+            for url in schemas.values():
+                with contextlib.suppress(psycopg.errors.LockNotAvailable):
+                    conn.execute(f"DROP SCHEMA {url.rpartition('%3D')[2]} CASCADE")
+
+
+_SCHEMAS: list[str] = []  # every schema made in this process: their names stay unique
 
 
 @pytest.fixture(autouse=True)

@@ -108,6 +108,7 @@ def test_handlers_open_no_transactions_and_reach_no_database() -> None:
     assert not found, "handlers call a service in bot/services instead:\n" + "\n".join(found)
 
 
+@pytest.mark.sqlite_only  # SQLite's migration files, pragmas, connection
 async def test_the_bot_holds_one_database_connection(
     emulator: Emulator, restart: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -36,6 +36,16 @@ TODAY = date(2026, 1, 12)
 T0 = 1_768_240_800.0  # a session's start, Unix seconds
 CONFIG = SessionsConfig()
 
+try:  # the uabot[postgres] extra, for the suite's run on PostgreSQL (UABOT_TEST_DATABASE_URL)
+    import psycopg
+
+    INTEGRITY_ERRORS: tuple[type[Exception], ...] = (
+        sqlite3.IntegrityError,
+        psycopg.IntegrityError,
+    )
+except ImportError:
+    INTEGRITY_ERRORS = (sqlite3.IntegrityError,)
+
 
 async def published(storage: Storage, name: str) -> None:
     revision = parse_action(
@@ -103,7 +113,7 @@ async def test_a_group_holds_one_session_at_a_time_even_when_two_admins_start_at
 
 async def test_the_schema_itself_refuses_a_second_running_session(storage: Storage) -> None:
     await started(storage)
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(INTEGRITY_ERRORS):
         await storage.db.execute(
             "INSERT INTO sessions (group_id, case_number, started_at, minutes, ends_at)"
             " VALUES (?, ?, ?, ?, ?)",
@@ -220,7 +230,8 @@ async def test_nothing_counts_for_unknown_people_or_ended_sessions(storage: Stor
 async def user_ids_beside_sessions(storage: Storage) -> list[Any]:
     """Every value in the session tables that could name a person."""
     writers = await storage.db.fetch_all("SELECT * FROM session_writers")
-    columns = [row[1] for row in await storage.db.fetch_all("PRAGMA table_info(sessions)")]
+    session = await storage.db.fetch_one("SELECT * FROM sessions")  # its columns, any engine
+    columns = list(session.keys()) if session is not None else []
     return [tuple(row) for row in writers] + [c for c in columns if "user" in c]
 
 

@@ -27,6 +27,7 @@ def test_migrations_may_leave_gaps_but_never_share_a_number(
         migrations()
 
 
+@pytest.mark.sqlite_only  # SQLite's migration files, pragmas, connection
 async def test_a_migration_numbered_below_the_highest_applied_still_applies(
     tmp_path: Path,
 ) -> None:
@@ -42,6 +43,7 @@ async def test_a_migration_numbered_below_the_highest_applied_still_applies(
         await db.close()
 
 
+@pytest.mark.sqlite_only  # SQLite's migration files, pragmas, connection
 async def test_open_applies_every_migration_once_with_wal_and_foreign_keys(tmp_path: Path) -> None:
     path = tmp_path / "db.sqlite3"
     db = await Database.open(path)

@@ -15,9 +15,7 @@ from datetime import date
 from enum import IntEnum
 from typing import Any
 
-import aiosqlite
-
-from bot.storage.db import Database
+from bot.storage.db import Database, Row
 from bot.storage.selections import REACHABLE, Audience, matching
 
 
@@ -83,7 +81,7 @@ _BROADCAST_COLUMNS = (
 )
 
 
-def _broadcast(row: aiosqlite.Row) -> Broadcast:
+def _broadcast(row: Row) -> Broadcast:
     return Broadcast(*row)
 
 
@@ -157,8 +155,9 @@ class Broadcasts:
         """Queue the next ``CHUNK`` recipients after user ``after`` (the table read in id
         order, NOT INDEXED, so a chunk stops early instead of sorting everyone)."""
         return await self._db.execute(
-            "INSERT OR IGNORE INTO outbox (broadcast_id, user_id) SELECT ?, u.id"
-            f" FROM users u NOT INDEXED WHERE u.id > ? AND {condition} ORDER BY u.id LIMIT ?",
+            "INSERT INTO outbox (broadcast_id, user_id) SELECT ?, u.id"
+            f" FROM users u NOT INDEXED WHERE u.id > ? AND {condition} ORDER BY u.id LIMIT ?"
+            " ON CONFLICT DO NOTHING",
             (broadcast_id, after, *params, CHUNK),
         )
 

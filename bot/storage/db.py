@@ -21,7 +21,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
+from urllib.parse import urlsplit, urlunsplit
 
 import aiosqlite
 
@@ -37,6 +38,28 @@ _SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 5000
 # The health check's write probe: a write lock held longer than this is a fault to report.
 PROBE_BUSY_MS = 1000
+
+
+class Row(Protocol):
+    """A row as the repositories read it, by index or column name: ``sqlite3.Row`` on SQLite,
+    ``bot.storage.postgres.PgRow`` on PostgreSQL."""
+
+    def __getitem__(self, key: Any, /) -> Any: ...
+    def __len__(self) -> int: ...
+
+
+def is_postgres_url(target: object) -> bool:
+    """Whether a storage target names PostgreSQL (``postgresql://…``), not a SQLite file."""
+    return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
+
+
+def shown_url(url: str) -> str:
+    """A database URL for logs and errors: the password masked (user, host and database kept)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
 
 
 class DatabasePathError(Exception):
@@ -262,7 +285,18 @@ class Database:
 
     @classmethod
     async def open(cls, path: Path | str, *, migrate: bool = True) -> Database:
-        """Open (or create, owner-only) the database; DatabasePathError when it cannot be."""
+        """Open (or create, owner-only) the database; DatabasePathError when it cannot be.
+        A ``postgresql://`` URL opens PostgreSQL instead (``bot.storage.postgres``): the one
+        place that chooses the backend."""
+        if is_postgres_url(path):
+            try:
+                from bot.storage.postgres import PostgresDatabase
+            except ImportError:
+                raise DatabasePathError(
+                    f"{shown_url(str(path))}: PostgreSQL needs psycopg:"
+                    " pip install 'uabot[postgres]'"
+                ) from None
+            return await PostgresDatabase.connect(str(path), migrate=migrate)
         path = Path(path)
         check_path(path)
         _create_private(path)
@@ -424,11 +458,12 @@ class Database:
 
     # Reads take no lock: on the shared connection they may see what a transaction another
     # task has open wrote so far. A caller that must not, reads inside its own transaction.
-    async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> aiosqlite.Row | None:
+    async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         async with self._conn.execute(sql, params) as cursor:
-            return await cursor.fetchone()
+            row: Row | None = await cursor.fetchone()
+            return row
 
-    async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[aiosqlite.Row]:
+    async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         async with self._conn.execute(sql, params) as cursor:
             return list(await cursor.fetchall())
 

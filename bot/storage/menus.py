@@ -22,7 +22,9 @@ class AdminMenus:
 
     async def add(self, menus: Iterable[Menu]) -> None:
         await self._db.execute_many(
-            "INSERT OR IGNORE INTO admin_menus (chat_id, language_code) VALUES (?, ?)", menus
+            "INSERT INTO admin_menus (chat_id, language_code) VALUES (?, ?)"
+            " ON CONFLICT DO NOTHING",
+            menus,
         )
 
     async def remove(self, menu: Menu) -> None:

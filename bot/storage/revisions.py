@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import aiosqlite
-
-from bot.storage.db import Database
+from bot.storage.db import Database, Row
 
 
 @dataclass(frozen=True)
@@ -18,7 +16,7 @@ class StoredRevision:
     published: bool
 
 
-def _stored(row: aiosqlite.Row) -> StoredRevision:
+def _stored(row: Row) -> StoredRevision:
     return StoredRevision(
         case_number=row["case_number"],
         revision=row["revision"],

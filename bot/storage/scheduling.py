@@ -25,8 +25,8 @@ class Reminders:
         alerts are paused: those come once they /subscribe again (the broadcast and ``due``
         leave out whom alerts cannot reach)."""
         await self._db.execute(
-            "INSERT OR IGNORE INTO interest (user_id, case_number)"
-            " SELECT id, ? FROM users WHERE id = ?",
+            "INSERT INTO interest (user_id, case_number)"
+            " SELECT id, ? FROM users WHERE id = ? ON CONFLICT DO NOTHING",
             (case_number, user_id),
         )
 
@@ -75,9 +75,10 @@ class Reminders:
     async def mark_reminded(self, user_id: int, case_number: str, revision: int) -> None:
         """Telegram accepted the reminder: never again for this revision."""
         await self._db.execute(
-            "UPDATE interest SET reminded_revision = MAX(COALESCE(reminded_revision, 0), ?),"
+            "UPDATE interest SET reminded_revision = CASE WHEN reminded_revision > ?"
+            " THEN reminded_revision ELSE ? END,"
             " claimed_until = NULL WHERE user_id = ? AND case_number = ?",
-            (revision, user_id, case_number),
+            (revision, revision, user_id, case_number),
         )
 
     async def release(self, user_id: int, case_number: str) -> None:

@@ -95,8 +95,8 @@ class Selections:
         stored users only)."""
         if followed:
             await self._db.execute(
-                "INSERT OR IGNORE INTO selections (user_id, kind, code)"
-                " SELECT id, ?, ? FROM users WHERE id = ?",
+                "INSERT INTO selections (user_id, kind, code)"
+                " SELECT id, ?, ? FROM users WHERE id = ? ON CONFLICT DO NOTHING",
                 (kind, code, user_id),
             )
         else:
@@ -142,5 +142,6 @@ class Selections:
     async def add_many(self, rows: Sequence[tuple[int, str, str]]) -> None:
         """Store (user_id, kind, code) rows at once (the benchmark's set-up, imports)."""
         await self._db.execute_many(
-            "INSERT OR IGNORE INTO selections (user_id, kind, code) VALUES (?, ?, ?)", rows
+            "INSERT INTO selections (user_id, kind, code) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+            rows,
         )

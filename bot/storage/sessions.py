@@ -7,9 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import aiosqlite
-
-from bot.storage.db import Database
+from bot.storage.db import Database, Row
 
 
 @dataclass(frozen=True)
@@ -47,7 +45,7 @@ class SessionCounts:
     letters: int  # letters counted in sessions
 
 
-def _session(row: aiosqlite.Row) -> StoredSession:
+def _session(row: Row) -> StoredSession:
     return StoredSession(
         id=row["id"],
         group_id=row["group_id"],
@@ -71,7 +69,8 @@ class Groups:
     async def add(self, chat_id: int, language: str) -> bool:
         """Record a group the bot was added to; False when it was known (language kept)."""
         changed = await self._db.execute(
-            "INSERT OR IGNORE INTO groups (chat_id, language) VALUES (?, ?)", (chat_id, language)
+            "INSERT INTO groups (chat_id, language) VALUES (?, ?) ON CONFLICT DO NOTHING",
+            (chat_id, language),
         )
         return changed == 1
 
@@ -112,8 +111,8 @@ class Sessions:
         """A new running session's id; None when the group already holds one (the schema's
         unique index decides, so two concurrent starts cannot both succeed)."""
         changed = await self._db.execute(
-            "INSERT OR IGNORE INTO sessions"
-            " (group_id, case_number, started_at, minutes, ends_at) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO sessions (group_id, case_number, started_at, minutes, ends_at)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (group_id, case_number, started_at, minutes, ends_at),
         )
         if changed != 1:
@@ -149,8 +148,8 @@ class Sessions:
         """Count one letter for a running session unless this person counted already; True
         when counted. Call inside a transaction (two statements, one decision)."""
         changed = await self._db.execute(
-            "INSERT OR IGNORE INTO session_writers (session_id, user_id)"
-            " SELECT id, ? FROM sessions WHERE id = ? AND ended_at IS NULL",
+            "INSERT INTO session_writers (session_id, user_id)"
+            " SELECT id, ? FROM sessions WHERE id = ? AND ended_at IS NULL ON CONFLICT DO NOTHING",
             (user_id, session_id),
         )
         if changed != 1:
@@ -181,7 +180,7 @@ class Sessions:
     async def counts(self) -> SessionCounts:
         row = await self._db.fetch_one(
             "SELECT (SELECT COUNT(*) FROM groups), COUNT(DISTINCT group_id), COUNT(*),"
-            " COALESCE(SUM(ended_at IS NULL), 0), COALESCE(SUM(letters), 0) FROM sessions"
+            " COUNT(*) FILTER (WHERE ended_at IS NULL), COALESCE(SUM(letters), 0) FROM sessions"
         )
         assert row is not None
         return SessionCounts(*(int(value) for value in row))
@@ -192,4 +191,4 @@ class Sessions:
             "SELECT case_number, COUNT(DISTINCT group_id), COUNT(*), SUM(letters)"
             " FROM sessions GROUP BY case_number ORDER BY case_number"
         )
-        return {row[0]: (row[1], row[2], row[3]) for row in rows}
+        return {row[0]: (row[1], row[2], int(row[3])) for row in rows}

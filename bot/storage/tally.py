@@ -52,10 +52,10 @@ class Tally:
         One statement, so the person's first confirmation of the case is decided atomically.
         """
         changed = await self._db.execute(
-            "INSERT OR IGNORE INTO confirmations"
+            "INSERT INTO confirmations"
             " (case_number, revision, user_id, letter_language, confirmed_on, first_for_case)"
-            " SELECT ?, ?, ?, ?, ?, NOT EXISTS (SELECT 1 FROM confirmations"
-            "  WHERE case_number = ? AND user_id = ?)",
+            " SELECT ?, ?, ?, ?, ?, CASE WHEN EXISTS (SELECT 1 FROM confirmations"
+            "  WHERE case_number = ? AND user_id = ?) THEN 0 ELSE 1 END ON CONFLICT DO NOTHING",
             (
                 case_number,
                 revision,

@@ -5,9 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import aiosqlite
-
-from bot.storage.db import Database
+from bot.storage.db import Database, Row
 
 
 @dataclass(frozen=True)
@@ -20,7 +18,7 @@ class User:
     last_seen: str
 
 
-def _user(row: aiosqlite.Row) -> User:
+def _user(row: Row) -> User:
     return User(
         id=row["id"],
         language=row["language"],
