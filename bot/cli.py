@@ -28,7 +28,7 @@ from bot.config import (
 from bot.i18n import configure, use_locale
 from bot.logs import LOG_FORMATS, setup_logging
 from bot.ptb.redact import token_secrets
-from bot.storage.db import DatabaseInUse, DatabasePathError
+from bot.storage.db import DatabaseInUse, DatabasePathError, is_postgres_url
 
 if TYPE_CHECKING:
     from bot.actions.model import ActionRevision
@@ -62,13 +62,14 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
 
     async def open_database() -> None:
         # Opened (created, migrated) and closed: any problem with it is told before Telegram.
-        await (await Database.open(config.storage.path)).close()
+        await (await Database.open(config.storage.target)).close()
 
     try:
         preflight(config, args.config)  # the token, the database, the catalogs: bot.doctor
     except (Problem, CatalogError) as problem:
         return fatal(args, str(problem))
-    lock = hold_lock(config.storage.path)  # one bot per database, until this process ends
+    # One bot per SQLite file, until this process ends (PostgreSQL: see issue 16 §4).
+    lock = hold_lock(config.storage.path) if config.storage.sqlite else None
     try:
         run(config, open_database)  # a stop while it migrates is a clean stop too
     except TokenRejected as rejected:
@@ -76,7 +77,8 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
     except ConfigMistake as mistake:
         return fatal(args, str(mistake))
     finally:
-        os.close(lock)
+        if lock is not None:
+            os.close(lock)
     return 0
 
 
@@ -118,9 +120,24 @@ def _terminate_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+def _sqlite_only(config: Config, command: str) -> int | None:
+    """``backup`` and ``restore`` copy SQLite files: PostgreSQL has its own tools."""
+    if config.storage.sqlite:
+        return None
+    print(
+        f"uabot: {command} copies SQLite files; storage.url is PostgreSQL: use pg_dump and "
+        "pg_restore",
+        file=sys.stderr,
+    )
+    return EXIT_USAGE
+
+
 def cmd_backup(config: Config, args: argparse.Namespace) -> int:
     """A consistent copy of the database, also while the bot runs (SQLite's backup API)."""
     from bot.storage.backup import TargetRefused, take
+
+    if (refused := _sqlite_only(config, "backup")) is not None:
+        return refused
 
     try:
         with _terminate_as_interrupt():
@@ -141,6 +158,8 @@ def cmd_restore(config: Config, args: argparse.Namespace) -> int:
     from bot.storage.backup import BackupRefused, put_back
     from bot.storage.db import check_path, hold_lock
 
+    if (refused := _sqlite_only(config, "restore")) is not None:
+        return refused
     check_path(config.storage.path)
     lock = hold_lock(config.storage.path)
     try:
@@ -169,22 +188,60 @@ def cmd_migrate(config: Config, args: argparse.Namespace) -> int:
     from bot.storage.db import check_path, hold_lock
 
     async def migrate() -> tuple[list[str], int]:
-        db = await Database.open(config.storage.path, migrate=False)
+        db = await Database.open(config.storage.target, migrate=False)
         try:
             applied = await db.migrate()
             return applied, await db.schema_version()
         finally:
             await db.close()
 
-    check_path(config.storage.path)
-    lock = hold_lock(config.storage.path)
+    lock = None
+    if config.storage.sqlite:
+        check_path(config.storage.path)
+        lock = hold_lock(config.storage.path)
     try:
         applied, version = asyncio.run(migrate())
     finally:
-        os.close(lock)
+        if lock is not None:
+            os.close(lock)
     for name in applied:
         print(f"applied {name}")
-    print(f"{config.storage.path}: schema version {version}")
+    print(f"{config.storage.shown}: schema version {version}")
+    return 0
+
+
+def cmd_migrate_storage(args: argparse.Namespace) -> int:
+    """Copy a SQLite database into an empty PostgreSQL database, in one transaction."""
+    from bot.storage.db import shown_url
+
+    source: str = args.source
+    if not source.startswith("sqlite:") or not is_postgres_url(args.target):
+        print(
+            "uabot: migrate-storage --from sqlite:PATH --to postgresql://USER:PASSWORD@HOST/DB",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    path = Path(source.removeprefix("sqlite:")).expanduser()
+    if not path.is_file():
+        print(f"uabot: --from: {path} is no file: name the bot's SQLite database", file=sys.stderr)
+        return EXIT_USAGE
+    from bot.storage.db import hold_lock
+    from bot.storage.transfer import TargetNotEmpty, copy_sqlite_to_postgres
+
+    lock = hold_lock(path)  # no bot writes the source meanwhile (refused while one runs)
+    try:
+        counts = asyncio.run(copy_sqlite_to_postgres(path, args.target))
+    except TargetNotEmpty as refusal:
+        print(f"uabot: --to: {refusal}", file=sys.stderr)
+        return EXIT_USAGE
+    finally:
+        os.close(lock)
+    for table, count in counts.items():
+        print(f"  {table}: {count} rows")
+    print(
+        f"copied {path} to {shown_url(args.target)}: set storage.url to it (and remove "
+        "storage.path) in the config"
+    )
     return 0
 
 
@@ -368,6 +425,11 @@ def _parser() -> argparse.ArgumentParser:
         help="text (default) or json: one JSON object a line, for log collectors",
     )
     with_config("migrate", cmd_migrate, "Apply database migrations and exit.")
+    moving_help = "Copy a SQLite database into an empty PostgreSQL database."
+    moving = sub.add_parser("migrate-storage", help=moving_help, description=moving_help)
+    moving.add_argument("--from", dest="source", required=True, metavar="sqlite:PATH")
+    moving.add_argument("--to", dest="target", required=True, metavar="postgresql://…")
+    moving.set_defaults(handler=lambda config, args: cmd_migrate_storage(args), no_config=True)
     doctor = with_config(
         "doctor", cmd_doctor, "Check the config, database, catalogs, feed and Telegram."
     )
@@ -442,6 +504,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if getattr(args, "sandbox", False):
             # Seeded throwaway data unless --config names a real config (its database copied).
             config = load_config(args.config) if args.config else None
+        elif getattr(args, "no_config", False):
+            config = None
         elif getattr(args, "config_optional", False) and not args.config.exists():
             # `uabot check` works without a config: the default languages apply.
             config = parse_config({"telegram": {"token": "unused"}}, environ={})
@@ -464,8 +528,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_PIPE
     except ConfigError as exc:
         return fatal(args, f"config error: {exc}")
-    except DatabasePathError as exc:
-        return fatal(args, f"storage.path: {exc}")
+    except DatabasePathError as exc:  # PostgreSQL's begin with the URL (password masked)
+        return fatal(
+            args, f"{'storage.url' if is_postgres_url(str(exc)) else 'storage.path'}: {exc}"
+        )
     except DatabaseInUse as exc:
         return fatal(args, str(exc))
     except KeyboardInterrupt:

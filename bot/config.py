@@ -213,6 +213,7 @@ class Config:
             + ((self.telegram.secret_token,) if self.telegram.secret_token else ())
             + proxy_secrets(self.telegram.proxy)
             + proxy_secrets(feed)
+            + proxy_secrets(self.storage.url)  # its password, also as libpq would show it
         )
 
 

@@ -30,7 +30,13 @@ from bot.ptb.errors import config_fix, described, token_refusal
 from bot.ptb.http import AiohttpRequest
 from bot.ptb.redact import redact, without_userinfo
 from bot.services import backup, feed
-from bot.storage.db import DatabasePathError, check_path, lock_holder, read_schema
+from bot.storage.db import (
+    DatabasePathError,
+    SchemaState,
+    check_path,
+    lock_holder,
+    read_schema,
+)
 
 # What to do when Telegram does not answer.
 BLOCKED = "check the network, telegram.proxy or telegram.base_url (README: Behind a proxy)"
@@ -64,6 +70,11 @@ def token_shape(config: Config, source: Path) -> str:
 
 
 def storage(config: Config, source: Path) -> str:
+    if not config.storage.sqlite:
+        state = _postgres_schema(config)
+        return (
+            f"{config.storage.shown} answers ({'a uabot database' if state.applied else 'empty'})"
+        )
     path = config.storage.path
     check_path(path)
     if path.exists():
@@ -75,10 +86,15 @@ def schema(config: Config, source: Path) -> str:
     """A database a newer uabot made is refused (its schema is unknown here). Migrations
     still pending are no problem: ``uabot run`` applies them at start (the doctor after an
     upgrade, while the old bot still runs, says so and needs no ``uabot migrate``)."""
-    path = config.storage.path
-    if not path.exists():
-        return "no database yet: created at the first start"
-    state = read_schema(path)
+    if config.storage.sqlite:
+        path: Path | str = config.storage.path
+        if not config.storage.path.exists():
+            return "no database yet: created at the first start"
+        state = read_schema(config.storage.path)
+    else:
+        path, state = config.storage.shown, _postgres_schema(config)
+        if not state.applied:
+            return "no tables yet: created at the first start"
     if state.unknown:
         raise Problem(
             f"{path} is at schema version {state.version}, newer than this uabot knows "
@@ -94,11 +110,24 @@ def schema(config: Config, source: Path) -> str:
     )
 
 
+def _postgres_schema(config: Config) -> SchemaState:
+    """PostgreSQL's schema version; the URL shown without its password when it fails."""
+    from bot.storage.postgres import read_schema as read_postgres_schema
+
+    assert config.storage.url is not None
+    try:
+        return read_postgres_schema(config.storage.url)
+    except DatabasePathError as exc:
+        raise Problem(f"{exc}: check storage.url and that PostgreSQL runs") from None
+
+
 def backup_folder(config: Config, source: Path) -> str:
     """The folder the running bot's backup job writes to (``[backup]``): a backup that cannot be
     written is otherwise only a warning in the log, every interval."""
     if not config.backup.every_hours:
         return "no automatic backups ([backup] every_hours = 0)"
+    if not config.storage.sqlite:
+        return "PostgreSQL: back it up with its own tools (pg_dump); [backup] is for SQLite"
     target = backup.folder(config)
     if target.is_dir():
         try:
@@ -161,7 +190,11 @@ def _servable(config: Config, key: str, shown: str, host: str, port: int) -> str
         with _bound(host, port):
             pass
     except OSError as exc:
-        if exc.errno == errno.EADDRINUSE and (pid := lock_holder(config.storage.path)):
+        if (
+            exc.errno == errno.EADDRINUSE
+            and config.storage.sqlite
+            and (pid := lock_holder(config.storage.path))
+        ):
             return f"{shown} is served by the running uabot (pid {pid})"
         raise Problem(
             f"{shown} cannot be served ({exc.strerror or exc}): choose another {key} (a free "

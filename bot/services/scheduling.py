@@ -79,7 +79,8 @@ async def schedule(app: Application, stale_work: StaleWork, end: EndConversation
         await sweep_drafts(context.application, stale_work, end)
 
     queue.run_repeating(run(sweep), interval=SWEEP_INTERVAL, name=SWEEP_JOB)
-    if hours := data.config.backup.every_hours:  # 0: no automatic backups
+    # 0: no automatic backups; PostgreSQL is backed up with its own tools (pg_dump).
+    if (hours := data.config.backup.every_hours) and data.config.storage.sqlite:
         interval = hours * 3600
         last = await data.storage.job_state.get(backup.LAST_BACKUP)
         data.metrics.last_backup.set(float(last or 0))  # /metrics: also the one before a restart

@@ -75,7 +75,12 @@ class Storage:
 
     @classmethod
     async def open(cls, path: Path | str) -> Storage:
-        db = await Database.open(path)
+        """The SQLite file at ``path``, or PostgreSQL at a ``postgresql://`` URL."""
+        return cls.on(await Database.open(path))
+
+    @classmethod
+    def on(cls, db: Database) -> Storage:
+        """The repositories over a database already open."""
         return cls(
             db=db,
             users=Users(db),

@@ -15,7 +15,7 @@ import os
 import re
 import sqlite3
 import stat
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -45,7 +45,9 @@ class Row(Protocol):
     ``bot.storage.postgres.PgRow`` on PostgreSQL."""
 
     def __getitem__(self, key: Any, /) -> Any: ...
+    def __iter__(self) -> Iterator[Any]: ...
     def __len__(self) -> int: ...
+    def keys(self) -> list[str]: ...
 
 
 def is_postgres_url(target: object) -> bool:
@@ -58,8 +60,8 @@ def shown_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.password is None:
         return url
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
+    # The whole user:password, as bot.ptb.redact masks a URL in the logs: one form everywhere.
+    return urlunsplit(parts._replace(netloc=f"***@{parts.netloc.rpartition('@')[2]}"))
 
 
 class DatabasePathError(Exception):
@@ -297,6 +299,11 @@ class Database:
                     " pip install 'uabot[postgres]'"
                 ) from None
             return await PostgresDatabase.connect(str(path), migrate=migrate)
+        return await cls.open_sqlite(Path(path), migrate=migrate)
+
+    @classmethod
+    async def open_sqlite(cls, path: Path | str, *, migrate: bool = True) -> Database:
+        """Open (or create) the SQLite file, whatever ``open`` would choose (a copy's source)."""
         path = Path(path)
         check_path(path)
         _create_private(path)

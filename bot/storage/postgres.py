@@ -293,16 +293,20 @@ async def _migrate(conn: psycopg.AsyncConnection[Any], until: int | None = None)
     return applied
 
 
-async def read_schema(url: str, available: tuple[tuple[int, str], ...]) -> SchemaState:
-    """The schema state of a PostgreSQL database, read without changing anything (doctor)."""
-    conn = await _connect(url)
+def read_schema(url: str) -> SchemaState:
+    """The schema state of a PostgreSQL database, read without changing anything (``uabot
+    doctor``, ``uabot run``'s preflight: synchronous, as they are); DatabasePathError, the
+    password masked, when it cannot be reached."""
+    available = tuple((version, name) for version, name, _ in migrations())
     try:
-        cursor = await conn.execute("SELECT to_regclass('schema_version') IS NOT NULL")
-        row = await cursor.fetchone()
-        rows: list[Any] = []
-        if row and row[0]:
-            cursor = await conn.execute("SELECT version FROM schema_version")
-            rows = await cursor.fetchall()
-    finally:
-        await conn.close()
-    return SchemaState(frozenset(int(r[0]) for r in rows), available)
+        with psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S) as conn:
+            found = conn.execute("SELECT to_regclass('schema_version') IS NOT NULL").fetchone()
+            rows = (
+                conn.execute("SELECT version FROM schema_version").fetchall()
+                if found and found[0]
+                else []
+            )
+    except psycopg.Error as exc:
+        reason = _without_password(str(exc).strip().splitlines()[0], url)
+        raise DatabasePathError(f"{shown_url(url)} cannot be reached ({reason})") from None
+    return SchemaState(frozenset(int(row[0]) for row in rows), available)

@@ -56,7 +56,7 @@ class Stats:
         active = paused = unreachable = 0
         by_language: dict[str, int] = {}
         for language, subscribed, blocked, n in [
-            *counts,
+            *(tuple(row) for row in counts),
             *(
                 (language, subscribed, blocked, -1)
                 for language, subscribed, blocked, _ in staff_rows

@@ -1,0 +1,94 @@
+"""Copy a SQLite database into an empty PostgreSQL one (``uabot migrate-storage``).
+
+Both sides are brought to the same schema version first (the shipped migrations; the numbers
+mean the same on both), then every table is copied in an order that satisfies the foreign keys,
+all in one PostgreSQL transaction: a failure leaves the target as empty as it was. Identity
+columns (``id``, confirmations' ``rowid``) are copied as they are and their sequences moved
+past the highest value, so new rows do not collide with copied ones.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.storage.db import Database, shown_url
+from bot.storage.postgres import PostgresDatabase
+
+# Parents before children (the foreign keys). user_counts is not copied: the trigger on users
+# counts each user as it is inserted.
+TABLES = (
+    "users",
+    "revisions",
+    "broadcasts",
+    "outbox",
+    "confirmations",
+    "conversations",
+    "user_data",
+    "audit",
+    "interest",
+    "feed_items",
+    "job_state",
+    "admin_menus",
+    "selections",
+    "groups",
+    "sessions",
+    "session_writers",
+)
+_IDENTITIES = (
+    ("broadcasts", "id"),
+    ("audit", "id"),
+    ("sessions", "id"),
+    ("confirmations", "rowid"),
+)
+BATCH = 5_000
+
+
+class TargetNotEmpty(Exception):
+    """The PostgreSQL database already holds rows: a copy would mix two bots' data."""
+
+
+async def copy_sqlite_to_postgres(source: Path, url: str) -> dict[str, int]:
+    """Copy every table of the SQLite database at ``source`` into the PostgreSQL database at
+    ``url`` (migrated, empty); the rows copied per table. The source is migrated first, as
+    ``uabot run`` would, so that both hold the same tables."""
+    sqlite = await Database.open_sqlite(source)
+    try:
+        target = await PostgresDatabase.connect(url)
+        try:
+            return await _copy(sqlite, target, url)
+        finally:
+            await target.close()
+    finally:
+        await sqlite.close()
+
+
+async def _copy(sqlite: Database, target: PostgresDatabase, url: str) -> dict[str, int]:
+    for table in TABLES:
+        if await target.fetch_value(f"SELECT EXISTS (SELECT 1 FROM {table})"):
+            raise TargetNotEmpty(
+                f"{shown_url(url)} already holds rows ({table}): migrate-storage copies into "
+                "an empty database only"
+            )
+    counts: dict[str, int] = {}
+    async with target.transaction():
+        for table in TABLES:
+            # Confirmations have no rowid column on SQLite: its implicit one is named.
+            columns = "rowid, *" if table == "confirmations" else "*"
+            rows = await sqlite.fetch_all(f"SELECT {columns} FROM {table}")
+            if not rows:
+                counts[table] = 0
+                continue
+            names = list(rows[0].keys())
+            marks = ", ".join("?" * len(names))
+            insert = f"INSERT INTO {table} ({', '.join(names)}) VALUES ({marks})"
+            for start in range(0, len(rows), BATCH):
+                await target.execute_many(
+                    insert, [tuple(row) for row in rows[start : start + BATCH]]
+                )
+            counts[table] = len(rows)
+        for table, column in _IDENTITIES:
+            await target.fetch_value(
+                f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'),"
+                f" COALESCE((SELECT MAX({column}) FROM {table}), 0) + 1, false)"
+            )
+    return counts
