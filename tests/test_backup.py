@@ -16,6 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import pytest
 from conftest import ADMIN_ID, TOKEN
 from fault_servers import Uabot, assert_clean, write_config
 from journeys import subscriber, upload
@@ -26,6 +27,11 @@ from bot.services.backup import backup_now
 from bot.services.backup import folder as backup_folder
 from bot.storage import Database, Storage
 from bot.storage.db import migrations
+
+# About SQLite's backup files, restore and the file lock:
+# not run on PostgreSQL (UABOT_TEST_DATABASE_URL).
+pytestmark = pytest.mark.sqlite_only
+
 
 CASE = "UA 012/26"
 

@@ -28,6 +28,10 @@ from bot.emulator import Emulator
 from bot.storage import Database
 from bot.storage.db import migrations
 
+# About the doctor's checks of a SQLite file, in a process of its own:
+# not run on PostgreSQL (UABOT_TEST_DATABASE_URL).
+pytestmark = pytest.mark.sqlite_only
+
 SECRET_HALF = TOKEN.partition(":")[2]
 CHECKS = (
     "config",

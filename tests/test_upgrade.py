@@ -24,6 +24,11 @@ from bot.emulator import Emulator
 from bot.storage import Database, Storage
 from bot.storage.db import migrations
 
+# About SQLite files made by each earlier schema, read with sqlite3:
+# not run on PostgreSQL (UABOT_TEST_DATABASE_URL).
+pytestmark = pytest.mark.sqlite_only
+
+
 CASE = "UA 012/26"
 # Rows every uabot database may hold, parents before children (foreign keys are on); one
 # value per column of the current schema.
