@@ -1,6 +1,9 @@
 """Broadcast benchmark: the real bot against the emulator running in a separate process.
 
-    python bench/broadcast.py [--subscribers 10000] [--rate 200] [--paid]
+    python bench/broadcast.py [--subscribers 10000] [--rate 200] [--paid] [--storage URL]
+
+``--storage postgresql://…`` runs it on PostgreSQL: each database a schema of its own there
+(``bench_*``, dropped and made again at each run).
 
 A rate above Telegram's free 30 messages a second is a paid broadcast (``--paid`` implied):
 the bot sends with ``allow_paid_broadcast``, which the emulator takes at up to 1,000 a second.
@@ -243,7 +246,21 @@ async def finish_talkers(process: asyncio.subprocess.Process) -> dict[str, Any]:
 # -- the benchmark ------------------------------------------------------------------------------
 
 
-async def store_subscribers(path: Path, count: int, talker_ids: list[int]) -> None:
+def database(workdir: Path, name: str, storage: str | None) -> Path | str:
+    """Where the benchmark's database ``name`` lives: a SQLite file in ``workdir``, or with
+    ``--storage`` a fresh schema of that PostgreSQL database."""
+    if storage is None:
+        return workdir / f"{name}.sqlite3"
+    import psycopg
+
+    schema = f"bench_{name}"
+    with psycopg.connect(storage, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        conn.execute(f"CREATE SCHEMA {schema}")
+    return f"{storage}{'&' if '?' in storage else '?'}options=-csearch_path%3D{schema}"
+
+
+async def store_subscribers(path: Path | str, count: int, talker_ids: list[int]) -> None:
     """Subscribers 1..``count`` and the talkers, in one SQL statement each: nothing per
     subscriber is held in this (the bot's) process, whose peak memory is measured."""
     from bot.storage import Storage
@@ -288,7 +305,7 @@ async def time_stats(session: aiohttp.ClientSession, control: str) -> float:
     return float("inf")
 
 
-async def time_enqueue(path: Path, count: int) -> tuple[float, int]:
+async def time_enqueue(path: Path | str, count: int) -> tuple[float, int]:
     """Seconds to queue every recipient of a broadcast to ``count`` subscribers, without
     sending (``broadcasts.create``, then each further chunk), and its total."""
     from bot.storage import Storage
@@ -310,7 +327,12 @@ async def time_enqueue(path: Path, count: int) -> tuple[float, int]:
 
 
 async def run(
-    subscribers: int, rate: float, paid: bool, window: float | None, workdir: Path
+    subscribers: int,
+    rate: float,
+    paid: bool,
+    window: float | None,
+    workdir: Path,
+    storage: str | None = None,
 ) -> int:
     """The broadcast, whole or (``window``) only its first seconds; prints figures and goals."""
     from bot.actions.importer import import_revision, publish
@@ -349,7 +371,7 @@ async def run(
                 )
             del everyone
             users_s = time.perf_counter() - started
-            db_path = workdir / "bench.sqlite3"
+            db_path = database(workdir, "bench", storage)
             started = time.perf_counter()
             await store_subscribers(db_path, stored, talker_ids)
             store_s = time.perf_counter() - started
@@ -366,7 +388,9 @@ async def run(
                         "base_file_url": f"http://127.0.0.1:{port}/file/bot",
                         "admins": [ADMIN_ID],
                     },
-                    "storage": {"path": str(db_path)},
+                    "storage": {"url": db_path}
+                    if isinstance(db_path, str)
+                    else {"path": str(db_path)},
                     "i18n": {"default_language": "en", "languages": list(LANGUAGES)},
                     "broadcast": {"messages_per_second": rate, "paid": paid},
                 },
@@ -436,9 +460,13 @@ async def run(
                     )
                 limiter = app.bot.rate_limiter
 
-        enqueue_s, enqueued = await time_enqueue(workdir / "enqueue.sqlite3", ENQUEUE_SUBSCRIBERS)
+        enqueue_s, enqueued = await time_enqueue(
+            database(workdir, "enqueue", storage), ENQUEUE_SUBSCRIBERS
+        )
         if subscribers > ENQUEUE_SUBSCRIBERS:
-            all_s, all_enqueued = await time_enqueue(workdir / "all.sqlite3", subscribers)
+            all_s, all_enqueued = await time_enqueue(
+                database(workdir, "all", storage), subscribers
+            )
     finally:
         await stop_process(talkers)
         await stop_process(emulator)
@@ -553,6 +581,9 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help=f"send only this long (default: all up to {WHOLE_UP_TO:,} subscribers, else 15)",
     )
+    parser.add_argument(
+        "--storage", metavar="URL", default=None, help="a postgresql:// URL (default: SQLite)"
+    )
     parser.add_argument("--talkers", nargs="+", metavar="ARG", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.talkers:
@@ -569,7 +600,9 @@ def main(argv: list[str] | None = None) -> int:
         window = args.seconds
         if window is None and args.subscribers > WHOLE_UP_TO:
             window = 15.0
-        return asyncio.run(run(args.subscribers, args.rate, paid, window, Path(workdir)))
+        return asyncio.run(
+            run(args.subscribers, args.rate, paid, window, Path(workdir), args.storage)
+        )
 
 
 if __name__ == "__main__":
