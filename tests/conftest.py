@@ -92,38 +92,47 @@ def _postgres(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -
 
     from bot.storage.db import Database, is_postgres_url
 
-    schemas: dict[Path, str] = {}
+    _TEST_SCHEMAS.clear()
     opened = Database.open.__func__  # type: ignore[attr-defined]
-
-    def schema_url(path: Path) -> str:
-        if path not in schemas:
-            name = f"t{os.getpid()}_{len(_SCHEMAS)}"
-            _SCHEMAS.append(name)
-            with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-                conn.execute(f"CREATE SCHEMA {name}")
-            separator = "&" if "?" in POSTGRES_URL else "?"
-            schemas[path] = f"{POSTGRES_URL}{separator}options=-csearch_path%3D{name}"
-            # What checks the file before opening it (uabot stats, audit) finds one.
-            if path.parent.is_dir() and not path.exists():
-                path.touch()
-        return schemas[path]
 
     async def open_on_postgres(cls: type, path: Path | str, *, migrate: bool = True) -> Any:
         if not is_postgres_url(path):
-            path = schema_url(Path(path))
+            path = postgres_url_for(Path(path))
         return await opened(cls, path, migrate=migrate)
 
     monkeypatch.setattr(Database, "open", classmethod(open_on_postgres))
     yield
-    if schemas:  # a pool a test left open must not hang the run: the schema then stays
+    if _TEST_SCHEMAS:  # a pool a test left open must not hang the run: the schema then stays
         with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
             conn.execute("SET lock_timeout = '5s'")
-            for url in schemas.values():
+            for url in _TEST_SCHEMAS.values():
                 with contextlib.suppress(psycopg.errors.LockNotAvailable):
                     conn.execute(f"DROP SCHEMA {url.rpartition('%3D')[2]} CASCADE")
+        _TEST_SCHEMAS.clear()
 
 
 _SCHEMAS: list[str] = []  # every schema made in this process: their names stay unique
+_TEST_SCHEMAS: dict[str, str] = {}  # the running test's: SQLite path -> PostgreSQL URL
+
+
+def postgres_url_for(path: Path) -> str:
+    """The PostgreSQL schema standing in for the SQLite file ``path`` in this test (made at
+    the first use); also for a ``uabot`` process the test starts (fault_servers.write_config)."""
+    import psycopg
+
+    assert POSTGRES_URL is not None
+    key = str(path.absolute())
+    if key not in _TEST_SCHEMAS:
+        name = f"t{os.getpid()}_{len(_SCHEMAS)}"
+        _SCHEMAS.append(name)
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+            conn.execute(f"CREATE SCHEMA {name}")
+        separator = "&" if "?" in POSTGRES_URL else "?"
+        _TEST_SCHEMAS[key] = f"{POSTGRES_URL}{separator}options=-csearch_path%3D{name}"
+        # What checks the file before opening it (uabot stats, audit) finds one.
+        if path.parent.is_dir() and not path.exists():
+            path.touch()
+    return _TEST_SCHEMAS[key]
 
 
 @pytest.fixture(autouse=True)
@@ -196,3 +205,10 @@ def restart(config: Config) -> Callable[..., Any]:
         return running(record(build_application(replace(config, **changes))), poll_timeout=1)
 
     return _start
+
+
+def storage_toml(path: Path) -> str:
+    """A config's ``[storage]`` for the SQLite file ``path``: on the suite's PostgreSQL run,
+    the schema standing in for it, so that a ``uabot`` process sees what the test stored."""
+    key = f'url = "{postgres_url_for(path)}"' if POSTGRES_URL else f'path = "{path}"'
+    return f"[storage]\n{key}\n"

@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from aiohttp import web
-from conftest import TOKEN
+from conftest import TOKEN, storage_toml
 
 UNAUTHORIZED = json.dumps({"ok": False, "error_code": 401, "description": "Unauthorized"})
 
@@ -91,7 +91,7 @@ def write_config(
     token_line = f'token = "{token}"\n' if token is not None else ""
     path.write_text(
         f'[telegram]\n{token_line}base_url = "{url}"\n{extra}\n'
-        f'[storage]\npath = "{db or folder / "bot.sqlite3"}"\n',
+        + storage_toml(db or folder / "bot.sqlite3"),
         encoding="utf-8",
     )
     return path

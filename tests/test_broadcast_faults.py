@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import storage_toml
 from journeys import ADMIN_ID, FIXTURES, subscriber, upload
 from telegram.error import TelegramError
 
@@ -327,8 +328,8 @@ async def test_a_sigkill_mid_broadcast_repeats_at_most_the_messages_in_flight(
         f'base_url = "{emulator.base_url}"\n'
         f'base_file_url = "{emulator.base_file_url}"\n'
         f"admins = [{ADMIN_ID}]\n"
-        f'[storage]\npath = "{database}"\n'
-        "[broadcast]\nmessages_per_second = 20\n",
+        + storage_toml(database)
+        + "[broadcast]\nmessages_per_second = 20\n",
         encoding="utf-8",
     )
     ids = range(1, 61)

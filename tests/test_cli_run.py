@@ -15,7 +15,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 from aiohttp import web
-from conftest import webhook_keys
+from conftest import storage_toml, webhook_keys
 from fault_servers import Uabot, assert_clean, base_url, write_config
 
 from bot.emulator import Emulator
@@ -29,8 +29,7 @@ async def test_uabot_run_answers_start_in_german_for_de_ch(
     config.write_text(
         "[telegram]\n"
         f'base_url = "{emulator.base_url}"\n'
-        f'base_file_url = "{emulator.base_file_url}"\n'
-        f'[storage]\npath = "{tmp_path / "bot.sqlite3"}"\n',
+        f'base_file_url = "{emulator.base_file_url}"\n' + storage_toml(tmp_path / "bot.sqlite3"),
         encoding="utf-8",
     )
     env = {**os.environ, "UABOT_TOKEN": emulator.token}
@@ -81,6 +80,7 @@ async def test_uabot_v_run_logs_neither_names_nor_texts_nor_the_token(
     assert emulator.token.partition(":")[2] not in uabot.output
 
 
+@pytest.mark.sqlite_only  # the SQLite file's lock (PostgreSQL: an advisory lock)
 async def test_migrate_is_refused_while_a_bot_runs_on_the_database(
     emulator: Emulator, tmp_path: Path
 ) -> None:
@@ -119,6 +119,7 @@ def _into_a_closed_pipe(config: Path, *args: str) -> subprocess.CompletedProcess
         os.close(write)
 
 
+@pytest.mark.sqlite_only  # uabot backup copies SQLite files
 async def test_backup_and_stats_into_a_closed_pipe_end_quietly(tmp_path: Path) -> None:
     """The backup is written; the reader that went away (`| head`) is no error to report: no
     traceback, and the status of a shell tool its reader left (141, as `yes | head`)."""
