@@ -211,6 +211,7 @@ async def test_a_metrics_port_in_use_stops_the_start_with_one_line(tmp_path: Pat
     assert_clean(uabot)
 
 
+@pytest.mark.sqlite_only  # the SQLite file deleted or locked
 async def test_healthz_fails_when_the_database_file_is_deleted_or_its_writes_are_locked(
     emulator: Emulator, metrics_config: Any
 ) -> None:

@@ -187,6 +187,7 @@ def test_reading_commands_refuse_a_database_that_does_not_exist(
 # -- 3. two copies of the bot ---------------------------------------------------------------
 
 
+@pytest.mark.sqlite_only  # the SQLite file's lock (PostgreSQL: issue 16 §4)
 async def test_a_second_uabot_on_the_same_database_exits_2_naming_the_first(
     emulator: Emulator, tmp_path: Path
 ) -> None:

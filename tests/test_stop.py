@@ -194,6 +194,7 @@ def _schema(path: Path) -> int:
         conn.close()
 
 
+@pytest.mark.sqlite_only  # a SQLite file at schema 7, migrated under a stop
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 async def test_a_stop_during_a_long_migration_rolls_it_back_and_exits_0(
     tmp_path: Path, sig: int
