@@ -165,15 +165,11 @@ class PostgresDatabase(Database):
         await self._pool.close()
 
     async def ping(self) -> None:
-        """Raise unless the database answers and takes writes (not a read-only standby)."""
-        try:
-            async with self._pool.connection() as conn:
-                cursor = await conn.execute("SELECT pg_is_in_recovery()")
-                row = await cursor.fetchone()
-        except psycopg.Error as exc:
-            raise DatabasePathError(
-                f"{self.url}: {_without_password(str(exc), self._url)}"
-            ) from None
+        """Raise unless the database answers (psycopg's error: libpq's words carry no
+        password) and takes writes (not a read-only standby)."""
+        async with self._pool.connection() as conn:
+            cursor = await conn.execute("SELECT pg_is_in_recovery()")
+            row = await cursor.fetchone()
         if row is not None and row[0]:
             raise DatabasePathError(f"{self.url} is a read-only standby: point it at the primary")
 
