@@ -46,6 +46,22 @@ def test_storage_url_selects_postgresql_and_path_stays_the_default() -> None:
         parse_config({"telegram": {"token": TOKEN}, "storage": {"url": "mysql://x/y"}}, environ={})
 
 
+def test_the_dialect_translates_what_sqlite_alone_spells_and_leaves_literals_alone() -> None:
+    pytest.importorskip("psycopg")
+    from bot.storage.postgres import postgres_sql
+
+    assert postgres_sql("SELECT '?%' , ? WHERE n % 2 = ? AND id IN ()") == (
+        "SELECT '?%' , %s WHERE n %% 2 = %s AND id IN (NULL)"
+    )
+    assert postgres_sql("UPDATE t SET at = datetime('now'), day = date('now', '-30 days')") == (
+        "UPDATE t SET at = to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'),"
+        " day = to_char(now() AT TIME ZONE 'UTC' + interval '-30 days', 'YYYY-MM-DD')"
+    )
+    assert postgres_sql("json_extract(r.content, '$.outcome') = ?") == (
+        "(r.content::jsonb ->> 'outcome') = %s"
+    )
+
+
 @pytest.fixture
 def database() -> Iterator[str]:
     """A fresh, empty PostgreSQL database of its own (migrate-storage wants an empty one),
