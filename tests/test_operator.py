@@ -169,6 +169,7 @@ async def test_the_start_line_names_the_absolute_database_and_a_new_one_is_one_l
     assert_clean(uabot, TOKEN, SECRET_HALF)
 
 
+@pytest.mark.sqlite_only  # a SQLite file that does not exist
 @pytest.mark.parametrize("command", ["stats", "audit"])
 def test_reading_commands_refuse_a_database_that_does_not_exist(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
@@ -386,6 +387,7 @@ async def test_a_redirect_at_start_is_retried_with_the_hint(tmp_path: Path) -> N
 # -- 5. the database's path -------------------------------------------------------------------
 
 
+@pytest.mark.sqlite_only  # a SQLite file that cannot be created
 def test_a_database_that_cannot_be_created_is_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -397,6 +399,7 @@ def test_a_database_that_cannot_be_created_is_one_line(
     assert err.count("\n") == 1
 
 
+@pytest.mark.sqlite_only  # a file that is no SQLite database
 def test_a_file_that_is_not_a_database_keeps_its_mode(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -414,6 +417,7 @@ def test_a_file_that_is_not_a_database_keeps_its_mode(
 # -- 6. small things --------------------------------------------------------------------------
 
 
+@pytest.mark.sqlite_only  # SQLite's log line (PostgreSQL's: test_postgres.py)
 async def test_a_new_database_is_one_log_line(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -146,6 +146,7 @@ async def test_migrate_storage_copies_everything_once_and_the_bot_goes_on_there(
     assert "  confirmations: 2 rows" in copied.out
     assert "  sessions: 1 rows" in copied.out
     assert "postgresql://***@" in copied.output
+    assert "created database postgresql://***@" in copied.output  # one line, as SQLite's
 
     storage = await Storage.open(database)
     try:

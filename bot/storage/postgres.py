@@ -143,7 +143,7 @@ class PostgresDatabase(Database):
         conn = await _connect(url)
         try:
             if migrate:
-                await _migrate(conn)
+                await _migrate(conn, shown_url(url))
         finally:
             await conn.close()
         pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
@@ -179,7 +179,7 @@ class PostgresDatabase(Database):
 
     async def migrate(self, until: int | None = None) -> list[str]:
         async with self._pool.connection() as conn:
-            return await _migrate(conn, until)
+            return await _migrate(conn, self.url, until)
 
     @asynccontextmanager
     async def _connection_for_statement(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
@@ -257,7 +257,9 @@ async def _connect(url: str) -> psycopg.AsyncConnection[Any]:
         raise DatabasePathError(f"{shown_url(url)} cannot be reached ({reason})") from None
 
 
-async def _migrate(conn: psycopg.AsyncConnection[Any], until: int | None = None) -> list[str]:
+async def _migrate(
+    conn: psycopg.AsyncConnection[Any], url: str, until: int | None = None
+) -> list[str]:
     """Apply the migrations the database lacks, each in its own transaction, under an advisory
     lock (several instances may start at once)."""
     applied: list[str] = []
@@ -282,8 +284,8 @@ async def _migrate(conn: psycopg.AsyncConnection[Any], until: int | None = None)
                     (version, name),
                 )
             applied.append(name)
-        if fresh and applied:
-            log.info("created the PostgreSQL schema at version %d", max(done | {version}))
+        if fresh and applied:  # as SQLite's: one line for a new database
+            log.info("created database %s at schema version %d", url, max(done | {version}))
     finally:
         await conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
     return applied
