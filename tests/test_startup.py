@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ADMIN_ID, TOKEN, make_config
+from conftest import ADMIN_ID, POSTGRES_URL, TOKEN, make_config, postgres_url_for
 from fault_servers import (
     UNAUTHORIZED,
     Uabot,
@@ -179,8 +179,10 @@ async def test_the_bot_comes_up_when_telegram_answers_again(tmp_path: Path) -> N
     finally:
         await uabot.kill()
     started = next(line for line in uabot.err if "started as @" in line)
+    # On the suite's PostgreSQL run: its URL, the user masked as every URL in the logs.
+    shown = redact(postgres_url_for(db)) if POSTGRES_URL else db
     assert started.endswith(
-        f"started as @uabot_test_bot (long polling): 0 admins, database {db}, "
+        f"started as @uabot_test_bot (long polling): 0 admins, database {shown}, "
         "languages en, de, fr (default en)"
     ), started
     assert_no_secret(uabot)
@@ -269,6 +271,7 @@ def _not_a_database(tmp: Path) -> tuple[Path, str]:
     return tmp / "notes.txt", "cannot be opened as a SQLite database (file is not a database)"
 
 
+@pytest.mark.sqlite_only  # SQLite files that cannot work
 @pytest.mark.parametrize("make", [_folder_missing, _parent_is_a_file, _a_folder, _not_a_database])
 @pytest.mark.parametrize("command", ["run", "migrate"])
 def test_a_storage_path_that_cannot_work_is_one_line_naming_it_exit_2(
@@ -305,6 +308,7 @@ def test_a_read_only_folder_is_refused(
     assert f"the folder {folder} is not writable by this user" in err
 
 
+@pytest.mark.sqlite_only  # a SQLite file in a missing folder
 async def test_a_bad_storage_path_is_one_line_from_the_real_process(tmp_path: Path) -> None:
     async with answering(401, UNAUTHORIZED) as url:  # reached only if the check failed
         uabot = await Uabot.start(
@@ -352,6 +356,7 @@ def _mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
+@pytest.mark.sqlite_only  # SQLite's file and its -wal and -shm
 async def test_the_database_and_its_wal_and_shm_are_created_owner_only(tmp_path: Path) -> None:
     path = tmp_path / "db.sqlite3"
     old_umask = os.umask(0o022)  # the usual umask: files would be 0644
