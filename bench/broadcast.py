@@ -332,7 +332,7 @@ async def run(
     paid: bool,
     window: float | None,
     workdir: Path,
-    storage: str | None = None,
+    storage_url: str | None = None,
 ) -> int:
     """The broadcast, whole or (``window``) only its first seconds; prints figures and goals."""
     from bot.actions.importer import import_revision, publish
@@ -371,7 +371,7 @@ async def run(
                 )
             del everyone
             users_s = time.perf_counter() - started
-            db_path = database(workdir, "bench", storage)
+            db_path = database(workdir, "bench", storage_url)
             started = time.perf_counter()
             await store_subscribers(db_path, stored, talker_ids)
             store_s = time.perf_counter() - started
@@ -461,11 +461,11 @@ async def run(
                 limiter = app.bot.rate_limiter
 
         enqueue_s, enqueued = await time_enqueue(
-            database(workdir, "enqueue", storage), ENQUEUE_SUBSCRIBERS
+            database(workdir, "enqueue", storage_url), ENQUEUE_SUBSCRIBERS
         )
         if subscribers > ENQUEUE_SUBSCRIBERS:
             all_s, all_enqueued = await time_enqueue(
-                database(workdir, "all", storage), subscribers
+                database(workdir, "all", storage_url), subscribers
             )
     finally:
         await stop_process(talkers)
