@@ -48,7 +48,7 @@ from bot.ptb.text import escape
 from bot.services import sessions
 from bot.services.sessions import live
 from handlers.locale import user_language
-from handlers.replies import answer, chat_of, edit, message_of, query_of, say, user_of
+from handlers.replies import answer, chat_of, edit, message_of, query_of, user_of
 
 # Commands about a person (their letters, alerts, data): answered in a group with a link to
 # the private chat, never run there.
@@ -76,12 +76,20 @@ def _present(member: ChatMember) -> bool:
 
 
 async def say_in_group(
-    update: Update, context: Context, text: str, markup: InlineKeyboardMarkup | None = None
+    update: Update,
+    context: Context,
+    text: str,
+    markup: InlineKeyboardMarkup | None = None,
+    *,
+    key: str | None = None,
 ) -> None:
-    """Say ``text`` in the group, and count it against the group's budget of messages a
-    minute, which the session message's edits share (``live.note_sent``)."""
-    await say(update, text, markup=markup)
-    live.note_sent(context.application, chat_of(update).id)
+    """Say ``text`` in the group within its budget of messages a minute, which the session
+    message's edits share (``live.reply``): the same answer (``key``, the command by
+    default) asked again while one waits for a place is not sent twice."""
+    if key is None:
+        words = (message_of(update).text or "").split()
+        key = words[0].lstrip("/").split("@")[0].lower() if words else ""
+    await live.reply(context.application, chat_of(update).id, key, text, markup)
 
 
 def _private_chat_button(url: str, label: str | None = None) -> InlineKeyboardMarkup:
@@ -143,15 +151,16 @@ async def membership(update: Update, context: Context) -> None:
     if is_in and not was_in:
         # The language of whoever added the bot, decided where every reader's is.
         language = await user_language(update, context)
-        if await sessions.add_group(context.storage, chat_id, language):
+        added = await sessions.add_group(context.storage, chat_id, language)
+        # Before anything else: what its sessions showed when it was removed is closed.
+        await live.returned(context.application, chat_id)
+        if added:
             with use_locale(language):
                 button = _private_chat_button(chat_link(context.bot.username))
-                await say_in_group(update, context, intro_text(), button)
+                await say_in_group(update, context, intro_text(), button, key="intro")
     elif was_in and not is_in:
-        ended = await sessions.forget_group(context.storage, chat_id, time.time())
-        if ended is not None:
-            live.stop(context.application, ended.id)
-        context.bot_data.session_pacer.forget(chat_id)
+        await sessions.forget_group(context.storage, chat_id, time.time())
+        await live.removed(context.application, chat_id)
 
 
 async def migrated(update: Update, context: Context) -> None:

@@ -162,19 +162,50 @@ async def closing(storage: Storage) -> list[int]:
 
 
 async def closed(storage: Storage, session_id: int) -> None:
-    """The session's message shows the result and the thank-you is out (or nothing can be
-    posted in the group any more)."""
+    """The session's message shows the result, is unpinned, and the thank-you is out (or
+    the message is gone)."""
     async with storage.db.transaction():
         await _set_closing(storage, session_id, False)
+        await _set(storage, QUIET, session_id, False)
 
 
-async def _set_closing(storage: Storage, session_id: int, pending: bool) -> None:
-    ids = set(await closing(storage))
-    if pending:
+# job_state: ids of sessions to close (``closing``) whose group removed the bot meanwhile:
+# the message still shows the result when the bot is back, but no thank-you comes then.
+QUIET = "sessions.quiet"
+
+
+async def quiet(storage: Storage, session_id: int) -> bool:
+    """Whether the session's close posts no thank-you (the group removed the bot)."""
+    return session_id in await _ids(storage, QUIET)
+
+
+async def unclosed(storage: Storage, group_id: int) -> list[int]:
+    """The group's ended sessions whose message does not show the result yet."""
+    ids = []
+    for session_id in await closing(storage):
+        session = await storage.sessions.get(session_id)
+        if session is not None and session.group_id == group_id:
+            ids.append(session_id)
+    return ids
+
+
+async def _ids(storage: Storage, key: str) -> set[int]:
+    return set(json.loads(await storage.job_state.get(key) or "[]"))
+
+
+async def _set(storage: Storage, key: str, session_id: int, member: bool) -> None:
+    ids = await _ids(storage, key)
+    if (session_id in ids) == member:
+        return
+    if member:
         ids.add(session_id)
     else:
         ids.discard(session_id)
-    await storage.job_state.set(CLOSING, json.dumps(sorted(ids)))
+    await storage.job_state.set(key, json.dumps(sorted(ids)))
+
+
+async def _set_closing(storage: Storage, session_id: int, pending: bool) -> None:
+    await _set(storage, CLOSING, session_id, pending)
 
 
 async def end_in_group(storage: Storage, group_id: int, now: float) -> StoredSession | None:
@@ -226,10 +257,14 @@ async def set_language(storage: Storage, chat_id: int, language: str) -> bool:
 
 async def forget_group(storage: Storage, chat_id: int, now: float) -> StoredSession | None:
     """The bot was removed from a group: forget it, and end its running session (returned,
-    so its jobs can be cancelled; nothing can be posted there any more)."""
+    so its jobs can be cancelled; nothing can be posted there any more). Its sessions'
+    messages that do not show their result yet stay to close (``unclosed``) when the bot is
+    back, quietly: no thank-you comes into a group that removed the bot (``quiet``)."""
     async with storage.db.transaction():
         ended = await end_in_group(storage, chat_id, now)
         await storage.groups.remove(chat_id)
+        for session_id in await unclosed(storage, chat_id):
+            await _set(storage, QUIET, session_id, True)
     return ended
 
 
