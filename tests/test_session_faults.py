@@ -187,3 +187,50 @@ async def closed(emulator: Emulator, app: Any) -> None:
     while await sessions.closing(storage):
         assert asyncio.get_running_loop().time() < deadline, "a session not closed"
         await asyncio.sleep(0.02)
+
+
+async def test_an_unpin_still_to_come_at_a_stop_is_done_after_the_start(
+    emulator: Emulator, restart: Any
+) -> None:
+    """Telegram asks the bot to wait long before the unpin, and the bot stops meanwhile: the
+    start unpins the ended message, and the thank-you follows once."""
+    async with restart() as app:
+        await published(emulator, "ua-012-26-1.toml")
+        group, ada, _members = await local_group(emulator)
+        message = await started(emulator, group, ada, f"{CASE} 600")
+        emulator.fail_next("unpinChatMessage", 429, "Too Many Requests: retry after 600", 600)
+        await group.send(ada, "/session_end")
+        await wait(emulator, lambda: ENDED in current(group, message).text, "not ended")
+        await polled(lambda: emulator.stats.requests["unpinChatMessage"] == 1, "no unpin")
+        await asyncio.sleep(0.5)  # ten of the group's spacings: no thank-you before the unpin
+        assert group.pinned is not None and not replies(group, "🙏")
+    async with restart() as app:
+        await wait(emulator, lambda: replies(group, "🙏"), "no thank-you")
+        assert group.pinned is None
+        await closed(emulator, app)
+    assert len(replies(group, "🙏")) == 1
+
+
+async def test_a_stop_while_the_bot_is_out_of_the_group_leaves_its_message_to_close(
+    emulator: Emulator, restart: Any
+) -> None:
+    """Removed mid-session, then a restart: nothing is tried in a group the bot is not in,
+    and the message still closes (quietly) when it is added again."""
+    async with restart() as app:
+        await published(emulator, "ua-012-26-1.toml")
+        group, ada, _members = await local_group(emulator)
+        message = await started(emulator, group, ada, f"{CASE} 600")
+        group.remove_bot(by=ada)
+        storage = app.bot_data.storage
+        deadline = asyncio.get_running_loop().time() + WAIT
+        while await storage.groups.get(group.id) is not None:
+            assert asyncio.get_running_loop().time() < deadline, "the removal not handled"
+            await asyncio.sleep(0.02)
+    async with restart() as app:
+        await asyncio.sleep(0.3)
+        assert await sessions.closing(app.bot_data.storage) != []
+        group.add_bot(admin=True)
+        await wait(emulator, lambda: len(replies(group, "👋")) == 2, "no intro again")
+        assert ENDED in current(group, message).text and group.pinned is None
+        await closed(emulator, app)
+    assert not replies(group, "🙏")
