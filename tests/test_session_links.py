@@ -63,7 +63,7 @@ async def running_session(bot: Any, group: SimGroup, minutes: int = 60) -> Store
 
 
 def session_link(session: StoredSession) -> str:
-    return "/start " + session_payload(session.id)
+    return "/start " + session_payload(session.token)
 
 
 async def write_letter(user: SimUser, prompt: SentMessage) -> SentMessage:
@@ -145,9 +145,11 @@ async def test_a_member_new_to_the_bot_writes_for_the_session(
     await publish(emulator, "ua-012-26-1.toml")
     group, _admin, (hanna, *_rest) = local_group(emulator)
     session = await running_session(bot, group)
-    # The link is the session message's button: a deep link into the private chat.
-    assert deep_link(BOT_USER["username"], session_payload(session.id)).endswith(
-        f"?start=session-{session.id}"
+    # The link is the session message's button: a deep link into the private chat, naming
+    # the session by its token (22 random URL-safe characters), not its guessable row id.
+    assert re.fullmatch(r"[A-Za-z0-9_-]{22}", session.token)
+    assert deep_link(BOT_USER["username"], session_payload(session.token)).endswith(
+        f"?start=session-{session.token}"
     )
 
     await hanna.send(session_link(session))

@@ -47,9 +47,8 @@ class Draft:
     prompt: int | None = None
     creating: bool = False  # claimed by a "Create" tap: a second tap makes no second document
     claimed: int | None = None  # the step a tap is answering: a second tap on it does nothing
-    # The group writing session the letter was begun for (its "Write my letter" link): the
-    # letter's "I sent it" counts there too. Only the id: nothing about the group.
-    session: int | None = None
+    # No group writing session here: a draft outlives the session it was begun for, and would
+    # link its writer to the group's session (sessions.join keeps that only while it runs).
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
