@@ -505,7 +505,7 @@ async def test_the_group_admin_starts_a_session_and_a_member_writes_from_it(
     await expect(page.locator("#chat-sub")).to_contain_text("de-CH")
     await expect(page.locator(".msg.user")).to_have_text([re.compile(r"^/start session-\d+$")])
     await expect(page.locator(".msg.bot", has_text="Willkommen!")).to_contain_text(
-        "nicht abonniert"
+        "nicht für Benachrichtigungen angemeldet"
     )
     await expect(page.locator(".msg.bot").last).to_contain_text("In welcher Sprache")
 
