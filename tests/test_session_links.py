@@ -120,7 +120,8 @@ async def test_through_the_group_a_newcomer_writes_and_the_session_message_count
 
     await hanna.send(write_my_letter(message))
     welcome, prompt = await hanna.receive_many(2)
-    assert "Willkommen!" in welcome.text and "nicht abonniert" in welcome.text
+    assert "Willkommen!" in welcome.text
+    assert "nicht für Benachrichtigungen angemeldet" in welcome.text
     assert prompt.text == "In welcher Sprache möchtest du den Brief schreiben?"
     document = await write_letter(hanna, prompt)
     thanks = await hanna.tap(document, document.buttons[0][0].text)
@@ -155,7 +156,7 @@ async def test_a_member_new_to_the_bot_writes_for_the_session(
     await hanna.send(session_link(session))
     welcome, prompt = await hanna.receive_many(2)
     assert "Willkommen!" in welcome.text
-    assert "nicht abonniert" in welcome.text
+    assert "nicht für Benachrichtigungen angemeldet" in welcome.text
     assert "Du bist angemeldet" not in welcome.text  # not the subscriber's greeting
     assert buttons(welcome)[0] == "🔔 Benachrichtigungen erhalten"
     assert prompt.text == "In welcher Sprache möchtest du den Brief schreiben?"

@@ -93,7 +93,8 @@ def initials(first_name: str | None, last_name: str | None) -> str | None:
 def record(label: str, answer: str | None) -> str:
     """A step's one-line record once answered ("Language: Deutsch ✓"), as escaped HTML."""
     shown = _("skipped") if not answer else shorten(answer.replace("\n", " "), RECORD_MAX)
-    return escape(f"{label}: {shown}") + " ✓"
+    # Translators: a step of the letter once answered: its label, then the answer.
+    return escape(_("{label}: {answer}").format(label=label, answer=shown)) + " ✓"
 
 
 def shorten(text: str, limit: int) -> str:
