@@ -217,8 +217,12 @@ async def test_french_journey_reads_as_written(emulator: Emulator, restart: Any)
         assert cancelled.startswith(f"Lettre annulée{NNBSP}; rien n’a été conservé.")
 
         await admin.send("/stats")
-        stats = (await admin.receive()).text
+        stats_message = await admin.receive()
+        stats = stats_message.text
         assert "Personnes abonnées\n" in stats, stats
         assert f"actives{NBSP}: 3" in stats and "Lettres confirmées" in stats
+        # The count lines built in code (a language, a case) take the catalog's colon too.
+        assert f"\n  français{NBSP}: 3\n" in stats.lower(), stats
+        assert f"\n  UA 012/26{NBSP}: 2\n" in stats, stats
 
-    assert _plain_space_before_punctuation([*ada.messages, *ben.messages]) == []
+    assert _plain_space_before_punctuation([*ada.messages, *ben.messages, stats_message]) == []

@@ -438,8 +438,13 @@ def preview_keyboard(revision: ActionRevision) -> InlineKeyboardMarkup:
 
 
 def _problem_line(problem: Problem) -> str:
-    key = f"<code>{escape(problem.key)}</code>: " if problem.key else ""
-    return f"• {key}{escape(problem.message)}"
+    if not problem.key:
+        return f"• {escape(problem.message)}"
+    # Translators: a problem in an uploaded action file: the key, then what is wrong with it.
+    line = escape(_("{key}: {problem}")).format(
+        key=f"<code>{escape(problem.key)}</code>", problem=escape(problem.message)
+    )
+    return f"• {line}"
 
 
 def problems(error: ActionFileError, limit: int = 30) -> list[str]:
