@@ -5,17 +5,21 @@ counted down, and closed with a thank-you; its jobs on PTB's JobQueue.
 confirmation in the group or in a private chat, a minute of the countdown): it asks the
 application's one ``EditPacer`` for a slot, and the edit job that runs at the slot renders
 whatever is current then, so updates that come closer together are merged into one edit.
-Every message the bot sends to a group is told to the pacer (``note_sent``). A session's
-edits go one at a time (a lock each): two on their way at once may arrive swapped.
+Every message the bot sends to a group is told to the pacer (``note_sent``); replies to
+commands there go through ``reply``, which takes their place in the same budget (at most
+``REPLIES_PER_WINDOW`` of it, the same answer once while it waits). A session's edits go
+one at a time (a lock each): two on their way at once may arrive swapped.
 
 Jobs carry the session's id only and read the group's id when they run, so a group that
 became a supergroup needs nothing here. The database is what survives a restart: ``resume``
 (at start-up) schedules each running session's jobs again and one edit at once, and closes
-the sessions that ended just before the stop (``sessions.closing``).
+the sessions that ended just before the stop (``sessions.closing``): the result shown, the
+unpin (``pinned`` stays set until Telegram took it), the thank-you. A group that removed the
+bot keeps its sessions to close until the bot is back (``returned``), without a thank-you.
 
 Telegram's per-group limit is paced here, not in the rate limiter: a 429 for one group is
-that group's (``CHAT_PACED``), and it moves this session's next edit after Telegram's
-``retry_after``, never losing it.
+that group's (``CHAT_PACED``), and it moves this session's next edit (or its pin, unpin,
+thank-you, a waiting reply) after Telegram's ``retry_after``, never losing it.
 """
 
 from __future__ import annotations

@@ -5,6 +5,11 @@ group takes only so many messages a minute from a bot. The pacer spaces the edit
 evenly within that budget and merges updates that come while an edit is already planned into
 that edit (it renders whatever is current when it runs), so no count is ever lost and no
 update waits longer than one spacing.
+
+Replies to commands in the group (``reply_at``) share the budget: they may come in a burst,
+but take at most ``replies`` messages of a window and never the place of an edit that is due,
+and the same answer (its key) waits once while it has no place: a member flooding the group
+with commands never brings Telegram's 429 onto the group, let alone onto the whole bot.
 """
 
 from __future__ import annotations
