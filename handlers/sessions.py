@@ -24,7 +24,7 @@ from bot.ptb.text import escape
 from bot.services import sessions
 from bot.services.sessions import live
 from handlers.fallback import stale_button
-from handlers.groups import say_in_group
+from handlers.groups import say_in_group, session_usage
 from handlers.locale import user_language
 from handlers.replies import answer, chat_of, message_of, query_of
 
@@ -43,13 +43,6 @@ def _arguments(args: list[str]) -> tuple[str | None, int | None] | None:
     return (" ".join(words) or None), (int(numbers[0]) if numbers else None)
 
 
-def _usage() -> str:
-    return _(
-        "Start a writing session with /session, or /session UA 046/19 60 for a case and "
-        "its minutes (the newest open case and {minutes} minutes when left out)."
-    )
-
-
 async def start_session(update: Update, context: Context) -> None:
     """/session [case] [minutes] by a group admin: the session message, pinned."""
     message = message_of(update)
@@ -59,7 +52,7 @@ async def start_session(update: Update, context: Context) -> None:
     config = context.config.sessions
     parsed = _arguments(list(context.args or []))
     if parsed is None:
-        await _reply(update, context, _usage().format(minutes=config.default_minutes))
+        await _reply(update, context, session_usage(config.default_minutes))
         return
     typed, minutes = parsed
     case = case_from_text(typed) if typed else None
@@ -132,7 +125,7 @@ async def sent_in_group(update: Update, context: Context) -> None:
         if outcome is sessions.Counted.COUNTED:
             toast = _("Counted, thank you! Your letter counts for this session.")
         elif outcome in (sessions.Counted.ALREADY, sessions.Counted.CASE_ONLY):
-            toast = _("Already counted, thank you!")
+            toast = _("Already counted in this session, thank you!")
         elif outcome is sessions.Counted.UNKNOWN_PERSON and result.session is not None:
             toast = _("Write your letter first: “Write my letter” opens it in our private chat.")
             url = deep_link(context.bot.username, session_payload(result.session.token))

@@ -93,9 +93,9 @@ async def record_message(
 
 
 class Counted(enum.Enum):
-    COUNTED = "counted"  # a new letter for the case and for the session
+    COUNTED = "counted"  # this person's first letter in the session (new for the case or not)
     CASE_ONLY = "case only"  # new for the case, but this person counted in the session already
-    ALREADY = "already"  # this person had confirmed this revision: nothing new to count
+    ALREADY = "already"  # counted in the session already, and had confirmed this revision
     ENDED = "ended"  # no running session by this id: nothing counted
     UNKNOWN_PERSON = "unknown"  # no user row (never started the bot, or /forget)
     NOT_OFFERED = "not offered"  # the case has no open published revision any more
@@ -106,6 +106,7 @@ class SessionConfirmation:
     outcome: Counted
     session: StoredSession | None = None  # as it stands after the confirmation
     case_letters: int = 0  # letters for the case, every revision, person and session
+    case_new: bool = False  # a new confirmation for the case (one per person and revision)
 
 
 async def join(storage: Storage, session_id: int, user_id: int) -> bool:
@@ -118,6 +119,12 @@ async def join(storage: Storage, session_id: int, user_id: int) -> bool:
             return False
         await storage.sessions.join(session_id, user_id)
         return True
+
+
+async def came_through(storage: Storage, user_id: int, case_number: str) -> bool:
+    """Whether this person came through the link of a running session of this case: their
+    letter's "I sent it" says so, to tell them if the session has ended by their tap."""
+    return await storage.sessions.joined(user_id, case_number) is not None
 
 
 async def by_token(storage: Storage, token: str) -> StoredSession | None:
@@ -138,11 +145,13 @@ async def confirm(
     """One member's "I sent it" under the session message, for the case of a running session.
 
     The letter is one confirmation of the case's latest published revision, as in a private
-    chat (one per person and revision), and counts for the session when it is a new letter
-    and its writer has not counted in this session yet: a letter confirmed before the session
-    is not the session's, and nobody counts twice in one. One transaction, so concurrent
-    confirmations are counted exactly (the database serialises them). ``chat_id``: the chat
-    the button was tapped in; the session of another group (crafted data) counts nothing.
+    chat (one per person and revision), and counts for the session when its writer has not
+    counted in this session yet, whether or not the case had their letter before (a member
+    who wrote for the case at home or at an earlier session writes again tonight): each
+    person counts once in a session, and once per revision for the case. One transaction,
+    so concurrent confirmations are counted exactly (the database serialises them).
+    ``chat_id``: the chat the button was tapped in; the session of another group (crafted
+    data) counts nothing.
     """
     async with storage.db.transaction():
         session = await storage.sessions.get(session_id)
@@ -200,15 +209,15 @@ async def _count(
         letter_language,
         today,
     )
-    counted = new and await storage.sessions.add_writer(session.id, user_id)
+    counted = await storage.sessions.add_writer(session.id, user_id)
     now = await storage.sessions.get(session.id)
     case_letters = await storage.tally.count(stored.case_number)
     outcome = Counted.COUNTED if counted else Counted.CASE_ONLY if new else Counted.ALREADY
-    return SessionConfirmation(outcome, now, case_letters)
+    return SessionConfirmation(outcome, now, case_letters, case_new=new)
 
 
 def _counted(result: SessionConfirmation, metrics: Metrics | None) -> None:
-    if metrics is not None and result.outcome in (Counted.COUNTED, Counted.CASE_ONLY):
+    if metrics is not None and result.case_new:
         metrics.letters_confirmed.inc()
 
 
