@@ -2,15 +2,18 @@
 adding it), /actions and /archive (which cases there are), /privacy (what it records about
 the group). None of it is personal, so it is answered there, in the group's language; the
 letters still happen in a private chat. Personal commands are handlers/groups.py's.
+
+And how a coordinator finds sessions at all: /session in a private chat, and the lines of
+/help and /start there, with Telegram's "add to a group" link.
 """
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CommandHandler, filters
 
 from bot.actions import deadlines, render
-from bot.actions.links import chat_link
+from bot.actions.links import add_to_group_link, chat_link
 from bot.actions.model import ActionRevision
 from bot.i18n import gettext as _
 from bot.ptb.context import Context
@@ -22,10 +25,40 @@ from handlers.groups import (
     personal_in_group,
     private_chat_button,
     say_in_group,
+    session_usage,
 )
+from handlers.replies import say
 
 # What Telegram's "add to group" link (``startgroup``) sends back: /start with this payload.
 STARTGROUP_PAYLOAD = "sessions"
+
+
+def sessions_text() -> str:
+    """What a private chat says of group sessions (/help, /start, /session there)."""
+    return _(
+        "With a group: add me to it, and its admins start a writing session there with "
+        "/session. I post the case and a countdown, everyone writes their own letter here, "
+        "and the group sees how many letters it sent."
+    )
+
+
+def add_to_group_button(bot_username: str) -> InlineKeyboardButton:
+    """Telegram's "add to a group" link, asking for the right to pin the session message."""
+    return InlineKeyboardButton(
+        "➕ " + _("Add me to your group"), url=add_to_group_link(bot_username)
+    )
+
+
+async def session_in_private(update: Update, context: Context) -> None:
+    """/session in a private chat: what a session is and how a group gets one."""
+    text = "\n\n".join(
+        [
+            escape(sessions_text()),
+            escape(session_usage(context.config.sessions.default_minutes)),
+        ]
+    )
+    markup = InlineKeyboardMarkup([[add_to_group_button(context.bot.username)]])
+    await say(update, text, markup)
 
 
 async def start_in_group(update: Update, context: Context) -> None:
@@ -90,5 +123,8 @@ def register(app: Application) -> None:
             CommandHandler("actions", cases_in_group, filters=group),
             CommandHandler("archive", archive_in_group, filters=group),
             CommandHandler("privacy", privacy_in_group, filters=group),
+            CommandHandler(
+                ["session", "session_end"], session_in_private, filters=filters.ChatType.PRIVATE
+            ),
         ]
     )

@@ -4,9 +4,12 @@ the group and in private, the newest case that is still in time, the wording of 
 
 from __future__ import annotations
 
+import re
 import time
+from datetime import date
 from typing import Any
 
+from journeys import FIXTURES, subscriber
 from test_session_journeys import (  # noqa: F401  (config: compressed session minutes)
     CASE,
     SENT,
@@ -23,6 +26,8 @@ from test_session_journeys import (  # noqa: F401  (config: compressed session m
 )
 from test_session_links import running_session, session_link, write_letter
 
+from bot.actions.importer import import_revision, publish
+from bot.actions.parse import parse_action
 from bot.emulator import Emulator
 from bot.services import sessions
 
@@ -81,3 +86,108 @@ async def test_the_session_message_says_when_to_tap_i_sent_it(
         "Tippe auf „✅ Ich habe ihn verschickt“, sobald dein Brief geschrieben ist, "
         "bevor das Schreibtreffen endet." in message.text
     ), message.text
+
+
+async def test_in_a_group_actions_lists_the_open_cases_and_start_introduces_the_bot(
+    emulator: Emulator, bot: Any
+) -> None:
+    """A coordinator preparing a session: /actions in the group lists the open cases by
+    number and title (to choose one for /session), /start there is the introduction, and
+    /help shows how to name a case and the minutes."""
+    await published(emulator, "ua-012-26-1.toml", "ua-013-26-1.toml")
+    group, ada, _members = await local_group(emulator)
+    await group.send(ada, "/actions")
+    listing = await group.receive(timeout=WAIT)
+    assert "persönlich" not in listing.text
+    lines = listing.text.splitlines()
+    assert lines[0] == "Offene Aktionen"
+    assert lines[1].startswith("UA 013/26 · ") and lines[2].startswith("UA 012/26 · "), lines
+    assert lines[-1].endswith("/session UA 046/19 60"), lines
+
+    await group.send(ada, "/start")
+    intro = await group.receive(timeout=WAIT)
+    assert intro.text.startswith("👋 Hallo!"), intro.text
+    await group.send(ada, "/start sessions")  # what Telegram's "add to group" link sends
+    assert (await group.receive(timeout=WAIT)).text.startswith("👋 Hallo!")
+
+    await group.send(ada, "/help")
+    help_text = (await group.receive(timeout=WAIT)).text
+    assert "/session UA 046/19 60" in help_text, help_text
+
+    await group.send(ada, "/privacy")
+    privacy = (await group.receive(timeout=WAIT)).text
+    assert "persönlich" not in privacy.splitlines()[0] or "Personal" in privacy
+    assert "jede Nachricht der Gruppe" in privacy, privacy
+
+
+async def test_in_private_session_and_help_tell_how_a_group_gets_a_session(
+    emulator: Emulator, bot: Any
+) -> None:
+    noor = await subscriber(emulator, 80, "en")
+    await noor.send("/session")
+    answer = await noor.receive(timeout=WAIT)
+    assert "group" in answer.text and "/session UA 046/19 60" in answer.text, answer.text
+    [[add]] = answer.buttons
+    assert add.text == "➕ Add me to your group"
+    assert add.url == f"https://t.me/{bot.bot.username}?startgroup=sessions&admin=pin_messages"
+    await noor.send("/help")
+    help_message = await noor.receive(timeout=WAIT)
+    assert "writing session there with /session" in help_message.text
+    assert help_message.buttons[-1][0].url == add.url
+    await noor.send("/start")
+    welcome = await noor.receive(timeout=WAIT)
+    assert "writing session there with /session" in welcome.text
+    assert welcome.buttons[-1][0].url == add.url
+
+
+async def test_a_bot_that_may_not_pin_says_how_to_let_it(emulator: Emulator, bot: Any) -> None:
+    await published(emulator, "ua-012-26-1.toml")
+    group, ada, _members = await local_group(emulator, admin_bot=False)
+    await started(emulator, group, ada, f"{CASE} 60")
+    hint = (
+        "Ich konnte die Nachricht des Schreibtreffens nicht anheften. Damit ich sie nächstes "
+        "Mal anhefte, mach mich zum Admin, nur mit dem Recht, Nachrichten anzuheften."
+    )
+    await wait(emulator, lambda: any(m.text == hint for m in group.messages), "no hint")
+    assert sum(m.text == hint for m in group.messages) == 1
+    assert group.pinned is None
+
+
+async def test_session_alone_skips_cases_past_their_deadline(
+    emulator: Emulator, bot: Any, monkeypatch: Any
+) -> None:
+    """/session with no case takes the newest case still in time (013/26 passed its deadline,
+    though issued after 012/26); named, a case past its deadline starts, and its message
+    says the deadline passed."""
+    storage = bot.bot_data.storage
+    for name, deadline in (("ua-012-26-1.toml", "2026-04-30"), ("ua-013-26-1.toml", "2026-03-01")):
+        text = (FIXTURES / name).read_text(encoding="utf-8")
+        text = re.sub(r"(?m)^deadline = \S+", f"deadline = {deadline}", text)
+        revision = parse_action(
+            text.encode(), source=name, languages=("en", "de", "fr"), default_language="en"
+        )
+        await import_revision(storage, revision, by=None)
+        assert await publish(storage, revision.case, revision.revision, None)
+    monkeypatch.setattr(bot.bot_data, "today", lambda: date(2026, 3, 10))
+    group, ada, _members = await local_group(emulator)
+    message = await started(emulator, group, ada, "60")
+    assert "Schreibtreffen · UA 012/26" in message.text, message.text
+    await group.send(ada, "/session_end")
+    await wait(emulator, lambda: group.messages[-1].text.startswith("🙏"), "no thank-you")
+    named = await started(emulator, group, ada, "UA 013/26 60")
+    assert "⌛ Frist am 1. März 2026 abgelaufen." in named.text, named.text
+
+
+async def test_what_session_says_to_a_word_or_an_unknown_number(
+    emulator: Emulator, bot: Any
+) -> None:
+    await published(emulator, "ua-012-26-1.toml")
+    group, ada, _members = await local_group(emulator)
+    await group.send(ada, "/session kasachstan")
+    assert (await group.receive(timeout=WAIT)).text == (
+        "„kasachstan“ ist keine Fallnummer wie etwa UA 046/19."
+    )
+    await group.send(ada, "/session UA 999/26")
+    assert (await group.receive(timeout=WAIT)).text == (
+        "Kein veröffentlichter Fall hat die Nummer UA 999/26. /actions listet die offenen auf."
+    )

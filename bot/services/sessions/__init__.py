@@ -20,6 +20,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import date
 
+from bot.actions import deadlines
 from bot.actions.model import ActionRevision
 from bot.config import SessionsConfig
 from bot.metrics import Metrics
@@ -31,7 +32,8 @@ TOKEN_BYTES = 16  # a session link's token: 22 URL-safe characters, 128 random b
 class StartRefused(enum.Enum):
     UNKNOWN_GROUP = "unknown group"  # the bot has no row for the chat (not added, or removed)
     RUNNING = "running"  # the group holds a session already
-    NO_CASE = "no case"  # no such open, published case (or none open at all)
+    NO_CASE = "no case"  # the case named is closed (or, none named, none open and in time)
+    UNKNOWN_CASE = "unknown case"  # no published case has the number named
     BAD_MINUTES = "bad minutes"  # not between 1 and sessions.max_minutes
 
 
@@ -49,9 +51,13 @@ async def start(
     now: float,
     case_number: str | None = None,
     minutes: int | None = None,
+    *,
+    today: date | None = None,
 ) -> Started:
     """Start a session in a group: ``minutes`` default to ``sessions.default_minutes``, the
-    case to the newest open one. One per group: the schema refuses a second running one."""
+    case to the newest open one still in time on ``today`` (the bot's day; by default the
+    day of ``now``). A case named may be past its deadline: its message says so. One per
+    group: the schema refuses a second running one."""
     minutes = config.default_minutes if minutes is None else minutes
     if not 1 <= minutes <= config.max_minutes:
         return Started(None, StartRefused.BAD_MINUTES)
@@ -60,9 +66,9 @@ async def start(
             return Started(None, StartRefused.UNKNOWN_GROUP)
         if (running := await storage.sessions.running(group_id)) is not None:
             return Started(None, StartRefused.RUNNING, running)
-        case = await _open_case(storage, case_number)
-        if case is None:
-            return Started(None, StartRefused.NO_CASE)
+        case = await _open_case(storage, case_number, today or date.fromtimestamp(now))
+        if isinstance(case, StartRefused):
+            return Started(None, case)
         ends_at = now + minutes * config.minute_seconds
         token = secrets.token_urlsafe(TOKEN_BYTES)
         session_id = await storage.sessions.start(group_id, case, now, minutes, ends_at, token)
@@ -72,14 +78,20 @@ async def start(
     return Started(session)
 
 
-async def _open_case(storage: Storage, case_number: str | None) -> str | None:
-    """The case named if it is published and open, else None; no name: the newest open."""
+async def _open_case(
+    storage: Storage, case_number: str | None, today: date
+) -> str | StartRefused:
+    """The case named if it is published and open; no name: the newest open case whose
+    deadline has not passed (as /actions lists them: in time first). Else why not."""
     if case_number is None:
-        newest = await storage.revisions.published_cases(status="open")
-        return newest[0].case_number if newest else None
+        # expired_days plays no part: the cases in time are listed before any expired one.
+        in_time = (await deadlines.listed(storage, today, expired_days=0)).current
+        return in_time[0].case if in_time else StartRefused.NO_CASE
     stored = await storage.revisions.latest(case_number, published_only=True)
-    if stored is None or ActionRevision.from_json(stored.content).is_closed:
-        return None
+    if stored is None:
+        return StartRefused.UNKNOWN_CASE
+    if ActionRevision.from_json(stored.content).is_closed:
+        return StartRefused.NO_CASE
     return stored.case_number
 
 
