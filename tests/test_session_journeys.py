@@ -199,7 +199,9 @@ async def test_what_session_refuses_and_one_session_per_group(
     assert await ask("hello") == "„hello“ ist keine Fallnummer wie etwa UA 046/19."
     closed = "Für UA 012/26 werden keine Briefe gesammelt."
     assert (await ask("UA 012/26")).startswith(closed)  # closed by its third revision
-    assert (await ask("UA 999/26")).startswith("Kein veröffentlichter Fall hat die Nummer UA 999/26.")
+    assert (await ask("UA 999/26")).startswith(
+        "Kein veröffentlichter Fall hat die Nummer UA 999/26."
+    )
     assert not session_messages(group) and emulator.stats.too_many_requests == 0
 
     # Minutes first, then the case (and the short case number): both read.

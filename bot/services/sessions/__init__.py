@@ -78,9 +78,7 @@ async def start(
     return Started(session)
 
 
-async def _open_case(
-    storage: Storage, case_number: str | None, today: date
-) -> str | StartRefused:
+async def _open_case(storage: Storage, case_number: str | None, today: date) -> str | StartRefused:
     """The case named if it is published and open; no name: the newest open case whose
     deadline has not passed (as /actions lists them: in time first). Else why not."""
     if case_number is None:
