@@ -9,7 +9,7 @@ import time
 from datetime import date
 from typing import Any
 
-from journeys import FIXTURES, subscriber
+from journeys import ADMIN_ID, FIXTURES, subscriber
 from test_session_journeys import (  # noqa: F401  (config: compressed session minutes)
     CASE,
     SENT,
@@ -191,3 +191,21 @@ async def test_what_session_says_to_a_word_or_an_unknown_number(
     assert (await group.receive(timeout=WAIT)).text == (
         "Kein veröffentlichter Fall hat die Nummer UA 999/26. /actions listet die offenen auf."
     )
+
+
+async def test_stats_tell_who_came_only_through_a_session_from_who_paused(
+    emulator: Emulator, bot: Any
+) -> None:
+    """Hanna came through a session's link and never subscribed: not "paused" in /stats
+    (which counts those who turned alerts off), but on a line of her own."""
+    await published(emulator, "ua-012-26-1.toml")
+    group, _ada, _members = await local_group(emulator, admin_bot=False)
+    session = await running_session(bot, group)
+    hanna = emulator.user(601, "Hanna", language_code="en")
+    await hanna.send(session_link(session))
+    await hanna.receive_many(2)
+    admin = emulator.user(ADMIN_ID)
+    await admin.send("/stats")
+    report = (await admin.receive(timeout=WAIT)).text
+    assert "active: 3" in report and "paused: 0" in report, report
+    assert "never subscribed (e.g. came through a group's session): 1" in report, report
