@@ -43,7 +43,7 @@ from bot.letters.draft import DRAFT_KEY, SENDER_KEY, Draft, InvalidInput
 from bot.ptb import callbacks
 from bot.ptb.context import Context
 from bot.ptb.text import CAPTION_LIMIT, escape, visible_length
-from bot.services import subscriptions, tally
+from bot.services import sessions, subscriptions, tally
 from handlers import onboarding
 from handlers.conversations import ENDED_KEY, conversation
 from handlers.fallback import stale_button
@@ -772,7 +772,11 @@ async def _send_letter(
     document = InputFile(compose(letter), filename=letter_file_name(revision.case, letter))
     sent_button = InlineKeyboardButton(
         "✅ " + _("I sent it"),
-        callback_data=tally.sent_data(revision, letter.language),
+        callback_data=tally.sent_data(
+            revision,
+            letter.language,
+            await sessions.came_through(context.storage, user_of(update).id, revision.case),
+        ),
     )
     where = drafts.where_to_send(letter)
     # Many copies with long addresses may not fit a caption: the directions follow instead.

@@ -153,7 +153,7 @@ async def test_a_group_admin_runs_a_session_members_confirm_it_ends_with_thanks(
     second = await group.tap(cy, message, SENT)
     again = await group.tap(bo, message, SENT)
     assert first.text == second.text == COUNTED and not first.show_alert
-    assert again.text == "Schon gezählt, danke!"
+    assert again.text == "Schon in diesem Schreibtreffen gezählt, danke!"
     await wait(emulator, lambda: counts(current(group, message)) == (2, 2), "counts not shown")
     assert not any(name in m.text for m in group.messages for name in ("User2", "User3"))
 
@@ -196,10 +196,12 @@ async def test_what_session_refuses_and_one_session_per_group(
     assert await ask("0") == "Ein Schreibtreffen dauert 1 bis 1.440 Minuten."
     assert await ask("UA 013/26 1441") == "Ein Schreibtreffen dauert 1 bis 1.440 Minuten."
     assert (await ask("30 60")).startswith("Ein Schreibtreffen startest du mit /session")
-    assert await ask("hello") == "„hello“ ist keine Fallnummer wie UA 046/19."
+    assert await ask("hello") == "„hello“ ist keine Fallnummer wie etwa UA 046/19."
     closed = "Für UA 012/26 werden keine Briefe gesammelt."
     assert (await ask("UA 012/26")).startswith(closed)  # closed by its third revision
-    assert (await ask("UA 999/26")).startswith("Für UA 999/26 werden keine Briefe gesammelt.")
+    assert (await ask("UA 999/26")).startswith(
+        "Kein veröffentlichter Fall hat die Nummer UA 999/26."
+    )
     assert not session_messages(group) and emulator.stats.too_many_requests == 0
 
     # Minutes first, then the case (and the short case number): both read.

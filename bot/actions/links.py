@@ -88,6 +88,13 @@ def deep_link(bot_username: str, payload: str) -> str:
     return f"https://t.me/{bot_username}?start={payload}"
 
 
+def add_to_group_link(bot_username: str) -> str:
+    """``https://t.me/<bot>?startgroup=sessions&admin=pin_messages``: Telegram offers the
+    groups to add the bot to, asking for the one admin right it uses (pinning the session
+    message); the payload comes back as ``/start sessions`` in the group."""
+    return f"https://t.me/{bot_username}?startgroup=sessions&admin=pin_messages"
+
+
 def share_url(url: str, text: str) -> str:
     """Telegram's share dialog for ``url`` with ``text`` (the chat to send it to is chosen by
     the supporter)."""

@@ -34,6 +34,10 @@ def stats_lines(
         _("Subscribers"),
         "  " + _("active: {n}").format(n=format_number(subscribers.active)),
         "  " + _("paused: {n}").format(n=format_number(subscribers.paused)),
+        "  "
+        + _("never subscribed (e.g. came through a group's session): {n}").format(
+            n=format_number(subscribers.never_subscribed)
+        ),
         "  " + _("unreachable: {n}").format(n=format_number(subscribers.unreachable)),
         "  "
         + _("used the bot in the last 30 days: {n}").format(

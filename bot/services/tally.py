@@ -42,6 +42,8 @@ class Confirmation:
     # message shows), and whether the letter counted there (not when its writer had already).
     session: StoredSession | None = None
     session_counted: bool = False
+    # The letter was begun for a group's session that has ended since: it counts for the case.
+    session_ended: bool = False
 
 
 @dataclass(frozen=True)
@@ -51,12 +53,14 @@ class SentButton:
     case: str
     revision: int
     letter_language: str | None
+    for_session: bool = False  # begun for a group's session (which one, the button says not)
 
 
-def sent_data(revision: ActionRevision, letter_language: str) -> str:
-    """The callback data of "I sent it" under a letter."""
+def sent_data(revision: ActionRevision, letter_language: str, for_session: bool = False) -> str:
+    """The callback data of "I sent it" under a letter; ``for_session``: its writer came
+    through a running session's link (a tap after its end is told so)."""
     ref = (callbacks.case_ref(revision.case), revision.revision, letter_language)
-    return callbacks.SENT.data(*ref)
+    return callbacks.SENT.data(*ref, *([1] if for_session else []))
 
 
 def parse_sent(data: str | None) -> SentButton | None:
@@ -65,11 +69,15 @@ def parse_sent(data: str | None) -> SentButton | None:
     if parsed is None:
         return None
     rest = parsed.rest
-    # A letter's button from before named its session's id (a number): ignored now.
+    # A number after the language: the letter was begun for a session (buttons from before
+    # named the session's id; now it is 1, and which session is the server's to know).
     if len(rest) > 1 and (callbacks.number(rest[1]) is None or len(rest[1]) > 18):
         return None
     return SentButton(
-        callbacks.case_from_ref(parsed.text(0)), parsed.integer(1), rest[0] if rest else None
+        callbacks.case_from_ref(parsed.text(0)),
+        parsed.integer(1),
+        rest[0] if rest else None,
+        len(rest) > 1,
     )
 
 
@@ -115,15 +123,11 @@ async def confirm_sent(
         people = await storage.tally.people(revision.case)
     if new and metrics is not None:
         metrics.letters_confirmed.inc()
-    return Confirmation(Outcome.COUNTED if new else Outcome.ALREADY, revision, letters, people)
+    outcome = Outcome.COUNTED if new else Outcome.ALREADY
+    return Confirmation(outcome, revision, letters, people, session_ended=button.for_session)
 
 
-_SESSION_OUTCOMES = {
-    sessions.Counted.COUNTED: Outcome.COUNTED,
-    sessions.Counted.CASE_ONLY: Outcome.COUNTED,  # new for the case; counted in the session before
-    sessions.Counted.ALREADY: Outcome.ALREADY,
-    sessions.Counted.UNKNOWN_PERSON: Outcome.UNKNOWN_PERSON,
-}
+_IN_SESSION = (sessions.Counted.COUNTED, sessions.Counted.CASE_ONLY, sessions.Counted.ALREADY)
 
 
 async def _confirm_in_session(
@@ -140,18 +144,19 @@ async def _confirm_in_session(
     result = await sessions.confirm_letter(
         storage, user_id, revision.case, revision.revision, language, today, metrics
     )
-    outcome = _SESSION_OUTCOMES.get(result.outcome)
-    if outcome is None:
+    if result.outcome is sessions.Counted.UNKNOWN_PERSON:
+        return Confirmation(Outcome.UNKNOWN_PERSON, revision)
+    if result.outcome not in _IN_SESSION:
         return None
-    if outcome is Outcome.UNKNOWN_PERSON:
-        return Confirmation(outcome, revision)
     assert result.session is not None  # the running session, as it stands now
     people = await storage.tally.people(revision.case)
+    counted = result.outcome is sessions.Counted.COUNTED
     return Confirmation(
-        outcome,
+        Outcome.COUNTED if result.case_new else Outcome.ALREADY,
         revision,
         result.case_letters,
         people,
-        session=result.session if outcome is Outcome.COUNTED else None,
-        session_counted=result.outcome is sessions.Counted.COUNTED,
+        # Its message shows a count that moved: the group's, or the case's total.
+        session=result.session if counted or result.case_new else None,
+        session_counted=counted,
     )

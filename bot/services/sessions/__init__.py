@@ -20,6 +20,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import date
 
+from bot.actions import deadlines
 from bot.actions.model import ActionRevision
 from bot.config import SessionsConfig
 from bot.metrics import Metrics
@@ -31,7 +32,8 @@ TOKEN_BYTES = 16  # a session link's token: 22 URL-safe characters, 128 random b
 class StartRefused(enum.Enum):
     UNKNOWN_GROUP = "unknown group"  # the bot has no row for the chat (not added, or removed)
     RUNNING = "running"  # the group holds a session already
-    NO_CASE = "no case"  # no such open, published case (or none open at all)
+    NO_CASE = "no case"  # the case named is closed (or, none named, none open and in time)
+    UNKNOWN_CASE = "unknown case"  # no published case has the number named
     BAD_MINUTES = "bad minutes"  # not between 1 and sessions.max_minutes
 
 
@@ -49,9 +51,13 @@ async def start(
     now: float,
     case_number: str | None = None,
     minutes: int | None = None,
+    *,
+    today: date | None = None,
 ) -> Started:
     """Start a session in a group: ``minutes`` default to ``sessions.default_minutes``, the
-    case to the newest open one. One per group: the schema refuses a second running one."""
+    case to the newest open one still in time on ``today`` (the bot's day; by default the
+    day of ``now``). A case named may be past its deadline: its message says so. One per
+    group: the schema refuses a second running one."""
     minutes = config.default_minutes if minutes is None else minutes
     if not 1 <= minutes <= config.max_minutes:
         return Started(None, StartRefused.BAD_MINUTES)
@@ -60,9 +66,9 @@ async def start(
             return Started(None, StartRefused.UNKNOWN_GROUP)
         if (running := await storage.sessions.running(group_id)) is not None:
             return Started(None, StartRefused.RUNNING, running)
-        case = await _open_case(storage, case_number)
-        if case is None:
-            return Started(None, StartRefused.NO_CASE)
+        case = await _open_case(storage, case_number, today or date.fromtimestamp(now))
+        if isinstance(case, StartRefused):
+            return Started(None, case)
         ends_at = now + minutes * config.minute_seconds
         token = secrets.token_urlsafe(TOKEN_BYTES)
         session_id = await storage.sessions.start(group_id, case, now, minutes, ends_at, token)
@@ -72,14 +78,18 @@ async def start(
     return Started(session)
 
 
-async def _open_case(storage: Storage, case_number: str | None) -> str | None:
-    """The case named if it is published and open, else None; no name: the newest open."""
+async def _open_case(storage: Storage, case_number: str | None, today: date) -> str | StartRefused:
+    """The case named if it is published and open; no name: the newest open case whose
+    deadline has not passed (as /actions lists them: in time first). Else why not."""
     if case_number is None:
-        newest = await storage.revisions.published_cases(status="open")
-        return newest[0].case_number if newest else None
+        # expired_days plays no part: the cases in time are listed before any expired one.
+        in_time = (await deadlines.listed(storage, today, expired_days=0)).current
+        return in_time[0].case if in_time else StartRefused.NO_CASE
     stored = await storage.revisions.latest(case_number, published_only=True)
-    if stored is None or ActionRevision.from_json(stored.content).is_closed:
-        return None
+    if stored is None:
+        return StartRefused.UNKNOWN_CASE
+    if ActionRevision.from_json(stored.content).is_closed:
+        return StartRefused.NO_CASE
     return stored.case_number
 
 
@@ -93,9 +103,9 @@ async def record_message(
 
 
 class Counted(enum.Enum):
-    COUNTED = "counted"  # a new letter for the case and for the session
+    COUNTED = "counted"  # this person's first letter in the session (new for the case or not)
     CASE_ONLY = "case only"  # new for the case, but this person counted in the session already
-    ALREADY = "already"  # this person had confirmed this revision: nothing new to count
+    ALREADY = "already"  # counted in the session already, and had confirmed this revision
     ENDED = "ended"  # no running session by this id: nothing counted
     UNKNOWN_PERSON = "unknown"  # no user row (never started the bot, or /forget)
     NOT_OFFERED = "not offered"  # the case has no open published revision any more
@@ -106,6 +116,7 @@ class SessionConfirmation:
     outcome: Counted
     session: StoredSession | None = None  # as it stands after the confirmation
     case_letters: int = 0  # letters for the case, every revision, person and session
+    case_new: bool = False  # a new confirmation for the case (one per person and revision)
 
 
 async def join(storage: Storage, session_id: int, user_id: int) -> bool:
@@ -118,6 +129,12 @@ async def join(storage: Storage, session_id: int, user_id: int) -> bool:
             return False
         await storage.sessions.join(session_id, user_id)
         return True
+
+
+async def came_through(storage: Storage, user_id: int, case_number: str) -> bool:
+    """Whether this person came through the link of a running session of this case: their
+    letter's "I sent it" says so, to tell them if the session has ended by their tap."""
+    return await storage.sessions.joined(user_id, case_number) is not None
 
 
 async def by_token(storage: Storage, token: str) -> StoredSession | None:
@@ -138,11 +155,13 @@ async def confirm(
     """One member's "I sent it" under the session message, for the case of a running session.
 
     The letter is one confirmation of the case's latest published revision, as in a private
-    chat (one per person and revision), and counts for the session when it is a new letter
-    and its writer has not counted in this session yet: a letter confirmed before the session
-    is not the session's, and nobody counts twice in one. One transaction, so concurrent
-    confirmations are counted exactly (the database serialises them). ``chat_id``: the chat
-    the button was tapped in; the session of another group (crafted data) counts nothing.
+    chat (one per person and revision), and counts for the session when its writer has not
+    counted in this session yet, whether or not the case had their letter before (a member
+    who wrote for the case at home or at an earlier session writes again tonight): each
+    person counts once in a session, and once per revision for the case. One transaction,
+    so concurrent confirmations are counted exactly (the database serialises them).
+    ``chat_id``: the chat the button was tapped in; the session of another group (crafted
+    data) counts nothing.
     """
     async with storage.db.transaction():
         session = await storage.sessions.get(session_id)
@@ -200,15 +219,15 @@ async def _count(
         letter_language,
         today,
     )
-    counted = new and await storage.sessions.add_writer(session.id, user_id)
+    counted = await storage.sessions.add_writer(session.id, user_id)
     now = await storage.sessions.get(session.id)
     case_letters = await storage.tally.count(stored.case_number)
     outcome = Counted.COUNTED if counted else Counted.CASE_ONLY if new else Counted.ALREADY
-    return SessionConfirmation(outcome, now, case_letters)
+    return SessionConfirmation(outcome, now, case_letters, case_new=new)
 
 
 def _counted(result: SessionConfirmation, metrics: Metrics | None) -> None:
-    if metrics is not None and result.outcome in (Counted.COUNTED, Counted.CASE_ONLY):
+    if metrics is not None and result.case_new:
         metrics.letters_confirmed.inc()
 
 
