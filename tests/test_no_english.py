@@ -65,7 +65,7 @@ def said(message: SentMessage) -> Iterator[str]:
 # an upload's problems the file's keys ("• text.de.sumary:", "[text.en]") and quoted values
 # (in each language's quotes).
 NAMES = re.compile(
-    r"/\w+|[\w-]+\.toml|^• [\w.\[\]]+:|\[[\w.]+\]|\"[^\"]*\"|„[^“]*“|«[^»]*»", re.MULTILINE
+    r"/\w+|[\w-]+\.toml|^• [\w.\[\]]+\s?:|\[[\w.]+\]|\"[^\"]*\"|„[^“]*“|«[^»]*»", re.MULTILINE
 )
 
 
