@@ -314,7 +314,7 @@ async def test_the_close_preview_counts_whom_the_closure_reaches(
     await admin.tap(await admin.receive(), "🟢 Good outcome")
     preview = await admin.receive()
     assert "Close UA 013/26?" in preview.text
-    assert "It will reach 2 of 4 subscribers." in preview.text
+    assert "It will reach 2 subscribers of 4." in preview.text
     await admin.tap(preview, "✅ Close the case")
     while "Broadcast finished" not in (report := (await admin.receive(timeout=10)).text):
         pass
