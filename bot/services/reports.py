@@ -11,8 +11,8 @@ import io
 import re
 
 from bot.actions.audience import topic_name
-from bot.actions.render import case_label
-from bot.i18n import N_, format_number, language_name, territory_name
+from bot.actions.labels import case_label
+from bot.i18n import N_, current_locale, format_number, language_name, territory_name
 from bot.i18n import gettext as _
 from bot.services.following import Followers
 from bot.storage import AuditEntry, LetterCount, SessionCounts, Storage, SubscriberCounts
@@ -55,14 +55,14 @@ def stats_lines(
     for row in letters:
         totals[row.case_number] = totals.get(row.case_number, 0) + row.letters
     for case, total in totals.items():
-        lines.append("  " + count_line(case, total))
+        lines.append("  " + count_line(case_label(case), total))
         for row in letters:
             if row.case_number == case:
                 lines.append(
                     "    "
                     + _("revision {revision}, {language}: {n}").format(
                         revision=row.revision,
-                        language=row.language,
+                        language=language_name(row.language, current_locale.get()),
                         n=format_number(row.letters),
                     )
                 )
