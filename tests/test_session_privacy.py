@@ -236,7 +236,7 @@ async def test_privacy_says_the_link_to_a_session_lasts_while_it_runs(
 
 
 async def test_an_upgrade_moves_session_drafts_out_of_user_data(tmp_path: Path) -> None:
-    """Migration 016: sessions get their tokens; a draft begun from a running session keeps
+    """Migration 015: sessions get their tokens; a draft begun from a running session keeps
     counting there (as the session's member), and no draft names a session any more."""
     path = tmp_path / "v14.sqlite3"
     old = await Database.open(path, migrate=False)

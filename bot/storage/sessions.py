@@ -1,6 +1,6 @@
 """Groups the bot is in and their writing sessions (issue 15). Counts only once a session ends.
 
-See migrations 012, 013 and 016 for what is kept and why. The caller owns each transaction.
+See migrations 012, 013 and 015 for what is kept and why. The caller owns each transaction.
 """
 
 from __future__ import annotations
