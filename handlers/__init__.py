@@ -12,6 +12,7 @@ from handlers import (
     closing,
     errors,
     fallback,
+    group_cases,
     groups,
     inline,
     letters,
@@ -32,7 +33,9 @@ def register_all(app: Application) -> None:
     locale.register(app, group=-1)
     # Group 0: the first matching handler wins, so the catch-all fallback comes last.
     onboarding.register(app)
-    # Groups: joining and leaving, /help, /language, personal commands sent to private.
+    # Groups: /start, /actions, /archive, /privacy answered there; joining and leaving, /help,
+    # /language, personal commands sent to private.
+    group_cases.register(app)
     groups.register(app)
     # Admins' conversations (their entry points are admin-only commands).
     closing.register(app)

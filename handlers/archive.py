@@ -15,7 +15,7 @@ from handlers.actions import PAGE_SIZE, case_button, nav_row, page_turner, pages
 from handlers.replies import say
 
 
-async def _page(context: Context, page: int) -> tuple[str, InlineKeyboardMarkup | None]:
+async def page(context: Context, page: int) -> tuple[str, InlineKeyboardMarkup | None]:
     """The text and buttons of one page (``page`` is clamped to the pages there are)."""
     entries = await archive.entries(
         context.storage, context.bot_data.today(), context.config.actions.expired_days
@@ -53,11 +53,11 @@ async def _page(context: Context, page: int) -> tuple[str, InlineKeyboardMarkup 
 
 async def show_archive(update: Update, context: Context) -> None:
     """The first page of the archive."""
-    text, markup = await _page(context, 0)
+    text, markup = await page(context, 0)
     await say(update, text, markup)
 
 
-archive_page = page_turner(callbacks.ARCHIVE_PAGE, _page)
+archive_page = page_turner(callbacks.ARCHIVE_PAGE, page)
 
 
 def register(app: Application) -> None:

@@ -48,7 +48,7 @@ from bot.ptb.text import escape
 from bot.services import sessions
 from bot.services.sessions import live
 from handlers.locale import user_language
-from handlers.replies import answer, chat_of, edit, message_of, query_of, say, user_of
+from handlers.replies import answer, chat_of, edit, message_of, query_of, user_of
 
 # Commands about a person (their letters, alerts, data): answered in a group with a link to
 # the private chat, never run there.
@@ -61,9 +61,6 @@ PERSONAL_COMMANDS = (
     "unsubscribe",
     "topics",
     "reminders",
-    "privacy",
-    "actions",
-    "archive",
     "cancel",
 )
 
@@ -76,15 +73,23 @@ def _present(member: ChatMember) -> bool:
 
 
 async def say_in_group(
-    update: Update, context: Context, text: str, markup: InlineKeyboardMarkup | None = None
+    update: Update,
+    context: Context,
+    text: str,
+    markup: InlineKeyboardMarkup | None = None,
+    *,
+    key: str | None = None,
 ) -> None:
-    """Say ``text`` in the group, and count it against the group's budget of messages a
-    minute, which the session message's edits share (``live.note_sent``)."""
-    await say(update, text, markup=markup)
-    live.note_sent(context.application, chat_of(update).id)
+    """Say ``text`` in the group within its budget of messages a minute, which the session
+    message's edits share (``live.reply``): the same answer (``key``, the command by
+    default) asked again while one waits for a place is not sent twice."""
+    if key is None:
+        words = (message_of(update).text or "").split()
+        key = words[0].lstrip("/").split("@")[0].lower() if words else ""
+    await live.reply(context.application, chat_of(update).id, key, text, markup)
 
 
-def _private_chat_button(url: str, label: str | None = None) -> InlineKeyboardMarkup:
+def private_chat_button(url: str, label: str | None = None) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [[InlineKeyboardButton(label or "💬 " + _("Open a private chat with me"), url=url)]]
     )
@@ -120,6 +125,17 @@ def intro_text() -> str:
                     "• " + escape(_("/help lists what I do here.")),
                 ]
             ),
+            group_privacy_text(),
+            escape(_("Group admins can change my language here with /language.")),
+        ]
+    )
+
+
+def group_privacy_text() -> str:
+    """What the bot records about a group, and what Telegram lets it receive there: an admin
+    bot gets every message of the group (Telegram's rule, whatever its privacy mode)."""
+    return "\n\n".join(
+        [
             escape(
                 _(
                     "Personal things (your letters, alerts, /mine, /forget) happen only in a "
@@ -127,7 +143,13 @@ def intro_text() -> str:
                     "nothing else: not its members, not its messages."
                 )
             ),
-            escape(_("Group admins can change my language here with /language.")),
+            escape(
+                _(
+                    "As an admin that may pin the session message, I receive every message of "
+                    "the group (Telegram's rule) and ignore them. Give me only the right to pin "
+                    "messages."
+                )
+            ),
         ]
     )
 
@@ -143,15 +165,16 @@ async def membership(update: Update, context: Context) -> None:
     if is_in and not was_in:
         # The language of whoever added the bot, decided where every reader's is.
         language = await user_language(update, context)
-        if await sessions.add_group(context.storage, chat_id, language):
+        added = await sessions.add_group(context.storage, chat_id, language)
+        # Before anything else: what its sessions showed when it was removed is closed.
+        await live.returned(context.application, chat_id)
+        if added:
             with use_locale(language):
-                button = _private_chat_button(chat_link(context.bot.username))
-                await say_in_group(update, context, intro_text(), button)
+                button = private_chat_button(chat_link(context.bot.username))
+                await say_in_group(update, context, intro_text(), button, key="intro")
     elif was_in and not is_in:
-        ended = await sessions.forget_group(context.storage, chat_id, time.time())
-        if ended is not None:
-            live.stop(context.application, ended.id)
-        context.bot_data.session_pacer.forget(chat_id)
+        await sessions.forget_group(context.storage, chat_id, time.time())
+        await live.removed(context.application, chat_id)
 
 
 async def migrated(update: Update, context: Context) -> None:
@@ -168,12 +191,22 @@ async def migrated(update: Update, context: Context) -> None:
     await live.moved(context.application, old_id, new_id)
 
 
+def session_usage(default_minutes: int) -> str:
+    """How /session is typed (the group's /help, and /session when it cannot be read)."""
+    return _(
+        "Start a writing session with /session, or /session UA 046/19 60 for a case and "
+        "its minutes (the newest open case and {minutes} minutes when left out)."
+    ).format(minutes=default_minutes)
+
+
 async def help_in_group(update: Update, context: Context) -> None:
     """/help in a group: what the bot does there, in the group's language."""
     text = "\n".join(
         [
             "<b>" + escape(_("What I do in this group")) + "</b>",
             escape(command_lines(GROUP_COMMANDS)),
+            "",
+            escape(session_usage(context.config.sessions.default_minutes)),
             "",
             escape(
                 _(
@@ -183,9 +216,7 @@ async def help_in_group(update: Update, context: Context) -> None:
             ),
         ]
     )
-    await say_in_group(
-        update, context, text, _private_chat_button(chat_link(context.bot.username))
-    )
+    await say_in_group(update, context, text, private_chat_button(chat_link(context.bot.username)))
 
 
 def _personal_link(update: Update, context: Context, command: str) -> tuple[str, bool]:
@@ -213,7 +244,7 @@ async def personal_in_group(update: Update, context: Context) -> None:
         update,
         context,
         escape(_("That is personal, so it happens in a private chat with me, not here.")),
-        _private_chat_button(url, label),
+        private_chat_button(url, label),
     )
 
 

@@ -8,6 +8,7 @@ cancelled or abandoned.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable, Coroutine
 from contextvars import ContextVar
@@ -35,7 +36,7 @@ from telegram.ext import (
 from bot.actions import render
 from bot.actions.importer import load
 from bot.actions.model import ActionRevision, Addressee, case_from_text
-from bot.i18n import format_number, language_name
+from bot.i18n import format_number, language_name, ngettext
 from bot.i18n import gettext as _
 from bot.letters import draft as drafts
 from bot.letters.compose import Letter, compose, letter_file_name
@@ -43,7 +44,7 @@ from bot.letters.draft import DRAFT_KEY, SENDER_KEY, Draft, InvalidInput
 from bot.ptb import callbacks
 from bot.ptb.context import Context
 from bot.ptb.text import CAPTION_LIMIT, escape, visible_length
-from bot.services import subscriptions, tally
+from bot.services import sessions, subscriptions, tally
 from handlers import onboarding
 from handlers.conversations import ENDED_KEY, conversation
 from handlers.fallback import stale_button
@@ -328,8 +329,8 @@ def _button(
 # --- entry ------------------------------------------------------------------------------------
 
 
-async def _begin(update: Update, context: Context, case: str, session: int | None = None) -> int:
-    """Open the letter for ``case``; ``session``: a group's running session it counts for."""
+async def _begin(update: Update, context: Context, case: str) -> int:
+    """Open the letter for ``case``."""
     revision = await load(context.storage, case)
     if revision is None:
         await say(
@@ -362,9 +363,7 @@ async def _begin(update: Update, context: Context, case: str, session: int | Non
         await say(update, late)
     user_data_of(context).pop(ENDED_KEY, None)
     # A random first step number: buttons of a letter begun before on the same case differ.
-    draft = Draft(
-        case=revision.case, revision=revision.revision, step=randbelow(10**6), session=session
-    )
+    draft = Draft(case=revision.case, revision=revision.revision, step=randbelow(10**6))
     _save(context, draft)
     await subscriptions.note_interest(context.storage, user_of(update).id, revision.case)
     return await _ask_language(update, context, draft, revision)
@@ -394,12 +393,12 @@ async def start_from_command(update: Update, context: Context) -> int:
 
 async def start_from_link(update: Update, context: Context) -> int:
     """A ``write-`` deep link (``/start write-ua-046-19``) or a group session's "Write my
-    letter" (``/start session-17``): greet a newcomer, then the letter (tied to the session
-    while it runs)."""
+    letter" (``/start session-<token>``): greet a newcomer, then the letter (its "I sent it"
+    counts in the session while it runs: ``sessions.join`` noted who came)."""
     arrived = await onboarding.arrive(update, context)
     if arrived.case is None:  # no open case by that name: /start said so
         return ConversationHandler.END
-    return await _begin(update, context, arrived.case.case, arrived.session)
+    return await _begin(update, context, arrived.case.case)
 
 
 # --- steps ------------------------------------------------------------------------------------
@@ -774,7 +773,11 @@ async def _send_letter(
     document = InputFile(compose(letter), filename=letter_file_name(revision.case, letter))
     sent_button = InlineKeyboardButton(
         "✅ " + _("I sent it"),
-        callback_data=tally.sent_data(revision, letter.language, draft.session),
+        callback_data=tally.sent_data(
+            revision,
+            letter.language,
+            await sessions.came_through(context.storage, user_of(update).id, revision.case),
+        ),
     )
     where = drafts.where_to_send(letter)
     # Many copies with long addresses may not fit a caption: the directions follow instead.
@@ -869,9 +872,12 @@ async def timed_out(update: Update, context: Context) -> None:
     await say(
         update,
         escape(
-            _(
+            ngettext(
+                "Your letter was left for {minutes} minute, so I closed it; nothing "
+                "was kept. Tap “Write a letter” to start again.",
                 "Your letter was left for {minutes} minutes, so I closed it; nothing "
-                "was kept. Tap “Write a letter” to start again."
+                "was kept. Tap “Write a letter” to start again.",
+                math.ceil(context.config.letters.timeout_minutes),
             ).format(minutes=format_number(context.config.letters.timeout_minutes))
         ),
     )

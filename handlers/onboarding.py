@@ -22,13 +22,14 @@ from bot.ptb.text import escape
 from bot.services import archive, arrival, subscriptions
 from bot.services.privacy import forget as erase_user
 from bot.services.subscriptions import Alerts
+from handlers import group_cases
 from handlers.access import is_admin
 from handlers.actions import list_actions, send_card
 from handlers.conversations import end_conversations
 from handlers.replies import answer, edit, query_of, say, text_of, user_of
 
 
-def _start_keyboard() -> InlineKeyboardMarkup:
+def _start_keyboard(bot_username: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
@@ -44,6 +45,7 @@ def _start_keyboard() -> InlineKeyboardMarkup:
                     "🏷 " + _("Choose topics"), callback_data=callbacks.FOLLOW.data()
                 )
             ],
+            [group_cases.add_to_group_button(bot_username)],
         ]
     )
 
@@ -109,6 +111,7 @@ def welcome_text(helped: int, subscribed: bool = True) -> str:
             ),
             escape(alerts),
             *([escape(render.letters_helped(helped))] if helped else []),
+            escape(group_cases.sessions_text()),
             "<b>" + escape(_("Commands")) + "</b>\n" + escape(command_lines()),
         ]
     )
@@ -124,12 +127,12 @@ def _unavailable_text(asked: str | None, closed: bool, session_gone: bool = Fals
         return "\n".join(
             [
                 _("{case} is closed: it takes no more letters. Thank you for caring.").format(
-                    case=asked
+                    case=render.case_label(asked)
                 ),
                 _("/archive shows the cases that ended, and how."),
             ]
         )
-    return _("There is no case {case}.").format(case=asked)
+    return _("There is no case {case}.").format(case=render.case_label(asked))
 
 
 async def _newest(update: Update, context: Context) -> None:
@@ -196,7 +199,7 @@ async def arrive(update: Update, context: Context) -> arrival.Arrival:
         if result.offer_alerts:
             await say(update, welcome_text(helped, subscribed=False), _alerts_offer_keyboard())
         else:
-            await say(update, welcome_text(helped), markup=_start_keyboard())
+            await say(update, welcome_text(helped), markup=_start_keyboard(context.bot.username))
     if result.closure is not None:  # how it ended: its outcome and letters
         await send_card(update, context, result.closure)
     if result.unavailable:
@@ -235,7 +238,9 @@ async def help_command(update: Update, context: Context) -> None:
             escape(command_lines(ADMIN_COMMANDS)),
             escape(_("Send me an action file (.toml): I show a preview to publish.")),
         ]
-    await say(update, "\n".join(lines))
+    lines += ["", escape(group_cases.sessions_text())]
+    group_button = group_cases.add_to_group_button(context.bot.username)
+    await say(update, "\n".join(lines), InlineKeyboardMarkup([[group_button]]))
 
 
 async def language_command(update: Update, context: Context) -> None:
@@ -313,10 +318,10 @@ async def privacy(update: Update, context: Context) -> None:
             "(/forget removes the link to you and keeps only the number);"
         ),
         _(
-            "if you write during a group's writing session (“Write my letter” in a group): "
-            "that your letter counted in that session, only while it runs, so that each "
-            "person counts once; then only the group's number of letters stays. The group "
-            "sees counts, never who wrote;"
+            "if you open a group's writing session (“Write my letter” in a group): that you "
+            "came through it and whether your letter counted there, only while the session "
+            "runs, so that your letters count there, each person once; when it ends, only the "
+            "group's number of letters stays. The group sees counts, never who wrote;"
         ),
         _(
             "which cases you opened, until they close: their follow-ups reach you, and a "

@@ -13,18 +13,19 @@ import time
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
+from bot.actions import render
 from bot.actions.links import deep_link, session_payload
 from bot.actions.model import case_from_text
 from bot.i18n import format_number, use_locale
 from bot.i18n import gettext as _
 from bot.ptb import callbacks
 from bot.ptb.context import Context
-from bot.ptb.groups import is_group_admin
+from bot.ptb.groups import is_group_admin, may_pin
 from bot.ptb.text import escape
 from bot.services import sessions
 from bot.services.sessions import live
 from handlers.fallback import stale_button
-from handlers.groups import say_in_group
+from handlers.groups import say_in_group, session_usage
 from handlers.locale import user_language
 from handlers.replies import answer, chat_of, message_of, query_of
 
@@ -43,13 +44,6 @@ def _arguments(args: list[str]) -> tuple[str | None, int | None] | None:
     return (" ".join(words) or None), (int(numbers[0]) if numbers else None)
 
 
-def _usage() -> str:
-    return _(
-        "Start a writing session with /session, or /session UA 046/19 60 for a case and "
-        "its minutes (the newest open case and {minutes} minutes when left out)."
-    )
-
-
 async def start_session(update: Update, context: Context) -> None:
     """/session [case] [minutes] by a group admin: the session message, pinned."""
     message = message_of(update)
@@ -59,7 +53,7 @@ async def start_session(update: Update, context: Context) -> None:
     config = context.config.sessions
     parsed = _arguments(list(context.args or []))
     if parsed is None:
-        await _reply(update, context, _usage().format(minutes=config.default_minutes))
+        await _reply(update, context, session_usage(config.default_minutes))
         return
     typed, minutes = parsed
     case = case_from_text(typed) if typed else None
@@ -67,18 +61,23 @@ async def start_session(update: Update, context: Context) -> None:
         await _reply(
             update,
             context,
-            _("“{text}” is no case number such as UA 046/19.").format(text=typed),
+            _("“{text}” is not a case number, such as UA 046/19.").format(text=typed),
         )
         return
     chat = chat_of(update)
     storage = context.storage
-    started = await sessions.start(storage, config, chat.id, time.time(), case, minutes)
+    started = await sessions.start(
+        storage, config, chat.id, time.time(), case, minutes, today=context.bot_data.today()
+    )
     if started.refused is sessions.StartRefused.UNKNOWN_GROUP:
         # The bot joined before groups were recorded: the group speaks its admin's language.
         await sessions.add_group(storage, chat.id, context.language)
-        started = await sessions.start(storage, config, chat.id, time.time(), case, minutes)
+        started = await sessions.start(
+            storage, config, chat.id, time.time(), case, minutes, today=context.bot_data.today()
+        )
     if started.session is not None:
         await live.begin(context.application, started.session)
+        await _pin_hint(update, context)
         return
     refused = started.refused
     if refused is sessions.StartRefused.BAD_MINUTES:
@@ -87,12 +86,31 @@ async def start_session(update: Update, context: Context) -> None:
         )
     elif refused is sessions.StartRefused.RUNNING:
         text = _("A session is running in this group already: /session_end ends it.")
+    elif refused is sessions.StartRefused.UNKNOWN_CASE:
+        text = _("No published case has the number {case}. /actions lists the open ones.")
+        text = text.format(case=case)
     elif case is not None:
         text = _("{case} is not open for letters. /session alone takes the newest open case.")
-        text = text.format(case=case)
+        text = text.format(case=render.case_label(case))
     else:
         text = _("There is no open case to write for right now.")
     await _reply(update, context, text)
+
+
+async def _pin_hint(update: Update, context: Context) -> None:
+    """Telegram will refuse to pin the session message (the bot is no admin that may pin):
+    tell the group once how to let it. Asked of Telegram, not read from the session: its
+    message is posted and pinned at the group's next slot, after this handler."""
+    if await may_pin(message_of(update)):
+        return
+    await _reply(
+        update,
+        context,
+        _(
+            "I could not pin the session message. To pin it next time, make me an admin "
+            "with only the right to pin messages."
+        ),
+    )
 
 
 async def end_session(update: Update, context: Context) -> None:
@@ -124,6 +142,7 @@ async def sent_in_group(update: Update, context: Context) -> None:
         language,
         context.bot_data.today(),
         context.bot_data.metrics,
+        chat_id=chat_of(update).id,  # crafted data naming another group's session counts not
     )
     outcome = result.outcome
     url = None
@@ -131,10 +150,10 @@ async def sent_in_group(update: Update, context: Context) -> None:
         if outcome is sessions.Counted.COUNTED:
             toast = _("Counted, thank you! Your letter counts for this session.")
         elif outcome in (sessions.Counted.ALREADY, sessions.Counted.CASE_ONLY):
-            toast = _("Already counted, thank you!")
-        elif outcome is sessions.Counted.UNKNOWN_PERSON:
+            toast = _("Already counted in this session, thank you!")
+        elif outcome is sessions.Counted.UNKNOWN_PERSON and result.session is not None:
             toast = _("Write your letter first: “Write my letter” opens it in our private chat.")
-            url = deep_link(context.bot.username, session_payload(session_id))
+            url = deep_link(context.bot.username, session_payload(result.session.token))
         elif outcome is sessions.Counted.ENDED:
             toast = _("This session has ended. Thank you!")
         else:

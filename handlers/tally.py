@@ -52,6 +52,8 @@ async def sent(update: Update, context: Context) -> None:
             "there so far.",
             result.session.letters,
         ).format(count=format_number(result.session.letters))
+    elif new and result.session_ended:  # begun for a group's session, confirmed after it
+        thanks = _("The group's session has ended; your letter counts for the case. Thank you!")
     elif new and result.letters == 1:
         thanks = _("Thank you! Yours is the first letter counted.")
     elif new and result.people == 1:  # the only writer, for another revision

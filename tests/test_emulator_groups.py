@@ -17,12 +17,16 @@ from telegram import (
     ChatMemberLeft,
     ChatMemberMember,
     ChatMemberOwner,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
     Update,
 )
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter
 from telegram.request import HTTPXRequest
 
+from bot.config import parse_config
 from bot.emulator import BOT_USER, GROUP_LIMIT, Emulator, SimGroup, SimUser, UserMessage
+from bot.emulator import __main__ as emulator_main
 
 TOKEN = "123456:TEST-TOKEN"
 BOT = BOT_USER["username"]
@@ -472,3 +476,50 @@ async def test_control_api_drives_a_group(emu: Emulator, tg: Bot, http: httpx.As
     assert removed["bot_status"] == "kicked"
     unknown = (await http.get("/_emu/groups/-5")).json()
     assert unknown["ok"] is False and "unknown group" in unknown["description"]
+
+
+async def test_control_api_taps_a_button_in_a_group_and_lists_its_messages(
+    emu: Emulator, tg: Bot, http: httpx.AsyncClient
+) -> None:
+    """What a script driving a standalone emulator needs for a session: the group's messages
+    and a member's tap under the bot's message there (the answer only they see)."""
+    people(emu)
+    group = local_group(emu)
+    group.add_bot(admin=True)
+    updates = Updates(tg)
+    await updates.next(2)  # my_chat_member and the service message
+    sent = await tg.send_message(
+        group.id,
+        "Session",
+        reply_markup=InlineKeyboardMarkup(
+            [[InlineKeyboardButton("✅ I sent it", callback_data="s:1")]]
+        ),
+    )
+    listing = (await http.get(f"/_emu/groups/{group.id}/messages")).json()["result"]
+    assert [(m["message_id"], m["text"]) for m in listing] == [(sent.message_id, "Session")]
+
+    tap = asyncio.create_task(
+        http.post(
+            f"/_emu/groups/{group.id}/tap",
+            json={"user_id": 3, "message_id": sent.message_id, "button": "✅ I sent it"},
+        )
+    )
+    (update,) = await updates.next()
+    query = update.callback_query
+    assert query is not None and query.data == "s:1" and query.from_user.id == 3
+    await tg.answer_callback_query(query.id, "Counted")
+    answer = (await tap).json()
+    assert answer["ok"] and answer["result"]["text"] == "Counted", answer
+    missing = (
+        await http.post(
+            f"/_emu/groups/{group.id}/tap", json={"user_id": 3, "message_id": 999, "button": "x"}
+        )
+    ).json()
+    assert missing["ok"] is False
+
+
+def test_the_standalone_emulators_default_token_is_one_uabot_run_accepts() -> None:
+    """`python -m bot.emulator` then `uabot run` with its token: the config takes it."""
+    token = emulator_main.build_parser().parse_args([]).token
+    config = parse_config({"telegram": {"token": token}}, environ={})
+    assert config.telegram.token == token

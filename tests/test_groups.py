@@ -151,7 +151,6 @@ async def test_only_group_admins_change_the_groups_language(emulator: Emulator, 
         ("/mine", PRIVATE_CHAT, "💬 Privaten Chat mit mir öffnen"),
         (f"/forget@{BOT}", PRIVATE_CHAT, "💬 Privaten Chat mit mir öffnen"),
         ("/subscribe", PRIVATE_CHAT, "💬 Privaten Chat mit mir öffnen"),
-        ("/start", PRIVATE_CHAT, "💬 Privaten Chat mit mir öffnen"),
         ("/write UA 012/26", f"{PRIVATE_CHAT}?start=write-ua-012-26", "✍️ Meinen Brief schreiben"),
         ("/start write-ua-012-26", f"{PRIVATE_CHAT}?start=write-ua-012-26", None),
         ("/start ua-012-26", f"{PRIVATE_CHAT}?start=ua-012-26", None),
@@ -280,7 +279,9 @@ async def test_removed_during_a_session_it_ends_the_session_and_stops_its_jobs(
     group.add_bot()
     await group.receive()
     data = bot.bot_data
-    started = await sessions.start(data.storage, data.config.sessions, group.id, time.time())
+    started = await sessions.start(
+        data.storage, data.config.sessions, group.id, time.time(), today=data.today()
+    )
     assert started.session is not None
     assert "sessions: 1 (1 running)" in await stats(emulator)
     group.remove_bot()

@@ -33,8 +33,8 @@ WORDS = {
     "de": {
         "finished": "Rundsendung abgeschlossen",
         "stats": "Statistik",
-        "audit": "Letzte Aktionen der Admins",
-        "verbs": ("Import UA 012/26", "Veröffentlichung UA 012/26-2", "Mitteilung Versand "),
+        "audit": "Letzte Admin-Vorgänge",
+        "verbs": ("Import UA 012/26", "Veröffentlichung UA 012/26-2", "Mitteilung Rundsendung "),
         "label": "UA 012/26",
         "follow_up": "UA 012/26-2",
         "file": "UA-012-26-Brief-",
@@ -42,8 +42,8 @@ WORDS = {
     "fr": {
         "finished": "Diffusion terminée",
         "stats": "Statistiques",
-        "audit": "Dernières actions des admins",
-        "verbs": ("import AU 012/26", "publication AU 012/26-2", "annonce envoi "),
+        "audit": "Dernières opérations d’administration",
+        "verbs": ("import AU 012/26", "publication AU 012/26-2", "annonce diffusion "),
         "label": "AU 012/26",
         "follow_up": "AU 012/26-2",
         "file": "AU-012-26-lettre-",
@@ -65,7 +65,7 @@ def said(message: SentMessage) -> Iterator[str]:
 # an upload's problems the file's keys ("• text.de.sumary:", "[text.en]") and quoted values
 # (in each language's quotes).
 NAMES = re.compile(
-    r"/\w+|[\w-]+\.toml|^• [\w.\[\]]+:|\[[\w.]+\]|\"[^\"]*\"|„[^“]*“|«[^»]*»", re.MULTILINE
+    r"/\w+|[\w-]+\.toml|^• [\w.\[\]]+\u00a0?:|\[[\w.]+\]|\"[^\"]*\"|„[^“]*“|«[^»]*»", re.MULTILINE
 )
 
 

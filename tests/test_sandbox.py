@@ -503,9 +503,11 @@ async def test_the_group_admin_starts_a_session_and_a_member_writes_from_it(
     await page.select_option("#as", "1002")
     await session.locator("a.kb", has_text="Write my letter").click()
     await expect(page.locator("#chat-sub")).to_contain_text("de-CH")
-    await expect(page.locator(".msg.user")).to_have_text([re.compile(r"^/start session-\d+$")])
+    # The session's token, not its (guessable) row id.
+    link = re.compile(r"^/start session-[A-Za-z0-9_-]{22}$")
+    await expect(page.locator(".msg.user")).to_have_text([link])
     await expect(page.locator(".msg.bot", has_text="Willkommen!")).to_contain_text(
-        "nicht abonniert"
+        "nicht für Benachrichtigungen angemeldet"
     )
     await expect(page.locator(".msg.bot").last).to_contain_text("In welcher Sprache")
 
@@ -518,3 +520,48 @@ async def test_the_group_admin_starts_a_session_and_a_member_writes_from_it(
     # Camille never wrote a letter: her answer (hers only) sends her to write it first.
     await expect(page.locator("#toast")).to_contain_text("Écrivez d’abord votre lettre")
     await expect(session).to_contain_text("0 letters from this group")
+
+
+async def test_the_bots_admin_opened_the_bot_and_the_group_may_let_the_bot_pin(
+    web_chat: Sandbox,
+) -> None:
+    """No 403 at start (the seeded admin opened the bot before, as a real admin has); the
+    group's creator lets the bot pin (a control of the page), and a session's message is
+    then pinned, as a newcomer should see it."""
+    import httpx
+
+    emulator = web_chat.emulator
+    async with httpx.AsyncClient(base_url=web_chat.url.rstrip("/")) as client:
+        (group,) = (await client.get("/api/groups")).json()
+        assert group["bot_status"] == "member"
+        sim = emulator.find_group(group["id"])
+        await emulator.wait_until(lambda: bool(sim.messages), timeout=10)
+        assert emulator.stats.errors_by_code[403] == 0, emulator.stats.errors_by_code
+        promoted = await client.post(f"/api/groups/{group['id']}/promote", json={})
+        assert promoted.json() == {"bot_status": "administrator"}
+        (group,) = (await client.get("/api/groups")).json()
+        assert group["bot_status"] == "administrator"
+        await client.post(
+            f"/api/groups/{group['id']}/send", json={"as": 1004, "text": "/session UA 012/26 30"}
+        )
+        await emulator.wait_until(lambda: sim.pinned is not None, timeout=10)
+        assert sim.pinned is not None and "UA 012/26" in (sim.pinned.text or "")
+
+
+async def test_in_the_group_view_only_the_group_shows_and_its_entry_is_highlighted(
+    web_chat: Sandbox, page: Any, width: int
+) -> None:
+    """The Bot/Friend tabs belong to a person's chats: hidden in the group's view; the
+    group's entry in the list is highlighted across the whole list, as a person's is."""
+    from playwright.async_api import expect
+
+    await page.goto(web_chat.url)
+    await page.click(".person.group")
+    await expect(page.locator("#chat-title")).to_have_text("👥 Local group")
+    await expect(page.locator("#chat-tabs")).to_be_hidden()
+    await expect(page.locator("#promote")).to_be_visible()
+    if await page.locator("#back").is_visible():  # a phone: the chat list first
+        await page.click("#back")
+    entry = await _box(page, ".person.group")
+    person = await _box(page, '.person[data-user="1001"]')
+    assert entry["width"] == person["width"], (entry, person)

@@ -142,7 +142,8 @@ async def test_a_group_admin_runs_a_session_members_confirm_it_ends_with_thanks(
     assert "Noch 60 Minuten" in text
     [[write, sent]] = message.buttons
     assert write.text == "✍️ Meinen Brief schreiben"
-    assert write.url == f"https://t.me/{bot.bot.username}?start=session-{session_id(message)}"
+    token = (await bot.bot_data.storage.sessions.get(session_id(message))).token
+    assert write.url == f"https://t.me/{bot.bot.username}?start=session-{token}"
     assert sent.text == SENT
     assert group.pinned is not None and group.pinned.message_id == message.message_id
 
@@ -152,7 +153,7 @@ async def test_a_group_admin_runs_a_session_members_confirm_it_ends_with_thanks(
     second = await group.tap(cy, message, SENT)
     again = await group.tap(bo, message, SENT)
     assert first.text == second.text == COUNTED and not first.show_alert
-    assert again.text == "Schon gezählt, danke!"
+    assert again.text == "Schon in diesem Schreibtreffen gezählt, danke!"
     await wait(emulator, lambda: counts(current(group, message)) == (2, 2), "counts not shown")
     assert not any(name in m.text for m in group.messages for name in ("User2", "User3"))
 
@@ -195,10 +196,12 @@ async def test_what_session_refuses_and_one_session_per_group(
     assert await ask("0") == "Ein Schreibtreffen dauert 1 bis 1.440 Minuten."
     assert await ask("UA 013/26 1441") == "Ein Schreibtreffen dauert 1 bis 1.440 Minuten."
     assert (await ask("30 60")).startswith("Ein Schreibtreffen startest du mit /session")
-    assert await ask("hello") == "„hello“ ist keine Fallnummer wie UA 046/19."
+    assert await ask("hello") == "„hello“ ist keine Fallnummer wie etwa UA 046/19."
     closed = "Für UA 012/26 werden keine Briefe gesammelt."
     assert (await ask("UA 012/26")).startswith(closed)  # closed by its third revision
-    assert (await ask("UA 999/26")).startswith("Für UA 999/26 werden keine Briefe gesammelt.")
+    assert (await ask("UA 999/26")).startswith(
+        "Kein veröffentlichter Fall hat die Nummer UA 999/26."
+    )
     assert not session_messages(group) and emulator.stats.too_many_requests == 0
 
     # Minutes first, then the case (and the short case number): both read.
@@ -222,7 +225,8 @@ async def test_time_up_a_bot_that_may_not_pin_and_a_member_who_never_started_it(
 
     stranger = await group.tap(eve, message, SENT)  # in her language, with the way in
     assert stranger.text is not None and stranger.text.startswith("Écrivez d’abord votre lettre")
-    assert stranger.url == f"https://t.me/{bot.bot.username}?start=session-{session_id(message)}"
+    token = (await bot.bot_data.storage.sessions.get(session_id(message))).token
+    assert stranger.url == f"https://t.me/{bot.bot.username}?start=session-{token}"
     assert (await group.tap(bo, message, SENT)).text == COUNTED
 
     # Its time runs out by itself: the countdown, then the end, the thank-you.

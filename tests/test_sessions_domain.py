@@ -133,7 +133,7 @@ async def test_a_group_may_start_again_once_its_session_ended(storage: Storage) 
     [
         (CASE, 0, GROUP, StartRefused.BAD_MINUTES),
         (CASE, CONFIG.max_minutes + 1, GROUP, StartRefused.BAD_MINUTES),
-        ("UA 999/26", 30, GROUP, StartRefused.NO_CASE),
+        ("UA 999/26", 30, GROUP, StartRefused.UNKNOWN_CASE),
         (CASE, 30, 12345, StartRefused.UNKNOWN_GROUP),
     ],
 )
@@ -185,17 +185,21 @@ async def test_twenty_writers_confirming_at_once_are_counted_exactly(storage: St
     assert counted == list(range(1, 21))
 
 
-async def test_a_letter_confirmed_before_the_session_is_not_the_sessions(
+async def test_who_wrote_for_the_case_before_counts_once_in_the_session(
     storage: Storage,
 ) -> None:
+    """Wrote at home (or at an earlier session), confirms again at tonight's: one of the
+    session's writers; the case still holds one letter per person and revision."""
     await people(storage, 1, 2)
     await storage.tally.confirm(CASE, 1, 1, "en", TODAY)  # wrote at home, before
     session_id = await started(storage)
     before = await sessions.confirm(storage, session_id, 1, "en", TODAY)
-    assert (before.outcome, before.case_letters) == (Counted.ALREADY, 1)
+    assert (before.outcome, before.case_new, before.case_letters) == (Counted.COUNTED, False, 1)
+    again = await sessions.confirm(storage, session_id, 1, "en", TODAY)
+    assert again.outcome is Counted.ALREADY
     new = await sessions.confirm(storage, session_id, 2, "de", TODAY)
-    assert new.outcome is Counted.COUNTED and new.session is not None
-    assert (new.session.letters, new.case_letters) == (1, 2)
+    assert new.outcome is Counted.COUNTED and new.case_new and new.session is not None
+    assert (new.session.letters, new.case_letters) == (2, 2)
     (row,) = [r for r in await storage.stats.letters() if r.language == "de"]
     assert row.letters == 1  # the letter's language is recorded as in a private chat
 
@@ -397,7 +401,9 @@ async def test_a_session_ended_early_thanks_for_the_minutes_it_ran(storage: Stor
     assert quick.session is not None
     done = await sessions.end(storage, quick.session.id, T0 + 5.0)  # time up, compressed
     assert done is not None
-    assert thank_you(done, "de", fast.minute_seconds) == "0 Briefe in 10 Minuten – danke!"
+    assert thank_you(done, "de", fast.minute_seconds) == (
+        "Schreibtreffen beendet – diesmal ohne Briefe."
+    )
 
 
 # -- the pacing -------------------------------------------------------------------------------

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from types import MappingProxyType
 from typing import Any
+
+from bot.actions.labels import typed_case_pattern
+from bot.actions.typography import typeset_fields
 
 # Length limits in characters, checked by the parser. The summary must fit a push message
 # together with the title, the update and the buttons; bodies bound the letter and the card.
@@ -197,17 +199,11 @@ class LetterTemplate:
         return data
 
 
-# "UA 012/26", "012/26", the link's "ua-012-26", a follow-up's "FI 012/26-2", French "AU 012/26".
-_TYPED_CASE = re.compile(
-    r"(?:(?:UA|FI|AU)[\s-]*)?([0-9]{1,4})[/-]([0-9]{2})(?:-[0-9]{1,3})?", re.IGNORECASE
-)
-
-
 def case_from_text(text: str) -> str | None:
     """What a person types after /write or /close ("UA 012/26", "ua 012/26", "012/26", the
     link's "ua-012-26", a follow-up's "FI 012/26-2") as a case number, or None when it is not
     one."""
-    match = _TYPED_CASE.fullmatch(text.strip())
+    match = typed_case_pattern().fullmatch(text.strip())
     return f"UA {match.group(1)}/{match.group(2)}" if match else None
 
 
@@ -273,20 +269,28 @@ class ActionRevision:
         return self.status == STATUS_CLOSED
 
     def text_for(self, language: str, default: str) -> tuple[CaseText, bool]:
-        """The text in ``language``, else the default language's; True means "fell back"."""
+        """The text in ``language``, else the default language's; True means "fell back".
+
+        Texts and letters are read through here and ``letter_in``, which set what the admin
+        typed in French (plain spaces before "?", ') in French typography; the stored
+        content and its fingerprint stay as the file said."""
         text = self.texts.get(language)
         if text is not None:
-            return text, False
-        return self.texts[default], True
+            return typeset_fields(text, language), False
+        return typeset_fields(self.texts[default], default), True
+
+    def letter_in(self, language: str) -> LetterTemplate:
+        """The suggested letter in ``language`` (typeset as ``text_for`` says)."""
+        return typeset_fields(self.letters[language], language)
 
     def subject_in(self, language: str) -> str | None:
         """A letter's subject: the letter's own, else the case title in that language; None
         when neither exists (a letter language without a case text and without a subject)."""
         letter = self.letters.get(language)
         if letter is not None and letter.subject is not None:
-            return letter.subject
+            return self.letter_in(language).subject
         text = self.texts.get(language)
-        return text.title if text is not None else None
+        return typeset_fields(text, language).title if text is not None else None
 
     def copies_for(self, addressee: Addressee) -> tuple[Addressee, ...]:
         """The copy addressees listed at the foot of a letter to ``addressee`` (not itself)."""

@@ -5,7 +5,8 @@ token bucket. A pacer hands each freed token to a waiting reply first, so someon
 button during a 10,000-message broadcast waits for one token (1/rate seconds), not for the queue.
 A 429 pauses every request for ``retry_after`` and the request is tried again: this limiter is
 the one place that waits out Telegram's flood control, for replies and broadcasts alike. A sender
-sees ``RetryAfter`` only after ``max_retries`` waits in a row for the same request.
+sees ``RetryAfter`` only after ``max_retries`` waits in a row for the same request. A 429 for a
+request to a group is that group's limit (20 a minute): raised at once, it pauses nothing else.
 
 With paid broadcasts (``broadcast.paid``) the bucket holds up to 1,000 a second, but only the
 messages sent with ``allow_paid_broadcast`` may use more than Telegram's free rate: everything
@@ -60,6 +61,12 @@ class RateLimitArgs(TypedDict, total=False):
 # What background senders (broadcasts, reminders) pass: replies go first.
 BACKGROUND: RateLimitArgs = {"background": True}
 CHAT_PACED: RateLimitArgs = {"chat_paced": True}
+
+
+def _to_group(data: dict[str, Any]) -> bool:
+    """Whether a request goes to a group (or channel): Telegram's ids for them are negative."""
+    chat_id = data.get("chat_id")
+    return isinstance(chat_id, int) and chat_id < 0
 
 
 class PriorityRateLimiter(BaseRateLimiter[RateLimitArgs]):
@@ -194,7 +201,9 @@ class PriorityRateLimiter(BaseRateLimiter[RateLimitArgs]):
             return await callback(*args, **kwargs)
         background = bool(rate_limit_args and rate_limit_args.get("background"))
         paid = data.get("allow_paid_broadcast") is True
-        if rate_limit_args and rate_limit_args.get("chat_paced"):
+        if (rate_limit_args and rate_limit_args.get("chat_paced")) or _to_group(data):
+            # A group's 429 is Telegram's limit for that group: it pauses nothing else (a
+            # flooded group must not stall every chat); the sender sees it at once.
             await self.acquire(background, paid)
             return await callback(*args, **kwargs)
         for attempt in range(self.max_retries + 1):

@@ -9,13 +9,15 @@ import contextlib
 from .faults import FREE_RATE, PAID_RATE
 from .server import Emulator, serve_forever
 
+# A token of the shape @BotFather gives (and `uabot run` checks): the bot's config can use it.
+DEFAULT_TOKEN = "123456:TEST-TOKEN-abcdefghijklmnopqrstuvwx"
 
-def main(argv: list[str] | None = None) -> None:
-    """Parse options, start the server and run until interrupted."""
+
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot.emulator", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8081)
-    parser.add_argument("--token", default="123456:TEST-TOKEN")
+    parser.add_argument("--token", default=DEFAULT_TOKEN)
     parser.add_argument(
         "--rate",
         type=float,
@@ -38,7 +40,12 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="choosing an inline result tells the bot (/setinlinefeedback)",
     )
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Parse options, start the server and run until interrupted."""
+    args = build_parser().parse_args(argv)
     emu = Emulator(
         args.token,
         host=args.host,

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from .groups import SimGroup
-from .state import BOT_USER, UserMessage
+from .state import BOT_USER, SentMessage, UserMessage
 
 if TYPE_CHECKING:
     from .server import Emulator
@@ -275,6 +275,38 @@ def add_control_routes(app: web.Application, emu: Emulator) -> None:
             return _fail(str(exc).split("\n", 1)[0])
         return _ok(group_json(group))
 
+    async def group_messages(request: web.Request) -> web.StreamResponse:
+        """The group's messages after ``?after=`` (a message id): the bot's, and with
+        ``include_user=1`` the members' too."""
+        group = find_group(request)
+        after = int(request.query.get("after", 0))
+        everyone = request.query.get("include_user", "").lower() in ("1", "true")
+        return _ok(
+            [
+                m.to_json()
+                for m in group.transcript
+                if m.message_id > after and (everyone or isinstance(m, SentMessage))
+            ]
+        )
+
+    async def group_tap(request: web.Request) -> web.StreamResponse:
+        """``{"user_id", "message_id", "button"}``: a member presses a button (its text, else
+        its callback data) under a bot message in the group; the toast only they see."""
+        body = await _json(request)
+        group = find_group(request)
+        try:
+            answer = await group.tap(
+                known_user(body["user_id"]),
+                int(body["message_id"]),
+                str(body["button"]),
+                float(body.get("timeout", 5.0)),
+            )
+        except AssertionError as exc:
+            if "no answerCallbackQuery" in str(exc):
+                return _ok(None)
+            return _fail(str(exc).split("\n", 1)[0])
+        return _ok({"text": answer.text, "show_alert": answer.show_alert, "url": answer.url})
+
     async def group_join(request: web.Request) -> web.StreamResponse:
         body = await _json(request)
         group = find_group(request)
@@ -307,6 +339,8 @@ def add_control_routes(app: web.Application, emu: Emulator) -> None:
         ("GET", "/_emu/groups/{chat_id}", group_info),
         ("POST", "/_emu/groups/{chat_id}/send", group_send),
         ("POST", "/_emu/groups/{chat_id}/bot", group_bot),
+        ("GET", "/_emu/groups/{chat_id}/messages", group_messages),
+        ("POST", "/_emu/groups/{chat_id}/tap", group_tap),
         ("POST", "/_emu/groups/{chat_id}/join", group_join),
         ("POST", "/_emu/groups/{chat_id}/migrate", group_migrate),
     ]

@@ -44,3 +44,18 @@ async def is_group_admin(message: Message, user: User | None) -> bool:
         log.warning("could not check a group admin: %s", described(error))
         return False
     return member.status in ADMIN_STATUSES
+
+
+async def may_pin(message: Message) -> bool:
+    """Whether the bot may pin messages in the group of ``message`` (an admin with the right
+    to pin, or the owner). Asked when a session starts: its message is posted and pinned
+    later, at the group's slot. True when Telegram cannot be asked: no hint on a guess."""
+    bot = message.get_bot()
+    try:
+        member = await bot.get_chat_member(message.chat.id, bot.id)
+    except TelegramError as error:
+        log.warning("could not check the bot's rights in a group: %s", described(error))
+        return True
+    if member.status == ChatMember.OWNER:
+        return True
+    return bool(getattr(member, "can_pin_messages", False))

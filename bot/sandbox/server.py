@@ -163,6 +163,7 @@ class Sandbox:
         app.router.add_get("/api/groups/{group_id}/commands", self._group_commands)
         app.router.add_post("/api/groups/{group_id}/send", self._group_send)
         app.router.add_post("/api/groups/{group_id}/tap", self._group_tap)
+        app.router.add_post("/api/groups/{group_id}/promote", self._group_promote)
         return app
 
     async def start(self, port: int = 0) -> Sandbox:
@@ -256,7 +257,13 @@ class Sandbox:
                 if uid in self.users and member.is_member
             ]
             listed.append(
-                {"id": group.id, "title": group.title, "type": group.type, "members": members}
+                {
+                    "id": group.id,
+                    "title": group.title,
+                    "type": group.type,
+                    "members": members,
+                    "bot_status": group.bot_status,
+                }
             )
         return web.json_response(listed)
 
@@ -303,6 +310,14 @@ class Sandbox:
         return web.json_response(
             {"answered": True, "text": answer.text, "show_alert": answer.show_alert}
         )
+
+    async def _group_promote(self, request: web.Request) -> web.StreamResponse:
+        """The group's creator makes the bot an admin that may pin (only that right), as a
+        coordinator does for the session message to be pinned."""
+        group = self._group(request)
+        if group.bot_status != "administrator":
+            group.promote_bot(("can_pin_messages",))
+        return web.json_response({"bot_status": group.bot_status})
 
     def _button(self, message: Any, body: dict[str, Any]) -> tuple[int, str]:
         """A bot message's id and the callback data of its button [row][col] (404/400
@@ -465,7 +480,10 @@ async def sandbox(
             users = _users_for(config)
             for user in users:
                 first_name = user.name.split(" ")[0]
-                emulator.user(user.id, first_name, language_code=user.language_code)
+                # The bot's admin opened the bot before (the admin menu and notices reach them).
+                emulator.user(
+                    user.id, first_name, language_code=user.language_code, started=user.admin
+                )
             async with running(build_application(config), poll_timeout=poll_timeout):
                 group = _local_group(emulator)  # the running bot is told it was added
                 web_chat = await Sandbox(emulator, config, users, (group,)).start(port)

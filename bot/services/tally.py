@@ -6,9 +6,10 @@ not, and an old button must not bring them back and count their letter twice), t
 must be published and not a closure, and a letter language named by the button must be one
 the case offers.
 
-A letter begun from a group's writing session ("Write my letter") carries the session's id on
-its button: while the session runs, the letter counts there too (``sessions.confirm``); once it
-has ended, the letter counts for the case alone, as any other.
+Someone who came through a group's writing session link ("Write my letter", its token) has
+their letters for its case counted there too while it runs (``sessions.confirm_letter``): the
+server knows they came, a button cannot claim it. Once the session has ended, a letter counts
+for the case alone, as any other. Buttons from before named the session's id: it is ignored.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ class Confirmation:
     # message shows), and whether the letter counted there (not when its writer had already).
     session: StoredSession | None = None
     session_counted: bool = False
+    # The letter was begun for a group's session that has ended since: it counts for the case.
+    session_ended: bool = False
 
 
 @dataclass(frozen=True)
@@ -50,14 +53,14 @@ class SentButton:
     case: str
     revision: int
     letter_language: str | None
-    session: int | None = None  # the group session the letter was begun for
+    for_session: bool = False  # begun for a group's session (which one, the button says not)
 
 
-def sent_data(revision: ActionRevision, letter_language: str, session: int | None) -> str:
-    """The callback data of "I sent it" under a letter (``session``: the group session the
-    letter was begun for)."""
+def sent_data(revision: ActionRevision, letter_language: str, for_session: bool = False) -> str:
+    """The callback data of "I sent it" under a letter; ``for_session``: its writer came
+    through a running session's link (a tap after its end is told so)."""
     ref = (callbacks.case_ref(revision.case), revision.revision, letter_language)
-    return callbacks.SENT.data(*ref, *([session] if session is not None else []))
+    return callbacks.SENT.data(*ref, *([1] if for_session else []))
 
 
 def parse_sent(data: str | None) -> SentButton | None:
@@ -66,14 +69,15 @@ def parse_sent(data: str | None) -> SentButton | None:
     if parsed is None:
         return None
     rest = parsed.rest
-    session = callbacks.number(rest[1]) if len(rest) > 1 else None
-    if len(rest) > 1 and (session is None or len(rest[1]) > 18):
+    # A number after the language: the letter was begun for a session (buttons from before
+    # named the session's id; now it is 1, and which session is the server's to know).
+    if len(rest) > 1 and (callbacks.number(rest[1]) is None or len(rest[1]) > 18):
         return None
     return SentButton(
         callbacks.case_from_ref(parsed.text(0)),
         parsed.integer(1),
         rest[0] if rest else None,
-        session,
+        len(rest) > 1,
     )
 
 
@@ -103,8 +107,10 @@ async def confirm_sent(
     language = button.letter_language
     if language is not None and language not in revision.letters:
         return Confirmation(Outcome.NOT_OFFERED)
-    if button.session is not None and language is not None:
-        in_session = await _confirm_in_session(storage, button, user_id, language, today, metrics)
+    if language is not None:  # a letter's button: its writer may write for a group's session
+        in_session = await _confirm_in_session(
+            storage, revision, user_id, language, today, metrics
+        )
         if in_session is not None:
             return in_session
     async with storage.db.transaction():  # /forget cannot come between the check and the count
@@ -117,48 +123,40 @@ async def confirm_sent(
         people = await storage.tally.people(revision.case)
     if new and metrics is not None:
         metrics.letters_confirmed.inc()
-    return Confirmation(Outcome.COUNTED if new else Outcome.ALREADY, revision, letters, people)
+    outcome = Outcome.COUNTED if new else Outcome.ALREADY
+    return Confirmation(outcome, revision, letters, people, session_ended=button.for_session)
 
 
-_SESSION_OUTCOMES = {
-    sessions.Counted.COUNTED: Outcome.COUNTED,
-    sessions.Counted.CASE_ONLY: Outcome.COUNTED,  # new for the case; counted in the session before
-    sessions.Counted.ALREADY: Outcome.ALREADY,
-    sessions.Counted.UNKNOWN_PERSON: Outcome.UNKNOWN_PERSON,
-}
+_IN_SESSION = (sessions.Counted.COUNTED, sessions.Counted.CASE_ONLY, sessions.Counted.ALREADY)
 
 
 async def _confirm_in_session(
     storage: Storage,
-    button: SentButton,
+    revision: ActionRevision,
     user_id: int,
     language: str,
     today: date,
     metrics: Metrics | None,
 ) -> Confirmation | None:
-    """Count the letter through its group session; None when the session no longer takes it
-    (ended, its case closed since, or crafted data naming another case's session): then it
-    counts as any letter does."""
-    assert button.session is not None
-    named = await storage.sessions.get(button.session)
-    if named is None or named.case_number != button.case:
-        return None
-    result = await sessions.confirm(storage, named.id, user_id, language, today, metrics)
-    outcome = _SESSION_OUTCOMES.get(result.outcome)
-    if outcome is None:
+    """Count the letter (its button's revision) through the running session its writer came
+    to by the link; None when there is none (never came, ended, its case closed since): then
+    it counts as any letter does."""
+    result = await sessions.confirm_letter(
+        storage, user_id, revision.case, revision.revision, language, today, metrics
+    )
+    if result.outcome is sessions.Counted.UNKNOWN_PERSON:
+        return Confirmation(Outcome.UNKNOWN_PERSON, revision)
+    if result.outcome not in _IN_SESSION:
         return None
     assert result.session is not None  # the running session, as it stands now
-    case = result.session.case_number
-    stored = await storage.revisions.latest(case, published_only=True)
-    revision = ActionRevision.from_json(stored.content) if stored else None
-    if outcome is Outcome.UNKNOWN_PERSON:
-        return Confirmation(outcome, revision)
-    people = await storage.tally.people(case)
+    people = await storage.tally.people(revision.case)
+    counted = result.outcome is sessions.Counted.COUNTED
     return Confirmation(
-        outcome,
+        Outcome.COUNTED if result.case_new else Outcome.ALREADY,
         revision,
         result.case_letters,
         people,
-        session=result.session if outcome is Outcome.COUNTED else None,
-        session_counted=result.outcome is sessions.Counted.COUNTED,
+        # Its message shows a count that moved: the group's, or the case's total.
+        session=result.session if counted or result.case_new else None,
+        session_counted=counted,
     )

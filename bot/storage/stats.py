@@ -15,6 +15,7 @@ class SubscriberCounts:
     unreachable: int
     by_language: dict[str, int]  # active subscribers per language
     seen_30_days: int = 0  # users who used the bot in the last 30 days (users.last_seen)
+    never_subscribed: int = 0  # stored, never subscribed (e.g. came through a group's session)
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ class Stats:
                 "SELECT COUNT(*) FROM users WHERE last_seen >= date('now', '-30 days')"
             )
         )
-        active = paused = unreachable = 0
+        active = paused = never = unreachable = 0
         by_language: dict[str, int] = {}
         for language, subscribed, blocked, n in [
             *(tuple(row) for row in counts),
@@ -69,11 +70,13 @@ class Stats:
                 by_language[language] = by_language.get(language, 0) + n
             elif subscribed == 0:
                 paused += n
+            else:
+                never += n
         seen -= sum(1 for *_, recent in staff_rows if recent)
         ordered = sorted(
             ((lang, n) for lang, n in by_language.items() if n), key=lambda r: (-r[1], r[0])
         )
-        return SubscriberCounts(active, paused, unreachable, dict(ordered), seen)
+        return SubscriberCounts(active, paused, unreachable, dict(ordered), seen, never)
 
     async def letters(self) -> list[LetterCount]:
         """Confirmed letters per case, revision and letter language."""

@@ -33,6 +33,7 @@ TABLES = (
     "groups",
     "sessions",
     "session_writers",
+    "session_members",
 )
 _IDENTITIES = (
     ("broadcasts", "id"),

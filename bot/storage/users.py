@@ -7,6 +7,12 @@ from datetime import UTC, datetime
 
 from bot.storage.db import Database, Row
 
+# users.subscribed: 1 subscribed, 0 paused (/unsubscribe), 2 never subscribed (stored for a
+# language or a group session's letter; alerts were offered, never taken).
+SUBSCRIBED = 1
+PAUSED = 0
+NEVER_SUBSCRIBED = 2
+
 
 @dataclass(frozen=True)
 class User:
@@ -22,7 +28,7 @@ def _user(row: Row) -> User:
     return User(
         id=row["id"],
         language=row["language"],
-        subscribed=bool(row["subscribed"]),
+        subscribed=row["subscribed"] == SUBSCRIBED,
         blocked=row["blocked_at"] is not None,
         created_at=row["created_at"],
         last_seen=row["last_seen"],
@@ -69,9 +75,10 @@ class Users:
         return changed > 0
 
     async def set_language(self, user_id: int, language: str) -> None:
-        """Remember a language choice (a new user is stored, but not subscribed)."""
+        """Remember a language choice (a new user is stored, but not subscribed: never was,
+        as someone who came through a group's session link, which /stats tells apart)."""
         await self._db.execute(
-            "INSERT INTO users (id, language, subscribed) VALUES (?, ?, 0)"
+            f"INSERT INTO users (id, language, subscribed) VALUES (?, ?, {NEVER_SUBSCRIBED})"
             " ON CONFLICT (id) DO UPDATE SET language = excluded.language",
             (user_id, language),
         )

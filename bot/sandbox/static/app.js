@@ -565,6 +565,7 @@ function selectGroup(id) {
   $("attach").hidden = true;
   $("menu-button").hidden = false;
   $("menu").hidden = true;
+  $("promote").hidden = group.bot_status === "administrator";
   $("chat-title").textContent = `👥 ${group.title}`;
   $("chat-sub").textContent = `group · ${group.members.length} members · id ${group.id}`;
   $("text").placeholder = "Message (as the member chosen on the left)";
@@ -584,6 +585,7 @@ function selectUser(id) {
     $("messages").replaceChildren();
   }
   $("as").hidden = true;
+  $("promote").hidden = true;
   $("chat-tabs").hidden = false;
   state.current = id;
   state.chat = null;
@@ -635,6 +637,13 @@ async function main() {
     el.addEventListener("click", () => selectGroup(group.id));
     groupNav.append(el);
   }
+  $("promote").addEventListener("click", async () => {
+    // The group's creator makes the bot an admin that may pin (the session message pinned).
+    const promoted = await post(`/api/groups/${state.group}/promote`, {});
+    const group = state.groups.find((g) => g.id === state.group);
+    group.bot_status = promoted.bot_status;
+    $("promote").hidden = promoted.bot_status === "administrator";
+  });
   $("as").addEventListener("change", () => {
     state.as = Number($("as").value);
     state.version = null;  // whose messages are "mine" changed: render again

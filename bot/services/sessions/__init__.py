@@ -1,9 +1,12 @@
 """Writing sessions in groups (issue 15): the one place that starts, counts and ends them.
 
 A group admin starts a session for a case (``start``); members' "I sent it" count for it
-(``confirm``); it ends when its time is up or an admin ends it (``end``); a restart finds the
-running ones again (``resume``). Each write owns its transaction. Privacy: who wrote is kept
-only while a session runs, to count each person once; ``end`` drops it with the final count.
+(``confirm`` under the session message, ``confirm_letter`` under a letter begun from its
+link, which ``join`` records); it ends when its time is up, an admin ends it or its case is
+closed (``end``, ``end_case``); a restart finds the running ones again (``resume``). Each write
+owns its transaction. Privacy: who came through the link and who wrote are kept only while a
+session runs (to count their letters there, each person once); ``end`` drops both with the
+final count. The link names a session by its token: row ids are sequential, easily guessed.
 
 Handlers and jobs (Telegram) come on top: they post and edit the message (``text``), paced by
 ``pacing.EditPacer``, and schedule what ``plan`` says.
@@ -13,19 +16,24 @@ from __future__ import annotations
 
 import enum
 import json
+import secrets
 from dataclasses import dataclass
 from datetime import date
 
+from bot.actions import deadlines
 from bot.actions.model import ActionRevision
 from bot.config import SessionsConfig
 from bot.metrics import Metrics
 from bot.storage import Storage, StoredSession
 
+TOKEN_BYTES = 16  # a session link's token: 22 URL-safe characters, 128 random bits
+
 
 class StartRefused(enum.Enum):
     UNKNOWN_GROUP = "unknown group"  # the bot has no row for the chat (not added, or removed)
     RUNNING = "running"  # the group holds a session already
-    NO_CASE = "no case"  # no such open, published case (or none open at all)
+    NO_CASE = "no case"  # the case named is closed (or, none named, none open and in time)
+    UNKNOWN_CASE = "unknown case"  # no published case has the number named
     BAD_MINUTES = "bad minutes"  # not between 1 and sessions.max_minutes
 
 
@@ -43,9 +51,13 @@ async def start(
     now: float,
     case_number: str | None = None,
     minutes: int | None = None,
+    *,
+    today: date | None = None,
 ) -> Started:
     """Start a session in a group: ``minutes`` default to ``sessions.default_minutes``, the
-    case to the newest open one. One per group: the schema refuses a second running one."""
+    case to the newest open one still in time on ``today`` (the bot's day; by default the
+    day of ``now``). A case named may be past its deadline: its message says so. One per
+    group: the schema refuses a second running one."""
     minutes = config.default_minutes if minutes is None else minutes
     if not 1 <= minutes <= config.max_minutes:
         return Started(None, StartRefused.BAD_MINUTES)
@@ -54,25 +66,30 @@ async def start(
             return Started(None, StartRefused.UNKNOWN_GROUP)
         if (running := await storage.sessions.running(group_id)) is not None:
             return Started(None, StartRefused.RUNNING, running)
-        case = await _open_case(storage, case_number)
-        if case is None:
-            return Started(None, StartRefused.NO_CASE)
+        case = await _open_case(storage, case_number, today or date.fromtimestamp(now))
+        if isinstance(case, StartRefused):
+            return Started(None, case)
         ends_at = now + minutes * config.minute_seconds
-        session_id = await storage.sessions.start(group_id, case, now, minutes, ends_at)
+        token = secrets.token_urlsafe(TOKEN_BYTES)
+        session_id = await storage.sessions.start(group_id, case, now, minutes, ends_at, token)
         if session_id is None:  # cannot happen under the transaction; the schema says so
             return Started(None, StartRefused.RUNNING, await storage.sessions.running(group_id))
         session = await storage.sessions.get(session_id)
     return Started(session)
 
 
-async def _open_case(storage: Storage, case_number: str | None) -> str | None:
-    """The case named if it is published and open, else None; no name: the newest open."""
+async def _open_case(storage: Storage, case_number: str | None, today: date) -> str | StartRefused:
+    """The case named if it is published and open; no name: the newest open case whose
+    deadline has not passed (as /actions lists them: in time first). Else why not."""
     if case_number is None:
-        newest = await storage.revisions.published_cases(status="open")
-        return newest[0].case_number if newest else None
+        # expired_days plays no part: the cases in time are listed before any expired one.
+        in_time = (await deadlines.listed(storage, today, expired_days=0)).current
+        return in_time[0].case if in_time else StartRefused.NO_CASE
     stored = await storage.revisions.latest(case_number, published_only=True)
-    if stored is None or ActionRevision.from_json(stored.content).is_closed:
-        return None
+    if stored is None:
+        return StartRefused.UNKNOWN_CASE
+    if ActionRevision.from_json(stored.content).is_closed:
+        return StartRefused.NO_CASE
     return stored.case_number
 
 
@@ -86,9 +103,9 @@ async def record_message(
 
 
 class Counted(enum.Enum):
-    COUNTED = "counted"  # a new letter for the case and for the session
+    COUNTED = "counted"  # this person's first letter in the session (new for the case or not)
     CASE_ONLY = "case only"  # new for the case, but this person counted in the session already
-    ALREADY = "already"  # this person had confirmed this revision: nothing new to count
+    ALREADY = "already"  # counted in the session already, and had confirmed this revision
     ENDED = "ended"  # no running session by this id: nothing counted
     UNKNOWN_PERSON = "unknown"  # no user row (never started the bot, or /forget)
     NOT_OFFERED = "not offered"  # the case has no open published revision any more
@@ -99,6 +116,30 @@ class SessionConfirmation:
     outcome: Counted
     session: StoredSession | None = None  # as it stands after the confirmation
     case_letters: int = 0  # letters for the case, every revision, person and session
+    case_new: bool = False  # a new confirmation for the case (one per person and revision)
+
+
+async def join(storage: Storage, session_id: int, user_id: int) -> bool:
+    """Someone came through a running session's link (its token, ``by_token``): their
+    letters for its case count there (``confirm_letter``) until it ends. False when it ended
+    (or the person is unknown: nothing to link)."""
+    async with storage.db.transaction():
+        session = await storage.sessions.get(session_id)
+        if session is None or not session.running or await storage.users.get(user_id) is None:
+            return False
+        await storage.sessions.join(session_id, user_id)
+        return True
+
+
+async def came_through(storage: Storage, user_id: int, case_number: str) -> bool:
+    """Whether this person came through the link of a running session of this case: their
+    letter's "I sent it" says so, to tell them if the session has ended by their tap."""
+    return await storage.sessions.joined(user_id, case_number) is not None
+
+
+async def by_token(storage: Storage, token: str) -> StoredSession | None:
+    """The session a link's token names, running or ended; None: no session has it."""
+    return await storage.sessions.by_token(token)
 
 
 async def confirm(
@@ -108,34 +149,86 @@ async def confirm(
     letter_language: str,
     today: date,
     metrics: Metrics | None = None,
+    *,
+    chat_id: int | None = None,
 ) -> SessionConfirmation:
-    """One member's "I sent it" for the case of a running session.
+    """One member's "I sent it" under the session message, for the case of a running session.
 
     The letter is one confirmation of the case's latest published revision, as in a private
-    chat (one per person and revision), and counts for the session when it is a new letter
-    and its writer has not counted in this session yet: a letter confirmed before the session
-    is not the session's, and nobody counts twice in one. One transaction, so concurrent
-    confirmations are counted exactly (the database serialises them).
+    chat (one per person and revision), and counts for the session when its writer has not
+    counted in this session yet, whether or not the case had their letter before (a member
+    who wrote for the case at home or at an earlier session writes again tonight): each
+    person counts once in a session, and once per revision for the case. One transaction,
+    so concurrent confirmations are counted exactly (the database serialises them).
+    ``chat_id``: the chat the button was tapped in; the session of another group (crafted
+    data) counts nothing.
     """
     async with storage.db.transaction():
         session = await storage.sessions.get(session_id)
         if session is None or not session.running:
             return SessionConfirmation(Counted.ENDED, session)
-        stored = await storage.revisions.latest(session.case_number, published_only=True)
-        if stored is None or ActionRevision.from_json(stored.content).is_closed:
-            return SessionConfirmation(Counted.NOT_OFFERED, session)
-        if await storage.users.get(user_id) is None:
-            return SessionConfirmation(Counted.UNKNOWN_PERSON, session)
-        new = await storage.tally.confirm(
-            stored.case_number, stored.revision, user_id, letter_language, today
-        )
-        counted = new and await storage.sessions.add_writer(session_id, user_id)
-        session = await storage.sessions.get(session_id)
-        case_letters = await storage.tally.count(stored.case_number)
-    if new and metrics is not None:
-        metrics.letters_confirmed.inc()
+        if chat_id is not None and chat_id != session.group_id:
+            return SessionConfirmation(Counted.ENDED)
+        result = await _count(storage, session, user_id, None, letter_language, today)
+    _counted(result, metrics)
+    return result
+
+
+async def confirm_letter(
+    storage: Storage,
+    user_id: int,
+    case_number: str,
+    revision: int,
+    letter_language: str,
+    today: date,
+    metrics: Metrics | None = None,
+) -> SessionConfirmation:
+    """A letter's "I sent it" in a private chat, from someone who came through the link of a
+    running session of its case (``join``): one confirmation of the letter's own revision
+    (a follow-up published since changes nothing; the caller checked that the revision takes
+    letters), counted in that session as ``confirm`` does. ENDED when they came through no
+    running session's link for the case."""
+    async with storage.db.transaction():
+        session = await storage.sessions.joined(user_id, case_number)
+        if session is None:
+            return SessionConfirmation(Counted.ENDED)
+        result = await _count(storage, session, user_id, revision, letter_language, today)
+    _counted(result, metrics)
+    return result
+
+
+async def _count(
+    storage: Storage,
+    session: StoredSession,
+    user_id: int,
+    revision: int | None,
+    letter_language: str,
+    today: date,
+) -> SessionConfirmation:
+    """The count of ``confirm`` and ``confirm_letter``, inside their transaction: ``revision``
+    None is the case's latest (the session message's button names none)."""
+    stored = await storage.revisions.latest(session.case_number, published_only=True)
+    if stored is None or ActionRevision.from_json(stored.content).is_closed:
+        return SessionConfirmation(Counted.NOT_OFFERED, session)
+    if await storage.users.get(user_id) is None:
+        return SessionConfirmation(Counted.UNKNOWN_PERSON, session)
+    new = await storage.tally.confirm(
+        stored.case_number,
+        stored.revision if revision is None else revision,
+        user_id,
+        letter_language,
+        today,
+    )
+    counted = await storage.sessions.add_writer(session.id, user_id)
+    now = await storage.sessions.get(session.id)
+    case_letters = await storage.tally.count(stored.case_number)
     outcome = Counted.COUNTED if counted else Counted.CASE_ONLY if new else Counted.ALREADY
-    return SessionConfirmation(outcome, session, case_letters)
+    return SessionConfirmation(outcome, now, case_letters, case_new=new)
+
+
+def _counted(result: SessionConfirmation, metrics: Metrics | None) -> None:
+    if metrics is not None and result.case_new:
+        metrics.letters_confirmed.inc()
 
 
 async def end(storage: Storage, session_id: int, now: float) -> StoredSession | None:
@@ -162,19 +255,61 @@ async def closing(storage: Storage) -> list[int]:
 
 
 async def closed(storage: Storage, session_id: int) -> None:
-    """The session's message shows the result and the thank-you is out (or nothing can be
-    posted in the group any more)."""
+    """The session's message shows the result, is unpinned, and the thank-you is out (or
+    the message is gone)."""
     async with storage.db.transaction():
         await _set_closing(storage, session_id, False)
+        await _set(storage, QUIET, session_id, False)
 
 
-async def _set_closing(storage: Storage, session_id: int, pending: bool) -> None:
-    ids = set(await closing(storage))
-    if pending:
+# job_state: ids of sessions to close (``closing``) whose group removed the bot meanwhile:
+# the message still shows the result when the bot is back, but no thank-you comes then.
+QUIET = "sessions.quiet"
+
+
+async def quiet(storage: Storage, session_id: int) -> bool:
+    """Whether the session's close posts no thank-you (the group removed the bot)."""
+    return session_id in await _ids(storage, QUIET)
+
+
+async def unclosed(storage: Storage, group_id: int) -> list[int]:
+    """The group's ended sessions whose message does not show the result yet."""
+    ids = []
+    for session_id in await closing(storage):
+        session = await storage.sessions.get(session_id)
+        if session is not None and session.group_id == group_id:
+            ids.append(session_id)
+    return ids
+
+
+async def _ids(storage: Storage, key: str) -> set[int]:
+    return set(json.loads(await storage.job_state.get(key) or "[]"))
+
+
+async def _set(storage: Storage, key: str, session_id: int, member: bool) -> None:
+    ids = await _ids(storage, key)
+    if (session_id in ids) == member:
+        return
+    if member:
         ids.add(session_id)
     else:
         ids.discard(session_id)
-    await storage.job_state.set(CLOSING, json.dumps(sorted(ids)))
+    await storage.job_state.set(key, json.dumps(sorted(ids)))
+
+
+async def _set_closing(storage: Storage, session_id: int, pending: bool) -> None:
+    await _set(storage, CLOSING, session_id, pending)
+
+
+async def end_case(storage: Storage, case_number: str, now: float) -> list[StoredSession]:
+    """The case was closed: its running sessions end (each as ``end``: a letter can no longer
+    be counted there), returned so that their messages show the result."""
+    async with storage.db.transaction():
+        ended = [
+            await end(storage, s.id, now)
+            for s in await storage.sessions.running_for_case(case_number)
+        ]
+    return [session for session in ended if session is not None]
 
 
 async def end_in_group(storage: Storage, group_id: int, now: float) -> StoredSession | None:
@@ -226,10 +361,14 @@ async def set_language(storage: Storage, chat_id: int, language: str) -> bool:
 
 async def forget_group(storage: Storage, chat_id: int, now: float) -> StoredSession | None:
     """The bot was removed from a group: forget it, and end its running session (returned,
-    so its jobs can be cancelled; nothing can be posted there any more)."""
+    so its jobs can be cancelled; nothing can be posted there any more). Its sessions'
+    messages that do not show their result yet stay to close (``unclosed``) when the bot is
+    back, quietly: no thank-you comes into a group that removed the bot (``quiet``)."""
     async with storage.db.transaction():
         ended = await end_in_group(storage, chat_id, now)
         await storage.groups.remove(chat_id)
+        for session_id in await unclosed(storage, chat_id):
+            await _set(storage, QUIET, session_id, True)
     return ended
 
 

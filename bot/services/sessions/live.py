@@ -5,17 +5,21 @@ counted down, and closed with a thank-you; its jobs on PTB's JobQueue.
 confirmation in the group or in a private chat, a minute of the countdown): it asks the
 application's one ``EditPacer`` for a slot, and the edit job that runs at the slot renders
 whatever is current then, so updates that come closer together are merged into one edit.
-Every message the bot sends to a group is told to the pacer (``note_sent``). A session's
-edits go one at a time (a lock each): two on their way at once may arrive swapped.
+Every message the bot sends to a group is told to the pacer (``note_sent``); replies to
+commands there go through ``reply``, which takes their place in the same budget (at most
+``REPLIES_PER_WINDOW`` of it, the same answer once while it waits). A session's edits go
+one at a time (a lock each): two on their way at once may arrive swapped.
 
 Jobs carry the session's id only and read the group's id when they run, so a group that
 became a supergroup needs nothing here. The database is what survives a restart: ``resume``
 (at start-up) schedules each running session's jobs again and one edit at once, and closes
-the sessions that ended just before the stop (``sessions.closing``).
+the sessions that ended just before the stop (``sessions.closing``): the result shown, the
+unpin (``pinned`` stays set until Telegram took it), the thank-you. A group that removed the
+bot keeps its sessions to close until the bot is back (``returned``), without a thank-you.
 
 Telegram's per-group limit is paced here, not in the rate limiter: a 429 for one group is
-that group's (``CHAT_PACED``), and it moves this session's next edit after Telegram's
-``retry_after``, never losing it.
+that group's (``CHAT_PACED``), and it moves this session's next edit (or its pin, unpin,
+thank-you, a waiting reply) after Telegram's ``retry_after``, never losing it.
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ from bot.i18n import gettext as _
 from bot.i18n import use_locale
 from bot.ptb import callbacks
 from bot.ptb.context import BotData, Context
-from bot.ptb.errors import described, retry_after_seconds, unchanged
+from bot.ptb.errors import Verdict, classify, described, retry_after_seconds, unchanged
 from bot.services import sessions
 from bot.services.scheduling import jobs
 from bot.services.sessions import text
@@ -59,8 +63,10 @@ class Job(enum.Enum):
     EDIT = "edit"  # the paced edit (or the post) of the message
     TICK = "tick"  # the countdown: one ``changed`` per session minute
     END = "end"  # the session's time is up
-    CLOSE = "close"  # the ended message shown, unpinned
+    CLOSE = "close"  # the ended message shown
+    UNPIN = "unpin"  # the ended message unpinned (tried again after a 429)
     THANKS = "thanks"  # the thank-you posted
+    PIN = "pin"  # the message pinned again after a 429 on its pin
 
 
 @dataclass(frozen=True)
@@ -101,6 +107,89 @@ def note_sent(app: Application, chat_id: int) -> None:
 
 
 JobCallback = Callable[[Context], Awaitable[None]]
+
+
+# -- replies in a group --------------------------------------------------------------------------
+
+# A reply whose place in the group's budget is further away than this many windows is
+# dropped: the group has moved on by then.
+REPLY_PATIENCE_WINDOWS = 2.0
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A reply waiting for a place in its group's budget (a job's data)."""
+
+    chat_id: int
+    key: str
+    text: str
+    markup: InlineKeyboardMarkup | None
+
+
+async def reply(
+    app: Application, chat_id: int, key: str, text: str, markup: InlineKeyboardMarkup | None
+) -> None:
+    """Say ``text`` in a group (the intro, /help, a refusal): within the group's budget of
+    messages a minute, which the session message's edits share and keep their place in.
+    ``key`` names the answer (the command): while one waits for a place, the same answer
+    asked again is dropped, so a member sending /help thirty times gets it once or twice,
+    and a group's flood never reaches Telegram's limit (nor, by its 429, the whole bot)."""
+    now = time.time()
+    pacer = _data(app).session_pacer
+    at = pacer.reply_at(chat_id, key, now)
+    if at is None:
+        log.info("group reply dropped: the same answer is waiting for the group's budget")
+        return
+    if at - now > REPLY_PATIENCE_WINDOWS * pacer.window:
+        pacer.drop_reply(chat_id, key)
+        log.info("group reply dropped: no place in the group's budget soon enough")
+        return
+    waiting = Reply(chat_id, key, text, markup)
+    if at > now:
+        _run_reply(app, waiting, at - now)
+    else:
+        await _send_reply(app, waiting)
+
+
+def _run_reply(app: Application, waiting: Reply, delay: float) -> None:
+    jobs(app).run_once(
+        _data(app).running.job(_reply_job),
+        when=max(0.0, delay),
+        data=waiting,
+        name=f"group-reply-{waiting.chat_id}-{waiting.key}",
+        job_kwargs={"misfire_grace_time": None},
+    )
+
+
+async def _reply_job(context: Context) -> None:
+    if context.job is None or not isinstance(context.job.data, Reply):
+        raise TypeError("a group reply's job without its reply")
+    app: Application = context.application
+    waiting = context.job.data
+    pacer = _data(app).session_pacer
+    now = time.time()
+    at = pacer.reply_now(waiting.chat_id, waiting.key, now)
+    if at > now + SLOT_SLACK:
+        _run_reply(app, waiting, at - now)
+        return
+    await _send_reply(app, waiting)
+
+
+async def _send_reply(app: Application, waiting: Reply) -> None:
+    """Send a reply its group's budget has counted already; a 429 is the group's: it holds
+    the group's messages (the reply waits for its turn again), never the bot's."""
+    pacer = _data(app).session_pacer
+    try:
+        await app.bot.send_message(
+            waiting.chat_id, waiting.text, reply_markup=waiting.markup, rate_limit_args=CHAT_PACED
+        )
+    except RetryAfter as error:
+        now = time.time()
+        pacer.hold(waiting.chat_id, now + retry_after_seconds(error))
+        if (at := pacer.reply_at(waiting.chat_id, waiting.key, now)) is not None:
+            _run_reply(app, waiting, at - now)  # after the hold: not counted as sent yet
+    except TelegramError as error:
+        log.warning("group reply not sent: %s", described(error))
 
 
 def _run_once(
@@ -237,16 +326,35 @@ async def _post(
     message = await bot.send_message(
         session.group_id, body, reply_markup=markup, rate_limit_args=CHAT_PACED
     )
-    pinned = False
+    await sessions.record_message(_data(app).storage, session.id, message.message_id, pinned=False)
+    await _pin(app, session.id)
+
+
+async def _pin_job(context: Context) -> None:
+    app, target = _target(context)
+    await _pin(app, target.session_id)
+
+
+async def _pin(app: Application, session_id: int) -> None:
+    """Pin a running session's message where the bot may (quietly); a 429 or a network error
+    tries again later, a refusal (not an admin, no right to pin) leaves it unpinned."""
+    storage = _data(app).storage
+    session = await storage.sessions.get(session_id)
+    if session is None or not session.running or session.message_id is None or session.pinned:
+        return
     try:
-        pinned = await bot.pin_chat_message(
-            session.group_id, message.message_id, disable_notification=True
+        pinned = await app.bot.pin_chat_message(
+            session.group_id, session.message_id, disable_notification=True
         )
-    except TelegramError as error:  # not an admin, or no right to pin: it stays unpinned
-        log.info("session %s: not pinned: %s", session.id, described(error))
-    await sessions.record_message(
-        _data(app).storage, session.id, message.message_id, pinned=pinned
-    )
+    except TelegramError as error:
+        retry = _pin_retry(app, session.group_id, error)
+        if retry is not None:
+            log.info("session %s: pin again in %.1f s: %s", session_id, retry, described(error))
+            _run_once(app, _pin_job, retry, session_id, Job.PIN, session.group_id)
+        else:
+            log.info("session %s: not pinned: %s", session_id, described(error))
+        return
+    await sessions.record_message(storage, session_id, session.message_id, pinned=pinned)
 
 
 async def _render(
@@ -273,7 +381,7 @@ async def _render(
         if session.running:
             write = InlineKeyboardButton(
                 "✍️ " + _("Write my letter"),
-                url=deep_link(username, session_payload(session.id)),
+                url=deep_link(username, session_payload(session.token)),
             )
             sent = InlineKeyboardButton(
                 "✅ " + _("I sent it"), callback_data=callbacks.SESSION_SENT.data(session.id)
@@ -331,12 +439,19 @@ def closed(app: Application, session: StoredSession) -> None:
 
 async def _close_job(context: Context) -> None:
     app, target = _target(context)
+    await _close(app, target.session_id)
+
+
+async def _close(app: Application, session_id: int) -> None:
+    """The ended message shows the result at the group's slot, then the unpin. A group that
+    removed the bot keeps it to close until the bot is back (``returned``)."""
     data = _data(app)
-    session_id = target.session_id
     session = await data.storage.sessions.get(session_id)
     if session is None:
         await sessions.closed(data.storage, session_id)
         return
+    if await data.storage.groups.get(session.group_id) is None:
+        return  # the bot is not in the group: closed when it is back
     async with _lock(app, session_id):  # after an edit still on its way
         if not _in_slot(app, session.group_id, _close_job, session_id, Job.CLOSE):
             return
@@ -346,14 +461,50 @@ async def _close_job(context: Context) -> None:
         data.session_pacer.hold(session.group_id, time.time() + retry)
         _run_once(app, _close_job, retry, session_id, Job.CLOSE, session.group_id)
         return
+    await _unpin(app, session_id)
+
+
+# A pin or an unpin that failed on the way to Telegram (not refused) is tried again after this.
+PIN_RETRY_SECONDS = 5.0
+
+
+def _pin_retry(app: Application, chat_id: int, error: TelegramError) -> float | None:
+    """After a failed pin or unpin: the seconds to try again in (Telegram's 429 holds the
+    group's messages too), or None when Telegram refused it (no right to pin, gone)."""
+    verdict = classify(error)
+    if verdict is Verdict.RETRY_AFTER and isinstance(error, RetryAfter):
+        retry = retry_after_seconds(error)
+        _data(app).session_pacer.hold(chat_id, time.time() + retry)
+        return retry
+    return PIN_RETRY_SECONDS if verdict in (Verdict.TRANSIENT, Verdict.UNANSWERED) else None
+
+
+async def _unpin_job(context: Context) -> None:
+    app, target = _target(context)
+    await _unpin(app, target.session_id)
+
+
+async def _unpin(app: Application, session_id: int) -> None:
+    """Unpin the ended message, then the thank-you at the group's next slot. Until the unpin
+    is done the session stays pinned in the database and to close (``sessions.closing``), so
+    a 429 or a network error tries again, and a restart too."""
+    data = _data(app)
     session = await data.storage.sessions.get(session_id)
-    if session is None:
+    if session is None or await data.storage.groups.get(session.group_id) is None:
         return
     if session.pinned and session.message_id is not None:
         try:
             await app.bot.unpin_chat_message(session.group_id, session.message_id)
         except TelegramError as error:
+            retry = _pin_retry(app, session.group_id, error)
+            if retry is not None:
+                log.info(
+                    "session %s: unpin again in %.1f s: %s", session_id, retry, described(error)
+                )
+                _run_once(app, _unpin_job, retry, session_id, Job.UNPIN, session.group_id)
+                return
             log.info("session %s: not unpinned: %s", session_id, described(error))
+        await sessions.record_message(data.storage, session_id, session.message_id, pinned=False)
     now = time.time()
     at = data.session_pacer.next_slot(session.group_id, now)
     _run_once(app, _thanks_job, at - now, session_id, Job.THANKS, session.group_id)
@@ -364,9 +515,12 @@ async def _thanks_job(context: Context) -> None:
     data = _data(app)
     session_id = target.session_id
     session = await data.storage.sessions.get(session_id)
-    if session is None or (group := await data.storage.groups.get(session.group_id)) is None:
-        await sessions.closed(data.storage, session_id)  # nowhere to post it any more
+    if session is None or await sessions.quiet(data.storage, session_id):
+        await sessions.closed(data.storage, session_id)  # no thank-you: the bot was removed
+        data.session_locks.pop(session_id, None)
         return
+    if (group := await data.storage.groups.get(session.group_id)) is None:
+        return  # removed just now: closed quietly when the bot is back
     if not _in_slot(app, session.group_id, _thanks_job, session_id, Job.THANKS):
         return
     note_sent(app, session.group_id)
@@ -384,6 +538,15 @@ async def _thanks_job(context: Context) -> None:
     data.session_locks.pop(session_id, None)
 
 
+async def returned(app: Application, chat_id: int) -> None:
+    """The bot is back in a group that removed it: before anything else, the messages of its
+    sessions that ended meanwhile show their result and are unpinned (no thank-you then: it
+    would come late, into a group that chose to remove the bot)."""
+    for session_id in await sessions.unclosed(_data(app).storage, chat_id):
+        stop(app, session_id)
+        await _close(app, session_id)
+
+
 async def moved(app: Application, old_id: int, new_id: int) -> None:
     """The group became a supergroup (``sessions.migrate_group`` done): its running session
     posts its message in the new chat now, not at the next minute (ids start again there)."""
@@ -397,6 +560,17 @@ async def group_changed(app: Application, chat_id: int) -> None:
     running = await _data(app).storage.sessions.running(chat_id)
     if running is not None:
         await changed(app, running.id)
+
+
+async def removed(app: Application, chat_id: int) -> None:
+    """The bot was removed from a group (``sessions.forget_group`` done): nothing can be
+    posted there any more, so its sessions' jobs and its waiting replies stop."""
+    for session_id in await sessions.unclosed(_data(app).storage, chat_id):
+        stop(app, session_id)
+    for job in jobs(app).jobs():
+        if isinstance(job.data, Reply) and job.data.chat_id == chat_id:
+            job.schedule_removal()
+    _data(app).session_pacer.forget(chat_id)
 
 
 def stop(app: Application, session_id: int) -> None:
