@@ -184,6 +184,58 @@ def test_config_refuses_what_names_no_locale(values: dict[str, Any], problem: st
         _i18n(**values)
 
 
+@pytest.mark.parametrize(
+    ("tag", "instead"),
+    [
+        ("de-SW", "'de-CH'"),  # SW is no country: CLDR has no German for it
+        ("de-XX", "'de-CH'"),
+        ("fr-DE", "'fr-FR'"),  # a country CLDR has no French for (babel decides)
+        ("de-419", "'de-CH'"),  # a region, not a country
+        ("en-UK", "'en-GB'"),  # CLDR's alias
+    ],
+)
+def test_a_locale_cldr_does_not_know_is_one_line_naming_a_known_one(
+    tag: str, instead: str
+) -> None:
+    """It would pass start-up and fail at the first date (/stats, an upload's preview)."""
+    with pytest.raises(ConfigError) as error:
+        _i18n(languages=[tag, "en"], default_language="en")
+    message = str(error.value)
+    assert message.startswith(f"i18n.languages: {tag!r} is not a locale CLDR knows: use ")
+    assert instead in message and "\n" not in message
+
+
+@pytest.mark.parametrize(
+    ("languages", "default"),
+    [(["de", "en"], "de-CH"), (["de-CH", "en"], "de-AT"), (["de-CH"], "de-SW")],
+)
+def test_the_default_language_is_one_of_the_configured_territory_included(
+    languages: list[str], default: str
+) -> None:
+    with pytest.raises(ConfigError, match=f"i18n.default_language {default!r} is not in"):
+        _i18n(languages=languages, default_language=default)
+    assert _i18n(languages=["de-CH", "en"], default_language="de").default_language == "de"
+
+
+def test_the_region_is_inferred_past_the_languages_own_letter_regions() -> None:
+    """en-GB says nothing about where the organisation is: English letters are British."""
+    assert _i18n(languages=["de-CH", "fr-CH", "en-GB"], default_language="en").region == "CH"
+    assert _i18n(languages=["de-AT", "en-GB"], default_language="en").region == "AT"
+    assert _i18n(languages=["de-DE", "en-GB"], default_language="en").region is None
+    assert _i18n(languages=["de-CH", "fr-BE"], default_language="de").region is None
+    assert _i18n(languages=["de-CH", "en"], region="AT", default_language="en").region == "AT"
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"), [("gsw", "de"), ("gsw-CH", "de"), ("rm", "en"), ("de-CH", "de")]
+)
+def test_swiss_german_readers_get_german_romansh_readers_the_default(
+    code: str, expected: str
+) -> None:
+    config = _i18n(languages=SWISS, default_language="en")
+    assert i18n.reader_language(config, None, code) == expected
+
+
 def test_reader_language_and_formatting_accept_variants() -> None:
     config = _i18n(languages=["de-CH", "fr-CH", "en"], default_language="de-CH")
     configure(config)
@@ -263,6 +315,112 @@ async def test_key_messages_in_each_german_variant(
         await admin.send("/stats")
         stats = (await admin.receive()).text
         assert "Abonnierende" in stats and "Bestätigte Briefe" in stats
+
+
+async def test_a_swiss_german_telegram_user_is_greeted_in_german(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """Telegram's "gsw" (Schweizerdeutsch) reads Standard German in writing."""
+    config = make_config(emulator, tmp_path / "uabot.sqlite3", i18n={"languages": SWISS})
+    async with running(record(build_application(config)), poll_timeout=1):
+        user = emulator.user(72, first_name="Urs", language_code="gsw")
+        await user.send("/start")
+        greeting = (await user.receive()).text or ""
+        await user.send("/subscribe")
+        assert (await user.receive()).text == "Du bist bereits angemeldet."
+    assert "Willkommen" in greeting or "Hallo" in greeting, greeting
+
+
+async def test_swiss_languages_with_british_english_write_swiss_letters(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """["de-CH", "fr-CH", "en-GB"]: the organisation is Swiss, its German letters de-CH."""
+    from test_letter_document import PRIMARY, languages_of_runs, part, published, write
+
+    languages = {"languages": ["de-CH", "fr-CH", "en-GB"]}
+    config = make_config(emulator, tmp_path / "uabot.sqlite3", i18n=languages)
+    async with running(record(build_application(config)), poll_timeout=1):
+        user = emulator.user(31, first_name="Ada", language_code="de")
+        await user.send("/start")
+        await user.receive()
+        (card,) = await published(emulator, [user])
+        message = await write(user, card, lambda label: "Deutsch" in label, PRIMARY)
+    assert message.document is not None
+    xml = part(message.document.data, "word/document.xml")
+    assert set(languages_of_runs(xml)) == {"de-CH"}
+
+
+# -- what the operator sees at start -----------------------------------------------------------
+
+
+async def _start_and_doctor(
+    folder: Path, i18n_section: str
+) -> tuple[int, list[str], int, list[str]]:
+    """``uabot run`` and ``uabot doctor`` with ``i18n_section`` (Telegram refuses the token,
+    so a start that got past the checks would say so): each one's status and output lines."""
+    from fault_servers import UNAUTHORIZED, Uabot, answering, assert_clean, write_config
+
+    async with answering(401, UNAUTHORIZED) as url:
+        config = write_config(folder, url, extra=f"[i18n]\n{i18n_section}\n")
+        statuses: list[int] = []
+        lines: list[list[str]] = []
+        for command in ("run", "doctor"):
+            uabot = await Uabot.start(config, command=command)
+            try:
+                statuses.append(await uabot.finish())
+            finally:
+                await uabot.kill()
+            assert_clean(uabot)
+            lines.append(uabot.err if command == "run" else uabot.out)
+    return statuses[0], lines[0], statuses[1], lines[1]
+
+
+async def test_uabot_run_and_doctor_refuse_a_locale_cldr_does_not_know(tmp_path: Path) -> None:
+    section = 'languages = ["de-SW", "en"]\ndefault_language = "en"'
+    run_status, run_err, doctor_status, doctor_out = await _start_and_doctor(tmp_path, section)
+    line = "i18n.languages: 'de-SW' is not a locale CLDR knows: use one of"
+    assert (
+        run_status == 2
+        and len(run_err) == 1
+        and run_err[0].startswith(f"uabot: config error: {line}")
+    )
+    assert "'de-CH'" in run_err[0]
+    assert doctor_status == 1
+    assert any(row.split(": ", 1)[-1].startswith(line) for row in doctor_out), doctor_out
+
+
+@pytest.mark.parametrize(
+    ("section", "missing", "fix"),
+    [
+        ('languages = ["de-CH", "en"]\ndefault_language = "en"', "de_CH", "make variants"),
+        ('languages = ["de", "en"]\ndefault_language = "en"\nformal = true', "de@formal", "copy"),
+        (
+            'languages = ["de-CH", "en"]\ndefault_language = "en"\nformal = true',
+            "de_CH@formal",
+            "make variants",
+        ),
+    ],
+)
+async def test_a_missing_variant_catalog_stops_the_start_and_the_doctor_names_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, section: str, missing: str, fix: str
+) -> None:
+    """A deploy that copied locales/de alone would speak ß and "du" to a Swiss or formal
+    organisation's readers without a word: the catalog the config asks for must be there."""
+    import shutil
+
+    installed = tmp_path / "site"
+    shutil.copytree(
+        LOCALES_DIR,
+        installed / "uabot_locales",
+        ignore=lambda folder, names: [missing] if Path(folder) == LOCALES_DIR else [],
+    )
+    monkeypatch.setenv("PYTHONPATH", str(installed))  # the process finds this copy first
+    run_status, run_err, doctor_status, doctor_out = await _start_and_doctor(tmp_path, section)
+    expected = f"no catalog {installed / 'uabot_locales' / missing / 'LC_MESSAGES' / 'uabot.po'}"
+    assert run_status == 2 and len(run_err) == 1, run_err
+    assert run_err[0].startswith(f"uabot: {expected} for i18n.") and fix in run_err[0], run_err
+    assert doctor_status == 1
+    assert any(f"catalogs: {expected}" in row for row in doctor_out), doctor_out
 
 
 # -- uabot check: one register ----------------------------------------------------------------
