@@ -465,32 +465,66 @@ def format_number(value: int | float, language: str | None = None) -> str:
 
 
 # German address forms, for "one register per organisation" (i18n.formal): the interface's
-# catalogs and the action files' texts must not mix "du" and "Sie".
-_INFORMAL = re.compile(r"\b(?:du|dich|dir|dein(?:e[mnrs]?)?|euch|euer|eure[mnrs]?)\b", re.I)
+# catalogs and the action files' texts must not mix "du" and "Sie". A heuristic that must not
+# cry wolf over correct German: "Eure Exzellenz" addresses an ambassador, "Place du Trône" is
+# French, a quoted slogan („Du bist nicht allein“) is someone else's voice.
+_INFORMAL = re.compile(
+    r"\b(?:du|dich|dir|dein(?:e[mnrs]?)?|euch|euer|eure[mnrs]?)\b"
+    r"(?!\s+(?:Exzellenz|Ehren|Majestät|Hoheit|Heiligkeit|Eminenz|Magnifizenz|Durchlaucht)\b)",
+    re.I,
+)
+# "du" needs no pronoun to show: a bare du-imperative ("Tippe auf …", "Schreib heute!") is
+# informal too. Capitalised (a sentence's first word), or after "bitte"; not the forms that
+# are also nouns ("Teile", "Frage", "Versuche", "Sage", "Schau", "Tipp", "Klick").
+_DU_IMPERATIVES = (
+    "Tippe|Wähle|Wähl|Schick|Schicke|Sende|Gib|Schreib|Schreibe|Nimm|Lies|Hilf|Sieh|Öffne"
+    "|Melde|Antworte|Bestätige|Füge|Ändere|Kopiere|Prüfe|Klicke|Starte|Beende|Nutze|Lade"
+    "|Probier|Probiere|Drück|Drücke|Unterschreib|Unterschreibe|Erzähl|Erzähle|Mach|Komm"
+    "|Geh|Gehe|Leite|Sag|Frag|Vergiss|Denk|Hol|Zeig|Zeige|Lass"
+)
+_INFORMAL_IMPERATIVE = re.compile(
+    rf"(?<![\w-])(?:{_DU_IMPERATIVES}|(?<=[Bb]itte )(?:{_DU_IMPERATIVES.lower()}))(?![\w-])"
+)
 _FORMAL = re.compile(r"\b(?:Sie|Ihnen|Ihr(?:e[mnrs]?)?)\b")
-_SENTENCE_START = re.compile(r"(?:^|[.!?:;]\s*|[„“«»\"(]\s*)$")
+# Where a capitalised "Sie"/"Ihr" may be "she"/"they"/"her": a sentence's, a line's, a list
+# item's or a quotation's first word (after ". ", "\n", "• ", "– ", "… ", „).
+_SENTENCE_START = re.compile(r"(?:^|[.!?:;…•–—·*\n]\s*|^\s*-\s*|[„“«»\"(]\s*)$", re.M)
+# What someone else says, in any of the quotes German uses: not the organisation's register.
+_QUOTED = re.compile(r"„[^“”\"]*[“”\"]|«[^»]*»|»[^«]*«|“[^”]*”|\"[^\"\n]*\"")
+# A French name around "du" ("Place du Trône", "rue du Rhône", "Palais du Peuple"): the noun
+# before it says so. (A rule on capitals would take "Wenn du Zeit hast" for French.)
+_FRENCH_DU = re.compile(
+    r"\b(?:place|rue|quai|pont|boulevard|avenue|allée|impasse|chemin|route|parc|jardin|"
+    r"palais|château|musée|théâtre|hôtel|maison|gare|marché|porte|tour|mont|lac|col|côte|"
+    r"val|bois|cour|conseil|tribunal|ministère|parlement|front|parti|mouvement|comité|centre|"
+    r"syndicat|bureau|ligue|journal|collège|lycée|prix)\s+du\b",
+    re.I,
+)
 
 
-def _quoted(text: str, start: int, end: int) -> bool:
-    """Whether ``text[start:end]`` is a word in quotes: named („du“), not used."""
-    return text[start - 1 : start] in ("„", "«", '"') and text[end : end + 1] in ("“", "»", '"')
+def _unquoted(text: str) -> str:
+    """``text`` with every quotation blanked out (same length, so positions still hold)."""
+    return _QUOTED.sub(lambda found: " " * len(found.group(0)), text)
 
 
 def informal_address(text: str) -> str | None:
-    """The first "du" form in a German ``text`` ("dich", "Deine"), else None."""
-    for found in _INFORMAL.finditer(text):
-        if not _quoted(text, found.start(), found.end()):
+    """The first "du" form in a German ``text`` ("dich", "Deine", "Tippe"), else None."""
+    text = _unquoted(text)
+    french = [found.end() - 2 for found in _FRENCH_DU.finditer(text)]
+    candidates = [*_INFORMAL.finditer(text), *_INFORMAL_IMPERATIVE.finditer(text)]
+    for found in sorted(candidates, key=lambda found: found.start()):
+        if found.start() not in french:
             return found.group(0)
     return None
 
 
 def formal_address(text: str) -> str | None:
     """The first "Sie" form in a German ``text`` that can only be the formal "you": a
-    capitalised "Sie"/"Ihr…" inside a sentence ("Tippen Sie", "an Ihre"), or "Ihnen".
-    At the start of a sentence or a quotation it may be "she"/"they": not counted."""
+    capitalised "Sie"/"Ihr…"/"Ihnen" inside a sentence ("Tippen Sie", "an Ihre", "danke
+    Ihnen"). At the start of a sentence, a line, a list item or a quotation it may be
+    "she"/"they" ("Ihnen drohen fünf Jahre Haft"): not counted."""
+    text = _unquoted(text)
     for found in _FORMAL.finditer(text):
-        if _quoted(text, found.start(), found.end()):
-            continue
-        if found.group(0) == "Ihnen" or not _SENTENCE_START.search(text[: found.start()]):
+        if not _SENTENCE_START.search(text[: found.start()]):
             return found.group(0)
     return None
