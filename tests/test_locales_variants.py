@@ -80,6 +80,41 @@ def test_generated_variants_are_current() -> None:
     assert variants.main(["--check"]) == 0, "run `make variants`"
 
 
+SWISS_WORD = "Close a case and announce its outcome"
+
+
+def test_make_variants_keeps_the_hand_written_swiss_differences(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Swiss word that is not mechanical (manual.po) survives `make variants` and is what
+    a Swiss reader gets; a German reader keeps de's wording."""
+    import shutil
+
+    locales = tmp_path / "locales"
+    shutil.copytree(LOCALES_DIR, locales)
+    (locales / "de_CH" / variants.MANUAL).write_text(
+        f'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=utf-8\\n"\n\n'
+        f'msgid "{SWISS_WORD}"\nmsgstr "Fall abschliessen und Ausgang bekanntgeben"\n',
+        "utf-8",
+    )
+    monkeypatch.setattr(variants, "LOCALES_DIR", locales)
+    monkeypatch.setattr(i18n, "LOCALES_DIR", locales)
+    assert variants.main([]) == 0  # `make variants`
+    assert variants.main([]) == 0 and variants.main(["--check"]) == 0  # and again: stable
+    generated = (locales / "de_CH" / "LC_MESSAGES" / f"{DOMAIN}.po").read_text("utf-8")
+    assert "manual: locales/de_CH/manual.po" in generated
+    i18n._catalog_chain.cache_clear()
+    try:
+        configure(_i18n(languages=["de-CH", "en"], default_language="en"))
+        assert catalog("de").gettext(SWISS_WORD) == "Fall abschliessen und Ausgang bekanntgeben"
+        configure(_i18n(languages=["de-CH", "en"], default_language="en", formal=True))
+        assert catalog("de").gettext(SWISS_WORD) == "Fall abschliessen und Ausgang bekanntgeben"
+        configure(_i18n(languages=["de", "en"], default_language="en"))
+        assert catalog("de").gettext(SWISS_WORD) == "Fall abschließen und Ausgang mitteilen"
+    finally:
+        i18n._catalog_chain.cache_clear()
+
+
 @pytest.mark.parametrize("locale", ["de", "de_CH", "de@formal", "de_CH@formal"])
 def test_every_message_resolves_in_each_german_variant(locale: str) -> None:
     found = _effective(locale)
