@@ -480,7 +480,7 @@ _DU_IMPERATIVES = (
     "Tippe|Wähle|Wähl|Schick|Schicke|Sende|Gib|Schreib|Schreibe|Nimm|Lies|Hilf|Sieh|Öffne"
     "|Melde|Antworte|Bestätige|Füge|Ändere|Kopiere|Prüfe|Klicke|Starte|Beende|Nutze|Lade"
     "|Probier|Probiere|Drück|Drücke|Unterschreib|Unterschreibe|Erzähl|Erzähle|Mach|Komm"
-    "|Geh|Gehe|Leite|Sag|Frag|Vergiss|Denk|Hol|Zeig|Zeige|Lass"
+    "|Geh|Gehe|Leite|Sag|Frag|Vergiss|Denk|Hol|Zeig|Zeige|Lass|Brich|Prüf|Verwende"
 )
 _INFORMAL_IMPERATIVE = re.compile(
     rf"(?<![\w-])(?:{_DU_IMPERATIVES}|(?<=[Bb]itte )(?:{_DU_IMPERATIVES.lower()}))(?![\w-])"
@@ -488,7 +488,7 @@ _INFORMAL_IMPERATIVE = re.compile(
 _FORMAL = re.compile(r"\b(?:Sie|Ihnen|Ihr(?:e[mnrs]?)?)\b")
 # Where a capitalised "Sie"/"Ihr" may be "she"/"they"/"her": a sentence's, a line's, a list
 # item's or a quotation's first word (after ". ", "\n", "• ", "– ", "… ", „).
-_SENTENCE_START = re.compile(r"(?:^|[.!?:;…•–—·*\n]\s*|^\s*-\s*|[„“«»\"(]\s*)$", re.M)
+_SENTENCE_START = re.compile(r"(?:^|[.!?:;…•–—·*\n]\s*|^[ \t]*-[ \t]*|[„“«»\"(]\s*)\Z", re.M)
 # What someone else says, in any of the quotes German uses: not the organisation's register.
 _QUOTED = re.compile(r"„[^“”\"]*[“”\"]|«[^»]*»|»[^«]*«|“[^”]*”|\"[^\"\n]*\"")
 # A French name around "du" ("Place du Trône", "rue du Rhône", "Palais du Peuple"): the noun

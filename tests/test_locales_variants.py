@@ -579,6 +579,8 @@ def test_informal_address_hears_du_imperatives_and_not_french_or_honorifics(
         ("Die Haft – Sie wurde nie angeklagt.", None),
         ("Der Slogan „Wir stehen hinter Ihnen“ ging um die Welt.", None),
         ("Danke, dass Sie schreiben.", "Sie"),
+        ("Hallo.\nDanke, dass Sie schreiben.", "Sie"),
+        ("- Danke, dass Sie schreiben.", "Sie"),
         ("Wir danken Ihnen.", "Ihnen"),
     ],
 )
