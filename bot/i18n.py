@@ -17,22 +17,25 @@ from contextvars import ContextVar
 from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
+from typing import Literal
 
 from babel import Locale, UnknownLocaleError
 from babel.core import get_global
 from babel.dates import format_date as _babel_format_date
 from babel.dates import format_datetime as _babel_format_datetime
-from babel.dates import format_skeleton, get_date_format
+from babel.dates import get_date_format, match_skeleton
 from babel.languages import get_territory_language_info
 from babel.localedata import locale_identifiers
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, get_decimal_symbol
 from babel.support import Translations
 
 from bot.config import I18nConfig
 
 DOMAIN = "uabot"
+# CLDR's named date formats.
+DateFormat = Literal["full", "long", "medium", "short"]
 
 
 def _locales_dir() -> Path:
@@ -430,26 +433,40 @@ def format_letter_date(value: date, locale: Locale) -> str:
     ("2026-11-29") where CLDR has no month names for it (``has_long_date``)."""
     if not has_long_date(locale):
         return value.isoformat()
-    pattern = get_date_format("long", locale=locale).pattern
+    return _format_with_ordinal(value, get_date_format("long", locale=locale).pattern, locale)
+
+
+# The day field of a CLDR pattern ("d", not "dd" and not inside a quoted literal).
+_DAY_FIELD = re.compile(r"(?<![d'])d(?![d'])")
+
+
+def _format_with_ordinal(value: date | datetime, pattern: str, locale: Locale) -> str:
+    """``value`` in CLDR ``pattern``, with the first of the month written as the language
+    writes it where the month is named ("1er février", "1er mars"): the one place of that rule
+    for letters and the interface alike."""
     suffix = _FIRST_OF_MONTH.get(locale.language)
-    if value.day == 1 and suffix is not None:
-        pattern = pattern.replace("d", "d" + suffix, 1)
+    if value.day == 1 and suffix is not None and "MMM" in pattern:
+        pattern = _DAY_FIELD.sub("d" + suffix, pattern, count=1)
     return _babel_format_date(value, format=pattern, locale=locale)
 
 
-def format_date(value: date | datetime, language: str | None = None, fmt: str = "long") -> str:
-    """A date in the given (or current) locale's own format."""
-    return _babel_format_date(
-        value, format=fmt, locale=babel_locale(language or current_locale.get())
-    )
+def format_date(
+    value: date | datetime, language: str | None = None, fmt: DateFormat = "long"
+) -> str:
+    """A date in the given (or current) locale's own format ("1er février 2026" in French)."""
+    locale = Locale.parse(babel_locale(language or current_locale.get()))
+    return _format_with_ordinal(value, get_date_format(fmt, locale=locale).pattern, locale)
 
 
 def format_date_near(value: date, near: date, language: str | None = None) -> str:
     """A date without its year when it falls in ``near``'s year ("March 12", "12. März",
-    "12 mars"; CLDR's skeleton, so each locale orders it its own way), else the long date."""
+    "12 mars", "1er mars"; CLDR's skeleton, so each locale orders it its own way), else the
+    long date."""
     if value.year != near.year:
         return format_date(value, language)
-    return format_skeleton("dMMMM", value, locale=babel_locale(language or current_locale.get()))
+    locale = Locale.parse(babel_locale(language or current_locale.get()))
+    skeleton = match_skeleton("dMMMM", locale.datetime_skeletons) or "MMMMd"
+    return _format_with_ordinal(value, locale.datetime_skeletons[skeleton].pattern, locale)
 
 
 def format_time(value: datetime, language: str | None = None) -> str:
@@ -459,9 +476,25 @@ def format_time(value: datetime, language: str | None = None) -> str:
     )
 
 
+# Group separators chosen over CLDR's where babel's data is not what the country writes: in
+# Switzerland babel (2.19) gives "12'345" with a typewriter apostrophe and stops grouping from
+# a million up ("1234567"). Swiss German typography groups with the typographic apostrophe
+# U+2019 ("1’234’567"); Swiss French with the narrow no-break space U+202F, as in France.
+_GROUP_SEPARATORS = {"de_CH": "\u2019", "fr_CH": "\u202f", "it_CH": "\u2019"}
+
+
 def format_number(value: int | float, language: str | None = None) -> str:
-    """A number with the locale's grouping ("10,000", "10.000", "10 000")."""
-    return format_decimal(value, locale=babel_locale(language or current_locale.get()))
+    """A number with the locale's grouping ("10,000", "10.000", "10 000", "10’000" in de-CH)."""
+    locale = babel_locale(language or current_locale.get())
+    separator = _GROUP_SEPARATORS.get(locale)
+    if separator is None:
+        return format_decimal(value, locale=locale)
+    # Grouped by the root pattern in English symbols, then given the locale's own.
+    grouped = format_decimal(value, format="#,##0.###", locale="en")
+    decimal = get_decimal_symbol(locale)
+    return "".join(
+        separator if char == "," else decimal if char == "." else char for char in grouped
+    )
 
 
 # German address forms, for "one register per organisation" (i18n.formal): the interface's

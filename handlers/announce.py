@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -97,11 +98,14 @@ async def cancel(update: Update, context: Context) -> int:
     return ConversationHandler.END
 
 
-def _timeout_note(minutes: str) -> str:
-    return _(
+def _timeout_note(minutes: float) -> str:
+    return ngettext(
+        "The announcement was left for {minutes} minute, so I stopped it; nothing was "
+        "sent. Send /announce again to start over.",
         "The announcement was left for {minutes} minutes, so I stopped it; nothing was "
-        "sent. Send /announce again to start over."
-    ).format(minutes=minutes)
+        "sent. Send /announce again to start over.",
+        math.ceil(minutes),
+    ).format(minutes=format_number(minutes))
 
 
 SPEC = collect.Collect(

@@ -3,6 +3,7 @@ closure is broadcast."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -17,7 +18,7 @@ from bot.actions import render
 from bot.actions.closure import OUTCOME_MAX, OUTCOMES, closing_revision
 from bot.actions.importer import ImportRefused, load
 from bot.actions.model import ActionRevision, case_from_text
-from bot.i18n import format_date, format_number
+from bot.i18n import format_date, format_number, ngettext
 from bot.i18n import gettext as _
 from bot.ptb import callbacks
 from bot.ptb.context import Context
@@ -41,13 +42,15 @@ async def start(update: Update, context: Context) -> int:
         return ConversationHandler.END
     latest = await load(context.storage, case)
     if latest is None:
-        await say_text(update, _("There is no published case {case}.").format(case=case))
+        await say_text(
+            update, _("There is no published case {case}.").format(case=render.case_label(case))
+        )
         return ConversationHandler.END
     if latest.is_closed:
         await say_text(
             update,
             _("{case} is already closed (on {date}); nothing changed.").format(
-                case=case, date=format_date(latest.closed_on or latest.issued)
+                case=render.case_label(case), date=format_date(latest.closed_on or latest.issued)
             ),
         )
         return ConversationHandler.END
@@ -104,7 +107,7 @@ async def _preview(update: Update, context: Context, work: dict[str, Any]) -> in
     text = "\n\n".join(
         [
             "<b>"
-            + escape(_("Close {case}?").format(case=closing.case))
+            + escape(_("Close {case}?").format(case=render.case_label(closing.case)))
             + "</b> "
             + escape(render.reach_line(reach, subscribers)),
             "<i>" + escape(_("This is how it will look:")) + "</i>",
@@ -158,7 +161,7 @@ async def confirm(update: Update, context: Context) -> int:
     await say_text(
         update,
         _("{case} is closed. The closure is on its way; a report follows at the end.").format(
-            case=closing.case
+            case=render.case_label(closing.case)
         ),
     )
     return ConversationHandler.END
@@ -170,11 +173,14 @@ async def cancel(update: Update, context: Context) -> int:
     return ConversationHandler.END
 
 
-def _timeout_note(minutes: str) -> str:
-    return _(
+def _timeout_note(minutes: float) -> str:
+    return ngettext(
+        "Closing the case was left for {minutes} minute, so I stopped it; the case stays "
+        "open. Send /close again to start over.",
         "Closing the case was left for {minutes} minutes, so I stopped it; the case stays "
-        "open. Send /close again to start over."
-    ).format(minutes=minutes)
+        "open. Send /close again to start over.",
+        math.ceil(minutes),
+    ).format(minutes=format_number(minutes))
 
 
 async def say_text(update: Update, text: str) -> None:

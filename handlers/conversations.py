@@ -21,7 +21,6 @@ from telegram.constants import ChatType
 from telegram.ext import Application, BaseHandler, ConversationHandler, TypeHandler
 from telegram.warnings import PTBUserWarning
 
-from bot.i18n import format_number
 from bot.ptb.context import Context
 from bot.ptb.text import escape
 from handlers.locale import use_job_user_language
@@ -61,7 +60,7 @@ class Timeout:
 
     minutes: float  # config: letters.timeout_minutes, the wizard's, for every dialogue
     key: str  # where the work in progress lives in user_data
-    note: Callable[[str], str]  # the minutes, formatted -> the localised note
+    note: Callable[[float], str]  # the minutes -> the localised note
 
 
 def conversation(
@@ -99,7 +98,7 @@ def _timed_out(timeout: Timeout) -> Callable[[Update, Context], Coroutine[Any, A
         # A timeout runs as a job, outside the user's updates: PTB saves nothing unless told.
         if update.effective_user is not None:
             context.application.mark_data_for_update_persistence(user_ids=update.effective_user.id)
-        await say(update, escape(timeout.note(format_number(timeout.minutes))))
+        await say(update, escape(timeout.note(timeout.minutes)))
 
     return handler
 

@@ -8,6 +8,7 @@ cancelled or abandoned.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable, Coroutine
 from contextvars import ContextVar
@@ -35,7 +36,7 @@ from telegram.ext import (
 from bot.actions import render
 from bot.actions.importer import load
 from bot.actions.model import ActionRevision, Addressee, case_from_text
-from bot.i18n import format_number, language_name
+from bot.i18n import format_number, language_name, ngettext
 from bot.i18n import gettext as _
 from bot.letters import draft as drafts
 from bot.letters.compose import Letter, compose, letter_file_name
@@ -869,9 +870,12 @@ async def timed_out(update: Update, context: Context) -> None:
     await say(
         update,
         escape(
-            _(
+            ngettext(
+                "Your letter was left for {minutes} minute, so I closed it; nothing "
+                "was kept. Tap “Write a letter” to start again.",
                 "Your letter was left for {minutes} minutes, so I closed it; nothing "
-                "was kept. Tap “Write a letter” to start again."
+                "was kept. Tap “Write a letter” to start again.",
+                math.ceil(context.config.letters.timeout_minutes),
             ).format(minutes=format_number(context.config.letters.timeout_minutes))
         ),
     )

@@ -124,12 +124,12 @@ def _unavailable_text(asked: str | None, closed: bool, session_gone: bool = Fals
         return "\n".join(
             [
                 _("{case} is closed: it takes no more letters. Thank you for caring.").format(
-                    case=asked
+                    case=render.case_label(asked)
                 ),
                 _("/archive shows the cases that ended, and how."),
             ]
         )
-    return _("There is no case {case}.").format(case=asked)
+    return _("There is no case {case}.").format(case=render.case_label(asked))
 
 
 async def _newest(update: Update, context: Context) -> None:

@@ -13,6 +13,7 @@ import time
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
+from bot.actions import render
 from bot.actions.links import deep_link, session_payload
 from bot.actions.model import case_from_text
 from bot.i18n import format_number, use_locale
@@ -89,7 +90,7 @@ async def start_session(update: Update, context: Context) -> None:
         text = _("A session is running in this group already: /session_end ends it.")
     elif case is not None:
         text = _("{case} is not open for letters. /session alone takes the newest open case.")
-        text = text.format(case=case)
+        text = text.format(case=render.case_label(case))
     else:
         text = _("There is no open case to write for right now.")
     await _reply(update, context, text)

@@ -15,8 +15,9 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-NNBSP = "\u202f"  # narrow no-break space: before ; ! ? and inside « »
-NBSP = "\u00a0"  # no-break space: before :
+# The fixer is the bot's own (it also typesets what admins write in French).
+from bot.actions.typography import FR_HIGH_MARKS as _FR_HIGH_MARKS
+from bot.actions.typography import NBSP, NNBSP, fix_french
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCALES = ROOT / "locales"
@@ -35,9 +36,6 @@ _DE_PRONOUN_MARK = re.compile(
 )
 # French inclusive writing with median dots ("abonné·e·s", "tou·te·s"): neutral wording instead.
 _FR_MEDIAN_DOT = re.compile(r"\w·\w")
-# ; ! ? ending a clause (followed by a space, the end or closing punctuation): "?!" is one group.
-# A "?" inside a word or URL ("?start=") is no punctuation of the sentence.
-_FR_HIGH_MARKS = re.compile(r"[;!?]+(?=\s|$|[)»\"'’.,…])")
 
 
 def _language_and_region(locale: str) -> tuple[str, str]:
@@ -112,17 +110,6 @@ def problems(locale: str, msgid: str, msgstr: str) -> list[str]:
         found.append(f"stray spaces at {match.start()}")
         break
     return found
-
-
-def fix_french(msgstr: str) -> str:
-    """The mechanical part of French typography: no-break spaces, ’, « ». Idempotent."""
-    # Straight quotes are left alone: which ones are code the reader types is a translator's
-    # call (problems() reports the others).
-    text = msgstr.replace("'", "’")
-    text = re.sub(r"(?<=\S)[ \u00a0\u202f]*(" + _FR_HIGH_MARKS.pattern + ")", NNBSP + r"\1", text)
-    text = re.sub(r"(?<=\S)[ \u00a0\u202f]*:(?=\s|$)", NBSP + ":", text)
-    text = re.sub(r"«[ \u00a0\u202f]*", "«" + NNBSP, text)
-    return re.sub(r"[ \u00a0\u202f]*»", NNBSP + "»", text)
 
 
 def forms(value: object) -> tuple[str, ...]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from bot.actions.audience import audience
+from bot.actions.labels import case_label
 from bot.actions.model import REVISION_MAX, ActionRevision, revision_label
 from bot.i18n import gettext as _
 from bot.storage import Storage
@@ -60,7 +61,7 @@ async def import_revision(
         # case at the last number, a script), as SQLite would raise OverflowError past 2**63.
         raise ImportRefused(
             lambda: _("{case} cannot take revision {new}: revisions go from 1 to {limit}.").format(
-                case=revision.case, new=revision.revision, limit=REVISION_MAX
+                case=case_label(revision.case), new=revision.revision, limit=REVISION_MAX
             )
         )
     async with storage.db.transaction():
@@ -70,7 +71,11 @@ async def import_revision(
                 raise ImportRefused(
                     lambda: _(
                         "{case} is already at revision {stored}; revision {new} is older."
-                    ).format(case=revision.case, stored=latest.revision, new=revision.revision)
+                    ).format(
+                        case=case_label(revision.case),
+                        stored=latest.revision,
+                        new=revision.revision,
+                    )
                 )
             if revision.revision == latest.revision:
                 if revision.fingerprint == latest.fingerprint:
@@ -79,21 +84,25 @@ async def import_revision(
                     lambda: _(
                         "Revision {new} of {case} is already stored with different content. "
                         "Give the changes the next revision number, {next}."
-                    ).format(new=revision.revision, case=revision.case, next=latest.revision + 1)
+                    ).format(
+                        new=revision.revision,
+                        case=case_label(revision.case),
+                        next=latest.revision + 1,
+                    )
                 )
             if not latest.published:
                 raise ImportRefused(
                     lambda: _(
                         "Revision {stored} of {case} is still a draft: publish or discard it "
                         "first."
-                    ).format(stored=latest.revision, case=revision.case),
+                    ).format(stored=latest.revision, case=case_label(revision.case)),
                     retry_later=True,
                 )
             stored = ActionRevision.from_json(latest.content)
             if stored.is_closed:
                 raise ImportRefused(
                     lambda: _("{case} is closed; it takes no further revisions.").format(
-                        case=revision.case
+                        case=case_label(revision.case)
                     )
                 )
         await storage.revisions.add_draft(

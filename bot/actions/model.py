@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from types import MappingProxyType
 from typing import Any
+
+from bot.actions.labels import typed_case_pattern
 
 # Length limits in characters, checked by the parser. The summary must fit a push message
 # together with the title, the update and the buttons; bodies bound the letter and the card.
@@ -197,17 +198,11 @@ class LetterTemplate:
         return data
 
 
-# "UA 012/26", "012/26", the link's "ua-012-26", a follow-up's "FI 012/26-2", French "AU 012/26".
-_TYPED_CASE = re.compile(
-    r"(?:(?:UA|FI|AU)[\s-]*)?([0-9]{1,4})[/-]([0-9]{2})(?:-[0-9]{1,3})?", re.IGNORECASE
-)
-
-
 def case_from_text(text: str) -> str | None:
     """What a person types after /write or /close ("UA 012/26", "ua 012/26", "012/26", the
     link's "ua-012-26", a follow-up's "FI 012/26-2") as a case number, or None when it is not
     one."""
-    match = _TYPED_CASE.fullmatch(text.strip())
+    match = typed_case_pattern().fullmatch(text.strip())
     return f"UA {match.group(1)}/{match.group(2)}" if match else None
 
 

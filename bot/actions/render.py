@@ -12,6 +12,7 @@ from datetime import date
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.actions.importer import ImportKind, ImportResult
+from bot.actions.labels import case_label, labelled
 from bot.actions.links import case_payload, deep_link, share_url, write_payload
 from bot.actions.model import OUTCOME_BAD, OUTCOME_GOOD, OUTCOME_MIXED, ActionRevision
 from bot.actions.parse import ActionFileError, Problem, warnings
@@ -39,21 +40,11 @@ def kind_heading(revision: ActionRevision) -> str:
     return "🆕 " + _("New Urgent Action")
 
 
-def case_label(case: str, revision: int = 1) -> str:
-    """How readers of the current language name a case or a follow-up: "UA 046/19" and
-    "FI 046/19-2" in English, "AU 046/19" and "AU 046/19-2" in French.
-
-    Case numbers are stored as "UA <number>" whatever the language; the prefixes are the
-    catalog's (an organisation's variant catalog may set its own, e.g. "FI" in fr-CH).
-    """
-    number = case.removeprefix(callbacks.CASE_PREFIX)
-    if revision == 1:
-        # Translators: the abbreviation of "Urgent Action" before a case number (UA 046/19);
-        # French sections write "AU" (action urgente).
-        return pgettext("case label", "UA") + " " + number
-    # Translators: the abbreviation before a follow-up's number (FI 046/19-2, "Further
-    # Information"); where sections name follow-ups like the case, the same as "UA".
-    return pgettext("follow-up label", "FI") + f" {number}-{revision}"
+def and_more(count: int) -> str:
+    """ "… and 3 more." under a list cut short."""
+    return ngettext("… and {count} more.", "… and {count} more.", count).format(
+        count=format_number(count)
+    )
 
 
 def letters_sent(count: int) -> str:
@@ -133,13 +124,22 @@ def outcome_label(kind: str | None) -> str | None:
     return labels.get(kind or "")
 
 
-def deadline_line(revision: ActionRevision, today: date | None) -> str | None:
-    """ "⏰ Please write before …" or, once it passed on ``today``, "⌛ Deadline passed on …"."""
+def deadline_line(
+    revision: ActionRevision, today: date | None, *, group: bool = False
+) -> str | None:
+    """ "⏰ Please write before …" or, once it passed on ``today``, "⌛ Deadline passed on …".
+    ``group``: said to a group writing together, which some languages address in the plural
+    (German "ihr")."""
     if revision.deadline is None or revision.is_closed:
         return None
     if today is not None and revision.deadline_passed(today):
         return passed_line(revision.deadline)
-    return "⏰ " + _("Please write before {date}.").format(date=format_date(revision.deadline))
+    if group:
+        # Translators: to a group writing together (German: "Bitte schreibt bis zum {date}.").
+        line = pgettext("group", "Please write before {date}.")
+    else:
+        line = _("Please write before {date}.")
+    return "⏰ " + line.format(date=format_date(revision.deadline))
 
 
 def passed_line(deadline: date) -> str:
@@ -394,13 +394,7 @@ def preview(
         )
         lines += [_problem_line(problem) for problem in found[:WARNINGS_SHOWN]]
         if len(found) > WARNINGS_SHOWN:
-            lines.append(
-                escape(
-                    _("… and {count} more.").format(
-                        count=format_number(len(found) - WARNINGS_SHOWN)
-                    )
-                )
-            )
+            lines.append(escape(and_more(len(found) - WARNINGS_SHOWN)))
     lines.append(escape(reach_line(reach, subscribers)))
     lines += ["", "<i>" + escape(_("This is how it will look:")) + "</i>", "", ""]
     return "\n".join(lines) + card_text(revision, default_language, 0, today=today)
@@ -409,10 +403,11 @@ def preview(
 def reach_line(reach: int | None, subscribers: int) -> str:
     """How many subscribers a revision reaches, of how many: the upload's and /close's previews."""
     if reach is not None and reach != subscribers:
+        # The plural agrees with the people reached ("1 personne abonnée sur 5").
         return ngettext(
-            "It will reach {count} of {total} subscriber.",
-            "It will reach {count} of {total} subscribers.",
-            subscribers,
+            "It will reach {count} subscriber of {total}.",
+            "It will reach {count} subscribers of {total}.",
+            reach,
         ).format(count=format_number(reach), total=format_number(subscribers))
     return ngettext(
         "It will reach {count} subscriber.",
@@ -438,8 +433,9 @@ def preview_keyboard(revision: ActionRevision) -> InlineKeyboardMarkup:
 
 
 def _problem_line(problem: Problem) -> str:
-    key = f"<code>{escape(problem.key)}</code>: " if problem.key else ""
-    return f"• {key}{escape(problem.message)}"
+    if not problem.key:
+        return f"• {escape(problem.message)}"
+    return "• " + labelled(f"<code>{escape(problem.key)}</code>", escape(problem.message))
 
 
 def problems(error: ActionFileError, limit: int = 30) -> list[str]:
@@ -457,11 +453,7 @@ def problems(error: ActionFileError, limit: int = 30) -> list[str]:
     ]
     lines += [_problem_line(problem) for problem in error.problems[:limit]]
     if len(error.problems) > limit:
-        lines.append(
-            escape(
-                _("… and {count} more.").format(count=format_number(len(error.problems) - limit))
-            )
-        )
+        lines.append(escape(and_more(len(error.problems) - limit)))
     return pack(lines, separator="\n")
 
 

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
+from bot.actions.labels import labelled
 from bot.actions.model import PERSONAL_MAX, ActionRevision, Addressee
 from bot.i18n import current_locale, language_name, ngettext
 from bot.i18n import gettext as _
@@ -94,7 +95,7 @@ def initials(first_name: str | None, last_name: str | None) -> str | None:
 def record(label: str, answer: str | None) -> str:
     """A step's one-line record once answered ("Language: Deutsch ✓"), as escaped HTML."""
     shown = _("skipped") if not answer else shorten(answer.replace("\n", " "), RECORD_MAX)
-    return escape(f"{label}: {shown}") + " ✓"
+    return escape(labelled(label, shown)) + " ✓"
 
 
 def shorten(text: str, limit: int) -> str:

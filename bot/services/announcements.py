@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from datetime import date
 
+from bot.actions.typography import typeset
 from bot.broadcast.engine import MessagesFor, Renderer
 from bot.config import Config
 from bot.i18n import gettext as _
@@ -34,8 +35,10 @@ def for_language(config: Config, texts: dict[str, str], language: str) -> Render
     """The announcement for a reader of ``language``: their text, else the default language's
     (the one choice, for the broadcast and the admin's preview alike)."""
     language = reader_language(config.i18n, language)
+    written_in = language if texts.get(language) else config.i18n.default_language
     with use_locale(language):
-        return message(texts.get(language) or texts[config.i18n.default_language])
+        # French typography on what the admin typed, as the preview shows it too.
+        return message(typeset(texts[written_in], written_in))
 
 
 def announcement_renderer(config: Config) -> Renderer:

@@ -11,8 +11,8 @@ import io
 import re
 
 from bot.actions.audience import topic_name
-from bot.actions.render import case_label
-from bot.i18n import N_, format_number, language_name, territory_name
+from bot.actions.labels import case_label, labelled
+from bot.i18n import N_, current_locale, format_number, language_name, territory_name
 from bot.i18n import gettext as _
 from bot.services.following import Followers
 from bot.storage import AuditEntry, LetterCount, SessionCounts, Storage, SubscriberCounts
@@ -35,7 +35,7 @@ def stats_lines(
         ),
     ]
     for language, count in subscribers.by_language.items():
-        lines.append(f"  {language_name(language)}: {format_number(count)}")
+        lines.append("  " + labelled(language_name(language), format_number(count)))
     if followers is not None:
         lines += _follower_lines(followers)
     lines.append(_("Letters confirmed"))
@@ -45,14 +45,14 @@ def stats_lines(
     for row in letters:
         totals[row.case_number] = totals.get(row.case_number, 0) + row.letters
     for case, total in totals.items():
-        lines.append(f"  {case}: {format_number(total)}")
+        lines.append("  " + labelled(case_label(case), format_number(total)))
         for row in letters:
             if row.case_number == case:
                 lines.append(
                     "    "
                     + _("revision {revision}, {language}: {n}").format(
                         revision=row.revision,
-                        language=row.language,
+                        language=language_name(row.language, current_locale.get()),
                         n=format_number(row.letters),
                     )
                 )
@@ -85,9 +85,9 @@ def _follower_lines(followers: Followers) -> list[str]:
         "  " + _("everything: {n}").format(n=format_number(followers.everything)),
     ]
     for code, count in followers.topics.items():
-        lines.append(f"  {topic_name(code)}: {format_number(count)}")
+        lines.append("  " + labelled(topic_name(code), format_number(count)))
     for code, count in (*followers.countries.items(), *followers.regions.items()):
-        lines.append(f"  {territory_name(code)}: {format_number(count)}")
+        lines.append("  " + labelled(territory_name(code), format_number(count)))
     return lines
 
 

@@ -1,7 +1,8 @@
 """Which open cases a supporter can share into another chat (inline mode: ``@bot kazakhstan``).
 
 A query is matched word by word, each word anywhere in what the reader sees of a case in their
-language: its number ("046/19", "UA 046/19", the deep-link form "ua-046-19"), title, summary and
+language: its number ("046/19", "UA 046/19", the deep-link form "ua-046-19", and the labels
+the card shows: "AU 046/19-2", "AU-046-19"), title, summary and
 country: its ISO code ("KZ") and its name as CLDR writes it in that language and in the default
 one ("Kasachstan", "Kazakhstan"), since names are often learnt from the news in English. Case
 and accents are ignored, so "turkiye" finds "Türkiye". The query text is the user's: it is
@@ -15,9 +16,10 @@ from dataclasses import dataclass
 from datetime import date
 
 from bot.actions import deadlines
+from bot.actions.labels import case_label
 from bot.actions.links import case_payload
 from bot.actions.model import ActionRevision
-from bot.i18n import territory_name
+from bot.i18n import territory_name, use_locale
 from bot.ptb.callbacks import number
 from bot.storage import Storage
 
@@ -47,12 +49,25 @@ def _fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+def _labels(revision: ActionRevision, languages: tuple[str, ...]) -> list[str]:
+    """The case's labels as the card shows them in each of ``languages`` ("AU 012/26-2"), and
+    in the deep-link's dashed form ("AU-012-26")."""
+    found = []
+    for language in languages:
+        with use_locale(language):
+            label = case_label(revision.case)
+            found += [label, label.replace(" ", "-").replace("/", "-")]
+            found.append(case_label(revision.case, revision.revision))
+    return found
+
+
 def searchable(revision: ActionRevision, language: str, default_language: str) -> str:
     """What a query is matched against: the case as the reader sees it, folded."""
     text, _ = revision.text_for(language, default_language)
     fields = (
         revision.case,
         case_payload(revision.case),
+        *_labels(revision, (language, default_language)),
         text.title,
         text.summary,
         revision.country,

@@ -6,9 +6,11 @@ from __future__ import annotations
 import math
 from datetime import date
 
+from babel.lists import format_list
+
 from bot.actions import render
 from bot.actions.model import ActionRevision
-from bot.i18n import format_number, ngettext, use_locale
+from bot.i18n import babel_locale, format_number, ngettext, pgettext, use_locale
 from bot.i18n import gettext as _
 from bot.ptb.text import escape, truncate, utf16_length
 from bot.storage import StoredSession
@@ -53,9 +55,14 @@ def time_left_line(minutes: int) -> str:
 
 
 def summary_line(letters: int, minutes: int) -> str:
-    """ "14 letters in 60 minutes — thank you!" (the thank-you and the ended message)."""
+    """ "14 letters in 60 minutes — thank you!" (the thank-you and the ended message), or,
+    with no letter, a line that thanks nobody for nothing; both said to the group."""
+    if letters == 0:
+        # Translators: said to the group when a writing session ended without a letter.
+        return pgettext("group", "Session ended — no letters this time.")
     duration = ngettext("{n} minute", "{n} minutes", minutes).format(n=format_number(minutes))
     return ngettext(
+        # Translators: said to the group (German "euch": "danke euch!").
         "{n} letter in {duration} — thank you!",
         "{n} letters in {duration} — thank you!",
         letters,
@@ -78,11 +85,10 @@ def status_lines(
                 counts_line(session.letters, case_letters),
                 time_left_line(left) if left else _("Time is up"),
             ]
-        return [
-            _("Session ended"),
-            counts_line(session.letters, case_letters),
-            summary_line(session.letters, minutes_held(session, minute_seconds)),
-        ]
+        ended = [_("Session ended"), counts_line(session.letters, case_letters)]
+        if session.letters:  # without letters, the counts say all there is
+            ended.append(summary_line(session.letters, minutes_held(session, minute_seconds)))
+        return ended
 
 
 def thank_you(session: StoredSession, language: str, minute_seconds: float = 60.0) -> str:
@@ -111,7 +117,8 @@ def message_text(
     ended, the title and the result."""
     with use_locale(language):
         text, _fell_back = revision.text_for(language, default_language)
-        heading = "✍️ " + _("Writing session") + " · " + revision.label
+        label = render.case_label(revision.case, revision.revision)
+        heading = "✍️ " + _("Writing session") + " · " + label
         blocks = [f"<b>{escape(heading)}</b>\n<b>{escape(text.title)}</b>"]
         if session.running:
             blocks.append(escape(_shortened(text.summary, SUMMARY_UNITS)))
@@ -119,10 +126,12 @@ def message_text(
                 a.role_in(language, default_language) for a in revision.addressees if not a.copy
             ]
             if roles:
-                to = _shortened("; ".join(roles), ADDRESSEES_UNITS)
+                to = _shortened(
+                    format_list(roles, locale=babel_locale(language)), ADDRESSEES_UNITS
+                )
                 write_to = _("Write to:")
                 blocks.append(f"<b>{escape(write_to)}</b> {escape(to)}")
-            if deadline := render.deadline_line(revision, today):
+            if deadline := render.deadline_line(revision, today, group=True):
                 blocks.append(escape(deadline))
         lines = status_lines(session, case_letters, now, language, minute_seconds)
         blocks.append(
