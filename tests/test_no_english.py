@@ -15,6 +15,7 @@ from typing import Any
 
 import docx
 import pytest
+from babel.messages.pofile import read_po
 from journeys import ADMIN_ID, FIXTURES, TODAY, subscriber, upload
 
 from bot.emulator import Emulator, SentMessage, SimUser
@@ -69,21 +70,40 @@ UPLOADED = ("ua-012-26-1.toml", "ua-012-26-2.toml", "broken.toml")
 
 # Not words of the bot's: commands (/write), action files' names (ua-012-26-1.toml), and in
 # an upload's problems the file's keys ("• text.de.sumary:", "[text.en]").
-NAMES = re.compile(r"/\w+|[\w-]+\.toml|^• [\w.\[\]]+:|\[[\w.]+\]", re.MULTILINE)
+NAMES = re.compile(r"/\w+|[\w-]+\.toml|^• [\w.\[\]]+\u00a0?:|\[[\w.]+\]", re.MULTILINE)
 # A quoted span (in any language's quotes): the admin's own only when the uploaded file has it
-# ("deadline" quoted back from the file); a quoted button name („Write a letter“) is the bot's.
+# ("deadline" quoted back from the file), or code the English shows in straight quotes too
+# (the file format's "UA 046/19", docs/translation-style.md); a quoted button name („Write a
+# letter“) or reason ("the deadline has passed") is the bot's.
 QUOTED = re.compile(r"\"([^\"]*)\"|„([^“]*)“|«\u202f?([^»]*?)\u202f?»|“([^”]*)”")
+STRAIGHT = re.compile(r"\"[^\"\n]*\"")
 
 
 def uploaded_texts() -> str:
     return "\n".join((FIXTURES / name).read_text("utf-8") for name in UPLOADED)
 
 
-def not_the_bots(text: str, files: str) -> str:
-    """``text`` without what the admin wrote or typed: commands, file names, keys, and quoted
-    spans that come from the uploaded files."""
+def code_in_messages() -> set[str]:
+    """The straight-quoted code the English messages show (``"open" or "closed"``)."""
+    with (ROOT / "locales" / "uabot.pot").open("rb") as file:
+        ids = [
+            form
+            for message in read_po(file)
+            for form in (message.id if isinstance(message.id, tuple) else (message.id,))
+        ]
+    return {found.group() for text in ids for found in STRAIGHT.finditer(text)}
+
+
+def not_the_bots(text: str, files: str, code: set[str]) -> str:
+    """``text`` without what the admin wrote or types: commands, file names, keys, quoted
+    spans that come from the uploaded files, and the file format's code."""
     text = QUOTED.sub(
-        lambda found: "" if "".join(found.groups("")).strip() in files else found.group(), text
+        lambda found: (
+            ""
+            if "".join(found.groups("")).strip() in files or found.group() in code
+            else found.group()
+        ),
+        text,
     )
     return NAMES.sub("", text)
 
@@ -91,12 +111,13 @@ def not_the_bots(text: str, files: str) -> str:
 def english_in(users: list[SimUser], toasts: list[str], language: str = "") -> list[str]:
     texts = [text for user in users for message in user.messages for text in said(message)]
     files = uploaded_texts()
+    code = code_in_messages()
     deny = [DENY, *([DENY_BY_LANGUAGE[language]] if language in DENY_BY_LANGUAGE else [])]
     return [
         f"{word!r} in {text!r}"
         for text in [*texts, *toasts]
         for pattern in deny
-        for word in pattern.findall(not_the_bots(text, files))
+        for word in pattern.findall(not_the_bots(text, files, code))
     ]
 
 
@@ -112,6 +133,8 @@ def english_in(users: list[SimUser], toasts: list[str], language: str = "") -> l
         ("clé inconnue «\u202fdeadlne\u202f»", "fr", False),  # the file's key, quoted back
         ("Unbekannter Schlüssel „deadlne“", "de", False),
         ("/write et ua-012-26-1.toml", "fr", False),
+        ("• letter.en.closing\u00a0: clé obligatoire manquante", "fr", False),
+        ('attendu\u00a0: le numéro de cas comme "UA 046/19"', "fr", False),  # the file's format
     ],
 )
 def test_the_deny_list_sees_quoted_english_and_a_french_ua(
