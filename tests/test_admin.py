@@ -183,7 +183,7 @@ async def test_stats_export_and_audit(
     assert "used the bot in the last 30 days: 4" in stats
     assert "Deutsch: 2" in stats
     assert "UA 012/26: 3" in stats
-    assert "revision 1, de: 2" in stats and "revision 1, en: 1" in stats
+    assert "revision 1, German: 2" in stats and "revision 1, English: 1" in stats
 
     await admin.send("/export")
     export = await admin.receive()

@@ -26,7 +26,8 @@ WIZARD = {
     "fr": (
         "✓ Français",
         "Madame, Monsieur le Ministre,",
-        "Veuillez agréer, Madame, Monsieur le Ministre, l'expression de ma haute considération.",
+        # The file's "l'expression", in French typography (bot/actions/typography.py).
+        "Veuillez agréer, Madame, Monsieur le Ministre, l’expression de ma haute considération.",
     ),
 }
 

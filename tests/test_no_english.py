@@ -70,7 +70,7 @@ UPLOADED = ("ua-012-26-1.toml", "ua-012-26-2.toml", "broken.toml")
 
 # Not words of the bot's: commands (/write), action files' names (ua-012-26-1.toml), and in
 # an upload's problems the file's keys ("• text.de.sumary:", "[text.en]").
-NAMES = re.compile(r"/\w+|[\w-]+\.toml|^• [\w.\[\]]+\u00a0?:|\[[\w.]+\]", re.MULTILINE)
+NAMES = re.compile(r"/\w+|[\w-]+\.toml|^• [\w.\[\]]+\s?:|\[[\w.]+\]", re.MULTILINE)
 # A quoted span (in any language's quotes): the admin's own only when the uploaded file has it
 # ("deadline" quoted back from the file), or code the English shows in straight quotes too
 # (the file format's "UA 046/19", docs/translation-style.md); a quoted button name („Write a

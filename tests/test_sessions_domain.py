@@ -386,7 +386,9 @@ async def test_a_session_ended_early_thanks_for_the_minutes_it_ran(storage: Stor
     assert quick.session is not None
     done = await sessions.end(storage, quick.session.id, T0 + 5.0)  # time up, compressed
     assert done is not None
-    assert thank_you(done, "de", fast.minute_seconds) == "0 Briefe in 10 Minuten – danke!"
+    assert thank_you(done, "de", fast.minute_seconds) == (
+        "Schreibtreffen beendet – diesmal ohne Briefe."
+    )
 
 
 # -- the pacing -------------------------------------------------------------------------------

@@ -109,7 +109,7 @@ async def test_a_case_reaches_its_followers_and_its_follow_up_also_who_opened_or
         "ua-012-26-1.toml", with_topics("ua-012-26-1.toml", '["torture"]'), "application/toml"
     )
     preview = await admin.receive()
-    assert "It will reach 1 of 4 subscribers." in preview.text
+    assert "It will reach 1 subscriber of 4." in preview.text
     report = await published(admin, preview)
     assert "Delivered: 1" in report
     assert len(cards(torture, CASE_TITLE)) == 1
@@ -132,7 +132,7 @@ async def test_a_case_reaches_its_followers_and_its_follow_up_also_who_opened_or
 
     # Its follow-up (no topics of its own: it keeps "torture") reaches those three.
     preview = await upload(admin, "ua-012-26-2.toml")
-    assert "It will reach 3 of 4 subscribers." in preview.text
+    assert "It will reach 3 subscribers of 4." in preview.text
     report = await published(admin, preview)
     assert "Delivered: 3" in report
     for user in (torture, kazakhstan, asia):
@@ -143,7 +143,7 @@ async def test_a_case_reaches_its_followers_and_its_follow_up_also_who_opened_or
 
     # So does its closure (the openers are forgotten only once it is queued for them).
     preview = await upload(admin, "ua-012-26-3.toml")
-    assert "It will reach 3 of 4 subscribers." in preview.text
+    assert "It will reach 3 subscribers of 4." in preview.text
     assert "Delivered: 3" in await published(admin, preview)
     for user in (torture, kazakhstan, asia):
         assert len(cards(user, "Case closed")) + len(cards(user, "Cas clos")) == 1, user.id
@@ -302,7 +302,7 @@ async def test_the_close_preview_counts_whom_the_closure_reaches(
         "application/toml",
     )
     preview = await admin.receive()
-    assert "It will reach 1 of 4 subscribers." in preview.text
+    assert "It will reach 1 subscriber of 4." in preview.text
     assert "Delivered: 1" in await published(admin, preview)
     await opener.send("/start ua-013-26")
     assert "UA 013/26" in (await opener.receive()).text
@@ -314,7 +314,7 @@ async def test_the_close_preview_counts_whom_the_closure_reaches(
     await admin.tap(await admin.receive(), "🟢 Good outcome")
     preview = await admin.receive()
     assert "Close UA 013/26?" in preview.text
-    assert "It will reach 2 of 4 subscribers." in preview.text
+    assert "It will reach 2 subscribers of 4." in preview.text
     await admin.tap(preview, "✅ Close the case")
     while "Broadcast finished" not in (report := (await admin.receive(timeout=10)).text):
         pass

@@ -17,6 +17,7 @@ from types import MappingProxyType
 from typing import Any
 
 from bot.actions.labels import typed_case_pattern
+from bot.actions.typography import typeset_fields
 
 # Length limits in characters, checked by the parser. The summary must fit a push message
 # together with the title, the update and the buttons; bodies bound the letter and the card.
@@ -268,20 +269,28 @@ class ActionRevision:
         return self.status == STATUS_CLOSED
 
     def text_for(self, language: str, default: str) -> tuple[CaseText, bool]:
-        """The text in ``language``, else the default language's; True means "fell back"."""
+        """The text in ``language``, else the default language's; True means "fell back".
+
+        Texts and letters are read through here and ``letter_in``, which set what the admin
+        typed in French (plain spaces before "?", ') in French typography; the stored
+        content and its fingerprint stay as the file said."""
         text = self.texts.get(language)
         if text is not None:
-            return text, False
-        return self.texts[default], True
+            return typeset_fields(text, language), False
+        return typeset_fields(self.texts[default], default), True
+
+    def letter_in(self, language: str) -> LetterTemplate:
+        """The suggested letter in ``language`` (typeset as ``text_for`` says)."""
+        return typeset_fields(self.letters[language], language)
 
     def subject_in(self, language: str) -> str | None:
         """A letter's subject: the letter's own, else the case title in that language; None
         when neither exists (a letter language without a case text and without a subject)."""
         letter = self.letters.get(language)
         if letter is not None and letter.subject is not None:
-            return letter.subject
+            return self.letter_in(language).subject
         text = self.texts.get(language)
-        return text.title if text is not None else None
+        return typeset_fields(text, language).title if text is not None else None
 
     def copies_for(self, addressee: Addressee) -> tuple[Addressee, ...]:
         """The copy addressees listed at the foot of a letter to ``addressee`` (not itself)."""

@@ -51,7 +51,6 @@ from bot.actions.model import (
     CaseText,
     LetterTemplate,
 )
-from bot.actions.typography import typeset_fields
 from bot.config import closest
 from bot.i18n import (
     N_,
@@ -661,10 +660,8 @@ def _read_document(document: Table, reader: _Reader) -> ActionRevision | None:
         status=status,
         closed_on=closed_on,
         addressees=addressees,
-        # French typography on what the admin typed (plain spaces before "?", '): the card,
-        # the preview and the letter all show the fixed text.
-        texts={language: typeset_fields(text, language) for language, text in texts.items()},
-        letters={language: typeset_fields(tpl, language) for language, tpl in letters.items()},
+        texts=texts,
+        letters=letters,
         preferred_languages=preferred,
         outcome=outcome,
         topics=topics,

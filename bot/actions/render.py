@@ -185,7 +185,7 @@ def card_text(
     """
     text, fell_back = revision.text_for(current_locale.get(), default_language)
     # A translation may lack the news or the outcome: the default language's beats nothing.
-    default_text = revision.texts[default_language]
+    default_text, _fell_back = revision.text_for(default_language, default_language)
     update = text.update or default_text.update
     outcome = text.outcome or default_text.outcome
     label = case_label(revision.case, revision.revision)
@@ -465,7 +465,7 @@ def archive_entry(revision: ActionRevision, default_language: str, letters: int)
     """One case in /archive: number and title, how it ended, its final tally of letters."""
     text, _fell_back = revision.text_for(current_locale.get(), default_language)
     if revision.is_closed:
-        outcome = text.outcome or revision.texts[default_language].outcome
+        outcome = text.outcome or revision.text_for(default_language, default_language)[0].outcome
         if outcome and utf16_length(outcome) > ARCHIVE_OUTCOME_MAX:
             outcome = truncate(outcome, ARCHIVE_OUTCOME_MAX - 1) + "…"
         ended = closed_line(revision, outcome)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import fields, replace
+from functools import lru_cache
 from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
@@ -63,6 +64,7 @@ def _put_back(text: str, kept: list[str]) -> str:
     return re.sub(f"[{chr(_CLOSING_BASE)}-{chr(_OTHER_BASE + _RANGE - 1)}]", original, text)
 
 
+@lru_cache(maxsize=1024)  # a broadcast typesets the same texts for every French reader
 def fix_french(text: str) -> str:
     """The mechanical part of French typography: no-break spaces before ; ! ? :, ’ for the
     apostrophe, « » with their spaces. Idempotent; markup, placeholders and URLs untouched."""

@@ -168,7 +168,7 @@ def letter_for(
             date_place=date_place,
         )
     return Letter(
-        template=revision.letters[language],
+        template=revision.letter_in(language),
         language=language,
         addressee=chosen,
         sender_name=sender_name,
