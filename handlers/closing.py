@@ -150,7 +150,11 @@ async def confirm(update: Update, context: Context) -> int:
     admin_id = query.from_user.id
     try:
         broadcast = await close_case(
-            context.storage, closing, by=admin_id, engine=context.broadcasts
+            context.storage,
+            closing,
+            by=admin_id,
+            engine=context.broadcasts,
+            app=context.application,
         )
     except ImportRefused as refusal:
         await say_text(update, str(refusal))

@@ -329,8 +329,8 @@ def _button(
 # --- entry ------------------------------------------------------------------------------------
 
 
-async def _begin(update: Update, context: Context, case: str, session: int | None = None) -> int:
-    """Open the letter for ``case``; ``session``: a group's running session it counts for."""
+async def _begin(update: Update, context: Context, case: str) -> int:
+    """Open the letter for ``case``."""
     revision = await load(context.storage, case)
     if revision is None:
         await say(
@@ -363,9 +363,7 @@ async def _begin(update: Update, context: Context, case: str, session: int | Non
         await say(update, late)
     user_data_of(context).pop(ENDED_KEY, None)
     # A random first step number: buttons of a letter begun before on the same case differ.
-    draft = Draft(
-        case=revision.case, revision=revision.revision, step=randbelow(10**6), session=session
-    )
+    draft = Draft(case=revision.case, revision=revision.revision, step=randbelow(10**6))
     _save(context, draft)
     await subscriptions.note_interest(context.storage, user_of(update).id, revision.case)
     return await _ask_language(update, context, draft, revision)
@@ -395,12 +393,12 @@ async def start_from_command(update: Update, context: Context) -> int:
 
 async def start_from_link(update: Update, context: Context) -> int:
     """A ``write-`` deep link (``/start write-ua-046-19``) or a group session's "Write my
-    letter" (``/start session-17``): greet a newcomer, then the letter (tied to the session
-    while it runs)."""
+    letter" (``/start session-<token>``): greet a newcomer, then the letter (its "I sent it"
+    counts in the session while it runs: ``sessions.join`` noted who came)."""
     arrived = await onboarding.arrive(update, context)
     if arrived.case is None:  # no open case by that name: /start said so
         return ConversationHandler.END
-    return await _begin(update, context, arrived.case.case, arrived.session)
+    return await _begin(update, context, arrived.case.case)
 
 
 # --- steps ------------------------------------------------------------------------------------
@@ -775,7 +773,7 @@ async def _send_letter(
     document = InputFile(compose(letter), filename=letter_file_name(revision.case, letter))
     sent_button = InlineKeyboardButton(
         "✅ " + _("I sent it"),
-        callback_data=tally.sent_data(revision, letter.language, draft.session),
+        callback_data=tally.sent_data(revision, letter.language),
     )
     where = drafts.where_to_send(letter)
     # Many copies with long addresses may not fit a caption: the directions follow instead.

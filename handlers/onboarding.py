@@ -313,10 +313,10 @@ async def privacy(update: Update, context: Context) -> None:
             "(/forget removes the link to you and keeps only the number);"
         ),
         _(
-            "if you write during a group's writing session (“Write my letter” in a group): "
-            "that your letter counted in that session, only while it runs, so that each "
-            "person counts once; then only the group's number of letters stays. The group "
-            "sees counts, never who wrote;"
+            "if you open a group's writing session (“Write my letter” in a group): that you "
+            "came through it and whether your letter counted there, only while the session "
+            "runs, so that your letters count there, each person once; when it ends, only the "
+            "group's number of letters stays. The group sees counts, never who wrote;"
         ),
         _(
             "which cases you opened, until they close: their follow-ups reach you, and a "

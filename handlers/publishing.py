@@ -117,6 +117,7 @@ async def decide(update: Update, context: Context) -> None:
         revision_number,
         requested_by=query.from_user.id,
         engine=context.broadcasts,
+        app=context.application,
     )
     if broadcast is None:
         await answer(update, _("This revision was already published or discarded."), alert=True)

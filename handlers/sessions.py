@@ -125,6 +125,7 @@ async def sent_in_group(update: Update, context: Context) -> None:
         language,
         context.bot_data.today(),
         context.bot_data.metrics,
+        chat_id=chat_of(update).id,  # crafted data naming another group's session counts not
     )
     outcome = result.outcome
     url = None
@@ -133,9 +134,9 @@ async def sent_in_group(update: Update, context: Context) -> None:
             toast = _("Counted, thank you! Your letter counts for this session.")
         elif outcome in (sessions.Counted.ALREADY, sessions.Counted.CASE_ONLY):
             toast = _("Already counted, thank you!")
-        elif outcome is sessions.Counted.UNKNOWN_PERSON:
+        elif outcome is sessions.Counted.UNKNOWN_PERSON and result.session is not None:
             toast = _("Write your letter first: “Write my letter” opens it in our private chat.")
-            url = deep_link(context.bot.username, session_payload(session_id))
+            url = deep_link(context.bot.username, session_payload(result.session.token))
         elif outcome is sessions.Counted.ENDED:
             toast = _("This session has ended. Thank you!")
         else:

@@ -541,6 +541,9 @@ async def test_a_poisoned_file_in_the_feed_is_reported_once_and_the_rest_goes_on
         assert "imbriqué trop profondément à la ligne 46\u00a0: plus de 8 niveaux" in problems[0]
         assert "3-huge.toml" in problems[1]
         assert "100000000000000000000 est supérieur à 9999" in problems[1]
+        # The colons between file, key and problem come from the catalog: French U+00A0.
+        assert "3-huge.toml\u00a0: revision\u00a0: " in problems[1], problems[1]
+        assert [text for text in problems if re.search(r" [;:!?]", text)] == []
         assert await storage.job_state.get(LAST_POLL) is not None
         assert await storage.revisions.latest("UA 013/26") is not None
 

@@ -63,9 +63,9 @@ def test_links() -> None:
 
 
 def test_a_session_payload_names_the_session_and_asks_for_the_letter() -> None:
-    assert session_payload(17) == "session-17"
-    assert parse_payload("session-17") == StartRequest(None, write=True, session=17)
-    assert parse_payload("Session-17") == StartRequest(None, write=True, session=17)
-    # Not a session: no id, or words after it.
+    token = "Xy_3-kQ9fLmN0pRsTuVwZa"  # secrets.token_urlsafe(16): case and "-_" kept
+    assert session_payload(token) == f"session-{token}"
+    assert parse_payload(f"session-{token}") == StartRequest(None, write=True, session=token)
+    assert parse_payload(f"Session-{token}") == StartRequest(None, write=True, session=token)
+    # Not a session: no token.
     assert parse_payload("session-") == StartRequest(None)
-    assert parse_payload("session-17-x") == StartRequest(None)

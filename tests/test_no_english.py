@@ -34,8 +34,8 @@ WORDS = {
     "de": {
         "finished": "Rundsendung abgeschlossen",
         "stats": "Statistik",
-        "audit": "Letzte Aktionen der Admins",
-        "verbs": ("Import UA 012/26", "Veröffentlichung UA 012/26-2", "Mitteilung Versand "),
+        "audit": "Letzte Admin-Vorgänge",
+        "verbs": ("Import UA 012/26", "Veröffentlichung UA 012/26-2", "Mitteilung Rundsendung "),
         "label": "UA 012/26",
         "follow_up": "UA 012/26-2",
         "file": "UA-012-26-Brief-",
@@ -43,8 +43,8 @@ WORDS = {
     "fr": {
         "finished": "Diffusion terminée",
         "stats": "Statistiques",
-        "audit": "Dernières actions des admins",
-        "verbs": ("import AU 012/26", "publication AU 012/26-2", "annonce envoi "),
+        "audit": "Dernières opérations d’administration",
+        "verbs": ("import AU 012/26", "publication AU 012/26-2", "annonce diffusion "),
         "label": "AU 012/26",
         "follow_up": "AU 012/26-2",
         "file": "AU-012-26-lettre-",

@@ -503,9 +503,11 @@ async def test_the_group_admin_starts_a_session_and_a_member_writes_from_it(
     await page.select_option("#as", "1002")
     await session.locator("a.kb", has_text="Write my letter").click()
     await expect(page.locator("#chat-sub")).to_contain_text("de-CH")
-    await expect(page.locator(".msg.user")).to_have_text([re.compile(r"^/start session-\d+$")])
+    # The session's token, not its (guessable) row id.
+    link = re.compile(r"^/start session-[A-Za-z0-9_-]{22}$")
+    await expect(page.locator(".msg.user")).to_have_text([link])
     await expect(page.locator(".msg.bot", has_text="Willkommen!")).to_contain_text(
-        "nicht abonniert"
+        "nicht für Benachrichtigungen angemeldet"
     )
     await expect(page.locator(".msg.bot").last).to_contain_text("In welcher Sprache")
 

@@ -142,7 +142,8 @@ async def test_a_group_admin_runs_a_session_members_confirm_it_ends_with_thanks(
     assert "Noch 60 Minuten" in text
     [[write, sent]] = message.buttons
     assert write.text == "✍️ Meinen Brief schreiben"
-    assert write.url == f"https://t.me/{bot.bot.username}?start=session-{session_id(message)}"
+    token = (await bot.bot_data.storage.sessions.get(session_id(message))).token
+    assert write.url == f"https://t.me/{bot.bot.username}?start=session-{token}"
     assert sent.text == SENT
     assert group.pinned is not None and group.pinned.message_id == message.message_id
 
@@ -222,7 +223,8 @@ async def test_time_up_a_bot_that_may_not_pin_and_a_member_who_never_started_it(
 
     stranger = await group.tap(eve, message, SENT)  # in her language, with the way in
     assert stranger.text is not None and stranger.text.startswith("Écrivez d’abord votre lettre")
-    assert stranger.url == f"https://t.me/{bot.bot.username}?start=session-{session_id(message)}"
+    token = (await bot.bot_data.storage.sessions.get(session_id(message))).token
+    assert stranger.url == f"https://t.me/{bot.bot.username}?start=session-{token}"
     assert (await group.tap(bo, message, SENT)).text == COUNTED
 
     # Its time runs out by itself: the countdown, then the end, the thank-you.

@@ -63,7 +63,7 @@ async def running_session(bot: Any, group: SimGroup, minutes: int = 60) -> Store
 
 
 def session_link(session: StoredSession) -> str:
-    return "/start " + session_payload(session.id)
+    return "/start " + session_payload(session.token)
 
 
 async def write_letter(user: SimUser, prompt: SentMessage) -> SentMessage:
@@ -120,7 +120,8 @@ async def test_through_the_group_a_newcomer_writes_and_the_session_message_count
 
     await hanna.send(write_my_letter(message))
     welcome, prompt = await hanna.receive_many(2)
-    assert "Willkommen!" in welcome.text and "nicht abonniert" in welcome.text
+    assert "Willkommen!" in welcome.text
+    assert "nicht für Benachrichtigungen angemeldet" in welcome.text
     assert prompt.text == "In welcher Sprache möchtest du den Brief schreiben?"
     document = await write_letter(hanna, prompt)
     thanks = await hanna.tap(document, document.buttons[0][0].text)
@@ -145,15 +146,17 @@ async def test_a_member_new_to_the_bot_writes_for_the_session(
     await publish(emulator, "ua-012-26-1.toml")
     group, _admin, (hanna, *_rest) = local_group(emulator)
     session = await running_session(bot, group)
-    # The link is the session message's button: a deep link into the private chat.
-    assert deep_link(BOT_USER["username"], session_payload(session.id)).endswith(
-        f"?start=session-{session.id}"
+    # The link is the session message's button: a deep link into the private chat, naming
+    # the session by its token (22 random URL-safe characters), not its guessable row id.
+    assert re.fullmatch(r"[A-Za-z0-9_-]{22}", session.token)
+    assert deep_link(BOT_USER["username"], session_payload(session.token)).endswith(
+        f"?start=session-{session.token}"
     )
 
     await hanna.send(session_link(session))
     welcome, prompt = await hanna.receive_many(2)
     assert "Willkommen!" in welcome.text
-    assert "nicht abonniert" in welcome.text
+    assert "nicht für Benachrichtigungen angemeldet" in welcome.text
     assert "Du bist angemeldet" not in welcome.text  # not the subscriber's greeting
     assert buttons(welcome)[0] == "🔔 Benachrichtigungen erhalten"
     assert prompt.text == "In welcher Sprache möchtest du den Brief schreiben?"

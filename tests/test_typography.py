@@ -255,5 +255,8 @@ async def test_french_journey_reads_as_written(emulator: Emulator, restart: Any)
         stats = (await admin.receive()).text
         assert "Personnes abonnées\n" in stats, stats
         assert f"actives{NBSP}: 3" in stats and "Lettres confirmées" in stats
+        # The count lines built in code (a language, a case) take the catalog's colon too.
+        assert f"\n  français{NBSP}: 3\n" in stats.lower(), stats
+        assert f"\n  AU 012/26{NBSP}: 2\n" in stats, stats  # the card's label
 
     assert _plain_space_before_punctuation([*ada.messages, *ben.messages, *admin.messages]) == []

@@ -136,6 +136,7 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
             "pinned": 1,
             "ended_at": 1768244400.0,
             "letters": 14,
+            "token": "x5Rk0vQwN2bT8yUe_3LmAa",
         },
         {  # running
             "id": 2,
@@ -148,9 +149,11 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
             "pinned": 0,
             "ended_at": None,
             "letters": 1,
+            "token": "Pq7-Zs1dWc9hJf4GnY6oBb",
         },
     ],
     "session_writers": [{"session_id": 2, "user_id": 1}],
+    "session_members": [{"session_id": 2, "user_id": 1}],
 }
 # (table, column) whose stored values a migration rewrites on purpose: not compared.
 CHANGED_BY_DESIGN: set[tuple[str, str]] = set()

@@ -1,5 +1,5 @@
-"""How a case is named to readers ("UA 046/19", "AU 046/19-2"), recognised when typed, and how
-a label and its value are joined ("Langue : Français"): the catalogs' words, one place each.
+"""How a case is named to readers ("UA 046/19", "AU 046/19-2") and recognised when typed: the
+catalogs' words, one place each.
 
 Separate from ``render`` so that the importer (which ``render`` imports) names cases the same
 way in its refusals.
@@ -60,11 +60,3 @@ def typed_case_pattern() -> re.Pattern[str]:
         rf"(?:(?:{prefixes})[\s-]*)?([0-9]{{1,4}})[/-]([0-9]{{2}})(?:-[0-9]{{1,3}})?",
         re.IGNORECASE,
     )
-
-
-def labelled(label: str, value: str) -> str:
-    """ "Language: Deutsch", "Langue : Français": a label and its value joined as the current
-    language punctuates it (French puts a no-break space before the colon)."""
-    # Translators: a label and its value on one line ("Language: Deutsch"); French puts a
-    # no-break space (U+00A0) before the colon.
-    return pgettext("label: value", "{label}: {value}").format(label=label, value=value)

@@ -4,8 +4,10 @@ Telegram passes the start parameter only if it is 1-64 characters of ``[A-Za-z0-
 case number in lower case with each run of other characters turned into one ``-`` fits that
 ("UA 046/19" → ``ua-046-19``). A ``write-`` prefix asks for the letter rather than the card.
 A follow-up's label ("FI 046/19-2" → ``fi-046-19-2``, also ``ua-046-19-2``) names its case.
-``session-<id>`` is the "Write my letter" button of a group's writing session: it opens the
-letter for the session's case and ties the letter to that session.
+``session-<token>`` is the "Write my letter" button of a group's writing session: it opens the
+letter for the session's case and ties the letter to that session. The token is the
+session's own random one (a row id would be guessed), kept as written: Telegram passes the
+parameter case-sensitive.
 Case numbers are always "UA <digits>/<two digits>" (the parser checks), so a payload maps back
 to its case without looking anything up.
 """
@@ -21,7 +23,7 @@ from bot.actions.model import case_from_text
 PAYLOAD_MAX = 64  # Telegram's limit for a start parameter
 WRITE_PREFIX = "write-"
 SESSION_PREFIX = "session-"
-_SESSION = re.compile(r"session-([0-9]{1,18})")
+_SESSION = re.compile(rf"{SESSION_PREFIX}([A-Za-z0-9_-]+)", re.IGNORECASE)
 _ALLOWED = re.compile(rf"[A-Za-z0-9_-]{{1,{PAYLOAD_MAX}}}")
 _CASE_SLUG = re.compile(r"(?:ua|fi)-([0-9]{1,4})-([0-9]{2})(?:-[0-9]{1,3})?")
 
@@ -43,7 +45,7 @@ class StartRequest:
 
     case: str | None
     write: bool = False
-    session: int | None = None  # a group session's id: write for its case, counted there
+    session: str | None = None  # a group session's token: write for its case, counted there
 
 
 def parse_payload(payload: str) -> StartRequest | None:
@@ -51,10 +53,9 @@ def parse_payload(payload: str) -> StartRequest | None:
     (empty, too long, other characters): the caller treats it as a plain /start."""
     if not _ALLOWED.fullmatch(payload):
         return None
+    if session := _SESSION.fullmatch(payload):
+        return StartRequest(None, write=True, session=session.group(1))
     slug = payload.lower()
-    session = _SESSION.fullmatch(slug)
-    if session:
-        return StartRequest(None, write=True, session=int(session.group(1)))
     write = slug.startswith(WRITE_PREFIX)
     if write:
         slug = slug.removeprefix(WRITE_PREFIX)
@@ -70,10 +71,11 @@ def parse_typed(text: str) -> StartRequest | None:
     return StartRequest(case) if case else None
 
 
-def session_payload(session_id: int) -> str:
-    """The payload of a session message's "Write my letter" button (the case is the
-    session's: it is looked up when the link is opened, so it needs no room here)."""
-    return f"{SESSION_PREFIX}{session_id}"
+def session_payload(token: str) -> str:
+    """The payload of a session message's "Write my letter" button: the session's token (the
+    case is the session's: it is looked up when the link is opened, so it needs no room
+    here)."""
+    return f"{SESSION_PREFIX}{token}"
 
 
 def chat_link(bot_username: str) -> str:

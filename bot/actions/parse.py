@@ -91,10 +91,15 @@ class Problem:
     message: str
 
     def describe(self, source: str) -> str:
-        """The one-line form shown to admins: ``<source>: <key>: <message>``."""
+        """The one-line form shown to admins: ``<source>: <key>: <message>``, its colons from
+        the catalog (French puts a no-break space before them)."""
         if not self.key:
-            return f"{source}: {self.message}"
-        return f"{source}: {self.key}: {self.message}"
+            # Translators: a problem in an action file: the file's name, then the problem.
+            return _("{file}: {problem}").format(file=source, problem=self.message)
+        # Translators: a problem in an action file: the file's name, the key, the problem.
+        return _("{file}: {key}: {problem}").format(
+            file=source, key=self.key, problem=self.message
+        )
 
 
 class ActionFileError(ValueError):

@@ -12,7 +12,7 @@ from datetime import date
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.actions.importer import ImportKind, ImportResult
-from bot.actions.labels import case_label, labelled
+from bot.actions.labels import case_label
 from bot.actions.links import case_payload, deep_link, share_url, write_payload
 from bot.actions.model import OUTCOME_BAD, OUTCOME_GOOD, OUTCOME_MIXED, ActionRevision
 from bot.actions.parse import ActionFileError, Problem, warnings
@@ -435,7 +435,11 @@ def preview_keyboard(revision: ActionRevision) -> InlineKeyboardMarkup:
 def _problem_line(problem: Problem) -> str:
     if not problem.key:
         return f"• {escape(problem.message)}"
-    return "• " + labelled(f"<code>{escape(problem.key)}</code>", escape(problem.message))
+    # Translators: a problem in an uploaded action file: the key, then what is wrong with it.
+    line = escape(_("{key}: {problem}")).format(
+        key=f"<code>{escape(problem.key)}</code>", problem=escape(problem.message)
+    )
+    return f"• {line}"
 
 
 def problems(error: ActionFileError, limit: int = 30) -> list[str]:

@@ -216,10 +216,13 @@ class SimGroup(ChatView):
         message: SentMessage | int,
         button: str,
         timeout: float = 5.0,  # noqa: ASYNC109
+        *,
+        crafted: str | None = None,
     ) -> CallbackAnswer:
         """A member presses an inline button under a bot message in the group (by text, else
-        callback_data): the bot's answer, which only that member sees."""
-        return await self._tap(self._author(who), message, button, timeout)
+        callback_data): the bot's answer, which only that member sees. ``crafted``: a
+        modified client sends this callback data instead of the button's."""
+        return await self._tap(self._author(who), message, button, timeout, crafted=crafted)
 
     def _as_api(self, message: SentMessage | UserMessage) -> dict[str, Any]:
         if isinstance(message, SentMessage):

@@ -13,7 +13,6 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
-from bot.actions.labels import labelled
 from bot.actions.model import PERSONAL_MAX, ActionRevision, Addressee
 from bot.i18n import current_locale, language_name, ngettext
 from bot.i18n import gettext as _
@@ -48,9 +47,8 @@ class Draft:
     prompt: int | None = None
     creating: bool = False  # claimed by a "Create" tap: a second tap makes no second document
     claimed: int | None = None  # the step a tap is answering: a second tap on it does nothing
-    # The group writing session the letter was begun for (its "Write my letter" link): the
-    # letter's "I sent it" counts there too. Only the id: nothing about the group.
-    session: int | None = None
+    # No group writing session here: a draft outlives the session it was begun for, and would
+    # link its writer to the group's session (sessions.join keeps that only while it runs).
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -95,7 +93,8 @@ def initials(first_name: str | None, last_name: str | None) -> str | None:
 def record(label: str, answer: str | None) -> str:
     """A step's one-line record once answered ("Language: Deutsch ✓"), as escaped HTML."""
     shown = _("skipped") if not answer else shorten(answer.replace("\n", " "), RECORD_MAX)
-    return escape(labelled(label, shown)) + " ✓"
+    # Translators: a step of the letter once answered: its label, then the answer.
+    return escape(_("{label}: {answer}").format(label=label, answer=shown)) + " ✓"
 
 
 def shorten(text: str, limit: int) -> str:

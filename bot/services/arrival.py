@@ -7,8 +7,9 @@ without the greeting again and without touching their alerts. A case number type
 /start by hand ("/start UA 012/26") counts as its link. A closed case's link shows how it
 ended (its closure), not only that it ended.
 
-A group's session link (``session-<id>``, "✍️ Write my letter" under a session message) opens
-the letter for the session's case, tied to the session while it runs. A member who never
+A group's session link (``session-<token>``, "✍️ Write my letter" under a session message)
+opens the letter for the session's case, and while the session runs, whoever came through it
+has their letter counted there (``sessions.join``). A member who never
 started the bot comes from a group, not from a wish for alerts: they are greeted and stored
 (their language) but not subscribed; the greeting offers the alerts instead. A session that
 ended meanwhile still leads to its case's letter (with a note); an unknown one to the open
@@ -24,7 +25,7 @@ from bot.actions import deadlines
 from bot.actions.importer import load
 from bot.actions.links import StartRequest, parse_payload, parse_typed
 from bot.actions.model import ActionRevision
-from bot.services import subscriptions
+from bot.services import sessions, subscriptions
 from bot.storage import Storage
 
 NEWEST_SHOWN = 3  # open cases a new subscriber sees right after the greeting
@@ -104,7 +105,7 @@ async def _session_arrival(
     assert request.session is not None
     if greet:
         await subscriptions.join_unsubscribed(storage, user_id, language)
-    session = await storage.sessions.get(request.session)
+    session = await sessions.by_token(storage, request.session)
     if session is None:
         return Arrival(greet, False, request, session_gone=True)
     case = session.case_number
@@ -114,7 +115,11 @@ async def _session_arrival(
         return Arrival(
             greet, False, request, closure=revision, session_gone=gone, session_case=case
         )
-    tied = session.id if session.running else None
+    tied = (
+        session.id
+        if session.running and await sessions.join(storage, session.id, user_id)
+        else None
+    )
     return Arrival(
         greet, False, request, revision, session=tied, session_gone=tied is None, session_case=case
     )

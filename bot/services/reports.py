@@ -11,11 +11,17 @@ import io
 import re
 
 from bot.actions.audience import topic_name
-from bot.actions.labels import case_label, labelled
+from bot.actions.labels import case_label
 from bot.i18n import N_, current_locale, format_number, language_name, territory_name
 from bot.i18n import gettext as _
 from bot.services.following import Followers
 from bot.storage import AuditEntry, LetterCount, SessionCounts, Storage, SubscriberCounts
+
+
+def count_line(name: str, count: int) -> str:
+    """One "<name>: <count>" line of /stats; the catalog writes the colon (French: U+00A0)."""
+    # Translators: a line of /stats: a language, case, topic or country, then its count.
+    return _("{name}: {count}").format(name=name, count=format_number(count))
 
 
 def stats_lines(
@@ -35,7 +41,7 @@ def stats_lines(
         ),
     ]
     for language, count in subscribers.by_language.items():
-        lines.append("  " + labelled(language_name(language), format_number(count)))
+        lines.append("  " + count_line(language_name(language), count))
     if followers is not None:
         lines += _follower_lines(followers)
     lines.append(_("Letters confirmed"))
@@ -45,7 +51,7 @@ def stats_lines(
     for row in letters:
         totals[row.case_number] = totals.get(row.case_number, 0) + row.letters
     for case, total in totals.items():
-        lines.append("  " + labelled(case_label(case), format_number(total)))
+        lines.append("  " + count_line(case_label(case), total))
         for row in letters:
             if row.case_number == case:
                 lines.append(
@@ -85,9 +91,9 @@ def _follower_lines(followers: Followers) -> list[str]:
         "  " + _("everything: {n}").format(n=format_number(followers.everything)),
     ]
     for code, count in followers.topics.items():
-        lines.append("  " + labelled(topic_name(code), format_number(count)))
+        lines.append("  " + count_line(topic_name(code), count))
     for code, count in (*followers.countries.items(), *followers.regions.items()):
-        lines.append("  " + labelled(territory_name(code), format_number(count)))
+        lines.append("  " + count_line(territory_name(code), count))
     return lines
 
 
@@ -151,7 +157,7 @@ _LABEL_SUBJECT = re.compile(r"(?:UA|FI) (?P<number>[0-9]+/[0-9]{2})(?:-(?P<revis
 
 
 def audit_subject(subject: str) -> str:
-    """A stored subject as the reader says it: "broadcast 7" -> "Versand 7", "FI 012/26-2"
+    """A stored subject as the reader says it: "broadcast 7" -> "Rundsendung 7", "FI 012/26-2"
     -> "AU 012/26-2" (``case_label``); a file name stays as it is."""
     if match := _BROADCAST_SUBJECT.fullmatch(subject):
         # Translators: the subject of an /audit line: the broadcast with this number.

@@ -262,6 +262,7 @@ async def poll_feed(context: Context) -> feed.FeedReport | None:
                     revision.revision,
                     requested_by=None,
                     engine=context.bot_data.broadcasts,
+                    app=context.application,
                 )
             await feed.mark_handled(storage, handled)
             continue

@@ -6,9 +6,10 @@ not, and an old button must not bring them back and count their letter twice), t
 must be published and not a closure, and a letter language named by the button must be one
 the case offers.
 
-A letter begun from a group's writing session ("Write my letter") carries the session's id on
-its button: while the session runs, the letter counts there too (``sessions.confirm``); once it
-has ended, the letter counts for the case alone, as any other.
+Someone who came through a group's writing session link ("Write my letter", its token) has
+their letters for its case counted there too while it runs (``sessions.confirm_letter``): the
+server knows they came, a button cannot claim it. Once the session has ended, a letter counts
+for the case alone, as any other. Buttons from before named the session's id: it is ignored.
 """
 
 from __future__ import annotations
@@ -50,14 +51,12 @@ class SentButton:
     case: str
     revision: int
     letter_language: str | None
-    session: int | None = None  # the group session the letter was begun for
 
 
-def sent_data(revision: ActionRevision, letter_language: str, session: int | None) -> str:
-    """The callback data of "I sent it" under a letter (``session``: the group session the
-    letter was begun for)."""
+def sent_data(revision: ActionRevision, letter_language: str) -> str:
+    """The callback data of "I sent it" under a letter."""
     ref = (callbacks.case_ref(revision.case), revision.revision, letter_language)
-    return callbacks.SENT.data(*ref, *([session] if session is not None else []))
+    return callbacks.SENT.data(*ref)
 
 
 def parse_sent(data: str | None) -> SentButton | None:
@@ -66,14 +65,11 @@ def parse_sent(data: str | None) -> SentButton | None:
     if parsed is None:
         return None
     rest = parsed.rest
-    session = callbacks.number(rest[1]) if len(rest) > 1 else None
-    if len(rest) > 1 and (session is None or len(rest[1]) > 18):
+    # A letter's button from before named its session's id (a number): ignored now.
+    if len(rest) > 1 and (callbacks.number(rest[1]) is None or len(rest[1]) > 18):
         return None
     return SentButton(
-        callbacks.case_from_ref(parsed.text(0)),
-        parsed.integer(1),
-        rest[0] if rest else None,
-        session,
+        callbacks.case_from_ref(parsed.text(0)), parsed.integer(1), rest[0] if rest else None
     )
 
 
@@ -103,8 +99,10 @@ async def confirm_sent(
     language = button.letter_language
     if language is not None and language not in revision.letters:
         return Confirmation(Outcome.NOT_OFFERED)
-    if button.session is not None and language is not None:
-        in_session = await _confirm_in_session(storage, button, user_id, language, today, metrics)
+    if language is not None:  # a letter's button: its writer may write for a group's session
+        in_session = await _confirm_in_session(
+            storage, revision, user_id, language, today, metrics
+        )
         if in_session is not None:
             return in_session
     async with storage.db.transaction():  # /forget cannot come between the check and the count
@@ -130,30 +128,25 @@ _SESSION_OUTCOMES = {
 
 async def _confirm_in_session(
     storage: Storage,
-    button: SentButton,
+    revision: ActionRevision,
     user_id: int,
     language: str,
     today: date,
     metrics: Metrics | None,
 ) -> Confirmation | None:
-    """Count the letter through its group session; None when the session no longer takes it
-    (ended, its case closed since, or crafted data naming another case's session): then it
-    counts as any letter does."""
-    assert button.session is not None
-    named = await storage.sessions.get(button.session)
-    if named is None or named.case_number != button.case:
-        return None
-    result = await sessions.confirm(storage, named.id, user_id, language, today, metrics)
+    """Count the letter (its button's revision) through the running session its writer came
+    to by the link; None when there is none (never came, ended, its case closed since): then
+    it counts as any letter does."""
+    result = await sessions.confirm_letter(
+        storage, user_id, revision.case, revision.revision, language, today, metrics
+    )
     outcome = _SESSION_OUTCOMES.get(result.outcome)
     if outcome is None:
         return None
-    assert result.session is not None  # the running session, as it stands now
-    case = result.session.case_number
-    stored = await storage.revisions.latest(case, published_only=True)
-    revision = ActionRevision.from_json(stored.content) if stored else None
     if outcome is Outcome.UNKNOWN_PERSON:
         return Confirmation(outcome, revision)
-    people = await storage.tally.people(case)
+    assert result.session is not None  # the running session, as it stands now
+    people = await storage.tally.people(revision.case)
     return Confirmation(
         outcome,
         revision,

@@ -1,6 +1,6 @@
 """Groups the bot is in and their writing sessions (issue 15). Counts only once a session ends.
 
-See migrations 012 and 013 for what is kept and why. The caller owns each transaction.
+See migrations 012, 013 and 016 for what is kept and why. The caller owns each transaction.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ class StoredSession:
     pinned: bool
     ended_at: float | None
     letters: int
+    token: str  # names the session in its "Write my letter" link (unguessable, unlike ``id``)
 
     @property
     def running(self) -> bool:
@@ -59,6 +60,7 @@ def _session(row: aiosqlite.Row) -> StoredSession:
         pinned=bool(row["pinned"]),
         ended_at=row["ended_at"],
         letters=row["letters"],
+        token=row["token"],
     )
 
 
@@ -101,20 +103,27 @@ class Groups:
 
 
 class Sessions:
-    """Narrow async access to ``sessions`` and ``session_writers``."""
+    """Narrow async access to ``sessions``, ``session_writers`` and ``session_members``."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
 
     async def start(
-        self, group_id: int, case_number: str, started_at: float, minutes: int, ends_at: float
+        self,
+        group_id: int,
+        case_number: str,
+        started_at: float,
+        minutes: int,
+        ends_at: float,
+        token: str,
     ) -> int | None:
         """A new running session's id; None when the group already holds one (the schema's
         unique index decides, so two concurrent starts cannot both succeed)."""
         changed = await self._db.execute(
             "INSERT OR IGNORE INTO sessions"
-            " (group_id, case_number, started_at, minutes, ends_at) VALUES (?, ?, ?, ?, ?)",
-            (group_id, case_number, started_at, minutes, ends_at),
+            " (group_id, case_number, started_at, minutes, ends_at, token)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (group_id, case_number, started_at, minutes, ends_at, token),
         )
         if changed != 1:
             return None
@@ -124,6 +133,10 @@ class Sessions:
 
     async def get(self, session_id: int) -> StoredSession | None:
         row = await self._db.fetch_one("SELECT * FROM sessions WHERE id = ?", (session_id,))
+        return None if row is None else _session(row)
+
+    async def by_token(self, token: str) -> StoredSession | None:
+        row = await self._db.fetch_one("SELECT * FROM sessions WHERE token = ?", (token,))
         return None if row is None else _session(row)
 
     async def running(self, group_id: int) -> StoredSession | None:
@@ -160,14 +173,43 @@ class Sessions:
         )
         return True
 
+    async def join(self, session_id: int, user_id: int) -> None:
+        """Record that this person came through a running session's link (once)."""
+        await self._db.execute(
+            "INSERT OR IGNORE INTO session_members (session_id, user_id)"
+            " SELECT id, ? FROM sessions WHERE id = ? AND ended_at IS NULL",
+            (user_id, session_id),
+        )
+
+    async def joined(self, user_id: int, case_number: str) -> StoredSession | None:
+        """The running session of this case whose link this person came through (the newest,
+        if several groups write for the case)."""
+        row = await self._db.fetch_one(
+            "SELECT s.* FROM sessions s JOIN session_members m ON m.session_id = s.id"
+            " WHERE m.user_id = ? AND s.case_number = ? AND s.ended_at IS NULL"
+            " ORDER BY s.started_at DESC, s.id DESC LIMIT 1",
+            (user_id, case_number),
+        )
+        return None if row is None else _session(row)
+
+    async def running_for_case(self, case_number: str) -> list[StoredSession]:
+        """The running sessions of a case (its closure ends them), oldest first."""
+        rows = await self._db.fetch_all(
+            "SELECT * FROM sessions WHERE case_number = ? AND ended_at IS NULL"
+            " ORDER BY started_at, id",
+            (case_number,),
+        )
+        return [_session(row) for row in rows]
+
     async def end(self, session_id: int, ended_at: float) -> bool:
-        """End a running session and drop who wrote in it; False when it had ended. Call
-        inside a transaction: the count stays, the user ids go at the same time."""
+        """End a running session and drop who came and who wrote in it; False when it had
+        ended. Call inside a transaction: the count stays, the user ids go at the same time."""
         changed = await self._db.execute(
             "UPDATE sessions SET ended_at = ? WHERE id = ? AND ended_at IS NULL",
             (ended_at, session_id),
         )
-        await self._db.execute("DELETE FROM session_writers WHERE session_id = ?", (session_id,))
+        for table in ("session_writers", "session_members"):
+            await self._db.execute(f"DELETE FROM {table} WHERE session_id = ?", (session_id,))
         return changed == 1
 
     async def move_group(self, old_id: int, new_id: int) -> None:

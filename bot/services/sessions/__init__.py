@@ -1,9 +1,12 @@
 """Writing sessions in groups (issue 15): the one place that starts, counts and ends them.
 
 A group admin starts a session for a case (``start``); members' "I sent it" count for it
-(``confirm``); it ends when its time is up or an admin ends it (``end``); a restart finds the
-running ones again (``resume``). Each write owns its transaction. Privacy: who wrote is kept
-only while a session runs, to count each person once; ``end`` drops it with the final count.
+(``confirm`` under the session message, ``confirm_letter`` under a letter begun from its
+link, which ``join`` records); it ends when its time is up, an admin ends it or its case is
+closed (``end``, ``end_case``); a restart finds the running ones again (``resume``). Each write
+owns its transaction. Privacy: who came through the link and who wrote are kept only while a
+session runs (to count their letters there, each person once); ``end`` drops both with the
+final count. The link names a session by its token: row ids are sequential, easily guessed.
 
 Handlers and jobs (Telegram) come on top: they post and edit the message (``text``), paced by
 ``pacing.EditPacer``, and schedule what ``plan`` says.
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 import enum
 import json
+import secrets
 from dataclasses import dataclass
 from datetime import date
 
@@ -20,6 +24,8 @@ from bot.actions.model import ActionRevision
 from bot.config import SessionsConfig
 from bot.metrics import Metrics
 from bot.storage import Storage, StoredSession
+
+TOKEN_BYTES = 16  # a session link's token: 22 URL-safe characters, 128 random bits
 
 
 class StartRefused(enum.Enum):
@@ -58,7 +64,8 @@ async def start(
         if case is None:
             return Started(None, StartRefused.NO_CASE)
         ends_at = now + minutes * config.minute_seconds
-        session_id = await storage.sessions.start(group_id, case, now, minutes, ends_at)
+        token = secrets.token_urlsafe(TOKEN_BYTES)
+        session_id = await storage.sessions.start(group_id, case, now, minutes, ends_at, token)
         if session_id is None:  # cannot happen under the transaction; the schema says so
             return Started(None, StartRefused.RUNNING, await storage.sessions.running(group_id))
         session = await storage.sessions.get(session_id)
@@ -101,6 +108,23 @@ class SessionConfirmation:
     case_letters: int = 0  # letters for the case, every revision, person and session
 
 
+async def join(storage: Storage, session_id: int, user_id: int) -> bool:
+    """Someone came through a running session's link (its token, ``by_token``): their
+    letters for its case count there (``confirm_letter``) until it ends. False when it ended
+    (or the person is unknown: nothing to link)."""
+    async with storage.db.transaction():
+        session = await storage.sessions.get(session_id)
+        if session is None or not session.running or await storage.users.get(user_id) is None:
+            return False
+        await storage.sessions.join(session_id, user_id)
+        return True
+
+
+async def by_token(storage: Storage, token: str) -> StoredSession | None:
+    """The session a link's token names, running or ended; None: no session has it."""
+    return await storage.sessions.by_token(token)
+
+
 async def confirm(
     storage: Storage,
     session_id: int,
@@ -108,34 +132,84 @@ async def confirm(
     letter_language: str,
     today: date,
     metrics: Metrics | None = None,
+    *,
+    chat_id: int | None = None,
 ) -> SessionConfirmation:
-    """One member's "I sent it" for the case of a running session.
+    """One member's "I sent it" under the session message, for the case of a running session.
 
     The letter is one confirmation of the case's latest published revision, as in a private
     chat (one per person and revision), and counts for the session when it is a new letter
     and its writer has not counted in this session yet: a letter confirmed before the session
     is not the session's, and nobody counts twice in one. One transaction, so concurrent
-    confirmations are counted exactly (the database serialises them).
+    confirmations are counted exactly (the database serialises them). ``chat_id``: the chat
+    the button was tapped in; the session of another group (crafted data) counts nothing.
     """
     async with storage.db.transaction():
         session = await storage.sessions.get(session_id)
         if session is None or not session.running:
             return SessionConfirmation(Counted.ENDED, session)
-        stored = await storage.revisions.latest(session.case_number, published_only=True)
-        if stored is None or ActionRevision.from_json(stored.content).is_closed:
-            return SessionConfirmation(Counted.NOT_OFFERED, session)
-        if await storage.users.get(user_id) is None:
-            return SessionConfirmation(Counted.UNKNOWN_PERSON, session)
-        new = await storage.tally.confirm(
-            stored.case_number, stored.revision, user_id, letter_language, today
-        )
-        counted = new and await storage.sessions.add_writer(session_id, user_id)
-        session = await storage.sessions.get(session_id)
-        case_letters = await storage.tally.count(stored.case_number)
-    if new and metrics is not None:
-        metrics.letters_confirmed.inc()
+        if chat_id is not None and chat_id != session.group_id:
+            return SessionConfirmation(Counted.ENDED)
+        result = await _count(storage, session, user_id, None, letter_language, today)
+    _counted(result, metrics)
+    return result
+
+
+async def confirm_letter(
+    storage: Storage,
+    user_id: int,
+    case_number: str,
+    revision: int,
+    letter_language: str,
+    today: date,
+    metrics: Metrics | None = None,
+) -> SessionConfirmation:
+    """A letter's "I sent it" in a private chat, from someone who came through the link of a
+    running session of its case (``join``): one confirmation of the letter's own revision
+    (a follow-up published since changes nothing; the caller checked that the revision takes
+    letters), counted in that session as ``confirm`` does. ENDED when they came through no
+    running session's link for the case."""
+    async with storage.db.transaction():
+        session = await storage.sessions.joined(user_id, case_number)
+        if session is None:
+            return SessionConfirmation(Counted.ENDED)
+        result = await _count(storage, session, user_id, revision, letter_language, today)
+    _counted(result, metrics)
+    return result
+
+
+async def _count(
+    storage: Storage,
+    session: StoredSession,
+    user_id: int,
+    revision: int | None,
+    letter_language: str,
+    today: date,
+) -> SessionConfirmation:
+    """The count of ``confirm`` and ``confirm_letter``, inside their transaction: ``revision``
+    None is the case's latest (the session message's button names none)."""
+    stored = await storage.revisions.latest(session.case_number, published_only=True)
+    if stored is None or ActionRevision.from_json(stored.content).is_closed:
+        return SessionConfirmation(Counted.NOT_OFFERED, session)
+    if await storage.users.get(user_id) is None:
+        return SessionConfirmation(Counted.UNKNOWN_PERSON, session)
+    new = await storage.tally.confirm(
+        stored.case_number,
+        stored.revision if revision is None else revision,
+        user_id,
+        letter_language,
+        today,
+    )
+    counted = new and await storage.sessions.add_writer(session.id, user_id)
+    now = await storage.sessions.get(session.id)
+    case_letters = await storage.tally.count(stored.case_number)
     outcome = Counted.COUNTED if counted else Counted.CASE_ONLY if new else Counted.ALREADY
-    return SessionConfirmation(outcome, session, case_letters)
+    return SessionConfirmation(outcome, now, case_letters)
+
+
+def _counted(result: SessionConfirmation, metrics: Metrics | None) -> None:
+    if metrics is not None and result.outcome in (Counted.COUNTED, Counted.CASE_ONLY):
+        metrics.letters_confirmed.inc()
 
 
 async def end(storage: Storage, session_id: int, now: float) -> StoredSession | None:
@@ -175,6 +249,17 @@ async def _set_closing(storage: Storage, session_id: int, pending: bool) -> None
     else:
         ids.discard(session_id)
     await storage.job_state.set(CLOSING, json.dumps(sorted(ids)))
+
+
+async def end_case(storage: Storage, case_number: str, now: float) -> list[StoredSession]:
+    """The case was closed: its running sessions end (each as ``end``: a letter can no longer
+    be counted there), returned so that their messages show the result."""
+    async with storage.db.transaction():
+        ended = [
+            await end(storage, s.id, now)
+            for s in await storage.sessions.running_for_case(case_number)
+        ]
+    return [session for session in ended if session is not None]
 
 
 async def end_in_group(storage: Storage, group_id: int, now: float) -> StoredSession | None:

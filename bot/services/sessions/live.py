@@ -273,7 +273,7 @@ async def _render(
         if session.running:
             write = InlineKeyboardButton(
                 "✍️ " + _("Write my letter"),
-                url=deep_link(username, session_payload(session.id)),
+                url=deep_link(username, session_payload(session.token)),
             )
             sent = InlineKeyboardButton(
                 "✅ " + _("I sent it"), callback_data=callbacks.SESSION_SENT.data(session.id)

@@ -114,7 +114,7 @@ def message_text(
 ) -> str:
     """The session message (HTML), in the group's ``language``: the case's title and summary,
     whom to write to, the deadline, then the counts and the countdown; once the session has
-    ended, the title and the result."""
+    ended, the title and the result (and how the case ended, if it was closed)."""
     with use_locale(language):
         text, _fell_back = revision.text_for(language, default_language)
         label = render.case_label(revision.case, revision.revision)
@@ -133,6 +133,9 @@ def message_text(
                 blocks.append(f"<b>{escape(write_to)}</b> {escape(to)}")
             if deadline := render.deadline_line(revision, today, group=True):
                 blocks.append(escape(deadline))
+        elif revision.is_closed:  # its case was closed (what ended it, or since): how it ended
+            outcome = text.outcome or revision.texts[default_language].outcome
+            blocks.append(render.closed_line(revision, outcome))
         lines = status_lines(session, case_letters, now, language, minute_seconds)
         blocks.append(
             "\n".join(
