@@ -161,6 +161,31 @@ def test_the_french_fix_makes_text_pass_and_holds(plain: str) -> None:
     assert rules.fix_french(fixed) == fixed
 
 
+@pytest.mark.parametrize(
+    ("plain", "fixed"),
+    [
+        (  # an attribute's quotes and a URL are markup, not apostrophes
+            "Voir <a href='https://example.org/ua?x=1'>le dossier</a> !",
+            "Voir <a href='https://example.org/ua?x=1'>le dossier</a>\u202f!",
+        ),
+        ("Tapez AT&amp;T ; puis &lt;Envoyer&gt;", "Tapez AT&amp;T\u202f; puis &lt;Envoyer&gt;"),
+        ("<b>Titre:</b> {title}", "<b>Titre\u00a0:</b> {title}"),
+        ("{name!r} ; {count:,}", "{name!r}\u202f; {count:,}"),
+        (
+            "Lien : https://t.me/uabot?start=ua-012-26",
+            "Lien\u00a0: https://t.me/uabot?start=ua-012-26",
+        ),
+        # A TOML literal string the admin types: ’ would break the file.
+        ("Exemple : role.fr = 'Procureur'", "Exemple\u00a0: role.fr = 'Procureur'"),
+    ],
+)
+def test_the_french_fix_leaves_markup_placeholders_urls_and_code_alone(
+    plain: str, fixed: str
+) -> None:
+    assert rules.fix_french(plain) == fixed
+    assert rules.fix_french(fixed) == fixed
+
+
 # -- a French journey: the key messages as a French-speaking supporter receives them ----------
 
 

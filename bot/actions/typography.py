@@ -30,7 +30,8 @@ _PROTECTED = re.compile(
     r"(?P<code><(code|pre)\b[^>]*>.*?</\2>)"
     r"|(?P<closing></[A-Za-z][^<>]*>)"
     r"|<[A-Za-z!][^<>]*>|&(?:#[0-9]+|#x[0-9A-Fa-f]+|[A-Za-z][A-Za-z0-9]*);"
-    r"|\{[^{}]*\}|(?:https?|tg)://[^\s<>\"«»]*[^\s<>\"«».,;:!?)]",
+    r"|\{[^{}]*\}|(?:https?|tg)://[^\s<>\"«»]*[^\s<>\"«».,;:!?)]"
+    r"|=[ \t]*'[^'\n]*'",  # a TOML literal string the admin types (role.fr = 'Procureur')
     re.DOTALL,
 )
 _CLOSING_BASE, _OTHER_BASE, _RANGE = 0xE000, 0xF000, 0x0800
