@@ -67,7 +67,7 @@ async def start_session(update: Update, context: Context) -> None:
         await _reply(
             update,
             context,
-            _("“{text}” is no case number such as UA 046/19.").format(text=typed),
+            _("“{text}” is not a case number, such as UA 046/19.").format(text=typed),
         )
         return
     chat = chat_of(update)

@@ -43,7 +43,7 @@ W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 # What each letter language prints around the letter (the bot's strings in that language).
 SUBJECT = {
     "en": "Re: Aidos Serikbayev, Kazakhstan",  # the letter's own subject
-    "de": "Betreff: Aktivist in Haft, weil er über Lager berichtet hat",  # else the case title
+    "de": "Aktivist in Haft, weil er über Lager berichtet hat",  # the case title, no "Betreff:"
     "fr": "Objet\u00a0: Un militant détenu pour avoir parlé des camps",
 }
 DATE_PREFIX = {"en": "Zürich, ", "de": "Zürich, ", "fr": "Zürich, le "}
@@ -234,7 +234,7 @@ async def test_a_letter_in_the_targets_language_has_a_translation_page(
         if paragraph.paragraph_format.page_break_before
     )
     letter, translation = [p.text for p in found[:heading]], [p.text for p in found[heading + 1 :]]
-    assert found[heading].text.startswith("Übersetzung für dich auf Deutsch")
+    assert found[heading].text.startswith("Übersetzung für dich (Deutsch)")
     assert "Seite 1" not in found[heading].text and "Seiten davor" in found[heading].text
     assert "Russisch" in found[heading].text
     # Page 1: the letter to send, in Russian (dates and names from CLDR).
@@ -625,7 +625,7 @@ def test_the_translation_page_asks_for_every_page_before_it() -> None:
     letter = _from("ua-033-26-long.toml", 0, "en", reader_language="de")
     heading = [p for p in texts(compose(letter)) if p.startswith("Übersetzung")]
     assert heading == [
-        "Übersetzung für dich auf Deutsch: Diese Seite nicht mitschicken. Schick die Seiten "
+        "Übersetzung für dich (Deutsch) – diese Seite nicht mitschicken. Schick nur die Seiten "
         "davor, den Brief auf Englisch."
     ]
 

@@ -262,7 +262,7 @@ async def test_key_messages_in_each_german_variant(
 
         await admin.send("/stats")
         stats = (await admin.receive()).text
-        assert "Abonnierende" in stats and "Bestätigte Briefe" in stats
+        assert "Angemeldete" in stats and "Bestätigte Briefe" in stats
 
 
 # -- uabot check: one register ----------------------------------------------------------------
