@@ -337,6 +337,7 @@ def test_old_stored_revisions_load_and_keep_their_fingerprint() -> None:
     """A file valid before per-language roles stays valid, unchanged in its canonical JSON."""
     data = (FIXTURES / "ua-012-26-1.toml").read_bytes()
     data = data.replace(b'Herr Minister,"', b'Herr Minister"')  # as it was before the comma
+    data = data.replace('"""ich bin'.encode(), '"""Ich bin'.encode())  # and before "ich"
     old = parse_action(data, source="x", languages=("en", "de", "fr"), default_language="en")
     # The fingerprint this file had before roles, copies and salutations existed.
     assert old.fingerprint == "5d28051260f0fd36b9b44b235fb3e3d9f7a4d20cdfe1b3c0dc128bb9b1bf2f2c"
@@ -401,7 +402,7 @@ def test_room_for_a_handwritten_signature() -> None:
 
 def test_letter_text_is_the_letter_for_an_email() -> None:
     text = letter_text(_letter("de", "Bern", date(2026, 11, 29)))
-    assert text.startswith("Sehr geehrter Herr Generalstaatsanwalt,\n\nIch bin sehr besorgt")
+    assert text.startswith("Sehr geehrter Herr Generalstaatsanwalt,\n\nich bin sehr besorgt")
     assert text.endswith(
         "Mit freundlichen Grüssen\nA. L.\n\n"
         "Kopie an: Botschafter Kasachstans und Menschenrechtsbeauftragte"
