@@ -337,7 +337,7 @@ def test_old_stored_revisions_load_and_keep_their_fingerprint() -> None:
     """A file valid before per-language roles stays valid, unchanged in its canonical JSON."""
     data = (FIXTURES / "ua-012-26-1.toml").read_bytes()
     data = data.replace(b'Herr Minister,"', b'Herr Minister"')  # as it was before the comma
-    data = data.replace('"""ich bin'.encode(), '"""Ich bin'.encode())  # and before "ich"
+    data = data.replace(b'"""ich bin', b'"""Ich bin')  # and before "ich"
     old = parse_action(data, source="x", languages=("en", "de", "fr"), default_language="en")
     # The fingerprint this file had before roles, copies and salutations existed.
     assert old.fingerprint == "5d28051260f0fd36b9b44b235fb3e3d9f7a4d20cdfe1b3c0dc128bb9b1bf2f2c"

@@ -47,7 +47,11 @@ WORDS = {
         "finished": "Diffusion terminée",
         "stats": "Statistiques",
         "audit": "Dernières opérations d’administration",
-        "verbs": ("importation AU 012/26", "publication AU 012/26-2", "annonce (diffusion n°\u00a0"),
+        "verbs": (
+            "importation AU 012/26",
+            "publication AU 012/26-2",
+            "annonce (diffusion n°\u00a0",
+        ),
         "label": "AU 012/26",
         "follow_up": "AU 012/26-2",
         "file": "AU-012-26-lettre-",
