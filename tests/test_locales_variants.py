@@ -349,7 +349,7 @@ async def test_key_messages_in_each_german_variant(
 
         await admin.send("/stats")
         stats = (await admin.receive()).text
-        assert "Abonnierende" in stats and "Bestätigte Briefe" in stats
+        assert "Angemeldete" in stats and "Bestätigte Briefe" in stats
 
 
 async def test_a_swiss_german_telegram_user_is_greeted_in_german(

@@ -185,7 +185,7 @@ async def test_what_session_says_to_a_word_or_an_unknown_number(
     group, ada, _members = await local_group(emulator)
     await group.send(ada, "/session kasachstan")
     assert (await group.receive(timeout=WAIT)).text == (
-        "„kasachstan“ ist keine Fallnummer wie etwa UA 046/19."
+        "„kasachstan“ ist keine Fallnummer (z. B. UA 046/19)."
     )
     await group.send(ada, "/session UA 999/26")
     assert (await group.receive(timeout=WAIT)).text == (
