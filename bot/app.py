@@ -529,6 +529,9 @@ async def _serve(app: UabotApp, prepare: Callable[[], Awaitable[None]] | None = 
     stop_signals = (signal.SIGINT, signal.SIGTERM)
     for sig in stop_signals:
         loop.add_signal_handler(sig, stop.set)
+    # ``uabot run`` blocks them from its first line (bot.cli.main): a stop asked while it
+    # started is delivered now, to the handlers, and takes the path below like any other.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, stop_signals)
     try:
         # Opening and migrating the database is stoppable too: a migration is one
         # transaction, rolled back when cancelled.
@@ -553,9 +556,13 @@ async def _serve(app: UabotApp, prepare: Callable[[], Awaitable[None]] | None = 
     finally:
         # Until the process ends, a second Ctrl-C or SIGTERM changes nothing: neither the
         # loop's handlers (asyncio.run closes the loop) nor Python's defaults (exit 130/143).
+        # Blocked meanwhile: ``remove_signal_handler`` puts the defaults back, and a signal
+        # between it and SIG_IGN would be a KeyboardInterrupt or a kill; SIG_IGN drops it.
+        signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
         for sig in stop_signals:
             loop.remove_signal_handler(sig)
             signal.signal(sig, signal.SIG_IGN)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, stop_signals)
 
 
 def run(config: Config, prepare: Callable[[], Awaitable[None]] | None = None) -> None:

@@ -430,8 +430,35 @@ def _stdout_gone() -> None:
     os.close(devnull)
 
 
+# ``uabot run`` stops on either; see ``main``.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """The command; for ``run``, SIGINT and SIGTERM stay blocked until its event loop handles
+    them (bot.app._serve), so a stop while it starts is the same clean stop as any other (one
+    line, exit 0), not a traceback from wherever a KeyboardInterrupt fell or SIGTERM's kill."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try:
+        return _command(argv)
+    finally:
+        _unblock_stops()
+
+
+def _unblock_stops() -> None:
+    """Unblock the stop signals; one still pending is dropped (SIG_IGN discards it): the
+    command it would have stopped has ended, or not yet begun."""
+    pending = signal.sigpending() & set(STOP_SIGNALS)
+    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in pending}
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+    for sig, handler in previous.items():
+        signal.signal(sig, handler)
+
+
+def _command(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
+    if args.command != "run":  # the one-shot commands: Ctrl-C interrupts them at once
+        _unblock_stops()
     # The environment's token is masked from the first record on; the config's once read.
     redacting = setup_logging(
         args.verbose,
