@@ -144,9 +144,11 @@ class Uabot:
         args: tuple[str, ...] = (),
         command: str = "run",
         wrapper: tuple[str, ...] = (),
+        module: str = "bot",
     ) -> Uabot:
         """``[wrapper] python -m bot [-v] COMMAND --config CONFIG [args]``, in ``cwd`` if
-        given (``wrapper``: say, ``setpriv`` with fewer privileges)."""
+        given (``wrapper``: say, ``setpriv`` with fewer privileges; ``module``: one in
+        ``cwd`` that runs ``bot.cli.main`` with a fault in place)."""
         env = {k: v for k, v in os.environ.items() if k != "UABOT_TOKEN"}
         env["PYTHONWARNINGS"] = "default::ResourceWarning"  # unclosed sockets would show
         if env_token is not None:
@@ -155,7 +157,7 @@ class Uabot:
             *wrapper,
             sys.executable,
             "-m",
-            "bot",
+            module,
             *(["-v"] if verbose else []),
             command,
             "--config",

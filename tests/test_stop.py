@@ -89,11 +89,17 @@ async def test_a_stop_answers_every_update_telegram_already_handed_over(
         assert welcomes == {user.id: 1 for user in users}, uabot.output
 
 
-async def test_signals_after_the_first_stop_change_nothing(tmp_path: Path) -> None:
-    """Ctrl-C pressed again and again (or systemd's SIGTERM with it): still one clean stop."""
+@pytest.mark.parametrize("machine", ["as_is", "slow_to_unsignal"])
+async def test_signals_after_the_first_stop_change_nothing(tmp_path: Path, machine: str) -> None:
+    """Ctrl-C pressed again and again (or systemd's SIGTERM with it): still one clean stop.
+    ``slow_to_unsignal``: a pause after each of the loop's signal handlers is removed, where a
+    signal once met Python's default (SIGTERM's kill, a KeyboardInterrupt)."""
     async with Emulator(token=TOKEN) as emulator:
         config = write_config(tmp_path, emulator.base_url, extra="admins = [9000]\n")
-        uabot = await Uabot.start(config)
+        if machine == "as_is":
+            uabot = await Uabot.start(config)
+        else:
+            uabot = await Uabot.start(config, cwd=Path(__file__).parent, module="slow_unsignal")
         try:
             await uabot.wait_for("started as @")
             while uabot.process.returncode is None:
