@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot import __version__
+from bot import __version__, stops
 from bot.config import (
     TOKEN_ENV,
     Config,
@@ -430,35 +430,21 @@ def _stdout_gone() -> None:
     os.close(devnull)
 
 
-# ``uabot run`` stops on either; see ``main``.
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    """The command; for ``run``, SIGINT and SIGTERM stay blocked until its event loop handles
-    them (bot.app._serve), so a stop while it starts is the same clean stop as any other (one
-    line, exit 0), not a traceback from wherever a KeyboardInterrupt fell or SIGTERM's kill."""
-    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
-    try:
-        return _command(argv)
-    finally:
-        _unblock_stops()
-
-
-def _unblock_stops() -> None:
-    """Unblock the stop signals; one still pending is dropped (SIG_IGN discards it): the
-    command it would have stopped has ended, or not yet begun."""
-    pending = signal.sigpending() & set(STOP_SIGNALS)
-    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in pending}
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
-    for sig, handler in previous.items():
-        signal.signal(sig, handler)
-
-
-def _command(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
-    if args.command != "run":  # the one-shot commands: Ctrl-C interrupts them at once
-        _unblock_stops()
+    if args.command == "run":
+        # A stop while it starts is remembered and taken as any other (bot.stops): one line,
+        # exit 0; not SIGTERM's kill nor a KeyboardInterrupt wherever it falls. Whatever ends
+        # it (a config mistake too), one asked later changes nothing.
+        stops.catch()
+        try:
+            return _command(args)
+        finally:
+            stops.ignore()
+    return _command(args)
+
+
+def _command(args: argparse.Namespace) -> int:
     # The environment's token is masked from the first record on; the config's once read.
     redacting = setup_logging(
         args.verbose,
