@@ -1,21 +1,25 @@
 """``python -m bot`` on a machine so loaded that a stop's last steps are far apart: each
-``remove_signal_handler`` (which puts the signal's default back) is followed by a pause.
-tests/test_stop.py runs it to hit that window every time, not once in a while."""
+change of a signal's disposition (``signal.signal``, also inside asyncio's
+``remove_signal_handler``, which puts the default back) is followed by a pause.
+tests/test_stop.py runs it to hit a window between two such changes every time, not once in a
+while."""
 
-import asyncio.unix_events
+from __future__ import annotations
+
+import signal
 import time
 
 from bot.cli import main
 
-_remove = asyncio.unix_events._UnixSelectorEventLoop.remove_signal_handler
+_signal = signal.signal
 
 
-def _slowly_removed(self: asyncio.unix_events._UnixSelectorEventLoop, sig: int) -> bool:
-    removed = _remove(self, sig)
+def _slowly(sig: int, handler: signal._HANDLER) -> signal._HANDLER:
+    previous = _signal(sig, handler)
     time.sleep(0.3)
-    return removed
+    return previous
 
 
-asyncio.unix_events._UnixSelectorEventLoop.remove_signal_handler = _slowly_removed  # type: ignore[method-assign]
+signal.signal = _slowly
 
 raise SystemExit(main())
