@@ -39,12 +39,14 @@ async def export(update: Update, context: Context) -> None:
     # Translators: a word of the counts file's name (uabot-letters-2026-03-01.csv); no spaces.
     word = _("letters")
     name = f"uabot-{word}-{context.bot_data.today().isoformat()}.csv"
+    # Recorded before the file goes: once the admin holds it, /audit already names it (an
+    # entry written after the reply could be missing from an /audit sent right after).
+    await record_export(storage, user_of(update).id, name)
     await send_document(
         update,
         InputFile(data, filename=name),
         caption=escape(_("Letters confirmed per case, revision and language. Counts only.")),
     )
-    await record_export(storage, user_of(update).id, name)
 
 
 async def audit(update: Update, context: Context) -> None:
