@@ -7,6 +7,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 
 from bot.actions import render
 from bot.actions.links import parse_payload
+from bot.actions.model import ActionRevision
 from bot.i18n import (
     current_locale,
     format_number,
@@ -135,12 +136,12 @@ def _unavailable_text(asked: str | None, closed: bool, session_gone: bool = Fals
     return _("There is no case {case}.").format(case=render.case_label(asked))
 
 
-async def _newest(update: Update, context: Context) -> None:
+async def _newest(
+    update: Update, context: Context, newest: tuple[list[ActionRevision], int]
+) -> None:
     """A new subscriber's first look at the open cases: the newest few and the way to all."""
     today = context.bot_data.today()
-    cases, total = await arrival.newest_open(
-        context.storage, today, context.config.actions.expired_days
-    )
+    cases, total = newest
     if not cases:
         return
     default = context.config.i18n.default_language
@@ -194,6 +195,13 @@ async def arrive(update: Update, context: Context) -> arrival.Arrival:
     result = await arrival.arrive(
         context.storage, user_of(update).id, context.language, _payload(text_of(update))
     )
+    newest = None
+    if result.request is None and result.subscribed_now:
+        # Read before the greeting goes: a case published while it is on its way reaches
+        # them once, by its card, not also in this list after it.
+        newest = await arrival.newest_open(
+            context.storage, context.bot_data.today(), context.config.actions.expired_days
+        )
     if result.greet:
         helped = await archive.letters_helped(context.storage)
         if result.offer_alerts:
@@ -216,8 +224,8 @@ async def arrive(update: Update, context: Context) -> arrival.Arrival:
                 ).format(case=result.asked)
             ),
         )
-    elif result.request is None and result.subscribed_now:
-        await _newest(update, context)
+    elif newest is not None:
+        await _newest(update, context, newest)
     return result
 
 
