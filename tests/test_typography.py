@@ -177,6 +177,11 @@ def test_the_french_fix_makes_text_pass_and_holds(plain: str) -> None:
         ),
         # A TOML literal string the admin types: ’ would break the file.
         ("Exemple : role.fr = 'Procureur'", "Exemple\u00a0: role.fr = 'Procureur'"),
+        # An e-mail address is typed as it is: ’ would send the letter nowhere.
+        (
+            "Écrivez à o'brien@amnesty.fr ou l'équipe : info@amnesty.fr.",
+            "Écrivez à o'brien@amnesty.fr ou l’équipe\u00a0: info@amnesty.fr.",
+        ),
     ],
 )
 def test_the_french_fix_leaves_markup_placeholders_urls_and_code_alone(
