@@ -41,6 +41,8 @@ async def test_a_german_group_is_asked_to_write_as_ihr_and_not_thanked_for_nothi
     group, ada = await group_in(emulator, "de")
     message = await started(emulator, group, ada, "")
     assert "⏰ Bitte schreibt bis zum 3. März 2026." in message.text, message.text  # not "schreib"
+    tap = "Tippt auf „✅ Ich habe ihn verschickt“, sobald euer Brief geschrieben ist"
+    assert tap in message.text, message.text  # was "Tippe …, sobald dein Brief …"
     await group.send(ada, "/session_end")
     await wait(emulator, lambda: group.messages[-1].text.startswith("🙏"), "no thank-you")
     # was "🙏 0 Briefe in 1 Minute – danke!"
@@ -57,3 +59,8 @@ async def test_a_french_group_session_names_the_follow_up_as_the_card_does(
     message = await started(emulator, group, ada, "AU 012/26")  # the label French readers see
     heading = message.text.splitlines()[0]
     assert heading == "✍️ Séance d’écriture · AU 012/26-2", heading  # was "… · FI 012/26-2"
+    await group.send(ada, "/actions")
+    await wait(emulator, lambda: group.messages[-1].text.startswith("Actions"), "no /actions")
+    how = group.messages[-1].text.splitlines()[-1]
+    assert how.endswith("l’une d’elles\u00a0: /session AU 012/26 60"), how  # was UA 046/19
+

@@ -259,6 +259,8 @@ async def test_french_journey_reads_as_written(emulator: Emulator, restart: Any)
         await admin.send("/stats")
         stats = (await admin.receive()).text
         assert "Personnes abonnées\n" in stats, stats
+        # The lines agree with the heading's "personnes" (was "jamais abonnés … venus").
+        assert "jamais abonnées (p. ex. venues par la séance d’un groupe)" in stats, stats
         assert f"actives{NBSP}: 3" in stats and "Lettres confirmées" in stats
         # The count lines built in code (a language, a case) take the catalog's colon too.
         assert f"\n  français{NBSP}: 3\n" in stats.lower(), stats
