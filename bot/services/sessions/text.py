@@ -138,7 +138,9 @@ def message_text(
             )
             blocks.append(escape(tap))
         elif revision.is_closed:  # its case was closed (what ended it, or since): how it ended
-            outcome = text.outcome or revision.texts[default_language].outcome
+            outcome = (
+                text.outcome or revision.text_for(default_language, default_language)[0].outcome
+            )
             blocks.append(render.closed_line(revision, outcome))
         lines = status_lines(session, case_letters, now, language, minute_seconds)
         blocks.append(
