@@ -177,6 +177,11 @@ def test_the_french_fix_makes_text_pass_and_holds(plain: str) -> None:
         ),
         # A TOML literal string the admin types: ’ would break the file.
         ("Exemple : role.fr = 'Procureur'", "Exemple\u00a0: role.fr = 'Procureur'"),
+        # An e-mail address is typed as it is: ’ would send the letter nowhere.
+        (
+            "Écrivez à o'brien@amnesty.fr ou l'équipe : info@amnesty.fr.",
+            "Écrivez à o'brien@amnesty.fr ou l’équipe\u00a0: info@amnesty.fr.",
+        ),
     ],
 )
 def test_the_french_fix_leaves_markup_placeholders_urls_and_code_alone(
@@ -254,6 +259,8 @@ async def test_french_journey_reads_as_written(emulator: Emulator, restart: Any)
         await admin.send("/stats")
         stats = (await admin.receive()).text
         assert "Personnes abonnées\n" in stats, stats
+        # The lines agree with the heading's "personnes" (was "jamais abonnés … venus").
+        assert "jamais abonnées (p. ex. venues par la séance d’un groupe)" in stats, stats
         assert f"actives{NBSP}: 3" in stats and "Lettres confirmées" in stats
         # The count lines built in code (a language, a case) take the catalog's colon too.
         assert f"\n  français{NBSP}: 3\n" in stats.lower(), stats
