@@ -43,18 +43,9 @@ def listen(stop: Callable[[], object]) -> None:
         stop()
 
 
-def _nothing(signum: int, frame: FrameType | None) -> None:
-    """A stop signal after the stop: nothing to do."""
-
-
 def ignore() -> None:
-    """Until the process exits, a stop signal changes nothing.
-
-    A handler that does nothing, not SIG_IGN: an ignored signal stays ignored across exec, so
-    every process started afterwards (by a test that ran ``main`` in-process, say) could not
-    be stopped with SIGTERM; a handled one is reset to the default in the child.
-    """
+    """Until the process exits, a stop signal changes nothing."""
     global _asked, _listener
     for sig in STOP_SIGNALS:
-        signal.signal(sig, _nothing)
+        signal.signal(sig, signal.SIG_IGN)
     _asked, _listener = False, None
