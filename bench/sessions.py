@@ -78,8 +78,8 @@ class SendLog:
         self.times: dict[int, list[float]] = defaultdict(list)
         original = limiter.acquire
 
-        def acquire(chat_id: int) -> None:
-            original(chat_id)
+        def acquire(chat_id: int, paid: bool = False) -> None:
+            original(chat_id, paid)
             if chat_id < 0:
                 self.times[chat_id].append(time.monotonic())
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager, suppress
 from typing import Any
@@ -20,6 +19,7 @@ from telegram.error import BadRequest, InvalidToken, RetryAfter, TelegramError, 
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 
 import handlers
+from bot import stops
 from bot.actions.outgoing import action_renderer
 from bot.broadcast.engine import BroadcastEngine, Burst
 from bot.broadcast.ratelimit import PriorityRateLimiter
@@ -520,15 +520,14 @@ async def _unless_stopped(work: Awaitable[object], stop: asyncio.Event) -> bool:
 async def _serve(app: UabotApp, prepare: Callable[[], Awaitable[None]] | None = None) -> None:
     """Connect, then long polling, until SIGINT or SIGTERM: one stop, whenever it comes.
 
-    The signals are the loop's from the first line to the last, so Ctrl-C never meets
+    The signals are caught (bot.stops) from the first line to the last, so Ctrl-C never meets
     Python's default handler (a ``KeyboardInterrupt`` between two steps) and every stop runs
     the same clean path; a second Ctrl-C while stopping changes nothing.
     """
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
-    stop_signals = (signal.SIGINT, signal.SIGTERM)
-    for sig in stop_signals:
-        loop.add_signal_handler(sig, stop.set)
+    # Also a stop asked while ``uabot run`` started (bot.cli.main caught it): stopped now.
+    stops.listen(lambda: loop.call_soon_threadsafe(stop.set))
     try:
         # Opening and migrating the database is stoppable too: a migration is one
         # transaction, rolled back when cancelled.
@@ -551,11 +550,8 @@ async def _serve(app: UabotApp, prepare: Callable[[], Awaitable[None]] | None = 
                 return
             await stop.wait()
     finally:
-        # Until the process ends, a second Ctrl-C or SIGTERM changes nothing: neither the
-        # loop's handlers (asyncio.run closes the loop) nor Python's defaults (exit 130/143).
-        for sig in stop_signals:
-            loop.remove_signal_handler(sig)
-            signal.signal(sig, signal.SIG_IGN)
+        # Until the process ends, a second Ctrl-C or SIGTERM changes nothing (bot.stops).
+        stops.ignore()
 
 
 def run(config: Config, prepare: Callable[[], Awaitable[None]] | None = None) -> None:

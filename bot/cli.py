@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot import __version__
+from bot import __version__, stops
 from bot.config import (
     TOKEN_ENV,
     Config,
@@ -494,6 +494,19 @@ def _stdout_gone() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "run":
+        # A stop while it starts is remembered and taken as any other (bot.stops): one line,
+        # exit 0; not SIGTERM's kill nor a KeyboardInterrupt wherever it falls. Whatever ends
+        # it (a config mistake too), one asked later changes nothing.
+        stops.catch()
+        try:
+            return _command(args)
+        finally:
+            stops.ignore()
+    return _command(args)
+
+
+def _command(args: argparse.Namespace) -> int:
     # The environment's token is masked from the first record on; the config's once read.
     redacting = setup_logging(
         args.verbose,

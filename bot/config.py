@@ -19,7 +19,6 @@ from urllib.parse import urlsplit
 
 import aiohttp
 import yarl
-from babel import Locale
 
 from bot.ptb.redact import proxy_secrets, token_secrets, without_userinfo
 
@@ -310,34 +309,52 @@ def _check_shape(raw: dict[str, Any]) -> None:
 
 def _languages(i18n: dict[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...], str]:
     """``i18n.languages`` as languages, the tags that name a variant ("de-CH"), and the
-    default language; bot.i18n.split_tag reads each tag."""
+    default language; bot.i18n.split_tag reads each tag (and refuses one CLDR does not know).
+    The default is one of the tags: "de" or "de-CH" for ["de-CH"], not "de-AT"."""
     from bot.i18n import split_tag
 
     tags = i18n.get("languages", I18nConfig.languages)
     if not tags or not all(isinstance(tag, str) and tag for tag in tags):
         raise ConfigError("i18n.languages must be a non-empty list of codes, e.g. ['en', 'de']")
-    languages: list[str] = []
-    variants: list[str] = []
+    territories: dict[str, str | None] = {}
     for tag in tags:
         try:
             language, territory = split_tag(tag)
         except ValueError as error:
             raise ConfigError(f"i18n.languages: {error}") from None
-        if language in languages:
+        if language in territories:
             raise ConfigError(f"i18n.languages names {language!r} twice: keep one variant")
-        languages.append(language)
-        if territory:
-            variants.append(f"{language}-{territory}")
+        territories[language] = territory
     default = i18n.get("default_language", I18nConfig.default_language)
     try:
-        default_language = split_tag(default)[0] if isinstance(default, str) else ""
-    except ValueError:
-        default_language = ""
-    if default_language not in languages:
-        raise ConfigError(
-            f"i18n.default_language {default!r} is not in i18n.languages: add it there"
+        default_language, default_territory = (
+            split_tag(default) if isinstance(default, str) else ("", None)
         )
-    return tuple(languages), tuple(variants), default_language
+    except ValueError:
+        default_language, default_territory = "", None
+    if default_language not in territories or default_territory not in (
+        None,
+        territories[default_language],
+    ):
+        raise ConfigError(
+            f"i18n.default_language {default!r} is not in i18n.languages "
+            f"({', '.join(map(repr, tags))}): name one of them, or add it there"
+        )
+    variants = tuple(f"{lang}-{terr}" for lang, terr in territories.items() if terr is not None)
+    return tuple(territories), variants, default_language
+
+
+def _region(i18n: dict[str, Any], variants: tuple[str, ...]) -> str | None:
+    """The organisation's country for letters: ``i18n.region``, else what the variants say
+    (bot.i18n.organisation_region: ["de-CH", "fr-CH", "en-GB"] -> "CH")."""
+    from bot.i18n import is_country, organisation_region
+
+    region = i18n.get("region") or None
+    if region is None:
+        return organisation_region(variants)
+    if not is_country(region):
+        raise ConfigError(f"i18n.region {region!r} is not a country code: use e.g. 'CH'")
+    return region
 
 
 def parse_config(
@@ -384,19 +401,7 @@ def parse_config(
 
     i18n = raw.get("i18n", {})
     languages, variants, default_language = _languages(i18n)
-    region = i18n.get("region") or None
-    if region is not None and not (
-        region.isascii()
-        and region.isalpha()
-        and region.isupper()
-        and len(region) == 2
-        and region in Locale("en").territories
-    ):
-        raise ConfigError(f"i18n.region {region!r} is not a country code: use e.g. 'CH'")
-    if region is None:
-        # languages = ["de-CH", "fr-CH"] says where the organisation is: its letters too.
-        territories = {tag.replace("_", "-").split("-")[1].upper() for tag in variants}
-        region = territories.pop() if len(territories) == 1 else None
+    region = _region(i18n, variants)
     formal = i18n.get("formal", I18nConfig.formal)
     if not isinstance(formal, bool):
         raise ConfigError("i18n.formal must be true or false")

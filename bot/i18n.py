@@ -25,6 +25,7 @@ from babel.dates import format_date as _babel_format_date
 from babel.dates import format_datetime as _babel_format_datetime
 from babel.dates import get_date_format, match_skeleton
 from babel.languages import get_territory_language_info
+from babel.localedata import locale_identifiers
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, get_decimal_symbol
@@ -58,6 +59,14 @@ class CatalogError(RuntimeError):
 
 # A variant catalog's modifier: ``locales/de@formal`` speaks "Sie" (config ``i18n.formal``).
 FORMAL = "formal"
+# The variant catalogs uabot ships, and how to get each back: a configured locale whose chain
+# names one needs it (a deploy that copied locales/de alone would speak ß and "du" to a Swiss,
+# formal organisation without a word). tools/variants.py makes the Swiss ones.
+VARIANT_CATALOGS = {
+    "de_CH": "run `make variants`",
+    f"de@{FORMAL}": "copy it from the release (the formal catalog is translated by hand)",
+    f"de_CH@{FORMAL}": "run `make variants`",
+}
 # language -> the locale the organisation configured for it ("de" -> "de_CH@formal"); set by
 # ``configure`` from the config once per process (one organisation per process).
 _variants: dict[str, str] = {}
@@ -70,13 +79,79 @@ def split_tag(tag: str) -> tuple[str, str | None]:
     """A configured language tag ("de-CH", "de_CH", "de-ch", "de") as (language, territory).
 
     The one place a variant is read: the language is what users, action files and statistics
-    know ("de"); the territory only chooses the catalog variant and CLDR's formats. Whether a
-    catalog exists for it is ``check_catalogs``'s to say."""
+    know ("de"); the territory only chooses the catalog variant and CLDR's formats, so CLDR
+    must know the pair (babel's ``Locale``): "de-SW" would pass here and fail in front of a
+    reader at the first date. Whether a catalog exists for it is ``check_catalogs``'s to say."""
     found = _TAG.fullmatch(tag.strip())
     if found is None:
         raise ValueError(f"{tag!r} is not a language tag like 'de' or 'de-CH'")
     language, territory = found.groups()
-    return language.lower(), territory.upper() if territory else None
+    language, territory = language.lower(), territory.upper() if territory else None
+    if territory is not None:
+        try:
+            Locale(language, territory)
+        except UnknownLocaleError:
+            raise ValueError(
+                f"{tag!r} is not a locale CLDR knows: use {_known_locales(language, territory)}"
+            ) from None
+    return language, territory
+
+
+def _known_locales(language: str, territory: str) -> str:
+    """What to write instead of an unknown ``language``-``territory``: CLDR's alias ("en-UK"
+    -> "en-GB"), else the regions CLDR has for the language, else the language alone."""
+    try:
+        alias = Locale.parse(f"{language}_{territory}")
+    except (ValueError, UnknownLocaleError):
+        alias = None
+    if alias is not None and alias.territory and alias.territory != territory:
+        return f"e.g. '{language}-{alias.territory}'"
+    known = sorted(
+        f"'{language}-{name.partition('_')[2]}'"
+        for name in locale_identifiers()
+        if name.partition("_")[0] == language
+        and name.count("_") == 1
+        and name.partition("_")[2].isalpha()
+    )
+    if not known:
+        return f"the language alone ('{language}')"
+    if len(known) > _SUGGESTED:
+        likely = letter_locale(language).territory
+        return (
+            f"e.g. '{language}-{likely}' (CLDR knows {len(known)} regions for '{language}'; "
+            f"or '{language}' alone)"
+        )
+    return "one of " + ", ".join(known) + f" (or '{language}' alone)"
+
+
+_SUGGESTED = 8  # a language in more regions than this gets one example, not the list
+
+
+def organisation_region(variants: Iterable[str]) -> str | None:
+    """The country ``i18n.languages`` says the organisation is in, for letters when
+    ``i18n.region`` is unset: ["de-CH", "fr-CH", "en-GB"] -> "CH".
+
+    A tag naming its language's own letter region (en-GB, de-DE, fr-FR) says nothing about
+    where the organisation is (those letters are British, German, French anyway); of the rest,
+    one country is the region. A region that is no country ("es-419") is none."""
+    territories = set()
+    for tag in variants:
+        language, territory = split_tag(tag)
+        if territory is not None and territory != letter_locale(language).territory:
+            territories.add(territory)
+    region = territories.pop() if len(territories) == 1 else None
+    return region if region is not None and is_country(region) else None
+
+
+def is_country(code: str) -> bool:
+    """An ISO 3166 country code CLDR names ("CH"), not a region ("419", "150") or "ch"."""
+    return (
+        code.isascii()
+        and code.isalpha()
+        and code.isupper()
+        and len(code) == 2
+        and code in Locale("en").territories
+    )
 
 
 def configure(i18n: I18nConfig) -> None:
@@ -87,7 +162,8 @@ def configure(i18n: I18nConfig) -> None:
     for language in i18n.languages:
         territory = territories.get(language)
         locale = f"{language}_{territory}" if territory else language
-        if i18n.formal and (LOCALES_DIR / f"{language}@{FORMAL}").is_dir():
+        formal = f"{language}@{FORMAL}"
+        if i18n.formal and (formal in VARIANT_CATALOGS or (LOCALES_DIR / formal).is_dir()):
             locale += f"@{FORMAL}"
         _variants[language] = locale
 
@@ -138,13 +214,31 @@ def _catalog_chain(locale: str) -> _gettext.NullTranslations:
     ]
     if language not in names:
         expected = LOCALES_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
-        raise CatalogError(f"no catalog for language {language!r}: expected {expected}")
+        raise CatalogError(
+            f"no catalog for language {language!r}: expected {expected} "
+            f"(or remove {language!r} from i18n.languages)"
+        )
+    for name in fallbacks(locale):
+        if name in VARIANT_CATALOGS and name not in names:
+            expected = LOCALES_DIR / name / "LC_MESSAGES" / f"{DOMAIN}.po"
+            raise CatalogError(
+                f"no catalog {expected} for {_setting(name)}: {VARIANT_CATALOGS[name]}"
+            )
     if "@" in locale and f"{language}@{locale.partition('@')[2]}" not in names:
         raise CatalogError(f"no {locale.partition('@')[2]} catalog for language {language!r}")
     first, *rest = (_read_catalog(name) for name in names)
     for more in rest:
         first.add_fallback(more)
     return first
+
+
+def _setting(name: str) -> str:
+    """The configuration that asks for the variant catalog ``name``, as the operator wrote it."""
+    base, _, modifier = name.partition("@")
+    tag = f"i18n.languages {base.replace('_', '-')!r}"
+    if not modifier:
+        return tag
+    return "i18n.formal = true" + (f" with {tag}" if "_" in base else "")
 
 
 def catalog(language: str) -> _gettext.NullTranslations:
@@ -206,6 +300,12 @@ def use_locale(language: str) -> Iterator[None]:
         current_locale.reset(token)
 
 
+# Languages whose speakers read another one in writing, where CLDR has no parent locale for
+# it: Swiss German (gsw, a Telegram language of its own) is written as Standard German.
+# Romansh (rm) readers are not assumed to read German: they get the default.
+_READS = {"gsw": "de"}
+
+
 def negotiate(language_code: str | None, available: Iterable[str], default: str) -> str:
     """Map Telegram's ``language_code`` (``de-CH``, ``fr-BE``, ``pt-br``) onto a configured one."""
     available = list(available)
@@ -215,7 +315,8 @@ def negotiate(language_code: str | None, available: Iterable[str], default: str)
         parsed = Locale.parse(language_code.replace("-", "_"))
     except (ValueError, UnknownLocaleError):
         return default
-    return parsed.language if parsed.language in available else default
+    language = _READS.get(parsed.language, parsed.language)
+    return language if language in available else default
 
 
 def reader_language(i18n: I18nConfig, stored: str | None, language_code: str | None = None) -> str:
@@ -397,32 +498,66 @@ def format_number(value: int | float, language: str | None = None) -> str:
 
 
 # German address forms, for "one register per organisation" (i18n.formal): the interface's
-# catalogs and the action files' texts must not mix "du" and "Sie".
-_INFORMAL = re.compile(r"\b(?:du|dich|dir|dein(?:e[mnrs]?)?|euch|euer|eure[mnrs]?)\b", re.I)
+# catalogs and the action files' texts must not mix "du" and "Sie". A heuristic that must not
+# cry wolf over correct German: "Eure Exzellenz" addresses an ambassador, "Place du Trône" is
+# French, a quoted slogan („Du bist nicht allein“) is someone else's voice.
+_INFORMAL = re.compile(
+    r"\b(?:du|dich|dir|dein(?:e[mnrs]?)?|euch|euer|eure[mnrs]?)\b"
+    r"(?!\s+(?:Exzellenz|Ehren|Majestät|Hoheit|Heiligkeit|Eminenz|Magnifizenz|Durchlaucht)\b)",
+    re.I,
+)
+# "du" needs no pronoun to show: a bare du-imperative ("Tippe auf …", "Schreib heute!") is
+# informal too. Capitalised (a sentence's first word), or after "bitte"; not the forms that
+# are also nouns ("Teile", "Frage", "Versuche", "Sage", "Schau", "Tipp", "Klick").
+_DU_IMPERATIVES = (
+    "Tippe|Wähle|Wähl|Schick|Schicke|Sende|Gib|Schreib|Schreibe|Nimm|Lies|Hilf|Sieh|Öffne"
+    "|Melde|Antworte|Bestätige|Füge|Ändere|Kopiere|Prüfe|Klicke|Starte|Beende|Nutze|Lade"
+    "|Probier|Probiere|Drück|Drücke|Unterschreib|Unterschreibe|Erzähl|Erzähle|Mach|Komm"
+    "|Geh|Gehe|Leite|Sag|Frag|Vergiss|Denk|Hol|Zeig|Zeige|Lass|Brich|Prüf|Verwende"
+)
+_INFORMAL_IMPERATIVE = re.compile(
+    rf"(?<![\w-])(?:{_DU_IMPERATIVES}|(?<=[Bb]itte )(?:{_DU_IMPERATIVES.lower()}))(?![\w-])"
+)
 _FORMAL = re.compile(r"\b(?:Sie|Ihnen|Ihr(?:e[mnrs]?)?)\b")
-_SENTENCE_START = re.compile(r"(?:^|[.!?:;]\s*|[„“«»\"(]\s*)$")
+# Where a capitalised "Sie"/"Ihr" may be "she"/"they"/"her": a sentence's, a line's, a list
+# item's or a quotation's first word (after ". ", "\n", "• ", "– ", "… ", „).
+_SENTENCE_START = re.compile(r"(?:^|[.!?:;…•–—·*\n]\s*|^[ \t]*-[ \t]*|[„“«»\"(]\s*)\Z", re.M)
+# What someone else says, in any of the quotes German uses: not the organisation's register.
+_QUOTED = re.compile(r"„[^“”\"]*[“”\"]|«[^»]*»|»[^«]*«|“[^”]*”|\"[^\"\n]*\"")
+# A French name around "du" ("Place du Trône", "rue du Rhône", "Palais du Peuple"): the noun
+# before it says so. (A rule on capitals would take "Wenn du Zeit hast" for French.)
+_FRENCH_DU = re.compile(
+    r"\b(?:place|rue|quai|pont|boulevard|avenue|allée|impasse|chemin|route|parc|jardin|"
+    r"palais|château|musée|théâtre|hôtel|maison|gare|marché|porte|tour|mont|lac|col|côte|"
+    r"val|bois|cour|conseil|tribunal|ministère|parlement|front|parti|mouvement|comité|centre|"
+    r"syndicat|bureau|ligue|journal|collège|lycée|prix)\s+du\b",
+    re.I,
+)
 
 
-def _quoted(text: str, start: int, end: int) -> bool:
-    """Whether ``text[start:end]`` is a word in quotes: named („du“), not used."""
-    return text[start - 1 : start] in ("„", "«", '"') and text[end : end + 1] in ("“", "»", '"')
+def _unquoted(text: str) -> str:
+    """``text`` with every quotation blanked out (same length, so positions still hold)."""
+    return _QUOTED.sub(lambda found: " " * len(found.group(0)), text)
 
 
 def informal_address(text: str) -> str | None:
-    """The first "du" form in a German ``text`` ("dich", "Deine"), else None."""
-    for found in _INFORMAL.finditer(text):
-        if not _quoted(text, found.start(), found.end()):
+    """The first "du" form in a German ``text`` ("dich", "Deine", "Tippe"), else None."""
+    text = _unquoted(text)
+    french = [found.end() - 2 for found in _FRENCH_DU.finditer(text)]
+    candidates = [*_INFORMAL.finditer(text), *_INFORMAL_IMPERATIVE.finditer(text)]
+    for found in sorted(candidates, key=lambda found: found.start()):
+        if found.start() not in french:
             return found.group(0)
     return None
 
 
 def formal_address(text: str) -> str | None:
     """The first "Sie" form in a German ``text`` that can only be the formal "you": a
-    capitalised "Sie"/"Ihr…" inside a sentence ("Tippen Sie", "an Ihre"), or "Ihnen".
-    At the start of a sentence or a quotation it may be "she"/"they": not counted."""
+    capitalised "Sie"/"Ihr…"/"Ihnen" inside a sentence ("Tippen Sie", "an Ihre", "danke
+    Ihnen"). At the start of a sentence, a line, a list item or a quotation it may be
+    "she"/"they" ("Ihnen drohen fünf Jahre Haft"): not counted."""
+    text = _unquoted(text)
     for found in _FORMAL.finditer(text):
-        if _quoted(text, found.start(), found.end()):
-            continue
-        if found.group(0) == "Ihnen" or not _SENTENCE_START.search(text[: found.start()]):
+        if not _SENTENCE_START.search(text[: found.start()]):
             return found.group(0)
     return None

@@ -92,7 +92,9 @@ async def cases_in_group(update: Update, context: Context) -> None:
     lines = ["<b>" + escape(_("Open actions")) + "</b>"]
     lines += [line(revision) for revision in listing.current]
     lines += [line(revision, "⌛ ") for revision in listing.recent]
-    how = _("A group admin starts a session for one of them: /session UA 046/19 60")
+    first = listing.all[0]
+    example = f"/session {render.case_label(first.case)} 60"  # the label the group reads
+    how = _("A group admin starts a session for one of them: {example}").format(example=example)
     lines += ["", escape(how)]
     await say_in_group(update, context, "\n".join(lines))
 

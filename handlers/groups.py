@@ -77,16 +77,11 @@ async def say_in_group(
     context: Context,
     text: str,
     markup: InlineKeyboardMarkup | None = None,
-    *,
-    key: str | None = None,
 ) -> None:
     """Say ``text`` in the group within its budget of messages a minute, which the session
-    message's edits share (``live.reply``): the same answer (``key``, the command by
-    default) asked again while one waits for a place is not sent twice."""
-    if key is None:
-        words = (message_of(update).text or "").split()
-        key = words[0].lstrip("/").split("@")[0].lower() if words else ""
-    await live.reply(context.application, chat_of(update).id, key, text, markup)
+    message's edits share (``live.reply``): the same answer asked again while one waits for
+    a place is not sent twice."""
+    await live.reply(context.application, chat_of(update).id, text, markup)
 
 
 def private_chat_button(url: str, label: str | None = None) -> InlineKeyboardMarkup:
@@ -171,7 +166,7 @@ async def membership(update: Update, context: Context) -> None:
         if added:
             with use_locale(language):
                 button = private_chat_button(chat_link(context.bot.username))
-                await say_in_group(update, context, intro_text(), button, key="intro")
+                await say_in_group(update, context, intro_text(), button)
     elif was_in and not is_in:
         await sessions.forget_group(context.storage, chat_id, time.time())
         await live.removed(context.application, chat_id)

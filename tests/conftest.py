@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import signal
 import socket
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import replace
@@ -150,6 +151,18 @@ def _restore_logging() -> Iterator[None]:
     for handler in logging.getLogger().handlers:
         for old in [f for f in handler.filters if isinstance(f, logs.RedactingFilter)]:
             handler.removeFilter(old)
+
+
+@pytest.fixture(autouse=True)
+def _restore_stop_signals() -> Iterator[None]:
+    """``uabot run`` in-process ignores SIGINT/SIGTERM after its stop, for the rest of the
+    process (bot.stops): right for the bot, which exits next, but an ignored signal is
+    inherited across exec, so an emulator a later test starts could not be terminated (the
+    run hung). Put back what the test started with."""
+    before = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    yield
+    for sig, handler in before.items():
+        signal.signal(sig, handler)
 
 
 @pytest.fixture(autouse=True)

@@ -119,6 +119,11 @@ class Uabot:
 
     def __init__(self, process: asyncio.subprocess.Process) -> None:
         self.process = process
+        # Signals go through a pidfd: ``process.send_signal`` first polls (waitpid) the child,
+        # and a poll that reaps it takes its exit status from asyncio's child watcher, which
+        # then reports 255 ("Unknown child process pid"). A pidfd also never signals another
+        # process that reuses the pid.
+        self._pidfd = os.pidfd_open(process.pid)
         self.out: list[str] = []
         self.err: list[str] = []
         self._changed = asyncio.Event()
@@ -139,9 +144,11 @@ class Uabot:
         args: tuple[str, ...] = (),
         command: str = "run",
         wrapper: tuple[str, ...] = (),
+        module: str = "bot",
     ) -> Uabot:
         """``[wrapper] python -m bot [-v] COMMAND --config CONFIG [args]``, in ``cwd`` if
-        given (``wrapper``: say, ``setpriv`` with fewer privileges)."""
+        given (``wrapper``: say, ``setpriv`` with fewer privileges; ``module``: one in
+        ``cwd`` that runs ``bot.cli.main`` with a fault in place)."""
         env = {k: v for k, v in os.environ.items() if k != "UABOT_TOKEN"}
         env["PYTHONWARNINGS"] = "default::ResourceWarning"  # unclosed sockets would show
         if env_token is not None:
@@ -150,7 +157,7 @@ class Uabot:
             *wrapper,
             sys.executable,
             "-m",
-            "bot",
+            module,
             *(["-v"] if verbose else []),
             command,
             "--config",
@@ -195,13 +202,25 @@ class Uabot:
         assert self.process.returncode is not None
         return self.process.returncode
 
+    def send_signal(self, sig: int) -> bool:
+        """``sig`` to the process, unless it has ended (False then); it is never reaped here,
+        so ``finish`` reports the process's own exit status."""
+        try:
+            signal.pidfd_send_signal(self._pidfd, sig)
+        except ProcessLookupError:
+            return False
+        return True
+
     async def interrupt(self, timeout: float = 60) -> int:  # noqa: ASYNC109
         """Ctrl-C, then wait for the end; its exit status."""
-        self.process.send_signal(signal.SIGINT)
+        self.send_signal(signal.SIGINT)
         return await self.finish(timeout)
 
     async def kill(self) -> None:
         if self.process.returncode is None:
-            self.process.kill()
+            self.send_signal(signal.SIGKILL)
             await self.process.wait()
         await asyncio.gather(*self._readers, return_exceptions=True)
+        if self._pidfd >= 0:
+            os.close(self._pidfd)
+            self._pidfd = -1

@@ -106,7 +106,8 @@ async def test_a_good_closure_through_close_reaches_the_archive_and_start(
 
     late = emulator.user(4, first_name="Late", language_code="fr")
     await late.send("/start")
-    assert "Les lettres ont aidé dans 1 cas." in (await late.receive()).text
+    helped = "Les lettres ont contribué à une issue favorable dans 1 cas."
+    assert helped in (await late.receive()).text
     await writer.send("/actions")
     assert "/archive shows the cases that ended" in (await writer.receive()).text
 

@@ -124,7 +124,7 @@ async def test_only_group_admins_change_the_groups_language(emulator: Emulator, 
     # A member taps the admin's picker: told no (in their own language), nothing changes.
     tapped = await group.tap(bo, picker, "Français")
     assert tapped.show_alert and tapped.text == (
-        "Il faut administrer le groupe pour changer sa langue."
+        "Seuls les admins du groupe peuvent changer sa langue."
     ), tapped
     await group.send(cy, "/help")
     assert (await group.receive()).text.startswith("Was ich in dieser Gruppe mache")
@@ -168,7 +168,7 @@ async def test_personal_commands_in_a_group_get_a_button_to_the_private_chat(
     await group.send(cy, command)
     answer = await group.receive()
     assert answer.text == (
-        "Das ist persönlich, deshalb passiert es in einem privaten Chat mit mir, nicht hier."
+        "Das ist persönlich und läuft deshalb nur im privaten Chat mit mir."
     )
     assert button_urls(answer) == [url]
     if label is not None:
@@ -324,6 +324,6 @@ async def test_groups_have_their_own_command_menu(emulator: Emulator, bot: Any) 
     groups = {"type": "all_group_chats"}
     german = dict(emulator.commands(language_code="de", scope=groups))
     assert list(german) == ["session", "session_end", "language", "help"]
-    assert german["help"] == "Was der Bot in dieser Gruppe macht"
+    assert german["help"] == "Anzeigen, was der Bot in dieser Gruppe macht"
     assert dict(emulator.commands(scope=groups))["help"] == "What the bot does in this group"
     assert "mine" in dict(emulator.commands(language_code="de"))  # private chats keep theirs

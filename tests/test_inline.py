@@ -123,6 +123,9 @@ async def test_a_subscriber_is_answered_in_the_language_they_chose(
     (result,) = (await lecteur.inline("kazakhstan militant")).results
     assert result["title"] == "Un militant détenu pour avoir parlé des camps"
     assert ids(await lecteur.inline("belgique")) == ["ua-012-26"]
+    # The summary is typeset for French ("d’investigation"); a keyboard types "d'".
+    for typed in ("journaliste d'investigation", "journaliste d’investigation"):
+        assert ids(await lecteur.inline(typed)) == ["ua-012-26"], typed
     # English is the default language: its country names are known to every reader.
     assert ids(await lecteur.inline("belgium")) == ["ua-012-26"]
     assert (await lecteur.inline("belgien")).results == []  # German is neither

@@ -43,7 +43,7 @@ W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 # What each letter language prints around the letter (the bot's strings in that language).
 SUBJECT = {
     "en": "Re: Aidos Serikbayev, Kazakhstan",  # the letter's own subject
-    "de": "Betreff: Aktivist in Haft, weil er über Lager berichtet hat",  # else the case title
+    "de": "Aktivist in Haft, weil er über Lager berichtet hat",  # the case title, no "Betreff:"
     "fr": "Objet\u00a0: Un militant détenu pour avoir parlé des camps",
 }
 DATE_PREFIX = {"en": "Zürich, ", "de": "Zürich, ", "fr": "Zürich, le "}
@@ -234,7 +234,7 @@ async def test_a_letter_in_the_targets_language_has_a_translation_page(
         if paragraph.paragraph_format.page_break_before
     )
     letter, translation = [p.text for p in found[:heading]], [p.text for p in found[heading + 1 :]]
-    assert found[heading].text.startswith("Übersetzung für dich auf Deutsch")
+    assert found[heading].text.startswith("Übersetzung für dich (Deutsch)")
     assert "Seite 1" not in found[heading].text and "Seiten davor" in found[heading].text
     assert "Russisch" in found[heading].text
     # Page 1: the letter to send, in Russian (dates and names from CLDR).
@@ -337,6 +337,7 @@ def test_old_stored_revisions_load_and_keep_their_fingerprint() -> None:
     """A file valid before per-language roles stays valid, unchanged in its canonical JSON."""
     data = (FIXTURES / "ua-012-26-1.toml").read_bytes()
     data = data.replace(b'Herr Minister,"', b'Herr Minister"')  # as it was before the comma
+    data = data.replace(b'"""ich bin', b'"""Ich bin')  # and before "ich"
     old = parse_action(data, source="x", languages=("en", "de", "fr"), default_language="en")
     # The fingerprint this file had before roles, copies and salutations existed.
     assert old.fingerprint == "5d28051260f0fd36b9b44b235fb3e3d9f7a4d20cdfe1b3c0dc128bb9b1bf2f2c"
@@ -401,7 +402,7 @@ def test_room_for_a_handwritten_signature() -> None:
 
 def test_letter_text_is_the_letter_for_an_email() -> None:
     text = letter_text(_letter("de", "Bern", date(2026, 11, 29)))
-    assert text.startswith("Sehr geehrter Herr Generalstaatsanwalt,\n\nIch bin sehr besorgt")
+    assert text.startswith("Sehr geehrter Herr Generalstaatsanwalt,\n\nich bin sehr besorgt")
     assert text.endswith(
         "Mit freundlichen Grüssen\nA. L.\n\n"
         "Kopie an: Botschafter Kasachstans und Menschenrechtsbeauftragte"
@@ -625,7 +626,7 @@ def test_the_translation_page_asks_for_every_page_before_it() -> None:
     letter = _from("ua-033-26-long.toml", 0, "en", reader_language="de")
     heading = [p for p in texts(compose(letter)) if p.startswith("Übersetzung")]
     assert heading == [
-        "Übersetzung für dich auf Deutsch: Diese Seite nicht mitschicken. Schick die Seiten "
+        "Übersetzung für dich (Deutsch) – diese Seite nicht mitschicken. Schick nur die Seiten "
         "davor, den Brief auf Englisch."
     ]
 

@@ -97,7 +97,8 @@ async def test_the_whole_wizard_gives_a_complete_docx(
     assert texts[1].endswith(format_letter_date(TODAY, letter_locale(language)))
     assert texts[2].startswith("Minister of Justice\nMinistry of Justice\n")
     title = tomllib.loads((FIXTURES / "ua-012-26-1.toml").read_text())["text"][language]["title"]
-    assert texts[3].endswith(": " + title)  # the subject line: the case title
+    # The subject line: the case title, after "Re:" / "Objet :"; German letters name no "Betreff".
+    assert texts[3] == {"en": "Re: ", "de": "", "fr": "Objet\u00a0: "}[language] + title
     assert texts[4] == salutation
     assert "Nadia Berger" in texts[5]
     assert "I think of Nadia & her family <every day>." in texts

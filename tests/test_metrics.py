@@ -6,6 +6,7 @@ import asyncio
 import socket
 import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -47,7 +48,10 @@ async def get(app: Any, path: str) -> tuple[int, str]:
         return response.status, await response.text()
 
 
-def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
+
+
+def samples(text: str) -> Samples:
     """Every sample of the exposition, parsed by prometheus-client's own parser."""
     return {
         (sample.name, tuple(sorted(sample.labels.items()))): sample.value
@@ -65,6 +69,20 @@ async def health_becomes(app: Any, status: int) -> str:
             return text
         assert time.monotonic() < deadline, f"/healthz stayed {got}: {text}"
         await asyncio.sleep(0.2)
+
+
+async def scraped_once(app: Any, ready: Callable[[Samples], bool]) -> Samples:
+    """/metrics once ``ready`` holds of its samples (generous: the machine may be slow). An
+    update is counted when its handler returns, which is after its reply reached the user."""
+    deadline = time.monotonic() + 30
+    while True:
+        status, text = await get(app, "/metrics")
+        assert status == 200, text
+        values = samples(text)
+        if ready(values):
+            return values
+        assert time.monotonic() < deadline, f"/metrics not there within 30 s:\n{text}"
+        await asyncio.sleep(0.1)
 
 
 @pytest.fixture
@@ -94,12 +112,16 @@ async def test_metrics_count_updates_broadcasts_letters_and_read_the_database(
         assert "Broadcast finished" in (await admin.receive()).text
         assert "Thank you" in (await english.tap(card, "✅ I sent it")).text
 
-        status, text = await get(app, "/metrics")
-        assert status == 200
-        values = samples(text)
+        def of(values: Samples, name: str, **labels: str) -> float:
+            return values.get((name, tuple(sorted(labels.items()))), 0.0)
+
+        # Every update handled (the tap's handler returns after its reply): then, exactly.
+        values = await scraped_once(
+            app, lambda got: of(got, "uabot_reply_latency_seconds_count") >= 7
+        )
 
         def value(name: str, **labels: str) -> float:
-            return values.get((name, tuple(sorted(labels.items()))), 0.0)
+            return of(values, name, **labels)
 
         # /start ×4 and the upload are messages; Publish and "I sent it" are callback queries.
         assert value("uabot_updates_total", kind="message") == 5

@@ -15,6 +15,7 @@ from typing import Any
 
 import docx
 import pytest
+from babel.messages.pofile import read_po
 from journeys import ADMIN_ID, FIXTURES, TODAY, subscriber, upload
 
 from bot.emulator import Emulator, SentMessage, SimUser
@@ -34,7 +35,11 @@ WORDS = {
         "finished": "Rundsendung abgeschlossen",
         "stats": "Statistik",
         "audit": "Letzte Admin-Vorgänge",
-        "verbs": ("Import UA 012/26", "Veröffentlichung UA 012/26-2", "Mitteilung Rundsendung "),
+        "verbs": (
+            "Import UA 012/26",
+            "Veröffentlichung UA 012/26-2",
+            "Mitteilung (Rundsendung Nr. ",
+        ),
         "label": "UA 012/26",
         "follow_up": "UA 012/26-2",
         "file": "UA-012-26-Brief-",
@@ -43,7 +48,11 @@ WORDS = {
         "finished": "Diffusion terminée",
         "stats": "Statistiques",
         "audit": "Dernières opérations d’administration",
-        "verbs": ("import AU 012/26", "publication AU 012/26-2", "annonce diffusion "),
+        "verbs": (
+            "importation AU 012/26",
+            "publication AU 012/26-2",
+            "annonce (diffusion n°\u00a0",
+        ),
         "label": "AU 012/26",
         "follow_up": "AU 012/26-2",
         "file": "AU-012-26-lettre-",
@@ -61,21 +70,86 @@ def said(message: SentMessage) -> Iterator[str]:
         yield message.document.file_name
 
 
+# French sections call an Urgent Action "AU" (action urgente), a follow-up "suivi": a French
+# reader who sees "UA" or "FI" cannot type the label back (/write AU 012/26).
+DENY_BY_LANGUAGE = {"fr": re.compile(r"\b(UA|FI)\b")}
+# The action files the journeys upload: their keys and values are the admin's, not the bot's.
+UPLOADED = ("ua-012-26-1.toml", "ua-012-26-2.toml", "broken.toml")
+
 # Not words of the bot's: commands (/write), action files' names (ua-012-26-1.toml), and in
-# an upload's problems the file's keys ("• text.de.sumary:", "[text.en]") and quoted values
-# (in each language's quotes).
-NAMES = re.compile(
-    r"/\w+|[\w-]+\.toml|^• [\w.\[\]]+\u00a0?:|\[[\w.]+\]|\"[^\"]*\"|„[^“]*“|«[^»]*»", re.MULTILINE
-)
+# an upload's problems the file's keys ("• text.de.sumary:", "[text.en]").
+NAMES = re.compile(r"/\w+|[\w-]+\.toml|^• [\w.\[\]]+\s?:|\[[\w.]+\]", re.MULTILINE)
+# A quoted span (in any language's quotes): the admin's own only when the uploaded file has it
+# ("deadline" quoted back from the file), or code the English shows in straight quotes too
+# (the file format's "UA 046/19", docs/translation-style.md); a quoted button name („Write a
+# letter“) or reason ("the deadline has passed") is the bot's.
+QUOTED = re.compile(r"\"([^\"]*)\"|„([^“]*)“|«\u202f?([^»]*?)\u202f?»|“([^”]*)”")
+STRAIGHT = re.compile(r"\"[^\"\n]*\"")
 
 
-def english_in(users: list[SimUser], toasts: list[str]) -> list[str]:
+def uploaded_texts() -> str:
+    return "\n".join((FIXTURES / name).read_text("utf-8") for name in UPLOADED)
+
+
+def code_in_messages() -> set[str]:
+    """The straight-quoted code the English messages show (``"open" or "closed"``)."""
+    with (ROOT / "locales" / "uabot.pot").open("rb") as file:
+        ids = [
+            form
+            for message in read_po(file)
+            for form in (message.id if isinstance(message.id, tuple) else (message.id,))
+        ]
+    return {found.group() for text in ids for found in STRAIGHT.finditer(text)}
+
+
+def not_the_bots(text: str, files: str, code: set[str]) -> str:
+    """``text`` without what the admin wrote or types: commands, file names, keys, quoted
+    spans that come from the uploaded files, and the file format's code."""
+    text = QUOTED.sub(
+        lambda found: (
+            ""
+            if "".join(found.groups("")).strip() in files or found.group() in code
+            else found.group()
+        ),
+        text,
+    )
+    return NAMES.sub("", text)
+
+
+def english_in(users: list[SimUser], toasts: list[str], language: str = "") -> list[str]:
     texts = [text for user in users for message in user.messages for text in said(message)]
+    files = uploaded_texts()
+    code = code_in_messages()
+    deny = [DENY, *([DENY_BY_LANGUAGE[language]] if language in DENY_BY_LANGUAGE else [])]
     return [
         f"{word!r} in {text!r}"
         for text in [*texts, *toasts]
-        for word in DENY.findall(NAMES.sub("", text))
+        for pattern in deny
+        for word in pattern.findall(not_the_bots(text, files, code))
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "english"),
+    [
+        ("Tippe auf „Write a letter“, um neu zu beginnen.", "de", True),
+        ("Touchez «\u202fWrite a letter\u202f» pour recommencer.", "fr", True),
+        ('Erreur\u00a0: "the deadline has passed"', "fr", True),
+        ("Lettres confirmées\n  UA 012/26\u00a0: 1", "fr", True),
+        ("Suivi FI 012/26-2", "fr", True),
+        ("Brief zu UA 012/26", "de", False),
+        ("clé inconnue «\u202fdeadlne\u202f»", "fr", False),  # the file's key, quoted back
+        ("Unbekannter Schlüssel „deadlne“", "de", False),
+        ("/write et ua-012-26-1.toml", "fr", False),
+        ("• letter.en.closing\u00a0: clé obligatoire manquante", "fr", False),
+        ('attendu\u00a0: le numéro de cas comme "UA 046/19"', "fr", False),  # the file's format
+    ],
+)
+def test_the_deny_list_sees_quoted_english_and_a_french_ua(
+    text: str, language: str, english: bool
+) -> None:
+    """The check can fail: English the bot quotes is the bot's English, and "UA" in French."""
+    assert bool(english_in([], [text], language)) is english
 
 
 async def until(user: SimUser, fragment: str) -> SentMessage:
@@ -182,7 +256,7 @@ async def test_a_journey_in_german_or_french_shows_no_english_word(
     # The announcement's English text is the admin's own, not the bot's.
     for message in admin.messages:
         message.text = message.text.replace("Thank you all!", "")
-    found = english_in([user, admin], toasts)
+    found = english_in([user, admin], toasts, language)
     assert found == [], "\n".join(found)
 
 

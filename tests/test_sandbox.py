@@ -157,7 +157,7 @@ async def test_a_german_supporter_switches_to_french_and_writes_a_letter(
     # The command menu is the German one Telegram would show a de-CH user.
     await page.click("#menu-button")
     await expect(page.locator('.menu-item[data-command="/actions"]')).to_contain_text(
-        "Die offenen Fälle"
+        "Offene Fälle anzeigen"
     )
     await page.click("#menu-button")
 

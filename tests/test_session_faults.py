@@ -13,6 +13,7 @@ from typing import Any
 from test_session_journeys import (  # noqa: F401  (config: compressed session minutes)
     CASE,
     ENDED,
+    REFUSAL,
     SENT,
     WAIT,
     config,
@@ -29,6 +30,7 @@ from bot.emulator import Emulator, SentMessage, SimGroup
 from bot.services import sessions
 
 HELP = "Was ich in dieser Gruppe mache"
+LANGUAGE_REFUSED = "Nur wer die Gruppe verwaltet, kann ihre Sprache ändern."
 
 
 def replies(group: SimGroup, start: str) -> list[SentMessage]:
@@ -131,6 +133,45 @@ async def test_a_flood_of_commands_during_a_session_leaves_its_edits_their_place
         await settled(emulator, app)
         assert len(replies(group, HELP)) <= 2
         assert len(personal(group)) <= 6
+        assert emulator.stats.too_many_requests == 0
+
+
+async def test_different_answers_to_one_command_all_reach_a_group_whose_budget_is_full(
+    emulator: Emulator,
+    config: Config,  # noqa: F811  (the compressed one, made slower here)
+    restart: Any,
+) -> None:
+    """While the group's replies wait for its budget, only identical answers merge: a
+    second member's own /write link, the admin's /language picker after a member's refusal
+    and the admin's mistyped /session after a member's refusal all reach the group (were
+    dropped: replies were keyed by the command word)."""
+    emulator.set_group_limit(20, 10.0)  # a minute of ten seconds: the budget stays full
+    async with restart(sessions=replace(config.sessions, minute_seconds=10.0)) as app:
+        group, ada, (bo, cy, di) = await local_group(emulator)
+        for command in ("help", "actions", "archive", "privacy"):
+            await group.send(bo, f"/{command}")
+        for number in range(1, 11):  # ten different links: the replies' budget is spent
+            await group.send(bo, f"/write UA {number:03d}/25")
+        before = len(group.messages)
+        await group.send(bo, "/write UA 011/26")  # waits for a place
+        await group.send(cy, "/write UA 012/26")  # Cy's own case: another answer
+        await group.send(di, "/language")  # a member: refused, waits
+        await group.send(ada, "/language")  # the admin: the picker
+        await group.send(di, "/session")  # a member: refused, waits
+        await group.send(ada, "/session Amnesty")  # the admin mistyped the case
+
+        def urls() -> list[str]:
+            return [b.url or "" for m in group.messages[before:] for r in m.buttons for b in r]
+
+        def texts() -> list[str]:
+            return [m.text for m in group.messages[before:]]
+
+        await settled(emulator, app)
+        await wait(emulator, lambda: any("ua-012-26" in url for url in urls()), "Cy's link lost")
+        assert any("ua-011-26" in url for url in urls()), urls()
+        assert "Wähle die Sprache der Gruppe:" in texts(), texts()  # the admin's picker
+        assert "„Amnesty“ ist keine Fallnummer (z. B. UA 046/19)." in texts(), texts()
+        assert REFUSAL in texts() and LANGUAGE_REFUSED in texts(), texts()
         assert emulator.stats.too_many_requests == 0
 
 

@@ -196,7 +196,7 @@ async def test_what_session_refuses_and_one_session_per_group(
     assert await ask("0") == "Ein Schreibtreffen dauert 1 bis 1.440 Minuten."
     assert await ask("UA 013/26 1441") == "Ein Schreibtreffen dauert 1 bis 1.440 Minuten."
     assert (await ask("30 60")).startswith("Ein Schreibtreffen startest du mit /session")
-    assert await ask("hello") == "„hello“ ist keine Fallnummer wie etwa UA 046/19."
+    assert await ask("hello") == "„hello“ ist keine Fallnummer (z. B. UA 046/19)."
     closed = "Für UA 012/26 werden keine Briefe gesammelt."
     assert (await ask("UA 012/26")).startswith(closed)  # closed by its third revision
     assert (await ask("UA 999/26")).startswith(

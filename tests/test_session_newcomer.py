@@ -83,7 +83,7 @@ async def test_the_session_message_says_when_to_tap_i_sent_it(
     group, ada, _members = await local_group(emulator)
     message = await started(emulator, group, ada, f"{CASE} 60")
     assert (
-        "Tippe auf „✅ Ich habe ihn verschickt“, sobald dein Brief geschrieben ist, "
+        "Tippt auf „✅ Ich habe ihn verschickt“, sobald euer Brief geschrieben ist, "
         "bevor das Schreibtreffen endet." in message.text
     ), message.text
 
@@ -102,7 +102,11 @@ async def test_in_a_group_actions_lists_the_open_cases_and_start_introduces_the_
     lines = listing.text.splitlines()
     assert lines[0] == "Offene Aktionen"
     assert lines[1].startswith("UA 013/26 · ") and lines[2].startswith("UA 012/26 · "), lines
-    assert lines[-1].endswith("/session UA 046/19 60"), lines
+    # The example names the first case listed, as the group reads it (was UA 046/19).
+    assert lines[-1] == (
+        "Wer die Gruppe verwaltet, startet für eine davon ein Schreibtreffen: "
+        "/session UA 013/26 60"
+    ), lines
 
     await group.send(ada, "/start")
     intro = await group.receive(timeout=WAIT)
@@ -185,7 +189,7 @@ async def test_what_session_says_to_a_word_or_an_unknown_number(
     group, ada, _members = await local_group(emulator)
     await group.send(ada, "/session kasachstan")
     assert (await group.receive(timeout=WAIT)).text == (
-        "„kasachstan“ ist keine Fallnummer wie etwa UA 046/19."
+        "„kasachstan“ ist keine Fallnummer (z. B. UA 046/19)."
     )
     await group.send(ada, "/session UA 999/26")
     assert (await group.receive(timeout=WAIT)).text == (

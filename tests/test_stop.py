@@ -4,7 +4,8 @@ then: a reply Telegram does not answer, a feed file that trickles in, a long mig
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import errno
+import os
 import signal
 import sqlite3
 import time
@@ -41,7 +42,7 @@ async def test_a_stop_while_telegram_does_not_answer_a_reply_cancels_it(tmp_path
             await user.send("/start")
             await asyncio.sleep(1.0)  # the reply is on its way
             started = time.monotonic()
-            uabot.process.send_signal(signal.SIGTERM)
+            uabot.send_signal(signal.SIGTERM)
             rc = await uabot.finish(90)
             took = time.monotonic() - started
         finally:
@@ -75,7 +76,7 @@ async def test_a_stop_answers_every_update_telegram_already_handed_over(
             for user in users:
                 await user.send("/start")
             await emulator.wait_until(lambda: emulator.stats.updates_delivered >= len(users), 30)
-            uabot.process.send_signal(signal.SIGTERM)
+            uabot.send_signal(signal.SIGTERM)
             rc = await uabot.finish(90)
         finally:
             await uabot.kill()
@@ -88,23 +89,73 @@ async def test_a_stop_answers_every_update_telegram_already_handed_over(
         assert welcomes == {user.id: 1 for user in users}, uabot.output
 
 
-async def test_signals_after_the_first_stop_change_nothing(tmp_path: Path) -> None:
-    """Ctrl-C pressed again and again (or systemd's SIGTERM with it): still one clean stop."""
+@pytest.mark.parametrize("machine", ["as_is", "slow_to_unsignal"])
+async def test_signals_after_the_first_stop_change_nothing(tmp_path: Path, machine: str) -> None:
+    """Ctrl-C pressed again and again (or systemd's SIGTERM with it): still one clean stop.
+    ``slow_to_unsignal``: a pause after each of the loop's signal handlers is removed, where a
+    signal once met Python's default (SIGTERM's kill, a KeyboardInterrupt)."""
     async with Emulator(token=TOKEN) as emulator:
         config = write_config(tmp_path, emulator.base_url, extra="admins = [9000]\n")
-        uabot = await Uabot.start(config)
+        if machine == "as_is":
+            uabot = await Uabot.start(config)
+        else:
+            uabot = await Uabot.start(config, cwd=Path(__file__).parent, module="slow_unsignal")
         try:
             await uabot.wait_for("started as @")
             while uabot.process.returncode is None:
                 for sig in (signal.SIGINT, signal.SIGTERM):
-                    with contextlib.suppress(ProcessLookupError):
-                        uabot.process.send_signal(sig)
+                    uabot.send_signal(sig)
                 await asyncio.sleep(0.002)
             rc = await uabot.finish(90)
         finally:
             await uabot.kill()
         assert rc == 0, uabot.output
         assert_clean(uabot)
+
+
+async def _held_open_for_writing(fifo: Path, uabot: Uabot) -> int:
+    """The FIFO's write end, once ``uabot`` opens it to read its config (so ``main`` runs)."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            return os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+        except OSError as exc:  # ENXIO: no reader yet
+            if exc.errno != errno.ENXIO:
+                raise
+        assert uabot.process.returncode is None, uabot.output
+        assert time.monotonic() < deadline, "uabot never read its config"
+        await asyncio.sleep(0.01)
+
+
+async def test_a_stop_before_the_bot_handles_signals_is_the_same_clean_stop(
+    tmp_path: Path,
+) -> None:
+    """SIGTERM and Ctrl-C while ``uabot run`` starts, before its event loop handles them (it
+    reads its config from a FIFO the test holds: a start as slow as a loaded machine makes
+    it, deterministically): one line, exit 0, no traceback, no kill."""
+    async with Emulator(token=TOKEN) as emulator:
+        text = write_config(tmp_path, emulator.base_url, extra="admins = [9000]\n").read_bytes()
+        fifo = tmp_path / "held.toml"
+        os.mkfifo(fifo, 0o600)
+        uabot = await Uabot.start(fifo)
+        try:
+            writer = await _held_open_for_writing(fifo, uabot)
+            for _ in range(3):
+                for sig in (signal.SIGTERM, signal.SIGINT):
+                    assert uabot.send_signal(sig), uabot.output
+            await asyncio.sleep(0.2)
+            assert uabot.process.returncode is None, uabot.output  # not killed by SIGTERM
+            os.set_blocking(writer, True)
+            os.write(writer, text)
+            os.close(writer)
+            rc = await uabot.finish(90)
+        finally:
+            await uabot.kill()
+        assert rc == 0, uabot.output
+        assert_clean(uabot)
+        assert "stopped before the database was ready" in uabot.output
+        assert "started as @" not in uabot.output
+        assert emulator.stats.updates_delivered == 0
 
 
 async def test_a_stop_while_a_feed_file_trickles_in_is_quick(tmp_path: Path) -> None:
@@ -142,7 +193,7 @@ async def test_a_stop_while_a_feed_file_trickles_in_is_quick(tmp_path: Path) -> 
                 await asyncio.wait_for(hit.wait(), 60)
                 await asyncio.sleep(1)
                 started = time.monotonic()
-                uabot.process.send_signal(signal.SIGTERM)
+                uabot.send_signal(signal.SIGTERM)
                 rc = await uabot.finish(90)
                 took = time.monotonic() - started
             finally:
@@ -208,7 +259,7 @@ async def test_a_stop_during_a_long_migration_rolls_it_back_and_exits_0(
             await uabot.wait_for("applying migration 008_counts")
             await asyncio.sleep(0.5)  # inside the UPDATE (its trigger counts for minutes)
             started = time.monotonic()
-            uabot.process.send_signal(sig)
+            uabot.send_signal(sig)
             rc = await uabot.finish(90)
             took = time.monotonic() - started
         finally:
@@ -289,7 +340,7 @@ async def test_sigterm_mid_broadcast_exits_0_and_the_next_start_sends_each_card_
             await emulator.wait_until(lambda: sum(map(_cards, users.values())) >= 10, 30)
             emulator.delay("sendMessage", 2.0)  # now each send is held mid-way
             await asyncio.sleep(0.5)
-            uabot.process.send_signal(signal.SIGTERM)
+            uabot.send_signal(signal.SIGTERM)
             rc = await uabot.finish(90)
         finally:
             await uabot.kill()

@@ -161,6 +161,36 @@ def test_the_french_fix_makes_text_pass_and_holds(plain: str) -> None:
     assert rules.fix_french(fixed) == fixed
 
 
+@pytest.mark.parametrize(
+    ("plain", "fixed"),
+    [
+        (  # an attribute's quotes and a URL are markup, not apostrophes
+            "Voir <a href='https://example.org/ua?x=1'>le dossier</a> !",
+            "Voir <a href='https://example.org/ua?x=1'>le dossier</a>\u202f!",
+        ),
+        ("Tapez AT&amp;T ; puis &lt;Envoyer&gt;", "Tapez AT&amp;T\u202f; puis &lt;Envoyer&gt;"),
+        ("<b>Titre:</b> {title}", "<b>Titre\u00a0:</b> {title}"),
+        ("{name!r} ; {count:,}", "{name!r}\u202f; {count:,}"),
+        (
+            "Lien : https://t.me/uabot?start=ua-012-26",
+            "Lien\u00a0: https://t.me/uabot?start=ua-012-26",
+        ),
+        # A TOML literal string the admin types: ’ would break the file.
+        ("Exemple : role.fr = 'Procureur'", "Exemple\u00a0: role.fr = 'Procureur'"),
+        # An e-mail address is typed as it is: ’ would send the letter nowhere.
+        (
+            "Écrivez à o'brien@amnesty.fr ou l'équipe : info@amnesty.fr.",
+            "Écrivez à o'brien@amnesty.fr ou l’équipe\u00a0: info@amnesty.fr.",
+        ),
+    ],
+)
+def test_the_french_fix_leaves_markup_placeholders_urls_and_code_alone(
+    plain: str, fixed: str
+) -> None:
+    assert rules.fix_french(plain) == fixed
+    assert rules.fix_french(fixed) == fixed
+
+
 # -- a French journey: the key messages as a French-speaking supporter receives them ----------
 
 
@@ -229,6 +259,8 @@ async def test_french_journey_reads_as_written(emulator: Emulator, restart: Any)
         await admin.send("/stats")
         stats = (await admin.receive()).text
         assert "Personnes abonnées\n" in stats, stats
+        # The lines agree with the heading's "personnes" (was "jamais abonnés … venus").
+        assert "jamais abonnées (p. ex. venues par la séance d’un groupe)" in stats, stats
         assert f"actives{NBSP}: 3" in stats and "Lettres confirmées" in stats
         # The count lines built in code (a language, a case) take the catalog's colon too.
         assert f"\n  français{NBSP}: 3\n" in stats.lower(), stats

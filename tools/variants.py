@@ -1,10 +1,13 @@
 """Generate the mechanical variant catalogs from their base: ``make variants``.
 
-Swiss German writes "ss" for "ß" and «…» for „…“; nothing else about it is mechanical, so
-``locales/de_CH`` (and ``locales/de_CH@formal`` from ``locales/de@formal``) are made here,
-never by hand. A variant catalog holds only the messages that differ from what gettext's
-fallback chain would give without it (``bot.i18n.fallbacks``: de_CH@formal, de@formal, de_CH,
-de), so the base catalogs stay the one place a wording is decided.
+Swiss German writes "ss" for "ß" and «…» for „…“: that much is mechanical, so
+``locales/de_CH/LC_MESSAGES/uabot.po`` (and ``de_CH@formal`` from ``locales/de@formal``) are
+made here, never edited by hand. What is Swiss but not mechanical (a word Switzerland says
+otherwise) is written in ``locales/<variant>/manual.po``, which this tool merges over the
+transformed base before it compares. A variant catalog holds only the messages that differ
+from what gettext's fallback chain would give without it (``bot.i18n.fallbacks``:
+de_CH@formal, de@formal, de_CH, de), so the base catalogs stay the one place a wording is
+decided, and manual.po the one place a Swiss exception is.
 
     python tools/variants.py           # rewrite the generated catalogs
     python tools/variants.py --check   # exit 1 when one is out of date (the tests run this)
@@ -40,8 +43,28 @@ def swiss(text: str) -> str:
 TRANSFORMS: dict[str, Callable[[str], str]] = {"de_CH": swiss, f"de_CH@{FORMAL}": swiss}
 
 
+# Hand-written differences of a generated variant: outside LC_MESSAGES, so that only this
+# tool reads them (and the generated catalog carries them to gettext and the tests).
+MANUAL = "manual.po"
+
+
 def _po(name: str) -> Path:
     return LOCALES_DIR / name / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+def _manual(locale: str) -> dict[str | tuple[str, ...], str | tuple[str, ...]]:
+    """The hand-written entries of ``locale`` (``locales/<locale>/manual.po``), if any."""
+    path = LOCALES_DIR / locale / MANUAL
+    if not path.is_file():
+        return {}
+    with path.open("rb") as file:
+        messages = read_po(file, locale=locale.partition("@")[0], domain=DOMAIN)
+    found = {}
+    for message in messages:
+        forms = message.string if isinstance(message.string, tuple) else (message.string,)
+        if message.id and all(forms) and not message.fuzzy:
+            found[message.id] = message.string
+    return found
 
 
 def _read(name: str) -> Catalog:
@@ -83,7 +106,8 @@ def generate(locale: str) -> str:
         project="uabot",
         header_comment=(
             f"# {locale}: made by tools/variants.py from {' over '.join(base)}.\n"
-            f"# Do not edit: change {base[0]}, then run `make variants`.\n"
+            f"# Do not edit: change {base[0]} (or, for what is not mechanical,\n"
+            f"# locales/{locale}/{MANUAL}), then run `make variants`.\n"
             "# Conventions: docs/translation-style.md\n"
         ),
         # Dates that only a translator's edit moves, so that regenerating changes nothing.
@@ -91,10 +115,15 @@ def generate(locale: str) -> str:
         revision_date=template.revision_date,
         fuzzy=False,
     )
-    for msgid, string in sorted(_strings(base).items(), key=lambda item: repr(item[0])):
-        wanted = _transform(string, change)
+    # Only the nearest base is transformed here: what de_CH@formal does not get from de@formal
+    # comes through de_CH, hand-written differences included.
+    own = _strings(base[:1])
+    mechanical = {msgid: _transform(string, change) for msgid, string in own.items()}
+    manual = _manual(locale)
+    for msgid, wanted in sorted({**mechanical, **manual}.items(), key=lambda item: repr(item[0])):
         if below.get(msgid) != wanted:
-            catalog.add(msgid, wanted)
+            comments = [f"manual: locales/{locale}/{MANUAL}"] if msgid in manual else []
+            catalog.add(msgid, wanted, user_comments=comments)
     buffer = io.BytesIO()
     write_po(buffer, catalog, width=76, no_location=True, omit_header=False, sort_output=True)
     return buffer.getvalue().decode()

@@ -30,7 +30,9 @@ _PROTECTED = re.compile(
     r"(?P<code><(code|pre)\b[^>]*>.*?</\2>)"
     r"|(?P<closing></[A-Za-z][^<>]*>)"
     r"|<[A-Za-z!][^<>]*>|&(?:#[0-9]+|#x[0-9A-Fa-f]+|[A-Za-z][A-Za-z0-9]*);"
-    r"|\{[^{}]*\}|(?:https?|tg)://[^\s<>\"«»]*[^\s<>\"«».,;:!?)]",
+    r"|\{[^{}]*\}|(?:https?|tg)://[^\s<>\"«»]*[^\s<>\"«».,;:!?)]"
+    r"|=[ \t]*'[^'\n]*'"  # a TOML literal string the admin types (role.fr = 'Procureur')
+    r"|[\w.'+-]+@[\w-]+(?:\.[\w-]+)+",  # an e-mail address (o'brien@amnesty.fr) as typed
     re.DOTALL,
 )
 _CLOSING_BASE, _OTHER_BASE, _RANGE = 0xE000, 0xF000, 0x0800
@@ -66,7 +68,8 @@ def _put_back(text: str, kept: list[str]) -> str:
 @lru_cache(maxsize=1024)  # a broadcast typesets the same texts for every French reader
 def fix_french(text: str) -> str:
     """The mechanical part of French typography: no-break spaces before ; ! ? :, ’ for the
-    apostrophe, « » with their spaces. Idempotent; markup, placeholders and URLs untouched."""
+    apostrophe, « » with their spaces. Idempotent; markup, placeholders, URLs and e-mail
+    addresses untouched."""
     if any(_CLOSING_BASE <= ord(char) < _OTHER_BASE + _RANGE for char in text):
         return text  # private-use characters of its own: nothing here is safe to guess
     work, kept = _set_aside(text)

@@ -43,9 +43,15 @@ class Page:
     next_offset: str
 
 
+# Typography the texts get at render time (bot.actions.typography) that a keyboard does not
+# type: the typographic apostrophe, and the no-break spaces of French punctuation.
+_TYPED = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "\u00a0": " ", "\u202f": " "})
+
+
 def _fold(text: str) -> str:
-    """Lower case without accents, for matching what people type."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    """Lower case without accents or typography, for matching what people type (a straight
+    apostrophe finds "d’investigation")."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_TYPED))
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 

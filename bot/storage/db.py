@@ -307,8 +307,15 @@ class Database:
         path = Path(path)
         check_path(path)
         _create_private(path)
+        # Not cut short by a stop (``uabot run`` cancels a start): its thread would answer a
+        # loop already closed (a traceback). Opening is quick; the stop comes right after.
+        connecting = asyncio.ensure_future(aiosqlite.connect(str(path), isolation_level=None))
         try:
-            conn = await aiosqlite.connect(str(path), isolation_level=None)
+            conn = await asyncio.shield(connecting)
+        except asyncio.CancelledError:
+            with contextlib.suppress(sqlite3.Error, OSError):
+                await (await connecting).close()
+            raise
         except (sqlite3.Error, OSError) as exc:
             raise DatabasePathError(f"{path} cannot be opened ({exc})") from None
         try:
@@ -323,6 +330,9 @@ class Database:
                 f"{path} cannot be opened as a SQLite database ({exc}): point it at the bot's "
                 "database or at a new file"
             ) from None
+        except BaseException:  # a stop (cancelled): nothing left open
+            await conn.close()
+            raise
         db = cls(conn, path)
         with contextlib.suppress(OSError):  # the file now open: ping tells if it is replaced
             opened = path.stat()

@@ -385,9 +385,13 @@ async function upload(file) {
   }
 }
 
+// Menus asked for in quick succession (a language switch, a chat switch) may answer out of
+// order: only the latest request's answer is shown, and it replaces the menu in one step.
+let menuRequest = 0;
+
 async function loadMenu() {
   const menu = $("menu");
-  menu.replaceChildren();
+  const request = ++menuRequest;
   let commands;
   if (state.group !== null) {
     const member = state.users.find((u) => u.id === state.as);
@@ -396,7 +400,8 @@ async function loadMenu() {
   } else {
     commands = await api(`/api/chats/${state.current}/commands`);
   }
-  for (const { command, description } of commands) {
+  if (request !== menuRequest) return; // a later request owns the menu
+  const items = commands.map(({ command, description }) => {
     const item = document.createElement("button");
     item.type = "button";
     item.className = "menu-item";
@@ -404,8 +409,9 @@ async function loadMenu() {
     const name = document.createElement("b");
     name.textContent = `/${command}`;
     item.append(name, ` ${description}`);
-    menu.append(item);
-  }
+    return item;
+  });
+  menu.replaceChildren(...items);
   $("menu-button").disabled = commands.length === 0;
 }
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import hashlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -126,14 +127,29 @@ class Reply:
     markup: InlineKeyboardMarkup | None
 
 
+def answer_key(text: str, markup: InlineKeyboardMarkup | None) -> str:
+    """What makes two replies the same answer: their text and their buttons' targets (a
+    member's own case link, an admin's picker differ from a refusal to the same command).
+    A digest, so a job's name never holds a message's text."""
+    targets = [
+        f"{button.url or ''}\x1f{button.callback_data or ''}"
+        for row in (markup.inline_keyboard if markup else ())
+        for button in row
+    ]
+    answer = "\x1e".join([text, *targets])
+    return hashlib.sha256(answer.encode()).hexdigest()[:16]
+
+
 async def reply(
-    app: Application, chat_id: int, key: str, text: str, markup: InlineKeyboardMarkup | None
+    app: Application, chat_id: int, text: str, markup: InlineKeyboardMarkup | None
 ) -> None:
     """Say ``text`` in a group (the intro, /help, a refusal): within the group's budget of
     messages a minute, which the session message's edits share and keep their place in.
-    ``key`` names the answer (the command): while one waits for a place, the same answer
-    asked again is dropped, so a member sending /help thirty times gets it once or twice,
-    and a group's flood never reaches Telegram's limit (nor, by its 429, the whole bot)."""
+    While an answer waits for a place, the same answer (``answer_key``) asked again is
+    dropped, so a member sending /help thirty times gets it once or twice, and a group's
+    flood never reaches Telegram's limit (nor, by its 429, the whole bot); a different
+    answer to the same command (another member's link) still goes."""
+    key = answer_key(text, markup)
     now = time.time()
     pacer = _data(app).session_pacer
     at = pacer.reply_at(chat_id, key, now)

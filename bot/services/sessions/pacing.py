@@ -83,7 +83,7 @@ class EditPacer:
         chat.planned = None
 
     def reply_at(self, chat_id: int, key: str, now: float) -> float | None:
-        """A reply to the group (``key``: what it answers, e.g. the command): when it may go,
+        """A reply to the group (``key``: the answer itself, its text and buttons): when it may go,
         or None to drop it because the same reply is waiting already (the group sees each
         answer once, however often it is asked for). At ``now`` or before, it counts as sent
         now; later, it waits (``reply_now`` when its time comes). The same key goes at most

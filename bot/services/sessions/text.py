@@ -133,10 +133,14 @@ def message_text(
                 blocks.append(f"<b>{escape(write_to)}</b> {escape(to)}")
             if deadline := render.deadline_line(revision, today, group=True):
                 blocks.append(escape(deadline))
-            tap = _("Tap “✅ I sent it” once your letter is written, before the session ends.")
+            tap = pgettext(
+                "group", "Tap “✅ I sent it” once your letter is written, before the session ends."
+            )
             blocks.append(escape(tap))
         elif revision.is_closed:  # its case was closed (what ended it, or since): how it ended
-            outcome = text.outcome or revision.texts[default_language].outcome
+            outcome = (
+                text.outcome or revision.text_for(default_language, default_language)[0].outcome
+            )
             blocks.append(render.closed_line(revision, outcome))
         lines = status_lines(session, case_letters, now, language, minute_seconds)
         blocks.append(
