@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager, suppress
 from typing import Any
@@ -48,6 +49,7 @@ from bot.services.broadcast_report import burst_notice, final_report
 from bot.services.notify import notify_admins
 from bot.services.sessions import live as session_live
 from bot.storage import Broadcast, SharedStorage
+from bot.storage.db import PollerLock
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +98,7 @@ async def _post_init(app: UabotApp) -> None:
     config = data.config
     # Usually open already: PTB loaded the persistence on this connection in initialize().
     data.storage = storage = await data.shared_storage.get()
+    storage.claims.lease = config.instances.lease_seconds
 
     async def report(broadcast: Broadcast, owed: frozenset[int] | None) -> dict[int, Verdict]:
         return await report_to_admins(app, broadcast, owed)
@@ -132,6 +135,11 @@ async def _post_init(app: UabotApp) -> None:
     )
     await scheduling.schedule(app, _stale_letter(config), handlers.end_conversation)
     await session_live.resume(app)  # groups' running writing sessions: their jobs again
+    if storage.claims.shared:  # several instances: this one is alive; take over dead ones' work
+        every = config.instances.lease_seconds / 3
+        scheduling.jobs(app).run_repeating(
+            data.running.job(_instances), interval=every, first=every, name="instances"
+        )
     await _start_metrics(app)
 
 
@@ -200,6 +208,13 @@ async def _start_metrics(app: UabotApp) -> None:
         ) from None
 
 
+async def _instances(context: Context) -> None:
+    """Several instances on one database: renew this one's claims, then take over the
+    sessions whose instance died (its claims ran out)."""
+    await context.storage.claims.renew(time.time())
+    await session_live.resume(context.application)
+
+
 async def _resume_broadcasts(context: Context) -> None:
     await context.bot_data.broadcasts.resume_all()
 
@@ -215,6 +230,12 @@ async def _stop_broadcasts(app: UabotApp, deadline: float) -> None:
 async def _post_shutdown(app: UabotApp) -> None:
     if app.bot_data.metrics_server is not None:  # also when the start failed after post_init
         await app.bot_data.metrics_server.stop()
+    storage = getattr(app.bot_data, "storage", None)
+    if storage is not None:  # after every job: what this instance claimed is free now
+        try:
+            await storage.claims.let_go()
+        except Exception as exc:  # the database gone: the claims run out after the lease
+            log.warning("claims not freed (%s): other instances take over after the lease", exc)
     await app.bot_data.shared_storage.close()
 
 
@@ -314,18 +335,21 @@ async def running(app: UabotApp, *, poll_timeout: int = 10) -> AsyncIterator[Uab
     and ``run_webhook`` run the same hooks in the same order.
     """
     await app.initialize()
+    lock: PollerLock | None = None  # polling mode's: held by the one instance that polls
+    watch: asyncio.Task[None] | None = None
     try:
         if app.post_init:
             await app.post_init(app)
         if app.updater is None:  # build_application always has one
             raise RuntimeError("the application was built without an updater")
         telegram: TelegramConfig = app.bot_data.config.telegram
+        leading = True
         if telegram.mode == "webhook":
             host, port = telegram.listen
             # PTB's own server (tornado): it refuses (403) a request without the secret token
             # in X-Telegram-Bot-Api-Secret-Token, and sets the webhook (again, after
             # ``connect``: a 429 for the repeat is waited out by its retries).
-            starting = app.updater.start_webhook(
+            starting: Awaitable[object] = app.updater.start_webhook(
                 listen=host,
                 port=port,
                 url_path=telegram.webhook_path,
@@ -338,28 +362,64 @@ async def running(app: UabotApp, *, poll_timeout: int = 10) -> AsyncIterator[Uab
                 bootstrap_retries=-1,
             )
         else:
-            # Its bootstrap calls deleteWebhook again (``connect`` did, with its one-line
-            # errors): a failed repeat is tried again, not the end of the start.
-            starting = app.updater.start_polling(
-                timeout=poll_timeout,
-                poll_interval=0,
-                bootstrap_retries=-1,
-                allowed_updates=list(ALLOWED_UPDATES),
-                # As run_polling: polling errors go to the error handler (handlers/errors.py).
-                error_callback=lambda error: _polling_error(app, error),
-            )
+            instances = app.bot_data.config.instances
+            lock = app.bot_data.storage.db.poller_lock(instances.lease_seconds)
+            leading = await lock.acquire()  # always on SQLite (one instance)
+            starting = _start_polling(app, poll_timeout) if leading else asyncio.sleep(0)
         await _started(app, starting)
         await app.start()
+        if lock is not None and app.bot_data.storage.db.shared:
+            watch = asyncio.create_task(_lead(app, lock, leading, poll_timeout))
         yield app
     finally:
+        if watch is not None:
+            watch.cancel()
+            with suppress(asyncio.CancelledError):
+                await watch
         deadline = asyncio.get_running_loop().time() + REPLY_GRACE_SECONDS
         if app.updater and app.updater.running:
             await _stop_updater(app)
         if app.running:
             await asyncio.gather(_stop_app(app, deadline), _stop_broadcasts(app, deadline))
         await app.shutdown()
+        if lock is not None:
+            await lock.release()
         if app.post_shutdown:
             await app.post_shutdown(app)
+
+
+def _start_polling(app: UabotApp, poll_timeout: int) -> Awaitable[object]:
+    assert app.updater is not None
+    # Its bootstrap calls deleteWebhook again (``connect`` did, with its one-line errors): a
+    # failed repeat is tried again, not the end of the start.
+    return app.updater.start_polling(
+        timeout=poll_timeout,
+        poll_interval=0,
+        bootstrap_retries=-1,
+        allowed_updates=list(ALLOWED_UPDATES),
+        # As run_polling: polling errors go to the error handler (handlers/errors.py).
+        error_callback=lambda error: _polling_error(app, error),
+    )
+
+
+async def _lead(app: UabotApp, lock: PollerLock, leading: bool, poll_timeout: int) -> None:
+    """Several instances on one database (issue 16 §4): the one holding the poller lock
+    polls (two pollers would end each other's getUpdates with 409), the others stand by and
+    try every ``instances.standby_retry_seconds``; one that loses its database connection
+    (its lock with it) stops polling, since another may poll now."""
+    retry = app.bot_data.config.instances.standby_retry_seconds
+    log.info("polling" if leading else "standby: another instance polls")
+    while True:
+        await asyncio.sleep(retry)
+        if leading:
+            if not await lock.holds():
+                leading = False
+                log.warning("lost the database connection: stopped polling, standby until back")
+                await _stop_updater(app)
+        elif await lock.acquire():
+            leading = True
+            await _start_polling(app, poll_timeout)
+            log.info("took over polling")
 
 
 def _polling_error(app: UabotApp, error: TelegramError) -> None:

@@ -187,6 +187,17 @@ class SessionsConfig:
 
 
 @dataclass(frozen=True)
+class InstancesConfig:
+    """Several ``uabot run`` on one PostgreSQL database (issue 16 §4); SQLite runs one."""
+
+    # How often a standby instance tries to take over polling from the one that polls.
+    standby_retry_seconds: float = 5.0
+    # How long a claim of scheduled work (a group's session) outlives its instance's last
+    # sign of life, and how long a silent database connection (TCP keepalives) counts as alive.
+    lease_seconds: float = 15.0
+
+
+@dataclass(frozen=True)
 class Config:
     telegram: TelegramConfig
     storage: StorageConfig = StorageConfig()
@@ -199,6 +210,7 @@ class Config:
     actions: ActionsConfig = ActionsConfig()
     backup: BackupConfig = BackupConfig()
     sessions: SessionsConfig = SessionsConfig()
+    instances: InstancesConfig = InstancesConfig()
 
     def is_admin(self, user_id: int) -> bool:
         return user_id in self.telegram.admins
@@ -276,6 +288,10 @@ _SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], str]]] = {
         "default_minutes": (int, "a whole number of minutes such as 45"),
         "max_minutes": (int, "a whole number of minutes such as 1440"),
         "minute_seconds": ((int, float), "a number of seconds such as 60"),
+    },
+    "instances": {
+        "standby_retry_seconds": ((int, float), "a number of seconds such as 5"),
+        "lease_seconds": ((int, float), "a number of seconds such as 15"),
     },
 }
 
@@ -486,7 +502,20 @@ def parse_config(
         actions=ActionsConfig(expired_days=expired_days),
         backup=BackupConfig(every_hours=float(every), keep=keep, folder=backup_folder),
         sessions=_sessions(raw.get("sessions", {})),
+        instances=_instances(raw.get("instances", {})),
     )
+
+
+def _instances(raw: dict[str, Any]) -> InstancesConfig:
+    """``[instances]``: the timings of several instances on one PostgreSQL database."""
+    retry = raw.get("standby_retry_seconds", InstancesConfig.standby_retry_seconds)
+    lease = raw.get("lease_seconds", InstancesConfig.lease_seconds)
+    if not 0 < retry <= 300 or not 0 < lease <= 3600:
+        raise ConfigError(
+            "instances.standby_retry_seconds must be more than 0 and at most 300 (e.g. 5), "
+            "instances.lease_seconds more than 0 and at most 3600 (e.g. 15)"
+        )
+    return InstancesConfig(standby_retry_seconds=float(retry), lease_seconds=float(lease))
 
 
 # Telegram's documented ceilings for messages to many users: about 30 a second for free, up to

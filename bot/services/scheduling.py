@@ -67,7 +67,7 @@ async def schedule(app: Application, stale_work: StaleWork, end: EndConversation
     queue = jobs(app)
     run = data.running.job  # a stop cancels a job run that outlasts it (bot.ptb.tasks)
     queue.run_repeating(
-        run(send_reminders),
+        run(once(REMINDERS_JOB, send_reminders)),
         interval=REMINDER_INTERVAL,
         first=FIRST_RUN_SECONDS,
         name=REMINDERS_JOB,
@@ -92,17 +92,33 @@ async def schedule(app: Application, stale_work: StaleWork, end: EndConversation
             first=max(min(float(FIRST_RUN_SECONDS), interval), next_in),
             name=BACKUP_JOB,
         )
+    elif data.config.backup.every_hours:
+        log.info("backups: uabot backup copies SQLite files only; back up PostgreSQL with pg_dump")
     if data.config.feed.source:
         interval = data.config.feed.interval_minutes * 60
         last = await data.storage.job_state.get(LAST_POLL)
         # After a restart the next poll comes when the interval since the last one ends.
         next_in = float(last) + interval - time.time() if last else 0.0
         queue.run_repeating(
-            run(poll_feed),
+            run(once(FEED_JOB, poll_feed)),
             interval=interval,
             first=max(float(FIRST_RUN_SECONDS), next_in),
             name=FEED_JOB,
         )
+
+
+def once(
+    name: str, job: Callable[[Context], Awaitable[object]]
+) -> Callable[[Context], Awaitable[None]]:
+    """``job`` as a job of several instances on one database (issue 16 §4): it runs on the
+    one that holds its claim, kept while that instance lives (renewed with its other claims)
+    and taken by another's next run once it died; on SQLite, every run is this one's."""
+
+    async def claimed(context: Context) -> None:
+        if await context.storage.claims.take(f"run-{name}", time.time(), again=True):
+            await job(context)
+
+    return claimed
 
 
 async def sweep_drafts(app: Application, rule: StaleWork, end: EndConversation) -> int:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from bot.storage.audit import Audit, AuditEntry
 from bot.storage.broadcasts import Broadcast, Broadcasts, Outcome, Recipient
+from bot.storage.claims import Claims
 from bot.storage.conversations import PersistenceRows
 from bot.storage.db import Database
 from bot.storage.menus import AdminMenus
@@ -26,6 +27,7 @@ __all__ = [
     "AuditEntry",
     "Broadcast",
     "Broadcasts",
+    "Claims",
     "Database",
     "DueReminder",
     "FeedItems",
@@ -72,6 +74,7 @@ class Storage:
     selections: Selections
     groups: Groups
     sessions: Sessions
+    claims: Claims
 
     @classmethod
     async def open(cls, path: Path | str) -> Storage:
@@ -97,6 +100,7 @@ class Storage:
             selections=Selections(db),
             groups=Groups(db),
             sessions=Sessions(db),
+            claims=Claims(db),
         )
 
     async def close(self) -> None:

@@ -275,8 +275,41 @@ def tables_at(applied: frozenset[int]) -> set[str]:
         conn.close()
 
 
+class PollerLock(Protocol):
+    """Held by the one instance that polls Telegram (issue 16 §4): PostgreSQL's advisory lock
+    on a connection of its own (``bot.storage.postgres.SessionLock``); on SQLite, ``Sole``."""
+
+    async def acquire(self) -> bool:
+        """Take the lock if no one holds it; True while this instance holds it."""
+        ...
+
+    async def holds(self) -> bool:
+        """Whether the lock is still this instance's (its connection answers)."""
+        ...
+
+    async def release(self) -> None: ...
+
+
+class Sole:
+    """SQLite's poller lock: the file lock (``hold_lock``) already makes this instance the
+    only one, so it always holds it."""
+
+    async def acquire(self) -> bool:
+        return True
+
+    async def holds(self) -> bool:
+        return True
+
+    async def release(self) -> None:
+        return None
+
+
 class Database:
     """An open SQLite database with WAL, foreign keys and the schema brought up to date."""
+
+    # Whether other processes may work on this database at once (PostgreSQL: several
+    # ``uabot run``, issue 16 §4). One ``uabot run`` holds a SQLite file (``hold_lock``).
+    shared = False
 
     def __init__(self, connection: aiosqlite.Connection, path: Path | None = None) -> None:
         self._conn = connection
@@ -347,6 +380,11 @@ class Database:
 
     async def close(self) -> None:
         await self._conn.close()
+
+    def poller_lock(self, keepalive: float) -> PollerLock:
+        """The lock whose holder alone polls Telegram; ``keepalive``: seconds after which a
+        silent peer counts as dead (PostgreSQL's TCP keepalives)."""
+        return Sole()
 
     async def ping(self) -> None:
         """Raise unless the database can be written (health checks): its file is still the

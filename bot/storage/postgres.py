@@ -26,7 +26,7 @@ import functools
 import logging
 import re
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from contextvars import ContextVar
 from importlib import resources
 from typing import Any
@@ -35,7 +35,14 @@ from urllib.parse import urlsplit
 import psycopg
 from psycopg_pool import AsyncConnectionPool
 
-from bot.storage.db import Database, DatabasePathError, Row, SchemaState, shown_url
+from bot.storage.db import (
+    Database,
+    DatabasePathError,
+    PollerLock,
+    Row,
+    SchemaState,
+    shown_url,
+)
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +50,10 @@ _MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 # The advisory lock key under which migrations run: two instances starting at once on one
 # database apply each migration once (the second waits, then finds nothing to do).
 MIGRATION_LOCK = 0x75616230  # "uab0"
+# The advisory lock of the one instance that polls Telegram (issue 16 §4), taken with the
+# schema's hash as its second key: bots in separate schemas of one database (the tests'
+# schemas too) do not share it.
+POLLER_LOCK = 0x75616231  # "uab1"
 CONNECT_TIMEOUT_S = 10
 POOL_SIZE = 10
 
@@ -125,8 +136,72 @@ def postgres_sql(sql: str) -> str:
     return _LITERAL_OR_MARK.sub(mark, sql)
 
 
+class SessionLock:
+    """A session advisory lock on a connection of its own, not the pool's: the lock belongs
+    to the session, and it must go when the instance dies (its connection closes: at once
+    after a SIGKILL; after the TCP keepalives when its machine is gone) and only then.
+
+    Keepalives both ways: the server drops a silent holder (``tcp_keepalives_*``, set for
+    this session), and this side notices a silent server (libpq's), so a leader cut off from
+    the database stops polling (``holds`` is False) while another takes over."""
+
+    def __init__(self, url: str, key: int, keepalive: float) -> None:
+        self._url = url
+        self._key = key
+        self._keepalive = max(1, round(keepalive / 3))  # idle, then 3 probes this far apart
+        self._conn: psycopg.AsyncConnection[Any] | None = None
+
+    async def acquire(self) -> bool:
+        try:
+            if self._conn is None or self._conn.closed:
+                await self._drop()
+                self._conn = await psycopg.AsyncConnection.connect(
+                    self._url,
+                    autocommit=True,
+                    connect_timeout=CONNECT_TIMEOUT_S,
+                    keepalives=1,
+                    keepalives_idle=self._keepalive,
+                    keepalives_interval=self._keepalive,
+                    keepalives_count=3,
+                )
+                for setting in ("idle", "interval"):
+                    await self._conn.execute(
+                        f"SET tcp_keepalives_{setting} = {self._keepalive}"  # a whole number
+                    )
+                await self._conn.execute("SET tcp_keepalives_count = 3")
+            cursor = await self._conn.execute(
+                "SELECT pg_try_advisory_lock(%s, hashtext(current_schema()))", (self._key,)
+            )
+            row = await cursor.fetchone()
+        except psycopg.Error:
+            await self._drop()
+            return False
+        return bool(row and row[0])
+
+    async def holds(self) -> bool:
+        if self._conn is None or self._conn.closed:
+            return False
+        try:
+            await asyncio.wait_for(self._conn.execute("SELECT 1"), 3 * self._keepalive)
+        except (psycopg.Error, TimeoutError):
+            await self._drop()
+            return False
+        return True
+
+    async def release(self) -> None:
+        await self._drop()  # closing the session releases its locks
+
+    async def _drop(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with suppress(psycopg.Error):
+                await conn.close()
+
+
 class PostgresDatabase(Database):
     """A pool of connections to one PostgreSQL database, with the schema brought up to date."""
+
+    shared = True
 
     def __init__(self, pool: AsyncConnectionPool[Any], url: str) -> None:
         self._pool = pool
@@ -163,6 +238,9 @@ class PostgresDatabase(Database):
 
     async def close(self) -> None:
         await self._pool.close()
+
+    def poller_lock(self, keepalive: float) -> PollerLock:
+        return SessionLock(self._url, POLLER_LOCK, keepalive)
 
     async def ping(self) -> None:
         """Raise unless the database answers (psycopg's error: libpq's words carry no

@@ -243,7 +243,15 @@ async def end(storage: Storage, session_id: int, now: float) -> StoredSession | 
         if not await storage.sessions.end(session_id, now):
             return None
         await _set_closing(storage, session_id, True)
+        # Several instances (issue 16 §4): the one that ended it closes it, taken over by
+        # another only if this one dies first.
+        await storage.claims.take(claim(session_id), now, force=True)
         return await storage.sessions.get(session_id)
+
+
+def claim(session_id: int) -> str:
+    """The claim (``storage.claims``) of the instance that runs a session's jobs."""
+    return f"session-{session_id}"
 
 
 CLOSING = "sessions.closing"  # job_state: ids of ended sessions whose message is not closed
@@ -260,6 +268,7 @@ async def closed(storage: Storage, session_id: int) -> None:
     async with storage.db.transaction():
         await _set_closing(storage, session_id, False)
         await _set(storage, QUIET, session_id, False)
+        await storage.claims.release(claim(session_id))
 
 
 # job_state: ids of sessions to close (``closing``) whose group removed the bot meanwhile:

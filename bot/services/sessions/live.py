@@ -414,7 +414,9 @@ async def _render(
 
 async def begin(app: Application, session: StoredSession) -> None:
     """A session was started: its countdown and end jobs, and its message posted now."""
-    _schedule(app, sessions.plan(session, time.time(), _data(app).config.sessions.minute_seconds))
+    now = time.time()
+    await _data(app).storage.claims.take(sessions.claim(session.id), now, force=True)
+    _schedule(app, sessions.plan(session, now, _data(app).config.sessions.minute_seconds))
     await changed(app, session.id)
 
 
@@ -440,8 +442,10 @@ async def _tick_job(context: Context) -> None:
 async def _end_job(context: Context) -> None:
     app, target = _target(context)
     ended = await sessions.end(_data(app).storage, target.session_id, time.time())
-    if ended is not None:  # else /session_end came first and closed it
+    if ended is not None:
         closed(app, ended)
+    else:  # /session_end came first and closed it (here, or on another instance)
+        stop(app, target.session_id)
 
 
 def closed(app: Application, session: StoredSession) -> None:
@@ -607,10 +611,13 @@ async def resume(app: Application) -> None:
     the thank-you)."""
     data = _data(app)
     for session_id in await sessions.closing(data.storage):
-        _run_once(app, _close_job, 0.0, session_id, Job.CLOSE)
+        if await _adopt(app, session_id):
+            _run_once(app, _close_job, 0.0, session_id, Job.CLOSE)
     for plan in await sessions.resume(
         data.storage, time.time(), data.config.sessions.minute_seconds
     ):
+        if not await _adopt(app, plan.session.id):
+            continue
         if plan.end_in <= 0:
             ended = await sessions.end(data.storage, plan.session.id, time.time())
             if ended is not None:
@@ -618,3 +625,14 @@ async def resume(app: Application) -> None:
             continue
         _schedule(app, plan)
         await changed(app, plan.session.id)
+
+
+async def _adopt(app: Application, session_id: int) -> bool:
+    """Whether this instance runs the session's jobs from now on: always on SQLite; with
+    several instances (issue 16 §4), if no living instance holds its claim and it has no
+    jobs here already. ``resume`` runs at the start and then every few seconds there
+    (bot.app), so that the sessions of an instance that died are ended and closed once."""
+    queue = jobs(app)
+    if any(queue.get_jobs_by_name(job_name(session_id, kind)) for kind in Job):
+        return False
+    return await _data(app).storage.claims.take(sessions.claim(session_id), time.time())
