@@ -402,13 +402,16 @@ def _start_polling(app: UabotApp, poll_timeout: int) -> Awaitable[object]:
     )
 
 
+STANDBY = "standby: another instance polls"
+
+
 async def _lead(app: UabotApp, lock: PollerLock, leading: bool, poll_timeout: int) -> None:
     """Several instances on one database (issue 16 §4): the one holding the poller lock
     polls (two pollers would end each other's getUpdates with 409), the others stand by and
     try every ``instances.standby_retry_seconds``; one that loses its database connection
     (its lock with it) stops polling, since another may poll now."""
     retry = app.bot_data.config.instances.standby_retry_seconds
-    log.info("polling" if leading else "standby: another instance polls")
+    log.info("polling (leader): other instances stand by" if leading else STANDBY)
     while True:
         await asyncio.sleep(retry)
         if leading:

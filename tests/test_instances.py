@@ -1,0 +1,190 @@
+"""Several ``uabot run`` on one PostgreSQL database work as one bot (issue 16 §4, part B):
+one instance polls, the others stand by and take over within seconds when it dies; the
+scheduled work (a reminder, a group's session) is done once across them.
+
+Real processes against the emulator (tests/fault_servers.py), on the test's PostgreSQL
+schema; time is compressed through ``[instances]`` and ``[sessions]``, never by sleeps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fault_servers import Uabot, assert_clean, write_config
+from journeys import ADMIN_ID, FIXTURES, publish, subscriber
+
+from bot.emulator import Emulator, SimGroup
+from bot.services.scheduling import REMINDERS_JOB
+from bot.storage import Storage
+
+pytestmark = pytest.mark.postgres_only
+
+RETRY = 0.5  # instances.standby_retry_seconds
+LEASE = 2.0  # instances.lease_seconds
+WAIT = 60.0  # generous: conditions, not speed
+LEADER = "polling (leader)"
+STANDBY = "standby: another instance polls"
+TOOK_OVER = "took over polling"
+
+
+def instances_config(emulator: Emulator, folder: Path, extra: str = "") -> Path:
+    """One config for every instance: the same token, the same database (schema)."""
+    return write_config(
+        folder,
+        emulator.base_url,
+        token=emulator.token,
+        extra=f'base_file_url = "{emulator.base_file_url}"\nadmins = [{ADMIN_ID}]\n'
+        f"[instances]\nstandby_retry_seconds = {RETRY}\nlease_seconds = {LEASE}\n{extra}",
+    )
+
+
+def conflicts(emulator: Emulator) -> int:
+    """getUpdates ended by another's (Telegram's 409 Conflict): two instances polling."""
+    return emulator.stats.errors_by_code[409]
+
+
+async def test_one_instance_polls_and_another_takes_over_within_seconds_of_a_sigkill(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    config = instances_config(emulator, tmp_path)
+    first = await Uabot.start(config)
+    second: Uabot | None = None
+    try:
+        await first.wait_for(LEADER, timeout=WAIT)
+        second = await Uabot.start(config)
+        await second.wait_for(STANDBY, timeout=WAIT)
+        user = emulator.user(41, language_code="en")
+        await user.send("/start")
+        assert "Welcome!" in (await user.receive(timeout=WAIT)).text
+        # Several standby retries later, still one poller: no getUpdates ended another's.
+        await second.wait_for("started as @", timeout=WAIT)
+        await asyncio.sleep(4 * RETRY)  # a window for a second poller to show: none may
+        assert conflicts(emulator) == 0
+        assert LEADER not in second.output and TOOK_OVER not in second.output
+
+        killed = time.monotonic()
+        await first.kill()  # SIGKILL: its database session ends, its lock with it
+        await second.wait_for(TOOK_OVER, timeout=WAIT)
+        took_over = time.monotonic() - killed
+        other = emulator.user(42, language_code="en")
+        await other.send("/start")
+        assert "Welcome!" in (await other.receive(timeout=WAIT)).text
+        answered = time.monotonic() - killed
+        # At most the dead instance's long poll, ended by the new poller's first getUpdates.
+        assert conflicts(emulator) <= 1
+        print(
+            f"\ntakeover after SIGKILL: polling again in {took_over:.2f} s, /start answered "
+            f"in {answered:.2f} s; 409s seen: {conflicts(emulator)}"
+        )
+        assert await second.interrupt() == 0
+    finally:
+        await first.kill()
+        if second is not None:
+            await second.kill()
+    assert second is not None
+    assert_clean(second, emulator.token)
+    assert_clean(first, emulator.token)
+
+
+def current_case(folder: Path) -> bytes:
+    """UA 012/26 with a deadline after the processes' today (they run on the real date)."""
+    text = (FIXTURES / "ua-012-26-1.toml").read_text(encoding="utf-8")
+    deadline = (date.today() + timedelta(days=30)).isoformat()
+    issued = (date.today() - timedelta(days=3)).isoformat()
+    text = text.replace("deadline = 2026-03-03", f"deadline = {deadline}")
+    text = text.replace("issued = 2026-01-20", f"issued = {issued}")
+    return text.encode()
+
+
+def thanks(group: SimGroup) -> list[str]:
+    return [m.text for m in group.messages if (m.text or "").startswith("🙏")]
+
+
+async def test_a_session_of_a_killed_instance_ends_once_on_the_other(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """The session runs on the instance that started it; SIGKILLed, the other instance takes
+    its claim after the lease and ends it: the result shown, unpinned, one thank-you."""
+    emulator.set_group_limit(20, 1.0)  # Telegram's 20 a minute, with the session's minute
+    config = instances_config(emulator, tmp_path, "[sessions]\nminute_seconds = 1\n")
+    first = await Uabot.start(config)
+    second: Uabot | None = None
+    try:
+        await first.wait_for(LEADER, timeout=WAIT)
+        second = await Uabot.start(config)
+        await second.wait_for(STANDBY, timeout=WAIT)
+        admin = emulator.user(ADMIN_ID, language_code="en")
+        await admin.upload("ua-012-26-1.toml", current_case(tmp_path), "application/toml")
+        preview = await admin.receive(timeout=WAIT)
+        assert (await admin.tap(preview, "📣 Publish")).text in ("", None)
+        await admin.receive(timeout=WAIT)  # the broadcast's report
+
+        ada = emulator.user(51, "Ada", language_code="de")
+        bo = await subscriber(emulator, 52, "de")
+        group = emulator.group("Local group", members=[bo], admins=[ada])
+        group.add_bot(admin=True)
+        await group.receive(timeout=WAIT)  # the bot introduces itself
+        # 20 session minutes of a second: long past the kill on any machine.
+        await group.send(ada, "/session UA 012/26 20")
+        await emulator.wait_until(lambda: group.pinned is not None, WAIT, "not pinned")
+        session_message = group.pinned
+        assert session_message is not None and not thanks(group)
+        # The pin recorded (a kill between Telegram's pin and its record would leave the
+        # message pinned: that is what the first instance had in flight).
+        storage = await Storage.open(tmp_path / "bot.sqlite3")
+        try:
+            for _ in range(int(WAIT / 0.1)):
+                (running,) = await storage.sessions.all_running()
+                if running.pinned:
+                    break
+                await asyncio.sleep(0.1)
+            assert running.pinned
+        finally:
+            await storage.close()
+
+        await first.kill()
+        await second.wait_for(TOOK_OVER, timeout=WAIT)
+        await emulator.wait_until(lambda: thanks(group), WAIT + 20, "no thank-you")
+        await asyncio.sleep(4 * LEASE)  # the claims renewed and looked at again: nothing more
+        assert len(thanks(group)) == 1, thanks(group)
+        assert group.pinned is None
+        ended = next(m for m in group.messages if m.message_id == session_message.message_id)
+        assert "Schreibtreffen beendet" in ended.text
+        assert emulator.stats.too_many_requests == 0
+        assert await second.interrupt() == 0
+    finally:
+        await first.kill()
+        if second is not None:
+            await second.kill()
+    assert second is not None
+    assert_clean(second, emulator.token)
+
+
+async def test_a_reminder_due_while_two_instances_run_is_sent_once(
+    emulator: Emulator, restart: Any
+) -> None:
+    """Two bots on one database run their reminder jobs at the same moment: one sends."""
+    async with restart() as first, restart() as second:
+        admin = emulator.user(ADMIN_ID)
+        await publish(admin, "ua-012-26-1.toml")
+        await admin.receive()
+        reader = await subscriber(emulator, 61, "en")
+        await reader.send("/actions")
+        listing = await reader.receive()
+        await reader.tap(listing, listing.buttons[0][0].text)
+        await reader.receive()  # the card: now interested
+        for app in (first, second):  # the deadline is close on both
+            app.bot_data.today = lambda: date(2026, 3, 1)
+        jobs = [app.job_queue.get_jobs_by_name(REMINDERS_JOB)[0] for app in (first, second)]
+        await asyncio.gather(*(job.run(app) for job, app in zip(jobs, (first, second))))
+        await asyncio.gather(*(job.run(app) for job, app in zip(jobs, (second, first))))
+        await emulator.wait_until(
+            lambda: any("Reminder:" in (m.text or "") for m in reader.messages), 30, "none"
+        )
+        await asyncio.sleep(0.5)  # a second reminder on its way would arrive by now
+    assert len([m for m in reader.messages if "Reminder:" in (m.text or "")]) == 1
