@@ -14,13 +14,16 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
+from conftest import free_port, postgres_url_for, webhook_keys
 from fault_servers import Uabot, assert_clean, write_config
 from journeys import ADMIN_ID, FIXTURES, publish, subscriber
 
 from bot.emulator import Emulator, SimGroup
 from bot.services.scheduling import REMINDERS_JOB
 from bot.storage import Storage
+from bot.storage.postgres import POLLER_LOCK
 
 pytestmark = pytest.mark.postgres_only
 
@@ -180,11 +183,91 @@ async def test_a_reminder_due_while_two_instances_run_is_sent_once(
         await reader.receive()  # the card: now interested
         for app in (first, second):  # the deadline is close on both
             app.bot_data.today = lambda: date(2026, 3, 1)
-        jobs = [app.job_queue.get_jobs_by_name(REMINDERS_JOB)[0] for app in (first, second)]
-        await asyncio.gather(*(job.run(app) for job, app in zip(jobs, (first, second))))
-        await asyncio.gather(*(job.run(app) for job, app in zip(jobs, (second, first))))
+        runs = [(app.job_queue.get_jobs_by_name(REMINDERS_JOB)[0], app) for app in (first, second)]
+        for _ in range(2):  # at the same moment on both, twice
+            await asyncio.gather(*(job.run(app) for job, app in runs))
         await emulator.wait_until(
             lambda: any("Reminder:" in (m.text or "") for m in reader.messages), 30, "none"
         )
         await asyncio.sleep(0.5)  # a second reminder on its way would arrive by now
     assert len([m for m in reader.messages if "Reminder:" in (m.text or "")]) == 1
+
+
+async def test_a_leader_cut_off_from_the_database_stops_polling(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """The leader's own database session ends (here: terminated by the server; in life, a
+    network cut that the keepalives notice): it stops polling, and one instance polls on."""
+    config = instances_config(emulator, tmp_path)
+    first = await Uabot.start(config)
+    second: Uabot | None = None
+    try:
+        await first.wait_for(LEADER, timeout=WAIT)
+        second = await Uabot.start(config)
+        await second.wait_for(STANDBY, timeout=WAIT)
+        with psycopg.connect(postgres_url_for(tmp_path / "bot.sqlite3"), autocommit=True) as db:
+            ended = db.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory'"
+                " AND classid = %s AND granted",
+                (POLLER_LOCK,),
+            ).fetchall()
+        assert ended == [(True,)]
+        await first.wait_for("lost the database connection: stopped polling", timeout=WAIT)
+        # Whoever takes the lock first polls (the standby, or the first one back).
+        await emulator.wait_until(
+            lambda: TOOK_OVER in first.output + second.output, WAIT, "nobody polls"
+        )
+        user = emulator.user(43, language_code="en")
+        await user.send("/start")
+        assert "Welcome!" in (await user.receive(timeout=WAIT)).text
+        await asyncio.sleep(4 * RETRY)
+        assert (first.output + second.output).count(TOOK_OVER) == 1
+        assert conflicts(emulator) <= 1  # the stopped poller's last long poll at most
+        assert await first.interrupt() == 0
+        assert await second.interrupt() == 0
+    finally:
+        await first.kill()
+        if second is not None:
+            await second.kill()
+    assert_clean(first, emulator.token)
+    assert second is not None
+    assert_clean(second, emulator.token)
+
+
+async def test_an_instance_that_stops_leaves_the_webhook_to_the_others(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """Webhook mode behind one URL: each instance sets the same webhook at its start, and
+    one that stops does not delete it while another still serves it."""
+    public = webhook_keys()  # the one URL (the first instance's port stands in for a proxy)
+    uabots: list[Uabot] = []
+    try:
+        for n, listen in enumerate((public["listen"], f"127.0.0.1:{free_port()}")):
+            folder = tmp_path / f"instance{n}"
+            folder.mkdir()
+            extra = (
+                f'base_file_url = "{emulator.base_file_url}"\nmode = "webhook"\n'
+                f'webhook_url = "{public["webhook_url"]}"\nlisten = "{listen}"\n'
+                f'secret_token = "{public["secret_token"]}"\n'
+            )
+            config = write_config(
+                folder,
+                emulator.base_url,
+                token=emulator.token,
+                extra=extra,
+                db=tmp_path / "bot.sqlite3",
+            )
+            uabots.append(await Uabot.start(config))
+            await uabots[-1].wait_for("started as @", timeout=WAIT)
+        assert emulator.stats.requests["setWebhook"] >= 2  # each start: the same webhook
+        assert await uabots[1].interrupt() == 0
+        assert emulator.webhook.info()["url"] == public["webhook_url"]
+        user = emulator.user(44, language_code="en")
+        await user.send("/start")
+        assert "Welcome!" in (await user.receive(timeout=WAIT)).text
+        assert await uabots[0].interrupt() == 0
+    finally:
+        for uabot in uabots:
+            await uabot.kill()
+    for uabot in uabots:
+        assert_clean(uabot, emulator.token)
