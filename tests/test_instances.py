@@ -10,22 +10,21 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
-from conftest import free_port, postgres_url_for, webhook_keys
+from conftest import free_port, make_config, postgres_url_for, webhook_keys
 from fault_servers import Uabot, assert_clean, write_config
 from journeys import ADMIN_ID, FIXTURES, publish, subscriber
+from transitions import record
 
+from bot.app import build_application, running
 from bot.emulator import Emulator, SimGroup
 from bot.services.scheduling import REMINDERS_JOB
 from bot.storage import Storage
-from bot.storage.postgres import POLLER_LOCK
-
-pytestmark = pytest.mark.postgres_only
 
 RETRY = 0.5  # instances.standby_retry_seconds
 LEASE = 2.0  # instances.lease_seconds
@@ -46,11 +45,20 @@ def instances_config(emulator: Emulator, folder: Path, extra: str = "") -> Path:
     )
 
 
+async def until(predicate: Callable[[], object], what: str) -> None:
+    """For what the emulator's ``wait_until`` does not hear of (errors, a process's log)."""
+    deadline = time.monotonic() + WAIT
+    while not predicate():
+        assert time.monotonic() < deadline, what
+        await asyncio.sleep(0.05)
+
+
 def conflicts(emulator: Emulator) -> int:
     """getUpdates ended by another's (Telegram's 409 Conflict): two instances polling."""
     return emulator.stats.errors_by_code[409]
 
 
+@pytest.mark.postgres_only
 async def test_one_instance_polls_and_another_takes_over_within_seconds_of_a_sigkill(
     emulator: Emulator, tmp_path: Path
 ) -> None:
@@ -108,6 +116,7 @@ def thanks(group: SimGroup) -> list[str]:
     return [m.text for m in group.messages if (m.text or "").startswith("🙏")]
 
 
+@pytest.mark.postgres_only
 async def test_a_session_of_a_killed_instance_ends_once_on_the_other(
     emulator: Emulator, tmp_path: Path
 ) -> None:
@@ -168,6 +177,7 @@ async def test_a_session_of_a_killed_instance_ends_once_on_the_other(
     assert_clean(second, emulator.token)
 
 
+@pytest.mark.postgres_only
 async def test_a_reminder_due_while_two_instances_run_is_sent_once(
     emulator: Emulator, restart: Any
 ) -> None:
@@ -193,11 +203,16 @@ async def test_a_reminder_due_while_two_instances_run_is_sent_once(
     assert len([m for m in reader.messages if "Reminder:" in (m.text or "")]) == 1
 
 
+@pytest.mark.postgres_only
 async def test_a_leader_cut_off_from_the_database_stops_polling(
     emulator: Emulator, tmp_path: Path
 ) -> None:
     """The leader's own database session ends (here: terminated by the server; in life, a
     network cut that the keepalives notice): it stops polling, and one instance polls on."""
+    import psycopg  # the postgres extra: only where this test runs
+
+    from bot.storage.postgres import POLLER_LOCK
+
     config = instances_config(emulator, tmp_path)
     first = await Uabot.start(config)
     second: Uabot | None = None
@@ -214,9 +229,7 @@ async def test_a_leader_cut_off_from_the_database_stops_polling(
         assert ended == [(True,)]
         await first.wait_for("lost the database connection: stopped polling", timeout=WAIT)
         # Whoever takes the lock first polls (the standby, or the first one back).
-        await emulator.wait_until(
-            lambda: TOOK_OVER in first.output + second.output, WAIT, "nobody polls"
-        )
+        await until(lambda: TOOK_OVER in first.output + second.output, "nobody polls")
         user = emulator.user(43, language_code="en")
         await user.send("/start")
         assert "Welcome!" in (await user.receive(timeout=WAIT)).text
@@ -234,6 +247,7 @@ async def test_a_leader_cut_off_from_the_database_stops_polling(
     assert_clean(second, emulator.token)
 
 
+@pytest.mark.postgres_only
 async def test_an_instance_that_stops_leaves_the_webhook_to_the_others(
     emulator: Emulator, tmp_path: Path
 ) -> None:
@@ -271,3 +285,23 @@ async def test_an_instance_that_stops_leaves_the_webhook_to_the_others(
             await uabot.kill()
     for uabot in uabots:
         assert_clean(uabot, emulator.token)
+
+
+@pytest.mark.polling
+async def test_two_bots_polling_one_token_get_409s_without_crashing_or_spinning(
+    emulator: Emulator, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Two bots on separate databases poll with one token (the operator's mistake, or two
+    instances without the poller lock): Telegram ends one long poll for the other (409).
+    Each is a passing error, waited out with PTB's back-off: no crash, no storm."""
+    apps = [
+        record(build_application(make_config(emulator, tmp_path / f"bot{n}.sqlite3")))
+        for n in (1, 2)
+    ]
+    async with running(apps[0], poll_timeout=1), running(apps[1], poll_timeout=1):
+        await until(lambda: conflicts(emulator) >= 2, "no 409")
+        seen = conflicts(emulator)
+        await asyncio.sleep(3)  # without a back-off, thousands of 409s in this time
+        assert all(app.updater is not None and app.updater.running for app in apps)
+        assert conflicts(emulator) - seen < 30
+    assert "another copy of the bot is polling with this token" in caplog.text
