@@ -320,7 +320,13 @@ def build_application(config: Config) -> UabotApp:
                 lambda: app.bot_data.serving and app.updater is not None and app.updater.running
             )
             if config.telegram.mode == "webhook"
-            else polling_liveness(lambda: polling.answered_at, config.metrics.stale_after_seconds)
+            else polling_liveness(
+                lambda: max(
+                    (t for t in (polling.answered_at, app.bot_data.standby_at) if t is not None),
+                    default=None,
+                ),
+                config.metrics.stale_after_seconds,
+            )
         ),
         config.telegram.admins,
     )
@@ -410,9 +416,12 @@ async def _lead(app: UabotApp, lock: PollerLock, leading: bool, poll_timeout: in
     polls (two pollers would end each other's getUpdates with 409), the others stand by and
     try every ``instances.standby_retry_seconds``; one that loses its database connection
     (its lock with it) stops polling, since another may poll now."""
-    retry = app.bot_data.config.instances.standby_retry_seconds
+    data: BotData = app.bot_data
+    retry = data.config.instances.standby_retry_seconds
     log.info("polling (leader): other instances stand by" if leading else STANDBY)
     while True:
+        if not leading:
+            data.standby_at = time.monotonic()
         await asyncio.sleep(retry)
         if leading:
             if not await lock.holds():
@@ -421,6 +430,7 @@ async def _lead(app: UabotApp, lock: PollerLock, leading: bool, poll_timeout: in
                 await _stop_updater(app)
         elif await lock.acquire():
             leading = True
+            data.standby_at = time.monotonic()  # until the first long poll answers
             await _start_polling(app, poll_timeout)
             log.info("took over polling")
 

@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from conftest import free_port, make_config, postgres_url_for, webhook_keys
 from fault_servers import Uabot, assert_clean, write_config
@@ -305,3 +306,31 @@ async def test_two_bots_polling_one_token_get_409s_without_crashing_or_spinning(
         assert all(app.updater is not None and app.updater.running for app in apps)
         assert conflicts(emulator) - seen < 30
     assert "another copy of the bot is polling with this token" in caplog.text
+
+
+@pytest.mark.postgres_only
+async def test_a_standby_instance_is_healthy_while_another_polls(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """/healthz of a standby: its silence (no getUpdates of its own) is no fault, or an
+    orchestrator would restart it again and again."""
+    config = make_config(
+        emulator,
+        tmp_path / "uabot.sqlite3",
+        metrics={"listen": "127.0.0.1:0", "stale_after_seconds": 3},
+        instances={"standby_retry_seconds": RETRY},
+    )
+    async with (
+        running(record(build_application(config)), poll_timeout=1) as first,
+        running(record(build_application(config)), poll_timeout=1) as second,
+    ):
+        assert first.updater is not None and first.updater.running
+        assert second.updater is not None and not second.updater.running  # standby
+        await asyncio.sleep(4)  # past stale_after: a poller that never answered is stale
+        for app in (first, second):
+            port = app.bot_data.metrics_server.port
+            async with (
+                aiohttp.ClientSession() as session,
+                session.get(f"http://127.0.0.1:{port}/healthz") as response,
+            ):
+                assert response.status == 200, await response.text()

@@ -46,6 +46,9 @@ class BotData:
     # The updater's start returned: updates are taken (the webhook server listens, or the
     # long poll runs); /healthz is not healthy before.
     serving: bool = False
+    # Several instances (issue 16 §4): when this one last stood by (monotonic) while another
+    # polls; /healthz takes it as a poll answered (a standby is healthy).
+    standby_at: float | None = None
     # Admins who never opened the bot: Telegram refused their admin menu ("chat not found");
     # it is set when they first write (handlers/locale.py).
     admin_menus_waiting: set[int]
