@@ -159,6 +159,7 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
     ],
     "session_writers": [{"session_id": 2, "user_id": 1}],
     "session_members": [{"session_id": 2, "user_id": 1}],
+    "job_claims": [{"name": "session-2", "holder": "0f3c9a", "until": 1768329915.0}],
 }
 # (table, column) whose stored values a migration rewrites on purpose: not compared.
 CHANGED_BY_DESIGN: set[tuple[str, str]] = set()
