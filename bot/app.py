@@ -423,16 +423,27 @@ async def _lead(app: UabotApp, lock: PollerLock, leading: bool, poll_timeout: in
         if not leading:
             data.standby_at = time.monotonic()
         await asyncio.sleep(retry)
-        if leading:
-            if not await lock.holds():
-                leading = False
-                log.warning("lost the database connection: stopped polling, standby until back")
-                await _stop_updater(app)
-        elif await lock.acquire():
-            leading = True
-            data.standby_at = time.monotonic()  # until the first long poll answers
-            await _start_polling(app, poll_timeout)
-            log.info("took over polling")
+        try:
+            leading = await _lead_once(app, lock, leading, poll_timeout)
+        except Exception as exc:  # an unforeseen failure must not end the watch silently
+            log.warning("polling leadership not checked (%s); again in %g s", exc, retry)
+
+
+async def _lead_once(app: UabotApp, lock: PollerLock, leading: bool, poll_timeout: int) -> bool:
+    """One look at the poller lock: stop polling if it is lost, or take over if it is free;
+    whether this instance polls now."""
+    if leading:
+        if not await lock.holds():
+            log.warning("lost the database connection: stopped polling, standby until back")
+            await _stop_updater(app)
+            return False
+        return True
+    if await lock.acquire():
+        app.bot_data.standby_at = time.monotonic()  # until the first long poll answers
+        await _start_polling(app, poll_timeout)
+        log.info("took over polling")
+        return True
+    return False
 
 
 def _polling_error(app: UabotApp, error: TelegramError) -> None:
