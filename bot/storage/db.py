@@ -278,6 +278,11 @@ def tables_at(applied: frozenset[int]) -> set[str]:
 class Database:
     """An open SQLite database with WAL, foreign keys and the schema brought up to date."""
 
+    # Whether other processes may use this database at the same time (PostgreSQL: several
+    # ``uabot run`` instances, issue 16 §4). A SQLite file has one bot (``hold_lock``): what
+    # the bot keeps in memory is the truth, and ``user_lock`` holds nothing.
+    shared = False
+
     def __init__(self, connection: aiosqlite.Connection, path: Path | None = None) -> None:
         self._conn = connection
         self._path = path
@@ -347,6 +352,14 @@ class Database:
 
     async def close(self) -> None:
         await self._conn.close()
+
+    @asynccontextmanager
+    async def user_lock(self, user_id: int, retry: float) -> AsyncIterator[bool]:
+        """Handle one user's updates and jobs in one instance at a time, across every
+        instance on this database (``retry``: seconds between tries while another holds it);
+        True for the task that took it. One instance: nothing to hold, its updates run as
+        they always did."""
+        yield True
 
     async def ping(self) -> None:
         """Raise unless the database can be written (health checks): its file is still the
