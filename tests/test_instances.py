@@ -141,6 +141,8 @@ async def publish_across(emulator: Emulator, admin: SimUser) -> None:
     assert "UA 012/26" in preview.text, preview
     answer = await admin.tap(preview, "📣 Publish", timeout=15)
     assert answer.text in ("", None), answer
+    while "Broadcast finished" not in (await admin.receive(timeout=15)).text:
+        continue  # the admin's own card, then the report
 
 
 async def to_review(user: SimUser, card: SentMessage) -> SentMessage:
@@ -180,8 +182,10 @@ async def test_a_letter_written_across_two_instances_one_document_counted_once(
 
         # Every step alternated: each instance took half of the wizard's updates.
         steps = bots.proxy.instance_of(
-            lambda u: is_callback(u, "v1:letter-")
-            or u.get("message", {}).get("text") in ("Ada Lovelace", "Bern, Switzerland")
+            lambda u: (
+                is_callback(u, "v1:letter-")
+                or u.get("message", {}).get("text") in ("Ada Lovelace", "Bern, Switzerland")
+            )
         )
         assert set(steps) == {0, 1}, bots.proxy.taken
 
@@ -213,3 +217,84 @@ async def test_a_letter_written_across_two_instances_one_document_counted_once(
         assert sum("Already counted" in (a.text or "") for a in answers) == 1, answers
         assert await counted(bots.database) == 1
 
+
+async def test_an_admin_dialogue_across_two_instances(emulator: Emulator, tmp_path: Path) -> None:
+    async with two_instances(emulator, tmp_path) as bots:
+        admin = await subscriber(emulator, ADMIN_ID, "en")
+        readers = [await subscriber(emulator, uid, code) for uid, code in ((61, "en"), (62, "de"))]
+        await publish_across(emulator, admin)
+        upload, publish = (
+            bots.proxy.instance_of(lambda u: "document" in u.get("message", {}))[-1],
+            bots.proxy.instance_of(lambda u: is_callback(u, "v1:publish"))[-1],
+        )
+        assert upload != publish, bots.proxy.taken
+        for reader in readers:
+            assert "UA 012/26" in (await reader.receive(timeout=15)).text
+
+        await admin.send("/announce")
+        await admin.receive(timeout=15)
+        await admin.send("Thank you all: 1,000 letters this year!")
+        await admin.receive(timeout=15)
+        await admin.send("Danke euch allen: 1000 Briefe in diesem Jahr!")
+        await admin.tap(await admin.receive(timeout=15), "⏭ Skip", timeout=15)  # French
+        reach = await admin.receive(timeout=15)
+        assert "This goes to 3 subscribers." in reach.text, reach  # the admin too
+        preview = await admin.receive(timeout=15)
+        await admin.tap(preview, "📣 Send", timeout=15)
+        steps = bots.proxy.instance_of(
+            lambda u: (
+                (
+                    u.get("message", {}).get("from", {}).get("id") == ADMIN_ID
+                    and "Danke" in u["message"].get("text", "")
+                )
+                or is_callback(u, "v1:announce-send")
+                or is_callback(u, "v1:skip-lang")
+            )
+        )
+        assert set(steps) == {0, 1}, bots.proxy.taken
+        english, german = [await reader.receive(timeout=15) for reader in readers]
+        assert "Thank you all" in english.text
+        assert "Danke euch allen" in german.text
+
+
+async def test_an_old_timeout_on_one_instance_leaves_the_letter_going_on_at_the_other(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """Each instance's timeout fires after the other took the next step (steps every
+    ``STEP`` s, timeouts after ``TIMEOUT`` s): it does nothing; the last one ends the letter,
+    with one note."""
+    step, timeout = 4.0, 6.0  # a timeout fires between the next step and the one after
+    async with two_instances(emulator, tmp_path, f"timeout_minutes = {timeout / 60}") as bots:
+        admin = await subscriber(emulator, ADMIN_ID, "en")
+        supporter = await subscriber(emulator, 71, "en")
+        await publish_across(emulator, admin)
+        card = await supporter.receive(timeout=15)
+        await supporter.tap(card, "✍️ Write a letter", timeout=15)
+        prompt = await supporter.receive(timeout=15)
+        await supporter.expect_silence(step)
+        await supporter.tap(prompt, "✓ English", timeout=15)
+        prompt = await supporter.receive(timeout=15)
+        await supporter.expect_silence(step)  # the first step's timeout fired meanwhile
+        await supporter.tap(prompt, MINISTER, timeout=15)
+        await supporter.receive(timeout=15)
+        await supporter.expect_silence(step)
+        await supporter.send("Ada Lovelace")
+        assert "city" in (await supporter.receive(timeout=15)).text.lower()
+        steps = bots.proxy.instance_of(
+            lambda u: (
+                is_callback(u, "v1:write")
+                or is_callback(u, "v1:letter-")
+                or u.get("message", {}).get("text") == "Ada Lovelace"
+            )
+        )
+        assert steps[-4:] in ([0, 1, 0, 1], [1, 0, 1, 0]), bots.proxy.taken
+        note = await supporter.receive(timeout=timeout + 15)
+        assert "Your letter was left for" in note.text, note
+        await supporter.expect_silence(timeout)  # one note, from the instance of the last step
+        await supporter.send("Bern")  # the letter is over: no step takes it
+        assert "Your letter was left for" not in (await supporter.receive(timeout=15)).text
+        storage = await Storage.open(bots.database)
+        try:
+            assert "letter" not in (await storage.conversations.user_data()).get(71, {})
+        finally:
+            await storage.close()

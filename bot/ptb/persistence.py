@@ -62,6 +62,7 @@ class SQLitePersistence(BasePersistence[UserData, dict[str, Any], Any]):
         # this process last read or wrote it (None: no row), so that it writes a row only if
         # no other instance wrote it since (bot.ptb.user_state).
         self._seen: dict[tuple[str, ConversationKey], int | None] = {}
+        self._seen_users: dict[int, int | None] = {}  # the same for user_data's rows
 
     async def _open(self) -> PersistenceRows:
         return (await self._storage.get()).conversations
@@ -134,10 +135,21 @@ class SQLitePersistence(BasePersistence[UserData, dict[str, Any], Any]):
         return stored != self._seen.get((name, tuple(key)))
 
     async def update_user_data(self, user_id: int, data: UserData) -> None:
-        await (await self._open()).set_user_data(user_id, data)
+        rows = await self._open()
+        if not rows.shared:
+            await rows.set_user_data(user_id, data)
+            return
+        written = await rows.put_user_data(user_id, data, self._seen_users.get(user_id))
+        if written is False:
+            # PTB writes a user's data again when a task of their update ends, maybe after
+            # another instance took their next update: this process's copy is older.
+            log.debug("a user's data moved on elsewhere: this instance's older copy not kept")
+        else:
+            self._seen_users[user_id] = written
 
     async def drop_user_data(self, user_id: int) -> None:
         await (await self._open()).drop_user_data(user_id)
+        self._seen_users[user_id] = None
 
     async def update_chat_data(self, chat_id: int, data: dict[str, Any]) -> None:
         return None
@@ -154,7 +166,7 @@ class SQLitePersistence(BasePersistence[UserData, dict[str, Any], Any]):
     async def load_user_data(self, user_id: int, user_data: UserData) -> None:
         """The user's data as stored, in place of this process's copy: several instances
         share the database (bot.ptb.user_state, holding the user's lock)."""
-        stored = await (await self._open()).user_data_of(user_id)
+        stored, self._seen_users[user_id] = await (await self._open()).user_data_of(user_id)
         user_data.clear()
         user_data.update(stored)
 

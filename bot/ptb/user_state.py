@@ -125,10 +125,16 @@ class UserState:
             return
         storage = await self._storage.get()
         async with storage.db.user_lock(user_id, self._retry) as first:
+            app = self._application()
             if await self._persistence.moved_on(name, key):
+                # Forgotten here, not ended: PTB's end after the timeout would be a write
+                # of this old view (which PTB may hand to the persistence only later, after
+                # this instance read the conversation again for another update).
+                for handler in conversations(app):
+                    if handler.name == name:
+                        _states(handler).data.pop(key, None)
                 yield False
                 return
-            app = self._application()
             if first:
                 self._loaded[user_id] = set()
                 await self._persistence.load_user_data(user_id, app.user_data[user_id])

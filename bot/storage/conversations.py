@@ -98,12 +98,38 @@ class PersistenceRows:
         )
         return seen + 1 if changed else False
 
-    async def user_data_of(self, user_id: int) -> dict[str, Any]:
-        """One user's data (empty when none is stored)."""
-        value = await self._db.fetch_value(
-            "SELECT data FROM user_data WHERE user_id = ?", (user_id,)
+    async def user_data_of(self, user_id: int) -> tuple[dict[str, Any], int | None]:
+        """One user's data (empty when none is stored) and its version (None: no row)."""
+        row = await self._db.fetch_one(
+            "SELECT data, version FROM user_data WHERE user_id = ?", (user_id,)
         )
-        return {} if value is None else dict(json.loads(value))
+        return ({}, None) if row is None else (dict(json.loads(row[0])), int(row[1]))
+
+    async def put_user_data(
+        self, user_id: int, data: dict[str, Any], seen: int | None
+    ) -> int | bool | None:
+        """Write a user's data (empty: none) if its row is still as its writer saw it, as
+        ``put_conversation`` does: the new version (None: no row now), or False."""
+        if not data:
+            if seen is None:
+                return None
+            changed = await self._db.execute(
+                "DELETE FROM user_data WHERE user_id = ? AND version = ?", (user_id, seen)
+            )
+            return None if changed else False
+        if seen is None:
+            changed = await self._db.execute(
+                "INSERT INTO user_data (user_id, data, version) VALUES (?, ?, 1)"
+                " ON CONFLICT (user_id) DO NOTHING",
+                (user_id, json.dumps(data)),
+            )
+            return 1 if changed else False
+        changed = await self._db.execute(
+            "UPDATE user_data SET data = ?, version = version + 1"
+            " WHERE user_id = ? AND version = ?",
+            (json.dumps(data), user_id, seen),
+        )
+        return seen + 1 if changed else False
 
     async def forget_conversations(self, user_id: int) -> None:
         """End every conversation of a private chat (key [chat_id, user_id])."""
@@ -120,7 +146,8 @@ class PersistenceRows:
             return
         await self._db.execute(
             "INSERT INTO user_data (user_id, data) VALUES (?, ?)"
-            " ON CONFLICT (user_id) DO UPDATE SET data = excluded.data",
+            " ON CONFLICT (user_id) DO UPDATE SET data = excluded.data,"
+            " version = user_data.version + 1",
             (user_id, json.dumps(data)),
         )
 
