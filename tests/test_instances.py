@@ -23,13 +23,14 @@ from aiohttp import web
 from conftest import SECRET, free_port, postgres_url_for
 from fault_servers import Uabot, assert_clean, write_config
 from journeys import ADMIN_ID, FIXTURES, subscriber
+from telegram.ext._utils.trackingdict import TrackingDict
 
 from bot.emulator import Emulator, SentMessage, SimUser
 from bot.emulator.webhook import SECRET_HEADER
 from bot.ptb.redact import token_secrets
+from bot.ptb.user_state import check, conversations
+from bot.ptb.user_state import handler_states as states_of
 from bot.storage import Storage
-
-pytestmark = pytest.mark.postgres_only
 
 TOKEN = "123456:TEST-TOKEN-abcdefghijklmnopqrstuvwx"
 MINISTER = "Minister of Justice"
@@ -169,6 +170,7 @@ async def counted(database: str) -> int:
         await storage.close()
 
 
+@pytest.mark.postgres_only
 async def test_a_letter_written_across_two_instances_one_document_counted_once(
     emulator: Emulator, tmp_path: Path
 ) -> None:
@@ -218,6 +220,7 @@ async def test_a_letter_written_across_two_instances_one_document_counted_once(
         assert await counted(bots.database) == 1
 
 
+@pytest.mark.postgres_only
 async def test_an_admin_dialogue_across_two_instances(emulator: Emulator, tmp_path: Path) -> None:
     async with two_instances(emulator, tmp_path) as bots:
         admin = await subscriber(emulator, ADMIN_ID, "en")
@@ -257,6 +260,7 @@ async def test_an_admin_dialogue_across_two_instances(emulator: Emulator, tmp_pa
         assert "Danke euch allen" in german.text
 
 
+@pytest.mark.postgres_only
 async def test_an_old_timeout_on_one_instance_leaves_the_letter_going_on_at_the_other(
     emulator: Emulator, tmp_path: Path
 ) -> None:
@@ -298,3 +302,22 @@ async def test_an_old_timeout_on_one_instance_leaves_the_letter_going_on_at_the_
             assert "letter" not in (await storage.conversations.user_data()).get(71, {})
         finally:
             await storage.close()
+
+
+async def test_the_conversations_states_are_where_user_state_sets_them(bot: Any) -> None:
+    """bot/ptb/user_state.py sets PTB's private ``ConversationHandler._conversations`` (there
+    is no public way): this fails first if a PTB release keeps the states elsewhere. On
+    every engine: one instance never reads them from the database, yet the check holds."""
+    handlers = conversations(bot)
+    assert {handler.name for handler in handlers} >= {"letter", "announce", "close"}
+    for handler in handlers:
+        assert isinstance(states_of(handler), TrackingDict)
+        assert isinstance(handler.timeout_jobs, dict)
+    broken = handlers[0]
+    saved = broken._conversations
+    del broken._conversations
+    try:
+        with pytest.raises(RuntimeError, match="_conversations"):
+            check(bot)
+    finally:
+        broken._conversations = saved

@@ -37,7 +37,7 @@ from bot.storage import SharedStorage
 App = Application[Any, Any, Any, Any, Any, Any]
 
 
-def _states(handler: ConversationHandler[Any]) -> TrackingDict[ConversationKey, object]:
+def handler_states(handler: ConversationHandler[Any]) -> TrackingDict[ConversationKey, object]:
     """The handler's states (PTB's private ``_conversations``; see the module's docstring)."""
     states = getattr(handler, "_conversations", None)
     if not isinstance(states, TrackingDict):
@@ -132,7 +132,7 @@ class UserState:
                 # this instance read the conversation again for another update).
                 for handler in conversations(app):
                     if handler.name == name:
-                        _states(handler).data.pop(key, None)
+                        handler_states(handler).data.pop(key, None)
                 yield False
                 return
             if first:
@@ -145,7 +145,7 @@ class UserState:
                 # (outside the lock) could come after another instance's next step.
                 for handler in conversations(app):
                     if handler.name == name:
-                        _states(handler).pop(key, None)
+                        handler_states(handler).pop(key, None)
                 await app.update_persistence()
 
     def _application(self) -> App:
@@ -170,7 +170,7 @@ class UserState:
                 names = [handler.name or "" for handler in handlers]
                 found = await self._persistence.conversations_at(key, names)
                 for handler in handlers:
-                    states, state = _states(handler), found.get(handler.name or "")
+                    states, state = handler_states(handler), found.get(handler.name or "")
                     if state is None:
                         states.data.pop(key, None)
                     else:
@@ -182,7 +182,7 @@ class UserState:
                 # A step that kept its state (a handler returning None) wrote nothing, yet
                 # moved the timeout on: write it, so an older timeout elsewhere sees it moved.
                 for handler, before in timeouts.items():
-                    states = _states(handler)
+                    states = handler_states(handler)
                     if handler.timeout_jobs.get(key) is not before and key in states:
                         states.mark_as_accessed(key)
                 await app.update_persistence()
