@@ -32,7 +32,7 @@ from telegram.ext import Application, ConversationHandler
 from telegram.ext._utils.trackingdict import TrackingDict
 
 from bot.ptb.persistence import ConversationKey, SQLitePersistence
-from bot.storage import SharedStorage
+from bot.storage import SharedStorage, Storage
 
 App = Application[Any, Any, Any, Any, Any, Any]
 
@@ -80,8 +80,10 @@ class UserState:
         self._retry = retry
         self._app: App | None = None
         self._shared: bool | None = None  # known once the storage is open
-        # The conversation keys read for each user since this process took their lock.
+        # The conversation keys read for each user while this process holds their lock, and
+        # how many of its tasks are in that hold (the entry goes with the last).
         self._loaded: dict[int, set[ConversationKey]] = {}
+        self._holding: dict[int, int] = {}
 
     def attach(self, app: App) -> None:
         """The application whose conversations the scope reads into (built after this)."""
@@ -136,7 +138,7 @@ class UserState:
                 yield False
                 return
             if first:
-                self._loaded[user_id] = set()
+                self._loaded.pop(user_id, None)
                 await self._persistence.load_user_data(user_id, app.user_data[user_id])
             try:
                 yield True
@@ -157,6 +159,20 @@ class UserState:
     async def _held(self, user_id: int, key: ConversationKey) -> AsyncIterator[None]:
         storage = await self._storage.get()
         app = self._application()
+        self._holding[user_id] = self._holding.get(user_id, 0) + 1
+        try:
+            async with self._hold_read(storage, app, user_id, key):
+                yield
+        finally:
+            self._holding[user_id] -= 1
+            if not self._holding[user_id]:
+                del self._holding[user_id]
+                self._loaded.pop(user_id, None)
+
+    @asynccontextmanager
+    async def _hold_read(
+        self, storage: Storage, app: App, user_id: int, key: ConversationKey
+    ) -> AsyncIterator[None]:
         async with storage.db.user_lock(user_id, self._retry) as first:
             handlers = conversations(app)
             # The first of this process's tasks for the user reads their state; the others
