@@ -128,6 +128,9 @@ class UserState:
         storage = await self._storage.get()
         async with storage.db.user_lock(user_id, self._retry) as first:
             app = self._application()
+            # What this instance's own last step changed is written first (an update of the
+            # user may still be ending here), so that only another instance's step counts.
+            await app.update_persistence()
             if await self._persistence.moved_on(name, key):
                 # Forgotten here, not ended: PTB's end after the timeout would be a write
                 # of this old view (which PTB may hand to the persistence only later, after
