@@ -24,7 +24,7 @@ from bot import stops
 from bot.actions.outgoing import action_renderer
 from bot.broadcast.engine import BroadcastEngine, Burst
 from bot.broadcast.ratelimit import PriorityRateLimiter
-from bot.config import FREE_RATE_LIMIT, Config, TelegramConfig
+from bot.config import FREE_RATE_LIMIT, USER_LOCK_RETRY_SECONDS, Config, TelegramConfig
 from bot.doctor import SETINLINE, host_port
 from bot.doctor import where as _where
 from bot.i18n import configure as configure_languages
@@ -44,6 +44,7 @@ from bot.ptb.http import AiohttpRequest, PollingRequest
 from bot.ptb.persistence import SQLitePersistence, StaleWork
 from bot.ptb.redact import redact
 from bot.ptb.tasks import Running, TrackedUpdates
+from bot.ptb.user_state import UserState
 from bot.services import announcements, scheduling
 from bot.services.broadcast_report import burst_notice, final_report
 from bot.services.notify import notify_admins
@@ -282,6 +283,8 @@ def build_application(config: Config) -> UabotApp:
     )
     polling = PollingRequest(connection_pool_size=1, **http)
     metrics = Metrics(lambda: limiter.retries_after_429, ALLOWED_UPDATES)
+    persistence = SQLitePersistence(shared_storage, stale_work=_stale_letter(config))
+    user_state = UserState(shared_storage, persistence, USER_LOCK_RETRY_SECONDS)
     builder = (
         ApplicationBuilder()
         .token(config.telegram.token)
@@ -295,8 +298,10 @@ def build_application(config: Config) -> UabotApp:
         .rate_limiter(limiter)
         .request(AiohttpRequest(**http))
         .get_updates_request(polling)
-        .persistence(SQLitePersistence(shared_storage, stale_work=_stale_letter(config)))
-        .concurrent_updates(TrackedUpdates(running, handled=metrics.update_handled))
+        .persistence(persistence)
+        .concurrent_updates(
+            TrackedUpdates(running, handled=metrics.update_handled, scope=user_state.update)
+        )
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )
@@ -331,6 +336,8 @@ def build_application(config: Config) -> UabotApp:
         config.telegram.admins,
     )
     handlers.register_all(app)
+    app.bot_data.user_state = user_state
+    user_state.attach(app)
     return app
 
 

@@ -521,6 +521,9 @@ def _instances(raw: dict[str, Any]) -> InstancesConfig:
 # Telegram's documented ceilings for messages to many users: about 30 a second for free, up to
 # 1,000 a second with ``allow_paid_broadcast`` (Stars per message beyond the free rate).
 FREE_RATE_LIMIT = 30
+# Several instances on one PostgreSQL database: while another instance handles a user's
+# update, this one asks again for the user's lock this often (bot.ptb.user_state).
+USER_LOCK_RETRY_SECONDS = 0.02
 PAID_RATE_LIMIT = 1000
 
 

@@ -81,14 +81,40 @@ def conversation(
         states[ConversationHandler.TIMEOUT] = [TypeHandler(Update, _timed_out(timeout))]
     if ConversationHandler.TIMEOUT in states:
         # PTB runs every TIMEOUT handler in turn, in one task: the first sets the locale.
-        states[ConversationHandler.TIMEOUT] = [
+        on_timeout = [
             TypeHandler(Update, use_job_user_language),
             *states[ConversationHandler.TIMEOUT],
+        ]
+        states[ConversationHandler.TIMEOUT] = [
+            TypeHandler(Update, _unless_moved_on(name, on_timeout))
         ]
         kwargs["states"] = states
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=PTBUserWarning, message=".*per_message.*")
         return ConversationHandler(name=name, persistent=True, allow_reentry=True, **kwargs)
+
+
+def _unless_moved_on(
+    name: str, on_timeout: list[BaseHandler[Update, Context, Any]]
+) -> Callable[[Update, Context], Coroutine[Any, Any, None]]:
+    """The timeout's handlers, unless another instance took a later step of the dialogue (or
+    ended it) since this one scheduled the timeout: then the dialogue goes on there, and this
+    old timeout does nothing (bot.ptb.user_state; always run with one instance)."""
+
+    async def run(update: Update, context: Context) -> None:
+        application: Application[Any, Any, Any, Any, Any, Any] = context.application
+        user, chat = update.effective_user, update.effective_chat
+        if user is None or chat is None:  # a conversation's update has both (per chat and user)
+            return
+        async with context.bot_data.user_state.timeout(user.id, (chat.id, user.id), name) as due:
+            if not due:
+                return
+            for handler in on_timeout:
+                check = handler.check_update(update)
+                if check is not None and check is not False:
+                    await handler.handle_update(update, application, check, context)
+
+    return run
 
 
 def _timed_out(timeout: Timeout) -> Callable[[Update, Context], Coroutine[Any, Any, None]]:

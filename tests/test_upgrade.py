@@ -105,8 +105,8 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
             "first_for_case": 1,
         }
     ],
-    "conversations": [{"name": "letter", "key": "[1, 1]", "state": '"language"'}],
-    "user_data": [{"user_id": 1, "data": '{"note": "kept"}'}],
+    "conversations": [{"name": "letter", "key": "[1, 1]", "state": '"language"', "version": 0}],
+    "user_data": [{"user_id": 1, "data": '{"note": "kept"}', "version": 0}],
     "audit": [
         {
             "id": 1,

@@ -22,6 +22,7 @@ from bot.storage import SharedStorage, Storage
 
 if TYPE_CHECKING:  # an annotation only: plumbing does not import the domain
     from bot.broadcast.engine import BroadcastEngine
+    from bot.ptb.user_state import UserState
     from bot.services.sessions.pacing import EditPacer
 
 
@@ -40,6 +41,8 @@ class BotData:
     session_locks: dict[int, asyncio.Lock]
     # The handlers' and jobs' tasks now running: a stop cuts short those that outlast it.
     running: Running
+    # A user's updates and jobs, alone and on fresh state, when instances share the database.
+    user_state: UserState
     # This application's counters and registry (``[metrics]``; counted even when not served).
     metrics: Metrics
     metrics_server: MetricsServer | None = None  # [metrics] listen: /healthz and /metrics

@@ -58,6 +58,11 @@ class SQLitePersistence(BasePersistence[UserData, dict[str, Any], Any]):
         self._storage = storage
         self._stale_work = stale_work
         self._clock = clock
+        # Several instances (a shared database): the version of each conversation's row as
+        # this process last read or wrote it (None: no row), so that it writes a row only if
+        # no other instance wrote it since (bot.ptb.user_state).
+        self._seen: dict[tuple[str, ConversationKey], int | None] = {}
+        self._seen_users: dict[int, int | None] = {}  # the same for user_data's rows
 
     async def _open(self) -> PersistenceRows:
         return (await self._storage.get()).conversations
@@ -93,18 +98,58 @@ class SQLitePersistence(BasePersistence[UserData, dict[str, Any], Any]):
         return None
 
     async def get_conversations(self, name: str) -> ConversationDict:
-        return await (await self._open()).conversations(name)
+        rows = await self._open()
+        if not rows.shared:
+            return await rows.conversations(name)
+        found = await rows.versioned_conversations(name)
+        self._seen.update({(name, key): version for key, (_, version) in found.items()})
+        return {key: state for key, (state, _) in found.items()}
 
     async def update_conversation(
         self, name: str, key: ConversationKey, new_state: object | None
     ) -> None:
-        await (await self._open()).set_conversation(name, tuple(key), new_state)
+        rows = await self._open()
+        if not rows.shared:
+            await rows.set_conversation(name, tuple(key), new_state)
+            return
+        seen = (name, tuple(key))
+        written = await rows.put_conversation(name, tuple(key), new_state, self._seen.get(seen))
+        if written is False:
+            # Another instance wrote it since this one read it: its state is newer.
+            log.debug("a conversation moved on elsewhere: this instance's older state not kept")
+        else:
+            self._seen[seen] = written
+
+    async def conversations_at(self, key: ConversationKey, names: list[str]) -> dict[str, object]:
+        """The stored states of the conversations ``names`` at ``key`` (a chat and a user),
+        as this process's view from now on (the versions it writes against)."""
+        found = await (await self._open()).user_conversations(tuple(key))
+        for name in names:
+            self._seen[(name, tuple(key))] = found[name][1] if name in found else None
+        return {name: state for name, (state, _) in found.items()}
+
+    async def moved_on(self, name: str, key: ConversationKey) -> bool:
+        """Whether another instance wrote (or ended) the conversation since this one last
+        read or wrote it."""
+        stored = await (await self._open()).conversation_version(name, tuple(key))
+        return stored != self._seen.get((name, tuple(key)))
 
     async def update_user_data(self, user_id: int, data: UserData) -> None:
-        await (await self._open()).set_user_data(user_id, data)
+        rows = await self._open()
+        if not rows.shared:
+            await rows.set_user_data(user_id, data)
+            return
+        written = await rows.put_user_data(user_id, data, self._seen_users.get(user_id))
+        if written is False:
+            # PTB writes a user's data again when a task of their update ends, maybe after
+            # another instance took their next update: this process's copy is older.
+            log.debug("a user's data moved on elsewhere: this instance's older copy not kept")
+        else:
+            self._seen_users[user_id] = written
 
     async def drop_user_data(self, user_id: int) -> None:
         await (await self._open()).drop_user_data(user_id)
+        self._seen_users[user_id] = None
 
     async def update_chat_data(self, chat_id: int, data: dict[str, Any]) -> None:
         return None
@@ -117,6 +162,13 @@ class SQLitePersistence(BasePersistence[UserData, dict[str, Any], Any]):
 
     async def drop_chat_data(self, chat_id: int) -> None:
         return None
+
+    async def load_user_data(self, user_id: int, user_data: UserData) -> None:
+        """The user's data as stored, in place of this process's copy: several instances
+        share the database (bot.ptb.user_state, holding the user's lock)."""
+        stored, self._seen_users[user_id] = await (await self._open()).user_data_of(user_id)
+        user_data.clear()
+        user_data.update(stored)
 
     async def refresh_user_data(self, user_id: int, user_data: UserData) -> None:
         return None

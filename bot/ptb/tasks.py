@@ -13,7 +13,7 @@ import asyncio
 import functools
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractAsyncContextManager, contextmanager
 from typing import Any, TypeVar
 
 from telegram.ext import SimpleUpdateProcessor
@@ -63,16 +63,23 @@ class TrackedUpdates(SimpleUpdateProcessor):
         max_concurrent_updates: int = CONCURRENT_UPDATES,
         *,
         handled: Callable[[object, float], None] | None = None,
+        scope: Callable[[object], AbstractAsyncContextManager[None]] | None = None,
     ) -> None:
         super().__init__(max_concurrent_updates)
         self.running = running
         self.handled = handled  # told each update and its handling time (bot.metrics)
+        # Around each update's handling: its user's state across instances (bot.ptb.user_state).
+        self.scope = scope
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         started = time.monotonic()
         try:
             with self.running.tracked():
-                await coroutine
+                if self.scope is None:
+                    await coroutine
+                else:
+                    async with self.scope(update):
+                        await coroutine
         finally:
             if self.handled is not None:
                 self.handled(update, time.monotonic() - started)

@@ -125,11 +125,19 @@ async def sweep_drafts(app: Application, rule: StaleWork, end: EndConversation) 
     """End the work left alone past the timeout (``rule``, the one the persistence applies at
     load) and its conversation only, through ``end``; returns how many."""
     now = time.time()
-    swept = [user_id for user_id, user_data in app.user_data.items() if rule.stale(user_data, now)]
-    for user_id in swept:
-        app.user_data[user_id].pop(rule.key, None)
-        await end(app, user_id, rule.conversation)
-        app.mark_data_for_update_persistence(user_ids=user_id)
+    found = [user_id for user_id, user_data in app.user_data.items() if rule.stale(user_data, now)]
+    swept = []
+    data: BotData = app.bot_data
+    for user_id in found:
+        # Several instances: judged again on the user's data as stored (another instance may
+        # have taken a later step), and ended while no update of theirs runs anywhere.
+        async with data.user_state.user(user_id):
+            if not rule.stale(app.user_data[user_id], now):
+                continue
+            app.user_data[user_id].pop(rule.key, None)
+            await end(app, user_id, rule.conversation)
+            app.mark_data_for_update_persistence(user_ids=user_id)
+            swept.append(user_id)
     if swept:
         log.info("ended %s abandoned dialogues (%s)", len(swept), rule.key)
     return len(swept)

@@ -307,8 +307,10 @@ class Sole:
 class Database:
     """An open SQLite database with WAL, foreign keys and the schema brought up to date."""
 
-    # Whether other processes may work on this database at once (PostgreSQL: several
-    # ``uabot run``, issue 16 §4). One ``uabot run`` holds a SQLite file (``hold_lock``).
+    # Whether other processes may use this database at the same time (PostgreSQL: several
+    # ``uabot run`` instances, issue 16 §4). A SQLite file has one bot (``hold_lock``): what
+    # the bot keeps in memory is the truth, ``poller_lock`` is always held and ``user_lock``
+    # holds nothing.
     shared = False
 
     def __init__(self, connection: aiosqlite.Connection, path: Path | None = None) -> None:
@@ -385,6 +387,14 @@ class Database:
         """The lock whose holder alone polls Telegram; ``keepalive``: seconds after which a
         silent peer counts as dead (PostgreSQL's TCP keepalives)."""
         return Sole()
+
+    @asynccontextmanager
+    async def user_lock(self, user_id: int, retry: float) -> AsyncIterator[bool]:
+        """Handle one user's updates and jobs in one instance at a time, across every
+        instance on this database (``retry``: seconds between tries while another holds it);
+        True for the task that took it. One instance: nothing to hold, its updates run as
+        they always did."""
+        yield True
 
     async def ping(self) -> None:
         """Raise unless the database can be written (health checks): its file is still the

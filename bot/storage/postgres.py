@@ -54,6 +54,14 @@ MIGRATION_LOCK = 0x75616230  # "uab0"
 # schema's hash as its second key: bots in separate schemas of one database (the tests'
 # schemas too) do not share it.
 POLLER_LOCK = 0x75616231  # "uab1"
+# A user's updates and jobs, one instance at a time (``user_lock``): one bigint key, the
+# 64-bit hash of the schema and the user id seeded with this class, so bots in separate
+# schemas (the tests' parallel workers too) never wait for each other's users.
+USER_LOCK_CLASS = 0x75616232  # "uab2"
+_USER_LOCK_KEY = "hashtextextended(current_schema() || '/' || %s::text, %s)"
+# The user-lock connection's keepalives (seconds): when a machine dies with a user's lock,
+# PostgreSQL closes its session, and so frees the lock, within about idle + interval * count.
+KEEPALIVE = {"tcp_keepalives_idle": 10, "tcp_keepalives_interval": 5, "tcp_keepalives_count": 3}
 CONNECT_TIMEOUT_S = 10
 POOL_SIZE = 10
 
@@ -198,6 +206,19 @@ class SessionLock:
                 await conn.close()
 
 
+class _Hold:
+    """This process's hold of one user's lock: how many of its tasks are in it."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.taking = asyncio.Lock()
+        self.taken = False
+
+    @staticmethod
+    def key(user_id: int) -> tuple[int, int]:
+        return (user_id, USER_LOCK_CLASS)
+
+
 class PostgresDatabase(Database):
     """A pool of connections to one PostgreSQL database, with the schema brought up to date."""
 
@@ -211,6 +232,13 @@ class PostgresDatabase(Database):
         self._connection: ContextVar[psycopg.AsyncConnection[Any] | None] = ContextVar(
             f"pg_conn_{id(self)}", default=None
         )
+        # The user locks' own connection (a session lock belongs to its session: not the
+        # pool's), and this process's holders and waiters by user (session locks nest).
+        self._lock_conn: psycopg.AsyncConnection[Any] | None = None
+        self._lock_conn_opening = asyncio.Lock()
+        self._users: dict[int, _Hold] = {}
+
+    shared = True
 
     @classmethod
     async def connect(cls, url: str, *, migrate: bool = True) -> PostgresDatabase:
@@ -237,10 +265,59 @@ class PostgresDatabase(Database):
         return shown_url(self._url)
 
     async def close(self) -> None:
+        if self._lock_conn is not None:
+            await self._lock_conn.close()
+            self._lock_conn = None
         await self._pool.close()
 
     def poller_lock(self, keepalive: float) -> PollerLock:
         return SessionLock(self._url, POLLER_LOCK, keepalive)
+
+    @asynccontextmanager
+    async def user_lock(self, user_id: int, retry: float) -> AsyncIterator[bool]:
+        """Hold the user's advisory lock (``USER_LOCK_CLASS``) for the block, trying again every
+        ``retry`` seconds while another instance holds it. This process's own concurrent
+        tasks for the user share its hold, as they share its memory on one instance; True
+        for the one that took it (the others find the user's state already read). An
+        instance that dies frees its locks with its session."""
+        hold = self._users.setdefault(user_id, _Hold())
+        hold.count += 1
+        first = False
+        try:
+            async with hold.taking:
+                if not hold.taken:
+                    # Polled: the holder is another process, no event of ours tells it ends.
+                    key = hold.key(user_id)
+                    take = f"SELECT pg_try_advisory_lock({_USER_LOCK_KEY})"
+                    taken = await self._lock_call(take, key)
+                    while not taken:
+                        await asyncio.sleep(retry)
+                        taken = await self._lock_call(take, key)
+                    hold.taken = first = True
+            yield first
+        finally:
+            hold.count -= 1
+            if not hold.count:
+                del self._users[user_id]
+                if hold.taken:  # a session lock nests: one taken again meanwhile stays held
+                    with suppress(psycopg.OperationalError):  # a lost session holds nothing
+                        unlock = f"SELECT pg_advisory_unlock({_USER_LOCK_KEY})"
+                        await self._lock_call(unlock, hold.key(user_id))
+
+    async def _lock_call(self, sql: str, key: tuple[int, int]) -> bool:
+        async with self._lock_conn_opening:
+            if self._lock_conn is None or self._lock_conn.closed:
+                self._lock_conn = await _connect(self._url)
+                for name, seconds in KEEPALIVE.items():
+                    await self._lock_conn.execute(f"SET {name} = {seconds}")
+            conn = self._lock_conn
+        try:
+            cursor = await conn.execute(sql, key)
+        except psycopg.OperationalError:
+            await conn.close()  # the next call opens another
+            raise
+        row = await cursor.fetchone()
+        return bool(row and row[0])
 
     async def ping(self) -> None:
         """Raise unless the database answers (psycopg's error: libpq's words carry no
