@@ -226,13 +226,16 @@ def cmd_migrate_storage(args: argparse.Namespace) -> int:
         print(f"uabot: --from: {path} is no file: name the bot's SQLite database", file=sys.stderr)
         return EXIT_USAGE
     from bot.storage.db import hold_lock
-    from bot.storage.transfer import TargetNotEmpty, copy_sqlite_to_postgres
+    from bot.storage.transfer import SourceRefused, TargetNotEmpty, copy_sqlite_to_postgres
 
     lock = hold_lock(path)  # no bot writes the source meanwhile (refused while one runs)
     try:
         counts = asyncio.run(copy_sqlite_to_postgres(path, args.target))
     except TargetNotEmpty as refusal:
         print(f"uabot: --to: {refusal}", file=sys.stderr)
+        return EXIT_USAGE
+    except SourceRefused as refusal:
+        print(f"uabot: --from: {refusal}", file=sys.stderr)
         return EXIT_USAGE
     finally:
         os.close(lock)

@@ -15,7 +15,7 @@ from typing import Any, cast
 
 import pytest
 from conftest import TOKEN, postgres_url_for
-from test_postgres import PASSWORD, database, sqlite_database, uabot
+from test_postgres import PASSWORD, database, sqlite_database, uabot, write_url_config
 
 from bot.config import parse_config
 from bot.emulator import Emulator
@@ -226,8 +226,10 @@ async def test_migrate_storage_refuses_a_newer_corrupt_or_unknown_sqlite_file(
         conn.execute("ALTER TABLE users ADD COLUMN future TEXT")
     status, refused = await uabot("migrate-storage", "--from", f"sqlite:{newer}", "--to", database)
     assert status == 2, refused.output
-    assert f"{newer} was made by a newer uabot (schema version 99)" in refused.err
-    assert "restore" not in refused.output and len(refused.err.strip().splitlines()) == 1
+    assert refused.err == [
+        f"uabot: --from: {newer} was made by a newer uabot (schema version 99): copy it with"
+        " that uabot"
+    ]
 
     extra = tmp_path / "extra.sqlite3"
     await sqlite_database(extra)
@@ -235,7 +237,10 @@ async def test_migrate_storage_refuses_a_newer_corrupt_or_unknown_sqlite_file(
         conn.execute("CREATE TABLE notes (text TEXT)")
     status, refused = await uabot("migrate-storage", "--from", f"sqlite:{extra}", "--to", database)
     assert status == 2, refused.output
-    assert "holds tables uabot does not know (notes)" in refused.err
+    assert refused.err == [
+        f"uabot: --from: {extra} holds tables uabot does not know (notes): they would be left"
+        " behind; drop them or copy with the uabot that made them"
+    ]
 
     corrupt = tmp_path / "corrupt.sqlite3"
     await sqlite_database(corrupt)
@@ -246,7 +251,9 @@ async def test_migrate_storage_refuses_a_newer_corrupt_or_unknown_sqlite_file(
         "migrate-storage", "--from", f"sqlite:{corrupt}", "--to", database
     )
     assert status == 2, refused.output
-    assert len(refused.err.strip().splitlines()) == 1 and "Traceback" not in refused.output
+    assert len(refused.err) == 1 and refused.err[0].startswith(f"uabot: --from: {corrupt} "), (
+        refused.output
+    )
 
     storage = await Storage.open(database)
     try:  # nothing copied by any of them
@@ -254,3 +261,27 @@ async def test_migrate_storage_refuses_a_newer_corrupt_or_unknown_sqlite_file(
     finally:
         await storage.close()
     assert PASSWORD not in refused.output
+
+
+def test_migrate_storage_copies_or_counts_again_every_table_uabot_makes() -> None:
+    from bot.storage.db import migrations, tables_at
+    from bot.storage.transfer import NOT_COPIED, TABLES
+
+    every = frozenset(version for version, _, _ in migrations())
+    assert tables_at(every) == {*TABLES, *NOT_COPIED}
+
+
+async def test_doctor_on_a_newer_postgresql_schema_suggests_no_sqlite_restore(
+    tmp_path: Path, database: str, emulator: Emulator
+) -> None:
+    import psycopg
+
+    await (await Storage.open(database)).close()  # migrated
+    with psycopg.connect(database, autocommit=True) as conn:
+        conn.execute("INSERT INTO schema_version VALUES (99, '099_future.sql', '2027-01-01')")
+    config = write_url_config(tmp_path, emulator.base_url, database)
+    _, doctor = await uabot("doctor", "--config", str(config))
+    assert "newer than this uabot knows (migrations 99): install the newer uabot" in (
+        doctor.output
+    ), doctor.output
+    assert "restore" not in doctor.output
