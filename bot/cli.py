@@ -237,6 +237,9 @@ def cmd_migrate_storage(args: argparse.Namespace) -> int:
     except SourceRefused as refusal:
         print(f"uabot: --from: {refusal}", file=sys.stderr)
         return EXIT_USAGE
+    except KeyboardInterrupt:  # the copy's one transaction is rolled back with its connection
+        print("uabot: migrate-storage interrupted: nothing copied", file=sys.stderr)
+        return 130
     finally:
         os.close(lock)
     for table, count in counts.items():

@@ -107,6 +107,25 @@ async def test_a_lone_statement_on_a_connection_closed_under_it_runs_again(
         await storage.close()
 
 
+async def test_connections_the_server_dropped_while_idle_are_replaced_unnoticed(
+    schema_url: str,
+) -> None:
+    # idle_session_timeout (or pgbouncer, or a NAT) ends the pool's connections in its quiet
+    # spells: the first request after one must not be the one that finds out.
+    storage = await Storage.open(f"{schema_url}%20-cidle_session_timeout%3D1000")
+    try:
+        await storage.users.subscribe(1, "en")
+        for _ in range(2):
+            await asyncio.sleep(1.5)  # longer than the server's idle_session_timeout
+            async with storage.db.transaction():
+                assert await storage.users.set_subscribed(1, False) is not None
+                await storage.users.set_subscribed(1, True)
+            user = await storage.users.get(1)
+            assert user is not None and user.subscribed
+    finally:
+        await storage.close()
+
+
 async def test_a_row_locked_elsewhere_fails_one_request_after_the_lock_timeout_not_all(
     emulator: Emulator, bot: Any, config: Any
 ) -> None:
