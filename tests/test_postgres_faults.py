@@ -304,3 +304,25 @@ async def test_doctor_on_a_newer_postgresql_schema_suggests_no_sqlite_restore(
         doctor.output
     ), doctor.output
     assert "restore" not in doctor.output
+
+
+async def test_a_start_waiting_for_another_instances_migration_says_so_once(
+    schema_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    import psycopg
+
+    from bot.storage.postgres import MIGRATION_LOCK
+
+    caplog.set_level("INFO", logger="bot.storage.postgres")
+    with psycopg.connect(schema_url, autocommit=True) as other:
+        other.execute("SELECT pg_advisory_lock(%s, hashtext(current_schema()))", (MIGRATION_LOCK,))
+        opening = asyncio.ensure_future(Storage.open(schema_url))
+        for _ in range(200):
+            if "waiting for another uabot migrating" in caplog.text or opening.done():
+                break
+            await asyncio.sleep(0.05)
+        assert not opening.done()
+        other.execute("SELECT pg_advisory_unlock_all()")
+        storage = await asyncio.wait_for(opening, 30)
+    await storage.close()
+    assert caplog.text.count("waiting for another uabot migrating postgresql://") == 1

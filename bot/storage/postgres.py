@@ -44,6 +44,8 @@ _MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 # The advisory lock key under which migrations run: two instances starting at once on one
 # database apply each migration once (the second waits, then finds nothing to do).
 MIGRATION_LOCK = 0x75616230  # "uab0"
+# Per schema: bots in other schemas of the database (each its own uabot) wait for none.
+_MIGRATION_KEY = f"{MIGRATION_LOCK}, hashtext(current_schema())"
 CONNECT_TIMEOUT_S = 10
 POOL_SIZE = 10
 # Every connection's limits (``_LIMITS``): a row lock held elsewhere (psql, a report, another
@@ -342,14 +344,15 @@ async def _migrate(
     """Apply the migrations the database lacks, each in its own transaction, under an advisory
     lock (several instances may start at once)."""
     applied: list[str] = []
-    cursor = await conn.execute("SELECT pg_try_advisory_lock(%s)", (MIGRATION_LOCK,))
+    # Before the lock (a read): another instance creates schema_version before any table.
+    cursor = await conn.execute(_FOREIGN_TABLES)
+    _refuse_foreign(url, await cursor.fetchone())
+    cursor = await conn.execute(f"SELECT pg_try_advisory_lock({_MIGRATION_KEY})")
     taken = await cursor.fetchone()
     if not (taken and taken[0]):
         log.info("waiting for another uabot migrating %s to finish", url)
-        await conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
+        await conn.execute(f"SELECT pg_advisory_lock({_MIGRATION_KEY})")
     try:
-        cursor = await conn.execute(_FOREIGN_TABLES)
-        _refuse_foreign(url, await cursor.fetchone())
         await conn.execute(_SCHEMA_VERSION)
         cursor = await conn.execute("SELECT version FROM schema_version")
         done = {row[0] for row in await cursor.fetchall()}
@@ -372,7 +375,7 @@ async def _migrate(
         if fresh and applied:  # as SQLite's: one line for a new database
             log.info("created database %s at schema version %d", url, max(done | {version}))
     finally:
-        await conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
+        await conn.execute(f"SELECT pg_advisory_unlock({_MIGRATION_KEY})")
     return applied
 
 
