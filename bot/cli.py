@@ -226,7 +226,7 @@ def cmd_migrate_storage(args: argparse.Namespace) -> int:
         print(f"uabot: --from: {path} is no file: name the bot's SQLite database", file=sys.stderr)
         return EXIT_USAGE
     from bot.storage.db import hold_lock
-    from bot.storage.transfer import TargetNotEmpty, copy_sqlite_to_postgres
+    from bot.storage.transfer import SourceRefused, TargetNotEmpty, copy_sqlite_to_postgres
 
     lock = hold_lock(path)  # no bot writes the source meanwhile (refused while one runs)
     try:
@@ -234,6 +234,12 @@ def cmd_migrate_storage(args: argparse.Namespace) -> int:
     except TargetNotEmpty as refusal:
         print(f"uabot: --to: {refusal}", file=sys.stderr)
         return EXIT_USAGE
+    except SourceRefused as refusal:
+        print(f"uabot: --from: {refusal}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:  # the copy's one transaction is rolled back with its connection
+        print("uabot: migrate-storage interrupted: nothing copied", file=sys.stderr)
+        return 130
     finally:
         os.close(lock)
     for table, count in counts.items():

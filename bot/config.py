@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import aiohttp
 import yarl
@@ -225,7 +225,16 @@ class Config:
             + proxy_secrets(self.telegram.proxy)
             + proxy_secrets(feed)
             + proxy_secrets(self.storage.url)  # its password, also as libpq would show it
+            + _query_passwords(self.storage.url)
         )
+
+
+def _query_passwords(url: str | None) -> tuple[str, ...]:
+    """The passwords libpq also takes from a URL's query (``?password=``, ``&sslpassword=``)."""
+    if not url:
+        return ()
+    query = parse_qsl(urlsplit(url).query, keep_blank_values=False)
+    return tuple(value for key, value in query if key in ("password", "sslpassword"))
 
 
 # key -> (expected python type(s), human description); the single description of the schema.

@@ -98,8 +98,12 @@ def schema(config: Config, source: Path) -> str:
     if state.unknown:
         raise Problem(
             f"{path} is at schema version {state.version}, newer than this uabot knows "
-            f"(migrations {', '.join(map(str, state.unknown))}): install the newer uabot, or "
-            "restore a backup made by this one (uabot restore)"
+            f"(migrations {', '.join(map(str, state.unknown))}): install the newer uabot"
+            + (
+                ", or restore a backup made by this one (uabot restore)"
+                if config.storage.sqlite
+                else ""
+            )
         )
     if not state.pending:
         return f"version {state.version}, up to date"

@@ -49,24 +49,37 @@ class Tally:
         """Record one "I sent it" on the day ``on`` (the bot's clock, not SQLite's UTC day);
         False when this user already confirmed this revision.
 
-        One statement, so the person's first confirmation of the case is decided atomically.
+        One statement decides the person's first confirmation of the case: atomic on SQLite
+        (one writer). On PostgreSQL two at once (two revisions, two connections) may both
+        decide "first"; a unique index lets one of them through and the other writes nothing,
+        and is written again as not the first (its statement then sees the other's row).
         """
-        changed = await self._db.execute(
-            "INSERT INTO confirmations"
-            " (case_number, revision, user_id, letter_language, confirmed_on, first_for_case)"
-            " SELECT ?, ?, ?, ?, ?, CASE WHEN EXISTS (SELECT 1 FROM confirmations"
-            "  WHERE case_number = ? AND user_id = ?) THEN 0 ELSE 1 END ON CONFLICT DO NOTHING",
-            (
-                case_number,
-                revision,
-                user_id,
-                letter_language,
-                on.isoformat(),
-                case_number,
-                user_id,
-            ),
-        )
-        return changed == 1
+        for _ in range(2):
+            changed = await self._db.execute(
+                "INSERT INTO confirmations"
+                " (case_number, revision, user_id, letter_language, confirmed_on, first_for_case)"
+                " SELECT ?, ?, ?, ?, ?, CASE WHEN EXISTS (SELECT 1 FROM confirmations"
+                "  WHERE case_number = ? AND user_id = ?) THEN 0 ELSE 1 END"
+                " ON CONFLICT DO NOTHING",
+                (
+                    case_number,
+                    revision,
+                    user_id,
+                    letter_language,
+                    on.isoformat(),
+                    case_number,
+                    user_id,
+                ),
+            )
+            if changed == 1:
+                return True
+            if await self._db.fetch_value(
+                "SELECT 1 FROM confirmations WHERE case_number = ? AND revision = ?"
+                " AND user_id = ?",
+                (case_number, revision, user_id),
+            ):
+                return False
+        return False
 
     async def cases_of(self, user_id: int) -> list[str]:
         """The cases a user confirmed a letter for, most recent first."""

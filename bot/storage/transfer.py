@@ -5,17 +5,23 @@ mean the same on both), then every table is copied in an order that satisfies th
 all in one PostgreSQL transaction: a failure leaves the target as empty as it was. Identity
 columns (``id``, confirmations' ``rowid``) are copied as they are and their sequences moved
 past the highest value, so new rows do not collide with copied ones.
+
+A source a newer uabot made, one that cannot be read, or one holding a table not in ``TABLES``
+is refused before anything is copied: no table is left behind unsaid. The user_counts trigger
+is off during the copy and the counters are filled once at the end: with it on, each of 100k
+users updated the same counter row again within one transaction, every update slower than the
+last (measured, 100k users on a shared 2-core machine: 113 s before, 1.6 s after).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from bot.storage.db import Database, shown_url
+from bot.storage.db import Database, DatabasePathError, read_schema, shown_url
 from bot.storage.postgres import PostgresDatabase
 
-# Parents before children (the foreign keys). user_counts is not copied: the trigger on users
-# counts each user as it is inserted.
+# Parents before children (the foreign keys). user_counts is not copied: it is counted from
+# the users copied (``_COUNT_USERS``).
 TABLES = (
     "users",
     "revisions",
@@ -41,19 +47,54 @@ _IDENTITIES = (
     ("sessions", "id"),
     ("confirmations", "rowid"),
 )
+# The source's tables not copied: the schema's own record, and counters counted again.
+NOT_COPIED = ("schema_version", "user_counts")
 BATCH = 5_000
+_COUNT_USERS = (
+    "INSERT INTO user_counts (language, subscribed, blocked, n)"
+    " SELECT language, subscribed, (blocked_at IS NOT NULL)::int, COUNT(*) FROM users"
+    " GROUP BY 1, 2, 3"
+)
 
 
 class TargetNotEmpty(Exception):
     """The PostgreSQL database already holds rows: a copy would mix two bots' data."""
 
 
+class SourceRefused(Exception):
+    """The SQLite file cannot be copied whole: a newer uabot's, unreadable, or with tables
+    this uabot does not know (they would be left behind)."""
+
+
+def _check_source(source: Path) -> None:
+    try:
+        state = read_schema(source)
+    except DatabasePathError as exc:
+        raise SourceRefused(str(exc)) from None
+    if state.unknown:
+        raise SourceRefused(
+            f"{source} was made by a newer uabot (schema version {state.version}): copy it"
+            " with that uabot"
+        )
+
+
 async def copy_sqlite_to_postgres(source: Path, url: str) -> dict[str, int]:
     """Copy every table of the SQLite database at ``source`` into the PostgreSQL database at
     ``url`` (migrated, empty); the rows copied per table. The source is migrated first, as
     ``uabot run`` would, so that both hold the same tables."""
+    _check_source(source)
     sqlite = await Database.open_sqlite(source)
     try:
+        found = await sqlite.fetch_all(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            " ORDER BY name"
+        )
+        unknown = [row[0] for row in found if row[0] not in (*TABLES, *NOT_COPIED)]
+        if unknown:
+            raise SourceRefused(
+                f"{source} holds tables uabot does not know ({', '.join(unknown)}): they would"
+                " be left behind; drop them or copy with the uabot that made them"
+            )
         target = await PostgresDatabase.connect(url)
         try:
             return await _copy(sqlite, target, url)
@@ -72,6 +113,7 @@ async def _copy(sqlite: Database, target: PostgresDatabase, url: str) -> dict[st
             )
     counts: dict[str, int] = {}
     async with target.transaction():
+        await target.execute("ALTER TABLE users DISABLE TRIGGER user_counts_keep")
         for table in TABLES:
             # Confirmations have no rowid column on SQLite: its implicit one is named.
             columns = "rowid, *" if table == "confirmations" else "*"
@@ -87,6 +129,8 @@ async def _copy(sqlite: Database, target: PostgresDatabase, url: str) -> dict[st
                     insert, [tuple(row) for row in rows[start : start + BATCH]]
                 )
             counts[table] = len(rows)
+        await target.execute(_COUNT_USERS)
+        await target.execute("ALTER TABLE users ENABLE TRIGGER user_counts_keep")
         for table, column in _IDENTITIES:
             await target.fetch_value(
                 f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'),"

@@ -16,3 +16,9 @@ WHERE rowid IN (
 ALTER TABLE interest ADD COLUMN claimed_until DOUBLE PRECISION;
 
 CREATE INDEX confirmations_person ON confirmations (user_id, case_number);
+-- One first confirmation per person and case, enforced: two confirmations of one person for two
+-- revisions at once (two connections) would otherwise both see none before them and both count
+-- as the first (Tally.confirm writes the second again as not the first). SQLite's one writer
+-- makes its single statement atomic already.
+CREATE UNIQUE INDEX confirmations_first ON confirmations (case_number, user_id)
+WHERE first_for_case = 1;

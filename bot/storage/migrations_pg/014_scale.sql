@@ -14,22 +14,28 @@ CREATE TABLE user_counts (
 INSERT INTO user_counts (language, subscribed, blocked, n)
 SELECT language, subscribed, (blocked_at IS NOT NULL)::int, COUNT(*) FROM users GROUP BY 1, 2, 3;
 
+-- One statement per change, its rows taken in key order: a language switch moves one user
+-- between two counter rows, and two users switching opposite ways at once (en->fr, fr->en) would
+-- deadlock if each took its old row first and its new row second.
 CREATE FUNCTION user_counts_keep() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        IF TG_OP = 'UPDATE' AND OLD.language IS NOT DISTINCT FROM NEW.language
-           AND OLD.subscribed IS NOT DISTINCT FROM NEW.subscribed
-           AND (OLD.blocked_at IS NULL) = (NEW.blocked_at IS NULL) THEN
-            RETURN NULL;
-        END IF;
-        UPDATE user_counts SET n = n - 1
-        WHERE language = OLD.language AND subscribed = OLD.subscribed
-          AND blocked = (OLD.blocked_at IS NOT NULL)::int;
-    END IF;
-    IF TG_OP IN ('UPDATE', 'INSERT') THEN
+    IF TG_OP = 'INSERT' THEN
         INSERT INTO user_counts (language, subscribed, blocked, n)
         VALUES (NEW.language, NEW.subscribed, (NEW.blocked_at IS NOT NULL)::int, 1)
         ON CONFLICT (language, subscribed, blocked) DO UPDATE SET n = user_counts.n + 1;
+    ELSIF TG_OP = 'DELETE' THEN
+        UPDATE user_counts SET n = n - 1
+        WHERE language = OLD.language AND subscribed = OLD.subscribed
+          AND blocked = (OLD.blocked_at IS NOT NULL)::int;
+    ELSIF OLD.language IS DISTINCT FROM NEW.language OR OLD.subscribed IS DISTINCT FROM NEW.subscribed
+          OR (OLD.blocked_at IS NULL) <> (NEW.blocked_at IS NULL) THEN
+        INSERT INTO user_counts AS c (language, subscribed, blocked, n)
+        SELECT * FROM (VALUES
+            (OLD.language, OLD.subscribed, (OLD.blocked_at IS NOT NULL)::int, -1::bigint),
+            (NEW.language, NEW.subscribed, (NEW.blocked_at IS NOT NULL)::int, 1::bigint)
+        ) AS change (language, subscribed, blocked, n)
+        ORDER BY language, subscribed, blocked
+        ON CONFLICT (language, subscribed, blocked) DO UPDATE SET n = c.n + EXCLUDED.n;
     END IF;
     RETURN NULL;
 END;
