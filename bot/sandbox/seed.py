@@ -16,7 +16,7 @@ from pathlib import Path
 from bot.actions.importer import ImportKind, import_revision
 from bot.actions.model import ActionRevision
 from bot.actions.parse import parse_action
-from bot.config import Config, Secret, parse_config
+from bot.config import Config, ConfigError, Secret, parse_config
 from bot.ptb.context import BotData
 from bot.services.publishing import publish_and_broadcast
 from bot.storage import Storage
@@ -65,7 +65,16 @@ def seeded_config(workdir: Path, base_url: str, base_file_url: str, token: str) 
 def copied_config(
     config: Config, workdir: Path, base_url: str, base_file_url: str, token: str
 ) -> Config:
-    """``config`` pointed at the emulator and at a copy of its database; no feed."""
+    """``config`` pointed at the emulator and at a copy of its database; no feed.
+
+    A PostgreSQL database (``storage.url``) is refused, not used: the copy is of SQLite files.
+    """
+    if not config.storage.sqlite:
+        raise ConfigError(
+            "uabot sandbox --config copies a SQLite database and never touches PostgreSQL "
+            "(storage.url): run `uabot sandbox` without --config (seeded data), or give it a "
+            "config whose storage.path names a SQLite copy of the data"
+        )
     source = Path(config.storage.path)
     target = workdir / "sandbox.sqlite3"
     if source.exists():

@@ -9,9 +9,12 @@ past the highest value, so new rows do not collide with copied ones.
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
+import tempfile
 from pathlib import Path
 
-from bot.storage.db import Database, shown_url
+from bot.storage.db import Database, open_read_only, read_schema, shown_url
 from bot.storage.postgres import PostgresDatabase
 
 # Parents before children (the foreign keys). user_counts is not copied: the trigger on users
@@ -50,8 +53,20 @@ class TargetNotEmpty(Exception):
 
 async def copy_sqlite_to_postgres(source: Path, url: str) -> dict[str, int]:
     """Copy every table of the SQLite database at ``source`` into the PostgreSQL database at
-    ``url`` (migrated, empty); the rows copied per table. The source is migrated first, as
-    ``uabot run`` would, so that both hold the same tables."""
+    ``url`` (migrated, empty); the rows copied per table. The source is left as it is (the
+    bot's way back): a temporary copy of it is migrated, so that both hold the same tables."""
+    read_schema(source)  # a file that is no uabot database is refused, naming it
+    with tempfile.TemporaryDirectory(prefix="uabot-migrate-") as folder:
+        copy = Path(folder) / "source.sqlite3"
+        with (
+            contextlib.closing(open_read_only(source)) as src,
+            contextlib.closing(sqlite3.connect(copy)) as dst,
+        ):
+            src.backup(dst)  # consistent, and the source untouched
+        return await _copy_from(copy, url)
+
+
+async def _copy_from(source: Path, url: str) -> dict[str, int]:
     sqlite = await Database.open_sqlite(source)
     try:
         target = await PostgresDatabase.connect(url)
@@ -68,7 +83,9 @@ async def _copy(sqlite: Database, target: PostgresDatabase, url: str) -> dict[st
         if await target.fetch_value(f"SELECT EXISTS (SELECT 1 FROM {table})"):
             raise TargetNotEmpty(
                 f"{shown_url(url)} already holds rows ({table}): migrate-storage copies into "
-                "an empty database only"
+                "an empty database only: give it a new one (createdb -O ROLE NAME), or empty "
+                "this one if its data is not needed (DROP SCHEMA public CASCADE; CREATE SCHEMA "
+                "public AUTHORIZATION ROLE)"
             )
     counts: dict[str, int] = {}
     async with target.transaction():
