@@ -10,11 +10,12 @@ past the highest value, so new rows do not collide with copied ones.
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 import tempfile
 from pathlib import Path
 
-from bot.storage.db import Database, open_read_only, read_schema, shown_url
+from bot.storage.db import FILE_MODE, Database, open_read_only, read_schema, shown_url
 from bot.storage.postgres import PostgresDatabase
 
 # Parents before children (the foreign keys). user_counts is not copied: the trigger on users
@@ -58,6 +59,7 @@ async def copy_sqlite_to_postgres(source: Path, url: str) -> dict[str, int]:
     read_schema(source)  # a file that is no uabot database is refused, naming it
     with tempfile.TemporaryDirectory(prefix="uabot-migrate-") as folder:
         copy = Path(folder) / "source.sqlite3"
+        os.close(os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))  # private
         with (
             contextlib.closing(open_read_only(source)) as src,
             contextlib.closing(sqlite3.connect(copy)) as dst,
