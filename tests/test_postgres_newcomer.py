@@ -111,20 +111,52 @@ def test_the_default_sqlite_file_is_in_the_config_s_folder(tmp_path: Path) -> No
 
 
 @needs_postgres
-async def test_the_sandbox_refuses_a_postgresql_config_and_never_touches_it(
+async def test_the_sandbox_works_on_a_copy_of_postgresql_and_leaves_production_alone(
     tmp_path: Path,
     database: str,  # noqa: F811
     emulator: Emulator,
 ) -> None:
+    from bot.actions.importer import import_revision
+    from bot.actions.parse import parse_action
+    from bot.services.publishing import publish_and_broadcast
+
+    storage = await Storage.open(database)
+    try:  # the repro: real subscribers the emulator never saw, and a broadcast still queued
+        for user_id in (1001, 9000, *range(2001, 2017)):
+            await storage.users.subscribe(user_id, "en")
+        revision = parse_action(
+            EXAMPLE.read_bytes(),
+            source=str(EXAMPLE),
+            languages=("en", "de", "fr"),
+            default_language="en",
+        )
+        await import_revision(storage, revision, by=None)
+        queued = await publish_and_broadcast(
+            storage, revision.case, revision.revision, requested_by=None, engine=None
+        )
+        assert queued is not None and queued.total == 18
+    finally:
+        await storage.close()
+
     config = write_url_config(tmp_path, emulator.base_url, database)
-    status, sandbox = await uabot("sandbox", "--port", "0", "--config", str(config))
-    assert status == 2, sandbox.output
-    assert sandbox.err == [
-        "uabot: config error: uabot sandbox --config copies a SQLite database and never touches "
-        "PostgreSQL (storage.url): run `uabot sandbox` without --config (seeded data), or give "
-        "it a config whose storage.path names a SQLite copy of the data"
-    ]
-    assert not table_exists(database, "schema_version")  # not even connected
+    sandbox = await Uabot.start(config, command="sandbox", args=("--port", "0"))
+    try:
+        await sandbox.wait_for("sandbox: working on a copy of postgresql://***@")
+        await sandbox.wait_for("broadcast 1 finished")  # on the copy, to the emulator
+        assert await sandbox.interrupt() == 0
+    finally:
+        await sandbox.kill()
+    assert_clean(sandbox, PASSWORD, TOKEN)
+
+    storage = await Storage.open(database)
+    try:  # production: no one marked unreachable, its broadcast still queued for the real bot
+        assert (
+            await storage.db.fetch_value("SELECT COUNT(*) FROM users WHERE blocked_at IS NOT NULL")
+            == 0
+        )
+        assert await storage.db.fetch_value("SELECT COUNT(*) FROM outbox WHERE state = 0") == 18
+    finally:
+        await storage.close()
 
 
 @pytest.fixture

@@ -112,3 +112,36 @@ async def _copy(sqlite: Database, target: PostgresDatabase, url: str) -> dict[st
                 f" COALESCE((SELECT MAX({column}) FROM {table}), 0) + 1, false)"
             )
     return counts
+
+
+async def copy_postgres_to_sqlite(url: str, target: Path) -> dict[str, int]:
+    """The way back, for ``uabot sandbox --config`` on a PostgreSQL config: every table of the
+    database at ``url`` copied into a new SQLite file ``target``, read in one read-only
+    transaction (a consistent snapshot; nothing written there, not even a migration)."""
+    from bot.storage.postgres import read_schema as read_postgres_schema
+
+    state = read_postgres_schema(url)
+    sqlite = await Database.open_sqlite(target)
+    try:
+        if not state.applied:  # an empty database: the copy is a new bot
+            return {}
+        source = await PostgresDatabase.connect(url, migrate=False)
+        try:
+            counts: dict[str, int] = {}
+            async with source.transaction(), sqlite.transaction():
+                await source.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                for table in TABLES:
+                    rows = await source.fetch_all(f"SELECT * FROM {table}")
+                    counts[table] = len(rows)
+                    if rows:
+                        names = list(rows[0].keys())
+                        await sqlite.execute_many(
+                            f"INSERT INTO {table} ({', '.join(names)})"
+                            f" VALUES ({', '.join('?' * len(names))})",
+                            [tuple(row) for row in rows],
+                        )
+            return counts
+        finally:
+            await source.close()
+    finally:
+        await sqlite.close()
