@@ -196,6 +196,13 @@ async def test_a_role_that_may_not_create_tables_is_told_the_grant_everywhere(
     )
     assert status == 2 and len(moved.err) == 1 and fix in moved.err[0], moved.output
 
+    owner = unprivileged.replace(f"{role}:", "uabot:")  # the tables made by another role
+    storage = await Storage.open(owner)
+    await storage.close()
+    status, doctor = await uabot("doctor", "--config", config)
+    assert f"make {role} their owner (REASSIGN OWNED BY" in doctor.output, doctor.output
+    assert "cannot be reached" not in doctor.output
+
 
 async def test_without_psycopg_every_command_names_the_readme_s_install(
     tmp_path: Path, emulator: Emulator

@@ -101,7 +101,13 @@ def _no_privilege(exc: psycopg.Error, url: str) -> DatabasePathError:
     user = psycopg.conninfo.conninfo_to_dict(url).get("user") or "ROLE"
     database = psycopg.conninfo.conninfo_to_dict(url).get("dbname") or "DATABASE"
     reason = _without_password(str(exc).strip().splitlines()[0], url)
-    fix = _GRANT.replace("ROLE", str(user)).replace("DATABASE", str(database))
+    if "for table" in reason or "for sequence" in reason:  # another role made the tables
+        fix = (
+            f"connect as the role that owns uabot's tables, or make {user} their owner "
+            f"(REASSIGN OWNED BY that_role TO {user}, as that role or a superuser)"
+        )
+    else:
+        fix = _GRANT.replace("ROLE", str(user)).replace("DATABASE", str(database))
     return DatabasePathError(f"{shown_url(url)}: {reason}: {fix}")
 
 
