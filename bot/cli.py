@@ -95,7 +95,7 @@ def _preflight_waiting(config: Config, source: Path) -> bool:
     from bot.storage.db import DatabaseUnreachable
 
     delay = START_RETRY_FIRST_SECONDS
-    while not stops.asked():
+    while True:
         try:
             preflight(config, source)  # the token, the database, the catalogs: bot.doctor
             return True
@@ -105,8 +105,10 @@ def _preflight_waiting(config: Config, source: Path) -> bool:
         while waited < delay and not stops.asked():  # a stop ends the wait at once
             time.sleep(0.1)
             waited += 0.1
+        if stops.asked():
+            log.info("stopped before the database was ready; it is as it was")
+            return False
         delay = min(delay * 2, START_RETRY_MAX_SECONDS)
-    return False
 
 
 def cmd_doctor(config: Config | None, args: argparse.Namespace) -> int:

@@ -369,3 +369,20 @@ async def test_migrate_storage_words_and_leaves_its_source_alone(
 
     status, again = await uabot("migrate-storage", "--from", f"sqlite:{source}", "--to", database)
     assert status == 2 and "give it a new one (createdb -O ROLE NAME)" in again.err[0]
+
+
+async def test_a_stop_while_run_waits_for_postgresql_is_a_clean_stop(
+    tmp_path: Path, emulator: Emulator
+) -> None:
+    pytest.importorskip("psycopg")
+    from fault_servers import refused_port
+
+    url = f"postgresql://uabot:{PASSWORD}@127.0.0.1:{refused_port()}/uabot"
+    bot = await Uabot.start(write_url_config(tmp_path, emulator.base_url, url))
+    try:
+        await bot.wait_for("check storage.url and that PostgreSQL runs; next try in 1 s")
+        assert await bot.interrupt() == 0
+    finally:
+        await bot.kill()
+    assert_clean(bot, PASSWORD, TOKEN)
+    assert "stopped before the database was ready" in bot.output
