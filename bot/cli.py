@@ -55,7 +55,7 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
     """Long polling (or the webhook) until Ctrl-C or SIGTERM, once the doctor's offline checks
     pass."""
     from bot.app import ConfigMistake, TokenRejected, run
-    from bot.doctor import Problem, preflight, rejected_token
+    from bot.doctor import Problem, rejected_token
     from bot.i18n import CatalogError
     from bot.storage import Database
     from bot.storage.db import hold_lock
@@ -65,7 +65,8 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
         await (await Database.open(config.storage.target)).close()
 
     try:
-        preflight(config, args.config)  # the token, the database, the catalogs: bot.doctor
+        if not _preflight_waiting(config, args.config):
+            return 0  # stopped while PostgreSQL was awaited
     except (Problem, CatalogError) as problem:
         return fatal(args, str(problem))
     # One bot per SQLite file, until this process ends (PostgreSQL: see issue 16 §4).
@@ -80,6 +81,34 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
         if lock is not None:
             os.close(lock)
     return 0
+
+
+def _preflight_waiting(config: Config, source: Path) -> bool:
+    """``uabot run``'s preflight, waiting out a PostgreSQL that does not answer yet (after a
+    reboot it may start after uabot) as the start waits out Telegram: one line a try, the wait
+    doubled up to a minute. A mistake (wrong password, no such database) ends at once.
+    False when a stop came meanwhile."""
+    import time
+
+    from bot.app import START_RETRY_FIRST_SECONDS, START_RETRY_MAX_SECONDS
+    from bot.doctor import preflight
+    from bot.storage.db import DatabaseUnreachable
+
+    delay = START_RETRY_FIRST_SECONDS
+    while True:
+        try:
+            preflight(config, source)  # the token, the database, the catalogs: bot.doctor
+            return True
+        except DatabaseUnreachable as problem:
+            log.warning("%s; next try in %g s", problem, delay)
+        waited = 0.0
+        while waited < delay and not stops.asked():  # a stop ends the wait at once
+            time.sleep(0.1)
+            waited += 0.1
+        if stops.asked():
+            log.info("stopped before the database was ready; it is as it was")
+            return False
+        delay = min(delay * 2, START_RETRY_MAX_SECONDS)
 
 
 def cmd_doctor(config: Config | None, args: argparse.Namespace) -> int:
@@ -101,8 +130,12 @@ def cmd_doctor(config: Config | None, args: argparse.Namespace) -> int:
 def _print_snapshot(snapshot: Snapshot) -> None:
     """Size and rows of a backup or a restored database: what the operator checks at a glance."""
     print(f"{snapshot.path}: {snapshot.size} bytes, schema version {snapshot.schema.version}")
-    for table, count in snapshot.rows.items():
-        print(f"  {table}: {count} rows")
+    _print_rows(snapshot.rows)
+
+
+def _print_rows(rows: dict[str, int]) -> None:
+    for table, count in rows.items():
+        print(f"  {table}: {count} {'row' if count == 1 else 'rows'}")
 
 
 @contextlib.contextmanager
@@ -225,10 +258,26 @@ def cmd_migrate_storage(args: argparse.Namespace) -> int:
     if not path.is_file():
         print(f"uabot: --from: {path} is no file: name the bot's SQLite database", file=sys.stderr)
         return EXIT_USAGE
-    from bot.storage.db import hold_lock
+    from bot.storage.db import hold_lock, require_psycopg
+
+    try:
+        require_psycopg(args.target)
+    except DatabasePathError as exc:
+        print(f"uabot: --to: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     from bot.storage.transfer import SourceRefused, TargetNotEmpty, copy_sqlite_to_postgres
 
-    lock = hold_lock(path)  # no bot writes the source meanwhile (refused while one runs)
+    try:
+        lock = hold_lock(path)  # no bot writes the source meanwhile (refused while one runs)
+    except DatabaseInUse as exc:
+        print(
+            f"uabot: --from: a uabot runs on {path} (pid {exc.pid}): stop it first",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    except DatabasePathError as exc:
+        print(f"uabot: --from: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     try:
         counts = asyncio.run(copy_sqlite_to_postgres(path, args.target))
     except TargetNotEmpty as refusal:
@@ -240,10 +289,13 @@ def cmd_migrate_storage(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:  # the copy's one transaction is rolled back with its connection
         print("uabot: migrate-storage interrupted: nothing copied", file=sys.stderr)
         return 130
+    except DatabasePathError as exc:  # the source (a copy of it) or the target
+        side = "--to" if is_postgres_url(str(exc)) else "--from"
+        print(f"uabot: {side}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     finally:
         os.close(lock)
-    for table, count in counts.items():
-        print(f"  {table}: {count} rows")
+    _print_rows(counts)
     print(
         f"copied {path} to {shown_url(args.target)}: set storage.url to it (and remove "
         "storage.path) in the config"
@@ -304,7 +356,7 @@ def cmd_import(config: Config, args: argparse.Namespace) -> int:
 
     async def run() -> int:
         refused = 0
-        storage = await Storage.open(config.storage.path)
+        storage = await Storage.open(config.storage.target)
         try:
             for revision in revisions:
                 try:
@@ -346,14 +398,14 @@ def _with_storage(config: Config, read: Callable[[Storage], Awaitable[list[str]]
     """
     from bot.storage import Storage
 
-    if not config.storage.path.exists():
+    if config.storage.sqlite and not config.storage.path.exists():
         raise DatabasePathError(
             f"{config.storage.path} does not exist: check storage.path (relative paths are "
             "taken from the config file's folder); `uabot run` creates the database"
         )
 
     async def run() -> list[str]:
-        storage = await Storage.open(config.storage.path)
+        storage = await Storage.open(config.storage.target)
         try:
             return await read(storage)
         finally:

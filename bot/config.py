@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import urlsplit
 
 import aiohttp
 import yarl
@@ -218,23 +218,16 @@ class Config:
     def secrets(self) -> tuple[str, ...]:
         """What no output may show: the token, its secret half, the proxy's and the feed's
         passwords."""
+        from bot.storage.db import url_passwords
+
         feed = self.feed.source if self.feed.source and "://" in self.feed.source else None
         return (
             token_secrets(self.telegram.token)
             + ((self.telegram.secret_token,) if self.telegram.secret_token else ())
             + proxy_secrets(self.telegram.proxy)
             + proxy_secrets(feed)
-            + proxy_secrets(self.storage.url)  # its password, also as libpq would show it
-            + _query_passwords(self.storage.url)
+            + url_passwords(self.storage.url)  # its password, in the user part or ?password=
         )
-
-
-def _query_passwords(url: str | None) -> tuple[str, ...]:
-    """The passwords libpq also takes from a URL's query (``?password=``, ``&sslpassword=``)."""
-    if not url:
-        return ()
-    query = parse_qsl(urlsplit(url).query, keep_blank_values=False)
-    return tuple(value for key, value in query if key in ("password", "sslpassword"))
 
 
 # key -> (expected python type(s), human description); the single description of the schema.
@@ -824,13 +817,28 @@ def _storage(raw: dict[str, Any], base: Path) -> StorageConfig:
             "storage.path and storage.url are both set: keep url for PostgreSQL or path for "
             "SQLite (uabot migrate-storage copies a SQLite database to PostgreSQL)"
         )
-    scheme = urlsplit(url).scheme
-    if scheme not in ("postgresql", "postgres"):
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme not in ("postgresql", "postgres"):
+        scheme = urlsplit(url).scheme
         raise ConfigError(
             f"storage.url must start with postgresql:// (not {scheme or url[:12]!r}): e.g. "
             "'postgresql://uabot:PASSWORD@db.example.org/uabot'"
         )
-    return StorageConfig(url=url)
+    # Checked now, as libpq will read it: a raw @, # or / in the password splits the URL
+    # elsewhere (libpq then looks for a host named after half the password). Never shown.
+    userinfo, at, _ = rest.partition("/")[0].rpartition("@")
+    if "#" in url or (at and not _USERINFO_CHARS.fullmatch(userinfo)):
+        raise ConfigError(f"storage.url is not a valid URL: {_PERCENT_ENCODE}")
+    try:
+        _ = urlsplit(url).port  # raises for a port that is not a number up to 65535
+    except ValueError:
+        raise ConfigError(
+            "storage.url has a port that is not a number up to 65535: write it as "
+            f"postgresql://user:password@host:5432/database; {_PERCENT_ENCODE}"
+        ) from None
+    # The default file stays where the README says (the config's folder): the doctor looks
+    # there for a SQLite database not yet copied (uabot migrate-storage).
+    return StorageConfig(path=_resolve(StorageConfig.path, base), url=url)
 
 
 def load_config(path: Path | str) -> Config:

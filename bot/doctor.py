@@ -36,6 +36,7 @@ from bot.storage.db import (
     check_path,
     lock_holder,
     read_schema,
+    require_psycopg,
 )
 
 # What to do when Telegram does not answer.
@@ -94,7 +95,7 @@ def schema(config: Config, source: Path) -> str:
     else:
         path, state = config.storage.shown, _postgres_schema(config)
         if not state.applied:
-            return "no tables yet: created at the first start"
+            return _empty_postgres(config)
     if state.unknown:
         raise Problem(
             f"{path} is at schema version {state.version}, newer than this uabot knows "
@@ -114,15 +115,29 @@ def schema(config: Config, source: Path) -> str:
     )
 
 
+def _empty_postgres(config: Config) -> str:
+    """An empty PostgreSQL target while the SQLite database sits at storage.path (the config's
+    folder): the bot would start with no one subscribed. migrate-storage comes first."""
+    path = config.storage.path
+    if path.is_file():
+        raise Problem(
+            f"{config.storage.shown} has no tables yet while {path} holds the SQLite database: "
+            f"copy it first (uabot migrate-storage --from sqlite:{path} --to the storage.url), "
+            "or move that file away to start with an empty bot"
+        )
+    return (
+        "no tables yet: created at the first start (a SQLite database to keep? uabot "
+        "migrate-storage first)"
+    )
+
+
 def _postgres_schema(config: Config) -> SchemaState:
-    """PostgreSQL's schema version; the URL shown without its password when it fails."""
+    """PostgreSQL's schema version; its errors (password masked) name the fix."""
+    assert config.storage.url is not None
+    require_psycopg(config.storage.url)
     from bot.storage.postgres import read_schema as read_postgres_schema
 
-    assert config.storage.url is not None
-    try:
-        return read_postgres_schema(config.storage.url)
-    except DatabasePathError as exc:
-        raise Problem(f"{exc}: check storage.url and that PostgreSQL runs") from None
+    return read_postgres_schema(config.storage.url)
 
 
 def backup_folder(config: Config, source: Path) -> str:
@@ -371,8 +386,10 @@ ONLINE: tuple[tuple[str, OnlineCheck], ...] = (("feed", feed_source), ("telegram
 
 async def examine(config: Config, source: Path) -> list[Result]:
     """Every check, offline then online; none stops the others."""
-    results = []
+    results: list[Result] = []
     for name, check in DOCTOR_OFFLINE:
+        if name == "schema" and any(r.name == "storage" and not r.ok for r in results):
+            continue  # the database's one problem, said once (by the storage check)
         try:
             results.append(Result(name, True, check(config, source)))
         except PROBLEMS as problem:

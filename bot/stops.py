@@ -43,6 +43,11 @@ def listen(stop: Callable[[], object]) -> None:
         stop()
 
 
+def asked() -> bool:
+    """Whether a stop came since ``catch`` (a wait before the loop runs ends on it)."""
+    return _asked
+
+
 def ignore() -> None:
     """Until the process exits, a stop signal changes nothing."""
     global _asked, _listener

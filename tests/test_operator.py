@@ -331,7 +331,7 @@ async def test_a_407_from_the_proxy_at_start_is_exit_2_with_the_fix(tmp_path: Pa
             assert await uabot.finish() == 2
         finally:
             await uabot.kill()
-    assert len(uabot.err) == 2 and "created database" in uabot.err[0], uabot.output
+    assert len(uabot.err) == 2 and "at schema version" in uabot.err[0], uabot.output
     assert uabot.err[1].startswith(
         f"uabot: Telegram (api.telegram.invalid through the proxy http://127.0.0.1:{port}) not "
         "reachable: aiohttp.ClientHttpProxyError: 407"
@@ -361,7 +361,7 @@ async def test_an_untrusted_certificate_at_start_is_exit_2_naming_ca_bundle(
     finally:
         server.close()
         await server.wait_closed()
-    assert len(uabot.err) == 2 and "created database" in uabot.err[0], uabot.output
+    assert len(uabot.err) == 2 and "at schema version" in uabot.err[0], uabot.output
     assert "CERTIFICATE_VERIFY_FAILED" in uabot.err[1]
     assert uabot.err[1].endswith(": set telegram.ca_bundle (see README)")
     assert_clean(uabot, TOKEN, SECRET_HALF)

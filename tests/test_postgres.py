@@ -146,10 +146,10 @@ async def test_migrate_storage_copies_everything_once_and_the_bot_goes_on_there(
     assert status == 0, copied.output
     assert "  users: 3 rows" in copied.out
     assert "  confirmations: 2 rows" in copied.out
-    assert "  sessions: 1 rows" in copied.out
-    assert "  session_members: 1 rows" in copied.out
+    assert "  sessions: 1 row" in copied.out
+    assert "  session_members: 1 row" in copied.out
     assert "postgresql://***@" in copied.output
-    assert "created database postgresql://***@" in copied.output  # one line, as SQLite's
+    assert "created tables in postgresql://***@" in copied.output  # one line
 
     storage = await Storage.open(database)
     try:

@@ -1,7 +1,8 @@
 """The sandbox's config and database: a seeded throwaway one, or a copy of a real one.
 
-A real database is copied, never used in place: against the emulator, every real subscriber's
-chat is unknown, so a resumed broadcast would mark them all unreachable.
+A real database is copied, never used in place (a PostgreSQL one into a SQLite file): against
+the emulator, every real subscriber's chat is unknown, so a resumed broadcast would mark them all
+unreachable.
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ from pathlib import Path
 from bot.actions.importer import ImportKind, import_revision
 from bot.actions.model import ActionRevision
 from bot.actions.parse import parse_action
-from bot.config import Config, Secret, parse_config
+from bot.config import Config, Secret, StorageConfig, parse_config
 from bot.ptb.context import BotData
 from bot.services.publishing import publish_and_broadcast
 from bot.storage import Storage
+from bot.storage.db import require_psycopg
 
 log = logging.getLogger(__name__)
 
@@ -62,13 +64,19 @@ def seeded_config(workdir: Path, base_url: str, base_file_url: str, token: str) 
     )
 
 
-def copied_config(
+async def copied_config(
     config: Config, workdir: Path, base_url: str, base_file_url: str, token: str
 ) -> Config:
-    """``config`` pointed at the emulator and at a copy of its database; no feed."""
-    source = Path(config.storage.path)
+    """``config`` pointed at the emulator and at a SQLite copy of its database (PostgreSQL's
+    too: ``storage.url`` is dropped, never used); no feed."""
     target = workdir / "sandbox.sqlite3"
-    if source.exists():
+    if config.storage.url is not None:
+        require_psycopg(config.storage.url)
+        from bot.storage.transfer import copy_postgres_to_sqlite
+
+        await copy_postgres_to_sqlite(config.storage.url, target)
+        log.info("sandbox: working on a copy of %s", config.storage.shown)
+    elif (source := Path(config.storage.path)).exists():
         # The backup API gives a consistent copy even while the real bot writes to it.
         with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
             src.backup(dst)
@@ -76,9 +84,7 @@ def copied_config(
     telegram = dataclasses.replace(
         config.telegram, token=Secret(token), base_url=base_url, base_file_url=base_file_url
     )
-    config = dataclasses.replace(
-        config, telegram=telegram, storage=dataclasses.replace(config.storage, path=target)
-    )
+    config = dataclasses.replace(config, telegram=telegram, storage=StorageConfig(path=target))
     if hasattr(config, "feed"):  # a sandbox must not fetch or publish the real feed
         config = dataclasses.replace(config, feed=type(config.feed)())
     return config

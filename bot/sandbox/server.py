@@ -476,7 +476,7 @@ async def sandbox(
                 config = seeded_config(Path(tmp), *urls)
                 await seed(config)
             else:
-                config = copied_config(config, Path(tmp), *urls)
+                config = await copied_config(config, Path(tmp), *urls)
             users = _users_for(config)
             for user in users:
                 first_name = user.name.split(" ")[0]

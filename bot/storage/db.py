@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import aiosqlite
 
@@ -56,16 +56,60 @@ def is_postgres_url(target: object) -> bool:
 
 
 def shown_url(url: str) -> str:
-    """A database URL for logs and errors: the password masked (user, host and database kept)."""
+    """A database URL for logs and errors: the one masking of ``storage.url``. The user and
+    password are masked (``***@``, as bot.ptb.redact masks a URL in the logs), and a
+    ``password`` in the query string is dropped: libpq takes it there too."""
     parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    # The whole user:password, as bot.ptb.redact masks a URL in the logs: one form everywhere.
-    return urlunsplit(parts._replace(netloc=f"***@{parts.netloc.rpartition('@')[2]}"))
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = f"***@{netloc.rpartition('@')[2]}"
+    query = "&".join(
+        pair for pair in parts.query.split("&") if pair.partition("=")[0] != "password"
+    )
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
+
+
+def url_passwords(url: str | None) -> tuple[str, ...]:
+    """Every spelling of the password a ``storage.url`` carries (in its user part or its
+    query string, with the client key's ``sslpassword``; raw and decoded): what no output may
+    show."""
+    if not url:
+        return ()
+    parts = urlsplit(url)
+    found = [parts.password] if parts.password else []
+    found += [
+        value
+        for pair in parts.query.split("&")
+        for key, _, value in [pair.partition("=")]
+        if key in ("password", "sslpassword") and value  # libpq takes both from a URL
+    ]
+    return tuple(dict.fromkeys(spelling for raw in found for spelling in (raw, unquote(raw))))
+
+
+# The README's command: what installs the PostgreSQL driver into uabot's venv.
+PSYCOPG_INSTALL = 'pip install -e ".[postgres]"'
+
+
+def require_psycopg(url: str) -> None:
+    """Refuse a ``storage.url`` when psycopg (the extra ``postgres``) is not installed: one
+    line with the command, before anything imports ``bot.storage.postgres``."""
+    try:
+        import psycopg  # noqa: F401
+        import psycopg_pool  # noqa: F401
+    except ImportError:
+        raise DatabasePathError(
+            f"{shown_url(url)}: PostgreSQL needs psycopg, which is not installed: run "
+            f"{PSYCOPG_INSTALL} in uabot's folder (with its venv active)"
+        ) from None
 
 
 class DatabasePathError(Exception):
     """The database file cannot be used; one line naming the path, the reason and the fix."""
+
+
+class DatabaseUnreachable(DatabasePathError):
+    """PostgreSQL does not answer yet (refused, timed out, starting up): ``uabot run`` waits
+    for it as it waits for Telegram, since after a reboot the database may come later."""
 
 
 def check_path(path: Path) -> None:
@@ -99,6 +143,10 @@ def check_path(path: Path) -> None:
 class DatabaseInUse(Exception):
     """Another ``uabot run`` holds this database: two would answer every update twice."""
 
+    def __init__(self, message: str, pid: str = "?") -> None:
+        super().__init__(message)
+        self.pid = pid
+
 
 def hold_lock(path: Path) -> int:
     """Lock ``<database>.lock`` (created 0600) for the life of the process; its descriptor.
@@ -118,7 +166,8 @@ def hold_lock(path: Path) -> int:
         os.close(fd)
         raise DatabaseInUse(
             f"another uabot is running on this database (pid {pid}): stop it first, "
-            f"or give this one another storage.path than {path}"
+            f"or give this one another storage.path than {path}",
+            pid,
         ) from None
     os.ftruncate(fd, 0)
     os.write(fd, f"{os.getpid()}\n".encode())
@@ -326,13 +375,9 @@ class Database:
         A ``postgresql://`` URL opens PostgreSQL instead (``bot.storage.postgres``): the one
         place that chooses the backend."""
         if is_postgres_url(path):
-            try:
-                from bot.storage.postgres import PostgresDatabase
-            except ImportError:
-                raise DatabasePathError(
-                    f"{shown_url(str(path))}: PostgreSQL needs psycopg:"
-                    " pip install 'uabot[postgres]'"
-                ) from None
+            require_psycopg(str(path))
+            from bot.storage.postgres import PostgresDatabase
+
             return await PostgresDatabase.connect(str(path), migrate=migrate)
         return await cls.open_sqlite(Path(path), migrate=migrate)
 

@@ -30,18 +30,21 @@ from contextlib import asynccontextmanager, suppress
 from contextvars import ContextVar
 from importlib import resources
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 import psycopg
+import psycopg.conninfo
+import psycopg.errors
 from psycopg_pool import AsyncConnectionPool
 
 from bot.storage.db import (
     Database,
     DatabasePathError,
+    DatabaseUnreachable,
     PollerLock,
     Row,
     SchemaState,
     shown_url,
+    url_passwords,
 )
 
 log = logging.getLogger(__name__)
@@ -86,8 +89,53 @@ _SCHEMA_VERSION = (
 
 
 def _without_password(text: str, url: str) -> str:
-    password = urlsplit(url).password
-    return text.replace(password, "***") if password else text
+    for password in url_passwords(url):
+        text = text.replace(password, "***")
+    return text
+
+
+# libpq's words for a server not (yet) there: after a reboot PostgreSQL may start after uabot.
+_NOT_YET = (
+    "Connection refused",
+    "timeout expired",
+    "No such file or directory",  # its socket not created yet
+    "the database system is starting up",
+    "the database system is shutting down",
+    "Network is unreachable",
+)
+
+
+def _unreachable(exc: psycopg.Error, url: str) -> DatabasePathError:
+    """A failed connection as one line; ``DatabaseUnreachable`` when waiting may cure it."""
+    text = str(exc).strip()
+    reason = _without_password(text.splitlines()[0] if text else type(exc).__name__, url)
+    fix = "check storage.url and that PostgreSQL runs"
+    if isinstance(exc, psycopg.errors.InsufficientPrivilege):  # CONNECT revoked
+        return DatabasePathError(f"{shown_url(url)} refuses this role ({reason}): {_GRANT}")
+    kind = DatabaseUnreachable if any(m in text for m in _NOT_YET) else DatabasePathError
+    return kind(f"{shown_url(url)} cannot be reached ({reason}): {fix}")
+
+
+_GRANT = (
+    "give uabot a database of its own (createdb -O ROLE DATABASE), or let its role create "
+    "tables there (GRANT CREATE ON SCHEMA public TO ROLE); docs/operating.md: PostgreSQL"
+)
+
+
+def _no_privilege(exc: psycopg.Error, url: str) -> DatabasePathError:
+    """Permission denied (PostgreSQL 15 lets only the database's owner create in ``public``;
+    tables made by another role): one line with the fix, not a traceback."""
+    user = psycopg.conninfo.conninfo_to_dict(url).get("user") or "ROLE"
+    database = psycopg.conninfo.conninfo_to_dict(url).get("dbname") or "DATABASE"
+    reason = _without_password(str(exc).strip().splitlines()[0], url)
+    if "for table" in reason or "for sequence" in reason:  # another role made the tables
+        fix = (
+            f"connect as the role that owns uabot's tables, or make {user} their owner "
+            f"(REASSIGN OWNED BY that_role TO {user}, as that role or a superuser)"
+        )
+    else:
+        fix = _GRANT.replace("ROLE", str(user)).replace("DATABASE", str(database))
+    return DatabasePathError(f"{shown_url(url)}: {reason}: {fix}")
 
 
 def migrations() -> list[tuple[int, str, str]]:
@@ -261,6 +309,8 @@ class PostgresDatabase(Database):
         try:
             if migrate:
                 await _migrate(conn, shown_url(url))
+        except psycopg.errors.InsufficientPrivilege as exc:
+            raise _no_privilege(exc, url) from None
         finally:
             await conn.close()
         pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
@@ -363,7 +413,10 @@ class PostgresDatabase(Database):
 
     async def migrate(self, until: int | None = None) -> list[str]:
         async with self._pool.connection() as conn:
-            return await _migrate(conn, self.url, until)
+            try:
+                return await _migrate(conn, self.url, until)
+            except psycopg.errors.InsufficientPrivilege as exc:
+                raise _no_privilege(exc, self._url) from None
 
     async def _run(self, statement: Callable[[psycopg.AsyncConnection[Any]], Awaitable[T]]) -> T:
         """Run one statement: on the task's transaction's connection, or on one from the pool.
@@ -489,8 +542,7 @@ async def _connect(url: str) -> psycopg.AsyncConnection[Any]:
             url, autocommit=True, row_factory=_row_factory, connect_timeout=CONNECT_TIMEOUT_S
         )
     except psycopg.Error as exc:
-        reason = _without_password(str(exc).strip().splitlines()[0], url)
-        raise DatabasePathError(f"{shown_url(url)} cannot be reached ({reason})") from None
+        raise _unreachable(exc, url) from None
 
 
 async def _migrate(
@@ -528,7 +580,7 @@ async def _migrate(
                 )
             applied.append(name)
         if fresh and applied:  # as SQLite's: one line for a new database
-            log.info("created database %s at schema version %d", url, max(done | {version}))
+            log.info("created tables in %s at schema version %d", url, max(done | {version}))
     finally:
         await conn.execute(f"SELECT pg_advisory_unlock({_MIGRATION_KEY})")
     return applied
@@ -567,7 +619,11 @@ def read_schema(url: str) -> SchemaState:
     password masked, when it cannot be reached."""
     available = tuple((version, name) for version, name, _ in migrations())
     try:
-        with psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S) as conn:
+        conn = psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S)
+    except psycopg.Error as exc:
+        raise _unreachable(exc, url) from None
+    try:
+        with conn:
             _refuse_foreign(shown_url(url), conn.execute(_FOREIGN_TABLES).fetchone())
             found = conn.execute("SELECT to_regclass('schema_version') IS NOT NULL").fetchone()
             rows = (
@@ -575,7 +631,18 @@ def read_schema(url: str) -> SchemaState:
                 if found and found[0]
                 else []
             )
+            state = SchemaState(frozenset(int(row[0]) for row in rows), available)
+            # Migrations create tables: the role must be allowed to (PostgreSQL 15: only the
+            # database's owner may create in public unless granted).
+            creates = conn.execute(
+                "SELECT has_schema_privilege(current_schema(), 'CREATE')"
+            ).fetchone()
+            if state.pending and not (creates and creates[0]):
+                raise psycopg.errors.InsufficientPrivilege(
+                    "permission denied for schema public (this role may not create tables)"
+                )
+    except psycopg.errors.InsufficientPrivilege as exc:
+        raise _no_privilege(exc, url) from None
     except psycopg.Error as exc:
-        reason = _without_password(str(exc).strip().splitlines()[0], url)
-        raise DatabasePathError(f"{shown_url(url)} cannot be reached ({reason})") from None
-    return SchemaState(frozenset(int(row[0]) for row in rows), available)
+        raise _unreachable(exc, url) from None
+    return state

@@ -15,9 +15,20 @@ last (measured, 100k users on a shared 2-core machine: 113 s before, 1.6 s after
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sqlite3
+import tempfile
 from pathlib import Path
 
-from bot.storage.db import Database, DatabasePathError, read_schema, shown_url
+from bot.storage.db import (
+    FILE_MODE,
+    Database,
+    DatabasePathError,
+    open_read_only,
+    read_schema,
+    shown_url,
+)
 from bot.storage.postgres import PostgresDatabase
 
 # Parents before children (the foreign keys). user_counts is not copied: it is counted from
@@ -80,9 +91,21 @@ def _check_source(source: Path) -> None:
 
 async def copy_sqlite_to_postgres(source: Path, url: str) -> dict[str, int]:
     """Copy every table of the SQLite database at ``source`` into the PostgreSQL database at
-    ``url`` (migrated, empty); the rows copied per table. The source is migrated first, as
-    ``uabot run`` would, so that both hold the same tables."""
-    _check_source(source)
+    ``url`` (migrated, empty); the rows copied per table. The source is left as it is (the
+    bot's way back): a temporary copy of it is migrated, so that both hold the same tables."""
+    _check_source(source)  # no uabot database, a newer uabot's: refused, naming it
+    with tempfile.TemporaryDirectory(prefix="uabot-migrate-") as folder:
+        copy = Path(folder) / "source.sqlite3"
+        os.close(os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))  # private
+        with (
+            contextlib.closing(open_read_only(source)) as src,
+            contextlib.closing(sqlite3.connect(copy)) as dst,
+        ):
+            src.backup(dst)  # consistent, and the source untouched
+        return await _copy_from(copy, url)
+
+
+async def _copy_from(source: Path, url: str) -> dict[str, int]:
     sqlite = await Database.open_sqlite(source)
     try:
         found = await sqlite.fetch_all(
@@ -109,7 +132,9 @@ async def _copy(sqlite: Database, target: PostgresDatabase, url: str) -> dict[st
         if await target.fetch_value(f"SELECT EXISTS (SELECT 1 FROM {table})"):
             raise TargetNotEmpty(
                 f"{shown_url(url)} already holds rows ({table}): migrate-storage copies into "
-                "an empty database only"
+                "an empty database only: give it a new one (createdb -O ROLE NAME), or empty "
+                "this one if its data is not needed (DROP SCHEMA public CASCADE; CREATE SCHEMA "
+                "public AUTHORIZATION ROLE)"
             )
     counts: dict[str, int] = {}
     async with target.transaction():
@@ -137,3 +162,36 @@ async def _copy(sqlite: Database, target: PostgresDatabase, url: str) -> dict[st
                 f" COALESCE((SELECT MAX({column}) FROM {table}), 0) + 1, false)"
             )
     return counts
+
+
+async def copy_postgres_to_sqlite(url: str, target: Path) -> dict[str, int]:
+    """The way back, for ``uabot sandbox --config`` on a PostgreSQL config: every table of the
+    database at ``url`` copied into a new SQLite file ``target``, read in one read-only
+    transaction (a consistent snapshot; nothing written there, not even a migration)."""
+    from bot.storage.postgres import read_schema as read_postgres_schema
+
+    state = read_postgres_schema(url)
+    sqlite = await Database.open_sqlite(target)
+    try:
+        if not state.applied:  # an empty database: the copy is a new bot
+            return {}
+        source = await PostgresDatabase.connect(url, migrate=False)
+        try:
+            counts: dict[str, int] = {}
+            async with source.transaction(), sqlite.transaction():
+                await source.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                for table in TABLES:
+                    rows = await source.fetch_all(f"SELECT * FROM {table}")
+                    counts[table] = len(rows)
+                    if rows:
+                        names = list(rows[0].keys())
+                        await sqlite.execute_many(
+                            f"INSERT INTO {table} ({', '.join(names)})"
+                            f" VALUES ({', '.join('?' * len(names))})",
+                            [tuple(row) for row in rows],
+                        )
+            return counts
+        finally:
+            await source.close()
+    finally:
+        await sqlite.close()
