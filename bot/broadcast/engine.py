@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import time
 from collections import Counter, deque
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -49,12 +50,14 @@ from typing import Any
 from telegram.error import TelegramError
 from telegram.ext import ExtBot
 
+from bot.broadcast.ratelimit import SharedBudget
 from bot.broadcast.sender import BroadcastSender, Prepared
 from bot.logs import about
 from bot.metrics import Metrics
 from bot.ptb.errors import Verdict, classify, described
 from bot.ptb.text import Rendered
 from bot.storage import Broadcast, Outcome, Recipient, Storage
+from bot.storage.broadcasts import CLAIM_BATCH
 
 log = logging.getLogger(__name__)
 
@@ -165,8 +168,21 @@ class BroadcastEngine:
         give_up_after: float = 24 * 3600.0,
         max_probe_interval: float = 300.0,
         metrics: Metrics | None = None,
+        claim_lease: float = 60.0,
+        claim_retry: float = 1.0,
     ) -> None:
         self._storage = storage
+        # Several instances on one database (PostgreSQL): each claims its recipients for
+        # ``claim_lease`` seconds, under this name, and draws on the whole bot's budget; the
+        # recipients others hold are looked at again every ``claim_retry`` seconds.
+        self._owner = secrets.token_hex(8)
+        self._lease = claim_lease
+        self._claim_retry = claim_retry
+        self._budget = (
+            SharedBudget(rate, storage.broadcasts.reserve_sends)
+            if storage.broadcasts.shared
+            else None
+        )
         self._renderers = renderers
         self._workers = workers_for(rate)
         self._on_finished = on_finished
@@ -329,7 +345,11 @@ class BroadcastEngine:
                 outcomes.add(row)
             await outcomes.drain()
             async with storage.db.transaction():
-                finished = await storage.broadcasts.finish(broadcast.id, time.time())
+                found = await storage.broadcasts.finish(broadcast.id, time.time())
+            if found is None:  # another instance finished it: it reports it
+                await self._forget(broadcast.id)
+                return
+            finished = found
             log.info(
                 "broadcast %s finished: %s delivered, %s unreachable, %s failed",
                 broadcast.id,
@@ -409,6 +429,9 @@ class BroadcastEngine:
         message alone, which must get a prompt answer (and one past a burst) before every
         worker goes on. A slow link that answers ``getMe`` but not the message stays paused."""
         broadcast = run.broadcast
+        broadcasts = self._storage.broadcasts
+        if broadcasts.shared and await broadcasts.paused_elsewhere(broadcast.id) is None:
+            return True  # another instance found Telegram answering again and resumed it
         try:
             await self._bot.get_me()
         except TelegramError:
@@ -449,25 +472,48 @@ class BroadcastEngine:
         """Send to every pending recipient; why it stopped early, or None once all are done."""
         broadcast = run.broadcast
         storage = self._storage
-        queue: asyncio.Queue[Recipient | None] = asyncio.Queue(maxsize=self._workers * 4)
+        broadcasts = storage.broadcasts
+        # Each recipient with when it was claimed (shared: a claim older than half its lease
+        # is given back unsent rather than risk a second copy from another instance).
+        queue: asyncio.Queue[tuple[Recipient, float] | None] = asyncio.Queue(
+            maxsize=self._workers * 4
+        )
         stopped: list[_Stop] = []
         producer: asyncio.Task[None] | None = None
+        unsent: list[int] = []  # claimed, not sent: given back at the end of the round
 
         async def produce() -> None:
             after = 0
             while True:
-                batch = await storage.broadcasts.pending(
-                    broadcast.id, after, BATCH, broadcast.case_number, broadcast.revision
+                batch = await broadcasts.claim(
+                    broadcast.id,
+                    after,
+                    BATCH,
+                    broadcast.case_number,
+                    broadcast.revision,
+                    owner=self._owner,
+                    lease=self._lease,
                 )
+                claimed_at = time.monotonic()
                 # Near the end of what is queued: the next chunk of a large broadcast.
-                more = len(batch) < BATCH and await storage.broadcasts.enqueue_more(broadcast.id)
+                more = len(batch) < min(BATCH, CLAIM_BATCH if broadcasts.shared else BATCH) and (
+                    await broadcasts.enqueue_more(broadcast.id)
+                )
                 if not batch:
                     if more:
                         continue
+                    if await broadcasts.held_elsewhere(broadcast.id, self._owner):
+                        await asyncio.sleep(self._claim_retry)  # theirs, or back after a lease
+                        continue
                     break
+                paused = await broadcasts.paused_elsewhere(broadcast.id)
+                if paused is not None:  # another instance waits for Telegram: all do
+                    unsent.extend(recipient.user_id for recipient in batch)
+                    halt(_Stop(paused.pause_reason or ""))
+                    return
                 for recipient in batch:
                     if not breaker.holds(recipient.user_id):
-                        await queue.put(recipient)
+                        await queue.put((recipient, claimed_at))
                 after = batch[-1].user_id
             for _ in range(self._workers):
                 await queue.put(None)
@@ -475,15 +521,21 @@ class BroadcastEngine:
         def halt(stop: _Stop) -> None:
             """End the round: no new recipients; the queued ones stay pending."""
             stopped.append(stop)
-            if producer is not None:
+            if producer is not None and producer is not asyncio.current_task():
                 producer.cancel()
             while not queue.empty():
-                queue.get_nowait()
+                item = queue.get_nowait()
+                if item is not None:
+                    unsent.append(item[0].user_id)
             for _ in range(self._workers):
                 queue.put_nowait(None)
 
         async def work() -> None:
-            while not stopped and (recipient := await queue.get()) is not None:
+            while not stopped and (item := await queue.get()) is not None:
+                recipient, claimed_at = item
+                if broadcasts.shared and time.monotonic() - claimed_at > self._lease / 2:
+                    unsent.append(recipient.user_id)
+                    continue
                 async with self._in_flight():
                     await deliver(recipient)
 
@@ -528,10 +580,14 @@ class BroadcastEngine:
         # A TaskGroup cancels the other workers when one fails: no sender keeps going for a
         # round that is being abandoned (and resumed later from the outbox). A cancelled
         # producer (the round halted) is no failure.
-        async with asyncio.TaskGroup() as group:
-            producer = group.create_task(produce())
-            for _ in range(self._workers):
-                group.create_task(work())
+        try:
+            async with asyncio.TaskGroup() as group:
+                producer = group.create_task(produce())
+                for _ in range(self._workers):
+                    group.create_task(work())
+        finally:
+            if unsent:
+                await broadcasts.release(broadcast.id, unsent, self._owner)
         await outcomes.drain()
         return stopped[0] if stopped else None
 
@@ -555,6 +611,8 @@ class BroadcastEngine:
         uid = recipient.user_id
         try:
             for index in range(run.parts_sent.get(uid, 0), len(parts)):
+                if self._budget is not None:
+                    await self._budget.wait()
                 await sender.send(uid, parts[index])
                 if index + 1 < len(parts):
                     run.parts_sent[uid] = index + 1
@@ -580,7 +638,11 @@ class BroadcastEngine:
         interval = min(FIRST_PROBE_INTERVAL, self._max_probe_interval)
         owed: frozenset[int] | None = None  # None: everyone it is for
         unanswered_once: set[int] = set()
+        # Claimed before each try, for longer than the wait after it: one instance reports.
+        lease = max(self._lease, 2 * self._max_probe_interval)
         while True:
+            if not await self._storage.broadcasts.claim_report(broadcast.id, self._owner, lease):
+                return  # another instance sends it (or sent it)
             try:
                 missed = await self._on_finished(broadcast, owed)
             except asyncio.CancelledError:

@@ -278,6 +278,10 @@ def tables_at(applied: frozenset[int]) -> set[str]:
 class Database:
     """An open SQLite database with WAL, foreign keys and the schema brought up to date."""
 
+    # Whether several ``uabot run`` processes may share this database (PostgreSQL): then the
+    # repositories coordinate them (claims, leases); SQLite's lock file admits one process.
+    shared = False
+
     def __init__(self, connection: aiosqlite.Connection, path: Path | None = None) -> None:
         self._conn = connection
         self._path = path

@@ -128,6 +128,8 @@ def postgres_sql(sql: str) -> str:
 class PostgresDatabase(Database):
     """A pool of connections to one PostgreSQL database, with the schema brought up to date."""
 
+    shared = True
+
     def __init__(self, pool: AsyncConnectionPool[Any], url: str) -> None:
         self._pool = pool
         self._url = url
