@@ -131,7 +131,7 @@ class BroadcastConfig:
     # Several instances on one PostgreSQL database (issue 16 §4): an instance holds the
     # recipients it claimed this long (a dead one's come back to the others after it), and
     # looks again this often for those another instance still holds.
-    claim_lease_seconds: float = 60.0
+    claim_lease_seconds: float = 30.0
     claim_retry_seconds: float = 1.0
 
 
@@ -256,7 +256,7 @@ _SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], str]]] = {
         "paid": (bool, "true or false"),
         "give_up_after_hours": ((int, float), "a number of hours such as 24"),
         "max_probe_interval_seconds": ((int, float), "a number of seconds such as 300"),
-        "claim_lease_seconds": ((int, float), "a number of seconds such as 60"),
+        "claim_lease_seconds": ((int, float), "a number of seconds such as 30"),
         "claim_retry_seconds": ((int, float), "a number of seconds such as 1"),
     },
     "reminders": {"days_before_deadline": (int, "a whole number of days such as 3")},
@@ -430,7 +430,7 @@ def parse_config(
     lease = broadcast.get("claim_lease_seconds", BroadcastConfig.claim_lease_seconds)
     if not 0 < lease <= 3600:
         raise ConfigError(
-            "broadcast.claim_lease_seconds must be more than 0 and at most 3600, e.g. 60"
+            "broadcast.claim_lease_seconds must be more than 0 and at most 3600, e.g. 30"
         )
     claim_retry = broadcast.get("claim_retry_seconds", BroadcastConfig.claim_retry_seconds)
     if not 0 < claim_retry <= lease:

@@ -168,7 +168,7 @@ class BroadcastEngine:
         give_up_after: float = 24 * 3600.0,
         max_probe_interval: float = 300.0,
         metrics: Metrics | None = None,
-        claim_lease: float = 60.0,
+        claim_lease: float = 30.0,
         claim_retry: float = 1.0,
     ) -> None:
         self._storage = storage
@@ -263,11 +263,17 @@ class BroadcastEngine:
                 )
         tasks = [run.task for run in self._runs.values() if run.task is not None]
         tasks += self._reports.values()
+        reporting = list(self._reports)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         self._runs.clear()
         self._reports.clear()
+        # The reports this instance still owed: another instance (or the next start) sends
+        # them now, not after the claim's lease.
+        for broadcast_id in reporting:
+            with suppress(Exception):
+                await self._storage.broadcasts.release_report(broadcast_id, self._owner)
 
     async def wait(self, broadcast_id: int) -> None:
         """Wait until a running broadcast is finished (tests, the CLI)."""
@@ -436,9 +442,34 @@ class BroadcastEngine:
             await self._bot.get_me()
         except TelegramError:
             return False
-        pending = self._storage.broadcasts.pending
+        if broadcasts.shared:  # one nobody else sends to; given back unless its outcome came
+            found = await broadcasts.claim(
+                broadcast.id,
+                0,
+                1,
+                broadcast.case_number,
+                None,
+                owner=self._owner,
+                lease=self._lease,
+            )
+            try:
+                return await self._probe_with(run, sender, parts_for, outcomes, found)
+            finally:
+                await broadcasts.release(broadcast.id, self._owner)  # unless recorded
+        pending = broadcasts.pending
         found = await pending(broadcast.id, run.probe_after, 1, broadcast.case_number)
         found = found or await pending(broadcast.id, 0, 1, broadcast.case_number)
+        return await self._probe_with(run, sender, parts_for, outcomes, found)
+
+    async def _probe_with(
+        self,
+        run: _Run,
+        sender: BroadcastSender,
+        parts_for: Callable[[Recipient], list[Prepared]],
+        outcomes: _Outcomes,
+        found: list[Recipient],
+    ) -> bool:
+        """The probe's second half: one pending message alone (none left: Telegram answers)."""
         if not found:
             return True
         recipient = found[0]
@@ -480,7 +511,9 @@ class BroadcastEngine:
         )
         stopped: list[_Stop] = []
         producer: asyncio.Task[None] | None = None
-        unsent: list[int] = []  # claimed, not sent: given back at the end of the round
+        # Shared: a few recipients at a time, so that every instance finds work and what one
+        # claimed is sent within a second or two, well within its lease.
+        limit = min(self._workers, CLAIM_BATCH) if broadcasts.shared else BATCH
 
         async def produce() -> None:
             after = 0
@@ -488,7 +521,7 @@ class BroadcastEngine:
                 batch = await broadcasts.claim(
                     broadcast.id,
                     after,
-                    BATCH,
+                    limit,
                     broadcast.case_number,
                     broadcast.revision,
                     owner=self._owner,
@@ -496,9 +529,7 @@ class BroadcastEngine:
                 )
                 claimed_at = time.monotonic()
                 # Near the end of what is queued: the next chunk of a large broadcast.
-                more = len(batch) < min(BATCH, CLAIM_BATCH if broadcasts.shared else BATCH) and (
-                    await broadcasts.enqueue_more(broadcast.id)
-                )
+                more = len(batch) < limit and await broadcasts.enqueue_more(broadcast.id)
                 if not batch:
                     if more:
                         continue
@@ -508,7 +539,6 @@ class BroadcastEngine:
                     break
                 paused = await broadcasts.paused_elsewhere(broadcast.id)
                 if paused is not None:  # another instance waits for Telegram: all do
-                    unsent.extend(recipient.user_id for recipient in batch)
                     halt(_Stop(paused.pause_reason or ""))
                     return
                 for recipient in batch:
@@ -524,9 +554,7 @@ class BroadcastEngine:
             if producer is not None and producer is not asyncio.current_task():
                 producer.cancel()
             while not queue.empty():
-                item = queue.get_nowait()
-                if item is not None:
-                    unsent.append(item[0].user_id)
+                queue.get_nowait()
             for _ in range(self._workers):
                 queue.put_nowait(None)
 
@@ -534,8 +562,8 @@ class BroadcastEngine:
             while not stopped and (item := await queue.get()) is not None:
                 recipient, claimed_at = item
                 if broadcasts.shared and time.monotonic() - claimed_at > self._lease / 2:
-                    unsent.append(recipient.user_id)
-                    continue
+                    run.second_tries = True  # given back at the end of the round, sent in
+                    continue  # the next one
                 async with self._in_flight():
                     await deliver(recipient)
 
@@ -586,8 +614,10 @@ class BroadcastEngine:
                 for _ in range(self._workers):
                     group.create_task(work())
         finally:
-            if unsent:
-                await broadcasts.release(broadcast.id, unsent, self._owner)
+            # What this instance claimed and did not send (the round halted, a send failed
+            # on the way to Telegram, a claim grew old in the queue) goes back to every
+            # instance at once.
+            await broadcasts.release(broadcast.id, self._owner)
         await outcomes.drain()
         return stopped[0] if stopped else None
 

@@ -42,8 +42,8 @@ _RECORD_SHARED = (
     "UPDATE outbox SET state = ?, attempts = ?, claimed_until = NULL"
     " WHERE broadcast_id = ? AND user_id = ?"
 )
-# Recipients one instance claims at once on a shared database (PostgreSQL): small, so that the
-# others find work and a claim is sent well within its lease.
+# Recipients one instance claims at once on a shared database (PostgreSQL) at most: few, so
+# that the others find work too and what one claimed is sent well within its lease.
 CLAIM_BATCH = 64
 # The database's clock (epoch seconds) for leases and the send budget: one clock for every
 # instance, whatever their machines' clocks say.
@@ -338,7 +338,7 @@ class Broadcasts:
         lease: float,
     ) -> list[Recipient]:
         """The next recipients to send to. On SQLite: ``pending`` (the one process reads on
-        from ``after_user``). Shared: at most ``CLAIM_BATCH`` recipients nobody holds, now held
+        from ``after_user``). Shared: ``limit`` recipients nobody holds, now held
         by ``owner`` for ``lease`` seconds (``after_user`` unused: what others hold is skipped,
         what comes back from a dead instance is found again)."""
         if not self._db.shared:
@@ -350,7 +350,7 @@ class Broadcasts:
                 owner,
                 broadcast_id,
                 broadcast_id,
-                min(limit, CLAIM_BATCH),
+                limit,
                 revision,
                 case_number,
             ),
@@ -366,14 +366,17 @@ class Broadcasts:
             for row in rows
         ]
 
-    async def release(self, broadcast_id: int, user_ids: list[int], owner: str) -> None:
-        """Give claimed recipients back unsent (a round halted): others may take them now."""
-        if not self._db.shared or not user_ids:
-            return
-        await self._db.execute(
+    async def release(self, broadcast_id: int, owner: str) -> int:
+        """Give back what ``owner`` claimed and did not send (a round ended or halted, a send
+        failed on the way to Telegram): any instance may take it at once, not after the lease.
+        How many were given back."""
+        if not self._db.shared:
+            return 0
+        return await self._db.execute(
             "UPDATE outbox SET claimed_until = NULL, claimed_by = NULL"
-            " WHERE broadcast_id = ? AND user_id = ANY(?) AND claimed_by = ?",
-            (broadcast_id, user_ids, owner),
+            f" WHERE broadcast_id = ? AND claimed_by = ? AND state IN {_SENDABLE}"
+            " AND claimed_until IS NOT NULL",
+            (broadcast_id, owner),
         )
 
     async def held_elsewhere(self, broadcast_id: int, owner: str) -> bool:
@@ -427,6 +430,16 @@ class Broadcasts:
                 (lease, owner, broadcast_id, owner),
             )
             == 1
+        )
+
+    async def release_report(self, broadcast_id: int, owner: str) -> None:
+        """Give up ``owner``'s claim on the final report (a stop): another may send it now."""
+        if not self._db.shared:
+            return
+        await self._db.execute(
+            "UPDATE broadcasts SET report_claimed_until = NULL"
+            " WHERE id = ? AND report_claimed_by = ?",
+            (broadcast_id, owner),
         )
 
     async def record_many(
