@@ -77,6 +77,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "sqlite_only: about SQLite's files (skipped with UABOT_TEST_DATABASE_URL)"
     )
+    config.addinivalue_line(
+        "markers", "postgres_only: several instances on one database (needs the URL; CI sets it)"
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -85,6 +88,8 @@ def _postgres(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -
     schema (the same path, the same schema: a restart finds its data); tests marked
     ``sqlite_only`` (backup files, SQLite's upgrade samples) skip."""
     if POSTGRES_URL is None:
+        if request.node.get_closest_marker("postgres_only"):
+            pytest.skip("PostgreSQL only: set UABOT_TEST_DATABASE_URL (CI does)")
         yield
         return
     if request.node.get_closest_marker("sqlite_only"):

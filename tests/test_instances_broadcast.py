@@ -1,0 +1,165 @@
+"""Issue 16 §4: several real ``uabot run`` processes on one PostgreSQL database drain one
+broadcast together, under one rate budget, and a SIGKILL of one loses nobody.
+
+The instances run in webhook mode, each with its own webhook server: the emulator posts every
+update to the URL set last, that of the instance started last (two long pollers would take each
+other's updates; electing one poller is part B's). So the instance killed is the first one, and
+users' messages keep reaching a live instance.
+"""
+
+from __future__ import annotations
+
+import bisect
+from pathlib import Path
+
+import pytest
+from conftest import SECRET, free_port
+from fault_servers import Uabot, assert_clean, write_config
+from journeys import ADMIN_ID, FIXTURES
+
+from bot.actions.importer import import_revision, publish
+from bot.actions.parse import parse_action
+from bot.broadcast.engine import workers_for
+from bot.emulator import Emulator, SimUser
+from bot.storage import Storage
+
+pytestmark = pytest.mark.postgres_only
+
+CASE = "UA 012/26"
+SUBSCRIBERS = 2000
+RATE = 200
+# The emulator stamps a message when its request arrives: the way there (the event loops of
+# three processes on a shared machine) moves a send by some milliseconds, so a second of the
+# emulator's clock may hold a few sends of the next. A sum over instances that ignored the
+# shared budget would be about twice the rate.
+RATE_TOLERANCE = 1.10
+LEASE_SECONDS = 2  # a killed instance's claims come back after this (default 30)
+
+
+def card_times(users: list[SimUser]) -> list[float]:
+    """When each card of the case arrived at the emulator, in order."""
+    return sorted(m.sent_at for u in users for m in u.messages if m.text and CASE in m.text)
+
+
+def cards(user: SimUser) -> int:
+    return sum(1 for m in user.messages if m.text and CASE in m.text)
+
+
+def reports(admin: SimUser) -> list[str]:
+    return [m.text for m in admin.messages if m.text and "Broadcast finished" in m.text]
+
+
+def busiest_second(times: list[float]) -> int:
+    """The most sends within any one second (a window sliding over every send)."""
+    return max(
+        (bisect.bisect_left(times, start + 1.0) - i for i, start in enumerate(times)), default=0
+    )
+
+
+def instance_config(folder: Path, emulator: Emulator, database: Path) -> Path:
+    folder.mkdir()
+    port = free_port()
+    extra = (
+        f'base_file_url = "{emulator.base_file_url}"\n'
+        f"admins = [{ADMIN_ID}]\n"
+        'mode = "webhook"\n'
+        f'webhook_url = "http://127.0.0.1:{port}/telegram"\n'
+        f'listen = "127.0.0.1:{port}"\n'
+        f'secret_token = "{SECRET}"\n'
+        "[broadcast]\n"
+        f"messages_per_second = {RATE}\n"
+        "paid = true\n"
+        f"claim_lease_seconds = {LEASE_SECONDS}\n"
+        "claim_retry_seconds = 0.2\n"
+    )
+    return write_config(folder, emulator.base_url, extra=extra, db=database)
+
+
+async def queue_broadcast(database: Path) -> None:
+    """2,000 subscribers and a published case, as ``uabot import --publish`` leaves them."""
+    storage = await Storage.open(database)
+    try:
+        async with storage.db.transaction():
+            await storage.db.execute_many(
+                "INSERT INTO users (id, language) VALUES (?, 'en')",
+                [(uid,) for uid in range(1, SUBSCRIBERS + 1)],
+            )
+        revision = parse_action(
+            (FIXTURES / "ua-012-26-1.toml").read_bytes(),
+            source="ua-012-26-1.toml",
+            languages=("en", "de", "fr"),
+            default_language="en",
+        )
+        await import_revision(storage, revision, by=None)
+        assert await publish(storage, revision.case, revision.revision, ADMIN_ID)
+    finally:
+        await storage.close()
+
+
+async def test_two_instances_drain_one_broadcast_within_one_budget_and_survive_a_sigkill(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """Two instances send one broadcast at 200/s together (not each); the first is killed
+    halfway, a third starts meanwhile: everyone gets the card, at most the killed one's sends
+    in flight twice, no second in the emulator's clock above the rate, no 429, a /start during
+    the broadcast answered, and one final report."""
+    database = tmp_path / "bot.sqlite3"
+    users = [emulator.user(uid, started=True) for uid in range(1, SUBSCRIBERS + 1)]
+    admin = emulator.user(ADMIN_ID, started=True)
+    await queue_broadcast(database)
+    first = await Uabot.start(instance_config(tmp_path / "a", emulator, database))
+    second: Uabot | None = None
+    third: Uabot | None = None
+    try:
+        await first.wait_for("started as")
+        second = await Uabot.start(instance_config(tmp_path / "b", emulator, database))
+        await second.wait_for("started as")  # it set the webhook last: updates go to it
+        both_from = len(card_times(users))
+        await emulator.wait_until(
+            lambda: len(card_times(users)) >= SUBSCRIBERS // 2, timeout=120, message="halfway"
+        )
+        both_until = len(card_times(users))
+        await first.kill()
+        killed_at = len(card_times(users))
+        assert killed_at < SUBSCRIBERS, "killed mid-broadcast"
+
+        # A user's /start while the broadcast goes on (it cannot end sooner than the rate
+        # allows) is answered by a live instance.
+        newcomer = emulator.user(SUBSCRIBERS + 1, first_name="Newcomer", language_code="en")
+        await newcomer.send("/start")
+        greeting = await newcomer.receive(timeout=30)
+        assert greeting.text
+
+        # A third instance joins (resuming the broadcast at start) while the second sends:
+        # two live instances reach the end, one of them reports.
+        third = await Uabot.start(instance_config(tmp_path / "c", emulator, database))
+        await third.wait_for("started as")
+        await emulator.wait_until(lambda: reports(admin), timeout=120, message="the report")
+        for instance in (second, third):
+            assert await instance.interrupt() == 0
+    finally:
+        for instance in (first, second, third):
+            if instance is not None:
+                await instance.kill()
+
+    counts = [cards(user) for user in users]
+    assert min(counts) == 1, "nobody is lost"
+    duplicates = sum(counts) - SUBSCRIBERS
+    assert duplicates <= workers_for(RATE), f"{duplicates} duplicates"
+    assert len(reports(admin)) == 1, reports(admin)
+    assert f"Delivered: {SUBSCRIBERS:,}" in reports(admin)[0]
+    assert emulator.stats.too_many_requests == 0
+
+    times = card_times(users)
+    together = times[both_from:both_until]  # while both instances sent
+    assert len(together) > RATE, "the two instances sent together for more than a second"
+    assert busiest_second(times) <= RATE * RATE_TOLERANCE, busiest_second(times)
+    rate = (len(together) - 1) / (together[-1] - together[0])
+    print(
+        f"two instances: {rate:.1f}/s together ({rate / RATE:.3f} of {RATE}/s), busiest second"
+        f" {busiest_second(times)}, {duplicates} duplicates after the SIGKILL (at most"
+        f" {workers_for(RATE)} in flight), {emulator.stats.too_many_requests} 429s"
+    )
+    for instance in (second, third):
+        assert instance is not None
+        assert_clean(instance)
