@@ -9,16 +9,20 @@ users' messages keep reaching a live instance.
 
 from __future__ import annotations
 
+import asyncio
 import bisect
 from pathlib import Path
+from typing import Any
 
 import pytest
-from conftest import SECRET, free_port
+from conftest import SECRET, free_port, make_config, webhook_keys
 from fault_servers import Uabot, assert_clean, write_config
 from journeys import ADMIN_ID, FIXTURES
+from transitions import record
 
 from bot.actions.importer import import_revision, publish
 from bot.actions.parse import parse_action
+from bot.app import build_application, running
 from bot.broadcast.engine import workers_for
 from bot.emulator import Emulator, SimUser
 from bot.storage import Storage
@@ -75,14 +79,14 @@ def instance_config(folder: Path, emulator: Emulator, database: Path) -> Path:
     return write_config(folder, emulator.base_url, extra=extra, db=database)
 
 
-async def queue_broadcast(database: Path) -> None:
-    """2,000 subscribers and a published case, as ``uabot import --publish`` leaves them."""
+async def queue_broadcast(database: Path, subscribers: int = SUBSCRIBERS) -> None:
+    """Subscribers and a published case, as ``uabot import --publish`` leaves them."""
     storage = await Storage.open(database)
     try:
         async with storage.db.transaction():
             await storage.db.execute_many(
                 "INSERT INTO users (id, language) VALUES (?, 'en')",
-                [(uid,) for uid in range(1, SUBSCRIBERS + 1)],
+                [(uid,) for uid in range(1, subscribers + 1)],
             )
         revision = parse_action(
             (FIXTURES / "ua-012-26-1.toml").read_bytes(),
@@ -163,3 +167,72 @@ async def test_two_instances_drain_one_broadcast_within_one_budget_and_survive_a
     for instance in (second, third):
         assert instance is not None
         assert_clean(instance)
+
+
+def in_process(emulator: Emulator, database: Path) -> Any:
+    """An instance in this process (webhook mode, its own port) on the shared database."""
+    config = make_config(
+        emulator,
+        database,
+        telegram=webhook_keys(),
+        broadcast={
+            "messages_per_second": 20,
+            "paid": False,
+            "max_probe_interval_seconds": 0.2,
+            "claim_lease_seconds": LEASE_SECONDS,
+            "claim_retry_seconds": 0.2,
+        },
+    )
+    return running(record(build_application(config)), poll_timeout=1)
+
+
+async def test_a_pause_is_the_whole_bots_and_whoever_finishes_reports_once(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """An outage pauses the broadcast in the database: an instance started meanwhile waits
+    too (its /broadcasts says paused), both go on once Telegram answers, everyone gets one
+    card and the admin one report."""
+    database = tmp_path / "bot.sqlite3"
+    count = 40
+    users = [emulator.user(uid, started=True) for uid in range(1, count + 1)]
+    admin = emulator.user(ADMIN_ID, started=True)
+    emulator.http_error(502, methods=("sendMessage",), chats=tuple(range(1, count + 1)))
+    await queue_broadcast(database, count)
+    async with in_process(emulator, database) as first:
+        await emulator.wait_until(
+            lambda: emulator.stats.non_api_answers >= 1, timeout=30, message="the outage"
+        )
+        storage = first.bot_data.storage
+        broadcast = (await storage.broadcasts.unfinished())[0]
+        for _ in range(300):  # up to 30 s: the first instance records the pause
+            found = await storage.broadcasts.get(broadcast.id)
+            if found is not None and found.paused_at is not None:
+                break
+            await asyncio.sleep(0.1)
+        else:
+            raise AssertionError("the broadcast never paused")
+        async with in_process(emulator, database) as second:
+            await admin.send("/broadcasts")  # the second instance took the webhook last
+            shown = await admin.receive(timeout=30)
+            while "Running broadcasts" not in (shown.text or ""):
+                shown = await admin.receive(timeout=30)
+            assert "paused since" in shown.text, shown.text
+            emulator.end_http_error()
+            await emulator.wait_until(lambda: reports(admin), timeout=60, message="the report")
+            # Until both engines are done with it: each finished its run (one reported) and
+            # no report is still being sent.
+            for _ in range(300):
+                engines = (first.bot_data.broadcasts, second.bot_data.broadcasts)
+                reporting = [
+                    task
+                    for task in asyncio.all_tasks()
+                    if task.get_name().startswith("uabot-report-") and not task.done()
+                ]
+                if not any(engine.progress() for engine in engines) and not reporting:
+                    break
+                await asyncio.sleep(0.1)
+            else:
+                raise AssertionError("the instances never finished the broadcast")
+    assert [cards(user) for user in users] == [1] * count
+    assert len(reports(admin)) == 1, reports(admin)
+    assert f"Delivered: {count}" in reports(admin)[0]
