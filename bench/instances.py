@@ -22,11 +22,11 @@ import time
 from pathlib import Path
 
 import aiohttp
+import broadcast
 from broadcast import (
     ADMIN_ID,
     FIXTURE,
     LANGUAGES,
-    TOKEN,
     cpu_seconds,
     database,
     emu_json,
@@ -38,6 +38,9 @@ from broadcast import (
     wait_until_up,
 )
 
+# ``uabot run`` reads its token from a config file, which wants one shaped like BotFather's;
+# the emulator (started by bench/broadcast.py's helper) is given the same.
+TOKEN = broadcast.TOKEN = "123456:" + "B" * 35
 GOAL_RATE_RATIO = 0.98  # the sum over instances reaches the configured rate...
 GOAL_RATE_MAX = 1.02  # ...and does not go beyond it (each alone would send at the whole rate)
 
@@ -54,6 +57,7 @@ def instance_config(folder: Path, emulator_port: int, url: str, rate: float) -> 
         'mode = "webhook"\n'
         f'webhook_url = "http://127.0.0.1:{port}/telegram"\n'
         f'listen = "127.0.0.1:{port}"\n'
+        'secret_token = "bench-instances-secret"\n'
         "[i18n]\n"
         'default_language = "en"\n'
         f"languages = {list(LANGUAGES)!r}\n"
@@ -131,7 +135,11 @@ async def run(storage: str, instances: int, subscribers: int, rate: float, workd
             cpu_first = 0.0
             deadline = time.monotonic() + 4 * subscribers / rate + 60
             sent = 0
-            while sent < subscribers and time.monotonic() < deadline:
+            while (
+                sent < subscribers
+                and time.monotonic() < deadline
+                and all(bot.returncode is None for bot in bots)
+            ):
                 stats = await emu_json(session, "GET", f"{control}/stats")
                 now = time.monotonic()
                 sent = stats[counted] - before
@@ -147,6 +155,9 @@ async def run(storage: str, instances: int, subscribers: int, rate: float, workd
         await stop_process(emulator)
     if sent < subscribers:
         print(f"only {sent} of {subscribers} delivered before the deadline")
+        for index in range(len(bots)):
+            log = (workdir / f"instance-{index}.log").read_text(errors="replace")
+            print(f"instance {index}:\n{log[-2000:]}")
         return 1
     achieved = (sent - 1) / max(last_at - first_at, 1e-6)
     ratio = achieved / rate
