@@ -33,10 +33,10 @@ CASE = "UA 012/26"
 SUBSCRIBERS = 2000
 RATE = 200
 # The emulator stamps a message when its request arrives: the way there (the event loops of
-# three processes on a shared machine) moves a send by some milliseconds, so a second of the
-# emulator's clock may hold a few sends of the next. A sum over instances that ignored the
-# shared budget would be about twice the rate.
-RATE_TOLERANCE = 1.10
+# three processes on a shared machine) moves a send by some milliseconds, and a send time an
+# instance missed goes at once (at most one window, 0.1 s, per instance: SharedBudget). A sum
+# over instances that ignored the shared budget would be about twice the rate.
+RATE_TOLERANCE = 1.15
 LEASE_SECONDS = 2  # a killed instance's claims come back after this (default 30)
 
 

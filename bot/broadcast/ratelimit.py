@@ -222,9 +222,6 @@ class PriorityRateLimiter(BaseRateLimiter[RateLimitArgs]):
 
 # A shared budget reserves the sends of this long at a time: at 200/s, 20 sends per UPDATE.
 SHARED_WINDOW_SECONDS = 0.1
-# A reserved send time missed by more than this is dropped, not caught up: a burst of late
-# sends would exceed the rate for a moment (the sum over instances stays within it).
-SHARED_LATE_SECONDS = 0.05
 
 # Reserves ``count`` sends ``seconds`` long together: in how many seconds they begin.
 Reserve = Callable[[int, float], Coroutine[Any, Any, float | None]]
@@ -236,7 +233,12 @@ class SharedBudget:
     ``SHARED_WINDOW_SECONDS`` in the database (one UPDATE of one row, GCRA's "next free time",
     ``Broadcasts.reserve_sends``) and sends one message per reserved time, so the times of all
     instances together are ``1 / rate`` apart, however many run and however fast each is.
-    The local ``PriorityRateLimiter`` still orders each instance's replies first."""
+
+    A reserved time the instance missed (its event loop was busy) is still used, at once: each
+    instance holds one window at most, so any second holds at most one window per instance
+    more than the rate. Dropping missed times instead cost most of the budget at 1,000/s on a
+    loaded machine (bench/instances.py: 298/s of 1,000 when dropped after 50 ms). The local
+    ``PriorityRateLimiter`` still orders each instance's replies first."""
 
     def __init__(self, rate: float, reserve: Reserve) -> None:
         self.rate = rate
@@ -248,12 +250,7 @@ class SharedBudget:
     async def wait(self) -> None:
         """Until this instance's next reserved send time."""
         loop = asyncio.get_running_loop()
-        while True:
-            late = loop.time() - SHARED_LATE_SECONDS
-            while self._times and self._times[0] < late:
-                self._times.popleft()
-            if self._times:
-                break
+        while not self._times:
             async with self._lock:
                 if not self._times:
                     delay = await self._reserve(self._count, self._count / self.rate)
