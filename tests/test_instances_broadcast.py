@@ -236,3 +236,27 @@ async def test_a_pause_is_the_whole_bots_and_whoever_finishes_reports_once(
     assert [cards(user) for user in users] == [1] * count
     assert len(reports(admin)) == 1, reports(admin)
     assert f"Delivered: {count}" in reports(admin)[0]
+
+
+async def test_broadcasts_shows_what_every_instance_sent(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """/broadcasts on one instance counts the cards the other sent too (from the database)."""
+    database = tmp_path / "bot.sqlite3"
+    count = 60
+    users = [emulator.user(uid, started=True) for uid in range(1, count + 1)]
+    admin = emulator.user(ADMIN_ID, started=True)
+    await queue_broadcast(database, count)
+    async with in_process(emulator, database), in_process(emulator, database):
+        await emulator.wait_until(
+            lambda: sum(map(cards, users)) >= count // 2, timeout=60, message="half"
+        )
+        delivered = sum(map(cards, users))
+        await admin.send("/broadcasts")  # to the second instance (the webhook set last)
+        shown = await admin.receive(timeout=30)
+        while "Running broadcasts" not in (shown.text or ""):
+            shown = await admin.receive(timeout=30)
+        done = int(shown.text.split(" of ")[0].rsplit(" ", 1)[1])
+        # Each instance sends about half; at most the sends in flight are not recorded yet.
+        assert done >= delivered - 2 * workers_for(20), (done, delivered)
+        await emulator.wait_until(lambda: reports(admin), timeout=60, message="the report")

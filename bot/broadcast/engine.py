@@ -85,6 +85,7 @@ BurstNotifier = Callable[[Broadcast, "Burst"], Awaitable[object]]
 Row = tuple[int, Outcome, int]  # user_id, outcome, attempts
 _Key = tuple[Verdict, str]  # a refusal: its verdict and Telegram's words
 _UNANSWERED: _Key = (Verdict.UNANSWERED, "")  # the streak of sends without an answer
+_STILL_SENDABLE = (Outcome.PENDING, Outcome.UNANSWERED)  # not done: counted as to send
 
 
 # At most this many broadcast messages in flight: 1,000/s (paid) while a send and the commit of
@@ -295,6 +296,21 @@ class BroadcastEngine:
             for run in self._runs.values()
         ]
 
+    async def current_progress(self) -> list[Progress]:
+        """``progress`` of the whole bot: on a shared database other instances send too, so
+        what was sent is read from the outbox and the rate is that of all together."""
+        progress = self.progress()
+        broadcasts = self._storage.broadcasts
+        if not broadcasts.shared:
+            return progress
+        now = time.monotonic()
+        for item, run in zip(progress, list(self._runs.values()), strict=True):
+            counts = await broadcasts.progress(run.broadcast.id)
+            done = sum(n for outcome, n in counts.items() if outcome not in _STILL_SENDABLE)
+            item.done = max(done, item.done)
+            item.rate = (item.done - run.done_before) / max(now - run.started, 1e-3)
+        return progress
+
     async def _run(self, run: _Run) -> None:
         broadcast = run.broadcast
         storage = self._storage
@@ -303,9 +319,7 @@ class BroadcastEngine:
             if broadcast.started_at is not None:  # resumed: what earlier runs did
                 counts = await storage.broadcasts.progress(broadcast.id)
                 run.done_before = sum(
-                    n
-                    for outcome, n in counts.items()
-                    if outcome not in (Outcome.PENDING, Outcome.UNANSWERED)
+                    n for outcome, n in counts.items() if outcome not in _STILL_SENDABLE
                 )
             started_at = time.time()
             await storage.broadcasts.mark_started(broadcast.id, started_at)
