@@ -260,3 +260,37 @@ async def test_broadcasts_shows_what_every_instance_sent(
         # Each instance sends about half; at most the sends in flight are not recorded yet.
         assert done >= delivered - 2 * workers_for(20), (done, delivered)
         await emulator.wait_until(lambda: reports(admin), timeout=60, message="the report")
+
+
+async def test_two_instances_queueing_the_next_chunk_at_once_queue_it_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``enqueue_more`` from two instances at the same moment: each chunk is queued once and
+    the last one still ends the queueing (no chunk skipped, none counted twice)."""
+    from bot.storage import broadcasts
+
+    monkeypatch.setattr(broadcasts, "CHUNK", 5)
+    database = tmp_path / "bot.sqlite3"
+    count = 23
+    instances = [await Storage.open(database), await Storage.open(database)]
+    try:
+        one = instances[0]
+        await one.db.execute_many(
+            "INSERT INTO users (id, language) VALUES (?, 'en')",
+            [(uid,) for uid in range(1, count + 1)],
+        )
+        async with one.db.transaction():
+            broadcast_id = await one.broadcasts.create(kind="action", case_number="UA 0/0")
+        while any(
+            await asyncio.gather(
+                *(storage.broadcasts.enqueue_more(broadcast_id) for storage in instances)
+            )
+        ):
+            pass
+        progress = await one.broadcasts.progress(broadcast_id)
+        queued = await one.broadcasts.get(broadcast_id)
+    finally:
+        for storage in instances:
+            await storage.close()
+    assert sum(progress.values()) == count
+    assert queued is not None and queued.total == count
