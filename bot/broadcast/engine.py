@@ -32,6 +32,13 @@ Outcomes are committed at once by one writer task; those that finish while a com
 the next batch. A worker takes its next recipient only once its delivery is committed, so a
 crash repeats at most the messages in flight (one per worker; of a message in several parts,
 the parts already sent). Refusals held by the breaker are simply tried again.
+
+On a shared database (PostgreSQL, several ``uabot run``; issue 16 §4) every instance sends
+every running broadcast: recipients are claimed a few at a time under a lease
+(``Broadcasts.claim``) and what was not sent is given back, a round ends only once no other
+instance holds any, the rate is the whole bot's (``SharedBudget``), a pause written by one
+instance halts the others' rounds, and only the instance whose ``finish`` ended the broadcast
+reports it (after claiming the report). On SQLite every one of these is the one process's.
 """
 
 from __future__ import annotations
