@@ -24,6 +24,7 @@ from bot.actions.importer import import_revision, publish
 from bot.actions.parse import parse_action
 from bot.app import build_application, running
 from bot.broadcast.engine import workers_for
+from bot.broadcast.ratelimit import SHARED_WINDOW_SECONDS
 from bot.emulator import Emulator, SimUser
 from bot.storage import Storage
 
@@ -32,11 +33,12 @@ pytestmark = pytest.mark.postgres_only
 CASE = "UA 012/26"
 SUBSCRIBERS = 2000
 RATE = 200
-# The emulator stamps a message when its request arrives: the way there (the event loops of
-# three processes on a shared machine) moves a send by some milliseconds, and a send time an
-# instance missed goes at once (at most one window, 0.1 s, per instance: SharedBudget). A sum
-# over instances that ignored the shared budget would be about twice the rate.
-RATE_TOLERANCE = 1.15
+# The most sends any one second may hold: the rate, plus the send times an instance missed
+# (its event loop was busy) and then used at once, at most one window per live instance (two
+# at any moment here: SharedBudget), plus 5% for the way to the emulator, which stamps a
+# message when its request arrives. Instances that ignored the shared budget send about twice
+# the rate.
+BUSIEST_SECOND = RATE * (1 + 2 * SHARED_WINDOW_SECONDS) * 1.05
 LEASE_SECONDS = 2  # a killed instance's claims come back after this (default 30)
 
 
@@ -157,7 +159,7 @@ async def test_two_instances_drain_one_broadcast_within_one_budget_and_survive_a
     times = card_times(users)
     together = times[both_from:both_until]  # while both instances sent
     assert len(together) > RATE, "the two instances sent together for more than a second"
-    assert busiest_second(times) <= RATE * RATE_TOLERANCE, busiest_second(times)
+    assert busiest_second(times) <= BUSIEST_SECOND, busiest_second(times)
     rate = (len(together) - 1) / (together[-1] - together[0])
     print(
         f"two instances: {rate:.1f}/s together ({rate / RATE:.3f} of {RATE}/s), busiest second"
