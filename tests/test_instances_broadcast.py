@@ -24,7 +24,6 @@ from bot.actions.importer import import_revision, publish
 from bot.actions.parse import parse_action
 from bot.app import build_application, running
 from bot.broadcast.engine import workers_for
-from bot.broadcast.ratelimit import SHARED_WINDOW_SECONDS
 from bot.emulator import Emulator, SimUser
 from bot.storage import Storage
 
@@ -33,13 +32,14 @@ pytestmark = pytest.mark.postgres_only
 CASE = "UA 012/26"
 SUBSCRIBERS = 2000
 RATE = 200
-# The most sends any one second may hold: the rate, plus the send times an instance missed
-# (its event loop was busy) and then used at once, at most one window per live instance (two
-# at any moment here: SharedBudget), plus 5% for the way to the emulator, which stamps a
-# message when its request arrives. Instances that ignored the shared budget send about twice
-# the rate.
-BUSIEST_SECOND = RATE * (1 + 2 * SHARED_WINDOW_SECONDS) * 1.05
-LEASE_SECONDS = 2  # a killed instance's claims come back after this (default 30)
+# While two instances send, their rate together stays within 5% of the configured one (the
+# emulator stamps a message when its request arrives: the way there moves it a little). Any one
+# second may hold more: the send times an instance missed while its event loop was busy go at
+# once (SharedBudget), up to 240 in a second under the full suite's load. Two instances that
+# ignored the shared budget send about twice the rate (410 in a second, measured).
+RATE_TOLERANCE = 1.05
+BUSIEST_SECOND = RATE * 1.5
+LEASE_SECONDS = 5  # a killed instance's claims come back after this (default 30)
 
 
 def card_times(users: list[SimUser]) -> list[float]:
@@ -77,6 +77,7 @@ def instance_config(folder: Path, emulator: Emulator, database: Path) -> Path:
         "paid = true\n"
         f"claim_lease_seconds = {LEASE_SECONDS}\n"
         "claim_retry_seconds = 0.2\n"
+        "max_probe_interval_seconds = 0.2\n"
     )
     return write_config(folder, emulator.base_url, extra=extra, db=database)
 
@@ -113,6 +114,10 @@ async def test_two_instances_drain_one_broadcast_within_one_budget_and_survive_a
     users = [emulator.user(uid, started=True) for uid in range(1, SUBSCRIBERS + 1)]
     admin = emulator.user(ADMIN_ID, started=True)
     await queue_broadcast(database)
+    # Telegram does not take the cards until both instances run (the first pauses the
+    # broadcast, the second starts paused): then both go on at once, however long a start
+    # takes on this machine.
+    emulator.http_error(502, methods=("sendMessage",), chats=tuple(range(1, SUBSCRIBERS + 1)))
     first = await Uabot.start(instance_config(tmp_path / "a", emulator, database))
     second: Uabot | None = None
     third: Uabot | None = None
@@ -120,6 +125,7 @@ async def test_two_instances_drain_one_broadcast_within_one_budget_and_survive_a
         await first.wait_for("started as")
         second = await Uabot.start(instance_config(tmp_path / "b", emulator, database))
         await second.wait_for("started as")  # it set the webhook last: updates go to it
+        emulator.end_http_error()
         both_from = len(card_times(users))
         await emulator.wait_until(
             lambda: len(card_times(users)) >= SUBSCRIBERS // 2, timeout=120, message="halfway"
@@ -159,8 +165,9 @@ async def test_two_instances_drain_one_broadcast_within_one_budget_and_survive_a
     times = card_times(users)
     together = times[both_from:both_until]  # while both instances sent
     assert len(together) > RATE, "the two instances sent together for more than a second"
-    assert busiest_second(times) <= BUSIEST_SECOND, busiest_second(times)
     rate = (len(together) - 1) / (together[-1] - together[0])
+    assert rate <= RATE * RATE_TOLERANCE, rate
+    assert busiest_second(times) <= BUSIEST_SECOND, busiest_second(times)
     print(
         f"two instances: {rate:.1f}/s together ({rate / RATE:.3f} of {RATE}/s), busiest second"
         f" {busiest_second(times)}, {duplicates} duplicates after the SIGKILL (at most"

@@ -107,6 +107,10 @@ def workers_for(rate: float) -> int:
     return max(4, min(MAX_WORKERS, int(rate * 0.25) + 1))
 
 
+class _ClaimTooOld(Exception):
+    """A claimed recipient's turn came late in the claim's lease: given back unsent."""
+
+
 @dataclass(frozen=True)
 class Burst:
     """What tripped the circuit breaker: Telegram's words and how often they came."""
@@ -525,16 +529,17 @@ class BroadcastEngine:
         broadcast = run.broadcast
         storage = self._storage
         broadcasts = storage.broadcasts
-        # Each recipient with when it was claimed (shared: a claim older than half its lease
-        # is given back unsent rather than risk a second copy from another instance).
-        queue: asyncio.Queue[tuple[Recipient, float] | None] = asyncio.Queue(
-            maxsize=self._workers * 4
-        )
-        stopped: list[_Stop] = []
-        producer: asyncio.Task[None] | None = None
         # Shared: a few recipients at a time, so that every instance finds work and what one
         # claimed is sent within a second or two, well within its lease.
         limit = min(self._workers, CLAIM_BATCH) if broadcasts.shared else BATCH
+        # Each recipient with when it was claimed (shared: a claim older than half its lease
+        # is given back unsent rather than risk a second copy from another instance; the
+        # queue holds one claim's worth, so that claims wait little in it).
+        queue: asyncio.Queue[tuple[Recipient, float] | None] = asyncio.Queue(
+            maxsize=limit if broadcasts.shared else self._workers * 4
+        )
+        stopped: list[_Stop] = []
+        producer: asyncio.Task[None] | None = None
 
         async def produce() -> None:
             after = 0
@@ -582,14 +587,17 @@ class BroadcastEngine:
         async def work() -> None:
             while not stopped and (item := await queue.get()) is not None:
                 recipient, claimed_at = item
-                if broadcasts.shared and time.monotonic() - claimed_at > self._lease / 2:
+                try:
+                    async with self._in_flight():
+                        await deliver(recipient, claimed_at if broadcasts.shared else None)
+                except _ClaimTooOld:
                     run.second_tries = True  # given back at the end of the round, sent in
-                    continue  # the next one
-                async with self._in_flight():
-                    await deliver(recipient)
+                    # the next one
 
-        async def deliver(recipient: Recipient) -> None:
-            error = await self._attempt(run, sender, recipient, parts_for(recipient))
+        async def deliver(recipient: Recipient, claimed_at: float | None) -> None:
+            error = await self._attempt(
+                run, sender, recipient, parts_for(recipient), claimed_at=claimed_at
+            )
             attempts = recipient.attempts + 1
             if error is None:
                 await outcomes.record((recipient.user_id, Outcome.DELIVERED, attempts))
@@ -652,7 +660,13 @@ class BroadcastEngine:
         return (recipient.user_id, Outcome.UNANSWERED, recipient.attempts + 1)
 
     async def _attempt(
-        self, run: _Run, sender: BroadcastSender, recipient: Recipient, parts: list[Prepared]
+        self,
+        run: _Run,
+        sender: BroadcastSender,
+        recipient: Recipient,
+        parts: list[Prepared],
+        *,
+        claimed_at: float | None = None,
     ) -> TelegramError | None:
         """Send one recipient's message(s) once; the error, if any.
 
@@ -661,9 +675,18 @@ class BroadcastEngine:
         """
         uid = recipient.user_id
         try:
-            for index in range(run.parts_sent.get(uid, 0), len(parts)):
+            first = run.parts_sent.get(uid, 0)
+            for index in range(first, len(parts)):
                 if self._budget is not None:
                     await self._budget.wait()
+                if (
+                    index == first
+                    and claimed_at is not None
+                    and time.monotonic() - claimed_at > self._lease / 2
+                ):
+                    # Claimed (shared database) too long ago: sent now, it might go after the
+                    # lease, when another instance may have claimed and sent it too.
+                    raise _ClaimTooOld
                 await sender.send(uid, parts[index])
                 if index + 1 < len(parts):
                     run.parts_sent[uid] = index + 1
