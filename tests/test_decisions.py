@@ -159,7 +159,7 @@ def test_the_command_line_speaks_the_configs_default_language(
     )
     assert main(["check", "--config", str(config_file), str(FIXTURES / "broken.toml")]) == 1
     err = capsys.readouterr().err
-    assert "unbekannter Schlüssel „deadlne“" in err, err
+    assert 'unbekannter Schlüssel „deadlne“' in err, err
 
 
 async def test_handlers_date_by_the_one_clock_the_jobs_use(emulator: Emulator, bot: Any) -> None:

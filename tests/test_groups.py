@@ -167,7 +167,9 @@ async def test_personal_commands_in_a_group_get_a_button_to_the_private_chat(
     cy = emulator.user(3)
     await group.send(cy, command)
     answer = await group.receive()
-    assert answer.text == ("Das ist persönlich und läuft deshalb nur im privaten Chat mit mir.")
+    assert answer.text == (
+        "Das ist persönlich und läuft deshalb nur im privaten Chat mit mir."
+    )
     assert button_urls(answer) == [url]
     if label is not None:
         assert answer.buttons[0][0].text == label

@@ -101,7 +101,7 @@ async def test_the_feed_offers_new_revisions_to_admins_once(
         problem = second if preview is first else first
         assert "Neuer Fall UA 012/26" in preview.text
         assert "nicht importieren kann: broken.toml" in problem.text
-        assert "deadlne: unbekannter Schlüssel „deadlne“" in problem.text
+        assert 'deadlne: unbekannter Schlüssel „deadlne“' in problem.text
         await run_job(app, FEED_JOB)  # nothing new: no second preview, no second complaint
         await admin.expect_silence(0.3)
 
