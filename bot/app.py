@@ -123,6 +123,8 @@ async def _post_init(app: UabotApp) -> None:
         give_up_after=config.broadcast.give_up_after_hours * 3600,
         max_probe_interval=config.broadcast.max_probe_interval_seconds,
         metrics=data.metrics,
+        claim_lease=config.broadcast.claim_lease_seconds,
+        claim_retry=config.broadcast.claim_retry_seconds,
     )
     data.admin_menus_waiting = set(await commands.publish(app.bot, config, storage.admin_menus))
     # Interrupted broadcasts go on at once; the job picks up those that `uabot import

@@ -128,6 +128,11 @@ class BroadcastConfig:
     give_up_after_hours: float = 24.0
     # A paused broadcast probes Telegram with back-off doubling from 1 s up to this.
     max_probe_interval_seconds: float = 300.0
+    # Several instances on one PostgreSQL database (issue 16 §4): an instance holds the
+    # recipients it claimed this long (a dead one's come back to the others after it), and
+    # looks again this often for those another instance still holds.
+    claim_lease_seconds: float = 30.0
+    claim_retry_seconds: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -265,6 +270,8 @@ _SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], str]]] = {
         "paid": (bool, "true or false"),
         "give_up_after_hours": ((int, float), "a number of hours such as 24"),
         "max_probe_interval_seconds": ((int, float), "a number of seconds such as 300"),
+        "claim_lease_seconds": ((int, float), "a number of seconds such as 30"),
+        "claim_retry_seconds": ((int, float), "a number of seconds such as 1"),
     },
     "reminders": {"days_before_deadline": (int, "a whole number of days such as 3")},
     "feed": {
@@ -438,6 +445,17 @@ def parse_config(
         raise ConfigError(
             "broadcast.max_probe_interval_seconds must be more than 0 and at most 3600, e.g. 300"
         )
+    lease = broadcast.get("claim_lease_seconds", BroadcastConfig.claim_lease_seconds)
+    if not 0 < lease <= 3600:
+        raise ConfigError(
+            "broadcast.claim_lease_seconds must be more than 0 and at most 3600, e.g. 30"
+        )
+    claim_retry = broadcast.get("claim_retry_seconds", BroadcastConfig.claim_retry_seconds)
+    if not 0 < claim_retry <= lease:
+        raise ConfigError(
+            "broadcast.claim_retry_seconds must be more than 0 and at most"
+            " broadcast.claim_lease_seconds, e.g. 1"
+        )
 
     days = raw.get("reminders", {}).get(
         "days_before_deadline", RemindersConfig.days_before_deadline
@@ -490,6 +508,8 @@ def parse_config(
             paid=paid,
             give_up_after_hours=float(give_up),
             max_probe_interval_seconds=float(probe),
+            claim_lease_seconds=float(lease),
+            claim_retry_seconds=float(claim_retry),
         ),
         reminders=RemindersConfig(days_before_deadline=days),
         feed=FeedConfig(

@@ -141,7 +141,7 @@ async def decide(update: Update, context: Context) -> None:
 
 async def broadcasts(update: Update, context: Context) -> None:
     """Progress of the running broadcasts: sent of total, time left."""
-    await say(update, progress_lines(context.broadcasts.progress()))
+    await say(update, progress_lines(await context.broadcasts.current_progress()))
 
 
 def register(app: Application) -> None:

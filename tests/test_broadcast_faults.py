@@ -329,7 +329,8 @@ async def test_a_sigkill_mid_broadcast_repeats_at_most_the_messages_in_flight(
         f'base_file_url = "{emulator.base_file_url}"\n'
         f"admins = [{ADMIN_ID}]\n"
         + storage_toml(database)
-        + "[broadcast]\nmessages_per_second = 20\n",
+        # On PostgreSQL the killed instance's claims come back after their lease.
+        + "[broadcast]\nmessages_per_second = 20\nclaim_lease_seconds = 2\n",
         encoding="utf-8",
     )
     ids = range(1, 61)

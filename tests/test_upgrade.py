@@ -87,13 +87,31 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
             "unconfirmed": 0,
             "enqueue_after": None,
             "audience": None,
+            "report_claimed_until": None,
+            "report_claimed_by": None,
         }
     ],
     # Derived: the triggers of migration 014 count the users above (no rows of its own).
     "user_counts": [],
+    # Its one row is made by migration 016 (the whole bot's next free broadcast send time).
+    "broadcast_pace": [],
     "outbox": [
-        {"broadcast_id": 1, "user_id": 1, "state": 1, "attempts": 1},
-        {"broadcast_id": 1, "user_id": 2, "state": 0, "attempts": 0},
+        {
+            "broadcast_id": 1,
+            "user_id": 1,
+            "state": 1,
+            "attempts": 1,
+            "claimed_until": None,
+            "claimed_by": None,
+        },
+        {
+            "broadcast_id": 1,
+            "user_id": 2,
+            "state": 0,
+            "attempts": 0,
+            "claimed_until": 1768039260.0,
+            "claimed_by": "a1b2c3",
+        },
     ],
     "confirmations": [
         {

@@ -32,12 +32,20 @@ Outcomes are committed at once by one writer task; those that finish while a com
 the next batch. A worker takes its next recipient only once its delivery is committed, so a
 crash repeats at most the messages in flight (one per worker; of a message in several parts,
 the parts already sent). Refusals held by the breaker are simply tried again.
+
+On a shared database (PostgreSQL, several ``uabot run``; issue 16 §4) every instance sends
+every running broadcast: recipients are claimed a few at a time under a lease
+(``Broadcasts.claim``) and what was not sent is given back, a round ends only once no other
+instance holds any, the rate is the whole bot's (``SharedBudget``), a pause written by one
+instance halts the others' rounds, and only the instance whose ``finish`` ended the broadcast
+reports it (after claiming the report). On SQLite every one of these is the one process's.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import time
 from collections import Counter, deque
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -49,12 +57,14 @@ from typing import Any
 from telegram.error import TelegramError
 from telegram.ext import ExtBot
 
+from bot.broadcast.ratelimit import SharedBudget
 from bot.broadcast.sender import BroadcastSender, Prepared
 from bot.logs import about
 from bot.metrics import Metrics
 from bot.ptb.errors import Verdict, classify, described
 from bot.ptb.text import Rendered
 from bot.storage import Broadcast, Outcome, Recipient, Storage
+from bot.storage.broadcasts import CLAIM_BATCH
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +92,7 @@ BurstNotifier = Callable[[Broadcast, "Burst"], Awaitable[object]]
 Row = tuple[int, Outcome, int]  # user_id, outcome, attempts
 _Key = tuple[Verdict, str]  # a refusal: its verdict and Telegram's words
 _UNANSWERED: _Key = (Verdict.UNANSWERED, "")  # the streak of sends without an answer
+_STILL_SENDABLE = (Outcome.PENDING, Outcome.UNANSWERED)  # not done: counted as to send
 
 
 # At most this many broadcast messages in flight: 1,000/s (paid) while a send and the commit of
@@ -94,6 +105,10 @@ def workers_for(rate: float) -> int:
     """Enough requests in flight to use the whole budget at Telegram's ~100 ms latency (with
     room for slower answers)."""
     return max(4, min(MAX_WORKERS, int(rate * 0.25) + 1))
+
+
+class _ClaimTooOld(Exception):
+    """A claimed recipient's turn came late in the claim's lease: given back unsent."""
 
 
 @dataclass(frozen=True)
@@ -165,8 +180,21 @@ class BroadcastEngine:
         give_up_after: float = 24 * 3600.0,
         max_probe_interval: float = 300.0,
         metrics: Metrics | None = None,
+        claim_lease: float = 30.0,
+        claim_retry: float = 1.0,
     ) -> None:
         self._storage = storage
+        # Several instances on one database (PostgreSQL): each claims its recipients for
+        # ``claim_lease`` seconds, under this name, and draws on the whole bot's budget; the
+        # recipients others hold are looked at again every ``claim_retry`` seconds.
+        self._owner = secrets.token_hex(8)
+        self._lease = claim_lease
+        self._claim_retry = claim_retry
+        self._budget = (
+            SharedBudget(rate, storage.broadcasts.reserve_sends)
+            if storage.broadcasts.shared
+            else None
+        )
         self._renderers = renderers
         self._workers = workers_for(rate)
         self._on_finished = on_finished
@@ -247,11 +275,17 @@ class BroadcastEngine:
                 )
         tasks = [run.task for run in self._runs.values() if run.task is not None]
         tasks += self._reports.values()
+        reporting = list(self._reports)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         self._runs.clear()
         self._reports.clear()
+        # The reports this instance still owed: another instance (or the next start) sends
+        # them now, not after the claim's lease.
+        for broadcast_id in reporting:
+            with suppress(Exception):
+                await self._storage.broadcasts.release_report(broadcast_id, self._owner)
 
     async def wait(self, broadcast_id: int) -> None:
         """Wait until a running broadcast is finished (tests, the CLI)."""
@@ -273,6 +307,21 @@ class BroadcastEngine:
             for run in self._runs.values()
         ]
 
+    async def current_progress(self) -> list[Progress]:
+        """``progress`` of the whole bot: on a shared database other instances send too, so
+        what was sent is read from the outbox and the rate is that of all together."""
+        progress = self.progress()
+        broadcasts = self._storage.broadcasts
+        if not broadcasts.shared:
+            return progress
+        now = time.monotonic()
+        for item, run in zip(progress, list(self._runs.values()), strict=True):
+            counts = await broadcasts.progress(run.broadcast.id)
+            done = sum(n for outcome, n in counts.items() if outcome not in _STILL_SENDABLE)
+            item.done = max(done, item.done)
+            item.rate = (item.done - run.done_before) / max(now - run.started, 1e-3)
+        return progress
+
     async def _run(self, run: _Run) -> None:
         broadcast = run.broadcast
         storage = self._storage
@@ -281,9 +330,7 @@ class BroadcastEngine:
             if broadcast.started_at is not None:  # resumed: what earlier runs did
                 counts = await storage.broadcasts.progress(broadcast.id)
                 run.done_before = sum(
-                    n
-                    for outcome, n in counts.items()
-                    if outcome not in (Outcome.PENDING, Outcome.UNANSWERED)
+                    n for outcome, n in counts.items() if outcome not in _STILL_SENDABLE
                 )
             started_at = time.time()
             await storage.broadcasts.mark_started(broadcast.id, started_at)
@@ -329,7 +376,11 @@ class BroadcastEngine:
                 outcomes.add(row)
             await outcomes.drain()
             async with storage.db.transaction():
-                finished = await storage.broadcasts.finish(broadcast.id, time.time())
+                found = await storage.broadcasts.finish(broadcast.id, time.time())
+            if found is None:  # another instance finished it: it reports it
+                await self._forget(broadcast.id)
+                return
+            finished = found
             log.info(
                 "broadcast %s finished: %s delivered, %s unreachable, %s failed",
                 broadcast.id,
@@ -409,13 +460,41 @@ class BroadcastEngine:
         message alone, which must get a prompt answer (and one past a burst) before every
         worker goes on. A slow link that answers ``getMe`` but not the message stays paused."""
         broadcast = run.broadcast
+        broadcasts = self._storage.broadcasts
+        if broadcasts.shared and await broadcasts.paused_elsewhere(broadcast.id) is None:
+            return True  # another instance found Telegram answering again and resumed it
         try:
             await self._bot.get_me()
         except TelegramError:
             return False
-        pending = self._storage.broadcasts.pending
+        if broadcasts.shared:  # one nobody else sends to; given back unless its outcome came
+            found = await broadcasts.claim(
+                broadcast.id,
+                0,
+                1,
+                broadcast.case_number,
+                None,
+                owner=self._owner,
+                lease=self._lease,
+            )
+            try:
+                return await self._probe_with(run, sender, parts_for, outcomes, found)
+            finally:
+                await broadcasts.release(broadcast.id, self._owner)  # unless recorded
+        pending = broadcasts.pending
         found = await pending(broadcast.id, run.probe_after, 1, broadcast.case_number)
         found = found or await pending(broadcast.id, 0, 1, broadcast.case_number)
+        return await self._probe_with(run, sender, parts_for, outcomes, found)
+
+    async def _probe_with(
+        self,
+        run: _Run,
+        sender: BroadcastSender,
+        parts_for: Callable[[Recipient], list[Prepared]],
+        outcomes: _Outcomes,
+        found: list[Recipient],
+    ) -> bool:
+        """The probe's second half: one pending message alone (none left: Telegram answers)."""
         if not found:
             return True
         recipient = found[0]
@@ -449,25 +528,48 @@ class BroadcastEngine:
         """Send to every pending recipient; why it stopped early, or None once all are done."""
         broadcast = run.broadcast
         storage = self._storage
-        queue: asyncio.Queue[Recipient | None] = asyncio.Queue(maxsize=self._workers * 4)
+        broadcasts = storage.broadcasts
+        # Shared: a few recipients at a time, so that every instance finds work and what one
+        # claimed is sent within a second or two, well within its lease.
+        limit = min(self._workers, CLAIM_BATCH) if broadcasts.shared else BATCH
+        # Each recipient with when it was claimed (shared: a claim older than half its lease
+        # is given back unsent rather than risk a second copy from another instance; the
+        # queue holds one claim's worth, so that claims wait little in it).
+        queue: asyncio.Queue[tuple[Recipient, float] | None] = asyncio.Queue(
+            maxsize=limit if broadcasts.shared else self._workers * 4
+        )
         stopped: list[_Stop] = []
         producer: asyncio.Task[None] | None = None
 
         async def produce() -> None:
             after = 0
             while True:
-                batch = await storage.broadcasts.pending(
-                    broadcast.id, after, BATCH, broadcast.case_number, broadcast.revision
+                batch = await broadcasts.claim(
+                    broadcast.id,
+                    after,
+                    limit,
+                    broadcast.case_number,
+                    broadcast.revision,
+                    owner=self._owner,
+                    lease=self._lease,
                 )
+                claimed_at = time.monotonic()
                 # Near the end of what is queued: the next chunk of a large broadcast.
-                more = len(batch) < BATCH and await storage.broadcasts.enqueue_more(broadcast.id)
+                more = len(batch) < limit and await broadcasts.enqueue_more(broadcast.id)
                 if not batch:
                     if more:
                         continue
+                    if await broadcasts.held_elsewhere(broadcast.id, self._owner):
+                        await asyncio.sleep(self._claim_retry)  # theirs, or back after a lease
+                        continue
                     break
+                paused = await broadcasts.paused_elsewhere(broadcast.id)
+                if paused is not None:  # another instance waits for Telegram: all do
+                    halt(_Stop(paused.pause_reason or ""))
+                    return
                 for recipient in batch:
                     if not breaker.holds(recipient.user_id):
-                        await queue.put(recipient)
+                        await queue.put((recipient, claimed_at))
                 after = batch[-1].user_id
             for _ in range(self._workers):
                 await queue.put(None)
@@ -475,7 +577,7 @@ class BroadcastEngine:
         def halt(stop: _Stop) -> None:
             """End the round: no new recipients; the queued ones stay pending."""
             stopped.append(stop)
-            if producer is not None:
+            if producer is not None and producer is not asyncio.current_task():
                 producer.cancel()
             while not queue.empty():
                 queue.get_nowait()
@@ -483,12 +585,19 @@ class BroadcastEngine:
                 queue.put_nowait(None)
 
         async def work() -> None:
-            while not stopped and (recipient := await queue.get()) is not None:
-                async with self._in_flight():
-                    await deliver(recipient)
+            while not stopped and (item := await queue.get()) is not None:
+                recipient, claimed_at = item
+                try:
+                    async with self._in_flight():
+                        await deliver(recipient, claimed_at if broadcasts.shared else None)
+                except _ClaimTooOld:
+                    run.second_tries = True  # given back at the end of the round, sent in
+                    # the next one
 
-        async def deliver(recipient: Recipient) -> None:
-            error = await self._attempt(run, sender, recipient, parts_for(recipient))
+        async def deliver(recipient: Recipient, claimed_at: float | None) -> None:
+            error = await self._attempt(
+                run, sender, recipient, parts_for(recipient), claimed_at=claimed_at
+            )
             attempts = recipient.attempts + 1
             if error is None:
                 await outcomes.record((recipient.user_id, Outcome.DELIVERED, attempts))
@@ -528,10 +637,16 @@ class BroadcastEngine:
         # A TaskGroup cancels the other workers when one fails: no sender keeps going for a
         # round that is being abandoned (and resumed later from the outbox). A cancelled
         # producer (the round halted) is no failure.
-        async with asyncio.TaskGroup() as group:
-            producer = group.create_task(produce())
-            for _ in range(self._workers):
-                group.create_task(work())
+        try:
+            async with asyncio.TaskGroup() as group:
+                producer = group.create_task(produce())
+                for _ in range(self._workers):
+                    group.create_task(work())
+        finally:
+            # What this instance claimed and did not send (the round halted, a send failed
+            # on the way to Telegram, a claim grew old in the queue) goes back to every
+            # instance at once.
+            await broadcasts.release(broadcast.id, self._owner)
         await outcomes.drain()
         return stopped[0] if stopped else None
 
@@ -545,7 +660,13 @@ class BroadcastEngine:
         return (recipient.user_id, Outcome.UNANSWERED, recipient.attempts + 1)
 
     async def _attempt(
-        self, run: _Run, sender: BroadcastSender, recipient: Recipient, parts: list[Prepared]
+        self,
+        run: _Run,
+        sender: BroadcastSender,
+        recipient: Recipient,
+        parts: list[Prepared],
+        *,
+        claimed_at: float | None = None,
     ) -> TelegramError | None:
         """Send one recipient's message(s) once; the error, if any.
 
@@ -554,7 +675,18 @@ class BroadcastEngine:
         """
         uid = recipient.user_id
         try:
-            for index in range(run.parts_sent.get(uid, 0), len(parts)):
+            first = run.parts_sent.get(uid, 0)
+            for index in range(first, len(parts)):
+                if self._budget is not None:
+                    await self._budget.wait()
+                if (
+                    index == first
+                    and claimed_at is not None
+                    and time.monotonic() - claimed_at > self._lease / 2
+                ):
+                    # Claimed (shared database) too long ago: sent now, it might go after the
+                    # lease, when another instance may have claimed and sent it too.
+                    raise _ClaimTooOld
                 await sender.send(uid, parts[index])
                 if index + 1 < len(parts):
                     run.parts_sent[uid] = index + 1
@@ -580,7 +712,11 @@ class BroadcastEngine:
         interval = min(FIRST_PROBE_INTERVAL, self._max_probe_interval)
         owed: frozenset[int] | None = None  # None: everyone it is for
         unanswered_once: set[int] = set()
+        # Claimed before each try, for longer than the wait after it: one instance reports.
+        lease = max(self._lease, 2 * self._max_probe_interval)
         while True:
+            if not await self._storage.broadcasts.claim_report(broadcast.id, self._owner, lease):
+                return  # another instance sends it (or sent it)
             try:
                 missed = await self._on_finished(broadcast, owed)
             except asyncio.CancelledError:

@@ -218,3 +218,44 @@ class PriorityRateLimiter(BaseRateLimiter[RateLimitArgs]):
                 if attempt == self.max_retries:
                     raise
         raise AssertionError("unreachable")
+
+
+# A shared budget reserves the sends of this long at a time: at 200/s, 20 sends per UPDATE.
+SHARED_WINDOW_SECONDS = 0.1
+
+# Reserves ``count`` sends ``seconds`` long together: in how many seconds they begin.
+Reserve = Callable[[int, float], Coroutine[Any, Any, float | None]]
+
+
+class SharedBudget:
+    """The whole bot's broadcast budget when several instances send (issue 16 §4): the
+    configured rate is the sum over them. Each instance reserves the next sends of
+    ``SHARED_WINDOW_SECONDS`` in the database (one UPDATE of one row, GCRA's "next free time",
+    ``Broadcasts.reserve_sends``) and sends one message per reserved time, so the times of all
+    instances together are ``1 / rate`` apart, however many run and however fast each is.
+
+    A reserved time the instance missed (its event loop was busy) is still used, at once: each
+    instance holds one window at most, so any second holds at most one window per instance
+    more than the rate. Dropping missed times instead cost most of the budget at 1,000/s on a
+    loaded machine (bench/instances.py: 298/s of 1,000 when dropped after 50 ms). The local
+    ``PriorityRateLimiter`` still orders each instance's replies first."""
+
+    def __init__(self, rate: float, reserve: Reserve) -> None:
+        self.rate = rate
+        self._reserve = reserve
+        self._count = max(1, round(rate * SHARED_WINDOW_SECONDS))
+        self._times: deque[float] = deque()  # reserved send times, on the event loop's clock
+        self._lock = asyncio.Lock()
+
+    async def wait(self) -> None:
+        """Until this instance's next reserved send time."""
+        loop = asyncio.get_running_loop()
+        while not self._times:
+            async with self._lock:
+                if not self._times:
+                    delay = await self._reserve(self._count, self._count / self.rate)
+                    start = loop.time() + max(0.0, delay or 0.0)
+                    self._times.extend(start + i / self.rate for i in range(self._count))
+        at = self._times.popleft()
+        if at > loop.time():
+            await asyncio.sleep(at - loop.time())

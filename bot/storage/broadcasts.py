@@ -37,6 +37,36 @@ CHUNK = 20_000
 # The states a recipient is still sent in.
 _SENDABLE = f"({int(Outcome.PENDING)}, {int(Outcome.UNANSWERED)})"
 
+_RECORD = "UPDATE outbox SET state = ?, attempts = ? WHERE broadcast_id = ? AND user_id = ?"
+_RECORD_SHARED = (
+    "UPDATE outbox SET state = ?, attempts = ?, claimed_until = NULL"
+    " WHERE broadcast_id = ? AND user_id = ?"
+)
+# Recipients one instance claims at once on a shared database (PostgreSQL) at most: few, so
+# that the others find work too and what one claimed is sent well within its lease.
+CLAIM_BATCH = 64
+# The database's clock (epoch seconds) for leases and the send budget: one clock for every
+# instance, whatever their machines' clocks say.
+_PG_NOW = "EXTRACT(EPOCH FROM clock_timestamp())"
+# Claim the next sendable recipients nobody holds (or whose holder's lease ran out): the rows
+# another instance is claiming right now are skipped, not waited for.
+_PG_CLAIM = (
+    "WITH claimed AS ("
+    f" UPDATE outbox o SET claimed_until = {_PG_NOW} + ?, claimed_by = ?"
+    " WHERE o.broadcast_id = ? AND o.user_id IN ("
+    "  SELECT s.user_id FROM outbox s JOIN users u ON u.id = s.user_id"
+    f"  WHERE s.broadcast_id = ? AND s.state IN {_SENDABLE}"
+    f"  AND (s.claimed_until IS NULL OR s.claimed_until < {_PG_NOW})"
+    "  AND u.subscribed = 1 AND u.blocked_at IS NULL"
+    "  ORDER BY s.user_id LIMIT ? FOR UPDATE OF s SKIP LOCKED)"
+    " RETURNING o.user_id, o.attempts, o.state)"
+    " SELECT c.user_id, u.language, c.attempts,"
+    " (SELECT CASE WHEN MAX(f.revision) < ? THEN MAX(f.confirmed_on) END"
+    "  FROM confirmations f WHERE f.case_number = ? AND f.user_id = c.user_id),"
+    " c.state"
+    " FROM claimed c JOIN users u ON u.id = c.user_id ORDER BY c.user_id"
+)
+
 
 @dataclass(frozen=True)
 class Broadcast:
@@ -100,6 +130,13 @@ class Broadcasts:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+
+    @property
+    def shared(self) -> bool:
+        """Whether other instances drain the same outbox (PostgreSQL): recipients are then
+        claimed under a lease (``claim``) and the send budget is the whole bot's
+        (``reserve_sends``); on SQLite one process sends, as it always did."""
+        return self._db.shared
 
     async def create(
         self,
@@ -176,10 +213,19 @@ class Broadcasts:
         )
         if row is None or row[0] is None:
             return False
-        condition, params = (
-            matching(_audience(json.loads(row[1]))) if row[1] is not None else (REACHABLE, ())
-        )
         async with self._db.transaction():
+            if self._db.shared:
+                # Another instance may queue the same chunk right now: the broadcast's row,
+                # locked, says where the next chunk begins once it is done.
+                row = await self._db.fetch_one(
+                    "SELECT enqueue_after, audience FROM broadcasts WHERE id = ? FOR UPDATE",
+                    (broadcast_id,),
+                )
+                if row is None or row[0] is None:
+                    return True  # the other queued the last chunk: claim again
+            condition, params = (
+                matching(_audience(json.loads(row[1]))) if row[1] is not None else (REACHABLE, ())
+            )
             queued = await self._enqueue(broadcast_id, row[0], condition, params)
             if queued < CHUNK:
                 await self._db.execute(
@@ -280,13 +326,130 @@ class Broadcasts:
             for row in rows
         ]
 
+    async def claim(
+        self,
+        broadcast_id: int,
+        after_user: int,
+        limit: int,
+        case_number: str | None,
+        revision: int | None,
+        *,
+        owner: str,
+        lease: float,
+    ) -> list[Recipient]:
+        """The next recipients to send to. On SQLite: ``pending`` (the one process reads on
+        from ``after_user``). Shared: ``limit`` recipients nobody holds, now held
+        by ``owner`` for ``lease`` seconds (``after_user`` unused: what others hold is skipped,
+        what comes back from a dead instance is found again)."""
+        if not self._db.shared:
+            return await self.pending(broadcast_id, after_user, limit, case_number, revision)
+        rows = await self._db.fetch_all(
+            _PG_CLAIM,
+            (
+                lease,
+                owner,
+                broadcast_id,
+                broadcast_id,
+                limit,
+                revision,
+                case_number,
+            ),
+        )
+        return [
+            Recipient(
+                row[0],
+                row[1],
+                row[2],
+                None if row[3] is None else date.fromisoformat(row[3]),
+                row[4] == Outcome.UNANSWERED,
+            )
+            for row in rows
+        ]
+
+    async def release(self, broadcast_id: int, owner: str) -> int:
+        """Give back what ``owner`` claimed and did not send (a round ended or halted, a send
+        failed on the way to Telegram): any instance may take it at once, not after the lease.
+        How many were given back."""
+        if not self._db.shared:
+            return 0
+        return await self._db.execute(
+            "UPDATE outbox SET claimed_until = NULL, claimed_by = NULL"
+            f" WHERE broadcast_id = ? AND claimed_by = ? AND state IN {_SENDABLE}"
+            " AND claimed_until IS NOT NULL",
+            (broadcast_id, owner),
+        )
+
+    async def held_elsewhere(self, broadcast_id: int, owner: str) -> bool:
+        """Whether another instance still holds recipients of the broadcast (sending them, or
+        dead and not yet past its lease): the broadcast is not finished before they are."""
+        if not self._db.shared:
+            return False
+        return bool(
+            await self._db.fetch_value(
+                "SELECT EXISTS (SELECT 1 FROM outbox WHERE broadcast_id = ?"
+                f" AND state IN {_SENDABLE} AND claimed_until >= {_PG_NOW}"
+                " AND claimed_by <> ?)",
+                (broadcast_id, owner),
+            )
+        )
+
+    async def paused_elsewhere(self, broadcast_id: int) -> Broadcast | None:
+        """The broadcast if an instance paused it (Telegram unreachable): every instance
+        waits then. None on SQLite (the one process knows its own pause)."""
+        if not self._db.shared:
+            return None
+        found = await self.get(broadcast_id)
+        return found if found is not None and found.paused_at is not None else None
+
+    async def reserve_sends(self, count: int, seconds: float) -> float | None:
+        """Reserve the whole bot's next ``count`` broadcast sends, ``seconds`` long together
+        (``count`` / rate): in how many seconds from now they begin. None on SQLite: one
+        process, its own rate limiter is the bot's budget."""
+        if not self._db.shared:
+            return None
+        return float(
+            await self._db.fetch_value(
+                f"UPDATE broadcast_pace SET next_at = GREATEST(next_at, {_PG_NOW}) + ?"
+                f" WHERE id = 1 RETURNING next_at - ? - {_PG_NOW}",
+                (seconds, seconds),
+            )
+        )
+
+    async def claim_report(self, broadcast_id: int, owner: str, lease: float) -> bool:
+        """Whether ``owner`` is to send the broadcast's final report (now, and for ``lease``
+        seconds; it renews its claim before each try): one instance of several sends it,
+        another after the lease if that one died."""
+        if not self._db.shared:
+            return True
+        return (
+            await self._db.execute(
+                f"UPDATE broadcasts SET report_claimed_until = {_PG_NOW} + ?,"
+                " report_claimed_by = ? WHERE id = ? AND reported_at IS NULL"
+                " AND (report_claimed_until IS NULL OR report_claimed_by = ?"
+                f" OR report_claimed_until < {_PG_NOW})",
+                (lease, owner, broadcast_id, owner),
+            )
+            == 1
+        )
+
+    async def release_report(self, broadcast_id: int, owner: str) -> None:
+        """Give up ``owner``'s claim on the final report (a stop): another may send it now."""
+        if not self._db.shared:
+            return
+        await self._db.execute(
+            "UPDATE broadcasts SET report_claimed_until = NULL"
+            " WHERE id = ? AND report_claimed_by = ?",
+            (broadcast_id, owner),
+        )
+
     async def record_many(
         self, broadcast_id: int, outcomes: list[tuple[int, Outcome, int]]
     ) -> None:
         """Record (user_id, outcome, attempts) rows: call in a transaction for several; one
         row alone is one statement, atomic by itself."""
         await self._db.execute_many(
-            "UPDATE outbox SET state = ?, attempts = ? WHERE broadcast_id = ? AND user_id = ?",
+            # Shared: the claim ends with the outcome (a second try may go from anyone).
+            _RECORD_SHARED if self._db.shared else _RECORD,
             [
                 (int(outcome), attempts, broadcast_id, user_id)
                 for user_id, outcome, attempts in outcomes
@@ -321,13 +484,14 @@ class Broadcasts:
             (int(Outcome.FAILED), broadcast_id, int(Outcome.PENDING)),
         )
 
-    async def finish(self, broadcast_id: int, at: float) -> Broadcast:
-        """Fold the outbox into counters and drop it (call in a transaction)."""
+    async def finish(self, broadcast_id: int, at: float) -> Broadcast | None:
+        """Fold the outbox into counters and drop it (call in a transaction); None when
+        another instance finished it first (it reports it, not this one)."""
         counts = await self.progress(broadcast_id)
-        await self._db.execute(
+        changed = await self._db.execute(
             "UPDATE broadcasts SET delivered = ?, unreachable = ?, failed = ?,"
             " skipped = skipped + ?, unconfirmed = ?, finished_at = ?, paused_at = NULL,"
-            " pause_reason = NULL, enqueue_after = NULL WHERE id = ?",
+            " pause_reason = NULL, enqueue_after = NULL WHERE id = ? AND finished_at IS NULL",
             (
                 counts[Outcome.DELIVERED],
                 counts[Outcome.UNREACHABLE],
@@ -339,6 +503,8 @@ class Broadcasts:
                 broadcast_id,
             ),
         )
+        if not changed:
+            return None
         await self._db.execute("DELETE FROM outbox WHERE broadcast_id = ?", (broadcast_id,))
         finished = await self.get(broadcast_id)
         assert finished is not None

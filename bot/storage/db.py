@@ -357,9 +357,9 @@ class Database:
     """An open SQLite database with WAL, foreign keys and the schema brought up to date."""
 
     # Whether other processes may use this database at the same time (PostgreSQL: several
-    # ``uabot run`` instances, issue 16 §4). A SQLite file has one bot (``hold_lock``): what
-    # the bot keeps in memory is the truth, ``poller_lock`` is always held and ``user_lock``
-    # holds nothing.
+    # ``uabot run`` instances, issue 16 §4): then the repositories coordinate them (claims,
+    # leases, advisory locks). A SQLite file has one bot (``hold_lock``): what the bot keeps in
+    # memory is the truth, ``poller_lock`` is always held and ``user_lock`` holds nothing.
     shared = False
 
     def __init__(self, connection: aiosqlite.Connection, path: Path | None = None) -> None:

@@ -300,8 +300,6 @@ class PostgresDatabase(Database):
         self._lock_conn_opening = asyncio.Lock()
         self._users: dict[int, _Hold] = {}
 
-    shared = True
-
     @classmethod
     async def connect(cls, url: str, *, migrate: bool = True) -> PostgresDatabase:
         """Connect (the first connection tells why one fails), migrate, open the pool."""

@@ -58,8 +58,10 @@ _IDENTITIES = (
     ("sessions", "id"),
     ("confirmations", "rowid"),
 )
-# The source's tables not copied: the schema's own record, and counters counted again.
-NOT_COPIED = ("schema_version", "user_counts")
+# The source's tables not copied: the schema's own record, counters counted again, and what
+# only running instances hold (claims and the broadcast pace: the bot is stopped to copy; the
+# target's migrations make the pace's row).
+NOT_COPIED = ("schema_version", "user_counts", "job_claims", "broadcast_pace")
 BATCH = 5_000
 _COUNT_USERS = (
     "INSERT INTO user_counts (language, subscribed, blocked, n)"
