@@ -24,7 +24,9 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import os
 import re
+import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager, suppress
 from contextvars import ContextVar
@@ -316,7 +318,13 @@ class PostgresDatabase(Database):
             min_size=1,
             max_size=POOL_SIZE,
             open=False,
-            kwargs={"autocommit": True, "row_factory": _row_factory},
+            kwargs={
+                "autocommit": True,
+                "row_factory": _row_factory,
+                # This process's pool by name: ping counts its own waits only, not another
+                # instance's or another bot's in the same database.
+                "application_name": f"uabot {os.getpid()} {secrets.token_hex(4)}",
+            },
             configure=_configure,
             check=_check_all_when_one_is_gone,
             timeout=CONNECT_TIMEOUT_S,
@@ -391,7 +399,8 @@ class PostgresDatabase(Database):
         async with self._pool.connection() as conn:
             cursor = await conn.execute(
                 "SELECT pg_is_in_recovery(), (SELECT COUNT(*) FROM pg_stat_activity"
-                " WHERE datname = current_database() AND usename = current_user"
+                " WHERE datname = current_database()"
+                " AND application_name = current_setting('application_name')"
                 " AND wait_event_type = 'Lock' AND state = 'active'"
                 " AND query_start < clock_timestamp() - make_interval(secs => %s))",
                 (PROBE_WAIT_MS / 1000,),

@@ -104,10 +104,11 @@ async def copy_sqlite_to_postgres(source: Path, url: str) -> dict[str, int]:
             contextlib.closing(sqlite3.connect(copy)) as dst,
         ):
             src.backup(dst)  # consistent, and the source untouched
-        return await _copy_from(copy, url)
+        return await _copy_from(copy, url, named=source)
 
 
-async def _copy_from(source: Path, url: str) -> dict[str, int]:
+async def _copy_from(source: Path, url: str, *, named: Path) -> dict[str, int]:
+    """Copy the migrated temporary copy ``source`` of the operator's file ``named``."""
     sqlite = await Database.open_sqlite(source)
     try:
         found = await sqlite.fetch_all(
@@ -117,7 +118,7 @@ async def _copy_from(source: Path, url: str) -> dict[str, int]:
         unknown = [row[0] for row in found if row[0] not in (*TABLES, *NOT_COPIED)]
         if unknown:
             raise SourceRefused(
-                f"{source} holds tables uabot does not know ({', '.join(unknown)}): they would"
+                f"{named} holds tables uabot does not know ({', '.join(unknown)}): they would"
                 " be left behind; drop them or copy with the uabot that made them"
             )
         target = await PostgresDatabase.connect(url)
