@@ -316,6 +316,7 @@ def build_application(config: Config) -> UabotApp:
     app.bot_data.shared_storage = shared_storage
     app.bot_data.running = running
     app.bot_data.metrics = metrics
+    app.bot_data.poller = polling
     app.bot_data.session_pacer = session_live.new_pacer(config.sessions)
     app.bot_data.session_locks = {}
     app.bot_data.metrics_server = metrics_server(
@@ -418,41 +419,73 @@ def _start_polling(app: UabotApp, poll_timeout: int) -> Awaitable[object]:
 
 
 STANDBY = "standby: another instance polls"
+# A leader whose long poll has failed this many ``instances.lease_seconds`` (Telegram
+# unreachable from its host, the database fine) gives the poller lock up for another instance.
+HANDOVER_LEASES = 3
 
 
 async def _lead(app: UabotApp, lock: PollerLock, leading: bool, poll_timeout: int) -> None:
     """Several instances on one database (issue 16 §4): the one holding the poller lock
     polls (two pollers would end each other's getUpdates with 409), the others stand by and
     try every ``instances.standby_retry_seconds``; one that loses its database connection
-    (its lock with it) stops polling, since another may poll now."""
+    (its lock with it) stops polling, since another may poll now; one whose polling fails
+    for ``HANDOVER_LEASES`` leases lets the lock go and waits as long before it tries again."""
     data: BotData = app.bot_data
     retry = data.config.instances.standby_retry_seconds
     log.info("polling (leader): other instances stand by" if leading else STANDBY)
+    lead = _Lead(time.monotonic() if leading else None)
     while True:
-        if not leading:
+        if lead.since is None:
             data.standby_at = time.monotonic()
         await asyncio.sleep(retry)
         try:
-            leading = await _lead_once(app, lock, leading, poll_timeout)
+            await _lead_once(app, lock, lead, poll_timeout)
         except Exception as exc:  # an unforeseen failure must not end the watch silently
             log.warning("polling leadership not checked (%s); again in %g s", exc, retry)
 
 
-async def _lead_once(app: UabotApp, lock: PollerLock, leading: bool, poll_timeout: int) -> bool:
-    """One look at the poller lock: stop polling if it is lost, or take over if it is free;
-    whether this instance polls now."""
-    if leading:
+class _Lead:
+    """The poller lock's watch: since when this instance polls (None: standby), and until
+    when it leaves the lock to the others after it handed polling over."""
+
+    def __init__(self, since: float | None) -> None:
+        self.since = since
+        self.resting_until = 0.0
+
+
+async def _lead_once(app: UabotApp, lock: PollerLock, lead: _Lead, poll_timeout: int) -> None:
+    """One look at the poller lock: stop polling if it is lost or Telegram has been
+    unreachable for long, or take over if it is free."""
+    now = time.monotonic()
+    if lead.since is not None:
         if not await lock.holds():
             log.warning("lost the database connection: stopped polling, standby until back")
             await _stop_updater(app)
-            return False
-        return True
+            lead.since = None
+            return
+        handover = HANDOVER_LEASES * app.bot_data.config.instances.lease_seconds
+        poller = app.bot_data.poller
+        failing = poller.failing_since if poller is not None else None
+        failed = now - max(failing, lead.since) if failing is not None else 0.0
+        if failed > handover:
+            await _stop_updater(app)
+            await lock.release()
+            lead.since = None
+            lead.resting_until = now + handover
+            app.bot_data.standby_at = now
+            log.warning(
+                "Telegram unreachable from here for %.0f s: stopped polling and left it to "
+                "another instance (standby; may take it again later)",
+                failed,
+            )
+        return
+    if now < lead.resting_until:
+        return
     if await lock.acquire():
-        app.bot_data.standby_at = time.monotonic()  # until the first long poll answers
+        lead.since = time.monotonic()
+        app.bot_data.standby_at = lead.since  # until the first long poll answers
         await _start_polling(app, poll_timeout)
         log.info("took over polling")
-        return True
-    return False
 
 
 def _polling_error(app: UabotApp, error: TelegramError) -> None:

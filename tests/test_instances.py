@@ -18,7 +18,7 @@ from typing import Any
 import aiohttp
 import pytest
 from conftest import free_port, make_config, postgres_url_for, webhook_keys
-from fault_servers import Uabot, assert_clean, write_config
+from fault_servers import Uabot, assert_clean, forwarding, write_config
 from journeys import ADMIN_ID, FIXTURES, publish, subscriber
 from transitions import record
 
@@ -244,6 +244,52 @@ async def test_a_leader_cut_off_from_the_database_stops_polling(
         await first.kill()
         if second is not None:
             await second.kill()
+    assert_clean(first, emulator.token)
+    assert second is not None
+    assert_clean(second, emulator.token)
+
+
+@pytest.mark.postgres_only
+async def test_a_leader_cut_off_from_telegram_hands_polling_to_a_standby(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """The leader's route to Telegram is gone, its database fine: it keeps the poller lock
+    no longer than a few leases, and the standby, which reaches Telegram, polls."""
+    database = tmp_path / "bot.sqlite3"
+    folders = [tmp_path / "a", tmp_path / "b"]
+    for folder in folders:
+        folder.mkdir()
+    async with forwarding(emulator.base_url) as (through, cut):
+        configs = [
+            write_config(
+                folder,
+                url,
+                token=emulator.token,
+                db=database,
+                extra=f'base_file_url = "{emulator.base_file_url}"\n'
+                f"[instances]\nstandby_retry_seconds = {RETRY}\nlease_seconds = {LEASE}\n",
+            )
+            for folder, url in zip(folders, (through, emulator.base_url), strict=True)
+        ]
+        first = await Uabot.start(configs[0])
+        second: Uabot | None = None
+        try:
+            await first.wait_for(LEADER, timeout=WAIT)
+            second = await Uabot.start(configs[1])
+            await second.wait_for(STANDBY, timeout=WAIT)
+            cut.set()
+            await first.wait_for("Telegram unreachable from here", timeout=WAIT)
+            await second.wait_for(TOOK_OVER, timeout=WAIT)
+            user = emulator.user(45, language_code="en")
+            await user.send("/start")
+            assert "Welcome!" in (await user.receive(timeout=WAIT)).text
+            assert TOOK_OVER not in first.output  # it rests while the other polls
+            assert await second.interrupt() == 0
+            assert await first.interrupt() == 0
+        finally:
+            await first.kill()
+            if second is not None:
+                await second.kill()
     assert_clean(first, emulator.token)
     assert second is not None
     assert_clean(second, emulator.token)
