@@ -51,6 +51,7 @@ from bot.services.notify import notify_admins
 from bot.services.sessions import live as session_live
 from bot.storage import Broadcast, SharedStorage
 from bot.storage.db import PollerLock
+from bot.storage.instances import POLLING, Instances, webhook_mark
 
 log = logging.getLogger(__name__)
 
@@ -362,6 +363,7 @@ async def running(app: UabotApp, *, poll_timeout: int = 10) -> AsyncIterator[Uab
         leading = True
         if telegram.mode == "webhook":
             host, port = telegram.listen
+            _count_refusals()
             # PTB's own server (tornado): it refuses (403) a request without the secret token
             # in X-Telegram-Bot-Api-Secret-Token, and sets the webhook (again, after
             # ``connect``: a 429 for the repeat is waited out by its retries).
@@ -537,6 +539,7 @@ async def connect(app: UabotApp) -> None:
     """
     config: Config = app.bot_data.config
     await _check_listen(config.telegram)
+    await _announce(app)
     secrets = config.secrets()
     delay = START_RETRY_FIRST_SECONDS
     while True:
@@ -573,6 +576,86 @@ async def connect(app: UabotApp) -> None:
         )
         await asyncio.sleep(wait)
         delay = min(delay * 2, START_RETRY_MAX_SECONDS)
+
+
+async def _announce(app: UabotApp) -> None:
+    """Several instances on one database: record how this one receives updates, and refuse
+    to start when a live instance receives them otherwise (before deleteWebhook or
+    setWebhook would undo its way). On SQLite, nothing (one instance)."""
+    config: Config = app.bot_data.config
+    telegram = config.telegram
+    storage = await app.bot_data.shared_storage.get()
+    storage.claims.lease = config.instances.lease_seconds
+    mine = (
+        webhook_mark(telegram.webhook_url or "", telegram.secret_token or "")
+        if telegram.mode == "webhook"
+        else POLLING
+    )
+    others = set(await Instances(storage.db, storage.claims).announce(mine, time.time()))
+    if not others - {mine}:
+        return
+    await storage.claims.let_go()  # this instance does not start: its mark goes with it
+    if telegram.mode != "webhook":
+        raise ConfigMistake(
+            "another instance on this database runs in webhook mode: polling would delete its "
+            'webhook; set telegram.mode = "webhook" (and its webhook_url, secret_token) the '
+            "same on every instance"
+        )
+    if POLLING in others:
+        raise ConfigMistake(
+            "another instance on this database polls: setting a webhook would end its polling; "
+            "set telegram.mode the same on every instance"
+        )
+    raise ConfigMistake(
+        "another instance on this database serves a different telegram.webhook_url or "
+        "secret_token: set token, webhook_url and secret_token the same on every instance"
+    )
+
+
+# At most one line this often about webhook posts refused for their secret token.
+REFUSALS_LOG_SECONDS = 60.0
+
+
+class _Refusals(logging.Filter):
+    """Webhook mode: PTB's server answers 403 to a post without our secret token and says
+    so only at DEBUG (with the wrong token in it). Counted here instead, said at most once a
+    ``REFUSALS_LOG_SECONDS``: after the first, how many came since (say, an instance's
+    webhook set with another secret_token). The logger's other DEBUG lines pass as before
+    (only with ``-v``): this filter lowers its level to see the refusals."""
+
+    def __init__(self, floor: int) -> None:
+        super().__init__()
+        self.floor = floor
+        self.count = 0
+        self._next_at = 0.0
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not (isinstance(record.msg, str) and record.msg.startswith(PTB_REFUSALS)):
+            return record.levelno >= self.floor
+        self.count += 1
+        now = time.monotonic()
+        if now >= self._next_at:
+            log.warning(
+                "webhook: %d post(s) refused (403) for a missing or wrong secret token: "
+                "Telegram's webhook was set with another telegram.secret_token (set it the "
+                "same on every instance), or someone else posts to webhook_url",
+                self.count,
+            )
+            self.count = 0
+            self._next_at = now + REFUSALS_LOG_SECONDS
+        return False
+
+
+# PTB's webhook server's DEBUG lines for a refused post (telegram/ext/_utils/webhookhandler.py).
+PTB_REFUSALS = ("Request did not include the secret token", "Request had the wrong secret token")
+
+
+def _count_refusals() -> None:
+    """Once a process: the webhook server's refusals counted by ``_Refusals``."""
+    server = logging.getLogger("telegram.ext.Updater")
+    if not any(isinstance(f, _Refusals) for f in server.filters):
+        server.addFilter(_Refusals(server.getEffectiveLevel()))
+        server.setLevel(logging.DEBUG)
 
 
 async def _check_listen(telegram: TelegramConfig) -> None:
