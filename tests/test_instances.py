@@ -335,6 +335,28 @@ async def test_an_instance_that_stops_leaves_the_webhook_to_the_others(
         assert_clean(uabot, emulator.token)
 
 
+@pytest.mark.postgres_only
+async def test_migrate_refuses_while_instances_run_on_postgresql(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """A migration under running (older) instances would change the tables beneath their
+    queries: ``uabot migrate`` sees them (the poller lock, their live claims) and refuses."""
+    config = instances_config(emulator, tmp_path)
+    polling = await Uabot.start(config)
+    try:
+        await polling.wait_for(LEADER, timeout=WAIT)
+        migrate = await Uabot.start(config, command="migrate")
+        assert await migrate.finish(timeout=WAIT) == 2
+        assert "uabot instances are running on this database" in migrate.output
+        assert await polling.interrupt() == 0
+    finally:
+        await polling.kill()
+    after = await Uabot.start(config, command="migrate")
+    assert await after.finish(timeout=WAIT) == 0
+    assert "schema version" in after.output
+    assert_clean(polling, emulator.token)
+
+
 def webhook_instance(
     emulator: Emulator, tmp_path: Path, name: str, public: dict[str, str], secret: str = ""
 ) -> Path:

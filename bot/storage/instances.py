@@ -19,6 +19,7 @@ from bot.storage.db import Database
 
 PREFIX = "instance:"
 POLLING = "polling"
+CLAIMS_SINCE = 17  # the schema version that made job_claims (017_job_claims.sql)
 
 
 def webhook_mark(webhook_url: str, secret_token: str) -> str:
@@ -45,6 +46,20 @@ class Instances:
             (f"{PREFIX}%", now, self._claims.holder),
         )
         return [str(row[0]).removeprefix(PREFIX).split(":", 1)[0] for row in rows]
+
+    async def running(self, now: float, lease: float) -> bool:
+        """Whether an instance runs on this database: the poller lock is held (a polling
+        leader), or a claim has not run out (every instance holds its mark). False on SQLite,
+        whose file lock tells instead."""
+        if not self._db.shared or await self._db.schema_version() < CLAIMS_SINCE:
+            return False
+        lock = self._db.poller_lock(lease)
+        try:
+            if not await lock.acquire():
+                return True
+        finally:
+            await lock.release()
+        return await self.live(now)
 
     async def live(self, now: float) -> bool:
         """Whether any instance runs on this database: one holds a claim not run out (every
