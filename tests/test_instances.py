@@ -357,6 +357,28 @@ async def test_migrate_refuses_while_instances_run_on_postgresql(
     assert_clean(polling, emulator.token)
 
 
+@pytest.mark.postgres_only
+async def test_doctor_takes_the_metrics_port_of_a_running_instance_as_ok(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """``uabot doctor`` beside a running instance on PostgreSQL: its metrics port in use is
+    no problem to fix (SQLite's lock holder names the pid; here the live instances tell)."""
+    port = free_port()
+    config = instances_config(emulator, tmp_path, f'[metrics]\nlisten = "127.0.0.1:{port}"\n')
+    polling = await Uabot.start(config)
+    try:
+        await polling.wait_for(LEADER, timeout=WAIT)
+        doctor = await Uabot.start(config, command="doctor")
+        await doctor.finish(timeout=WAIT)
+        assert f"ok       metrics: 127.0.0.1:{port} is in use (by a running uabot?)" in (
+            doctor.output
+        ), doctor.output
+        assert await polling.interrupt() == 0
+    finally:
+        await polling.kill()
+    assert_clean(polling, emulator.token)
+
+
 def webhook_instance(
     emulator: Emulator, tmp_path: Path, name: str, public: dict[str, str], secret: str = ""
 ) -> Path:

@@ -70,3 +70,22 @@ class Instances:
             "SELECT 1 FROM job_claims WHERE until > ? LIMIT 1", (now,)
         )
         return found is not None
+
+
+def seen_running(url: str, now: float) -> bool:
+    """``uabot doctor``'s (synchronous) look: whether an instance runs on the PostgreSQL
+    database at ``url`` (a live claim: every instance holds its mark). False when it cannot
+    tell (the doctor's storage check names a database that does not answer)."""
+    import psycopg
+
+    from bot.storage.postgres import CONNECT_TIMEOUT_S
+
+    try:
+        with psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S) as conn:
+            found = conn.execute("SELECT to_regclass('job_claims') IS NOT NULL").fetchone()
+            if not (found and found[0]):
+                return False
+            live = conn.execute("SELECT 1 FROM job_claims WHERE until > %s LIMIT 1", (now,))
+            return live.fetchone() is not None
+    except psycopg.Error:
+        return False
