@@ -7,6 +7,7 @@ tested is what runs.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import time
@@ -132,8 +133,9 @@ async def _post_init(app: UabotApp) -> None:
     # --publish` queues while the bot runs. (A job with first=0 would not do for the start:
     # APScheduler moves a start time that passed before the scheduler ran to the next interval.)
     await data.broadcasts.resume_all()
+    outage = _DatabaseOutage()
     scheduling.jobs(app).run_repeating(
-        data.running.job(_resume_broadcasts),
+        data.running.job(outage.guard("resuming broadcasts", _resume_broadcasts)),
         interval=BROADCAST_POLL_SECONDS,
         name="resume-broadcasts",
     )
@@ -142,7 +144,10 @@ async def _post_init(app: UabotApp) -> None:
     if storage.claims.shared:  # several instances: this one is alive; take over dead ones' work
         every = config.instances.lease_seconds / 3
         scheduling.jobs(app).run_repeating(
-            data.running.job(_instances), interval=every, first=every, name="instances"
+            data.running.job(outage.guard("renewing this instance's claims", _instances)),
+            interval=every,
+            first=every,
+            name="instances",
         )
     await _start_metrics(app)
 
@@ -217,6 +222,40 @@ async def _instances(context: Context) -> None:
     sessions whose instance died (its claims ran out)."""
     await context.storage.claims.renew(time.time())
     await session_live.resume(context.application)
+
+
+class _DatabaseOutage:
+    """The repeating jobs' runs while the database does not answer: one warning a failed run,
+    not a traceback (the database is the operator's to bring back), and one line when it
+    answers again. A failure while the database answers is a bug: raised as before."""
+
+    def __init__(self) -> None:
+        self.since: float | None = None
+
+    def guard(
+        self, what: str, callback: Callable[[Context], Awaitable[None]]
+    ) -> Callable[[Context], Awaitable[None]]:
+        @functools.wraps(callback)
+        async def run(context: Context) -> None:
+            try:
+                await callback(context)
+            except Exception as exc:
+                try:
+                    await context.storage.db.ping()
+                except Exception:
+                    self.since = self.since or time.monotonic()
+                    log.warning(
+                        "%s: not done, the database does not answer (%s); again at the next run",
+                        what,
+                        type(exc).__name__,
+                    )
+                    return
+                raise
+            if self.since is not None:
+                log.info("database answers again (after %.0f s)", time.monotonic() - self.since)
+                self.since = None
+
+        return run
 
 
 async def _resume_broadcasts(context: Context) -> None:
