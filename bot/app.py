@@ -152,16 +152,16 @@ async def _post_init(app: UabotApp) -> None:
     await _start_metrics(app)
 
 
-def _log_started(app: UabotApp) -> None:
+def _log_started(app: UabotApp, leading: bool = True) -> None:
     """The operator's "it runs" line: said once the updates are taken (the webhook server
-    listens, or the long poll runs), not before."""
+    listens, or the long poll runs), not before; a standby (``leading`` False) says so."""
     config: Config = app.bot_data.config
     admins = len(config.telegram.admins)
     telegram = config.telegram
     log.info(
         "started as @%s (%s): %d admin%s, database %s, languages %s (default %s)",
         app.bot.username,
-        "long polling"
+        ("long polling" if leading else "standby: polling mode, another instance polls")
         if telegram.mode != "webhook"
         else f"webhook on {host_port(*telegram.listen)}{telegram.webhook_path}",
         admins,
@@ -174,7 +174,7 @@ def _log_started(app: UabotApp) -> None:
         log.info("inline mode is off: %s", SETINLINE.format(bot=app.bot.username))
 
 
-async def _started(app: UabotApp, starting: Awaitable[object]) -> None:
+async def _started(app: UabotApp, starting: Awaitable[object], leading: bool = True) -> None:
     """Wait for PTB's ``start_webhook``/``start_polling``. Its bootstrap repeats the call
     ``connect`` just made (setWebhook or deleteWebhook) with retries it logs at DEBUG only:
     while a repeat keeps failing, say so every ``START_STALL_LOG_SECONDS``."""
@@ -200,7 +200,7 @@ async def _started(app: UabotApp, starting: Awaitable[object]) -> None:
             await task
         raise
     app.bot_data.serving = True
-    _log_started(app)
+    _log_started(app, leading)
 
 
 async def _start_metrics(app: UabotApp) -> None:
@@ -423,7 +423,8 @@ async def running(app: UabotApp, *, poll_timeout: int = 10) -> AsyncIterator[Uab
             lock = app.bot_data.storage.db.poller_lock(instances.lease_seconds)
             leading = await lock.acquire()  # always on SQLite (one instance)
             starting = _start_polling(app, poll_timeout) if leading else asyncio.sleep(0)
-        await _started(app, starting)
+        _set_leader(app, leading and telegram.mode != "webhook")
+        await _started(app, starting, leading)
         await app.start()
         if lock is not None and app.bot_data.storage.db.shared:
             watch = asyncio.create_task(_lead(app, lock, leading, poll_timeout))
@@ -503,6 +504,7 @@ async def _lead_once(app: UabotApp, lock: PollerLock, lead: _Lead, poll_timeout:
             log.warning("lost the database connection: stopped polling, standby until back")
             await _stop_updater(app)
             lead.since = None
+            _set_leader(app, False)
             return
         handover = HANDOVER_LEASES * app.bot_data.config.instances.lease_seconds
         poller = app.bot_data.poller
@@ -512,6 +514,7 @@ async def _lead_once(app: UabotApp, lock: PollerLock, lead: _Lead, poll_timeout:
             await _stop_updater(app)
             await lock.release()
             lead.since = None
+            _set_leader(app, False)
             lead.resting_until = now + handover
             app.bot_data.standby_at = now
             log.warning(
@@ -526,7 +529,12 @@ async def _lead_once(app: UabotApp, lock: PollerLock, lead: _Lead, poll_timeout:
         lead.since = time.monotonic()
         app.bot_data.standby_at = lead.since  # until the first long poll answers
         await _start_polling(app, poll_timeout)
+        _set_leader(app, True)
         log.info("took over polling")
+
+
+def _set_leader(app: UabotApp, polls: bool) -> None:
+    app.bot_data.metrics.poller_leader.set(1 if polls else 0)
 
 
 def _polling_error(app: UabotApp, error: TelegramError) -> None:

@@ -541,3 +541,31 @@ async def test_a_standby_instance_is_healthy_while_another_polls(
                 session.get(f"http://127.0.0.1:{port}/healthz") as response,
             ):
                 assert response.status == 200, await response.text()
+            async with (
+                aiohttp.ClientSession() as session,
+                session.get(f"http://127.0.0.1:{port}/metrics") as response,
+            ):
+                leader = 1 if app is first else 0  # which instance polls, on every scrape
+                assert f"\nuabot_poller_leader {leader}.0\n" in await response.text()
+
+
+@pytest.mark.postgres_only
+async def test_the_standbys_start_line_does_not_say_it_polls(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    config = instances_config(emulator, tmp_path)
+    first = await Uabot.start(config)
+    second: Uabot | None = None
+    try:
+        await first.wait_for("started as @", timeout=WAIT)
+        second = await Uabot.start(config)
+        await second.wait_for("started as @", timeout=WAIT)
+        assert "(long polling)" in first.output
+        started = next(line for line in second.err if "started as @" in line)
+        assert "(standby: polling mode, another instance polls)" in started
+        assert await second.interrupt() == 0
+        assert await first.interrupt() == 0
+    finally:
+        await first.kill()
+        if second is not None:
+            await second.kill()
