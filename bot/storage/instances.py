@@ -19,7 +19,6 @@ from bot.storage.db import Database
 
 PREFIX = "instance:"
 POLLING = "polling"
-CLAIMS_SINCE = 17  # the schema version that made job_claims (017_job_claims.sql)
 
 
 def webhook_mark(webhook_url: str, secret_token: str) -> str:
@@ -51,7 +50,10 @@ class Instances:
         """Whether an instance runs on this database: the poller lock is held (a polling
         leader), or a claim has not run out (every instance holds its mark). False on SQLite,
         whose file lock tells instead."""
-        if not self._db.shared or await self._db.schema_version() < CLAIMS_SINCE:
+        if not self._db.shared:
+            return False
+        # A database older than 017_job_claims.sql (or empty) has no instances' claims.
+        if not await self._db.fetch_value("SELECT to_regclass('job_claims') IS NOT NULL"):
             return False
         lock = self._db.poller_lock(lease)
         try:
