@@ -7,6 +7,7 @@ tested is what runs.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import time
@@ -51,6 +52,7 @@ from bot.services.notify import notify_admins
 from bot.services.sessions import live as session_live
 from bot.storage import Broadcast, SharedStorage
 from bot.storage.db import PollerLock
+from bot.storage.instances import POLLING, Instances, webhook_mark
 
 log = logging.getLogger(__name__)
 
@@ -131,8 +133,9 @@ async def _post_init(app: UabotApp) -> None:
     # --publish` queues while the bot runs. (A job with first=0 would not do for the start:
     # APScheduler moves a start time that passed before the scheduler ran to the next interval.)
     await data.broadcasts.resume_all()
+    outage = _DatabaseOutage()
     scheduling.jobs(app).run_repeating(
-        data.running.job(_resume_broadcasts),
+        data.running.job(outage.guard("resuming broadcasts", _resume_broadcasts)),
         interval=BROADCAST_POLL_SECONDS,
         name="resume-broadcasts",
     )
@@ -141,21 +144,24 @@ async def _post_init(app: UabotApp) -> None:
     if storage.claims.shared:  # several instances: this one is alive; take over dead ones' work
         every = config.instances.lease_seconds / 3
         scheduling.jobs(app).run_repeating(
-            data.running.job(_instances), interval=every, first=every, name="instances"
+            data.running.job(outage.guard("renewing this instance's claims", _instances)),
+            interval=every,
+            first=every,
+            name="instances",
         )
     await _start_metrics(app)
 
 
-def _log_started(app: UabotApp) -> None:
+def _log_started(app: UabotApp, leading: bool = True) -> None:
     """The operator's "it runs" line: said once the updates are taken (the webhook server
-    listens, or the long poll runs), not before."""
+    listens, or the long poll runs), not before; a standby (``leading`` False) says so."""
     config: Config = app.bot_data.config
     admins = len(config.telegram.admins)
     telegram = config.telegram
     log.info(
         "started as @%s (%s): %d admin%s, database %s, languages %s (default %s)",
         app.bot.username,
-        "long polling"
+        ("long polling" if leading else "standby: polling mode, another instance polls")
         if telegram.mode != "webhook"
         else f"webhook on {host_port(*telegram.listen)}{telegram.webhook_path}",
         admins,
@@ -168,7 +174,7 @@ def _log_started(app: UabotApp) -> None:
         log.info("inline mode is off: %s", SETINLINE.format(bot=app.bot.username))
 
 
-async def _started(app: UabotApp, starting: Awaitable[object]) -> None:
+async def _started(app: UabotApp, starting: Awaitable[object], leading: bool = True) -> None:
     """Wait for PTB's ``start_webhook``/``start_polling``. Its bootstrap repeats the call
     ``connect`` just made (setWebhook or deleteWebhook) with retries it logs at DEBUG only:
     while a repeat keeps failing, say so every ``START_STALL_LOG_SECONDS``."""
@@ -194,7 +200,7 @@ async def _started(app: UabotApp, starting: Awaitable[object]) -> None:
             await task
         raise
     app.bot_data.serving = True
-    _log_started(app)
+    _log_started(app, leading)
 
 
 async def _start_metrics(app: UabotApp) -> None:
@@ -216,6 +222,40 @@ async def _instances(context: Context) -> None:
     sessions whose instance died (its claims ran out)."""
     await context.storage.claims.renew(time.time())
     await session_live.resume(context.application)
+
+
+class _DatabaseOutage:
+    """The repeating jobs' runs while the database does not answer: one warning a failed run,
+    not a traceback (the database is the operator's to bring back), and one line when it
+    answers again. A failure while the database answers is a bug: raised as before."""
+
+    def __init__(self) -> None:
+        self.since: float | None = None
+
+    def guard(
+        self, what: str, callback: Callable[[Context], Awaitable[None]]
+    ) -> Callable[[Context], Awaitable[None]]:
+        @functools.wraps(callback)
+        async def run(context: Context) -> None:
+            try:
+                await callback(context)
+            except Exception as exc:
+                try:
+                    await context.storage.db.ping()
+                except Exception:
+                    self.since = self.since or time.monotonic()
+                    log.warning(
+                        "%s: not done, the database does not answer (%s); again at the next run",
+                        what,
+                        type(exc).__name__,
+                    )
+                    return
+                raise
+            if self.since is not None:
+                log.info("database answers again (after %.0f s)", time.monotonic() - self.since)
+                self.since = None
+
+        return run
 
 
 async def _resume_broadcasts(context: Context) -> None:
@@ -316,6 +356,7 @@ def build_application(config: Config) -> UabotApp:
     app.bot_data.shared_storage = shared_storage
     app.bot_data.running = running
     app.bot_data.metrics = metrics
+    app.bot_data.poller = polling
     app.bot_data.session_pacer = session_live.new_pacer(config.sessions)
     app.bot_data.session_locks = {}
     app.bot_data.metrics_server = metrics_server(
@@ -361,6 +402,7 @@ async def running(app: UabotApp, *, poll_timeout: int = 10) -> AsyncIterator[Uab
         leading = True
         if telegram.mode == "webhook":
             host, port = telegram.listen
+            _count_refusals()
             # PTB's own server (tornado): it refuses (403) a request without the secret token
             # in X-Telegram-Bot-Api-Secret-Token, and sets the webhook (again, after
             # ``connect``: a 429 for the repeat is waited out by its retries).
@@ -381,7 +423,8 @@ async def running(app: UabotApp, *, poll_timeout: int = 10) -> AsyncIterator[Uab
             lock = app.bot_data.storage.db.poller_lock(instances.lease_seconds)
             leading = await lock.acquire()  # always on SQLite (one instance)
             starting = _start_polling(app, poll_timeout) if leading else asyncio.sleep(0)
-        await _started(app, starting)
+        _set_leader(app, leading and telegram.mode != "webhook")
+        await _started(app, starting, leading)
         await app.start()
         if lock is not None and app.bot_data.storage.db.shared:
             watch = asyncio.create_task(_lead(app, lock, leading, poll_timeout))
@@ -418,41 +461,80 @@ def _start_polling(app: UabotApp, poll_timeout: int) -> Awaitable[object]:
 
 
 STANDBY = "standby: another instance polls"
+# A leader whose long poll has failed this many ``instances.lease_seconds`` (Telegram
+# unreachable from its host, the database fine) gives the poller lock up for another instance.
+HANDOVER_LEASES = 3
 
 
 async def _lead(app: UabotApp, lock: PollerLock, leading: bool, poll_timeout: int) -> None:
     """Several instances on one database (issue 16 §4): the one holding the poller lock
     polls (two pollers would end each other's getUpdates with 409), the others stand by and
     try every ``instances.standby_retry_seconds``; one that loses its database connection
-    (its lock with it) stops polling, since another may poll now."""
+    (its lock with it) stops polling, since another may poll now; one whose polling fails
+    for ``HANDOVER_LEASES`` leases lets the lock go and waits as long before it tries again."""
     data: BotData = app.bot_data
     retry = data.config.instances.standby_retry_seconds
     log.info("polling (leader): other instances stand by" if leading else STANDBY)
+    lead = _Lead(time.monotonic() if leading else None)
     while True:
-        if not leading:
+        if lead.since is None:
             data.standby_at = time.monotonic()
         await asyncio.sleep(retry)
         try:
-            leading = await _lead_once(app, lock, leading, poll_timeout)
+            await _lead_once(app, lock, lead, poll_timeout)
         except Exception as exc:  # an unforeseen failure must not end the watch silently
             log.warning("polling leadership not checked (%s); again in %g s", exc, retry)
 
 
-async def _lead_once(app: UabotApp, lock: PollerLock, leading: bool, poll_timeout: int) -> bool:
-    """One look at the poller lock: stop polling if it is lost, or take over if it is free;
-    whether this instance polls now."""
-    if leading:
+class _Lead:
+    """The poller lock's watch: since when this instance polls (None: standby), and until
+    when it leaves the lock to the others after it handed polling over."""
+
+    def __init__(self, since: float | None) -> None:
+        self.since = since
+        self.resting_until = 0.0
+
+
+async def _lead_once(app: UabotApp, lock: PollerLock, lead: _Lead, poll_timeout: int) -> None:
+    """One look at the poller lock: stop polling if it is lost or Telegram has been
+    unreachable for long, or take over if it is free."""
+    now = time.monotonic()
+    if lead.since is not None:
         if not await lock.holds():
             log.warning("lost the database connection: stopped polling, standby until back")
             await _stop_updater(app)
-            return False
-        return True
+            lead.since = None
+            _set_leader(app, False)
+            return
+        handover = HANDOVER_LEASES * app.bot_data.config.instances.lease_seconds
+        poller = app.bot_data.poller
+        failing = poller.failing_since if poller is not None else None
+        failed = now - max(failing, lead.since) if failing is not None else 0.0
+        if failed > handover:
+            await _stop_updater(app)
+            await lock.release()
+            lead.since = None
+            _set_leader(app, False)
+            lead.resting_until = now + handover
+            app.bot_data.standby_at = now
+            log.warning(
+                "Telegram unreachable from here for %.0f s: stopped polling and left it to "
+                "another instance (standby; may take it again later)",
+                failed,
+            )
+        return
+    if now < lead.resting_until:
+        return
     if await lock.acquire():
-        app.bot_data.standby_at = time.monotonic()  # until the first long poll answers
+        lead.since = time.monotonic()
+        app.bot_data.standby_at = lead.since  # until the first long poll answers
         await _start_polling(app, poll_timeout)
+        _set_leader(app, True)
         log.info("took over polling")
-        return True
-    return False
+
+
+def _set_leader(app: UabotApp, polls: bool) -> None:
+    app.bot_data.metrics.poller_leader.set(1 if polls else 0)
 
 
 def _polling_error(app: UabotApp, error: TelegramError) -> None:
@@ -504,6 +586,7 @@ async def connect(app: UabotApp) -> None:
     """
     config: Config = app.bot_data.config
     await _check_listen(config.telegram)
+    await _announce(app)
     secrets = config.secrets()
     delay = START_RETRY_FIRST_SECONDS
     while True:
@@ -540,6 +623,86 @@ async def connect(app: UabotApp) -> None:
         )
         await asyncio.sleep(wait)
         delay = min(delay * 2, START_RETRY_MAX_SECONDS)
+
+
+async def _announce(app: UabotApp) -> None:
+    """Several instances on one database: record how this one receives updates, and refuse
+    to start when a live instance receives them otherwise (before deleteWebhook or
+    setWebhook would undo its way). On SQLite, nothing (one instance)."""
+    config: Config = app.bot_data.config
+    telegram = config.telegram
+    storage = await app.bot_data.shared_storage.get()
+    storage.claims.lease = config.instances.lease_seconds
+    mine = (
+        webhook_mark(telegram.webhook_url or "", telegram.secret_token or "")
+        if telegram.mode == "webhook"
+        else POLLING
+    )
+    others = set(await Instances(storage.db, storage.claims).announce(mine, time.time()))
+    if not others - {mine}:
+        return
+    await storage.claims.let_go()  # this instance does not start: its mark goes with it
+    if telegram.mode != "webhook":
+        raise ConfigMistake(
+            "another instance on this database runs in webhook mode: polling would delete its "
+            'webhook; set telegram.mode = "webhook" (and its webhook_url, secret_token) the '
+            "same on every instance"
+        )
+    if POLLING in others:
+        raise ConfigMistake(
+            "another instance on this database polls: setting a webhook would end its polling; "
+            "set telegram.mode the same on every instance"
+        )
+    raise ConfigMistake(
+        "another instance on this database serves a different telegram.webhook_url or "
+        "secret_token: set token, webhook_url and secret_token the same on every instance"
+    )
+
+
+# At most one line this often about webhook posts refused for their secret token.
+REFUSALS_LOG_SECONDS = 60.0
+
+
+class _Refusals(logging.Filter):
+    """Webhook mode: PTB's server answers 403 to a post without our secret token and says
+    so only at DEBUG (with the wrong token in it). Counted here instead, said at most once a
+    ``REFUSALS_LOG_SECONDS``: after the first, how many came since (say, an instance's
+    webhook set with another secret_token). The logger's other DEBUG lines pass as before
+    (only with ``-v``): this filter lowers its level to see the refusals."""
+
+    def __init__(self, floor: int) -> None:
+        super().__init__()
+        self.floor = floor
+        self.count = 0
+        self._next_at = 0.0
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not (isinstance(record.msg, str) and record.msg.startswith(PTB_REFUSALS)):
+            return record.levelno >= self.floor
+        self.count += 1
+        now = time.monotonic()
+        if now >= self._next_at:
+            log.warning(
+                "webhook: %d post(s) refused (403) for a missing or wrong secret token: "
+                "Telegram's webhook was set with another telegram.secret_token (set it the "
+                "same on every instance), or someone else posts to webhook_url",
+                self.count,
+            )
+            self.count = 0
+            self._next_at = now + REFUSALS_LOG_SECONDS
+        return False
+
+
+# PTB's webhook server's DEBUG lines for a refused post (telegram/ext/_utils/webhookhandler.py).
+PTB_REFUSALS = ("Request did not include the secret token", "Request had the wrong secret token")
+
+
+def _count_refusals() -> None:
+    """Once a process: the webhook server's refusals counted by ``_Refusals``."""
+    server = logging.getLogger("telegram.ext.Updater")
+    if not any(isinstance(f, _Refusals) for f in server.filters):
+        server.addFilter(_Refusals(server.getEffectiveLevel()))
+        server.setLevel(logging.DEBUG)
 
 
 async def _check_listen(telegram: TelegramConfig) -> None:

@@ -217,12 +217,20 @@ def cmd_migrate(config: Config, args: argparse.Namespace) -> int:
     The lock ``uabot run`` and ``restore`` hold: a migration under a running (older) bot would
     change the tables beneath its queries. ``uabot run`` migrates at start anyway.
     """
-    from bot.storage import Database
-    from bot.storage.db import check_path, hold_lock
+    import time
 
-    async def migrate() -> tuple[list[str], int]:
+    from bot.storage import Database
+    from bot.storage.claims import Claims
+    from bot.storage.db import check_path, hold_lock
+    from bot.storage.instances import Instances
+
+    async def migrate() -> tuple[list[str], int] | None:
         db = await Database.open(config.storage.target, migrate=False)
         try:
+            # PostgreSQL: the lock below is SQLite's; running instances show here instead.
+            lease = config.instances.lease_seconds
+            if await Instances(db, Claims(db)).running(time.time(), lease):
+                return None
             applied = await db.migrate()
             return applied, await db.schema_version()
         finally:
@@ -233,10 +241,17 @@ def cmd_migrate(config: Config, args: argparse.Namespace) -> int:
         check_path(config.storage.path)
         lock = hold_lock(config.storage.path)
     try:
-        applied, version = asyncio.run(migrate())
+        done = asyncio.run(migrate())
     finally:
         if lock is not None:
             os.close(lock)
+    if done is None:
+        return fatal(
+            args,
+            f"{config.storage.shown}: uabot instances are running on this database (the "
+            "poller lock is held, or their claims are live): stop every instance, then migrate",
+        )
+    applied, version = done
     for name in applied:
         print(f"applied {name}")
     print(f"{config.storage.shown}: schema version {version}")

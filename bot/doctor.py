@@ -15,6 +15,7 @@ from __future__ import annotations
 import errno
 import socket
 import tempfile
+import time
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from dataclasses import dataclass
@@ -215,11 +216,24 @@ def _servable(config: Config, key: str, shown: str, host: str, port: int) -> str
             and (pid := lock_holder(config.storage.path))
         ):
             return f"{shown} is served by the running uabot (pid {pid})"
+        if exc.errno == errno.EADDRINUSE and _instances_seen(config):
+            return f"{shown} is in use (by a running uabot?): instances run on this database"
         raise Problem(
             f"{shown} cannot be served ({exc.strerror or exc}): choose another {key} (a free "
             "port; an address of this machine; ports below 1024 need privileges)"
         ) from None
     return None
+
+
+def _instances_seen(config: Config) -> bool:
+    """PostgreSQL: instances run on the database (their live claims), one maybe on this
+    machine; SQLite's ``lock_holder`` names it instead."""
+    if config.storage.sqlite or config.storage.url is None:
+        return False
+    require_psycopg(config.storage.url)
+    from bot.storage.instances import seen_running
+
+    return seen_running(config.storage.url, time.time())
 
 
 def _bound(host: str, port: int) -> socket.socket:

@@ -138,6 +138,12 @@ class Metrics:
             "in a row).",
             registry=registry,
         )
+        self.poller_leader = Gauge(
+            "uabot_poller_leader",
+            "1 while this instance polls Telegram (of several on one database, the leader); 0 "
+            "while it stands by, and in webhook mode.",
+            registry=registry,
+        )
         Info("uabot_build", "The uabot version running.", registry=registry).info(
             {"version": __version__}
         )

@@ -19,6 +19,13 @@ async def on_error(update: object, context: Context) -> None:
     """Log the exception with its traceback but without message texts or personal data."""
     error = context.error
     if update is None and context.job is None and isinstance(error, Conflict):
+        if "webhook is active" in error.message:
+            # Telegram's 409 to getUpdates while a webhook is set: not a second poller.
+            log.warning(
+                "Telegram refuses polling while a webhook is set (409): another instance or "
+                "bot uses webhook mode with this token; set telegram.mode the same everywhere"
+            )
+            return
         # Telegram ended this poll for another's: a second copy runs elsewhere (PTB retries).
         log.warning("another copy of the bot is polling with this token: stop it (%s)", error)
         return

@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from aiohttp import web
 from conftest import TOKEN, storage_toml
@@ -77,6 +78,50 @@ async def silent() -> AsyncIterator[str]:
     try:
         yield base_url(port)
     finally:
+        server.close()
+        for writer in writers:
+            writer.close()
+        await server.wait_closed()
+
+
+@contextlib.asynccontextmanager
+async def forwarding(url: str) -> AsyncIterator[tuple[str, asyncio.Event]]:
+    """A TCP forwarder to ``url``'s host and port: the ``base_url`` through it, and an event
+    that, set, cuts the route (open connections closed, new ones refused): a host that can no
+    longer reach Telegram while everything else works."""
+    target = urlsplit(url)
+    assert target.hostname is not None and target.port is not None
+    cut = asyncio.Event()
+    writers: list[asyncio.StreamWriter] = []
+
+    async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(ConnectionError):
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        writer.close()
+
+    async def relay(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writers.append(writer)
+        if cut.is_set():
+            writer.close()
+            return
+        up_reader, up_writer = await asyncio.open_connection(target.hostname, target.port)
+        writers.append(up_writer)
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+
+    async def cutting() -> None:
+        await cut.wait()
+        for writer in writers:
+            writer.close()
+
+    server = await asyncio.start_server(relay, "127.0.0.1", 0)
+    port = int(server.sockets[0].getsockname()[1])
+    watch = asyncio.create_task(cutting())
+    try:
+        yield url.replace(f"{target.hostname}:{target.port}", f"127.0.0.1:{port}"), cut
+    finally:
+        watch.cancel()
         server.close()
         for writer in writers:
             writer.close()

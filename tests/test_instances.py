@@ -18,7 +18,7 @@ from typing import Any
 import aiohttp
 import pytest
 from conftest import free_port, make_config, postgres_url_for, webhook_keys
-from fault_servers import Uabot, assert_clean, write_config
+from fault_servers import Uabot, assert_clean, forwarding, write_config
 from journeys import ADMIN_ID, FIXTURES, publish, subscriber
 from transitions import record
 
@@ -250,6 +250,52 @@ async def test_a_leader_cut_off_from_the_database_stops_polling(
 
 
 @pytest.mark.postgres_only
+async def test_a_leader_cut_off_from_telegram_hands_polling_to_a_standby(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """The leader's route to Telegram is gone, its database fine: it keeps the poller lock
+    no longer than a few leases, and the standby, which reaches Telegram, polls."""
+    database = tmp_path / "bot.sqlite3"
+    folders = [tmp_path / "a", tmp_path / "b"]
+    for folder in folders:
+        folder.mkdir()
+    async with forwarding(emulator.base_url) as (through, cut):
+        configs = [
+            write_config(
+                folder,
+                url,
+                token=emulator.token,
+                db=database,
+                extra=f'base_file_url = "{emulator.base_file_url}"\n'
+                f"[instances]\nstandby_retry_seconds = {RETRY}\nlease_seconds = {LEASE}\n",
+            )
+            for folder, url in zip(folders, (through, emulator.base_url), strict=True)
+        ]
+        first = await Uabot.start(configs[0])
+        second: Uabot | None = None
+        try:
+            await first.wait_for(LEADER, timeout=WAIT)
+            second = await Uabot.start(configs[1])
+            await second.wait_for(STANDBY, timeout=WAIT)
+            cut.set()
+            await first.wait_for("Telegram unreachable from here", timeout=WAIT)
+            await second.wait_for(TOOK_OVER, timeout=WAIT)
+            user = emulator.user(45, language_code="en")
+            await user.send("/start")
+            assert "Welcome!" in (await user.receive(timeout=WAIT)).text
+            assert TOOK_OVER not in first.output  # it rests while the other polls
+            assert await second.interrupt() == 0
+            assert await first.interrupt() == 0
+        finally:
+            await first.kill()
+            if second is not None:
+                await second.kill()
+    assert_clean(first, emulator.token)
+    assert second is not None
+    assert_clean(second, emulator.token)
+
+
+@pytest.mark.postgres_only
 async def test_an_instance_that_stops_leaves_the_webhook_to_the_others(
     emulator: Emulator, tmp_path: Path
 ) -> None:
@@ -289,6 +335,153 @@ async def test_an_instance_that_stops_leaves_the_webhook_to_the_others(
         assert_clean(uabot, emulator.token)
 
 
+@pytest.mark.postgres_only
+async def test_migrate_refuses_while_instances_run_on_postgresql(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """A migration under running (older) instances would change the tables beneath their
+    queries: ``uabot migrate`` sees them (the poller lock, their live claims) and refuses."""
+    config = instances_config(emulator, tmp_path)
+    polling = await Uabot.start(config)
+    try:
+        await polling.wait_for(LEADER, timeout=WAIT)
+        migrate = await Uabot.start(config, command="migrate")
+        assert await migrate.finish(timeout=WAIT) == 2
+        assert "uabot instances are running on this database" in migrate.output
+        assert await polling.interrupt() == 0
+    finally:
+        await polling.kill()
+    after = await Uabot.start(config, command="migrate")
+    assert await after.finish(timeout=WAIT) == 0
+    assert "schema version" in after.output
+    assert_clean(polling, emulator.token)
+
+
+@pytest.mark.postgres_only
+async def test_doctor_takes_the_metrics_port_of_a_running_instance_as_ok(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """``uabot doctor`` beside a running instance on PostgreSQL: its metrics port in use is
+    no problem to fix (SQLite's lock holder names the pid; here the live instances tell)."""
+    port = free_port()
+    config = instances_config(emulator, tmp_path, f'[metrics]\nlisten = "127.0.0.1:{port}"\n')
+    polling = await Uabot.start(config)
+    try:
+        await polling.wait_for(LEADER, timeout=WAIT)
+        doctor = await Uabot.start(config, command="doctor")
+        await doctor.finish(timeout=WAIT)
+        assert f"ok       metrics: 127.0.0.1:{port} is in use (by a running uabot?)" in (
+            doctor.output
+        ), doctor.output
+        assert await polling.interrupt() == 0
+    finally:
+        await polling.kill()
+    assert_clean(polling, emulator.token)
+
+
+def webhook_instance(
+    emulator: Emulator, tmp_path: Path, name: str, public: dict[str, str], secret: str = ""
+) -> Path:
+    """An instance's config behind the one ``public`` webhook URL, on the test's database."""
+    folder = tmp_path / name
+    folder.mkdir()
+    extra = (
+        f'base_file_url = "{emulator.base_file_url}"\nmode = "webhook"\n'
+        f'webhook_url = "{public["webhook_url"]}"\nlisten = "127.0.0.1:{free_port()}"\n'
+        f'secret_token = "{secret or public["secret_token"]}"\n'
+    )
+    return write_config(
+        folder, emulator.base_url, token=emulator.token, extra=extra, db=tmp_path / "bot.sqlite3"
+    )
+
+
+@pytest.mark.postgres_only
+async def test_an_instance_that_receives_updates_otherwise_than_the_running_ones_refuses(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """A polling start on a database whose instances serve a webhook would delete their
+    webhook; a webhook with another secret would make Telegram's posts 403 on half of them:
+    each refuses with one line, and the webhook stays."""
+    public = webhook_keys()
+    running_one = await Uabot.start(webhook_instance(emulator, tmp_path, "a", public))
+    try:
+        await running_one.wait_for("started as @", timeout=WAIT)
+        (tmp_path / "p").mkdir()
+        polling = await Uabot.start(
+            write_config(
+                tmp_path / "p",
+                emulator.base_url,
+                token=emulator.token,
+                db=tmp_path / "bot.sqlite3",
+            )
+        )
+        assert await polling.finish(timeout=WAIT) == 2
+        assert "another instance on this database runs in webhook mode" in polling.output
+        other = await Uabot.start(
+            webhook_instance(emulator, tmp_path, "b", public, secret="another-secret-token-1")
+        )
+        assert await other.finish(timeout=WAIT) == 2
+        assert "set token, webhook_url and secret_token the same" in other.output
+        assert "another-secret-token-1" not in other.output
+        assert emulator.stats.requests["deleteWebhook"] == 0
+        assert emulator.webhook.info()["url"] == public["webhook_url"]
+        same = await Uabot.start(webhook_instance(emulator, tmp_path, "c", public))
+        await same.wait_for("started as @", timeout=WAIT)  # the same webhook: welcome
+        assert await same.interrupt() == 0
+        assert await running_one.interrupt() == 0
+    finally:
+        await running_one.kill()
+    for uabot in (running_one, polling, other, same):
+        assert_clean(uabot, emulator.token, public["secret_token"])
+
+
+async def test_posts_with_a_wrong_secret_are_counted_in_one_line_a_minute(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """Telegram posting with another instance's secret gets 403 from PTB's server: the
+    operator reads one line (not one per post, never the secret)."""
+    public = webhook_keys()
+    config = write_config(
+        tmp_path,
+        emulator.base_url,
+        token=emulator.token,
+        extra=f'base_file_url = "{emulator.base_file_url}"\nmode = "webhook"\n'
+        f'webhook_url = "{public["webhook_url"]}"\nlisten = "{public["listen"]}"\n'
+        f'secret_token = "{public["secret_token"]}"\n',
+    )
+    uabot = await Uabot.start(config)
+    try:
+        await uabot.wait_for("started as @", timeout=WAIT)
+        async with aiohttp.ClientSession() as http:
+            for _ in range(3):
+                async with http.post(
+                    public["webhook_url"],
+                    json=start_update(1, 46),
+                    headers={"X-Telegram-Bot-Api-Secret-Token": "wrong-secret-token-2"},
+                ) as answer:
+                    assert answer.status == 403
+        await uabot.wait_for("1 post(s) refused (403) for a missing or wrong secret token")
+        assert await uabot.interrupt() == 0
+    finally:
+        await uabot.kill()
+    assert uabot.output.count("refused (403)") == 1
+    assert "wrong-secret-token-2" not in uabot.output
+    assert_clean(uabot, emulator.token, public["secret_token"])
+
+
+def start_update(update_id: int, user_id: int) -> dict[str, Any]:
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id,
+            "date": int(time.time()),
+            "chat": {"id": user_id, "type": "private"},
+            "from": {"id": user_id, "is_bot": False, "first_name": "U"},
+            "text": "/start",
+        },
+    }
+
+
 @pytest.mark.polling
 async def test_two_bots_polling_one_token_get_409s_without_crashing_or_spinning(
     emulator: Emulator, tmp_path: Path, caplog: pytest.LogCaptureFixture
@@ -307,6 +500,19 @@ async def test_two_bots_polling_one_token_get_409s_without_crashing_or_spinning(
         assert all(app.updater is not None and app.updater.running for app in apps)
         assert conflicts(emulator) - seen < 30
     assert "another copy of the bot is polling with this token" in caplog.text
+
+
+@pytest.mark.polling
+async def test_polling_while_a_webhook_is_set_blames_the_webhook_not_another_copy(
+    emulator: Emulator, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Telegram's 409 "webhook is active" is no second poller: its own line says the fix."""
+    app = record(build_application(make_config(emulator, tmp_path / "bot.sqlite3")))
+    async with running(app, poll_timeout=1):
+        emulator.webhook.set({"url": f"http://127.0.0.1:{free_port()}/telegram"})
+        await until(lambda: "while a webhook is set (409)" in caplog.text, "no 409 line")
+        emulator.webhook.set({"url": ""})
+    assert "another copy of the bot" not in caplog.text
 
 
 @pytest.mark.postgres_only
@@ -335,3 +541,31 @@ async def test_a_standby_instance_is_healthy_while_another_polls(
                 session.get(f"http://127.0.0.1:{port}/healthz") as response,
             ):
                 assert response.status == 200, await response.text()
+            async with (
+                aiohttp.ClientSession() as session,
+                session.get(f"http://127.0.0.1:{port}/metrics") as response,
+            ):
+                leader = 1 if app is first else 0  # which instance polls, on every scrape
+                assert f"\nuabot_poller_leader {leader}.0\n" in await response.text()
+
+
+@pytest.mark.postgres_only
+async def test_the_standbys_start_line_does_not_say_it_polls(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    config = instances_config(emulator, tmp_path)
+    first = await Uabot.start(config)
+    second: Uabot | None = None
+    try:
+        await first.wait_for("started as @", timeout=WAIT)
+        second = await Uabot.start(config)
+        await second.wait_for("started as @", timeout=WAIT)
+        assert "(long polling)" in first.output
+        started = next(line for line in second.err if "started as @" in line)
+        assert "(standby: polling mode, another instance polls)" in started
+        assert await second.interrupt() == 0
+        assert await first.interrupt() == 0
+    finally:
+        await first.kill()
+        if second is not None:
+            await second.kill()

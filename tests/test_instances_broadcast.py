@@ -62,14 +62,17 @@ def busiest_second(times: list[float]) -> int:
     )
 
 
-def instance_config(folder: Path, emulator: Emulator, database: Path) -> Path:
+def instance_config(
+    folder: Path, emulator: Emulator, database: Path, public: int, listen: int | None = None
+) -> Path:
+    """Every instance sets the one webhook URL (``public``: the port one of them listens on)."""
     folder.mkdir()
-    port = free_port()
+    port = listen or free_port()
     extra = (
         f'base_file_url = "{emulator.base_file_url}"\n'
         f"admins = [{ADMIN_ID}]\n"
         'mode = "webhook"\n'
-        f'webhook_url = "http://127.0.0.1:{port}/telegram"\n'
+        f'webhook_url = "http://127.0.0.1:{public}/telegram"\n'
         f'listen = "127.0.0.1:{port}"\n'
         f'secret_token = "{SECRET}"\n'
         "[broadcast]\n"
@@ -118,13 +121,16 @@ async def test_two_instances_drain_one_broadcast_within_one_budget_and_survive_a
     # broadcast, the second starts paused): then both go on at once, however long a start
     # takes on this machine.
     emulator.http_error(502, methods=("sendMessage",), chats=tuple(range(1, SUBSCRIBERS + 1)))
-    first = await Uabot.start(instance_config(tmp_path / "a", emulator, database))
+    public = free_port()  # the second listens there: updates go to it throughout
+    first = await Uabot.start(instance_config(tmp_path / "a", emulator, database, public))
     second: Uabot | None = None
     third: Uabot | None = None
     try:
         await first.wait_for("started as")
-        second = await Uabot.start(instance_config(tmp_path / "b", emulator, database))
-        await second.wait_for("started as")  # it set the webhook last: updates go to it
+        second = await Uabot.start(
+            instance_config(tmp_path / "b", emulator, database, public, listen=public)
+        )
+        await second.wait_for("started as")
         emulator.end_http_error()
         both_from = len(card_times(users))
         await emulator.wait_until(
@@ -144,7 +150,7 @@ async def test_two_instances_drain_one_broadcast_within_one_budget_and_survive_a
 
         # A third instance joins (resuming the broadcast at start) while the second sends:
         # two live instances reach the end, one of them reports.
-        third = await Uabot.start(instance_config(tmp_path / "c", emulator, database))
+        third = await Uabot.start(instance_config(tmp_path / "c", emulator, database, public))
         await third.wait_for("started as")
         await emulator.wait_until(lambda: reports(admin), timeout=120, message="the report")
         for instance in (second, third):

@@ -22,6 +22,7 @@ from bot.storage import SharedStorage, Storage
 
 if TYPE_CHECKING:  # an annotation only: plumbing does not import the domain
     from bot.broadcast.engine import BroadcastEngine
+    from bot.ptb.http import PollingRequest
     from bot.ptb.user_state import UserState
     from bot.services.sessions.pacing import EditPacer
 
@@ -52,6 +53,8 @@ class BotData:
     # Several instances (issue 16 §4): when this one last stood by (monotonic) while another
     # polls; /healthz takes it as a poll answered (a standby is healthy).
     standby_at: float | None = None
+    # The long poll's backend (its ``failing_since``): a leader cut off from Telegram hands over.
+    poller: PollingRequest | None = None
     # Admins who never opened the bot: Telegram refused their admin menu ("chat not found");
     # it is set when they first write (handlers/locale.py).
     admin_menus_waiting: set[int]

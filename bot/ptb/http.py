@@ -386,6 +386,12 @@ class PollingRequest(AiohttpRequest):
     # Since when (time.monotonic()) the long poll has been failing; None while it answers.
     _lost_at: float | None = None
 
+    @property
+    def failing_since(self) -> float | None:
+        """Since when (monotonic) the long poll has failed without an answer in between: the
+        leader of several instances hands polling over when it lasts (``bot.app._lead``)."""
+        return self._lost_at
+
     def _lost(self) -> None:
         if self._lost_at is None:
             self._lost_at = time.monotonic()
