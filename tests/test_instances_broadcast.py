@@ -303,3 +303,68 @@ async def test_two_instances_queueing_the_next_chunk_at_once_queue_it_once(
             await storage.close()
     assert sum(progress.values()) == count
     assert queued is not None and queued.total == count
+
+
+async def _two_storages_with_a_broadcast(
+    database: Path, count: int
+) -> tuple[Storage, Storage, int]:
+    a, b = await Storage.open(database), await Storage.open(database)
+    await a.db.execute_many(
+        "INSERT INTO users (id, language) VALUES (?, 'en')", [(u,) for u in range(1, count + 1)]
+    )
+    async with a.db.transaction():
+        broadcast_id = await a.broadcasts.create(kind="action", case_number="UA 0/0")
+    return a, b, broadcast_id
+
+
+async def test_no_instance_finishes_while_another_gives_its_claims_back(tmp_path: Path) -> None:
+    """A finds nothing to claim (B holds all), B's round halts and gives its claims back, A
+    then finds nothing held elsewhere: its ``finish`` must still refuse, since recipients wait
+    (they would be counted skipped and never sent)."""
+    from bot.storage.broadcasts import StillSending
+
+    a, b, bid = await _two_storages_with_a_broadcast(tmp_path / "bot.sqlite3", 10)
+    try:
+        assert len(await b.broadcasts.claim(bid, 0, 64, "UA 0/0", 1, owner="B", lease=30)) == 10
+        assert await a.broadcasts.claim(bid, 0, 64, "UA 0/0", 1, owner="A", lease=30) == []
+        await b.broadcasts.release(bid, "B")
+        assert not await a.broadcasts.held_elsewhere(bid, "A")
+        with pytest.raises(StillSending):
+            async with a.db.transaction():
+                await a.broadcasts.finish(bid, 0.0)
+        assert (await a.broadcasts.get(bid)).finished_at is None  # type: ignore[union-attr]
+    finally:
+        await a.close()
+        await b.close()
+
+
+async def test_no_instance_finishes_before_the_last_chunk_another_queued_is_sent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """B queues the last chunk between A's empty claim and A's ``enqueue_more`` (which then
+    says "all queued"): A's ``finish`` must refuse while that chunk waits."""
+    from bot.storage import broadcasts
+    from bot.storage.broadcasts import Outcome, StillSending
+
+    monkeypatch.setattr(broadcasts, "CHUNK", 5)
+    a, b, bid = await _two_storages_with_a_broadcast(tmp_path / "bot.sqlite3", 8)
+    try:
+        first = await a.broadcasts.claim(bid, 0, 64, "UA 0/0", 1, owner="A", lease=30)
+        assert len(first) == 5
+        await a.broadcasts.record_many(bid, [(r.user_id, Outcome.DELIVERED, 1) for r in first])
+        assert await a.broadcasts.claim(bid, 0, 64, "UA 0/0", 1, owner="A", lease=30) == []
+        assert await b.broadcasts.enqueue_more(bid)
+        assert not await a.broadcasts.enqueue_more(bid)
+        assert not await a.broadcasts.held_elsewhere(bid, "A")
+        with pytest.raises(StillSending):
+            async with a.db.transaction():
+                await a.broadcasts.finish(bid, 0.0)
+        rest = await a.broadcasts.claim(bid, 0, 64, "UA 0/0", 1, owner="A", lease=30)
+        assert [r.user_id for r in rest] == [6, 7, 8]
+        await a.broadcasts.record_many(bid, [(r.user_id, Outcome.DELIVERED, 1) for r in rest])
+        async with a.db.transaction():
+            done = await a.broadcasts.finish(bid, 0.0)
+        assert done is not None and (done.delivered, done.skipped) == (8, 0)
+    finally:
+        await a.close()
+        await b.close()

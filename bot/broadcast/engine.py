@@ -64,7 +64,7 @@ from bot.metrics import Metrics
 from bot.ptb.errors import Verdict, classify, described
 from bot.ptb.text import Rendered
 from bot.storage import Broadcast, Outcome, Recipient, Storage
-from bot.storage.broadcasts import CLAIM_BATCH
+from bot.storage.broadcasts import CLAIM_BATCH, StillSending
 
 log = logging.getLogger(__name__)
 
@@ -358,6 +358,11 @@ class BroadcastEngine:
                     if stop is None:
                         if run.second_tries:
                             continue  # those sent once without an answer get their last try
+                        try:
+                            found = await self._finish(run, breaker, outcomes)
+                        except StillSending:  # another instance gave some back, or queued
+                            await asyncio.sleep(self._claim_retry)
+                            continue
                         break
                     await self._pause(run, stop)
                 if time.time() - started_at >= self._give_up_after:
@@ -367,16 +372,18 @@ class BroadcastEngine:
                         self._give_up_after / 3600,
                         extra=_about(broadcast),
                     )
-                    async with storage.db.transaction():
-                        await storage.broadcasts.fail_pending(broadcast.id)
+                    while True:
+                        async with storage.db.transaction():
+                            await storage.broadcasts.fail_pending(broadcast.id)
+                        try:
+                            found = await self._finish(run, breaker, outcomes)
+                        except StillSending:  # a chunk still to queue: fail it too
+                            await storage.broadcasts.enqueue_more(broadcast.id)
+                            continue
+                        break
                     break
                 await asyncio.sleep(interval)
                 interval = min(interval * 2, self._max_probe_interval)
-            for row in breaker.release_all():
-                outcomes.add(row)
-            await outcomes.drain()
-            async with storage.db.transaction():
-                found = await storage.broadcasts.finish(broadcast.id, time.time())
             if found is None:  # another instance finished it: it reports it
                 await self._forget(broadcast.id)
                 return
@@ -410,6 +417,15 @@ class BroadcastEngine:
             await outcomes.close()
         await self._forget(broadcast.id)
         self._report(finished)
+
+    async def _finish(self, run: _Run, breaker: _Breaker, outcomes: _Outcomes) -> Broadcast | None:
+        """Commit what the breaker holds and fold the outbox; None when another instance
+        finished it. ``StillSending`` (shared): recipients wait still, sending goes on."""
+        for row in breaker.release_all():
+            outcomes.add(row)
+        await outcomes.drain()
+        async with self._storage.db.transaction():
+            return await self._storage.broadcasts.finish(run.broadcast.id, time.time())
 
     async def _pause(self, run: _Run, stop: _Stop) -> None:
         """Record that the broadcast waits (and since when); tell the admins about a burst."""

@@ -68,6 +68,11 @@ _PG_CLAIM = (
 )
 
 
+class StillSending(Exception):
+    """``finish`` refused: recipients still wait (another instance gave its claims back or
+    queued the last chunk after this one looked); the transaction rolls back, sending goes on."""
+
+
 @dataclass(frozen=True)
 class Broadcast:
     id: int
@@ -486,7 +491,21 @@ class Broadcasts:
 
     async def finish(self, broadcast_id: int, at: float) -> Broadcast | None:
         """Fold the outbox into counters and drop it (call in a transaction); None when
-        another instance finished it first (it reports it, not this one)."""
+        another instance finished it first (it reports it, not this one).
+
+        Shared: with the broadcast's row locked (an ``enqueue_more`` waits for it), raises
+        ``StillSending`` while a reachable recipient is still to be sent, claimed or not, or a
+        chunk is still to be queued: the three looks that ended this instance's round (claim,
+        enqueue, held elsewhere) each saw a different moment."""
+        if self._db.shared and await self._db.fetch_value(
+            "SELECT enqueue_after IS NOT NULL OR EXISTS (SELECT 1 FROM outbox o"
+            " JOIN users u ON u.id = o.user_id"
+            f" WHERE o.broadcast_id = b.id AND o.state IN {_SENDABLE}"
+            " AND u.subscribed = 1 AND u.blocked_at IS NULL)"
+            " FROM broadcasts b WHERE b.id = ? AND b.finished_at IS NULL FOR UPDATE",
+            (broadcast_id,),
+        ):
+            raise StillSending
         counts = await self.progress(broadcast_id)
         changed = await self._db.execute(
             "UPDATE broadcasts SET delivered = ?, unreachable = ?, failed = ?,"
