@@ -368,3 +368,21 @@ async def test_no_instance_finishes_before_the_last_chunk_another_queued_is_sent
     finally:
         await a.close()
         await b.close()
+
+
+async def test_a_shared_probe_goes_past_a_burst_of_refusals_and_the_broadcast_resumes(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """The 25 lowest ids really blocked the bot: more than 20 identical 403s in a row pause
+    the broadcast (the breaker). The probe must try someone past them, as on SQLite, or the
+    broadcast never resumes."""
+    database = tmp_path / "bot.sqlite3"
+    count = 60
+    users = [emulator.user(uid, started=True) for uid in range(1, count + 1)]
+    admin = emulator.user(ADMIN_ID, started=True)
+    for uid in range(1, 26):
+        emulator.block(uid)
+    await queue_broadcast(database, count)
+    async with in_process(emulator, database):
+        await emulator.wait_until(lambda: reports(admin), timeout=60, message="the report")
+    assert [cards(user) for user in users[25:]] == [1] * (count - 25)

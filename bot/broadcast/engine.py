@@ -484,22 +484,26 @@ class BroadcastEngine:
         except TelegramError:
             return False
         if broadcasts.shared:  # one nobody else sends to; given back unless its outcome came
-            found = await broadcasts.claim(
-                broadcast.id,
-                0,
-                1,
-                broadcast.case_number,
-                None,
-                owner=self._owner,
-                lease=self._lease,
-            )
+            for after in (run.probe_after, 0):  # past a burst if anyone is left there
+                found = await broadcasts.claim(
+                    broadcast.id,
+                    after,
+                    1,
+                    broadcast.case_number,
+                    broadcast.revision,
+                    owner=self._owner,
+                    lease=self._lease,
+                )
+                if found:
+                    break
             try:
                 return await self._probe_with(run, sender, parts_for, outcomes, found)
             finally:
                 await broadcasts.release(broadcast.id, self._owner)  # unless recorded
         pending = broadcasts.pending
-        found = await pending(broadcast.id, run.probe_after, 1, broadcast.case_number)
-        found = found or await pending(broadcast.id, 0, 1, broadcast.case_number)
+        case, revision = broadcast.case_number, broadcast.revision
+        found = await pending(broadcast.id, run.probe_after, 1, case, revision)
+        found = found or await pending(broadcast.id, 0, 1, case, revision)
         return await self._probe_with(run, sender, parts_for, outcomes, found)
 
     async def _probe_with(
@@ -586,7 +590,8 @@ class BroadcastEngine:
                 for recipient in batch:
                     if not breaker.holds(recipient.user_id):
                         await queue.put((recipient, claimed_at))
-                after = batch[-1].user_id
+                if not broadcasts.shared:  # shared: claims come back below, claim from 0
+                    after = batch[-1].user_id
             for _ in range(self._workers):
                 await queue.put(None)
 

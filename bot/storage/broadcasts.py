@@ -55,7 +55,7 @@ _PG_CLAIM = (
     f" UPDATE outbox o SET claimed_until = {_PG_NOW} + ?, claimed_by = ?"
     " WHERE o.broadcast_id = ? AND o.user_id IN ("
     "  SELECT s.user_id FROM outbox s JOIN users u ON u.id = s.user_id"
-    f"  WHERE s.broadcast_id = ? AND s.state IN {_SENDABLE}"
+    f"  WHERE s.broadcast_id = ? AND s.user_id > ? AND s.state IN {_SENDABLE}"
     f"  AND (s.claimed_until IS NULL OR s.claimed_until < {_PG_NOW})"
     "  AND u.subscribed = 1 AND u.blocked_at IS NULL"
     "  ORDER BY s.user_id LIMIT ? FOR UPDATE OF s SKIP LOCKED)"
@@ -344,8 +344,9 @@ class Broadcasts:
     ) -> list[Recipient]:
         """The next recipients to send to. On SQLite: ``pending`` (the one process reads on
         from ``after_user``). Shared: ``limit`` recipients nobody holds, now held
-        by ``owner`` for ``lease`` seconds (``after_user`` unused: what others hold is skipped,
-        what comes back from a dead instance is found again)."""
+        by ``owner`` for ``lease`` seconds, past ``after_user`` (a round passes 0: what others
+        hold is skipped, what comes back from a dead instance is found again; a probe after a
+        burst passes the recipients it refused)."""
         if not self._db.shared:
             return await self.pending(broadcast_id, after_user, limit, case_number, revision)
         rows = await self._db.fetch_all(
@@ -355,6 +356,7 @@ class Broadcasts:
                 owner,
                 broadcast_id,
                 broadcast_id,
+                after_user,
                 limit,
                 revision,
                 case_number,
