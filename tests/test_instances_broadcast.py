@@ -386,3 +386,25 @@ async def test_a_shared_probe_goes_past_a_burst_of_refusals_and_the_broadcast_re
     async with in_process(emulator, database):
         await emulator.wait_until(lambda: reports(admin), timeout=60, message="the report")
     assert [cards(user) for user in users[25:]] == [1] * (count - 25)
+
+
+async def test_a_429_longer_than_the_lease_sends_nobody_twice(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """A 429 of 8 s to one instance (lease 5 s): its rate limiter holds that send, and the
+    sends its workers have already claimed, past their lease, while the other instance claims
+    the same recipients. What the held sends had claimed must not go out after the lease."""
+    database = tmp_path / "bot.sqlite3"
+    count = 200
+    users = [emulator.user(uid, started=True) for uid in range(1, count + 1)]
+    admin = emulator.user(ADMIN_ID, started=True)
+    await queue_broadcast(database, count)
+    async with in_process(emulator, database), in_process(emulator, database):
+        await emulator.wait_until(
+            lambda: sum(map(cards, users)) >= 20, timeout=60, message="under way"
+        )
+        emulator.fail_next("sendMessage", 429, "Too Many Requests: retry after 8", 8)
+        await emulator.wait_until(lambda: reports(admin), timeout=90, message="the report")
+    got = [cards(user) for user in users]
+    print(f"after a 429 longer than the lease: {sum(g > 1 for g in got)} sent twice")
+    assert (got.count(0), sum(g > 1 for g in got)) == (0, 0)

@@ -57,7 +57,7 @@ from typing import Any
 from telegram.error import TelegramError
 from telegram.ext import ExtBot
 
-from bot.broadcast.ratelimit import SharedBudget
+from bot.broadcast.ratelimit import DeadlinePassed, SharedBudget
 from bot.broadcast.sender import BroadcastSender, Prepared
 from bot.logs import about
 from bot.metrics import Metrics
@@ -700,15 +700,20 @@ class BroadcastEngine:
             for index in range(first, len(parts)):
                 if self._budget is not None:
                     await self._budget.wait()
-                if (
-                    index == first
-                    and claimed_at is not None
-                    and time.monotonic() - claimed_at > self._lease / 2
-                ):
-                    # Claimed (shared database) too long ago: sent now, it might go after the
-                    # lease, when another instance may have claimed and sent it too.
+                # Claimed (shared database) too long ago: sent now, it might go after the
+                # lease, when another instance may have claimed and sent it too. Checked
+                # here and again by the rate limiter before each try (a 429 waits there).
+                deadline = (
+                    claimed_at + self._lease / 2
+                    if index == first and claimed_at is not None
+                    else None
+                )
+                if deadline is not None and time.monotonic() > deadline:
                     raise _ClaimTooOld
-                await sender.send(uid, parts[index])
+                try:
+                    await sender.send(uid, parts[index], deadline=deadline)
+                except DeadlinePassed:
+                    raise _ClaimTooOld from None
                 if index + 1 < len(parts):
                     run.parts_sent[uid] = index + 1
         except TelegramError as exc:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
 from collections.abc import Callable, Coroutine
 from typing import Any, TypedDict
@@ -56,6 +57,14 @@ class RateLimitArgs(TypedDict, total=False):
     # Telegram's 20 per minute in one group). Its 429 is that chat's, so it pauses nothing
     # else and is raised at once, for the sender to try later.
     chat_paced: bool
+    # A broadcast send whose claim (shared database) is only safe until then (on
+    # ``time.monotonic()``): a wait here past it (a 429, the queue) must not end in a send,
+    # since another instance may have claimed and sent the same message meanwhile.
+    deadline: float
+
+
+class DeadlinePassed(Exception):
+    """A request's ``deadline`` passed while it waited here: it was not sent."""
 
 
 # What background senders (broadcasts, reminders) pass: replies go first.
@@ -206,8 +215,11 @@ class PriorityRateLimiter(BaseRateLimiter[RateLimitArgs]):
             # flooded group must not stall every chat); the sender sees it at once.
             await self.acquire(background, paid)
             return await callback(*args, **kwargs)
+        deadline = rate_limit_args.get("deadline") if rate_limit_args else None
         for attempt in range(self.max_retries + 1):
             await self.acquire(background, paid)
+            if deadline is not None and time.monotonic() > deadline:
+                raise DeadlinePassed
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:

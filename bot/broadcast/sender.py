@@ -84,11 +84,17 @@ class BroadcastSender:
         if paid:
             self.options["allow_paid_broadcast"] = True
 
-    async def send(self, chat_id: int, prepared: Prepared) -> None:
+    async def send(
+        self, chat_id: int, prepared: Prepared, *, deadline: float | None = None
+    ) -> None:
         """Send, or raise the TelegramError PTB raises for Telegram's answer (a 429 only once
-        the rate limiter, which waits them out, gives up)."""
+        the rate limiter, which waits them out, gives up); with ``deadline``, ``DeadlinePassed``
+        if the rate limiter held it past then (unsent)."""
+        args = self._rate_limit_args
+        if deadline is not None and args is not None:
+            args = {**args, "deadline": deadline}
         await self._bot.do_api_request(
             _METHOD,
             {"chat_id": chat_id, **prepared.fields},
-            rate_limit_args=self._rate_limit_args,
+            rate_limit_args=args,
         )
