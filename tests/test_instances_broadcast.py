@@ -351,7 +351,9 @@ async def test_no_instance_finishes_before_the_last_chunk_another_queued_is_sent
     try:
         first = await a.broadcasts.claim(bid, 0, 64, "UA 0/0", 1, owner="A", lease=30)
         assert len(first) == 5
-        await a.broadcasts.record_many(bid, [(r.user_id, Outcome.DELIVERED, 1) for r in first])
+        await a.broadcasts.record_many(
+            bid, [(r.user_id, Outcome.DELIVERED, 1) for r in first], owner="A"
+        )
         assert await a.broadcasts.claim(bid, 0, 64, "UA 0/0", 1, owner="A", lease=30) == []
         assert await b.broadcasts.enqueue_more(bid)
         assert not await a.broadcasts.enqueue_more(bid)
@@ -361,7 +363,9 @@ async def test_no_instance_finishes_before_the_last_chunk_another_queued_is_sent
                 await a.broadcasts.finish(bid, 0.0)
         rest = await a.broadcasts.claim(bid, 0, 64, "UA 0/0", 1, owner="A", lease=30)
         assert [r.user_id for r in rest] == [6, 7, 8]
-        await a.broadcasts.record_many(bid, [(r.user_id, Outcome.DELIVERED, 1) for r in rest])
+        await a.broadcasts.record_many(
+            bid, [(r.user_id, Outcome.DELIVERED, 1) for r in rest], owner="A"
+        )
         async with a.db.transaction():
             done = await a.broadcasts.finish(bid, 0.0)
         assert done is not None and (done.delivered, done.skipped) == (8, 0)
@@ -408,3 +412,28 @@ async def test_a_429_longer_than_the_lease_sends_nobody_twice(
     got = [cards(user) for user in users]
     print(f"after a 429 longer than the lease: {sum(g > 1 for g in got)} sent twice")
     assert (got.count(0), sum(g > 1 for g in got)) == (0, 0)
+
+
+async def test_a_late_outcome_leaves_another_instances_result_alone(tmp_path: Path) -> None:
+    """A's claim ran out (its send was held up), B claimed the recipient, sent and recorded
+    it: A's outcome coming late must not overwrite B's, nor one B has yet to record; an
+    outcome after the broadcast finished (its outbox dropped) is dropped too."""
+    from bot.storage.broadcasts import Outcome
+
+    a, b, bid = await _two_storages_with_a_broadcast(tmp_path / "bot.sqlite3", 2)
+    try:
+        assert len(await a.broadcasts.claim(bid, 0, 64, "UA 0/0", 1, owner="A", lease=0.05)) == 2
+        await asyncio.sleep(0.3)  # A's lease runs out
+        assert len(await b.broadcasts.claim(bid, 0, 64, "UA 0/0", 1, owner="B", lease=30)) == 2
+        assert await b.broadcasts.record_many(bid, [(1, Outcome.DELIVERED, 1)], owner="B") == 1
+        late = [(1, Outcome.FAILED, 1), (2, Outcome.FAILED, 1)]
+        assert await a.broadcasts.record_many(bid, late, owner="A") == 0
+        assert await b.broadcasts.record_many(bid, [(2, Outcome.DELIVERED, 1)], owner="B") == 1
+        assert (await b.broadcasts.progress(bid))[Outcome.DELIVERED] == 2
+        async with b.db.transaction():
+            done = await b.broadcasts.finish(bid, 0.0)
+        assert done is not None and (done.delivered, done.failed) == (2, 0)
+        assert await a.broadcasts.record_many(bid, late, owner="A") == 0
+    finally:
+        await a.close()
+        await b.close()

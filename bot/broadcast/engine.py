@@ -325,7 +325,7 @@ class BroadcastEngine:
     async def _run(self, run: _Run) -> None:
         broadcast = run.broadcast
         storage = self._storage
-        outcomes = _Outcomes(storage, broadcast.id, self._metrics)
+        outcomes = _Outcomes(storage, broadcast.id, self._metrics, self._owner)
         try:
             if broadcast.started_at is not None:  # resumed: what earlier runs did
                 counts = await storage.broadcasts.progress(broadcast.id)
@@ -859,9 +859,14 @@ class _Outcomes:
     batch. ``record`` returns once the outcome is committed; ``add`` does not wait."""
 
     def __init__(
-        self, storage: Storage, broadcast_id: int, metrics: Metrics | None = None
+        self,
+        storage: Storage,
+        broadcast_id: int,
+        metrics: Metrics | None = None,
+        owner: str = "",
     ) -> None:
         self._storage = storage
+        self._owner = owner  # whose claims the outcomes end (shared database)
         self._broadcast_id = broadcast_id
         self._metrics = metrics
         self._rows: list[Row] = []
@@ -897,16 +902,26 @@ class _Outcomes:
 
     async def _commit(self, rows: list[Row]) -> None:
         storage = self._storage
+        record = storage.broadcasts.record_many
         if len(rows) == 1 and rows[0][1] is not Outcome.UNREACHABLE:
             # The common case at full speed: one statement, its own transaction in autocommit
             # mode, a third of the round trips to the database thread.
-            await storage.broadcasts.record_many(self._broadcast_id, rows)
-            return
-        async with storage.db.transaction():
-            await storage.broadcasts.record_many(self._broadcast_id, rows)
-            for uid, result, _attempts in rows:
-                if result is Outcome.UNREACHABLE:
-                    await storage.users.mark_unreachable(uid)
+            recorded = await record(self._broadcast_id, rows, owner=self._owner)
+        else:
+            async with storage.db.transaction():
+                recorded = await record(self._broadcast_id, rows, owner=self._owner)
+                for uid, result, _attempts in rows:
+                    if result is Outcome.UNREACHABLE:
+                        await storage.users.mark_unreachable(uid)
+        if recorded < len(rows):
+            # Shared: another instance claimed (or recorded) them after this one's claim ran
+            # out, or the broadcast finished meanwhile: their result stands, not this one's.
+            log.debug(
+                "broadcast %s: %d of %d outcomes came after another instance's and were dropped",
+                self._broadcast_id,
+                len(rows) - recorded,
+                len(rows),
+            )
 
     async def _write(self) -> None:
         while True:

@@ -37,17 +37,22 @@ CHUNK = 20_000
 # The states a recipient is still sent in.
 _SENDABLE = f"({int(Outcome.PENDING)}, {int(Outcome.UNANSWERED)})"
 
+# The database's clock (epoch seconds) for leases and the send budget: one clock for every
+# instance, whatever their machines' clocks say.
+_PG_NOW = "EXTRACT(EPOCH FROM clock_timestamp())"
 _RECORD = "UPDATE outbox SET state = ?, attempts = ? WHERE broadcast_id = ? AND user_id = ?"
+# Shared: only over the recipient's row while it is still to be sent and nobody else holds
+# it (the claim ends with the outcome; a second try may go from anyone). An outcome that
+# comes after its claim ran out and another instance claimed (or recorded) the row, or after
+# ``finish`` dropped the outbox, changes nothing: that instance's result stands.
 _RECORD_SHARED = (
     "UPDATE outbox SET state = ?, attempts = ?, claimed_until = NULL"
-    " WHERE broadcast_id = ? AND user_id = ?"
+    f" WHERE broadcast_id = ? AND user_id = ? AND state IN {_SENDABLE}"
+    f" AND (claimed_by = ? OR claimed_until IS NULL OR claimed_until < {_PG_NOW})"
 )
 # Recipients one instance claims at once on a shared database (PostgreSQL) at most: few, so
 # that the others find work too and what one claimed is sent well within its lease.
 CLAIM_BATCH = 64
-# The database's clock (epoch seconds) for leases and the send budget: one clock for every
-# instance, whatever their machines' clocks say.
-_PG_NOW = "EXTRACT(EPOCH FROM clock_timestamp())"
 # Claim the next sendable recipients nobody holds (or whose holder's lease ran out): the rows
 # another instance is claiming right now are skipped, not waited for.
 _PG_CLAIM = (
@@ -450,18 +455,26 @@ class Broadcasts:
         )
 
     async def record_many(
-        self, broadcast_id: int, outcomes: list[tuple[int, Outcome, int]]
-    ) -> None:
+        self, broadcast_id: int, outcomes: list[tuple[int, Outcome, int]], *, owner: str = ""
+    ) -> int:
         """Record (user_id, outcome, attempts) rows: call in a transaction for several; one
-        row alone is one statement, atomic by itself."""
-        await self._db.execute_many(
-            # Shared: the claim ends with the outcome (a second try may go from anyone).
-            _RECORD_SHARED if self._db.shared else _RECORD,
-            [
-                (int(outcome), attempts, broadcast_id, user_id)
-                for user_id, outcome, attempts in outcomes
-            ],
-        )
+        row alone is one statement, atomic by itself. How many were recorded: shared, those
+        of ``owner``'s claims or nobody's (``_RECORD_SHARED``); on SQLite all of them."""
+        if not self._db.shared:
+            await self._db.execute_many(
+                _RECORD,
+                [
+                    (int(outcome), attempts, broadcast_id, user_id)
+                    for user_id, outcome, attempts in outcomes
+                ],
+            )
+            return len(outcomes)
+        recorded = 0
+        for user_id, outcome, attempts in outcomes:
+            recorded += await self._db.execute(
+                _RECORD_SHARED, (int(outcome), attempts, broadcast_id, user_id, owner)
+            )
+        return recorded
 
     async def pending_count(self) -> int:
         """Messages still to send, over every broadcast (the operator's metrics)."""
