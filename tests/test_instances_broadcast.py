@@ -437,3 +437,58 @@ async def test_a_late_outcome_leaves_another_instances_result_alone(tmp_path: Pa
     finally:
         await a.close()
         await b.close()
+
+
+async def test_replies_during_a_broadcast_on_two_instances_stay_within_telegrams_rate(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """Telegram's 30/s (the emulator's bucket), ``messages_per_second = 25`` (the default),
+    two instances, and users writing ~12 times a second while a broadcast runs: the replies
+    of every instance come out of the one budget, so Telegram answers no 429."""
+    from contextlib import AsyncExitStack
+
+    def one() -> Any:
+        config = make_config(
+            emulator,
+            database,
+            telegram=webhook_keys(),
+            broadcast={
+                "messages_per_second": 25,
+                "paid": False,
+                "max_probe_interval_seconds": 0.2,
+            },
+        )
+        return running(record(build_application(config)), poll_timeout=1)
+
+    database = tmp_path / "bot.sqlite3"
+    count = 400
+    emulator.rate_limit = 30
+    users = [emulator.user(uid, started=True) for uid in range(1, count + 1)]
+    talkers = [emulator.user(100_000 + i, started=True) for i in range(120)]
+    emulator.user(ADMIN_ID, started=True)
+    await queue_broadcast(database, count)
+    async with AsyncExitStack() as stack:
+        for _ in range(2):
+            await stack.enter_async_context(one())
+        await emulator.wait_until(lambda: sum(map(cards, users)) >= 50, timeout=60)
+        for talker in talkers:  # ~12/s for 10 s
+            await talker.send("/help")
+            await asyncio.sleep(1 / 12)
+        await emulator.wait_until(
+            lambda: all(talker.messages for talker in talkers), timeout=60, message="replies"
+        )
+    print(f"replies on two instances during a broadcast: {emulator.stats.too_many_requests} 429s")
+    assert emulator.stats.too_many_requests == 0
+
+
+async def test_a_429_holds_every_instances_broadcast_sends(tmp_path: Path) -> None:
+    """Telegram's flood control is the whole bot's: the wait of a 429 one instance got moves
+    the shared budget's next send time, so the other instance's next sends wait too."""
+    a, b, _bid = await _two_storages_with_a_broadcast(tmp_path / "bot.sqlite3", 1)
+    try:
+        await a.broadcasts.hold_sends(30)
+        delay = await b.broadcasts.reserve_sends(1, 0.04)
+        assert delay is not None and delay > 20, delay
+    finally:
+        await a.close()
+        await b.close()

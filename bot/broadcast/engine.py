@@ -57,7 +57,7 @@ from typing import Any
 from telegram.error import TelegramError
 from telegram.ext import ExtBot
 
-from bot.broadcast.ratelimit import DeadlinePassed, SharedBudget
+from bot.broadcast.ratelimit import DeadlinePassed, PriorityRateLimiter, SharedBudget
 from bot.broadcast.sender import BroadcastSender, Prepared
 from bot.logs import about
 from bot.metrics import Metrics
@@ -190,11 +190,17 @@ class BroadcastEngine:
         self._owner = secrets.token_hex(8)
         self._lease = claim_lease
         self._claim_retry = claim_retry
-        self._budget = (
-            SharedBudget(rate, storage.broadcasts.reserve_sends)
-            if storage.broadcasts.shared
-            else None
-        )
+        self._budget: SharedBudget | None = None
+        if storage.broadcasts.shared:
+            limiter = bot.rate_limiter
+            if isinstance(limiter, PriorityRateLimiter):
+                # Replies come out of the whole bot's budget; a 429 stops every instance.
+                limiter.on_flood = storage.broadcasts.hold_sends
+                self._budget = SharedBudget(
+                    rate, storage.broadcasts.reserve_sends, lambda: limiter.unbudgeted
+                )
+            else:
+                self._budget = SharedBudget(rate, storage.broadcasts.reserve_sends)
         self._renderers = renderers
         self._workers = workers_for(rate)
         self._on_finished = on_finished

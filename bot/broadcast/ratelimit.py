@@ -61,6 +61,8 @@ class RateLimitArgs(TypedDict, total=False):
     # ``time.monotonic()``): a wait here past it (a 429, the queue) must not end in a send,
     # since another instance may have claimed and sent the same message meanwhile.
     deadline: float
+    # A broadcast message: its slot came from the whole bot's ``SharedBudget`` already.
+    budgeted: bool
 
 
 class DeadlinePassed(Exception):
@@ -70,6 +72,8 @@ class DeadlinePassed(Exception):
 # What background senders (broadcasts, reminders) pass: replies go first.
 BACKGROUND: RateLimitArgs = {"background": True}
 CHAT_PACED: RateLimitArgs = {"chat_paced": True}
+# What the broadcast engine passes: background, and counted in the shared budget already.
+BROADCAST: RateLimitArgs = {"background": True, "budgeted": True}
 
 
 def _to_group(data: dict[str, Any]) -> bool:
@@ -108,6 +112,11 @@ class PriorityRateLimiter(BaseRateLimiter[RateLimitArgs]):
         self._wakeup: asyncio.Event | None = None
         self._pacer: asyncio.Task[None] | None = None
         self.retries_after_429 = 0
+        # Counted requests sent that no ``SharedBudget`` reserved (replies, reminders, reports):
+        # a shared budget charges them to the whole bot's rate (``SharedBudget``).
+        self.unbudgeted = 0
+        # Told of each 429's wait (shared database: every instance's broadcasts wait too).
+        self.on_flood: Callable[[float], Coroutine[Any, Any, object]] | None = None
 
     async def initialize(self) -> None:
         if self._pacer is not None:  # PTB initialises the bot once per owner
@@ -209,6 +218,8 @@ class PriorityRateLimiter(BaseRateLimiter[RateLimitArgs]):
         if endpoint not in COUNTED_METHODS:
             return await callback(*args, **kwargs)
         background = bool(rate_limit_args and rate_limit_args.get("background"))
+        if not (rate_limit_args and rate_limit_args.get("budgeted")):
+            self.unbudgeted += 1
         paid = data.get("allow_paid_broadcast") is True
         if (rate_limit_args and rate_limit_args.get("chat_paced")) or _to_group(data):
             # A group's 429 is Telegram's limit for that group: it pauses nothing else (a
@@ -227,6 +238,11 @@ class PriorityRateLimiter(BaseRateLimiter[RateLimitArgs]):
                 log.warning("429 from Telegram on %s: pausing %.1f s", endpoint, seconds)
                 self.retries_after_429 += 1
                 self.pause(seconds)
+                if self.on_flood is not None:
+                    try:
+                        await self.on_flood(seconds)
+                    except Exception:  # the local pause stands; the others see the next 429
+                        log.debug("could not share the 429's wait", exc_info=True)
                 if attempt == self.max_retries:
                     raise
         raise AssertionError("unreachable")
@@ -250,14 +266,27 @@ class SharedBudget:
     instance holds one window at most, so any second holds at most one window per instance
     more than the rate. Dropping missed times instead cost most of the budget at 1,000/s on a
     loaded machine (bench/instances.py: 298/s of 1,000 when dropped after 50 ms). The local
-    ``PriorityRateLimiter`` still orders each instance's replies first."""
+    ``PriorityRateLimiter`` still orders each instance's replies first.
 
-    def __init__(self, rate: float, reserve: Reserve) -> None:
+    Replies (and reminders, reports) are not delayed by the database: each reservation also
+    takes the slots of what this instance sent outside the budget since its last one
+    (``others``, the limiter's ``unbudgeted``), so the broadcasts of every instance yield to
+    the replies of every instance, one window late at most. Without it replies came on top
+    of the whole rate per instance: two instances at 25/s with users writing 12 a second
+    got 7-9 429s from Telegram's 30/s (tests/test_instances_broadcast.py), 0 with it. (A
+    database slot per reply was the alternative: a round trip before every answer.) A 429
+    moves the budget's next free time past its wait (``on_flood``): every instance waits."""
+
+    def __init__(
+        self, rate: float, reserve: Reserve, others: Callable[[], int] | None = None
+    ) -> None:
         self.rate = rate
         self._reserve = reserve
         self._count = max(1, round(rate * SHARED_WINDOW_SECONDS))
         self._times: deque[float] = deque()  # reserved send times, on the event loop's clock
         self._lock = asyncio.Lock()
+        self._others = others
+        self._others_seen = others() if others is not None else 0
 
     async def wait(self) -> None:
         """Until this instance's next reserved send time."""
@@ -265,9 +294,14 @@ class SharedBudget:
         while not self._times:
             async with self._lock:
                 if not self._times:
-                    delay = await self._reserve(self._count, self._count / self.rate)
+                    others = 0
+                    if self._others is not None:  # sent outside the budget: theirs first
+                        seen, self._others_seen = self._others_seen, self._others()
+                        others = self._others_seen - seen
+                    slots = others + self._count
+                    delay = await self._reserve(slots, slots / self.rate)
                     start = loop.time() + max(0.0, delay or 0.0)
-                    self._times.extend(start + i / self.rate for i in range(self._count))
+                    self._times.extend(start + i / self.rate for i in range(others, slots))
         at = self._times.popleft()
         if at > loop.time():
             await asyncio.sleep(at - loop.time())

@@ -29,7 +29,7 @@ from telegram import InlineKeyboardMarkup, TelegramObject
 from telegram.ext import ExtBot
 from telegram.warnings import PTBUserWarning
 
-from bot.broadcast.ratelimit import BACKGROUND
+from bot.broadcast.ratelimit import BROADCAST
 
 _METHOD = "sendMessage"
 # The application's Defaults that apply to sendMessage.
@@ -79,7 +79,7 @@ class BroadcastSender:
     def __init__(self, bot: ExtBot[Any], *, paid: bool = False) -> None:
         self._bot = bot
         # ExtBot refuses rate_limit_args without a rate limiter.
-        self._rate_limit_args = BACKGROUND if bot.rate_limiter is not None else None
+        self._rate_limit_args = BROADCAST if bot.rate_limiter is not None else None
         self.options = send_options(bot)
         if paid:
             self.options["allow_paid_broadcast"] = True

@@ -427,6 +427,16 @@ class Broadcasts:
             )
         )
 
+    async def hold_sends(self, seconds: float) -> None:
+        """Telegram answered a 429 (flood control is the whole bot's): no instance's broadcast
+        sends begin for ``seconds``. Nothing on SQLite (the one rate limiter waits)."""
+        if not self._db.shared:
+            return
+        await self._db.execute(
+            f"UPDATE broadcast_pace SET next_at = GREATEST(next_at, {_PG_NOW} + ?) WHERE id = 1",
+            (seconds,),
+        )
+
     async def claim_report(self, broadcast_id: int, owner: str, lease: float) -> bool:
         """Whether ``owner`` is to send the broadcast's final report (now, and for ``lease``
         seconds; it renews its claim before each try): one instance of several sends it,
