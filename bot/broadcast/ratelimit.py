@@ -251,6 +251,11 @@ class PriorityRateLimiter(BaseRateLimiter[RateLimitArgs]):
 # A shared budget reserves the sends of this long at a time: at 200/s, 20 sends per UPDATE.
 SHARED_WINDOW_SECONDS = 0.1
 
+# What an instance sent outside the shared budget is charged to it only if it reserved
+# within this long before (Telegram counts about a second): replies while no broadcast
+# sent, however many, owe nothing.
+OTHERS_WINDOW_SECONDS = 1.0
+
 # Reserves ``count`` sends ``seconds`` long together: in how many seconds they begin.
 Reserve = Callable[[int, float], Coroutine[Any, Any, float | None]]
 
@@ -287,6 +292,7 @@ class SharedBudget:
         self._lock = asyncio.Lock()
         self._others = others
         self._others_seen = others() if others is not None else 0
+        self._reserved_at = -OTHERS_WINDOW_SECONDS  # on the event loop's clock
 
     async def wait(self) -> None:
         """Until this instance's next reserved send time."""
@@ -297,7 +303,9 @@ class SharedBudget:
                     others = 0
                     if self._others is not None:  # sent outside the budget: theirs first
                         seen, self._others_seen = self._others_seen, self._others()
-                        others = self._others_seen - seen
+                        if loop.time() - self._reserved_at < OTHERS_WINDOW_SECONDS:
+                            others = self._others_seen - seen  # (idle before: none owed)
+                    self._reserved_at = loop.time()
                     slots = others + self._count
                     delay = await self._reserve(slots, slots / self.rate)
                     start = loop.time() + max(0.0, delay or 0.0)
