@@ -492,3 +492,77 @@ async def test_a_429_holds_every_instances_broadcast_sends(tmp_path: Path) -> No
     finally:
         await a.close()
         await b.close()
+
+
+async def test_broadcasts_lists_what_only_other_instances_send(tmp_path: Path) -> None:
+    """/broadcasts on an instance that has not picked a broadcast up yet (published on
+    another, or its run ended early here) still lists it, with what the others sent."""
+    from telegram.ext import ExtBot
+
+    from bot.broadcast.engine import BroadcastEngine
+    from bot.storage.broadcasts import Outcome
+
+    a, b, bid = await _two_storages_with_a_broadcast(tmp_path / "bot.sqlite3", 5)
+    try:
+        sent = await b.broadcasts.claim(bid, 0, 3, "UA 0/0", 1, owner="B", lease=30)
+        rows = [(r.user_id, Outcome.DELIVERED, 1) for r in sent]
+        assert await b.broadcasts.record_many(bid, rows, owner="B") == 3
+        engine = BroadcastEngine(ExtBot("1:fake"), a, {}, rate=20)  # never started here
+        shown = await engine.current_progress()
+        assert [(item.broadcast.id, item.done, item.broadcast.total) for item in shown] == [
+            (bid, 3, 5)
+        ]
+    finally:
+        await a.close()
+        await b.close()
+
+
+async def test_an_instance_whose_link_is_down_does_not_resume_when_another_did(
+    tmp_path: Path,
+) -> None:
+    """Another instance reached Telegram again and resumed the broadcast (not paused in the
+    database any more), but this instance's own link is still down: its probe must say so
+    (it keeps waiting) rather than log "resumed" and send into the outage."""
+    from telegram.error import NetworkError
+    from telegram.ext import ExtBot
+
+    from bot.broadcast.engine import BroadcastEngine, _Outcomes, _Run
+
+    class DownBot(ExtBot[Any]):
+        async def get_me(self, *args: Any, **kwargs: Any) -> Any:
+            raise NetworkError("the link is down")
+
+    a, b, bid = await _two_storages_with_a_broadcast(tmp_path / "bot.sqlite3", 3)
+    try:
+        broadcast = await a.broadcasts.get(bid)
+        assert broadcast is not None and broadcast.paused_at is None  # resumed by the other
+        engine = BroadcastEngine(DownBot("1:fake"), a, {}, rate=20)
+        run = _Run(broadcast, paused_since=1.0, pause_reason="down")
+        outcomes = _Outcomes(a, bid)
+        try:
+            sender = engine._sender
+            assert not await engine._probe(run, sender, lambda _r: [], outcomes)
+        finally:
+            await outcomes.close()
+    finally:
+        await a.close()
+        await b.close()
+
+
+async def test_a_broadcasts_times_come_from_the_databases_clock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Start, pause, end and the give-up time are compared across instances: on a shared
+    database they come from its clock, not from this machine's (set wrong here)."""
+    import time
+    from types import SimpleNamespace
+
+    from bot.storage import broadcasts
+
+    monkeypatch.setattr(broadcasts, "time", SimpleNamespace(time=lambda: 0.0))
+    a, b, _bid = await _two_storages_with_a_broadcast(tmp_path / "bot.sqlite3", 1)
+    try:
+        assert abs(await a.broadcasts.now() - time.time()) < 600
+    finally:
+        await a.close()
+        await b.close()

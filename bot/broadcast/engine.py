@@ -326,6 +326,16 @@ class BroadcastEngine:
             done = sum(n for outcome, n in counts.items() if outcome not in _STILL_SENDABLE)
             item.done = max(done, item.done)
             item.rate = (item.done - run.done_before) / max(now - run.started, 1e-3)
+        # Those only other instances send so far (published there, not picked up here yet).
+        listed = {item.broadcast.id for item in progress}
+        for broadcast in await broadcasts.unfinished():
+            if broadcast.id in listed:
+                continue
+            counts = await broadcasts.progress(broadcast.id)
+            done = sum(n for outcome, n in counts.items() if outcome not in _STILL_SENDABLE)
+            progress.append(
+                Progress(broadcast, done, 0.0, broadcast.paused_at, broadcast.pause_reason)
+            )
         return progress
 
     async def _run(self, run: _Run) -> None:
@@ -338,7 +348,7 @@ class BroadcastEngine:
                 run.done_before = sum(
                     n for outcome, n in counts.items() if outcome not in _STILL_SENDABLE
                 )
-            started_at = time.time()
+            started_at = await storage.broadcasts.now()
             await storage.broadcasts.mark_started(broadcast.id, started_at)
             started_at = broadcast.started_at or started_at
             messages_for = await self._renderers[broadcast.kind](broadcast)
@@ -371,7 +381,7 @@ class BroadcastEngine:
                             continue
                         break
                     await self._pause(run, stop)
-                if time.time() - started_at >= self._give_up_after:
+                if await storage.broadcasts.now() - started_at >= self._give_up_after:
                     log.warning(
                         "broadcast %s: giving up on the recipients still waiting after %.1f h",
                         broadcast.id,
@@ -431,13 +441,14 @@ class BroadcastEngine:
             outcomes.add(row)
         await outcomes.drain()
         async with self._storage.db.transaction():
-            return await self._storage.broadcasts.finish(run.broadcast.id, time.time())
+            broadcasts = self._storage.broadcasts
+            return await broadcasts.finish(run.broadcast.id, await broadcasts.now())
 
     async def _pause(self, run: _Run, stop: _Stop) -> None:
         """Record that the broadcast waits (and since when); tell the admins about a burst."""
         broadcast = run.broadcast
         first = run.paused_since is None
-        since = run.paused_since = run.paused_since or time.time()
+        since = run.paused_since = run.paused_since or await self._storage.broadcasts.now()
         run.pause_reason = stop.reason
         run.burst = stop.key
         await self._storage.broadcasts.pause(broadcast.id, since, stop.reason)
@@ -483,12 +494,12 @@ class BroadcastEngine:
         worker goes on. A slow link that answers ``getMe`` but not the message stays paused."""
         broadcast = run.broadcast
         broadcasts = self._storage.broadcasts
-        if broadcasts.shared and await broadcasts.paused_elsewhere(broadcast.id) is None:
-            return True  # another instance found Telegram answering again and resumed it
         try:
             await self._bot.get_me()
         except TelegramError:
-            return False
+            return False  # this instance's own link is down, whatever the others found
+        if broadcasts.shared and await broadcasts.paused_elsewhere(broadcast.id) is None:
+            return True  # another instance found Telegram answering again and resumed it
         if broadcasts.shared:  # one nobody else sends to; given back unless its outcome came
             for after in (run.probe_after, 0):  # past a burst if anyone is left there
                 found = await broadcasts.claim(
@@ -766,7 +777,8 @@ class BroadcastEngine:
                         unanswered_once.add(admin_id)
                     still.add(admin_id)
                 if not still:
-                    await self._storage.broadcasts.mark_reported(broadcast.id, time.time())
+                    broadcasts = self._storage.broadcasts
+                    await broadcasts.mark_reported(broadcast.id, await broadcasts.now())
                     return
                 owed = frozenset(still)
             log.warning(

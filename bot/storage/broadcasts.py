@@ -10,6 +10,7 @@ database answered nobody; a chunk takes ~20 ms.
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import asdict, dataclass
 from datetime import date
 from enum import IntEnum
@@ -147,6 +148,14 @@ class Broadcasts:
         claimed under a lease (``claim``) and the send budget is the whole bot's
         (``reserve_sends``); on SQLite one process sends, as it always did."""
         return self._db.shared
+
+    async def now(self) -> float:
+        """The time (epoch seconds) a broadcast's start, pause and end are stamped with and
+        the give-up time is measured on: shared, the database's clock, one for every
+        instance whatever their machines' clocks say; on SQLite this machine's."""
+        if not self._db.shared:
+            return time.time()
+        return float(await self._db.fetch_value(f"SELECT {_PG_NOW}"))
 
     async def create(
         self,
