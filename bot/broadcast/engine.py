@@ -36,9 +36,13 @@ the parts already sent). Refusals held by the breaker are simply tried again.
 On a shared database (PostgreSQL, several ``uabot run``; issue 16 §4) every instance sends
 every running broadcast: recipients are claimed a few at a time under a lease
 (``Broadcasts.claim``) and what was not sent is given back, a round ends only once no other
-instance holds any, the rate is the whole bot's (``SharedBudget``), a pause written by one
-instance halts the others' rounds, and only the instance whose ``finish`` ended the broadcast
-reports it (after claiming the report). On SQLite every one of these is the one process's.
+instance holds any (and ``finish`` refuses, under the broadcast's row lock, while anyone
+reachable is still to be sent: ``StillSending``), a claim older than half its lease is not
+sent (checked again by the rate limiter before each try: a 429 waits there), an outcome
+lands only on a row nobody else holds, the rate is the whole bot's, replies included
+(``SharedBudget``), a pause written by one instance halts the others' rounds, and only the
+instance whose ``finish`` ended the broadcast reports it (after claiming the report). On
+SQLite every one of these is the one process's.
 """
 
 from __future__ import annotations
