@@ -309,3 +309,266 @@ async def test_two_instances_queueing_the_next_chunk_at_once_queue_it_once(
             await storage.close()
     assert sum(progress.values()) == count
     assert queued is not None and queued.total == count
+
+
+async def _two_storages_with_a_broadcast(
+    database: Path, count: int
+) -> tuple[Storage, Storage, int]:
+    a, b = await Storage.open(database), await Storage.open(database)
+    await a.db.execute_many(
+        "INSERT INTO users (id, language) VALUES (?, 'en')", [(u,) for u in range(1, count + 1)]
+    )
+    async with a.db.transaction():
+        broadcast_id = await a.broadcasts.create(kind="action", case_number="UA 0/0")
+    return a, b, broadcast_id
+
+
+async def test_no_instance_finishes_while_another_gives_its_claims_back(tmp_path: Path) -> None:
+    """A finds nothing to claim (B holds all), B's round halts and gives its claims back, A
+    then finds nothing held elsewhere: its ``finish`` must still refuse, since recipients wait
+    (they would be counted skipped and never sent)."""
+    from bot.storage.broadcasts import StillSending
+
+    a, b, bid = await _two_storages_with_a_broadcast(tmp_path / "bot.sqlite3", 10)
+    try:
+        assert len(await b.broadcasts.claim(bid, 0, 64, "UA 0/0", 1, owner="B", lease=30)) == 10
+        assert await a.broadcasts.claim(bid, 0, 64, "UA 0/0", 1, owner="A", lease=30) == []
+        await b.broadcasts.release(bid, "B")
+        assert not await a.broadcasts.held_elsewhere(bid, "A")
+        with pytest.raises(StillSending):
+            async with a.db.transaction():
+                await a.broadcasts.finish(bid, 0.0)
+        assert (await a.broadcasts.get(bid)).finished_at is None  # type: ignore[union-attr]
+    finally:
+        await a.close()
+        await b.close()
+
+
+async def test_no_instance_finishes_before_the_last_chunk_another_queued_is_sent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """B queues the last chunk between A's empty claim and A's ``enqueue_more`` (which then
+    says "all queued"): A's ``finish`` must refuse while that chunk waits."""
+    from bot.storage import broadcasts
+    from bot.storage.broadcasts import Outcome, StillSending
+
+    monkeypatch.setattr(broadcasts, "CHUNK", 5)
+    a, b, bid = await _two_storages_with_a_broadcast(tmp_path / "bot.sqlite3", 8)
+    try:
+        first = await a.broadcasts.claim(bid, 0, 64, "UA 0/0", 1, owner="A", lease=30)
+        assert len(first) == 5
+        await a.broadcasts.record_many(
+            bid, [(r.user_id, Outcome.DELIVERED, 1) for r in first], owner="A"
+        )
+        assert await a.broadcasts.claim(bid, 0, 64, "UA 0/0", 1, owner="A", lease=30) == []
+        assert await b.broadcasts.enqueue_more(bid)
+        assert not await a.broadcasts.enqueue_more(bid)
+        assert not await a.broadcasts.held_elsewhere(bid, "A")
+        with pytest.raises(StillSending):
+            async with a.db.transaction():
+                await a.broadcasts.finish(bid, 0.0)
+        rest = await a.broadcasts.claim(bid, 0, 64, "UA 0/0", 1, owner="A", lease=30)
+        assert [r.user_id for r in rest] == [6, 7, 8]
+        await a.broadcasts.record_many(
+            bid, [(r.user_id, Outcome.DELIVERED, 1) for r in rest], owner="A"
+        )
+        async with a.db.transaction():
+            done = await a.broadcasts.finish(bid, 0.0)
+        assert done is not None and (done.delivered, done.skipped) == (8, 0)
+    finally:
+        await a.close()
+        await b.close()
+
+
+async def test_a_shared_probe_goes_past_a_burst_of_refusals_and_the_broadcast_resumes(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """The 25 lowest ids really blocked the bot: more than 20 identical 403s in a row pause
+    the broadcast (the breaker). The probe must try someone past them, as on SQLite, or the
+    broadcast never resumes."""
+    database = tmp_path / "bot.sqlite3"
+    count = 60
+    users = [emulator.user(uid, started=True) for uid in range(1, count + 1)]
+    admin = emulator.user(ADMIN_ID, started=True)
+    for uid in range(1, 26):
+        emulator.block(uid)
+    await queue_broadcast(database, count)
+    async with in_process(emulator, database):
+        await emulator.wait_until(lambda: reports(admin), timeout=60, message="the report")
+    assert [cards(user) for user in users[25:]] == [1] * (count - 25)
+
+
+async def test_a_429_longer_than_the_lease_sends_nobody_twice(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """A 429 of 8 s to one instance (lease 5 s): its rate limiter holds that send, and the
+    sends its workers have already claimed, past their lease, while the other instance claims
+    the same recipients. What the held sends had claimed must not go out after the lease."""
+    database = tmp_path / "bot.sqlite3"
+    count = 200
+    users = [emulator.user(uid, started=True) for uid in range(1, count + 1)]
+    admin = emulator.user(ADMIN_ID, started=True)
+    await queue_broadcast(database, count)
+    async with in_process(emulator, database), in_process(emulator, database):
+        await emulator.wait_until(
+            lambda: sum(map(cards, users)) >= 20, timeout=60, message="under way"
+        )
+        emulator.fail_next("sendMessage", 429, "Too Many Requests: retry after 8", 8)
+        await emulator.wait_until(lambda: reports(admin), timeout=90, message="the report")
+    got = [cards(user) for user in users]
+    print(f"after a 429 longer than the lease: {sum(g > 1 for g in got)} sent twice")
+    assert (got.count(0), sum(g > 1 for g in got)) == (0, 0)
+
+
+async def test_a_late_outcome_leaves_another_instances_result_alone(tmp_path: Path) -> None:
+    """A's claim ran out (its send was held up), B claimed the recipient, sent and recorded
+    it: A's outcome coming late must not overwrite B's, nor one B has yet to record; an
+    outcome after the broadcast finished (its outbox dropped) is dropped too."""
+    from bot.storage.broadcasts import Outcome
+
+    a, b, bid = await _two_storages_with_a_broadcast(tmp_path / "bot.sqlite3", 2)
+    try:
+        assert len(await a.broadcasts.claim(bid, 0, 64, "UA 0/0", 1, owner="A", lease=0.05)) == 2
+        await asyncio.sleep(0.3)  # A's lease runs out
+        assert len(await b.broadcasts.claim(bid, 0, 64, "UA 0/0", 1, owner="B", lease=30)) == 2
+        assert await b.broadcasts.record_many(bid, [(1, Outcome.DELIVERED, 1)], owner="B") == 1
+        late = [(1, Outcome.FAILED, 1), (2, Outcome.FAILED, 1)]
+        assert await a.broadcasts.record_many(bid, late, owner="A") == 0
+        assert await b.broadcasts.record_many(bid, [(2, Outcome.DELIVERED, 1)], owner="B") == 1
+        assert (await b.broadcasts.progress(bid))[Outcome.DELIVERED] == 2
+        async with b.db.transaction():
+            done = await b.broadcasts.finish(bid, 0.0)
+        assert done is not None and (done.delivered, done.failed) == (2, 0)
+        assert await a.broadcasts.record_many(bid, late, owner="A") == 0
+    finally:
+        await a.close()
+        await b.close()
+
+
+async def test_replies_during_a_broadcast_on_two_instances_stay_within_telegrams_rate(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """Telegram's 30/s (the emulator's bucket), ``messages_per_second = 25`` (the default),
+    two instances, and users writing ~12 times a second while a broadcast runs: the replies
+    of every instance come out of the one budget, so Telegram answers no 429."""
+    from contextlib import AsyncExitStack
+
+    def one() -> Any:
+        config = make_config(
+            emulator,
+            database,
+            telegram=webhook_keys(),
+            broadcast={
+                "messages_per_second": 25,
+                "paid": False,
+                "max_probe_interval_seconds": 0.2,
+            },
+        )
+        return running(record(build_application(config)), poll_timeout=1)
+
+    database = tmp_path / "bot.sqlite3"
+    count = 400
+    emulator.rate_limit = 30
+    users = [emulator.user(uid, started=True) for uid in range(1, count + 1)]
+    talkers = [emulator.user(100_000 + i, started=True) for i in range(120)]
+    emulator.user(ADMIN_ID, started=True)
+    await queue_broadcast(database, count)
+    async with AsyncExitStack() as stack:
+        for _ in range(2):
+            await stack.enter_async_context(one())
+        await emulator.wait_until(lambda: sum(map(cards, users)) >= 50, timeout=60)
+        for talker in talkers:  # ~12/s for 10 s
+            await talker.send("/help")
+            await asyncio.sleep(1 / 12)
+        await emulator.wait_until(
+            lambda: all(talker.messages for talker in talkers), timeout=60, message="replies"
+        )
+    print(f"replies on two instances during a broadcast: {emulator.stats.too_many_requests} 429s")
+    assert emulator.stats.too_many_requests == 0
+
+
+async def test_a_429_holds_every_instances_broadcast_sends(tmp_path: Path) -> None:
+    """Telegram's flood control is the whole bot's: the wait of a 429 one instance got moves
+    the shared budget's next send time, so the other instance's next sends wait too."""
+    a, b, _bid = await _two_storages_with_a_broadcast(tmp_path / "bot.sqlite3", 1)
+    try:
+        await a.broadcasts.hold_sends(30)
+        delay = await b.broadcasts.reserve_sends(1, 0.04)
+        assert delay is not None and delay > 20, delay
+    finally:
+        await a.close()
+        await b.close()
+
+
+async def test_broadcasts_lists_what_only_other_instances_send(tmp_path: Path) -> None:
+    """/broadcasts on an instance that has not picked a broadcast up yet (published on
+    another, or its run ended early here) still lists it, with what the others sent."""
+    from telegram.ext import ExtBot
+
+    from bot.broadcast.engine import BroadcastEngine
+    from bot.storage.broadcasts import Outcome
+
+    a, b, bid = await _two_storages_with_a_broadcast(tmp_path / "bot.sqlite3", 5)
+    try:
+        sent = await b.broadcasts.claim(bid, 0, 3, "UA 0/0", 1, owner="B", lease=30)
+        rows = [(r.user_id, Outcome.DELIVERED, 1) for r in sent]
+        assert await b.broadcasts.record_many(bid, rows, owner="B") == 3
+        engine = BroadcastEngine(ExtBot("1:fake"), a, {}, rate=20)  # never started here
+        shown = await engine.current_progress()
+        assert [(item.broadcast.id, item.done, item.broadcast.total) for item in shown] == [
+            (bid, 3, 5)
+        ]
+    finally:
+        await a.close()
+        await b.close()
+
+
+async def test_an_instance_whose_link_is_down_does_not_resume_when_another_did(
+    tmp_path: Path,
+) -> None:
+    """Another instance reached Telegram again and resumed the broadcast (not paused in the
+    database any more), but this instance's own link is still down: its probe must say so
+    (it keeps waiting) rather than log "resumed" and send into the outage."""
+    from telegram.error import NetworkError
+    from telegram.ext import ExtBot
+
+    from bot.broadcast.engine import BroadcastEngine, _Outcomes, _Run
+
+    class DownBot(ExtBot[Any]):
+        async def get_me(self, *args: Any, **kwargs: Any) -> Any:
+            raise NetworkError("the link is down")
+
+    a, b, bid = await _two_storages_with_a_broadcast(tmp_path / "bot.sqlite3", 3)
+    try:
+        broadcast = await a.broadcasts.get(bid)
+        assert broadcast is not None and broadcast.paused_at is None  # resumed by the other
+        engine = BroadcastEngine(DownBot("1:fake"), a, {}, rate=20)
+        run = _Run(broadcast, paused_since=1.0, pause_reason="down")
+        outcomes = _Outcomes(a, bid)
+        try:
+            sender = engine._sender
+            assert not await engine._probe(run, sender, lambda _r: [], outcomes)
+        finally:
+            await outcomes.close()
+    finally:
+        await a.close()
+        await b.close()
+
+
+async def test_a_broadcasts_times_come_from_the_databases_clock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Start, pause, end and the give-up time are compared across instances: on a shared
+    database they come from its clock, not from this machine's (set wrong here)."""
+    import time
+    from types import SimpleNamespace
+
+    from bot.storage import broadcasts
+
+    monkeypatch.setattr(broadcasts, "time", SimpleNamespace(time=lambda: 0.0))
+    a, b, _bid = await _two_storages_with_a_broadcast(tmp_path / "bot.sqlite3", 1)
+    try:
+        assert abs(await a.broadcasts.now() - time.time()) < 600
+    finally:
+        await a.close()
+        await b.close()

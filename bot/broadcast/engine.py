@@ -36,9 +36,13 @@ the parts already sent). Refusals held by the breaker are simply tried again.
 On a shared database (PostgreSQL, several ``uabot run``; issue 16 §4) every instance sends
 every running broadcast: recipients are claimed a few at a time under a lease
 (``Broadcasts.claim``) and what was not sent is given back, a round ends only once no other
-instance holds any, the rate is the whole bot's (``SharedBudget``), a pause written by one
-instance halts the others' rounds, and only the instance whose ``finish`` ended the broadcast
-reports it (after claiming the report). On SQLite every one of these is the one process's.
+instance holds any (and ``finish`` refuses, under the broadcast's row lock, while anyone
+reachable is still to be sent: ``StillSending``), a claim older than half its lease is not
+sent (checked again by the rate limiter before each try: a 429 waits there), an outcome
+lands only on a row nobody else holds, the rate is the whole bot's, replies included
+(``SharedBudget``), a pause written by one instance halts the others' rounds, and only the
+instance whose ``finish`` ended the broadcast reports it (after claiming the report). On
+SQLite every one of these is the one process's.
 """
 
 from __future__ import annotations
@@ -57,14 +61,14 @@ from typing import Any
 from telegram.error import TelegramError
 from telegram.ext import ExtBot
 
-from bot.broadcast.ratelimit import SharedBudget
+from bot.broadcast.ratelimit import DeadlinePassed, PriorityRateLimiter, SharedBudget
 from bot.broadcast.sender import BroadcastSender, Prepared
 from bot.logs import about
 from bot.metrics import Metrics
 from bot.ptb.errors import Verdict, classify, described
 from bot.ptb.text import Rendered
 from bot.storage import Broadcast, Outcome, Recipient, Storage
-from bot.storage.broadcasts import CLAIM_BATCH
+from bot.storage.broadcasts import CLAIM_BATCH, StillSending
 
 log = logging.getLogger(__name__)
 
@@ -190,11 +194,17 @@ class BroadcastEngine:
         self._owner = secrets.token_hex(8)
         self._lease = claim_lease
         self._claim_retry = claim_retry
-        self._budget = (
-            SharedBudget(rate, storage.broadcasts.reserve_sends)
-            if storage.broadcasts.shared
-            else None
-        )
+        self._budget: SharedBudget | None = None
+        if storage.broadcasts.shared:
+            limiter = bot.rate_limiter
+            if isinstance(limiter, PriorityRateLimiter):
+                # Replies come out of the whole bot's budget; a 429 stops every instance.
+                limiter.on_flood = storage.broadcasts.hold_sends
+                self._budget = SharedBudget(
+                    rate, storage.broadcasts.reserve_sends, lambda: limiter.unbudgeted
+                )
+            else:
+                self._budget = SharedBudget(rate, storage.broadcasts.reserve_sends)
         self._renderers = renderers
         self._workers = workers_for(rate)
         self._on_finished = on_finished
@@ -320,19 +330,29 @@ class BroadcastEngine:
             done = sum(n for outcome, n in counts.items() if outcome not in _STILL_SENDABLE)
             item.done = max(done, item.done)
             item.rate = (item.done - run.done_before) / max(now - run.started, 1e-3)
+        # Those only other instances send so far (published there, not picked up here yet).
+        listed = {item.broadcast.id for item in progress}
+        for broadcast in await broadcasts.unfinished():
+            if broadcast.id in listed:
+                continue
+            counts = await broadcasts.progress(broadcast.id)
+            done = sum(n for outcome, n in counts.items() if outcome not in _STILL_SENDABLE)
+            progress.append(
+                Progress(broadcast, done, 0.0, broadcast.paused_at, broadcast.pause_reason)
+            )
         return progress
 
     async def _run(self, run: _Run) -> None:
         broadcast = run.broadcast
         storage = self._storage
-        outcomes = _Outcomes(storage, broadcast.id, self._metrics)
+        outcomes = _Outcomes(storage, broadcast.id, self._metrics, self._owner)
         try:
             if broadcast.started_at is not None:  # resumed: what earlier runs did
                 counts = await storage.broadcasts.progress(broadcast.id)
                 run.done_before = sum(
                     n for outcome, n in counts.items() if outcome not in _STILL_SENDABLE
                 )
-            started_at = time.time()
+            started_at = await storage.broadcasts.now()
             await storage.broadcasts.mark_started(broadcast.id, started_at)
             started_at = broadcast.started_at or started_at
             messages_for = await self._renderers[broadcast.kind](broadcast)
@@ -358,25 +378,32 @@ class BroadcastEngine:
                     if stop is None:
                         if run.second_tries:
                             continue  # those sent once without an answer get their last try
+                        try:
+                            found = await self._finish(run, breaker, outcomes)
+                        except StillSending:  # another instance gave some back, or queued
+                            await asyncio.sleep(self._claim_retry)
+                            continue
                         break
                     await self._pause(run, stop)
-                if time.time() - started_at >= self._give_up_after:
+                if await storage.broadcasts.now() - started_at >= self._give_up_after:
                     log.warning(
                         "broadcast %s: giving up on the recipients still waiting after %.1f h",
                         broadcast.id,
                         self._give_up_after / 3600,
                         extra=_about(broadcast),
                     )
-                    async with storage.db.transaction():
-                        await storage.broadcasts.fail_pending(broadcast.id)
+                    while True:
+                        async with storage.db.transaction():
+                            await storage.broadcasts.fail_pending(broadcast.id)
+                        try:
+                            found = await self._finish(run, breaker, outcomes)
+                        except StillSending:  # a chunk still to queue: fail it too
+                            await storage.broadcasts.enqueue_more(broadcast.id)
+                            continue
+                        break
                     break
                 await asyncio.sleep(interval)
                 interval = min(interval * 2, self._max_probe_interval)
-            for row in breaker.release_all():
-                outcomes.add(row)
-            await outcomes.drain()
-            async with storage.db.transaction():
-                found = await storage.broadcasts.finish(broadcast.id, time.time())
             if found is None:  # another instance finished it: it reports it
                 await self._forget(broadcast.id)
                 return
@@ -411,11 +438,21 @@ class BroadcastEngine:
         await self._forget(broadcast.id)
         self._report(finished)
 
+    async def _finish(self, run: _Run, breaker: _Breaker, outcomes: _Outcomes) -> Broadcast | None:
+        """Commit what the breaker holds and fold the outbox; None when another instance
+        finished it. ``StillSending`` (shared): recipients wait still, sending goes on."""
+        for row in breaker.release_all():
+            outcomes.add(row)
+        await outcomes.drain()
+        async with self._storage.db.transaction():
+            broadcasts = self._storage.broadcasts
+            return await broadcasts.finish(run.broadcast.id, await broadcasts.now())
+
     async def _pause(self, run: _Run, stop: _Stop) -> None:
         """Record that the broadcast waits (and since when); tell the admins about a burst."""
         broadcast = run.broadcast
         first = run.paused_since is None
-        since = run.paused_since = run.paused_since or time.time()
+        since = run.paused_since = run.paused_since or await self._storage.broadcasts.now()
         run.pause_reason = stop.reason
         run.burst = stop.key
         await self._storage.broadcasts.pause(broadcast.id, since, stop.reason)
@@ -461,29 +498,33 @@ class BroadcastEngine:
         worker goes on. A slow link that answers ``getMe`` but not the message stays paused."""
         broadcast = run.broadcast
         broadcasts = self._storage.broadcasts
-        if broadcasts.shared and await broadcasts.paused_elsewhere(broadcast.id) is None:
-            return True  # another instance found Telegram answering again and resumed it
         try:
             await self._bot.get_me()
         except TelegramError:
-            return False
+            return False  # this instance's own link is down, whatever the others found
+        if broadcasts.shared and await broadcasts.paused_elsewhere(broadcast.id) is None:
+            return True  # another instance found Telegram answering again and resumed it
         if broadcasts.shared:  # one nobody else sends to; given back unless its outcome came
-            found = await broadcasts.claim(
-                broadcast.id,
-                0,
-                1,
-                broadcast.case_number,
-                None,
-                owner=self._owner,
-                lease=self._lease,
-            )
+            for after in (run.probe_after, 0):  # past a burst if anyone is left there
+                found = await broadcasts.claim(
+                    broadcast.id,
+                    after,
+                    1,
+                    broadcast.case_number,
+                    broadcast.revision,
+                    owner=self._owner,
+                    lease=self._lease,
+                )
+                if found:
+                    break
             try:
                 return await self._probe_with(run, sender, parts_for, outcomes, found)
             finally:
                 await broadcasts.release(broadcast.id, self._owner)  # unless recorded
         pending = broadcasts.pending
-        found = await pending(broadcast.id, run.probe_after, 1, broadcast.case_number)
-        found = found or await pending(broadcast.id, 0, 1, broadcast.case_number)
+        case, revision = broadcast.case_number, broadcast.revision
+        found = await pending(broadcast.id, run.probe_after, 1, case, revision)
+        found = found or await pending(broadcast.id, 0, 1, case, revision)
         return await self._probe_with(run, sender, parts_for, outcomes, found)
 
     async def _probe_with(
@@ -570,7 +611,8 @@ class BroadcastEngine:
                 for recipient in batch:
                     if not breaker.holds(recipient.user_id):
                         await queue.put((recipient, claimed_at))
-                after = batch[-1].user_id
+                if not broadcasts.shared:  # shared: claims come back below, claim from 0
+                    after = batch[-1].user_id
             for _ in range(self._workers):
                 await queue.put(None)
 
@@ -679,15 +721,20 @@ class BroadcastEngine:
             for index in range(first, len(parts)):
                 if self._budget is not None:
                     await self._budget.wait()
-                if (
-                    index == first
-                    and claimed_at is not None
-                    and time.monotonic() - claimed_at > self._lease / 2
-                ):
-                    # Claimed (shared database) too long ago: sent now, it might go after the
-                    # lease, when another instance may have claimed and sent it too.
+                # Claimed (shared database) too long ago: sent now, it might go after the
+                # lease, when another instance may have claimed and sent it too. Checked
+                # here and again by the rate limiter before each try (a 429 waits there).
+                deadline = (
+                    claimed_at + self._lease / 2
+                    if index == first and claimed_at is not None
+                    else None
+                )
+                if deadline is not None and time.monotonic() > deadline:
                     raise _ClaimTooOld
-                await sender.send(uid, parts[index])
+                try:
+                    await sender.send(uid, parts[index], deadline=deadline)
+                except DeadlinePassed:
+                    raise _ClaimTooOld from None
                 if index + 1 < len(parts):
                     run.parts_sent[uid] = index + 1
         except TelegramError as exc:
@@ -734,7 +781,8 @@ class BroadcastEngine:
                         unanswered_once.add(admin_id)
                     still.add(admin_id)
                 if not still:
-                    await self._storage.broadcasts.mark_reported(broadcast.id, time.time())
+                    broadcasts = self._storage.broadcasts
+                    await broadcasts.mark_reported(broadcast.id, await broadcasts.now())
                     return
                 owed = frozenset(still)
             log.warning(
@@ -833,9 +881,14 @@ class _Outcomes:
     batch. ``record`` returns once the outcome is committed; ``add`` does not wait."""
 
     def __init__(
-        self, storage: Storage, broadcast_id: int, metrics: Metrics | None = None
+        self,
+        storage: Storage,
+        broadcast_id: int,
+        metrics: Metrics | None = None,
+        owner: str = "",
     ) -> None:
         self._storage = storage
+        self._owner = owner  # whose claims the outcomes end (shared database)
         self._broadcast_id = broadcast_id
         self._metrics = metrics
         self._rows: list[Row] = []
@@ -871,16 +924,26 @@ class _Outcomes:
 
     async def _commit(self, rows: list[Row]) -> None:
         storage = self._storage
+        record = storage.broadcasts.record_many
         if len(rows) == 1 and rows[0][1] is not Outcome.UNREACHABLE:
             # The common case at full speed: one statement, its own transaction in autocommit
             # mode, a third of the round trips to the database thread.
-            await storage.broadcasts.record_many(self._broadcast_id, rows)
-            return
-        async with storage.db.transaction():
-            await storage.broadcasts.record_many(self._broadcast_id, rows)
-            for uid, result, _attempts in rows:
-                if result is Outcome.UNREACHABLE:
-                    await storage.users.mark_unreachable(uid)
+            recorded = await record(self._broadcast_id, rows, owner=self._owner)
+        else:
+            async with storage.db.transaction():
+                recorded = await record(self._broadcast_id, rows, owner=self._owner)
+                for uid, result, _attempts in rows:
+                    if result is Outcome.UNREACHABLE:
+                        await storage.users.mark_unreachable(uid)
+        if recorded < len(rows):
+            # Shared: another instance claimed (or recorded) them after this one's claim ran
+            # out, or the broadcast finished meanwhile: their result stands, not this one's.
+            log.debug(
+                "broadcast %s: %d of %d outcomes came after another instance's and were dropped",
+                self._broadcast_id,
+                len(rows) - recorded,
+                len(rows),
+            )
 
     async def _write(self) -> None:
         while True:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
 from collections.abc import Callable, Coroutine
 from typing import Any, TypedDict
@@ -56,11 +57,23 @@ class RateLimitArgs(TypedDict, total=False):
     # Telegram's 20 per minute in one group). Its 429 is that chat's, so it pauses nothing
     # else and is raised at once, for the sender to try later.
     chat_paced: bool
+    # A broadcast send whose claim (shared database) is only safe until then (on
+    # ``time.monotonic()``): a wait here past it (a 429, the queue) must not end in a send,
+    # since another instance may have claimed and sent the same message meanwhile.
+    deadline: float
+    # A broadcast message: its slot came from the whole bot's ``SharedBudget`` already.
+    budgeted: bool
+
+
+class DeadlinePassed(Exception):
+    """A request's ``deadline`` passed while it waited here: it was not sent."""
 
 
 # What background senders (broadcasts, reminders) pass: replies go first.
 BACKGROUND: RateLimitArgs = {"background": True}
 CHAT_PACED: RateLimitArgs = {"chat_paced": True}
+# What the broadcast engine passes: background, and counted in the shared budget already.
+BROADCAST: RateLimitArgs = {"background": True, "budgeted": True}
 
 
 def _to_group(data: dict[str, Any]) -> bool:
@@ -99,6 +112,11 @@ class PriorityRateLimiter(BaseRateLimiter[RateLimitArgs]):
         self._wakeup: asyncio.Event | None = None
         self._pacer: asyncio.Task[None] | None = None
         self.retries_after_429 = 0
+        # Counted requests sent that no ``SharedBudget`` reserved (replies, reminders, reports):
+        # a shared budget charges them to the whole bot's rate (``SharedBudget``).
+        self.unbudgeted = 0
+        # Told of each 429's wait (shared database: every instance's broadcasts wait too).
+        self.on_flood: Callable[[float], Coroutine[Any, Any, object]] | None = None
 
     async def initialize(self) -> None:
         if self._pacer is not None:  # PTB initialises the bot once per owner
@@ -200,14 +218,19 @@ class PriorityRateLimiter(BaseRateLimiter[RateLimitArgs]):
         if endpoint not in COUNTED_METHODS:
             return await callback(*args, **kwargs)
         background = bool(rate_limit_args and rate_limit_args.get("background"))
+        if not (rate_limit_args and rate_limit_args.get("budgeted")):
+            self.unbudgeted += 1
         paid = data.get("allow_paid_broadcast") is True
         if (rate_limit_args and rate_limit_args.get("chat_paced")) or _to_group(data):
             # A group's 429 is Telegram's limit for that group: it pauses nothing else (a
             # flooded group must not stall every chat); the sender sees it at once.
             await self.acquire(background, paid)
             return await callback(*args, **kwargs)
+        deadline = rate_limit_args.get("deadline") if rate_limit_args else None
         for attempt in range(self.max_retries + 1):
             await self.acquire(background, paid)
+            if deadline is not None and time.monotonic() > deadline:
+                raise DeadlinePassed
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
@@ -215,6 +238,11 @@ class PriorityRateLimiter(BaseRateLimiter[RateLimitArgs]):
                 log.warning("429 from Telegram on %s: pausing %.1f s", endpoint, seconds)
                 self.retries_after_429 += 1
                 self.pause(seconds)
+                if self.on_flood is not None:
+                    try:
+                        await self.on_flood(seconds)
+                    except Exception:  # the local pause stands; the others see the next 429
+                        log.debug("could not share the 429's wait", exc_info=True)
                 if attempt == self.max_retries:
                     raise
         raise AssertionError("unreachable")
@@ -222,6 +250,11 @@ class PriorityRateLimiter(BaseRateLimiter[RateLimitArgs]):
 
 # A shared budget reserves the sends of this long at a time: at 200/s, 20 sends per UPDATE.
 SHARED_WINDOW_SECONDS = 0.1
+
+# What an instance sent outside the shared budget is charged to it only if it reserved
+# within this long before (Telegram counts about a second): replies while no broadcast
+# sent, however many, owe nothing.
+OTHERS_WINDOW_SECONDS = 1.0
 
 # Reserves ``count`` sends ``seconds`` long together: in how many seconds they begin.
 Reserve = Callable[[int, float], Coroutine[Any, Any, float | None]]
@@ -238,14 +271,28 @@ class SharedBudget:
     instance holds one window at most, so any second holds at most one window per instance
     more than the rate. Dropping missed times instead cost most of the budget at 1,000/s on a
     loaded machine (bench/instances.py: 298/s of 1,000 when dropped after 50 ms). The local
-    ``PriorityRateLimiter`` still orders each instance's replies first."""
+    ``PriorityRateLimiter`` still orders each instance's replies first.
 
-    def __init__(self, rate: float, reserve: Reserve) -> None:
+    Replies (and reminders, reports) are not delayed by the database: each reservation also
+    takes the slots of what this instance sent outside the budget since its last one
+    (``others``, the limiter's ``unbudgeted``), so the broadcasts of every instance yield to
+    the replies of every instance, one window late at most. Without it replies came on top
+    of the whole rate per instance: two instances at 25/s with users writing 12 a second
+    got 7-9 429s from Telegram's 30/s (tests/test_instances_broadcast.py), 0 with it. (A
+    database slot per reply was the alternative: a round trip before every answer.) A 429
+    moves the budget's next free time past its wait (``on_flood``): every instance waits."""
+
+    def __init__(
+        self, rate: float, reserve: Reserve, others: Callable[[], int] | None = None
+    ) -> None:
         self.rate = rate
         self._reserve = reserve
         self._count = max(1, round(rate * SHARED_WINDOW_SECONDS))
         self._times: deque[float] = deque()  # reserved send times, on the event loop's clock
         self._lock = asyncio.Lock()
+        self._others = others
+        self._others_seen = others() if others is not None else 0
+        self._reserved_at = -OTHERS_WINDOW_SECONDS  # on the event loop's clock
 
     async def wait(self) -> None:
         """Until this instance's next reserved send time."""
@@ -253,9 +300,16 @@ class SharedBudget:
         while not self._times:
             async with self._lock:
                 if not self._times:
-                    delay = await self._reserve(self._count, self._count / self.rate)
+                    others = 0
+                    if self._others is not None:  # sent outside the budget: theirs first
+                        seen, self._others_seen = self._others_seen, self._others()
+                        if loop.time() - self._reserved_at < OTHERS_WINDOW_SECONDS:
+                            others = self._others_seen - seen  # (idle before: none owed)
+                    self._reserved_at = loop.time()
+                    slots = others + self._count
+                    delay = await self._reserve(slots, slots / self.rate)
                     start = loop.time() + max(0.0, delay or 0.0)
-                    self._times.extend(start + i / self.rate for i in range(self._count))
+                    self._times.extend(start + i / self.rate for i in range(others, slots))
         at = self._times.popleft()
         if at > loop.time():
             await asyncio.sleep(at - loop.time())

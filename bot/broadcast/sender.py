@@ -29,7 +29,7 @@ from telegram import InlineKeyboardMarkup, TelegramObject
 from telegram.ext import ExtBot
 from telegram.warnings import PTBUserWarning
 
-from bot.broadcast.ratelimit import BACKGROUND
+from bot.broadcast.ratelimit import BROADCAST
 
 _METHOD = "sendMessage"
 # The application's Defaults that apply to sendMessage.
@@ -79,16 +79,22 @@ class BroadcastSender:
     def __init__(self, bot: ExtBot[Any], *, paid: bool = False) -> None:
         self._bot = bot
         # ExtBot refuses rate_limit_args without a rate limiter.
-        self._rate_limit_args = BACKGROUND if bot.rate_limiter is not None else None
+        self._rate_limit_args = BROADCAST if bot.rate_limiter is not None else None
         self.options = send_options(bot)
         if paid:
             self.options["allow_paid_broadcast"] = True
 
-    async def send(self, chat_id: int, prepared: Prepared) -> None:
+    async def send(
+        self, chat_id: int, prepared: Prepared, *, deadline: float | None = None
+    ) -> None:
         """Send, or raise the TelegramError PTB raises for Telegram's answer (a 429 only once
-        the rate limiter, which waits them out, gives up)."""
+        the rate limiter, which waits them out, gives up); with ``deadline``, ``DeadlinePassed``
+        if the rate limiter held it past then (unsent)."""
+        args = self._rate_limit_args
+        if deadline is not None and args is not None:
+            args = {**args, "deadline": deadline}
         await self._bot.do_api_request(
             _METHOD,
             {"chat_id": chat_id, **prepared.fields},
-            rate_limit_args=self._rate_limit_args,
+            rate_limit_args=args,
         )

@@ -10,6 +10,7 @@ database answered nobody; a chunk takes ~20 ms.
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import asdict, dataclass
 from datetime import date
 from enum import IntEnum
@@ -37,17 +38,22 @@ CHUNK = 20_000
 # The states a recipient is still sent in.
 _SENDABLE = f"({int(Outcome.PENDING)}, {int(Outcome.UNANSWERED)})"
 
+# The database's clock (epoch seconds) for leases and the send budget: one clock for every
+# instance, whatever their machines' clocks say.
+_PG_NOW = "EXTRACT(EPOCH FROM clock_timestamp())"
 _RECORD = "UPDATE outbox SET state = ?, attempts = ? WHERE broadcast_id = ? AND user_id = ?"
+# Shared: only over the recipient's row while it is still to be sent and nobody else holds
+# it (the claim ends with the outcome; a second try may go from anyone). An outcome that
+# comes after its claim ran out and another instance claimed (or recorded) the row, or after
+# ``finish`` dropped the outbox, changes nothing: that instance's result stands.
 _RECORD_SHARED = (
     "UPDATE outbox SET state = ?, attempts = ?, claimed_until = NULL"
-    " WHERE broadcast_id = ? AND user_id = ?"
+    f" WHERE broadcast_id = ? AND user_id = ? AND state IN {_SENDABLE}"
+    f" AND (claimed_by = ? OR claimed_until IS NULL OR claimed_until < {_PG_NOW})"
 )
 # Recipients one instance claims at once on a shared database (PostgreSQL) at most: few, so
 # that the others find work too and what one claimed is sent well within its lease.
 CLAIM_BATCH = 64
-# The database's clock (epoch seconds) for leases and the send budget: one clock for every
-# instance, whatever their machines' clocks say.
-_PG_NOW = "EXTRACT(EPOCH FROM clock_timestamp())"
 # Claim the next sendable recipients nobody holds (or whose holder's lease ran out): the rows
 # another instance is claiming right now are skipped, not waited for.
 _PG_CLAIM = (
@@ -55,7 +61,7 @@ _PG_CLAIM = (
     f" UPDATE outbox o SET claimed_until = {_PG_NOW} + ?, claimed_by = ?"
     " WHERE o.broadcast_id = ? AND o.user_id IN ("
     "  SELECT s.user_id FROM outbox s JOIN users u ON u.id = s.user_id"
-    f"  WHERE s.broadcast_id = ? AND s.state IN {_SENDABLE}"
+    f"  WHERE s.broadcast_id = ? AND s.user_id > ? AND s.state IN {_SENDABLE}"
     f"  AND (s.claimed_until IS NULL OR s.claimed_until < {_PG_NOW})"
     "  AND u.subscribed = 1 AND u.blocked_at IS NULL"
     "  ORDER BY s.user_id LIMIT ? FOR UPDATE OF s SKIP LOCKED)"
@@ -66,6 +72,11 @@ _PG_CLAIM = (
     " c.state"
     " FROM claimed c JOIN users u ON u.id = c.user_id ORDER BY c.user_id"
 )
+
+
+class StillSending(Exception):
+    """``finish`` refused: recipients still wait (another instance gave its claims back or
+    queued the last chunk after this one looked); the transaction rolls back, sending goes on."""
 
 
 @dataclass(frozen=True)
@@ -137,6 +148,14 @@ class Broadcasts:
         claimed under a lease (``claim``) and the send budget is the whole bot's
         (``reserve_sends``); on SQLite one process sends, as it always did."""
         return self._db.shared
+
+    async def now(self) -> float:
+        """The time (epoch seconds) a broadcast's start, pause and end are stamped with and
+        the give-up time is measured on: shared, the database's clock, one for every
+        instance whatever their machines' clocks say; on SQLite this machine's."""
+        if not self._db.shared:
+            return time.time()
+        return float(await self._db.fetch_value(f"SELECT {_PG_NOW}"))
 
     async def create(
         self,
@@ -339,8 +358,9 @@ class Broadcasts:
     ) -> list[Recipient]:
         """The next recipients to send to. On SQLite: ``pending`` (the one process reads on
         from ``after_user``). Shared: ``limit`` recipients nobody holds, now held
-        by ``owner`` for ``lease`` seconds (``after_user`` unused: what others hold is skipped,
-        what comes back from a dead instance is found again)."""
+        by ``owner`` for ``lease`` seconds, past ``after_user`` (a round passes 0: what others
+        hold is skipped, what comes back from a dead instance is found again; a probe after a
+        burst passes the recipients it refused)."""
         if not self._db.shared:
             return await self.pending(broadcast_id, after_user, limit, case_number, revision)
         rows = await self._db.fetch_all(
@@ -350,6 +370,7 @@ class Broadcasts:
                 owner,
                 broadcast_id,
                 broadcast_id,
+                after_user,
                 limit,
                 revision,
                 case_number,
@@ -415,6 +436,16 @@ class Broadcasts:
             )
         )
 
+    async def hold_sends(self, seconds: float) -> None:
+        """Telegram answered a 429 (flood control is the whole bot's): no instance's broadcast
+        sends begin for ``seconds``. Nothing on SQLite (the one rate limiter waits)."""
+        if not self._db.shared:
+            return
+        await self._db.execute(
+            f"UPDATE broadcast_pace SET next_at = GREATEST(next_at, {_PG_NOW} + ?) WHERE id = 1",
+            (seconds,),
+        )
+
     async def claim_report(self, broadcast_id: int, owner: str, lease: float) -> bool:
         """Whether ``owner`` is to send the broadcast's final report (now, and for ``lease``
         seconds; it renews its claim before each try): one instance of several sends it,
@@ -443,18 +474,26 @@ class Broadcasts:
         )
 
     async def record_many(
-        self, broadcast_id: int, outcomes: list[tuple[int, Outcome, int]]
-    ) -> None:
+        self, broadcast_id: int, outcomes: list[tuple[int, Outcome, int]], *, owner: str = ""
+    ) -> int:
         """Record (user_id, outcome, attempts) rows: call in a transaction for several; one
-        row alone is one statement, atomic by itself."""
-        await self._db.execute_many(
-            # Shared: the claim ends with the outcome (a second try may go from anyone).
-            _RECORD_SHARED if self._db.shared else _RECORD,
-            [
-                (int(outcome), attempts, broadcast_id, user_id)
-                for user_id, outcome, attempts in outcomes
-            ],
-        )
+        row alone is one statement, atomic by itself. How many were recorded: shared, those
+        of ``owner``'s claims or nobody's (``_RECORD_SHARED``); on SQLite all of them."""
+        if not self._db.shared:
+            await self._db.execute_many(
+                _RECORD,
+                [
+                    (int(outcome), attempts, broadcast_id, user_id)
+                    for user_id, outcome, attempts in outcomes
+                ],
+            )
+            return len(outcomes)
+        recorded = 0
+        for user_id, outcome, attempts in outcomes:
+            recorded += await self._db.execute(
+                _RECORD_SHARED, (int(outcome), attempts, broadcast_id, user_id, owner)
+            )
+        return recorded
 
     async def pending_count(self) -> int:
         """Messages still to send, over every broadcast (the operator's metrics)."""
@@ -486,7 +525,21 @@ class Broadcasts:
 
     async def finish(self, broadcast_id: int, at: float) -> Broadcast | None:
         """Fold the outbox into counters and drop it (call in a transaction); None when
-        another instance finished it first (it reports it, not this one)."""
+        another instance finished it first (it reports it, not this one).
+
+        Shared: with the broadcast's row locked (an ``enqueue_more`` waits for it), raises
+        ``StillSending`` while a reachable recipient is still to be sent, claimed or not, or a
+        chunk is still to be queued: the three looks that ended this instance's round (claim,
+        enqueue, held elsewhere) each saw a different moment."""
+        if self._db.shared and await self._db.fetch_value(
+            "SELECT enqueue_after IS NOT NULL OR EXISTS (SELECT 1 FROM outbox o"
+            " JOIN users u ON u.id = o.user_id"
+            f" WHERE o.broadcast_id = b.id AND o.state IN {_SENDABLE}"
+            " AND u.subscribed = 1 AND u.blocked_at IS NULL)"
+            " FROM broadcasts b WHERE b.id = ? AND b.finished_at IS NULL FOR UPDATE",
+            (broadcast_id,),
+        ):
+            raise StillSending
         counts = await self.progress(broadcast_id)
         changed = await self._db.execute(
             "UPDATE broadcasts SET delivered = ?, unreachable = ?, failed = ?,"
