@@ -426,12 +426,16 @@ async def _lead(app: UabotApp, lock: PollerLock, leading: bool, poll_timeout: in
     try every ``instances.standby_retry_seconds``; one that loses its database connection
     (its lock with it) stops polling, since another may poll now."""
     data: BotData = app.bot_data
-    retry = data.config.instances.standby_retry_seconds
+    instances = data.config.instances
+    retry = instances.standby_retry_seconds
+    # The leader speaks on its lock session well within the lease: the server ends a session
+    # quiet for a lease (a frozen holder's), and must not end a live leader's.
+    check = min(retry, instances.lease_seconds / 3)
     log.info("polling (leader): other instances stand by" if leading else STANDBY)
     while True:
         if not leading:
             data.standby_at = time.monotonic()
-        await asyncio.sleep(retry)
+        await asyncio.sleep(check if leading else retry)
         try:
             leading = await _lead_once(app, lock, leading, poll_timeout)
         except Exception as exc:  # an unforeseen failure must not end the watch silently

@@ -335,3 +335,44 @@ async def test_a_standby_instance_is_healthy_while_another_polls(
                 session.get(f"http://127.0.0.1:{port}/healthz") as response,
             ):
                 assert response.status == 200, await response.text()
+
+
+@pytest.mark.postgres_only
+async def test_a_frozen_leader_is_taken_over_within_the_lease(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """The leader's process stops running but its sockets live (SIGSTOP; in life a paused or
+    migrating VM, a blocked loop): its kernel answers the keepalives, so only the server's
+    ``idle_session_timeout`` (the lease) ends its lock session. Back, it stops polling."""
+    import os
+    import signal
+
+    config = instances_config(emulator, tmp_path)
+    first = await Uabot.start(config)
+    second: Uabot | None = None
+    try:
+        await first.wait_for(LEADER, timeout=WAIT)
+        second = await Uabot.start(config)
+        await second.wait_for(STANDBY, timeout=WAIT)
+        frozen = time.monotonic()
+        os.kill(first.process.pid, signal.SIGSTOP)
+        try:
+            await second.wait_for(TOOK_OVER, timeout=WAIT)
+            took_over = time.monotonic() - frozen
+            user = emulator.user(46, language_code="en")
+            await user.send("/start")
+            assert "Welcome!" in (await user.receive(timeout=WAIT)).text
+        finally:
+            os.kill(first.process.pid, signal.SIGCONT)
+        await first.wait_for("stopped polling", timeout=WAIT)
+        other = emulator.user(47, language_code="en")
+        await other.send("/start")
+        assert "Welcome!" in (await other.receive(timeout=WAIT)).text
+        print(f"\ntakeover after a freeze: {took_over:.2f} s (lease {LEASE} s)")
+        assert TOOK_OVER not in first.output
+        assert await first.interrupt() == 0
+        assert await second.interrupt() == 0
+    finally:
+        await first.kill()
+        if second is not None:
+            await second.kill()

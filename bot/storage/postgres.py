@@ -215,15 +215,29 @@ class SessionLock:
 
     Keepalives both ways: the server drops a silent holder (``tcp_keepalives_*``, set for
     this session), and this side notices a silent server (libpq's), so a leader cut off from
-    the database stops polling (``holds`` is False) while another takes over."""
+    the database stops polling (``holds`` is False) while another takes over. Keepalives
+    alone miss a holder whose kernel answers for it (a frozen process or paused VM, a
+    middlebox between): the server also ends the session after a lease without a statement
+    (``idle_session_timeout``); the holder speaks well within it (``holds``)."""
 
     def __init__(self, url: str, key: int, keepalive: float) -> None:
         self._url = url
         self._key = key
         self._keepalive = max(1, round(keepalive / 3))  # idle, then 3 probes this far apart
+        self._lease = keepalive
         self._conn: psycopg.AsyncConnection[Any] | None = None
 
     async def acquire(self) -> bool:
+        # A standby's session the server ended while it waited (its retry longer than the
+        # lease, a restart) is known gone only at its next statement: once more on a new one.
+        reused = self._conn is not None and not self._conn.closed
+        taken = await self._try_acquire()
+        if taken is None and reused:
+            taken = await self._try_acquire()
+        return bool(taken)
+
+    async def _try_acquire(self) -> bool | None:
+        """Whether the lock is this session's; None when the database could not say."""
         try:
             if self._conn is None or self._conn.closed:
                 await self._drop()
@@ -241,13 +255,14 @@ class SessionLock:
                         f"SET tcp_keepalives_{setting} = {self._keepalive}"  # a whole number
                     )
                 await self._conn.execute("SET tcp_keepalives_count = 3")
+                await _end_when_quiet(self._conn, self._lease)
             cursor = await self._conn.execute(
                 "SELECT pg_try_advisory_lock(%s, hashtext(current_schema()))", (self._key,)
             )
             row = await cursor.fetchone()
         except psycopg.Error:
             await self._drop()
-            return False
+            return None
         return bool(row and row[0])
 
     async def holds(self) -> bool:
@@ -536,6 +551,15 @@ async def _check_all_when_one_is_gone(conn: psycopg.AsyncConnection[Any]) -> Non
             _checks.add(task)
             task.add_done_callback(_checks.discard)
         raise
+
+
+async def _end_when_quiet(conn: psycopg.AsyncConnection[Any], seconds: float) -> None:
+    """The server ends this session after ``seconds`` without a statement, and with it the
+    session's locks: a frozen holder (SIGSTOP, a paused VM, a silent middlebox path, whose
+    keepalives are still answered) loses them within the lease. PostgreSQL 14 and later;
+    older servers rely on the keepalives alone."""
+    if conn.info.server_version >= 140000:
+        await conn.execute(f"SET idle_session_timeout = {max(1, round(seconds * 1000))}")
 
 
 async def _configure(conn: psycopg.AsyncConnection[Any]) -> None:
