@@ -99,7 +99,7 @@ async def _post_init(app: UabotApp) -> None:
     config = data.config
     # Usually open already: PTB loaded the persistence on this connection in initialize().
     data.storage = storage = await data.shared_storage.get()
-    storage.claims.lease = config.instances.lease_seconds
+    storage.claims.lease = storage.db.lease = config.instances.lease_seconds
 
     async def report(broadcast: Broadcast, owed: frozenset[int] | None) -> dict[int, Verdict]:
         return await report_to_admins(app, broadcast, owed)

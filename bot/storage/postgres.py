@@ -27,6 +27,7 @@ import logging
 import os
 import re
 import secrets
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager, suppress
 from contextvars import ContextVar
@@ -292,6 +293,9 @@ class _Hold:
         self.count = 0
         self.taking = asyncio.Lock()
         self.taken = False
+        # The session it was taken on ended (terminated, failover, a cut the ping noticed):
+        # the tasks in it run on without the lock; the next task takes it again.
+        self.lost = False
 
     @staticmethod
     def key(user_id: int) -> tuple[int, int]:
@@ -316,6 +320,9 @@ class PostgresDatabase(Database):
         self._lock_conn: psycopg.AsyncConnection[Any] | None = None
         self._lock_conn_opening = asyncio.Lock()
         self._users: dict[int, _Hold] = {}
+        # Speaks on the user-lock session while this process holds any user's lock: the
+        # server ends a session quiet for a lease (a frozen holder's), not a live one's.
+        self._keeper: asyncio.Task[None] | None = None
 
     @classmethod
     async def connect(cls, url: str, *, migrate: bool = True) -> PostgresDatabase:
@@ -352,6 +359,10 @@ class PostgresDatabase(Database):
         return shown_url(self._url)
 
     async def close(self) -> None:
+        if self._keeper is not None:
+            self._keeper.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._keeper
         if self._lock_conn is not None:
             await self._lock_conn.close()
             self._lock_conn = None
@@ -376,11 +387,22 @@ class PostgresDatabase(Database):
                     # Polled: the holder is another process, no event of ours tells it ends.
                     key = hold.key(user_id)
                     take = f"SELECT pg_try_advisory_lock({_USER_LOCK_KEY})"
-                    taken = await self._lock_call(take, key)
+                    taken = await self._lock_call(take, key, again=True)
+                    since, told = time.monotonic(), False
                     while not taken:
                         await asyncio.sleep(retry)
-                        taken = await self._lock_call(take, key)
+                        taken = await self._lock_call(take, key, again=True)
+                        waited = time.monotonic() - since
+                        if not told and self.lease and waited > self.lease:
+                            # No user id: ids are personal data.
+                            log.warning(
+                                "a user's lock waited %.0f s: another instance holds it", waited
+                            )
+                            told = True
                     hold.taken = first = True
+                    hold.lost = False
+                    if self.lease and self._keeper is None:
+                        self._keeper = asyncio.create_task(self._keep_user_locks())
             yield first
         finally:
             hold.count -= 1
@@ -391,20 +413,65 @@ class PostgresDatabase(Database):
                         unlock = f"SELECT pg_advisory_unlock({_USER_LOCK_KEY})"
                         await self._lock_call(unlock, hold.key(user_id))
 
-    async def _lock_call(self, sql: str, key: tuple[int, int]) -> bool:
+    async def _lock_call(self, sql: str, key: tuple[int, int], *, again: bool = False) -> bool:
+        """Run ``sql`` on the user-lock session; ``again``: once more on a new session if
+        that one is gone (a take: the server ends a session quiet for a lease)."""
+        conn = await self._lock_session()
+        try:
+            cursor = await conn.execute(sql, key)
+            row = await cursor.fetchone()
+        except psycopg.OperationalError:
+            await self._lock_session_lost(conn)
+            if not again:
+                raise
+            cursor = await (await self._lock_session()).execute(sql, key)
+            row = await cursor.fetchone()
+        return bool(row and row[0])
+
+    async def _lock_session(self) -> psycopg.AsyncConnection[Any]:
         async with self._lock_conn_opening:
             if self._lock_conn is None or self._lock_conn.closed:
                 self._lock_conn = await _connect(self._url)
                 for name, seconds in KEEPALIVE.items():
                     await self._lock_conn.execute(f"SET {name} = {seconds}")
-            conn = self._lock_conn
+                if self.lease:
+                    await _end_when_quiet(self._lock_conn, self.lease)
+            return self._lock_conn
+
+    async def _lock_session_lost(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        """The user-lock session ``conn`` ended: every hold taken on it is gone with it
+        (another instance may take those users now), known so, not silently kept."""
+        with suppress(psycopg.Error):
+            await conn.close()
+        if self._lock_conn is conn:
+            self._lock_conn = None
+        lost = [hold for hold in self._users.values() if hold.taken]
+        for hold in lost:
+            hold.taken, hold.lost = False, True
+        if lost:
+            log.warning(
+                "lost the database session of %d users' locks: their updates in progress"
+                " run on without them",
+                len(lost),
+            )
+
+    async def _keep_user_locks(self) -> None:
+        """Ping the user-lock session every lease / 3 while this process holds a user's
+        lock (``idle_session_timeout`` ends it after a quiet lease); a ping that fails or
+        takes a lease / 3 means the session, and the locks, are lost."""
+        every = self.lease / 3
         try:
-            cursor = await conn.execute(sql, key)
-        except psycopg.OperationalError:
-            await conn.close()  # the next call opens another
-            raise
-        row = await cursor.fetchone()
-        return bool(row and row[0])
+            while any(hold.taken for hold in self._users.values()):
+                await asyncio.sleep(every)
+                conn = self._lock_conn
+                if conn is None or not any(hold.taken for hold in self._users.values()):
+                    continue
+                try:
+                    await asyncio.wait_for(conn.execute("SELECT 1"), every)
+                except (psycopg.Error, TimeoutError):
+                    await self._lock_session_lost(conn)
+        finally:
+            self._keeper = None
 
     async def ping(self) -> None:
         """Raise unless the database answers (psycopg's error: libpq's words carry no
