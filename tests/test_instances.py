@@ -24,6 +24,7 @@ from transitions import record
 
 from bot.app import build_application, running
 from bot.emulator import Emulator, SimGroup
+from bot.services import sessions
 from bot.services.scheduling import REMINDERS_JOB
 from bot.storage import Storage
 
@@ -376,3 +377,86 @@ async def test_a_frozen_leader_is_taken_over_within_the_lease(
         await first.kill()
         if second is not None:
             await second.kill()
+
+
+@pytest.mark.postgres_only
+async def test_a_session_of_an_instance_paused_past_the_lease_thanks_once(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    import os
+    import signal
+
+    """The instance running a session pauses (SIGSTOP: a paused VM, a blocked loop) right
+    after the unpin, its thank-you due: the other takes the claim after the lease and thanks
+    the group. Back, the paused one finds its claim lost: no second thank-you."""
+    emulator.set_group_limit(20, 1.0)  # Telegram's 20 a minute, with the session's minute
+    config = instances_config(emulator, tmp_path, "[sessions]\nminute_seconds = 1\n")
+    first = await Uabot.start(config)
+    second: Uabot | None = None
+    try:
+        await first.wait_for(LEADER, timeout=WAIT)
+        second = await Uabot.start(config)
+        await second.wait_for(STANDBY, timeout=WAIT)
+        admin = emulator.user(ADMIN_ID, language_code="en")
+        await admin.upload("ua-012-26-1.toml", current_case(tmp_path), "application/toml")
+        preview = await admin.receive(timeout=WAIT)
+        assert (await admin.tap(preview, "📣 Publish")).text in ("", None)
+        await admin.receive(timeout=WAIT)  # the broadcast's report
+
+        ada = emulator.user(51, "Ada", language_code="de")
+        bo = await subscriber(emulator, 52, "de")
+        group = emulator.group("Local group", members=[bo], admins=[ada])
+        group.add_bot(admin=True)
+        await group.receive(timeout=WAIT)  # the bot introduces itself
+        # 20 session minutes of a second: long past the kill on any machine.
+        await group.send(ada, "/session UA 012/26 5")
+        await emulator.wait_until(lambda: group.pinned is not None, WAIT, "not pinned")
+        session_message = group.pinned
+        assert session_message is not None and not thanks(group)
+        # The pin recorded (a kill between Telegram's pin and its record would leave the
+        # message pinned: that is what the first instance had in flight).
+        storage = await Storage.open(tmp_path / "bot.sqlite3")
+        try:
+            for _ in range(int(WAIT / 0.1)):
+                (running,) = await storage.sessions.all_running()
+                if running.pinned:
+                    break
+                await asyncio.sleep(0.1)
+            assert running.pinned
+        finally:
+            await storage.close()
+
+        # The session ends on the first instance: result shown, unpinned; its thank-you is
+        # due at the group's next slot. Right then the process pauses (SIGSTOP: a VM paused,
+        # a blocked loop) for a few leases, then goes on.
+        await emulator.wait_until(lambda: group.pinned is None, WAIT, "not unpinned")
+        os.kill(first.process.pid, signal.SIGSTOP)
+        try:
+            # Closed by one of them: the other instance (after the lease), or the paused
+            # one just before its pause (then its thank-you comes when it is back).
+            storage = await Storage.open(tmp_path / "bot.sqlite3")
+            try:
+                for _ in range(int(WAIT / 0.1)):
+                    if not await sessions.closing(storage):
+                        break
+                    await asyncio.sleep(0.1)
+                assert not await sessions.closing(storage)
+            finally:
+                await storage.close()
+        finally:
+            os.kill(first.process.pid, signal.SIGCONT)
+        await first.wait_for("stopped polling", timeout=WAIT)  # it runs again
+        await emulator.wait_until(lambda: thanks(group), WAIT, "no thank-you")
+        await asyncio.sleep(4 * LEASE)  # its own jobs, due long ago, run now: none may thank
+        assert len(thanks(group)) == 1, thanks(group)
+        assert group.pinned is None
+        ended = next(m for m in group.messages if m.message_id == session_message.message_id)
+        assert "Schreibtreffen beendet" in ended.text
+        assert emulator.stats.too_many_requests == 0
+        assert await second.interrupt() == 0
+    finally:
+        await first.kill()
+        if second is not None:
+            await second.kill()
+    assert second is not None
+    assert_clean(second, emulator.token)

@@ -78,9 +78,15 @@ POOL_SIZE = 10
 # of holding the process's transaction lock (and with it every user) for as long as it lasts;
 # a statement still running after STATEMENT_TIMEOUT_MS is a fault (the slowest of the bot's own,
 # a copy's batch or a count over every user, take well under a second at 100k users).
+# A transaction left open this long is a frozen instance's (SIGSTOP, a paused VM: the bot's own
+# hold no Telegram call): the server ends it, and the rows it locked go back to the others.
 LOCK_TIMEOUT_MS = 5_000
 STATEMENT_TIMEOUT_MS = 60_000
-_LIMITS = f"SET lock_timeout = {LOCK_TIMEOUT_MS}; SET statement_timeout = {STATEMENT_TIMEOUT_MS}"
+IDLE_IN_TRANSACTION_MS = 30_000
+_LIMITS = (
+    f"SET lock_timeout = {LOCK_TIMEOUT_MS}; SET statement_timeout = {STATEMENT_TIMEOUT_MS};"
+    f" SET idle_in_transaction_session_timeout = {IDLE_IN_TRANSACTION_MS}"
+)
 # ping's probe: a statement of this bot waiting on a lock for longer than this is a fault to
 # report, as SQLite's probe reports a write lock held as long.
 PROBE_WAIT_MS = 1_000
