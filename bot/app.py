@@ -214,7 +214,7 @@ async def _start_metrics(app: UabotApp) -> None:
 async def _instances(context: Context) -> None:
     """Several instances on one database: renew this one's claims, then take over the
     sessions whose instance died (its claims ran out)."""
-    await context.storage.claims.renew(time.time())
+    await context.storage.claims.renew()
     await session_live.resume(context.application)
 
 

@@ -460,3 +460,29 @@ async def test_a_session_of_an_instance_paused_past_the_lease_thanks_once(
             await second.kill()
     assert second is not None
     assert_clean(second, emulator.token)
+
+
+@pytest.mark.postgres_only
+async def test_claims_run_on_the_databases_clock_not_the_machines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two instances whose machines' clocks differ by more than the lease (no NTP, a VM
+    resumed): the one ahead must not take a claim the other holds and renews."""
+    url = postgres_url_for(tmp_path / "bot.sqlite3")
+    a, b = await Storage.open(url), await Storage.open(url)
+    try:
+        a.claims.lease = b.claims.lease = 15.0
+        assert await a.claims.take("run-feed", again=True)
+        await a.claims.renew()
+        real = time.time
+        monkeypatch.setattr(time, "time", lambda: real() + 20.0)  # B's clock, ahead
+        assert not await b.claims.take("run-feed", again=True)
+        assert await a.claims.take("run-feed", again=True)  # A keeps its own
+        monkeypatch.setattr(time, "time", lambda: real() - 20.0)  # A's clock, behind
+        await a.claims.renew()
+        assert not await b.claims.take("run-feed", again=True)
+        await a.claims.let_go()
+        assert await b.claims.take("run-feed", again=True)
+    finally:
+        await a.close()
+        await b.close()

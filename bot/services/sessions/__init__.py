@@ -245,7 +245,7 @@ async def end(storage: Storage, session_id: int, now: float) -> StoredSession | 
         await _set_closing(storage, session_id, True)
         # Several instances (issue 16 §4): the one that ended it closes it, taken over by
         # another only if this one dies first.
-        await storage.claims.take(claim(session_id), now, force=True)
+        await storage.claims.take(claim(session_id), force=True)
         return await storage.sessions.get(session_id)
 
 

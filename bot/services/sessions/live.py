@@ -415,7 +415,7 @@ async def _render(
 async def begin(app: Application, session: StoredSession) -> None:
     """A session was started: its countdown and end jobs, and its message posted now."""
     now = time.time()
-    await _data(app).storage.claims.take(sessions.claim(session.id), now, force=True)
+    await _data(app).storage.claims.take(sessions.claim(session.id), force=True)
     _schedule(app, sessions.plan(session, now, _data(app).config.sessions.minute_seconds))
     await changed(app, session.id)
 
@@ -443,7 +443,7 @@ async def _ours(app: Application, session_id: int) -> bool:
     """Whether this instance still runs the session's jobs (its claim taken again before
     any Telegram call): one paused past the lease finds another took them over, and stops
     (the session's jobs here end)."""
-    if await _data(app).storage.claims.take(sessions.claim(session_id), time.time(), again=True):
+    if await _data(app).storage.claims.take(sessions.claim(session_id), again=True):
         return True
     log.info("session %s: taken over by another instance", session_id)
     stop(app, session_id)
@@ -672,4 +672,4 @@ async def _adopt(app: Application, session_id: int) -> bool:
     queue = jobs(app)
     if any(queue.get_jobs_by_name(job_name(session_id, kind)) for kind in Job):
         return False
-    return await _data(app).storage.claims.take(sessions.claim(session_id), time.time())
+    return await _data(app).storage.claims.take(sessions.claim(session_id))
