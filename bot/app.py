@@ -394,11 +394,11 @@ async def running(app: UabotApp, *, poll_timeout: int = 10) -> AsyncIterator[Uab
         deadline = asyncio.get_running_loop().time() + REPLY_GRACE_SECONDS
         if app.updater and app.updater.running:
             await _stop_updater(app)
+        if lock is not None:  # polling stopped: a standby polls now, not after the replies
+            await lock.release()
         if app.running:
             await asyncio.gather(_stop_app(app, deadline), _stop_broadcasts(app, deadline))
         await app.shutdown()
-        if lock is not None:
-            await lock.release()
         if app.post_shutdown:
             await app.post_shutdown(app)
 

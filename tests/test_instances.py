@@ -486,3 +486,45 @@ async def test_claims_run_on_the_databases_clock_not_the_machines(
     finally:
         await a.close()
         await b.close()
+
+
+@pytest.mark.postgres_only
+async def test_a_stopping_leader_lets_go_of_polling_before_its_replies_finish(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """A routine restart (SIGTERM) of the leader while a reply is slow: it stops polling at
+    once and lets go of the poller lock then, not after the replies (up to 10 s): the
+    standby polls while the old leader is still finishing."""
+    import os
+    import signal
+
+    # A lease longer than the reply: the server's idle_session_timeout does not end the
+    # lock's session first.
+    config = write_config(
+        tmp_path,
+        emulator.base_url,
+        token=emulator.token,
+        extra=f'base_file_url = "{emulator.base_file_url}"\nadmins = [{ADMIN_ID}]\n'
+        f"[instances]\nstandby_retry_seconds = {RETRY}\nlease_seconds = 30\n",
+    )
+    first = await Uabot.start(config)
+    second: Uabot | None = None
+    try:
+        await first.wait_for(LEADER, timeout=WAIT)
+        second = await Uabot.start(config)
+        await second.wait_for(STANDBY, timeout=WAIT)
+        asked, sent = emulator.stats.requests["sendMessage"], emulator.stats.sent_messages
+        # A slow reply (within the bot's read timeout): the stop waits for it.
+        emulator.delay("sendMessage", 4.5)
+        await emulator.user(48, language_code="en").send("/start")
+        await until(lambda: emulator.stats.requests["sendMessage"] > asked, "no reply on its way")
+        os.kill(first.process.pid, signal.SIGTERM)
+        await second.wait_for(TOOK_OVER, timeout=WAIT)
+        assert emulator.stats.sent_messages == sent, "the lock was held until the reply"
+        emulator.delay("sendMessage", 0)
+        assert await first.interrupt() == 0
+        assert await second.interrupt() == 0
+    finally:
+        await first.kill()
+        if second is not None:
+            await second.kill()
