@@ -528,3 +528,97 @@ async def test_a_stopping_leader_lets_go_of_polling_before_its_replies_finish(
         await first.kill()
         if second is not None:
             await second.kill()
+
+
+class FreezingProxy:
+    """A TCP path to PostgreSQL that can go silent (a partition): ``freeze`` stops forwarding
+    both ways and closes nothing, as a cut between the leader and the server does."""
+
+    def __init__(self, upstream: dict[str, Any]) -> None:
+        self.upstream = upstream
+        self.frozen = asyncio.Event()
+        self.port = free_port()
+        self._tasks: list[asyncio.Task[Any]] = []
+        self._writers: list[asyncio.StreamWriter] = []
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._client, "127.0.0.1", self.port)
+
+    async def close(self) -> None:
+        self._server.close()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for writer in self._writers:
+            writer.transport.abort()
+        await asyncio.sleep(0)  # the aborted transports' callbacks
+
+    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.append(task)
+        self._writers.append(writer)
+        host, port = self.upstream.get("host") or "/tmp", self.upstream.get("port") or 5432
+        if host.startswith("/"):
+            up_r, up_w = await asyncio.open_unix_connection(f"{host}/.s.PGSQL.{port}")
+        else:
+            up_r, up_w = await asyncio.open_connection(host, int(port))
+        self._writers.append(up_w)
+
+        async def pipe(source: asyncio.StreamReader, target: asyncio.StreamWriter) -> None:
+            while data := await source.read(65536):
+                if self.frozen.is_set():
+                    await asyncio.Event().wait()  # silent: nothing through, nothing closed
+                target.write(data)
+                await target.drain()
+
+        await asyncio.gather(pipe(reader, up_w), pipe(up_r, writer), return_exceptions=True)
+
+
+@pytest.mark.postgres_only
+async def test_a_leader_cut_off_silently_stops_polling_before_the_standby_takes_over(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """A partition between the leader and the database (no close, no error: silence): the
+    server ends the quiet lock session after the lease; the leader's check (the lock in
+    pg_locks, a third of a lease to answer) gives up before that, so the two never poll at
+    once."""
+    import psycopg.conninfo
+
+    direct = postgres_url_for(tmp_path / "bot.sqlite3")
+    parts = psycopg.conninfo.conninfo_to_dict(direct)
+    proxy = FreezingProxy(parts)
+    await proxy.start()
+    password = f":{parts['password']}" if parts.get("password") else ""
+    options = direct.split("options=")[1]
+    via_proxy = (
+        f"postgresql://{parts.get('user', '')}{password}@127.0.0.1:{proxy.port}"
+        f"/{parts.get('dbname', '')}?options={options}"
+    )
+    folders = [tmp_path / "a", tmp_path / "b"]
+    configs = []
+    for folder, url in zip(folders, (via_proxy, direct), strict=True):
+        folder.mkdir()
+        path = instances_config(emulator, folder)
+        text = path.read_text()
+        start = text.index('url = "postgresql')
+        path.write_text(text[:start] + f'url = "{url}"' + text[text.index("\n", start) :])
+        configs.append(path)
+    first = await Uabot.start(configs[0])
+    second: Uabot | None = None
+    try:
+        await first.wait_for(LEADER, timeout=WAIT)
+        second = await Uabot.start(configs[1])
+        await second.wait_for(STANDBY, timeout=WAIT)
+        proxy.frozen.set()
+        await second.wait_for(TOOK_OVER, timeout=WAIT)
+        stopped = "stopped polling" in first.output
+        user = emulator.user(49, language_code="en")
+        await user.send("/start")
+        assert "Welcome!" in (await user.receive(timeout=WAIT)).text
+        assert stopped, "the standby polled while the old leader still did"
+    finally:
+        await first.kill()
+        if second is not None:
+            await second.kill()
+        await proxy.close()

@@ -233,6 +233,7 @@ class SessionLock:
         self._keepalive = max(1, round(keepalive / 3))  # idle, then 3 probes this far apart
         self._lease = keepalive
         self._conn: psycopg.AsyncConnection[Any] | None = None
+        self._abandoned: asyncio.Future[None] | None = None  # a session given up on
 
     async def acquire(self) -> bool:
         # A standby's session the server ended while it waited (its retry longer than the
@@ -273,23 +274,58 @@ class SessionLock:
         return bool(row and row[0])
 
     async def holds(self) -> bool:
-        if self._conn is None or self._conn.closed:
+        """Whether the lock is still this session's: asked of the server (pg_locks: not just
+        an open socket), and given up after a third of the lease. Called every third of a
+        lease at most, it fails before the server ends the quiet session (a lease after the
+        last answered check), so a standby never polls while this one still does."""
+        conn = self._conn
+        if conn is None or conn.closed:
+            return False
+        check = asyncio.ensure_future(_holds_advisory_lock(conn))
+        done, _ = await asyncio.wait({check}, timeout=self._lease / 3)
+        if not done:
+            # Not waited for: psycopg's cancel of a statement on a silent path takes seconds.
+            self._conn = None
+            self._abandoned = asyncio.ensure_future(_abandon(conn, check))
             return False
         try:
-            await asyncio.wait_for(self._conn.execute("SELECT 1"), 3 * self._keepalive)
-        except (psycopg.Error, TimeoutError):
+            held = check.result()
+        except psycopg.Error:
+            held = False
+        if not held:
             await self._drop()
-            return False
-        return True
+        return held
 
     async def release(self) -> None:
         await self._drop()  # closing the session releases its locks
+        if self._abandoned is not None and not self._abandoned.done():
+            self._abandoned.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._abandoned
 
     async def _drop(self) -> None:
         conn, self._conn = self._conn, None
         if conn is not None:
             with suppress(psycopg.Error):
                 await conn.close()
+
+
+async def _holds_advisory_lock(conn: psycopg.AsyncConnection[Any]) -> bool:
+    cursor = await conn.execute(
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+        " AND pid = pg_backend_pid() AND granted"
+    )
+    row = await cursor.fetchone()
+    return bool(row and row[0])
+
+
+async def _abandon(conn: psycopg.AsyncConnection[Any], check: asyncio.Future[bool]) -> None:
+    """Close a lock session given up on, whenever its statement's cancel ends."""
+    check.cancel()
+    with suppress(asyncio.CancelledError, psycopg.Error):
+        await check
+    with suppress(psycopg.Error):
+        await conn.close()
 
 
 class _Hold:
