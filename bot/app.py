@@ -101,7 +101,7 @@ async def _post_init(app: UabotApp) -> None:
     config = data.config
     # Usually open already: PTB loaded the persistence on this connection in initialize().
     data.storage = storage = await data.shared_storage.get()
-    storage.claims.lease = config.instances.lease_seconds
+    storage.claims.lease = storage.db.lease = config.instances.lease_seconds
 
     async def report(broadcast: Broadcast, owed: frozenset[int] | None) -> dict[int, Verdict]:
         return await report_to_admins(app, broadcast, owed)
@@ -220,7 +220,7 @@ async def _start_metrics(app: UabotApp) -> None:
 async def _instances(context: Context) -> None:
     """Several instances on one database: renew this one's claims, then take over the
     sessions whose instance died (its claims ran out)."""
-    await context.storage.claims.renew(time.time())
+    await context.storage.claims.renew()
     await session_live.resume(context.application)
 
 
@@ -437,11 +437,11 @@ async def running(app: UabotApp, *, poll_timeout: int = 10) -> AsyncIterator[Uab
         deadline = asyncio.get_running_loop().time() + REPLY_GRACE_SECONDS
         if app.updater and app.updater.running:
             await _stop_updater(app)
+        if lock is not None:  # polling stopped: a standby polls now, not after the replies
+            await lock.release()
         if app.running:
             await asyncio.gather(_stop_app(app, deadline), _stop_broadcasts(app, deadline))
         await app.shutdown()
-        if lock is not None:
-            await lock.release()
         if app.post_shutdown:
             await app.post_shutdown(app)
 
@@ -473,13 +473,17 @@ async def _lead(app: UabotApp, lock: PollerLock, leading: bool, poll_timeout: in
     (its lock with it) stops polling, since another may poll now; one whose polling fails
     for ``HANDOVER_LEASES`` leases lets the lock go and waits as long before it tries again."""
     data: BotData = app.bot_data
-    retry = data.config.instances.standby_retry_seconds
+    instances = data.config.instances
+    retry = instances.standby_retry_seconds
+    # The leader speaks on its lock session well within the lease: the server ends a session
+    # quiet for a lease (a frozen holder's), and must not end a live leader's.
+    check = min(retry, instances.lease_seconds / 3)
     log.info("polling (leader): other instances stand by" if leading else STANDBY)
     lead = _Lead(time.monotonic() if leading else None)
     while True:
         if lead.since is None:
             data.standby_at = time.monotonic()
-        await asyncio.sleep(retry)
+        await asyncio.sleep(check if leading else retry)
         try:
             await _lead_once(app, lock, lead, poll_timeout)
         except Exception as exc:  # an unforeseen failure must not end the watch silently

@@ -24,6 +24,7 @@ from transitions import record
 
 from bot.app import build_application, running
 from bot.emulator import Emulator, SimGroup
+from bot.services import sessions
 from bot.services.scheduling import REMINDERS_JOB
 from bot.storage import Storage
 
@@ -569,3 +570,289 @@ async def test_the_standbys_start_line_does_not_say_it_polls(
         await first.kill()
         if second is not None:
             await second.kill()
+
+
+@pytest.mark.postgres_only
+async def test_a_frozen_leader_is_taken_over_within_the_lease(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """The leader's process stops running but its sockets live (SIGSTOP; in life a paused or
+    migrating VM, a blocked loop): its kernel answers the keepalives, so only the server's
+    ``idle_session_timeout`` (the lease) ends its lock session. Back, it stops polling."""
+    import os
+    import signal
+
+    config = instances_config(emulator, tmp_path)
+    first = await Uabot.start(config)
+    second: Uabot | None = None
+    try:
+        await first.wait_for(LEADER, timeout=WAIT)
+        second = await Uabot.start(config)
+        await second.wait_for(STANDBY, timeout=WAIT)
+        frozen = time.monotonic()
+        os.kill(first.process.pid, signal.SIGSTOP)
+        try:
+            await second.wait_for(TOOK_OVER, timeout=WAIT)
+            took_over = time.monotonic() - frozen
+            user = emulator.user(46, language_code="en")
+            await user.send("/start")
+            assert "Welcome!" in (await user.receive(timeout=WAIT)).text
+        finally:
+            os.kill(first.process.pid, signal.SIGCONT)
+        await first.wait_for("stopped polling", timeout=WAIT)
+        other = emulator.user(47, language_code="en")
+        await other.send("/start")
+        assert "Welcome!" in (await other.receive(timeout=WAIT)).text
+        print(f"\ntakeover after a freeze: {took_over:.2f} s (lease {LEASE} s)")
+        assert TOOK_OVER not in first.output
+        assert await first.interrupt() == 0
+        assert await second.interrupt() == 0
+    finally:
+        await first.kill()
+        if second is not None:
+            await second.kill()
+
+
+@pytest.mark.postgres_only
+async def test_a_session_of_an_instance_paused_past_the_lease_thanks_once(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    import os
+    import signal
+
+    """The instance running a session pauses (SIGSTOP: a paused VM, a blocked loop) right
+    after the unpin, its thank-you due: the other takes the claim after the lease and thanks
+    the group. Back, the paused one finds its claim lost: no second thank-you."""
+    emulator.set_group_limit(20, 1.0)  # Telegram's 20 a minute, with the session's minute
+    config = instances_config(emulator, tmp_path, "[sessions]\nminute_seconds = 1\n")
+    first = await Uabot.start(config)
+    second: Uabot | None = None
+    try:
+        await first.wait_for(LEADER, timeout=WAIT)
+        second = await Uabot.start(config)
+        await second.wait_for(STANDBY, timeout=WAIT)
+        admin = emulator.user(ADMIN_ID, language_code="en")
+        await admin.upload("ua-012-26-1.toml", current_case(tmp_path), "application/toml")
+        preview = await admin.receive(timeout=WAIT)
+        assert (await admin.tap(preview, "📣 Publish")).text in ("", None)
+        await admin.receive(timeout=WAIT)  # the broadcast's report
+
+        ada = emulator.user(51, "Ada", language_code="de")
+        bo = await subscriber(emulator, 52, "de")
+        group = emulator.group("Local group", members=[bo], admins=[ada])
+        group.add_bot(admin=True)
+        await group.receive(timeout=WAIT)  # the bot introduces itself
+        # 20 session minutes of a second: long past the kill on any machine.
+        await group.send(ada, "/session UA 012/26 5")
+        await emulator.wait_until(lambda: group.pinned is not None, WAIT, "not pinned")
+        session_message = group.pinned
+        assert session_message is not None and not thanks(group)
+        # The pin recorded (a kill between Telegram's pin and its record would leave the
+        # message pinned: that is what the first instance had in flight).
+        storage = await Storage.open(tmp_path / "bot.sqlite3")
+        try:
+            for _ in range(int(WAIT / 0.1)):
+                (running,) = await storage.sessions.all_running()
+                if running.pinned:
+                    break
+                await asyncio.sleep(0.1)
+            assert running.pinned
+        finally:
+            await storage.close()
+
+        # The session ends on the first instance: result shown, unpinned; its thank-you is
+        # due at the group's next slot. Right then the process pauses (SIGSTOP: a VM paused,
+        # a blocked loop) for a few leases, then goes on.
+        await emulator.wait_until(lambda: group.pinned is None, WAIT, "not unpinned")
+        os.kill(first.process.pid, signal.SIGSTOP)
+        try:
+            # Closed by one of them: the other instance (after the lease), or the paused
+            # one just before its pause (then its thank-you comes when it is back).
+            storage = await Storage.open(tmp_path / "bot.sqlite3")
+            try:
+                for _ in range(int(WAIT / 0.1)):
+                    if not await sessions.closing(storage):
+                        break
+                    await asyncio.sleep(0.1)
+                assert not await sessions.closing(storage)
+            finally:
+                await storage.close()
+        finally:
+            os.kill(first.process.pid, signal.SIGCONT)
+        await first.wait_for("stopped polling", timeout=WAIT)  # it runs again
+        await emulator.wait_until(lambda: thanks(group), WAIT, "no thank-you")
+        await asyncio.sleep(4 * LEASE)  # its own jobs, due long ago, run now: none may thank
+        assert len(thanks(group)) == 1, thanks(group)
+        assert group.pinned is None
+        ended = next(m for m in group.messages if m.message_id == session_message.message_id)
+        assert "Schreibtreffen beendet" in ended.text
+        assert emulator.stats.too_many_requests == 0
+        assert await second.interrupt() == 0
+    finally:
+        await first.kill()
+        if second is not None:
+            await second.kill()
+    assert second is not None
+    assert_clean(second, emulator.token)
+
+
+@pytest.mark.postgres_only
+async def test_claims_run_on_the_databases_clock_not_the_machines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two instances whose machines' clocks differ by more than the lease (no NTP, a VM
+    resumed): the one ahead must not take a claim the other holds and renews."""
+    url = postgres_url_for(tmp_path / "bot.sqlite3")
+    a, b = await Storage.open(url), await Storage.open(url)
+    try:
+        a.claims.lease = b.claims.lease = 15.0
+        assert await a.claims.take("run-feed", again=True)
+        await a.claims.renew()
+        real = time.time
+        monkeypatch.setattr(time, "time", lambda: real() + 20.0)  # B's clock, ahead
+        assert not await b.claims.take("run-feed", again=True)
+        assert await a.claims.take("run-feed", again=True)  # A keeps its own
+        monkeypatch.setattr(time, "time", lambda: real() - 20.0)  # A's clock, behind
+        await a.claims.renew()
+        assert not await b.claims.take("run-feed", again=True)
+        await a.claims.let_go()
+        assert await b.claims.take("run-feed", again=True)
+    finally:
+        await a.close()
+        await b.close()
+
+
+@pytest.mark.postgres_only
+async def test_a_stopping_leader_lets_go_of_polling_before_its_replies_finish(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """A routine restart (SIGTERM) of the leader while a reply is slow: it stops polling at
+    once and lets go of the poller lock then, not after the replies (up to 10 s): the
+    standby polls while the old leader is still finishing."""
+    import os
+    import signal
+
+    # A lease longer than the reply: the server's idle_session_timeout does not end the
+    # lock's session first.
+    config = write_config(
+        tmp_path,
+        emulator.base_url,
+        token=emulator.token,
+        extra=f'base_file_url = "{emulator.base_file_url}"\nadmins = [{ADMIN_ID}]\n'
+        f"[instances]\nstandby_retry_seconds = {RETRY}\nlease_seconds = 30\n",
+    )
+    first = await Uabot.start(config)
+    second: Uabot | None = None
+    try:
+        await first.wait_for(LEADER, timeout=WAIT)
+        second = await Uabot.start(config)
+        await second.wait_for(STANDBY, timeout=WAIT)
+        asked, sent = emulator.stats.requests["sendMessage"], emulator.stats.sent_messages
+        # A slow reply (within the bot's read timeout): the stop waits for it.
+        emulator.delay("sendMessage", 4.5)
+        await emulator.user(48, language_code="en").send("/start")
+        await until(lambda: emulator.stats.requests["sendMessage"] > asked, "no reply on its way")
+        os.kill(first.process.pid, signal.SIGTERM)
+        await second.wait_for(TOOK_OVER, timeout=WAIT)
+        assert emulator.stats.sent_messages == sent, "the lock was held until the reply"
+        emulator.delay("sendMessage", 0)
+        assert await first.interrupt() == 0
+        assert await second.interrupt() == 0
+    finally:
+        await first.kill()
+        if second is not None:
+            await second.kill()
+
+
+class FreezingProxy:
+    """A TCP path to PostgreSQL that can go silent (a partition): ``freeze`` stops forwarding
+    both ways and closes nothing, as a cut between the leader and the server does."""
+
+    def __init__(self, upstream: dict[str, Any]) -> None:
+        self.upstream = upstream
+        self.frozen = asyncio.Event()
+        self.port = free_port()
+        self._tasks: list[asyncio.Task[Any]] = []
+        self._writers: list[asyncio.StreamWriter] = []
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._client, "127.0.0.1", self.port)
+
+    async def close(self) -> None:
+        self._server.close()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for writer in self._writers:
+            writer.transport.abort()
+        await asyncio.sleep(0)  # the aborted transports' callbacks
+
+    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.append(task)
+        self._writers.append(writer)
+        host, port = self.upstream.get("host") or "/tmp", self.upstream.get("port") or 5432
+        if host.startswith("/"):
+            up_r, up_w = await asyncio.open_unix_connection(f"{host}/.s.PGSQL.{port}")
+        else:
+            up_r, up_w = await asyncio.open_connection(host, int(port))
+        self._writers.append(up_w)
+
+        async def pipe(source: asyncio.StreamReader, target: asyncio.StreamWriter) -> None:
+            while data := await source.read(65536):
+                if self.frozen.is_set():
+                    await asyncio.Event().wait()  # silent: nothing through, nothing closed
+                target.write(data)
+                await target.drain()
+
+        await asyncio.gather(pipe(reader, up_w), pipe(up_r, writer), return_exceptions=True)
+
+
+@pytest.mark.postgres_only
+async def test_a_leader_cut_off_silently_stops_polling_before_the_standby_takes_over(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """A partition between the leader and the database (no close, no error: silence): the
+    server ends the quiet lock session after the lease; the leader's check (the lock in
+    pg_locks, a third of a lease to answer) gives up before that, so the two never poll at
+    once."""
+    import psycopg.conninfo
+
+    direct = postgres_url_for(tmp_path / "bot.sqlite3")
+    parts = psycopg.conninfo.conninfo_to_dict(direct)
+    proxy = FreezingProxy(parts)
+    await proxy.start()
+    password = f":{parts['password']}" if parts.get("password") else ""
+    options = direct.split("options=")[1]
+    via_proxy = (
+        f"postgresql://{parts.get('user', '')}{password}@127.0.0.1:{proxy.port}"
+        f"/{parts.get('dbname', '')}?options={options}"
+    )
+    folders = [tmp_path / "a", tmp_path / "b"]
+    configs = []
+    for folder, url in zip(folders, (via_proxy, direct), strict=True):
+        folder.mkdir()
+        path = instances_config(emulator, folder)
+        text = path.read_text()
+        start = text.index('url = "postgresql')
+        path.write_text(text[:start] + f'url = "{url}"' + text[text.index("\n", start) :])
+        configs.append(path)
+    first = await Uabot.start(configs[0])
+    second: Uabot | None = None
+    try:
+        await first.wait_for(LEADER, timeout=WAIT)
+        second = await Uabot.start(configs[1])
+        await second.wait_for(STANDBY, timeout=WAIT)
+        proxy.frozen.set()
+        await second.wait_for(TOOK_OVER, timeout=WAIT)
+        stopped = "stopped polling" in first.output
+        user = emulator.user(49, language_code="en")
+        await user.send("/start")
+        assert "Welcome!" in (await user.receive(timeout=WAIT)).text
+        assert stopped, "the standby polled while the old leader still did"
+    finally:
+        await first.kill()
+        if second is not None:
+            await second.kill()
+        await proxy.close()

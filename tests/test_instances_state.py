@@ -91,7 +91,7 @@ class Instances:
 
 @asynccontextmanager
 async def two_instances(
-    emulator: Emulator, tmp_path: Path, letters: str = ""
+    emulator: Emulator, tmp_path: Path, letters: str = "", instances: str = ""
 ) -> AsyncIterator[Instances]:
     """Two ``uabot run`` in webhook mode on one database, behind the round-robin proxy."""
     database = tmp_path / "shared.sqlite3"  # its PostgreSQL schema stands in for it
@@ -112,7 +112,7 @@ async def two_instances(
                 f'mode = "webhook"\nwebhook_url = "http://127.0.0.1:{public}/telegram"\n'
                 f'listen = "127.0.0.1:{port}"\nsecret_token = "{SECRET}"\n'
                 '[i18n]\ndefault_language = "en"\nlanguages = ["en", "de", "fr"]\n'
-                f"[letters]\n{letters}\n"
+                f"[letters]\n{letters}\n[instances]\n{instances}\n"
             )
             config = write_config(folder, emulator.base_url, extra=extra, db=database)
             processes.append(await Uabot.start(config))
@@ -362,3 +362,74 @@ async def test_the_conversations_states_are_where_user_state_sets_them(bot: Any)
             check(bot)
     finally:
         broken._conversations = saved
+
+
+async def until_locked(database: str, user_id: int) -> None:
+    """Until some instance holds the user's lock (``user_lock``'s key, in pg_locks)."""
+    import psycopg
+
+    from bot.storage.postgres import USER_LOCK_CLASS
+
+    async with await psycopg.AsyncConnection.connect(database, autocommit=True) as db:
+        for _ in range(300):
+            cursor = await db.execute(
+                "SELECT count(*) FROM pg_locks l, (SELECT hashtextextended("
+                "current_schema() || '/' || %s::text, %s) AS k) u WHERE l.locktype = 'advisory'"
+                " AND l.granted AND l.classid::bigint = (u.k >> 32) & 4294967295"
+                " AND l.objid::bigint = u.k & 4294967295",
+                (user_id, USER_LOCK_CLASS),
+            )
+            row = await cursor.fetchone()
+            if row and row[0]:
+                return
+            await asyncio.sleep(0.05)
+    raise AssertionError("nobody took the user's lock")
+
+
+@pytest.mark.postgres_only
+async def test_a_frozen_instance_holding_a_users_lock_lets_go_within_the_lease(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """Webhook mode: an instance freezes (SIGSTOP; a paused VM) in the middle of user X's
+    update, X's lock held. The load balancer sends X's next update elsewhere: answered once
+    the server ended the frozen session (``idle_session_timeout``, the lease), not never.
+    A slow reply longer than the lease on a live instance keeps its lock (pinged)."""
+    import os
+    import signal
+
+    x = emulator.user(301, language_code="en", started=True)
+    y = emulator.user(302, language_code="en", started=True)
+    async with two_instances(emulator, tmp_path, instances="lease_seconds = 2") as bots:
+        # Alive and slow: X's reply takes longer than the lease, X's next update (on the
+        # other instance) waits for it: the replies come in order.
+        emulator.delay("sendMessage", 3.0)
+        await x.send("/start")
+        await emulator.wait_until(lambda: bots.proxy.taken, 15, "the first update")
+        await x.send("/help")
+        await emulator.wait_until(lambda: len(bots.proxy.taken) == 2, 15, "the second")
+        emulator.delay("sendMessage", 0)  # the help at once, once it has X's lock
+        first = await x.receive(timeout=30)
+        assert "Welcome" in (first.text or ""), first
+        await x.receive(timeout=30)  # the help
+
+        emulator.delay("sendMessage", 3.0)
+        await y.send("/start")  # instance 0 (round robin: the third update)
+        await emulator.wait_until(lambda: len(bots.proxy.taken) == 3, 15, "y's /start")
+        frozen = bots.processes[bots.proxy.taken[-1][0]]
+        await until_locked(bots.database, 302)
+        os.kill(frozen.process.pid, signal.SIGSTOP)
+        try:
+            bots.proxy.ports = [
+                port
+                for port, process in zip(bots.proxy.ports, bots.processes, strict=True)
+                if process is not frozen
+            ]  # the load balancer's health check
+            emulator.delay("sendMessage", 0)
+            await y.send("/help")
+            # The help, after y's welcome if the emulator took it before the pause.
+            helped = await y.receive(timeout=30)
+            if (helped.text or "").startswith("Welcome"):
+                helped = await y.receive(timeout=30)
+            assert not (helped.text or "").startswith("Welcome"), helped
+        finally:
+            os.kill(frozen.process.pid, signal.SIGCONT)

@@ -115,7 +115,7 @@ def once(
     and taken by another's next run once it died; on SQLite, every run is this one's."""
 
     async def claimed(context: Context) -> None:
-        if await context.storage.claims.take(f"run-{name}", time.time(), again=True):
+        if await context.storage.claims.take(f"run-{name}", again=True):
             await job(context)
 
     return claimed

@@ -6,6 +6,9 @@ An advisory lock alone would not do: two instances firing the same job a second 
 each get it in turn. The conditional upsert below is won by one of them; a dead instance's
 claims run out (``until``) and another instance takes them over.
 
+Times are the database's (``clock_timestamp()``), never a machine's: two instances whose
+clocks differ by more than the lease would otherwise each take the other's live claims.
+
 On SQLite one ``uabot run`` holds the file (``db.hold_lock``): every claim is its own, and no
 statement runs.
 """
@@ -15,6 +18,10 @@ from __future__ import annotations
 import uuid
 
 from bot.storage.db import Database
+
+# The database's clock, in seconds (``until``'s unit): PostgreSQL's own, the one clock every
+# instance shares (the statements run only there: see ``shared``).
+_NOW = "extract(epoch from clock_timestamp())"
 
 
 class Claims:
@@ -33,28 +40,28 @@ class Claims:
         """Whether other instances may share the work (PostgreSQL), so claims matter."""
         return self._db.shared
 
-    async def take(
-        self, name: str, now: float, *, again: bool = False, force: bool = False
-    ) -> bool:
+    async def take(self, name: str, *, again: bool = False, force: bool = False) -> bool:
         """Take ``name`` for the lease unless someone holds it still (``again``: someone
         else; this instance keeps a job it runs); True for the one who got it. ``force``:
         whoever holds it (the work moved here: a session ended here is closed here)."""
         if not self._db.shared:
             return True
         changed = await self._db.execute(
-            "INSERT INTO job_claims (name, holder, until) VALUES (?, ?, ?)"
+            f"INSERT INTO job_claims (name, holder, until) VALUES (?, ?, {_NOW} + ?)"
             " ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, until = excluded.until"
-            " WHERE job_claims.until <= ? OR ? OR (? AND job_claims.holder = excluded.holder)",
-            (name, self.holder, now + self.lease, now, force, again),
+            f" WHERE job_claims.until <= {_NOW} OR ?"
+            " OR (? AND job_claims.holder = excluded.holder)",
+            (name, self.holder, self.lease, force, again),
         )
         return changed > 0
 
-    async def renew(self, now: float) -> None:
-        """This instance is alive: every claim it holds runs until ``now + lease`` (one
+    async def renew(self) -> None:
+        """This instance is alive: every claim it holds runs until now + lease (one
         statement however many it holds)."""
         if self._db.shared:
             await self._db.execute(
-                "UPDATE job_claims SET until = ? WHERE holder = ?", (now + self.lease, self.holder)
+                f"UPDATE job_claims SET until = {_NOW} + ? WHERE holder = ?",
+                (self.lease, self.holder),
             )
 
     async def release(self, name: str) -> None:

@@ -361,6 +361,9 @@ class Database:
     # leases, advisory locks). A SQLite file has one bot (``hold_lock``): what the bot keeps in
     # memory is the truth, ``poller_lock`` is always held and ``user_lock`` holds nothing.
     shared = False
+    # ``instances.lease_seconds`` (set at start, bot.app): how long a silent instance's
+    # locks outlive it on PostgreSQL. One instance on SQLite: unused.
+    lease = 0.0
 
     def __init__(self, connection: aiosqlite.Connection, path: Path | None = None) -> None:
         self._conn = connection

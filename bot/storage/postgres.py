@@ -27,6 +27,7 @@ import logging
 import os
 import re
 import secrets
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager, suppress
 from contextvars import ContextVar
@@ -77,9 +78,15 @@ POOL_SIZE = 10
 # of holding the process's transaction lock (and with it every user) for as long as it lasts;
 # a statement still running after STATEMENT_TIMEOUT_MS is a fault (the slowest of the bot's own,
 # a copy's batch or a count over every user, take well under a second at 100k users).
+# A transaction left open this long is a frozen instance's (SIGSTOP, a paused VM: the bot's own
+# hold no Telegram call): the server ends it, and the rows it locked go back to the others.
 LOCK_TIMEOUT_MS = 5_000
 STATEMENT_TIMEOUT_MS = 60_000
-_LIMITS = f"SET lock_timeout = {LOCK_TIMEOUT_MS}; SET statement_timeout = {STATEMENT_TIMEOUT_MS}"
+IDLE_IN_TRANSACTION_MS = 30_000
+_LIMITS = (
+    f"SET lock_timeout = {LOCK_TIMEOUT_MS}; SET statement_timeout = {STATEMENT_TIMEOUT_MS};"
+    f" SET idle_in_transaction_session_timeout = {IDLE_IN_TRANSACTION_MS}"
+)
 # ping's probe: a statement of this bot waiting on a lock for longer than this is a fault to
 # report, as SQLite's probe reports a write lock held as long.
 PROBE_WAIT_MS = 1_000
@@ -215,15 +222,30 @@ class SessionLock:
 
     Keepalives both ways: the server drops a silent holder (``tcp_keepalives_*``, set for
     this session), and this side notices a silent server (libpq's), so a leader cut off from
-    the database stops polling (``holds`` is False) while another takes over."""
+    the database stops polling (``holds`` is False) while another takes over. Keepalives
+    alone miss a holder whose kernel answers for it (a frozen process or paused VM, a
+    middlebox between): the server also ends the session after a lease without a statement
+    (``idle_session_timeout``); the holder speaks well within it (``holds``)."""
 
     def __init__(self, url: str, key: int, keepalive: float) -> None:
         self._url = url
         self._key = key
         self._keepalive = max(1, round(keepalive / 3))  # idle, then 3 probes this far apart
+        self._lease = keepalive
         self._conn: psycopg.AsyncConnection[Any] | None = None
+        self._abandoned: asyncio.Future[None] | None = None  # a session given up on
 
     async def acquire(self) -> bool:
+        # A standby's session the server ended while it waited (its retry longer than the
+        # lease, a restart) is known gone only at its next statement: once more on a new one.
+        reused = self._conn is not None and not self._conn.closed
+        taken = await self._try_acquire()
+        if taken is None and reused:
+            taken = await self._try_acquire()
+        return bool(taken)
+
+    async def _try_acquire(self) -> bool | None:
+        """Whether the lock is this session's; None when the database could not say."""
         try:
             if self._conn is None or self._conn.closed:
                 await self._drop()
@@ -241,33 +263,69 @@ class SessionLock:
                         f"SET tcp_keepalives_{setting} = {self._keepalive}"  # a whole number
                     )
                 await self._conn.execute("SET tcp_keepalives_count = 3")
+                await _end_when_quiet(self._conn, self._lease)
             cursor = await self._conn.execute(
                 "SELECT pg_try_advisory_lock(%s, hashtext(current_schema()))", (self._key,)
             )
             row = await cursor.fetchone()
         except psycopg.Error:
             await self._drop()
-            return False
+            return None
         return bool(row and row[0])
 
     async def holds(self) -> bool:
-        if self._conn is None or self._conn.closed:
+        """Whether the lock is still this session's: asked of the server (pg_locks: not just
+        an open socket), and given up after a third of the lease. Called every third of a
+        lease at most, it fails before the server ends the quiet session (a lease after the
+        last answered check), so a standby never polls while this one still does."""
+        conn = self._conn
+        if conn is None or conn.closed:
+            return False
+        check = asyncio.ensure_future(_holds_advisory_lock(conn))
+        done, _ = await asyncio.wait({check}, timeout=self._lease / 3)
+        if not done:
+            # Not waited for: psycopg's cancel of a statement on a silent path takes seconds.
+            self._conn = None
+            self._abandoned = asyncio.ensure_future(_abandon(conn, check))
             return False
         try:
-            await asyncio.wait_for(self._conn.execute("SELECT 1"), 3 * self._keepalive)
-        except (psycopg.Error, TimeoutError):
+            held = check.result()
+        except psycopg.Error:
+            held = False
+        if not held:
             await self._drop()
-            return False
-        return True
+        return held
 
     async def release(self) -> None:
         await self._drop()  # closing the session releases its locks
+        if self._abandoned is not None and not self._abandoned.done():
+            self._abandoned.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._abandoned
 
     async def _drop(self) -> None:
         conn, self._conn = self._conn, None
         if conn is not None:
             with suppress(psycopg.Error):
                 await conn.close()
+
+
+async def _holds_advisory_lock(conn: psycopg.AsyncConnection[Any]) -> bool:
+    cursor = await conn.execute(
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+        " AND pid = pg_backend_pid() AND granted"
+    )
+    row = await cursor.fetchone()
+    return bool(row and row[0])
+
+
+async def _abandon(conn: psycopg.AsyncConnection[Any], check: asyncio.Future[bool]) -> None:
+    """Close a lock session given up on, whenever its statement's cancel ends."""
+    check.cancel()
+    with suppress(asyncio.CancelledError, psycopg.Error):
+        await check
+    with suppress(psycopg.Error):
+        await conn.close()
 
 
 class _Hold:
@@ -277,6 +335,9 @@ class _Hold:
         self.count = 0
         self.taking = asyncio.Lock()
         self.taken = False
+        # The session it was taken on ended (terminated, failover, a cut the ping noticed):
+        # the tasks in it run on without the lock; the next task takes it again.
+        self.lost = False
 
     @staticmethod
     def key(user_id: int) -> tuple[int, int]:
@@ -301,6 +362,9 @@ class PostgresDatabase(Database):
         self._lock_conn: psycopg.AsyncConnection[Any] | None = None
         self._lock_conn_opening = asyncio.Lock()
         self._users: dict[int, _Hold] = {}
+        # Speaks on the user-lock session while this process holds any user's lock: the
+        # server ends a session quiet for a lease (a frozen holder's), not a live one's.
+        self._keeper: asyncio.Task[None] | None = None
 
     @classmethod
     async def connect(cls, url: str, *, migrate: bool = True) -> PostgresDatabase:
@@ -337,6 +401,10 @@ class PostgresDatabase(Database):
         return shown_url(self._url)
 
     async def close(self) -> None:
+        if self._keeper is not None:
+            self._keeper.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._keeper
         if self._lock_conn is not None:
             await self._lock_conn.close()
             self._lock_conn = None
@@ -361,11 +429,22 @@ class PostgresDatabase(Database):
                     # Polled: the holder is another process, no event of ours tells it ends.
                     key = hold.key(user_id)
                     take = f"SELECT pg_try_advisory_lock({_USER_LOCK_KEY})"
-                    taken = await self._lock_call(take, key)
+                    taken = await self._lock_call(take, key, again=True)
+                    since, told = time.monotonic(), False
                     while not taken:
                         await asyncio.sleep(retry)
-                        taken = await self._lock_call(take, key)
+                        taken = await self._lock_call(take, key, again=True)
+                        waited = time.monotonic() - since
+                        if not told and self.lease and waited > self.lease:
+                            # No user id: ids are personal data.
+                            log.warning(
+                                "a user's lock waited %.0f s: another instance holds it", waited
+                            )
+                            told = True
                     hold.taken = first = True
+                    hold.lost = False
+                    if self.lease and self._keeper is None:
+                        self._keeper = asyncio.create_task(self._keep_user_locks())
             yield first
         finally:
             hold.count -= 1
@@ -376,20 +455,65 @@ class PostgresDatabase(Database):
                         unlock = f"SELECT pg_advisory_unlock({_USER_LOCK_KEY})"
                         await self._lock_call(unlock, hold.key(user_id))
 
-    async def _lock_call(self, sql: str, key: tuple[int, int]) -> bool:
+    async def _lock_call(self, sql: str, key: tuple[int, int], *, again: bool = False) -> bool:
+        """Run ``sql`` on the user-lock session; ``again``: once more on a new session if
+        that one is gone (a take: the server ends a session quiet for a lease)."""
+        conn = await self._lock_session()
+        try:
+            cursor = await conn.execute(sql, key)
+            row = await cursor.fetchone()
+        except psycopg.OperationalError:
+            await self._lock_session_lost(conn)
+            if not again:
+                raise
+            cursor = await (await self._lock_session()).execute(sql, key)
+            row = await cursor.fetchone()
+        return bool(row and row[0])
+
+    async def _lock_session(self) -> psycopg.AsyncConnection[Any]:
         async with self._lock_conn_opening:
             if self._lock_conn is None or self._lock_conn.closed:
                 self._lock_conn = await _connect(self._url)
                 for name, seconds in KEEPALIVE.items():
                     await self._lock_conn.execute(f"SET {name} = {seconds}")
-            conn = self._lock_conn
+                if self.lease:
+                    await _end_when_quiet(self._lock_conn, self.lease)
+            return self._lock_conn
+
+    async def _lock_session_lost(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        """The user-lock session ``conn`` ended: every hold taken on it is gone with it
+        (another instance may take those users now), known so, not silently kept."""
+        with suppress(psycopg.Error):
+            await conn.close()
+        if self._lock_conn is conn:
+            self._lock_conn = None
+        lost = [hold for hold in self._users.values() if hold.taken]
+        for hold in lost:
+            hold.taken, hold.lost = False, True
+        if lost:
+            log.warning(
+                "lost the database session of %d users' locks: their updates in progress"
+                " run on without them",
+                len(lost),
+            )
+
+    async def _keep_user_locks(self) -> None:
+        """Ping the user-lock session every lease / 3 while this process holds a user's
+        lock (``idle_session_timeout`` ends it after a quiet lease); a ping that fails or
+        takes a lease / 3 means the session, and the locks, are lost."""
+        every = self.lease / 3
         try:
-            cursor = await conn.execute(sql, key)
-        except psycopg.OperationalError:
-            await conn.close()  # the next call opens another
-            raise
-        row = await cursor.fetchone()
-        return bool(row and row[0])
+            while any(hold.taken for hold in self._users.values()):
+                await asyncio.sleep(every)
+                conn = self._lock_conn
+                if conn is None or not any(hold.taken for hold in self._users.values()):
+                    continue
+                try:
+                    await asyncio.wait_for(conn.execute("SELECT 1"), every)
+                except (psycopg.Error, TimeoutError):
+                    await self._lock_session_lost(conn)
+        finally:
+            self._keeper = None
 
     async def ping(self) -> None:
         """Raise unless the database answers (psycopg's error: libpq's words carry no
@@ -536,6 +660,15 @@ async def _check_all_when_one_is_gone(conn: psycopg.AsyncConnection[Any]) -> Non
             _checks.add(task)
             task.add_done_callback(_checks.discard)
         raise
+
+
+async def _end_when_quiet(conn: psycopg.AsyncConnection[Any], seconds: float) -> None:
+    """The server ends this session after ``seconds`` without a statement, and with it the
+    session's locks: a frozen holder (SIGSTOP, a paused VM, a silent middlebox path, whose
+    keepalives are still answered) loses them within the lease. PostgreSQL 14 and later;
+    older servers rely on the keepalives alone."""
+    if conn.info.server_version >= 140000:
+        await conn.execute(f"SET idle_session_timeout = {max(1, round(seconds * 1000))}")
 
 
 async def _configure(conn: psycopg.AsyncConnection[Any]) -> None:

@@ -121,6 +121,15 @@ class JobState:
         value = await self._db.fetch_value("SELECT value FROM job_state WHERE name = ?", (name,))
         return None if value is None else str(value)
 
+    async def get_for_update(self, name: str) -> str | None:
+        """``get`` inside a transaction, the row kept from other instances' writes until it
+        ends (PostgreSQL's FOR UPDATE; SQLite's transaction is one writer already)."""
+        lock = " FOR UPDATE" if self._db.shared else ""
+        value = await self._db.fetch_value(
+            "SELECT value FROM job_state WHERE name = ?" + lock, (name,)
+        )
+        return None if value is None else str(value)
+
     async def set(self, name: str, value: str) -> None:
         await self._db.execute(
             "INSERT INTO job_state (name, value) VALUES (?, ?)"

@@ -245,7 +245,7 @@ async def end(storage: Storage, session_id: int, now: float) -> StoredSession | 
         await _set_closing(storage, session_id, True)
         # Several instances (issue 16 §4): the one that ended it closes it, taken over by
         # another only if this one dies first.
-        await storage.claims.take(claim(session_id), now, force=True)
+        await storage.claims.take(claim(session_id), force=True)
         return await storage.sessions.get(session_id)
 
 
@@ -262,13 +262,19 @@ async def closing(storage: Storage) -> list[int]:
     return sorted(json.loads(await storage.job_state.get(CLOSING) or "[]"))
 
 
-async def closed(storage: Storage, session_id: int) -> None:
-    """The session's message shows the result, is unpinned, and the thank-you is out (or
-    the message is gone)."""
+async def closed(storage: Storage, session_id: int) -> bool:
+    """The session's message shows the result, is unpinned, and the thank-you is due (or
+    the message is gone); whether this call took it off ``closing``. Several instances: the
+    one that did (one conditional transaction, the list locked) alone thanks the group."""
     async with storage.db.transaction():
-        await _set_closing(storage, session_id, False)
+        ids = set(json.loads(await storage.job_state.get_for_update(CLOSING) or "[]"))
+        took = session_id in ids
+        if took:
+            ids.discard(session_id)
+            await storage.job_state.set(CLOSING, json.dumps(sorted(ids)))
         await _set(storage, QUIET, session_id, False)
         await storage.claims.release(claim(session_id))
+    return took
 
 
 # job_state: ids of sessions to close (``closing``) whose group removed the bot meanwhile:
@@ -296,14 +302,15 @@ async def _ids(storage: Storage, key: str) -> set[int]:
 
 
 async def _set(storage: Storage, key: str, session_id: int, member: bool) -> None:
-    ids = await _ids(storage, key)
-    if (session_id in ids) == member:
-        return
-    if member:
-        ids.add(session_id)
-    else:
-        ids.discard(session_id)
-    await storage.job_state.set(key, json.dumps(sorted(ids)))
+    async with storage.db.transaction():  # another instance's change to the list kept
+        ids = set(json.loads(await storage.job_state.get_for_update(key) or "[]"))
+        if (session_id in ids) == member:
+            return
+        if member:
+            ids.add(session_id)
+        else:
+            ids.discard(session_id)
+        await storage.job_state.set(key, json.dumps(sorted(ids)))
 
 
 async def _set_closing(storage: Storage, session_id: int, pending: bool) -> None:

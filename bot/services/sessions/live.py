@@ -415,7 +415,7 @@ async def _render(
 async def begin(app: Application, session: StoredSession) -> None:
     """A session was started: its countdown and end jobs, and its message posted now."""
     now = time.time()
-    await _data(app).storage.claims.take(sessions.claim(session.id), now, force=True)
+    await _data(app).storage.claims.take(sessions.claim(session.id), force=True)
     _schedule(app, sessions.plan(session, now, _data(app).config.sessions.minute_seconds))
     await changed(app, session.id)
 
@@ -439,8 +439,21 @@ async def _tick_job(context: Context) -> None:
     await changed(app, target.session_id)
 
 
+async def _ours(app: Application, session_id: int) -> bool:
+    """Whether this instance still runs the session's jobs (its claim taken again before
+    any Telegram call): one paused past the lease finds another took them over, and stops
+    (the session's jobs here end)."""
+    if await _data(app).storage.claims.take(sessions.claim(session_id), again=True):
+        return True
+    log.info("session %s: taken over by another instance", session_id)
+    stop(app, session_id)
+    return False
+
+
 async def _end_job(context: Context) -> None:
     app, target = _target(context)
+    if not await _ours(app, target.session_id):
+        return
     ended = await sessions.end(_data(app).storage, target.session_id, time.time())
     if ended is not None:
         closed(app, ended)
@@ -472,6 +485,8 @@ async def _close(app: Application, session_id: int) -> None:
         return
     if await data.storage.groups.get(session.group_id) is None:
         return  # the bot is not in the group: closed when it is back
+    if not await _ours(app, session_id) or session_id not in await sessions.closing(data.storage):
+        return  # another instance runs it, or closed it already (its claim then gone)
     async with _lock(app, session_id):  # after an edit still on its way
         if not _in_slot(app, session.group_id, _close_job, session_id, Job.CLOSE):
             return
@@ -512,6 +527,8 @@ async def _unpin(app: Application, session_id: int) -> None:
     session = await data.storage.sessions.get(session_id)
     if session is None or await data.storage.groups.get(session.group_id) is None:
         return
+    if not await _ours(app, session_id):
+        return
     if session.pinned and session.message_id is not None:
         try:
             await app.bot.unpin_chat_message(session.group_id, session.message_id)
@@ -539,9 +556,32 @@ async def _thanks_job(context: Context) -> None:
         await sessions.closed(data.storage, session_id)  # no thank-you: the bot was removed
         data.session_locks.pop(session_id, None)
         return
-    if (group := await data.storage.groups.get(session.group_id)) is None:
+    if await data.storage.groups.get(session.group_id) is None:
         return  # removed just now: closed quietly when the bot is back
     if not _in_slot(app, session.group_id, _thanks_job, session_id, Job.THANKS):
+        return
+    if not await _ours(app, session_id):
+        return
+    data.session_locks.pop(session_id, None)
+    # Closed first: the one instance that takes it off ``closing`` thanks the group (a
+    # crash right after loses the thank-you rather than sending two).
+    if await sessions.closed(data.storage, session_id):
+        await _send_thanks(app, session_id)
+
+
+async def _thanks_again_job(context: Context) -> None:
+    app, target = _target(context)
+    await _send_thanks(app, target.session_id)
+
+
+async def _send_thanks(app: Application, session_id: int) -> None:
+    """The thank-you of a session this instance closed (``_thanks_job``); after a 429, again
+    at the group's next slot (``_thanks_again_job``)."""
+    data = _data(app)
+    session = await data.storage.sessions.get(session_id)
+    if session is None or (group := await data.storage.groups.get(session.group_id)) is None:
+        return
+    if not _in_slot(app, session.group_id, _thanks_again_job, session_id, Job.THANKS):
         return
     note_sent(app, session.group_id)
     thanks = text.thank_you(session, group.language, data.config.sessions.minute_seconds)
@@ -550,12 +590,9 @@ async def _thanks_job(context: Context) -> None:
     except RetryAfter as error:
         retry = retry_after_seconds(error)
         data.session_pacer.hold(session.group_id, time.time() + retry)
-        _run_once(app, _thanks_job, retry, session_id, Job.THANKS, session.group_id)
-        return
+        _run_once(app, _thanks_again_job, retry, session_id, Job.THANKS, session.group_id)
     except TelegramError as error:
         log.warning("session %s: no thank-you: %s", session_id, described(error))
-    await sessions.closed(data.storage, session_id)
-    data.session_locks.pop(session_id, None)
 
 
 async def returned(app: Application, chat_id: int) -> None:
@@ -635,4 +672,4 @@ async def _adopt(app: Application, session_id: int) -> bool:
     queue = jobs(app)
     if any(queue.get_jobs_by_name(job_name(session_id, kind)) for kind in Job):
         return False
-    return await _data(app).storage.claims.take(sessions.claim(session_id), time.time())
+    return await _data(app).storage.claims.take(sessions.claim(session_id))
