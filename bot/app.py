@@ -642,7 +642,7 @@ async def _announce(app: UabotApp) -> None:
         if telegram.mode == "webhook"
         else POLLING
     )
-    others = set(await Instances(storage.db, storage.claims).announce(mine, time.time()))
+    others = set(await Instances(storage.db, storage.claims).announce(mine))
     if not others - {mine}:
         return
     await storage.claims.let_go()  # this instance does not start: its mark goes with it

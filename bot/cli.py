@@ -217,7 +217,6 @@ def cmd_migrate(config: Config, args: argparse.Namespace) -> int:
     The lock ``uabot run`` and ``restore`` hold: a migration under a running (older) bot would
     change the tables beneath its queries. ``uabot run`` migrates at start anyway.
     """
-    import time
 
     from bot.storage import Database
     from bot.storage.claims import Claims
@@ -229,7 +228,7 @@ def cmd_migrate(config: Config, args: argparse.Namespace) -> int:
         try:
             # PostgreSQL: the lock below is SQLite's; running instances show here instead.
             lease = config.instances.lease_seconds
-            if await Instances(db, Claims(db)).running(time.time(), lease):
+            if await Instances(db, Claims(db)).running(lease):
                 return None
             applied = await db.migrate()
             return applied, await db.schema_version()

@@ -15,7 +15,6 @@ from __future__ import annotations
 import errno
 import socket
 import tempfile
-import time
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from dataclasses import dataclass
@@ -233,7 +232,7 @@ def _instances_seen(config: Config) -> bool:
     require_psycopg(config.storage.url)
     from bot.storage.instances import seen_running
 
-    return seen_running(config.storage.url, time.time())
+    return seen_running(config.storage.url)
 
 
 def _bound(host: str, port: int) -> socket.socket:

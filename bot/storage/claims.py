@@ -21,7 +21,8 @@ from bot.storage.db import Database
 
 # The database's clock, in seconds (``until``'s unit): PostgreSQL's own, the one clock every
 # instance shares (the statements run only there: see ``shared``).
-_NOW = "extract(epoch from clock_timestamp())"
+# The database's clock, in seconds since the epoch: what every claim's ``until`` is on.
+NOW = "extract(epoch from clock_timestamp())"
 
 
 class Claims:
@@ -47,9 +48,9 @@ class Claims:
         if not self._db.shared:
             return True
         changed = await self._db.execute(
-            f"INSERT INTO job_claims (name, holder, until) VALUES (?, ?, {_NOW} + ?)"
+            f"INSERT INTO job_claims (name, holder, until) VALUES (?, ?, {NOW} + ?)"
             " ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, until = excluded.until"
-            f" WHERE job_claims.until <= {_NOW} OR ?"
+            f" WHERE job_claims.until <= {NOW} OR ?"
             " OR (? AND job_claims.holder = excluded.holder)",
             (name, self.holder, self.lease, force, again),
         )
@@ -60,7 +61,7 @@ class Claims:
         statement however many it holds)."""
         if self._db.shared:
             await self._db.execute(
-                f"UPDATE job_claims SET until = {_NOW} + ? WHERE holder = ?",
+                f"UPDATE job_claims SET until = {NOW} + ? WHERE holder = ?",
                 (self.lease, self.holder),
             )
 

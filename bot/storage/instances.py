@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 
-from bot.storage.claims import Claims
+from bot.storage.claims import NOW, Claims
 from bot.storage.db import Database
 
 PREFIX = "instance:"
@@ -35,18 +35,18 @@ class Instances:
         self._db = db
         self._claims = claims
 
-    async def announce(self, mark: str, now: float) -> list[str]:
+    async def announce(self, mark: str) -> list[str]:
         """Record this instance's ``mark``; the marks of the other live instances."""
         if not self._db.shared:
             return []
-        await self._claims.take(f"{PREFIX}{mark}:{self._claims.holder}", now, force=True)
+        await self._claims.take(f"{PREFIX}{mark}:{self._claims.holder}", force=True)
         rows = await self._db.fetch_all(
-            "SELECT name FROM job_claims WHERE name LIKE ? AND until > ? AND holder <> ?",
-            (f"{PREFIX}%", now, self._claims.holder),
+            f"SELECT name FROM job_claims WHERE name LIKE ? AND until > {NOW} AND holder <> ?",
+            (f"{PREFIX}%", self._claims.holder),
         )
         return [str(row[0]).removeprefix(PREFIX).split(":", 1)[0] for row in rows]
 
-    async def running(self, now: float, lease: float) -> bool:
+    async def running(self, lease: float) -> bool:
         """Whether an instance runs on this database: the poller lock is held (a polling
         leader), or a claim has not run out (every instance holds its mark). False on SQLite,
         whose file lock tells instead."""
@@ -61,20 +61,18 @@ class Instances:
                 return True
         finally:
             await lock.release()
-        return await self.live(now)
+        return await self.live()
 
-    async def live(self, now: float) -> bool:
+    async def live(self) -> bool:
         """Whether any instance runs on this database: one holds a claim not run out (every
         instance holds its mark; on SQLite the file lock tells instead)."""
         if not self._db.shared:
             return False
-        found = await self._db.fetch_value(
-            "SELECT 1 FROM job_claims WHERE until > ? LIMIT 1", (now,)
-        )
+        found = await self._db.fetch_value(f"SELECT 1 FROM job_claims WHERE until > {NOW} LIMIT 1")
         return found is not None
 
 
-def seen_running(url: str, now: float) -> bool:
+def seen_running(url: str) -> bool:
     """``uabot doctor``'s (synchronous) look: whether an instance runs on the PostgreSQL
     database at ``url`` (a live claim: every instance holds its mark). False when it cannot
     tell (the doctor's storage check names a database that does not answer)."""
@@ -87,7 +85,7 @@ def seen_running(url: str, now: float) -> bool:
             found = conn.execute("SELECT to_regclass('job_claims') IS NOT NULL").fetchone()
             if not (found and found[0]):
                 return False
-            live = conn.execute("SELECT 1 FROM job_claims WHERE until > %s LIMIT 1", (now,))
+            live = conn.execute(f"SELECT 1 FROM job_claims WHERE until > {NOW} LIMIT 1")
             return live.fetchone() is not None
     except psycopg.Error:
         return False
