@@ -461,7 +461,10 @@ def cmd_sandbox(config: Config | None, args: argparse.Namespace) -> int:
     from bot.sandbox.server import serve
 
     # Under asyncio.run, Ctrl-C cancels serve(), whose context managers stop the page, the
-    # bot (running()'s shutdown) and the emulator; asyncio.run then re-raises it.
+    # bot (running()'s shutdown) and the emulator; asyncio.run then re-raises it. Python keeps
+    # a SIGINT its parent ignored ignored (a script's `trap '' INT`, a test worker after a
+    # stopped `uabot run`): "Ctrl-C stops it" must hold whoever started it.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     asyncio.run(serve(args.port, config))
     return 0
 
