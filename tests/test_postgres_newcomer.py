@@ -143,6 +143,14 @@ async def test_the_sandbox_works_on_a_copy_of_postgresql_and_leaves_production_a
     try:
         await sandbox.wait_for("sandbox: working on a copy of postgresql://***@")
         await sandbox.wait_for("broadcast 1 finished")  # on the copy, to the emulator
+        # Ctrl-C once it says so: the broadcast resumes during the bot's start, and a Ctrl-C
+        # inside that start hung the sandbox under load (noted, left for the next issue).
+        for _ in range(600):  # its stdout, once the web chat is up
+            if any("Ctrl-C stops it" in line for line in sandbox.out):
+                break
+            await asyncio.sleep(0.1)
+        else:
+            raise AssertionError(f"the sandbox never said it was up:\n{sandbox.output}")
         assert await sandbox.interrupt() == 0
     finally:
         await sandbox.kill()
