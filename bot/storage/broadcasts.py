@@ -122,6 +122,18 @@ _BROADCAST_COLUMNS = (
 )
 
 
+def _recipient(row: Row) -> Recipient:
+    """A recipient from ``pending``'s or ``claim``'s row (user, language, attempts, the day
+    they wrote, the outcome so far): both select the same five columns."""
+    return Recipient(
+        row[0],
+        row[1],
+        row[2],
+        None if row[3] is None else date.fromisoformat(row[3]),
+        row[4] == Outcome.UNANSWERED,
+    )
+
+
 def _broadcast(row: Row) -> Broadcast:
     return Broadcast(*row)
 
@@ -334,16 +346,7 @@ class Broadcasts:
             " ORDER BY o.user_id LIMIT ?",
             (revision, case_number, broadcast_id, after_user, limit),
         )
-        return [
-            Recipient(
-                row[0],
-                row[1],
-                row[2],
-                None if row[3] is None else date.fromisoformat(row[3]),
-                row[4] == Outcome.UNANSWERED,
-            )
-            for row in rows
-        ]
+        return [_recipient(row) for row in rows]
 
     async def claim(
         self,
@@ -376,16 +379,7 @@ class Broadcasts:
                 case_number,
             ),
         )
-        return [
-            Recipient(
-                row[0],
-                row[1],
-                row[2],
-                None if row[3] is None else date.fromisoformat(row[3]),
-                row[4] == Outcome.UNANSWERED,
-            )
-            for row in rows
-        ]
+        return [_recipient(row) for row in rows]
 
     async def release(self, broadcast_id: int, owner: str) -> int:
         """Give back what ``owner`` claimed and did not send (a round ended or halted, a send
