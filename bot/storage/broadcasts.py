@@ -16,6 +16,7 @@ from datetime import date
 from enum import IntEnum
 from typing import Any
 
+from bot.storage.claims import NOW
 from bot.storage.db import Database, Row
 from bot.storage.selections import REACHABLE, Audience, matching
 
@@ -38,9 +39,6 @@ CHUNK = 20_000
 # The states a recipient is still sent in.
 _SENDABLE = f"({int(Outcome.PENDING)}, {int(Outcome.UNANSWERED)})"
 
-# The database's clock (epoch seconds) for leases and the send budget: one clock for every
-# instance, whatever their machines' clocks say.
-_PG_NOW = "EXTRACT(EPOCH FROM clock_timestamp())"
 _RECORD = "UPDATE outbox SET state = ?, attempts = ? WHERE broadcast_id = ? AND user_id = ?"
 # Shared: only over the recipient's row while it is still to be sent and nobody else holds
 # it (the claim ends with the outcome; a second try may go from anyone). An outcome that
@@ -49,7 +47,7 @@ _RECORD = "UPDATE outbox SET state = ?, attempts = ? WHERE broadcast_id = ? AND 
 _RECORD_SHARED = (
     "UPDATE outbox SET state = ?, attempts = ?, claimed_until = NULL"
     f" WHERE broadcast_id = ? AND user_id = ? AND state IN {_SENDABLE}"
-    f" AND (claimed_by = ? OR claimed_until IS NULL OR claimed_until < {_PG_NOW})"
+    f" AND (claimed_by = ? OR claimed_until IS NULL OR claimed_until < {NOW})"
 )
 # Recipients one instance claims at once on a shared database (PostgreSQL) at most: few, so
 # that the others find work too and what one claimed is sent well within its lease.
@@ -58,11 +56,11 @@ CLAIM_BATCH = 64
 # another instance is claiming right now are skipped, not waited for.
 _PG_CLAIM = (
     "WITH claimed AS ("
-    f" UPDATE outbox o SET claimed_until = {_PG_NOW} + ?, claimed_by = ?"
+    f" UPDATE outbox o SET claimed_until = {NOW} + ?, claimed_by = ?"
     " WHERE o.broadcast_id = ? AND o.user_id IN ("
     "  SELECT s.user_id FROM outbox s JOIN users u ON u.id = s.user_id"
     f"  WHERE s.broadcast_id = ? AND s.user_id > ? AND s.state IN {_SENDABLE}"
-    f"  AND (s.claimed_until IS NULL OR s.claimed_until < {_PG_NOW})"
+    f"  AND (s.claimed_until IS NULL OR s.claimed_until < {NOW})"
     "  AND u.subscribed = 1 AND u.blocked_at IS NULL"
     "  ORDER BY s.user_id LIMIT ? FOR UPDATE OF s SKIP LOCKED)"
     " RETURNING o.user_id, o.attempts, o.state)"
@@ -167,7 +165,7 @@ class Broadcasts:
         instance whatever their machines' clocks say; on SQLite this machine's."""
         if not self._db.shared:
             return time.time()
-        return float(await self._db.fetch_value(f"SELECT {_PG_NOW}"))
+        return float(await self._db.fetch_value(f"SELECT {NOW}"))
 
     async def create(
         self,
@@ -402,7 +400,7 @@ class Broadcasts:
         return bool(
             await self._db.fetch_value(
                 "SELECT EXISTS (SELECT 1 FROM outbox WHERE broadcast_id = ?"
-                f" AND state IN {_SENDABLE} AND claimed_until >= {_PG_NOW}"
+                f" AND state IN {_SENDABLE} AND claimed_until >= {NOW}"
                 " AND claimed_by <> ?)",
                 (broadcast_id, owner),
             )
@@ -424,8 +422,8 @@ class Broadcasts:
             return None
         return float(
             await self._db.fetch_value(
-                f"UPDATE broadcast_pace SET next_at = GREATEST(next_at, {_PG_NOW}) + ?"
-                f" WHERE id = 1 RETURNING next_at - ? - {_PG_NOW}",
+                f"UPDATE broadcast_pace SET next_at = GREATEST(next_at, {NOW}) + ?"
+                f" WHERE id = 1 RETURNING next_at - ? - {NOW}",
                 (seconds, seconds),
             )
         )
@@ -436,7 +434,7 @@ class Broadcasts:
         if not self._db.shared:
             return
         await self._db.execute(
-            f"UPDATE broadcast_pace SET next_at = GREATEST(next_at, {_PG_NOW} + ?) WHERE id = 1",
+            f"UPDATE broadcast_pace SET next_at = GREATEST(next_at, {NOW} + ?) WHERE id = 1",
             (seconds,),
         )
 
@@ -448,10 +446,10 @@ class Broadcasts:
             return True
         return (
             await self._db.execute(
-                f"UPDATE broadcasts SET report_claimed_until = {_PG_NOW} + ?,"
+                f"UPDATE broadcasts SET report_claimed_until = {NOW} + ?,"
                 " report_claimed_by = ? WHERE id = ? AND reported_at IS NULL"
                 " AND (report_claimed_until IS NULL OR report_claimed_by = ?"
-                f" OR report_claimed_until < {_PG_NOW})",
+                f" OR report_claimed_until < {NOW})",
                 (lease, owner, broadcast_id, owner),
             )
             == 1
